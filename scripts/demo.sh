@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `make demo`: wxauthd + the WeChat emulator + a minimal business site, on SQLite, in the
+# foreground until Ctrl-C. Ports: WXAUTH_PORT (8080), WXEMU_PORT (8090), WXDEMO_PORT (8000).
+# WXEMU_LATENCY_MS=N gives every emulated WeChat API call N ms of latency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+AUTH_PORT=${WXAUTH_PORT:-8080}
+EMU_PORT=${WXEMU_PORT:-8090}
+DEMO_PORT=${WXDEMO_PORT:-8000}
+DIR=${WXDEMO_DIR:-.demo}
+APPID=wx5d1e4a0b9c3f7e21
+APPID2=wx8a9b0c1d2e3f4a5b
+AUTH="http://127.0.0.1:$AUTH_PORT"
+EMU="http://127.0.0.1:$EMU_PORT"
+CALLBACK="http://127.0.0.1:$DEMO_PORT/callback"
+
+for b in wxauthd wxauth wxdemo-callback; do
+  [ -x "$BUILD/$b" ] || { echo "demo: $BUILD/$b is missing; run 'make demo' (it builds first)" >&2; exit 1; }
+done
+mkdir -p "$DIR"
+chmod 700 "$DIR"
+
+# The App Secret is made once per checkout and kept out of the config files' history.
+if [ ! -s "$DIR/app_secret" ]; then
+  (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/app_secret")
+fi
+SECRET=$(cat "$DIR/app_secret")
+
+cat > "$DIR/emulator.ini" <<INI
+# The WeChat emulator of the demo (see src/emu/README.md for every key).
+[emulator]
+listen = 127.0.0.1:$EMU_PORT
+# Demo mode: desktop browsers are let in (real WeChat only opens inside its app).
+ua_check = off
+
+[account $APPID]
+name = wxauth Demo 服务号
+secret = $SECRET
+domain = 127.0.0.1:$AUTH_PORT
+scopes = snsapi_base,snsapi_userinfo
+open_platform = demo-open-platform
+
+[account $APPID2]
+name = wxauth Demo 订阅号
+secret = $SECRET
+domain = 127.0.0.1:$AUTH_PORT
+scopes = snsapi_base,snsapi_userinfo
+open_platform = demo-open-platform
+
+[person alice]
+nickname = Alice 爱丽丝
+avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132
+
+[person bob]
+nickname = Bob
+avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132
+follower = yes
+
+[person snapshot]
+nickname = 快照用户
+snapshot = yes
+INI
+
+cat > "$DIR/wxauthd.ini" <<INI
+# wxauthd of the demo (docs/configuration.md lists every setting).
+[server]
+listen = 127.0.0.1:$AUTH_PORT
+public_url = $AUTH
+
+[store]
+url = sqlite:$PWD/$DIR/wxauth.db
+
+[wechat]
+# The emulator stands in for open.weixin.qq.com and api.weixin.qq.com.
+authorize_url = $EMU/connect/oauth2/authorize
+api_base = $EMU
+INI
+
+CLI=("$BUILD/wxauth" --config "$DIR/wxauthd.ini")
+"${CLI[@]}" init >/dev/null
+"${CLI[@]}" pool create demo --name "Demo pool" >/dev/null
+"${CLI[@]}" app create demo-app --pool demo --name "Demo app" --redirect "$CALLBACK" >/dev/null
+WXDEMO_SECRET=$SECRET "${CLI[@]}" connection set --pool demo --identifier wechat:webpage-authorization \
+  --name "WeChat (demo)" --appid "$APPID" --secret-env WXDEMO_SECRET --callback "$CALLBACK" \
+  --scope snsapi_userinfo --txt-filename MP_verify_wxauthDemo2026.txt --txt-content wxauthDemo2026 >/dev/null
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+"$BUILD/wxauthd" --emulator --config "$DIR/emulator.ini" 2>>"$DIR/emulator.log" & pids+=($!)
+"$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>"$DIR/wxauthd.log" & pids+=($!)
+"$BUILD/wxdemo-callback" --listen "127.0.0.1:$DEMO_PORT" --login-url "$AUTH//oauth/wechatmp/url/demo" \
+  --app-login-url "$AUTH/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=$CALLBACK" \
+  2>>"$DIR/demo-app.log" & pids+=($!)
+
+for url in "$AUTH/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/"; do
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && break
+    sleep 0.1
+  done
+  curl -fsS -o /dev/null "$url" || { echo "demo: $url did not come up; see $DIR/*.log" >&2; exit 1; }
+done
+
+cat <<MSG
+
+  wxauth demo is running (Ctrl-C stops it; logs in $DIR/*.log)
+
+  Open the business site:   http://127.0.0.1:$DEMO_PORT/
+  wxauthd:                  $AUTH        (start: $AUTH//oauth/wechatmp/url/demo)
+  WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
+  Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
+  Verification file:        $AUTH/MP_verify_wxauthDemo2026.txt
+
+  From a shell:
+    curl -s -o /dev/null -w '%{redirect_url}\n' $AUTH//oauth/wechatmp/url/demo
+
+MSG
+wait -n "${pids[@]}" || true
+echo "demo: a process exited; see $DIR/*.log" >&2

@@ -1,0 +1,173 @@
+/* Configuration loading and validation. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/ini.h"
+#include "util/log.h"
+
+void
+config_defaults(wx_config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    wx_strlcpy(c->listen, "127.0.0.1:8080", sizeof(c->listen));
+    wx_strlcpy(c->public_url, "http://127.0.0.1:8080", sizeof(c->public_url));
+    c->workers = 0;
+    c->max_headers_size = 16384;
+    c->max_body_size = 65536;
+    c->timeout_s = 30;
+    c->shutdown_grace_ms = 10000;
+    wx_strlcpy(c->store_url, "sqlite:wxauth.db", sizeof(c->store_url));
+    wx_strlcpy(c->authorize_url, "https://open.weixin.qq.com/connect/oauth2/authorize",
+               sizeof(c->authorize_url));
+    wx_strlcpy(c->api_base, "https://api.weixin.qq.com", sizeof(c->api_base));
+    c->wechat_timeout_ms = 5000;
+    c->wechat_retries = 1;
+    wx_strlcpy(c->wechat_lang, "zh_CN", sizeof(c->wechat_lang));
+    c->state_ttl = 600;
+    c->replay_window = 60;
+    c->max_inflight = 10000;
+    c->token_ttl = 1296000;
+    wx_strlcpy(c->log_level, "info", sizeof(c->log_level));
+}
+
+typedef enum { K_STR, K_INT, K_BOOL, K_I64 } kind_t;
+
+typedef struct {
+    const char *section, *key, *env;
+    kind_t kind;
+    size_t off, size;
+    long min, max;
+} key_t_;
+
+#define S(sec, k, env, field)                                                                   \
+    {sec, k, env, K_STR, offsetof(wx_config_t, field), sizeof(((wx_config_t *)0)->field), 0, 0}
+#define I(sec, k, env, field, lo, hi)                                                           \
+    {sec, k, env, K_INT, offsetof(wx_config_t, field), sizeof(int), lo, hi}
+#define B(sec, k, env, field) {sec, k, env, K_BOOL, offsetof(wx_config_t, field), sizeof(bool), 0, 1}
+#define L(sec, k, env, field, lo, hi)                                                           \
+    {sec, k, env, K_I64, offsetof(wx_config_t, field), sizeof(int64_t), lo, hi}
+
+static const key_t_ keys[] = {
+    S("server", "listen", "WXAUTH_LISTEN", listen),
+    S("server", "public_url", "WXAUTH_PUBLIC_URL", public_url),
+    I("server", "workers", "WXAUTH_WORKERS", workers, 0, 64),
+    I("server", "max_headers_size", NULL, max_headers_size, 1024, 1048576),
+    I("server", "max_body_size", NULL, max_body_size, 1024, 16777216),
+    I("server", "timeout_s", NULL, timeout_s, 1, 3600),
+    I("server", "shutdown_grace_ms", NULL, shutdown_grace_ms, 0, 600000),
+    B("server", "cookie_secure", NULL, cookie_secure),
+    S("store", "url", "WXAUTH_STORE_URL", store_url),
+    S("wechat", "authorize_url", "WXAUTH_WECHAT_AUTHORIZE_URL", authorize_url),
+    S("wechat", "api_base", "WXAUTH_WECHAT_API_BASE", api_base),
+    I("wechat", "timeout_ms", NULL, wechat_timeout_ms, 100, 120000),
+    I("wechat", "retries", NULL, wechat_retries, 0, 3),
+    S("wechat", "lang", NULL, wechat_lang),
+    I("login", "state_ttl", NULL, state_ttl, 1, 86400),
+    I("login", "replay_window", NULL, replay_window, 0, 600),
+    I("login", "max_inflight", NULL, max_inflight, 1, 1000000),
+    L("token", "ttl", NULL, token_ttl, 60, 31536000),
+    S("log", "level", "WXAUTH_LOG_LEVEL", log_level),
+};
+
+static wx_status_t
+set_value(wx_config_t *c, const key_t_ *k, const char *v, const char *origin, wx_err_t *err)
+{
+    char *field = (char *)c + k->off;
+    long n;
+    switch (k->kind) {
+    case K_STR:
+        if (!wx_strlcpy(field, v, k->size))
+            return wx_err_set(err, WX_ECONFIG, "%s: %s.%s is too long (max %zu bytes)", origin,
+                              k->section, k->key, k->size - 1);
+        return WX_OK;
+    case K_BOOL:
+        if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+            *(bool *)field = true;
+        else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+            *(bool *)field = false;
+        else
+            return wx_err_set(err, WX_ECONFIG, "%s: %s.%s must be on or off, not '%s'", origin,
+                              k->section, k->key, v);
+        return WX_OK;
+    case K_INT:
+    case K_I64:
+        if (!wx_parse_long(v, k->min, k->max, &n))
+            return wx_err_set(err, WX_ECONFIG, "%s: %s.%s must be a whole number from %ld to %ld",
+                              origin, k->section, k->key, k->min, k->max);
+        if (k->kind == K_INT)
+            *(int *)field = (int)n;
+        else
+            *(int64_t *)field = n;
+        return WX_OK;
+    }
+    return WX_EINVAL;
+}
+
+static bool
+is_http_url(const char *s)
+{
+    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+wx_status_t
+config_load(const char *path, wx_config_t *c, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    wx_ini_t ini = {0};
+    config_defaults(c);
+    if (path) {
+        rc = wx_ini_load(path, &ini, err);
+        if (rc != WX_OK)
+            return rc;
+        for (size_t i = 0; i < ini.count; i++) {
+            const wx_ini_entry_t *e = &ini.entries[i];
+            const key_t_ *k = NULL;
+            for (size_t j = 0; j < WX_ARRAY_LEN(keys); j++)
+                if (!strcmp(keys[j].section, e->section) && !strcmp(keys[j].key, e->key))
+                    k = &keys[j];
+            if (!k) {
+                rc = wx_err_set(err, WX_ECONFIG, "%s line %d: unknown setting [%s] %s", path,
+                                e->line, e->section, e->key);
+                goto out;
+            }
+            rc = set_value(c, k, e->value, path, err);
+            if (rc != WX_OK)
+                goto out;
+        }
+    }
+    for (size_t j = 0; j < WX_ARRAY_LEN(keys); j++) {
+        const char *v = keys[j].env ? getenv(keys[j].env) : NULL;
+        if (v && *v) {
+            rc = set_value(c, &keys[j], v, keys[j].env, err);
+            if (rc != WX_OK)
+                goto out;
+        }
+    }
+    size_t n = strlen(c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    if (!is_http_url(c->public_url)) {
+        rc = wx_err_set(err, WX_ECONFIG, "server.public_url must start with http:// or https://");
+        goto out;
+    }
+    if (!is_http_url(c->authorize_url) || !is_http_url(c->api_base)) {
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "wechat.authorize_url and wechat.api_base must be http(s) URLs");
+        goto out;
+    }
+    n = strlen(c->api_base);
+    while (n > 0 && c->api_base[n - 1] == '/')
+        c->api_base[--n] = '\0';
+    if (strncmp(c->public_url, "https://", 8) == 0)
+        c->cookie_secure = true;
+    wx_log_level_t lvl;
+    if (!wx_log_parse_level(c->log_level, &lvl)) {
+        rc = wx_err_set(err, WX_ECONFIG, "log.level must be debug, info, warn or error");
+        goto out;
+    }
+out:
+    wx_ini_free(&ini);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* wxauthd configuration: an INI file plus environment overrides. Read once at start-up and
+ * read-only afterwards (shared by all workers without locks). docs/configuration.md lists every
+ * key with its default; keep the two in step. */
+#ifndef WX_CONFIG_H
+#define WX_CONFIG_H
+
+#include "util/wx.h"
+
+typedef struct {
+    /* [server] */
+    char listen[128];
+    char public_url[512]; /* scheme://host[:port] browsers and WeChat reach us at, no slash */
+    int workers;
+    int max_headers_size;
+    int max_body_size;
+    int timeout_s;
+    int shutdown_grace_ms;
+    bool cookie_secure;
+    /* [store] */
+    char store_url[1024];
+    /* [wechat] */
+    char authorize_url[512]; /* full URL of the authorize page */
+    char api_base[512];      /* scheme://host of the sns APIs */
+    int wechat_timeout_ms;
+    int wechat_retries; /* retries on errcode -1 / 5xx / connect failure */
+    char wechat_lang[8];
+    /* [login] */
+    int state_ttl;        /* seconds a login link stays valid */
+    int replay_window;    /* seconds a double-loaded callback gets the same outcome */
+    int max_inflight;     /* logins waiting on WeChat, per worker */
+    /* [token] */
+    int64_t token_ttl; /* default token lifetime when the pool sets none */
+    /* [log] */
+    char log_level[16];
+} wx_config_t;
+
+void config_defaults(wx_config_t *c);
+/* Load path (NULL: defaults only), then apply environment overrides and validate. */
+wx_status_t config_load(const char *path, wx_config_t *c, wx_err_t *err);
+
+#endif

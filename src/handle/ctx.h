@@ -1,0 +1,59 @@
+/* What every wxauthd handler gets: the process-wide, read-only app (config, WeChat settings)
+ * and its worker's own context (store connection, signing-key cache). */
+#ifndef WX_HANDLE_CTX_H
+#define WX_HANDLE_CTX_H
+
+#include "../config.h"
+#include "../http/server.h"
+#include "../proto/wechat.h"
+#include "../store/store.h"
+
+struct jwk;
+
+typedef struct {
+    const wx_config_t *cfg;
+    wechat_cfg_t wechat;
+} app_t;
+
+typedef struct {
+    const app_t *app;
+    store_t *store;
+    struct jwk *key;         /* current signing key */
+    int64_t key_checked_at;  /* when the store was last asked for the current key */
+    int logins_inflight;     /* logins of this worker waiting on WeChat */
+} worker_ctx_t;
+
+#define BIND_COOKIE "wxauth_bind"
+#define BIND_COOKIE_LEN 43
+
+static inline worker_ctx_t *
+handle_ctx(http_req_t *r)
+{
+    return (worker_ctx_t *)r->worker->ctx;
+}
+
+/* The route table of wxauthd. */
+extern const http_route_t handle_routes[];
+extern const size_t handle_routes_count;
+
+void handle_start_pool(http_req_t *r);
+void handle_social(http_req_t *r);
+void handle_callback(http_req_t *r, const char *identifier);
+void handle_txt(http_req_t *r);
+void handle_healthz(http_req_t *r);
+void handle_readyz(http_req_t *r);
+
+/* Worker context lifecycle (http_server_config_t hooks). */
+wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
+void handle_worker_fini(http_worker_t *w, void *ctx);
+/* Current signing key for the worker, reloaded from the store at most once a minute. */
+wx_status_t handle_signing_key(worker_ctx_t *ctx, struct jwk **out, wx_err_t *err);
+/* Make sure the store holds a current RS256 key (first start creates one). */
+wx_status_t handle_ensure_signing_key(store_t *st, wx_err_t *err);
+
+/* Identifier and id syntax checks shared by handlers. */
+bool handle_valid_id(const char *s);         /* [A-Za-z0-9_-]{1,63} */
+bool handle_valid_identifier(const char *s); /* [A-Za-z0-9:_.-]{1,64} */
+bool handle_txt_name_valid(const char *name); /* MP_verify_<alnum>.txt */
+
+#endif

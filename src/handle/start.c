@@ -1,0 +1,243 @@
+/* Start of a login (DESIGN.md §1): resolve pool, application and connection for every Authing
+ * client generation, check the redirect target against the allow-lists, create a single-use
+ * state bound to this browser, and send the browser to WeChat's authorize page. */
+#include "ctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../http/reply.h"
+#include "../proto/redirect.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/rand.h"
+
+#define DEFAULT_IDENTIFIER "wechat:webpage-authorization"
+
+typedef struct {
+    store_pool_t pool;
+    store_app_t app;
+    store_conn_t conn;
+    store_state_t state;
+} start_t;
+
+static bool
+flag_set(const char *v)
+{
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
+/* Where the browser goes after WeChat: redirect_url when the allow-lists permit it, else the
+ * connection's Callback URL, else ("#") the application's first registered callback. */
+static bool
+pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
+{
+    const char *want = wx_query_get(&r->query, "redirect_url");
+    wx_err_t err = {0};
+    const char *cb = s->conn.callback_url;
+    if (want && *want) {
+        if (redirect_validate_url(want, &err) != WX_OK) {
+            http_reply_error_page(r, 400, "Invalid redirect_url", err.msg);
+            return false;
+        }
+        bool ok = (strcmp(cb, "#") != 0 && cb[0] && redirect_match(cb, want)) ||
+                  (have_app && redirect_list_match(s->app.redirect_urls, want)) ||
+                  redirect_list_match(s->pool.redirect_urls, want);
+        if (!ok) {
+            r->outcome = "redirect_not_allowed";
+            http_reply_error_page(r, 400, "This redirect_url is not allowed",
+                                  "The page asked to return to an address that is not registered "
+                                  "as a callback of this application or connection. Ask the site "
+                                  "owner to add it to the allowed Callback URLs.");
+            return false;
+        }
+        wx_strlcpy(out, want, n);
+        return true;
+    }
+    if (cb[0] && strcmp(cb, "#") != 0 && !strchr(cb, '*') &&
+        redirect_validate_url(cb, NULL) == WX_OK) {
+        wx_strlcpy(out, cb, n);
+        return true;
+    }
+    if (have_app && redirect_list_first_plain(s->app.redirect_urls, out, n))
+        return true;
+    r->outcome = "no_callback";
+    http_reply_error_page(r, 400, "No callback page configured",
+                          "This WeChat connection has no usable Callback URL (it is empty, '#' "
+                          "without an application callback, or a pattern). Pass redirect_url or "
+                          "configure a Callback URL.");
+    return false;
+}
+
+static void
+start_login(http_req_t *r, const char *pool_id, const char *identifier, const char *app_id)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const wx_config_t *cfg = ctx->app->cfg;
+    wx_err_t err = {0};
+    wx_status_t rc;
+    bool have_app = app_id && *app_id;
+    char bind[BIND_COOKIE_LEN + 1];
+    wx_buf_t url;
+    wx_buf_init(&url, 4096);
+    start_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        return;
+    }
+
+    if (have_app) {
+        if (!handle_valid_id(app_id)) {
+            http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
+            goto out;
+        }
+        rc = store_app_get(ctx->store, app_id, &s->app, &err);
+        if (rc != WX_OK) {
+            r->outcome = "unknown_app";
+            http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown application",
+                                  rc == WX_ENOENT ? "No application has this app_id."
+                                                  : "The application could not be loaded.");
+            goto out;
+        }
+        if (pool_id && strcmp(pool_id, s->app.pool_id) != 0) {
+            http_reply_error_page(r, 400, "Application and user pool do not match",
+                                  "The app_id belongs to another user pool.");
+            goto out;
+        }
+        pool_id = s->app.pool_id;
+    }
+    if (!pool_id || !*pool_id) {
+        http_reply_error_page(r, 400, "app_id is required",
+                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
+        goto out;
+    }
+    if (!handle_valid_id(pool_id)) {
+        http_reply_error_page(r, 400, "Invalid user pool id",
+                              "The user pool id has invalid characters.");
+        goto out;
+    }
+    rc = store_pool_get(ctx->store, pool_id, &s->pool, &err);
+    if (rc != WX_OK) {
+        r->outcome = "unknown_pool";
+        http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown user pool",
+                              rc == WX_ENOENT ? "No user pool has this id."
+                                              : "The user pool could not be loaded.");
+        goto out;
+    }
+    if (identifier)
+        rc = store_conn_get(ctx->store, pool_id, identifier, &s->conn, &err);
+    else
+        rc = store_conn_default(ctx->store, pool_id, &s->conn, &err);
+    if (rc != WX_OK) {
+        r->outcome = "unknown_connection";
+        http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown WeChat connection",
+                              rc == WX_ENOENT
+                                  ? "This user pool has no WeChat webpage connection with that "
+                                    "identifier."
+                                  : "The connection could not be loaded.");
+        goto out;
+    }
+    if (!s->conn.appid[0] || !s->conn.app_secret[0]) {
+        r->outcome = "connection_incomplete";
+        http_reply_error_page(r, 503, "WeChat connection not configured",
+                              "The connection has no App ID or App Secret yet.");
+        goto out;
+    }
+    if (!pick_target(r, s, have_app, s->state.redirect, sizeof(s->state.redirect)))
+        goto out;
+
+    /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. */
+    if (!http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind)) || strlen(bind) != BIND_COOKIE_LEN) {
+        if (wx_rand_alnum(bind, BIND_COOKIE_LEN) != WX_OK)
+            goto fail;
+        http_set_cookie(r, BIND_COOKIE, bind, -1, cfg->cookie_secure);
+    }
+    store_state_t *st = &s->state;
+    if (wx_rand_alnum(st->id, 32) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
+        goto fail;
+    wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
+    wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
+    wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
+    wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
+               sizeof(st->scope));
+    if (flag_set(wx_query_get(&r->query, "with_identities")))
+        wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
+    st->created_at = wx_now();
+    st->expires_at = st->created_at + cfg->state_ttl;
+    rc = store_state_create(ctx->store, st, &err);
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err.msg, "detail",
+               err.detail, NULL);
+        goto fail;
+    }
+
+    char cb[1024];
+    if (!wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
+                     s->conn.identifier) ||
+        wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb, st->scope, st->id) !=
+            WX_OK)
+        goto fail;
+    r->outcome = "to_wechat";
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", pool_id,
+                s->conn.identifier, st->app_id);
+    http_reply_redirect(r, wx_buf_str(&url));
+    goto out;
+fail:
+    http_reply_error_page(r, 500, "Login could not start",
+                          "Something went wrong on our side. Please try again.");
+out:
+    wx_buf_free(&url);
+    free(s);
+}
+
+void
+handle_start_pool(http_req_t *r)
+{
+    char pool[STORE_ID_MAX + 1];
+    const char *rest = r->path + strlen("/oauth/wechatmp/url/");
+    size_t n = strcspn(rest, "/");
+    if (n == 0 || n >= sizeof(pool) || (rest[n] == '/' && rest[n + 1] != '\0')) {
+        http_reply_error_page(r, 404, "Not found", "Expected /oauth/wechatmp/url/{userPoolId}.");
+        return;
+    }
+    memcpy(pool, rest, n);
+    pool[n] = '\0';
+    start_login(r, pool, NULL, NULL);
+}
+
+void
+handle_social(http_req_t *r)
+{
+    char ident[STORE_IDENT_MAX + 1], second[STORE_ID_MAX + 1] = "";
+    const char *rest = r->path + strlen("/connections/social/");
+    size_t n = strcspn(rest, "/");
+    if (n == 0 || n >= sizeof(ident)) {
+        http_reply_error_page(r, 404, "Not found",
+                              "Expected /connections/social/{identifier}.");
+        return;
+    }
+    memcpy(ident, rest, n);
+    ident[n] = '\0';
+    rest += n;
+    if (*rest == '/') {
+        rest++;
+        size_t m = strcspn(rest, "/");
+        if (m >= sizeof(second) || (rest[m] == '/' && rest[m + 1] != '\0')) {
+            http_reply_error_page(r, 404, "Not found", "Unknown path.");
+            return;
+        }
+        memcpy(second, rest, m);
+        second[m] = '\0';
+    }
+    if (!handle_valid_identifier(ident)) {
+        http_reply_error_page(r, 400, "Invalid connection identifier",
+                              "The identifier may use letters, digits and : _ . - only.");
+        return;
+    }
+    if (strcmp(second, "callback") == 0) {
+        handle_callback(r, ident);
+        return;
+    }
+    /* Old authing-js-sdk form: /connections/social/{identifier}/{userPoolId}. */
+    start_login(r, second[0] ? second : NULL, ident, wx_query_get(&r->query, "app_id"));
+}

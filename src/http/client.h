@@ -1,0 +1,43 @@
+/* Outbound HTTP on a worker's event loop: libcurl's multi-socket API driven by libevent, so
+ * a request waiting on WeChat costs a few KB, never a thread. Callbacks run on the same loop. */
+#ifndef WX_HTTP_CLIENT_H
+#define WX_HTTP_CLIENT_H
+
+#include "../util/buf.h"
+
+struct event_base;
+typedef struct http_client http_client_t;
+
+typedef enum {
+    HTTP_CLIENT_OK = 0,       /* got an HTTP response (any status) */
+    HTTP_CLIENT_TIMEOUT,      /* no complete response in time */
+    HTTP_CLIENT_CONNECT,      /* could not connect / connection reset */
+    HTTP_CLIENT_TOO_BIG,      /* body over the limit */
+    HTTP_CLIENT_CANCELLED,    /* server shutting down */
+    HTTP_CLIENT_OTHER,        /* any other transport failure */
+} http_client_outcome_t;
+
+typedef struct {
+    http_client_outcome_t outcome;
+    long status;              /* HTTP status when outcome is OK */
+    const char *body;         /* NUL-terminated, valid during the callback only */
+    size_t body_len;
+    const char *content_type; /* may be NULL */
+    const char *error;        /* transport error text (no URL, so no secret) */
+    int64_t elapsed_ms;
+} http_client_result_t;
+
+typedef void (*http_client_cb)(const http_client_result_t *res, void *arg);
+
+wx_status_t http_client_new(struct event_base *base, http_client_t **out, wx_err_t *err);
+void http_client_free(http_client_t *c);
+/* GET url; cb is called exactly once, later, on the loop (never from inside this call). */
+wx_status_t http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
+                            http_client_cb cb, void *arg, wx_err_t *err);
+/* Finish every pending transfer with HTTP_CLIENT_CANCELLED (graceful shutdown). */
+void http_client_cancel_all(http_client_t *c);
+/* Transfers under way (for tests and metrics). */
+int http_client_pending(const http_client_t *c);
+const char *http_client_outcome_str(http_client_outcome_t o);
+
+#endif

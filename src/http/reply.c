@@ -1,0 +1,184 @@
+/* Replies, security headers and the access log line. */
+#include "reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "../util/clock.h"
+#include "../util/log.h"
+
+void
+http_add_header(http_req_t *r, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+void
+http_set_cookie(http_req_t *r, const char *name, const char *value, long max_age, bool secure)
+{
+    char c[512];
+    char age[48] = "";
+    if (max_age >= 0)
+        wx_snprintf(age, sizeof(age), "; Max-Age=%ld", max_age);
+    if (wx_snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name, value, age,
+                    secure ? "; Secure" : ""))
+        http_add_header(r, "Set-Cookie", c);
+}
+
+static void
+req_free(http_req_t *r)
+{
+    if (r->data_free && r->data)
+        r->data_free(r->data);
+    wx_query_free(&r->query);
+    free(r->path);
+    free(r->query_raw);
+    free(r);
+}
+
+static void
+access_log(http_req_t *r, int status)
+{
+    char st[12], ms[24];
+    wx_snprintf(st, sizeof(st), "%d", status);
+    wx_snprintf(ms, sizeof(ms), "%lld", (long long)(wx_mono_ms() - r->start_ms));
+    wx_log(status >= 500 ? WX_LOG_WARN : WX_LOG_INFO, "request", "rid", r->id, "m", r->method,
+           "path", r->path ? r->path : "?", "route", r->route ? r->route->name : "-", "#status",
+           st, "#ms", ms, "outcome", r->outcome, "detail", r->log_extra[0] ? r->log_extra : NULL,
+           NULL);
+}
+
+void
+http_reply_raw(http_req_t *r, int status, const char *content_type, const void *body, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    struct evbuffer *b = evbuffer_new();
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(h, "X-Request-Id", r->id);
+    if (!evhttp_find_header(h, "Cache-Control"))
+        evhttp_add_header(h, "Cache-Control", "no-store");
+    if (b && len)
+        evbuffer_add(b, body, len);
+    access_log(r, status);
+    evhttp_send_reply(r->ev, status, NULL, b);
+    if (b)
+        evbuffer_free(b);
+    atomic_fetch_sub(&r->worker->inflight, 1);
+    req_free(r);
+}
+
+void
+http_reply_json(http_req_t *r, int status, json_t *obj)
+{
+    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (!s) {
+        json_decref(obj);
+        http_reply_raw(r, 500, "application/json",
+                       "{\"code\":500,\"message\":\"internal error\"}", 39);
+        return;
+    }
+    http_reply_raw(r, status, "application/json; charset=utf-8", s, strlen(s));
+    free(s);
+    json_decref(obj);
+}
+
+void
+http_reply_error(http_req_t *r, int status, int code, const char *message)
+{
+    if (!r->outcome)
+        r->outcome = "error";
+    http_reply_json(r, status, json_pack("{s:i,s:s}", "code", code, "message", message));
+}
+
+void
+http_reply_redirect(http_req_t *r, const char *location)
+{
+    http_add_header(r, "Location", location);
+    http_reply_raw(r, 302, "text/plain; charset=utf-8", NULL, 0);
+}
+
+wx_status_t
+http_html_escape(wx_buf_t *b, const char *s)
+{
+    wx_status_t rc = WX_OK;
+    for (const char *p = s; *p && rc == WX_OK; p++) {
+        switch (*p) {
+        case '<':
+            rc = wx_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = wx_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            rc = wx_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            rc = wx_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = wx_buf_puts(b, "&#39;");
+            break;
+        default:
+            rc = wx_buf_append(b, p, 1);
+        }
+    }
+    return rc;
+}
+
+void
+http_reply_error_page(http_req_t *r, int status, const char *title, const char *message)
+{
+    wx_buf_t b;
+    wx_buf_init(&b, 65536);
+    if (!r->outcome)
+        r->outcome = "error";
+    wx_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                    "<title>");
+    http_html_escape(&b, title);
+    wx_buf_puts(&b, "</title><style>body{font-family:sans-serif;max-width:36em;margin:3em auto;"
+                    "padding:0 1em;color:#222}h1{font-size:1.3em;color:#b00}"
+                    "small{color:#777}</style></head><body><h1>");
+    http_html_escape(&b, title);
+    wx_buf_puts(&b, "</h1><p>");
+    http_html_escape(&b, message);
+    wx_buf_printf(&b, "</p><p><small>HTTP %d &middot; request id %s</small></p></body></html>\n",
+                  status, r->id);
+    http_add_header(r, "Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                    "form-action 'none'; frame-ancestors 'none'");
+    http_reply_raw(r, status, "text/html; charset=utf-8", wx_buf_str(&b), b.len);
+    wx_buf_free(&b);
+}
+
+void
+http_reply_abort(http_req_t *r)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    r->outcome = r->outcome ? r->outcome : "reset";
+    access_log(r, 0);
+    atomic_fetch_sub(&r->worker->inflight, 1);
+    if (c) {
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
+        evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+        if (fd >= 0) {
+            struct linger lg = {1, 0}; /* close with RST, not FIN */
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        evhttp_connection_free(c); /* frees the pending request too */
+    } else {
+        evhttp_request_free(r->ev); /* client already gone: the request is ours */
+    }
+    req_free(r);
+}

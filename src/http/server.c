@@ -1,0 +1,446 @@
+/* Worker threads, listeners and request dispatch. */
+#include "server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/rand.h"
+#include "client.h"
+#include "reply.h"
+
+typedef struct {
+    http_worker_t w; /* first, so a worker pointer is a slot pointer */
+    struct evhttp *http;
+    struct evconnlistener *listener;
+    struct evhttp_bound_socket *bound;
+    pthread_t thread;
+    bool started;
+    struct event *stop_timer;
+    int64_t deadline_ms;
+} worker_slot_t;
+
+struct http_server {
+    http_server_config_t cfg;
+    worker_slot_t *slots;
+    int nworkers;
+    int port;
+    bool stopped;
+};
+
+static void
+dispatch(struct evhttp_request *ev, void *arg);
+
+static wx_status_t
+parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, wx_err_t *err)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    long port;
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) ||
+        !wx_parse_long(colon + 1, 0, 65535, &port))
+        return wx_err_set(err, WX_ECONFIG, "listen address '%s' is not host:port", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *h = host;
+    if (h[0] == '[') { /* [::1]:8080 */
+        h++;
+        size_t n = strlen(h);
+        if (n && h[n - 1] == ']')
+            h[n - 1] = '\0';
+    }
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, strcmp(h, "localhost") == 0 ? "127.0.0.1" : h, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        *len = sizeof(*sin);
+    } else if (inet_pton(AF_INET6, h, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*sin6);
+    } else {
+        return wx_err_set(err, WX_ECONFIG, "listen host '%s' must be an IP address", host);
+    }
+    return WX_OK;
+}
+
+static void *
+worker_main(void *arg)
+{
+    worker_slot_t *s = arg;
+    event_base_dispatch(s->w.base);
+    return NULL;
+}
+
+wx_status_t
+http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    http_server_t *s = calloc(1, sizeof(*s));
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    *out = NULL;
+    if (!s)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    signal(SIGPIPE, SIG_IGN);
+    s->cfg = *cfg;
+    s->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (s->nworkers < 1)
+        s->nworkers = 1;
+    if (s->nworkers > 64)
+        s->nworkers = 64;
+    s->slots = calloc((size_t)s->nworkers, sizeof(*s->slots));
+    if (!s->slots) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = parse_listen(cfg->listen, &ss, &sslen, err);
+    if (rc != WX_OK)
+        goto out;
+    for (int i = 0; i < s->nworkers; i++) {
+        worker_slot_t *sl = &s->slots[i];
+        sl->w.server = s;
+        sl->w.index = i;
+        sl->w.base = event_base_new();
+        if (!sl->w.base) {
+            rc = wx_err_set(err, WX_EIO, "cannot create event loop");
+            goto out;
+        }
+        /* SO_REUSEPORT: each worker has its own accept queue on the same port. */
+        sl->listener = evconnlistener_new_bind(
+            sl->w.base, NULL, NULL,
+            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+                LEV_OPT_CLOSE_ON_EXEC,
+            1024, (struct sockaddr *)&ss, (int)sslen);
+        if (!sl->listener) {
+            rc = wx_err_set(err, WX_EIO, "cannot listen on %s: %s", cfg->listen,
+                            strerror(errno));
+            goto out;
+        }
+        if (i == 0) { /* port 0: the others bind the port the first one got */
+            struct sockaddr_storage got;
+            socklen_t gl = sizeof(got);
+            getsockname(evconnlistener_get_fd(sl->listener), (struct sockaddr *)&got, &gl);
+            uint16_t p = got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                   : ((struct sockaddr_in *)&got)->sin_port;
+            s->port = ntohs(p);
+            if (ss.ss_family == AF_INET6)
+                ((struct sockaddr_in6 *)&ss)->sin6_port = p;
+            else
+                ((struct sockaddr_in *)&ss)->sin_port = p;
+        }
+        sl->http = evhttp_new(sl->w.base);
+        if (!sl->http) {
+            rc = wx_err_set(err, WX_ENOMEM, "cannot create HTTP server");
+            goto out;
+        }
+        sl->bound = evhttp_bind_listener(sl->http, sl->listener);
+        if (!sl->bound) {
+            rc = wx_err_set(err, WX_EIO, "cannot bind HTTP listener");
+            goto out;
+        }
+        sl->listener = NULL; /* owned by evhttp now */
+        evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                                                 EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                                 EVHTTP_REQ_OPTIONS);
+        evhttp_set_max_headers_size(sl->http, cfg->max_headers_size ? cfg->max_headers_size
+                                                                    : 16384);
+        evhttp_set_max_body_size(sl->http, cfg->max_body_size ? cfg->max_body_size : 65536);
+        evhttp_set_timeout(sl->http, cfg->timeout_s > 0 ? cfg->timeout_s : 30);
+        evhttp_set_gencb(sl->http, dispatch, &sl->w);
+        rc = http_client_new(sl->w.base, &sl->w.client, err);
+        if (rc != WX_OK)
+            goto out;
+        if (cfg->worker_init) {
+            rc = cfg->worker_init(&sl->w, cfg->arg, &sl->w.ctx, err);
+            if (rc != WX_OK)
+                goto out;
+        }
+    }
+    for (int i = 0; i < s->nworkers; i++) {
+        if (pthread_create(&s->slots[i].thread, NULL, worker_main, &s->slots[i]) != 0) {
+            rc = wx_err_set(err, WX_EIO, "cannot start worker thread");
+            http_server_stop(s, 0);
+            http_server_free(s);
+            return rc;
+        }
+        s->slots[i].started = true;
+    }
+    char nw[12], port[12];
+    wx_snprintf(nw, sizeof(nw), "%d", s->nworkers);
+    wx_snprintf(port, sizeof(port), "%d", s->port);
+    wx_log(WX_LOG_INFO, "listening", "addr", cfg->listen, "#port", port, "#workers", nw, NULL);
+    *out = s;
+    s = NULL;
+out:
+    if (s)
+        http_server_free(s);
+    return rc;
+}
+
+int
+http_server_port(const http_server_t *s)
+{
+    return s->port;
+}
+
+static void
+stop_check(evutil_socket_t fd, short what, void *arg)
+{
+    worker_slot_t *sl = arg;
+    if (atomic_load(&sl->w.inflight) == 0 || wx_mono_ms() >= sl->deadline_ms) {
+        /* Past the deadline: fail what still waits on WeChat so each request gets a reply. */
+        http_client_cancel_all(sl->w.client);
+        if (sl->w.server->cfg.on_drain && atomic_load(&sl->w.inflight) > 0)
+            sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
+        if (atomic_load(&sl->w.inflight) == 0 || wx_mono_ms() >= sl->deadline_ms + 1000) {
+            event_base_loopexit(sl->w.base, NULL);
+            return;
+        }
+    }
+    struct timeval tv = {0, 20000};
+    evtimer_add(sl->stop_timer, &tv);
+}
+
+static void
+stop_begin(evutil_socket_t fd, short what, void *arg)
+{
+    worker_slot_t *sl = arg;
+    if (sl->bound) { /* stop accepting; connections already open are served */
+        evhttp_del_accept_socket(sl->http, sl->bound);
+        sl->bound = NULL;
+    }
+    sl->stop_timer = evtimer_new(sl->w.base, stop_check, sl);
+    stop_check(-1, 0, sl);
+}
+
+void
+http_server_stop(http_server_t *s, int deadline_ms)
+{
+    if (!s || s->stopped)
+        return;
+    s->stopped = true;
+    for (int i = 0; i < s->nworkers; i++) {
+        worker_slot_t *sl = &s->slots[i];
+        sl->deadline_ms = wx_mono_ms() + deadline_ms;
+        if (sl->started)
+            event_base_once(sl->w.base, -1, EV_TIMEOUT, stop_begin, sl, NULL);
+    }
+    for (int i = 0; i < s->nworkers; i++)
+        if (s->slots[i].started) {
+            pthread_join(s->slots[i].thread, NULL);
+            s->slots[i].started = false;
+        }
+}
+
+void
+http_server_free(http_server_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; s->slots && i < s->nworkers; i++) {
+        worker_slot_t *sl = &s->slots[i];
+        if (sl->stop_timer)
+            event_free(sl->stop_timer);
+        if (sl->w.client)
+            http_client_free(sl->w.client);
+        if (sl->http)
+            evhttp_free(sl->http);
+        if (sl->listener)
+            evconnlistener_free(sl->listener);
+        if (s->cfg.worker_fini && sl->w.ctx)
+            s->cfg.worker_fini(&sl->w, sl->w.ctx);
+        if (sl->w.base)
+            event_base_free(sl->w.base);
+    }
+    free(s->slots);
+    free(s);
+}
+
+void
+http_server_run_until_signal(http_server_t *s, int deadline_ms)
+{
+    sigset_t set;
+    int sig = 0;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigwait(&set, &sig);
+    wx_log(WX_LOG_INFO, "shutdown", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+    http_server_stop(s, deadline_ms);
+}
+
+/* ---- dispatch ---- */
+
+static const char *
+method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    default:
+        return "OTHER";
+    }
+}
+
+static bool
+route_path_match(const http_route_t *rt, const char *path)
+{
+    size_t n = strlen(rt->path);
+    if (n > 0 && rt->path[n - 1] == '*')
+        return strncmp(path, rt->path, n - 1) == 0;
+    return strcmp(path, rt->path) == 0;
+}
+
+static bool
+method_match(const char *want, const char *got)
+{
+    if (!want || strcmp(want, got) == 0)
+        return true;
+    return strcmp(want, "GET") == 0 && strcmp(got, "HEAD") == 0;
+}
+
+static void
+dispatch(struct evhttp_request *ev, void *arg)
+{
+    http_worker_t *w = arg;
+    http_server_t *s = w->server;
+    wx_err_t err = {0};
+    http_req_t *r = calloc(1, sizeof(*r));
+    if (!r) {
+        evhttp_send_error(ev, 503, "Service Unavailable");
+        return;
+    }
+    r->ev = ev;
+    r->worker = w;
+    r->start_ms = wx_mono_ms();
+    r->method = method_name(evhttp_request_get_command(ev));
+    if (wx_rand_hex(r->id, 8) != WX_OK)
+        wx_strlcpy(r->id, "0000000000000000", sizeof(r->id));
+    atomic_fetch_add(&w->inflight, 1);
+
+    if (wx_target_split(evhttp_request_get_uri(ev), &r->path, &r->query_raw, &err) != WX_OK) {
+        http_reply_error(r, 400, 400, err.msg);
+        return;
+    }
+    if (wx_query_parse(r->query_raw, &r->query, &err) != WX_OK) {
+        http_reply_error(r, err.status == WX_ETOOBIG ? 414 : 400, 400, err.msg);
+        return;
+    }
+    bool path_seen = false;
+    for (size_t i = 0; i < s->cfg.nroutes; i++) {
+        const http_route_t *rt = &s->cfg.routes[i];
+        if (!route_path_match(rt, r->path))
+            continue;
+        path_seen = true;
+        if (!method_match(rt->method, r->method))
+            continue;
+        r->route = rt;
+        rt->fn(r);
+        return;
+    }
+    if (path_seen) {
+        http_reply_error(r, 405, 405, "method not allowed");
+        return;
+    }
+    if (s->cfg.fallback) {
+        s->cfg.fallback(r);
+        return;
+    }
+    http_reply_error(r, 404, 404, "not found");
+}
+
+/* ---- request accessors ---- */
+
+const char *
+http_req_header(http_req_t *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const char *
+http_req_ip(http_req_t *r, char *buf, size_t n)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    const char *addr = NULL;
+    ev_uint16_t port = 0;
+    if (c)
+        evhttp_connection_get_peer(c, (char **)&addr, &port);
+    wx_strlcpy(buf, addr ? addr : "", n);
+    return buf;
+}
+
+bool
+http_req_cookie(http_req_t *r, const char *name, char *out, size_t n)
+{
+    const char *h = http_req_header(r, "Cookie");
+    size_t nl = strlen(name);
+    if (!h)
+        return false;
+    const char *p = h;
+    while (*p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= n)
+                return false;
+            memcpy(out, p + nl + 1, vl);
+            out[vl] = '\0';
+            return true;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+char *
+http_req_body(http_req_t *r, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t n = evbuffer_get_length(in);
+    char *b = malloc(n + 1);
+    if (!b)
+        return NULL;
+    evbuffer_copyout(in, b, n);
+    b[n] = '\0';
+    if (len)
+        *len = n;
+    return b;
+}

@@ -1,0 +1,255 @@
+/* The one storage interface. Backends (sqlite.c now, pg.c later) implement store_backend_t;
+ * every SQL dialect detail stays inside the backend file. A store_t is one connection: each
+ * worker thread opens its own and never shares it. Every operation is atomic (its own
+ * transaction) and bounded. Strings are NUL-terminated and fit the fixed sizes below; a value
+ * that would not fit is refused with WX_ETOOBIG, never cut. */
+#ifndef WX_STORE_H
+#define WX_STORE_H
+
+#include "../util/wx.h"
+
+#define STORE_ID_MAX 64        /* ids, app ids, pool ids: up to 63 chars */
+#define STORE_IDENT_MAX 65     /* connection identifier */
+#define STORE_NAME_MAX 128
+#define STORE_URL_MAX 1024
+#define STORE_URLS_MAX 4096    /* newline-separated list of URL patterns */
+#define STORE_SECRET_MAX 128
+#define STORE_TXT_NAME_MAX 128
+#define STORE_TXT_CONTENT_MAX 256
+#define STORE_OPENID_MAX 64
+#define STORE_PROFILE_MAX 8192 /* raw WeChat userinfo JSON */
+#define STORE_RESULT_MAX 16384 /* the final redirect of a login */
+#define STORE_PEM_MAX 8192
+
+typedef struct store store_t;
+
+typedef struct {
+    char id[STORE_ID_MAX];
+    char name[STORE_NAME_MAX];
+    int64_t token_ttl; /* seconds; 0 means the default 1,296,000 (15 days) */
+    char alg[16];      /* signing alg, "" means RS256 */
+    char redirect_urls[STORE_URLS_MAX]; /* allowed redirect_url patterns, newline-separated */
+    int64_t created_at;
+    int64_t updated_at;
+} store_pool_t;
+
+typedef struct {
+    char id[STORE_ID_MAX]; /* the app_id of Authing v1.1+ clients */
+    char pool_id[STORE_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char redirect_urls[STORE_URLS_MAX]; /* registered callbacks, newline-separated patterns */
+    int64_t created_at;
+    int64_t updated_at;
+} store_app_t;
+
+typedef struct {
+    char pool_id[STORE_ID_MAX];
+    char identifier[STORE_IDENT_MAX]; /* unique within a pool; default wechat:webpage-authorization */
+    char display_name[STORE_NAME_MAX];
+    char appid[STORE_ID_MAX];          /* WeChat App ID, wx + 16 hex */
+    char app_secret[STORE_SECRET_MAX]; /* never returned by an API, never logged */
+    char scope[32];                    /* snsapi_userinfo (default) or snsapi_base */
+    char callback_url[STORE_URL_MAX];  /* business Callback URL pattern, or "#" */
+    char txt_filename[STORE_TXT_NAME_MAX];
+    char txt_content[STORE_TXT_CONTENT_MAX];
+    int64_t created_at;
+    int64_t updated_at;
+} store_conn_t;
+
+typedef struct {
+    char id[STORE_ID_MAX]; /* 24 lowercase hex, like Authing's ids */
+    char pool_id[STORE_ID_MAX];
+    char username[STORE_NAME_MAX];
+    char nickname[STORE_NAME_MAX];
+    char photo[STORE_URL_MAX];
+    char gender[2]; /* "M", "F" or "U" */
+    char country[STORE_NAME_MAX];
+    char province[STORE_NAME_MAX];
+    char city[STORE_NAME_MAX];
+    char openid[STORE_OPENID_MAX];  /* of the identity just used (filled by upsert) */
+    char unionid[STORE_OPENID_MAX]; /* "" when WeChat gave none */
+    char last_ip[64];
+    int64_t logins_count;
+    int64_t last_login;
+    int64_t created_at;
+    int64_t updated_at;
+    bool blocked;
+} store_user_t;
+
+/* What a WeChat login brings to store_user_upsert_wechat. Optional strings may be NULL or "". */
+typedef struct {
+    const char *pool_id;
+    const char *provider; /* connection identifier */
+    const char *appid;
+    const char *openid;
+    const char *unionid;     /* optional */
+    const char *nickname;    /* optional: snsapi_base logins have no profile */
+    const char *photo;       /* optional */
+    const char *gender;      /* optional "M"/"F"/"U" */
+    const char *country;     /* optional */
+    const char *province;    /* optional */
+    const char *city;        /* optional */
+    const char *raw_profile; /* optional raw sns/userinfo JSON */
+    const char *ip;          /* optional */
+    int64_t now;
+} store_wechat_login_t;
+
+typedef enum {
+    STORE_STATE_PENDING = 0, /* created, WeChat not back yet */
+    STORE_STATE_CLAIMED = 1, /* the callback is working on it */
+    STORE_STATE_DONE = 2,    /* finished; result holds the final redirect */
+} store_state_status_t;
+
+typedef struct {
+    char id[STORE_ID_MAX]; /* the state sent to WeChat: [A-Za-z0-9], <= 63 */
+    char pool_id[STORE_ID_MAX];
+    char conn_identifier[STORE_IDENT_MAX];
+    char app_id[STORE_ID_MAX]; /* "" for the pool flow */
+    char redirect[STORE_URL_MAX]; /* the validated business callback */
+    char browser[65];             /* hex SHA-256 of the browser-binding cookie */
+    char scope[32];
+    char options[256]; /* small flags for the callback, e.g. "with_identities=1" */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t claimed_at;
+    store_state_status_t status;
+    char result[STORE_RESULT_MAX]; /* DONE only: the redirect URL that ended the login */
+} store_state_t;
+
+typedef struct {
+    char kid[STORE_ID_MAX];
+    char alg[16];
+    char private_pem[STORE_PEM_MAX];
+    int64_t created_at;
+    int64_t retired_at; /* 0 while current */
+} store_key_t;
+
+typedef struct {
+    int64_t at;
+    const char *pool_id; /* optional */
+    const char *actor;   /* "system", "admin", a user id ... */
+    const char *action;  /* "login", "pool.create", ... */
+    const char *subject; /* optional */
+    const char *outcome; /* "ok", or a short reason */
+} store_audit_t;
+
+/* ---- lifecycle ---- */
+
+/* url: "sqlite:/path/to/file.db", or a plain path (SQLite). Opening applies any pending
+ * numbered migrations, so a fresh file is ready to use. */
+wx_status_t store_open(const char *url, store_t **out, wx_err_t *err);
+void store_close(store_t *st);
+/* Schema version after migrations (for tests and `wxauth doctor`). */
+int store_schema_version(store_t *st);
+
+/* ---- pools, applications, connections (admin writes, server reads) ---- */
+
+/* Insert or update by id; created_at is kept on update. */
+wx_status_t store_pool_put(store_t *st, const store_pool_t *p, wx_err_t *err);
+wx_status_t store_pool_get(store_t *st, const char *id, store_pool_t *out, wx_err_t *err);
+wx_status_t store_app_put(store_t *st, const store_app_t *a, wx_err_t *err);
+wx_status_t store_app_get(store_t *st, const char *id, store_app_t *out, wx_err_t *err);
+/* Insert or update by (pool_id, identifier). An empty app_secret on update keeps the old one. */
+wx_status_t store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err);
+wx_status_t store_conn_get(store_t *st, const char *pool_id, const char *identifier,
+                           store_conn_t *out, wx_err_t *err);
+/* The connection a pool-level (v1) login uses: the one with the default identifier, else the
+ * oldest one of the pool. WX_ENOENT when the pool has none. */
+wx_status_t store_conn_default(store_t *st, const char *pool_id, store_conn_t *out,
+                               wx_err_t *err);
+/* Content of the domain-verification file with this exact name, across all connections. */
+wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size_t n,
+                          wx_err_t *err);
+
+/* ---- users ---- */
+
+/* One WeChat login, atomically: find the identity by (appid, openid); else, when a unionid is
+ * given, the user of the same pool holding an identity with that unionid (linking official
+ * accounts of one Open Platform); else create a user. Then create or update the identity,
+ * update the profile fields that were given (empty ones keep the stored value), bump
+ * logins_count, last_login, last_ip. A blocked user gets WX_EDENIED and nothing is written.
+ * *created tells whether a new user was made. out holds the row after the update. */
+wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in,
+                                     store_user_t *out, bool *created, wx_err_t *err);
+wx_status_t store_user_get(store_t *st, const char *pool_id, const char *id, store_user_t *out,
+                           wx_err_t *err);
+wx_status_t store_user_set_blocked(store_t *st, const char *pool_id, const char *id,
+                                   bool blocked, wx_err_t *err);
+/* Number of users in a pool (tests, metrics). */
+wx_status_t store_user_count(store_t *st, const char *pool_id, int64_t *out, wx_err_t *err);
+
+/* ---- login states ---- */
+
+wx_status_t store_state_create(store_t *st, const store_state_t *s, wx_err_t *err);
+/* Claim a state for its callback, atomically, checking in this order:
+ *   unknown id                         -> WX_ENOENT
+ *   browser differs from the stored one -> WX_EDENIED (nothing changes)
+ *   already claimed or done            -> WX_EUSED, out filled (status, claimed_at, result)
+ *   expired (now >= expires_at)        -> WX_EEXPIRED
+ *   otherwise                          -> WX_OK, the state is now CLAIMED at `now`.
+ * So a state logs someone in at most once, whatever the number of callbacks. */
+wx_status_t store_state_claim(store_t *st, const char *id, const char *browser, int64_t now,
+                              store_state_t *out, wx_err_t *err);
+/* Record the final redirect of a claimed state (status becomes DONE). */
+wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
+/* Delete states whose expires_at and claimed_at+keep are both before now. */
+wx_status_t store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted,
+                              wx_err_t *err);
+
+/* ---- signing keys ---- */
+
+wx_status_t store_key_add(store_t *st, const store_key_t *k, wx_err_t *err);
+/* The newest key of alg that is not retired. WX_ENOENT when there is none. */
+wx_status_t store_key_current(store_t *st, const char *alg, store_key_t *out, wx_err_t *err);
+/* Every key, newest first, retired ones too; stop early when fn returns false. */
+wx_status_t store_key_each(store_t *st, bool (*fn)(const store_key_t *k, void *arg), void *arg,
+                           wx_err_t *err);
+
+/* ---- audit ---- */
+
+wx_status_t store_audit_add(store_t *st, const store_audit_t *a, wx_err_t *err);
+/* Count audit events with this action (tests). */
+wx_status_t store_audit_count(store_t *st, const char *action, int64_t *out, wx_err_t *err);
+
+/* ---- backend plumbing (store.c dispatches; a backend fills this table) ---- */
+
+typedef struct store_backend {
+    const char *name;   /* "sqlite" */
+    const char *scheme; /* "sqlite:" */
+    wx_status_t (*open)(const char *target, store_t **out, wx_err_t *err);
+    void (*close)(store_t *st);
+    int (*schema_version)(store_t *st);
+    wx_status_t (*pool_put)(store_t *, const store_pool_t *, wx_err_t *);
+    wx_status_t (*pool_get)(store_t *, const char *, store_pool_t *, wx_err_t *);
+    wx_status_t (*app_put)(store_t *, const store_app_t *, wx_err_t *);
+    wx_status_t (*app_get)(store_t *, const char *, store_app_t *, wx_err_t *);
+    wx_status_t (*conn_put)(store_t *, const store_conn_t *, wx_err_t *);
+    wx_status_t (*conn_get)(store_t *, const char *, const char *, store_conn_t *, wx_err_t *);
+    wx_status_t (*conn_default)(store_t *, const char *, store_conn_t *, wx_err_t *);
+    wx_status_t (*txt_get)(store_t *, const char *, char *, size_t, wx_err_t *);
+    wx_status_t (*user_upsert_wechat)(store_t *, const store_wechat_login_t *, store_user_t *,
+                                      bool *, wx_err_t *);
+    wx_status_t (*user_get)(store_t *, const char *, const char *, store_user_t *, wx_err_t *);
+    wx_status_t (*user_set_blocked)(store_t *, const char *, const char *, bool, wx_err_t *);
+    wx_status_t (*user_count)(store_t *, const char *, int64_t *, wx_err_t *);
+    wx_status_t (*state_create)(store_t *, const store_state_t *, wx_err_t *);
+    wx_status_t (*state_claim)(store_t *, const char *, const char *, int64_t, store_state_t *,
+                               wx_err_t *);
+    wx_status_t (*state_finish)(store_t *, const char *, const char *, wx_err_t *);
+    wx_status_t (*state_prune)(store_t *, int64_t, int64_t, int64_t *, wx_err_t *);
+    wx_status_t (*key_add)(store_t *, const store_key_t *, wx_err_t *);
+    wx_status_t (*key_current)(store_t *, const char *, store_key_t *, wx_err_t *);
+    wx_status_t (*key_each)(store_t *, bool (*)(const store_key_t *, void *), void *,
+                            wx_err_t *);
+    wx_status_t (*audit_add)(store_t *, const store_audit_t *, wx_err_t *);
+    wx_status_t (*audit_count)(store_t *, const char *, int64_t *, wx_err_t *);
+} store_backend_t;
+
+/* Every backend's store_t starts with this, so store.c can find the table. */
+struct store {
+    const store_backend_t *backend;
+};
+
+extern const store_backend_t store_sqlite_backend;
+
+#endif

@@ -1,0 +1,123 @@
+/* wxauthd: the wxauth server. Loads the config, makes sure the store is migrated and holds a
+ * signing key, starts the workers and runs until SIGTERM/SIGINT, then drains in-flight logins.
+ * `wxauthd --emulator` runs the WeChat emulator instead (src/emu/). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "emu/emu.h"
+#include "handle/ctx.h"
+#include "http/reply.h"
+#include "http/server.h"
+#include "util/log.h"
+
+#define WXAUTH_VERSION "0.1.0"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: wxauthd [--config FILE] [--check-config]\n"
+               "       wxauthd --emulator [--config FILE] [--listen ADDR] [--ua-check on|off]\n"
+               "       wxauthd --version\n"
+               "Settings: docs/configuration.md. Secrets and paths may also come from the\n"
+               "environment (WXAUTH_STORE_URL, WXAUTH_PUBLIC_URL, ...).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    bool check_only = false;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--emulator") == 0)
+            return emu_main(argc, argv);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = true;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("wxauthd %s\n", WXAUTH_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "wxauthd: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!config_path)
+        config_path = getenv("WXAUTH_CONFIG");
+
+    static wx_config_t cfg;
+    wx_err_t err = {0};
+    wx_log_set_service("wxauthd");
+    if (config_load(config_path, &cfg, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 2;
+    }
+    wx_log_level_t lvl = WX_LOG_INFO;
+    wx_log_parse_level(cfg.log_level, &lvl);
+    wx_log_set_level(lvl);
+
+    /* Migrate and make sure a signing key exists before any worker serves a login. */
+    store_t *st = NULL;
+    if (store_open(cfg.store_url, &st, &err) != WX_OK ||
+        handle_ensure_signing_key(st, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
+                err.detail);
+        store_close(st);
+        return 1;
+    }
+    store_close(st);
+    if (check_only) {
+        printf("config ok\n");
+        return 0;
+    }
+
+    static app_t app;
+    app.cfg = &cfg;
+    app.wechat = (wechat_cfg_t){.authorize_url = cfg.authorize_url,
+                                .api_base = cfg.api_base,
+                                .timeout_ms = cfg.wechat_timeout_ms,
+                                .retries = cfg.wechat_retries,
+                                .lang = cfg.wechat_lang};
+
+    /* Block the signals in every thread; the main thread waits for them with sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    http_server_config_t hc = {
+        .service = "wxauthd",
+        .listen = cfg.listen,
+        .workers = cfg.workers,
+        .routes = handle_routes,
+        .nroutes = handle_routes_count,
+        .fallback = handle_txt,
+        .max_headers_size = (size_t)cfg.max_headers_size,
+        .max_body_size = (size_t)cfg.max_body_size,
+        .timeout_s = cfg.timeout_s,
+        .worker_init = handle_worker_init,
+        .worker_fini = handle_worker_fini,
+        .arg = &app,
+    };
+    http_server_t *srv = NULL;
+    if (http_server_start(&hc, &srv, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
+        return 1;
+    }
+    wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
+           "wechat_api", cfg.api_base, NULL);
+    http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
+    http_server_free(srv);
+    wx_log(WX_LOG_INFO, "stopped", NULL);
+    return 0;
+}

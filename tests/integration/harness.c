@@ -1,0 +1,555 @@
+/* Integration-test harness (see harness.h). */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "util/url.h"
+
+struct wxt_browser {
+    CURL *h;
+};
+
+static int
+free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *
+need_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        fprintf(stderr, "harness: %s is not set (run through ctest)\n", name);
+        fail();
+    }
+    return v;
+}
+
+static void
+print_tail(const char *path)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof(cmd), "echo '--- tail of %s'; tail -n 40 '%s' 1>&2", path, path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(could not show %s)\n", path);
+}
+
+static pid_t
+spawn(const char *log, char *const argv[], char *const extra_env[])
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        for (int i = 0; extra_env && extra_env[i]; i++)
+            putenv(extra_env[i]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static bool
+wait_healthy(const char *base)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s/healthz", base);
+    for (int i = 0; i < 200; i++) { /* up to 20 s: ASan builds start slowly */
+        wxt_resp_t r = {0};
+        if (wxt_http("GET", url, NULL, &r) == 0 && r.status == 200) {
+            wxt_resp_free(&r);
+            return true;
+        }
+        wxt_resp_free(&r);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+int
+wxt_cli(wxt_env_t *e, char **out, const char *const *argv)
+{
+    const char *cli = need_env("WXAUTH_CLI");
+    char outpath[700];
+    snprintf(outpath, sizeof(outpath), "%s/cli.out", e->dir);
+    char *args[40];
+    int n = 0;
+    args[n++] = (char *)cli;
+    args[n++] = "--config";
+    args[n++] = e->config;
+    for (int i = 0; argv[i] && n < 38; i++)
+        args[n++] = (char *)argv[i];
+    args[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            close(fd);
+        }
+        execv(cli, args);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (out) {
+        FILE *f = fopen(outpath, "r");
+        char *buf = calloc(1, 65536);
+        if (f && buf) {
+            size_t r = fread(buf, 1, 65535, f);
+            buf[r] = '\0';
+        }
+        if (f)
+            fclose(f);
+        *out = buf;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void
+cli_ok(wxt_env_t *e, const char *const *argv)
+{
+    int rc = wxt_cli(e, NULL, argv);
+    if (rc != 0)
+        fprintf(stderr, "harness: wxauth %s %s failed with %d\n", argv[0], argv[1], rc);
+    assert_int_equal(rc, 0);
+}
+
+int
+wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
+{
+    static const wxt_opts_t defaults = {.retries = -1};
+    char path[700], text[8192];
+    if (!o)
+        o = &defaults;
+    memset(e, 0, sizeof(*e));
+    const char *tmp = getenv("WX_TEST_TMP") ? getenv("WX_TEST_TMP") : "/tmp";
+    mkdir(tmp, 0700);
+    snprintf(e->dir, sizeof(e->dir), "%s/integ-XXXXXX", tmp);
+    assert_non_null(mkdtemp(e->dir));
+    e->auth_port = free_port();
+    e->emu_port = free_port();
+    while (e->emu_port == e->auth_port)
+        e->emu_port = free_port();
+    snprintf(e->auth, sizeof(e->auth), "http://127.0.0.1:%d", e->auth_port);
+    snprintf(e->emu, sizeof(e->emu), "http://127.0.0.1:%d", e->emu_port);
+    snprintf(e->callback, sizeof(e->callback), "http://127.0.0.1:9/callback");
+    unsigned char rnd[16];
+    FILE *ur = fopen("/dev/urandom", "r");
+    assert_non_null(ur);
+    assert_int_equal(fread(rnd, 1, sizeof(rnd), ur), sizeof(rnd));
+    fclose(ur);
+    for (int i = 0; i < 16; i++)
+        snprintf(e->secret + 2 * i, 3, "%02x", rnd[i]);
+
+    snprintf(path, sizeof(path), "%s/emulator.ini", e->dir);
+    snprintf(text, sizeof(text),
+             "[emulator]\nlisten = 127.0.0.1:%d\nua_check = on\n\n"
+             "[account " WXT_APPID "]\nname = Test Service Account\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+             "open_platform = op-test\n\n"
+             "[account " WXT_APPID2 "]\nname = Second Account\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+             "open_platform = op-test\n\n"
+             "[account " WXT_APPID_BASE "]\nname = Base Only\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base\n\n"
+             "[person alice]\nnickname = Alice 爱丽丝\n"
+             "avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132\n\n"
+             "[person bob]\nnickname = Bob\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132\n"
+             "follower = yes\n\n"
+             "[person snap]\nnickname = Snapshot\nsnapshot = yes\n",
+             e->emu_port, e->secret, e->auth_port, e->secret, e->auth_port, e->secret,
+             e->auth_port);
+    write_file(path, text);
+
+    snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);
+    snprintf(text, sizeof(text),
+             "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
+             "shutdown_grace_ms = 3000\n\n"
+             "[store]\nurl = sqlite:%s/wxauth.db\n\n"
+             "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
+             "timeout_ms = %d\nretries = %d\n\n"
+             "[login]\nstate_ttl = %d\n\n[log]\nlevel = debug\n",
+             e->auth_port, e->auth, o->workers ? o->workers : 2, e->dir, e->emu, e->emu,
+             o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000,
+             o->retries >= 0 ? o->retries : 1, o->state_ttl ? o->state_ttl : 600);
+    write_file(e->config, text);
+
+    /* Seed through the CLI, as an operator would. */
+    char secret_env[64];
+    snprintf(secret_env, sizeof(secret_env), "WXT_SECRET=%s", e->secret);
+    putenv(strdup(secret_env));
+    cli_ok(e, (const char *const[]){"init", NULL});
+    cli_ok(e, (const char *const[]){"pool", "create", "demo", "--name", "Demo", NULL});
+    cli_ok(e, (const char *const[]){"app", "create", "demo-app", "--pool", "demo", "--redirect",
+                                    "http://127.0.0.1:9/app-cb", "--redirect",
+                                    "https://*.example.com/wx/*", NULL});
+    cli_ok(e, (const char *const[]){"connection", "set", "--pool", "demo", "--appid", WXT_APPID,
+                                    "--secret-env", "WXT_SECRET", "--callback", e->callback,
+                                    "--txt-filename", "MP_verify_T3stFile9.txt", "--txt-content",
+                                    "T3stContent9", NULL});
+    cli_ok(e, (const char *const[]){"connection", "set", "--pool", "demo", "--identifier",
+                                    "wechat-second", "--appid", WXT_APPID2, "--secret-env",
+                                    "WXT_SECRET", "--callback", e->callback, NULL});
+    cli_ok(e, (const char *const[]){"pool", "create", "basepool", NULL});
+    cli_ok(e, (const char *const[]){"connection", "set", "--pool", "basepool", "--appid",
+                                    WXT_APPID_BASE, "--secret-env", "WXT_SECRET", "--callback",
+                                    e->callback, "--scope", "snsapi_base", NULL});
+
+    const char *bin = need_env("WXAUTHD");
+    char emu_log[700], auth_log[700], lat[64];
+    snprintf(emu_log, sizeof(emu_log), "%s/emulator.log", e->dir);
+    snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
+    snprintf(lat, sizeof(lat), "WXEMU_LATENCY_MS=%d", o->latency_ms);
+    char *emu_env[] = {lat, NULL};
+    e->emu_pid = spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL},
+                       emu_env);
+    e->auth_pid = spawn(auth_log, (char *const[]){(char *)bin, "--config", e->config, NULL}, NULL);
+    if (!wait_healthy(e->emu) || !wait_healthy(e->auth)) {
+        print_tail(emu_log);
+        print_tail(auth_log);
+        fail_msg("servers did not become healthy");
+    }
+    return 0;
+}
+
+static int
+stop(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 300; i++) { /* 30 s */
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return 255;
+}
+
+void
+wxt_teardown(wxt_env_t *e)
+{
+    char emu_log[700], auth_log[700];
+    snprintf(emu_log, sizeof(emu_log), "%s/emulator.log", e->dir);
+    snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
+    int a = stop(e->auth_pid), m = stop(e->emu_pid);
+    if (a != 0 || m != 0) {
+        print_tail(auth_log);
+        print_tail(emu_log);
+        fail_msg("wxauthd exited %d, emulator exited %d (want 0: clean shutdown, no leaks)", a,
+                 m);
+    }
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "harness: could not remove %s\n", e->dir);
+}
+
+/* ---- HTTP ---- */
+
+typedef struct {
+    wx_buf_t body;
+    char *location;
+} sink_t;
+
+static size_t
+on_body(char *p, size_t s, size_t n, void *arg)
+{
+    sink_t *k = arg;
+    return wx_buf_append(&k->body, p, s * n) == WX_OK ? s * n : 0;
+}
+
+static size_t
+on_header(char *p, size_t s, size_t n, void *arg)
+{
+    sink_t *k = arg;
+    size_t len = s * n;
+    if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
+        const char *v = p + 9;
+        while (*v == ' ')
+            v++;
+        size_t vl = len - (size_t)(v - p);
+        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+            vl--;
+        free(k->location);
+        k->location = strndup(v, vl);
+    }
+    return len;
+}
+
+static int
+perform(CURL *h, const char *method, const char *url, const char *json, wxt_resp_t *out)
+{
+    sink_t k = {0};
+    struct curl_slist *hdrs = NULL;
+    wx_buf_init(&k.body, 4 * 1024 * 1024);
+    memset(out, 0, sizeof(*out));
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &k);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    if (json) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK) {
+        wx_buf_free(&k.body);
+        free(k.location);
+        return -1;
+    }
+    char *ct = NULL;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    out->content_type = ct ? strdup(ct) : NULL;
+    out->body = wx_buf_steal(&k.body);
+    out->location = k.location;
+    return 0;
+}
+
+wxt_browser_t *
+wxt_browser_new(const char *ua)
+{
+    wxt_browser_t *b = calloc(1, sizeof(*b));
+    b->h = curl_easy_init();
+    curl_easy_setopt(b->h, CURLOPT_COOKIEFILE, ""); /* in-memory cookie jar */
+    curl_easy_setopt(b->h, CURLOPT_USERAGENT, ua ? ua : WXT_WECHAT_UA);
+    return b;
+}
+
+void
+wxt_browser_free(wxt_browser_t *b)
+{
+    if (!b)
+        return;
+    curl_easy_cleanup(b->h);
+    free(b);
+}
+
+int
+wxt_get(wxt_browser_t *b, const char *url, wxt_resp_t *out)
+{
+    return perform(b->h, "GET", url, NULL, out);
+}
+
+int
+wxt_http(const char *method, const char *url, const char *json, wxt_resp_t *out)
+{
+    CURL *h = curl_easy_init();
+    int rc = perform(h, method, url, json, out);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+void
+wxt_resp_free(wxt_resp_t *r)
+{
+    free(r->location);
+    free(r->body);
+    free(r->content_type);
+    memset(r, 0, sizeof(*r));
+}
+
+void
+wxt_emu_admin(wxt_env_t *e, const char *method, const char *path, const char *json)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s%s", e->emu, path);
+    assert_int_equal(wxt_http(method, url, json, &r), 0);
+    if (r.status < 200 || r.status > 299)
+        fail_msg("emulator admin %s %s -> %ld %s", method, path, r.status, r.body);
+    wxt_resp_free(&r);
+}
+
+void
+wxt_emu_fault(wxt_env_t *e, const char *json)
+{
+    wxt_emu_admin(e, "POST", "/emu/admin/faults", json);
+}
+
+void
+wxt_emu_clear_faults(wxt_env_t *e)
+{
+    wxt_emu_admin(e, "DELETE", "/emu/admin/faults", NULL);
+}
+
+static json_t *
+emu_get_json(wxt_env_t *e, const char *path)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s%s", e->emu, path);
+    assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    wxt_resp_free(&r);
+    assert_non_null(j);
+    return j;
+}
+
+long
+wxt_emu_calls(wxt_env_t *e, const char *endpoint)
+{
+    json_t *j = emu_get_json(e, "/emu/admin/calls");
+    long n = 0;
+    json_t *calls = json_object_get(j, "calls"), *c;
+    size_t i;
+    json_array_foreach(calls, i, c)
+    {
+        const char *ep = json_string_value(json_object_get(c, "endpoint"));
+        if (ep && strcmp(ep, endpoint) == 0)
+            n++;
+    }
+    json_decref(j);
+    return n;
+}
+
+void
+wxt_emu_person_ids(wxt_env_t *e, const char *appid, const char *person, char *openid, size_t on,
+                   char *unionid, size_t un)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/emu/admin/people?appid=%s", appid);
+    json_t *j = emu_get_json(e, path);
+    json_t *people = json_object_get(j, "people"), *p;
+    size_t i;
+    bool found = false;
+    json_array_foreach(people, i, p)
+    {
+        const char *id = json_string_value(json_object_get(p, "id"));
+        if (id && strcmp(id, person) == 0) {
+            const char *o = json_string_value(json_object_get(p, "openid"));
+            const char *u = json_string_value(json_object_get(p, "unionid"));
+            snprintf(openid, on, "%s", o ? o : "");
+            if (unionid)
+                snprintf(unionid, un, "%s", u ? u : "");
+            found = true;
+        }
+    }
+    json_decref(j);
+    assert_true(found);
+}
+
+int
+wxt_login(wxt_browser_t *b, const char *start_url, const char *person, const char *action,
+          wxt_resp_t *final, char *callback_url, size_t n)
+{
+    wxt_resp_t r1 = {0}, r2 = {0};
+    char url[4096];
+    assert_int_equal(wxt_get(b, start_url, &r1), 0);
+    if (r1.status != 302 || !r1.location) {
+        *final = r1;
+        return 0;
+    }
+    /* The authorize URL ends in #wechat_redirect: the emulator-only parameters go before it. */
+    snprintf(url, sizeof(url), "%s", r1.location);
+    char *hash = strchr(url, '#');
+    if (hash)
+        *hash = '\0';
+    size_t len = strlen(url);
+    snprintf(url + len, sizeof(url) - len, "&emu_person=%s&emu_action=%s", person, action);
+    wxt_resp_free(&r1);
+    assert_int_equal(wxt_get(b, url, &r2), 0);
+    if (r2.status != 302 || !r2.location) {
+        *final = r2;
+        return 0;
+    }
+    if (callback_url)
+        snprintf(callback_url, n, "%s", r2.location);
+    snprintf(url, sizeof(url), "%s", r2.location);
+    wxt_resp_free(&r2);
+    assert_int_equal(wxt_get(b, url, final), 0);
+    return 0;
+}
+
+bool
+wxt_parse_result(const wxt_env_t *e, const char *location, wxt_result_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!location)
+        return false;
+    const char *q = strchr(location, '?');
+    if (!q)
+        return false;
+    wx_query_t qs;
+    if (wx_query_parse(q + 1, &qs, NULL) != WX_OK)
+        return false;
+    const char *code = wx_query_get(&qs, "code");
+    const char *msg = wx_query_get(&qs, "message");
+    const char *data = wx_query_get(&qs, "data");
+    bool ok = code != NULL;
+    if (ok) {
+        out->code = (int)strtol(code, NULL, 10);
+        snprintf(out->message, sizeof(out->message), "%s", msg ? msg : "");
+        if (data)
+            out->data = json_loads(data, 0, NULL);
+    }
+    wx_query_free(&qs);
+    return ok;
+}
+
+void
+wxt_result_free(wxt_result_t *r)
+{
+    json_decref(r->data);
+    r->data = NULL;
+}

@@ -1,0 +1,89 @@
+/* Integration-test harness: starts a real WeChat emulator and a real wxauthd on free loopback
+ * ports with a fresh SQLite file, seeds them with the wxauth CLI, and drives them over HTTP
+ * like browsers do (cookie jar per "browser", no automatic redirects). */
+#ifndef WXT_HARNESS_H
+#define WXT_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define WXT_APPID "wx5d1e4a0b9c3f7e21"
+#define WXT_APPID2 "wx8a9b0c1d2e3f4a5b" /* second account, same Open Platform */
+#define WXT_APPID_BASE "wx0123456789abcdef" /* account whose connection uses snsapi_base */
+#define WXT_WECHAT_UA                                                                           \
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like " \
+    "Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN"
+
+typedef struct {
+    int state_ttl;        /* 0: default */
+    int wechat_timeout_ms; /* 0: default of the harness (2000) */
+    int latency_ms;       /* WXEMU_LATENCY_MS for the emulator */
+    int workers;          /* 0: 2 */
+    int retries;          /* -1: default */
+} wxt_opts_t;
+
+typedef struct {
+    char dir[512];
+    char config[600];
+    int auth_port, emu_port;
+    pid_t auth_pid, emu_pid;
+    char auth[64]; /* http://127.0.0.1:PORT */
+    char emu[64];
+    char callback[128]; /* business callback (nothing listens there: tests read Location) */
+    char secret[33];
+} wxt_env_t;
+
+typedef struct {
+    long status;
+    char *location; /* Location header or NULL */
+    char *body;
+    char *content_type;
+} wxt_resp_t;
+
+typedef struct wxt_browser wxt_browser_t;
+
+/* Start everything; returns 0 or fails the test. */
+int wxt_setup(wxt_env_t *e, const wxt_opts_t *o);
+/* Stop both servers with SIGTERM; fails the test if either exits non-zero (ASan/LSan). */
+void wxt_teardown(wxt_env_t *e);
+/* Run the wxauth CLI against the env's store: argv after the config options. Returns exit code;
+ * stdout captured into *out when out != NULL (caller frees). */
+int wxt_cli(wxt_env_t *e, char **out, const char *const *argv);
+
+wxt_browser_t *wxt_browser_new(const char *user_agent);
+void wxt_browser_free(wxt_browser_t *b);
+int wxt_get(wxt_browser_t *b, const char *url, wxt_resp_t *out);
+void wxt_resp_free(wxt_resp_t *r);
+/* Plain requests without a browser (admin APIs). */
+int wxt_http(const char *method, const char *url, const char *json_body, wxt_resp_t *out);
+/* POST JSON to the emulator admin API; asserts 2xx. */
+void wxt_emu_admin(wxt_env_t *e, const char *method, const char *path, const char *json);
+void wxt_emu_fault(wxt_env_t *e, const char *json);
+void wxt_emu_clear_faults(wxt_env_t *e);
+/* Number of calls the emulator saw on an endpoint ("access_token", "userinfo", ...). */
+long wxt_emu_calls(wxt_env_t *e, const char *endpoint);
+/* Expected openid / unionid of an emulated person for an appid (from the emulator's admin API). */
+void wxt_emu_person_ids(wxt_env_t *e, const char *appid, const char *person, char *openid,
+                        size_t on, char *unionid, size_t un);
+
+/* A login through the emulator: GET start_url, follow to the emulator with
+ * emu_person/emu_action appended, then to wxauthd's callback. Returns the final response
+ * (the 302 to the business callback, or wxauthd's error page); the callback URL that WeChat
+ * sent the browser to is copied into callback_url when not NULL. */
+int wxt_login(wxt_browser_t *b, const char *start_url, const char *person, const char *action,
+              wxt_resp_t *final, char *callback_url, size_t n);
+
+typedef struct {
+    int code;
+    char message[512];
+    json_t *data; /* NULL unless code 200 */
+} wxt_result_t;
+
+/* Parse code/message/data from a business-callback URL; returns false if it is not one. */
+bool wxt_parse_result(const wxt_env_t *e, const char *location, wxt_result_t *out);
+void wxt_result_free(wxt_result_t *r);
+
+#endif
