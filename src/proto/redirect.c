@@ -48,9 +48,14 @@ check_shape(const char *s, bool pattern, wx_err_t *err)
         size_t plen = alen - (size_t)(colon + 1 - rest);
         if (plen == 0 || plen > 5)
             return wx_err_set(err, WX_EINVAL, "URL has a malformed port");
-        for (size_t i = 0; i < plen; i++)
+        long port = 0;
+        for (size_t i = 0; i < plen; i++) {
             if (!isdigit((unsigned char)colon[1 + i]))
                 return wx_err_set(err, WX_EINVAL, "URL has a malformed port");
+            port = port * 10 + (colon[1 + i] - '0');
+        }
+        if (port < 1 || port > 65535)
+            return wx_err_set(err, WX_EINVAL, "URL port must be 1 to 65535");
     }
     if (pattern) {
         if (colon && colon < rest + alen && memchr(colon, '*', alen - (size_t)(colon - rest)))

@@ -185,8 +185,10 @@ wx_status_t store_state_create(store_t *st, const store_state_t *s, wx_err_t *er
  *   unknown id                         -> WX_ENOENT
  *   browser differs from the stored one -> WX_EDENIED (nothing changes)
  *   already claimed or done            -> WX_EUSED, out filled (status, claimed_at, result)
- *   expired (now >= expires_at)        -> WX_EEXPIRED
- *   otherwise                          -> WX_OK, the state is now CLAIMED at `now`.
+ *   expired (now >= expires_at)        -> WX_EEXPIRED, out filled, and the state is now
+ *                                         CLAIMED at `now` (so the "expired" outcome recorded
+ *                                         with store_state_finish is replayed like any other)
+ *   otherwise                          -> WX_OK, out filled, the state is now CLAIMED at `now`.
  * So a state logs someone in at most once, whatever the number of callbacks. */
 wx_status_t store_state_claim(store_t *st, const char *id, const char *browser, int64_t now,
                               store_state_t *out, wx_err_t *err);

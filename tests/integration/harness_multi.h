@@ -1,0 +1,18 @@
+/* Many logins at once from one thread (libcurl multi), each its own browser with its own
+ * cookie jar: start -> emulator authorize (emu_person/emu_action) -> wxauthd callback. Used by
+ * the concurrency test and by bench/login_concurrency. No test framework inside. */
+#ifndef WXT_HARNESS_MULTI_H
+#define WXT_HARNESS_MULTI_H
+
+typedef struct {
+    int ok;             /* logins that ended on the business callback with code=200 */
+    int failed;
+    double elapsed_ms;  /* wall time for all of them */
+    double max_ms;      /* slowest single login */
+    char first_error[256];
+} wxt_multi_result_t;
+
+/* Run n logins of person concurrently against start_url (all started at once). */
+int wxt_multi_login(const char *start_url, const char *person, int n, wxt_multi_result_t *out);
+
+#endif

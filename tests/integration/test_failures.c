@@ -1,0 +1,324 @@
+/* Every way a login can fail ends cleanly: a clear code and message on the business callback
+ * when the callback is known and trusted, an error page otherwise, never a redirect to an
+ * address that is not allowed, and nothing half-written in the store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static wxt_env_t env;
+
+static int
+group_setup(void **state)
+{
+    return wxt_setup(&env, NULL);
+}
+
+static int
+group_teardown(void **state)
+{
+    wxt_teardown(&env);
+    return 0;
+}
+
+static int
+reset_faults(void **state)
+{
+    wxt_emu_clear_faults(&env);
+    return 0;
+}
+
+static long
+user_count(const char *pool)
+{
+    char *out = NULL;
+    assert_int_equal(wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", pool, NULL}), 0);
+    long n = strtol(out, NULL, 10);
+    free(out);
+    return n;
+}
+
+/* Run a login of person with action; expect a 302 to the business callback with want_code. */
+static void
+expect_code(const char *person, const char *action, int want_code, const char *msg_part)
+{
+    char url[256];
+    wxt_resp_t fin = {0};
+    wxt_result_t res;
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    wxt_login(b, url, person, action, &fin, NULL, 0);
+    if (fin.status != 302)
+        fail_msg("status %ld body %.300s", fin.status, fin.body ? fin.body : "");
+    assert_true(strncmp(fin.location, env.callback, strlen(env.callback)) == 0);
+    assert_true(wxt_parse_result(&env, fin.location, &res));
+    if (res.code != want_code)
+        fail_msg("want code %d, got %d (%s)", want_code, res.code, res.message);
+    assert_null(res.data); /* no user data on failure */
+    assert_true(strlen(res.message) > 0);
+    if (msg_part && !strstr(res.message, msg_part))
+        fail_msg("message '%s' lacks '%s'", res.message, msg_part);
+    wxt_result_free(&res);
+    wxt_resp_free(&fin);
+    wxt_browser_free(b);
+}
+
+/* An error page from wxauthd (no redirect at all). */
+static void
+expect_page(const char *url, long want_status, const char *text)
+{
+    wxt_resp_t r = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    if (r.status != want_status)
+        fail_msg("%s: want %ld got %ld %.200s", url, want_status, r.status, r.body);
+    assert_null(r.location);
+    assert_non_null(strstr(r.content_type, "text/html"));
+    if (text && !strstr(r.body, text))
+        fail_msg("page lacks '%s': %.300s", text, r.body);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
+static void
+test_user_denies(void **state)
+{
+    long before = user_count("demo");
+    expect_code("alice", "deny", 1001, "declined");
+    assert_int_equal(user_count("demo"), before);
+}
+
+static void
+test_wechat_errcodes_on_exchange(void **state)
+{
+    const int codes[] = {40029, 40163, 40125, 40013, 45011, 41008};
+    long before = user_count("demo");
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        char json[200], want[32];
+        snprintf(json, sizeof(json),
+                 "{\"endpoint\":\"access_token\",\"errcode\":%d,\"errcode_rate\":1.0}", codes[i]);
+        wxt_emu_fault(&env, json);
+        snprintf(want, sizeof(want), "%d", codes[i]);
+        expect_code("alice", "allow", codes[i], want);
+    }
+    assert_int_equal(user_count("demo"), before);
+}
+
+static void
+test_wechat_errcodes_on_userinfo(void **state)
+{
+    const int codes[] = {40001, 42001, 48001, 40003};
+    long before = user_count("demo");
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        char json[200];
+        snprintf(json, sizeof(json),
+                 "{\"endpoint\":\"userinfo\",\"errcode\":%d,\"errcode_rate\":1.0}", codes[i]);
+        wxt_emu_fault(&env, json);
+        expect_code("alice", "allow", codes[i], NULL);
+    }
+    assert_int_equal(user_count("demo"), before);
+}
+
+static void
+test_system_error_retried_once(void **state)
+{
+    /* errcode -1 once: the retry succeeds and the user never sees it. */
+    wxt_emu_fault(&env, "{\"endpoint\":\"userinfo\",\"errcode\":-1,\"errcode_rate\":1.0,\"count\":1}");
+    expect_code("alice", "allow", 200, NULL);
+}
+
+static void
+test_system_error_persistent(void **state)
+{
+    wxt_emu_fault(&env, "{\"endpoint\":\"userinfo\",\"errcode\":-1,\"errcode_rate\":1.0}");
+    expect_code("alice", "allow", -1, NULL);
+}
+
+static void
+test_wechat_5xx(void **state)
+{
+    wxt_emu_fault(&env,
+                  "{\"endpoint\":\"access_token\",\"http_status\":503,\"http_status_rate\":1.0}");
+    expect_code("alice", "allow", 1004, "WeChat");
+}
+
+static void
+test_wechat_reset(void **state)
+{
+    wxt_emu_fault(&env, "{\"endpoint\":\"access_token\",\"reset_rate\":1.0}");
+    expect_code("alice", "allow", 1004, "WeChat");
+}
+
+static void
+test_wechat_timeout(void **state)
+{
+    /* The harness sets wechat.timeout_ms = 2000; a hang must end in a clear outcome. */
+    wxt_emu_fault(&env, "{\"endpoint\":\"userinfo\",\"hang_rate\":1.0}");
+    expect_code("alice", "allow", 1004, "in time");
+}
+
+static void
+test_snapshot_user(void **state)
+{
+    long before = user_count("demo");
+    expect_code("snap", "allow", 1007, "snapshot");
+    assert_int_equal(user_count("demo"), before);
+}
+
+static void
+test_unknown_state(void **state)
+{
+    char url[512];
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization/callback?code=abc&state=NoSuchState123",
+             env.auth);
+    expect_page(url, 400, "Unknown login link");
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization/callback?code=abc",
+             env.auth);
+    expect_page(url, 400, NULL);
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization/callback?code=abc&state=a%%27b%%3Cscript%%3E",
+             env.auth);
+    expect_page(url, 400, NULL);
+}
+
+static void
+test_replayed_state_later(void **state)
+{
+    /* The same browser replays the callback: same outcome within the window (test_login);
+     * a third browser is refused (403) and the login is never repeated. */
+    char url[256], cb[4096];
+    wxt_resp_t f = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    long calls = wxt_emu_calls(&env, "access_token");
+    wxt_login(b, url, "alice", "allow", &f, cb, sizeof(cb));
+    assert_int_equal(f.status, 302);
+    wxt_resp_free(&f);
+    for (int i = 0; i < 3; i++)
+        expect_page(cb, 403, "another browser");
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), calls + 1);
+    wxt_browser_free(b);
+}
+
+static void
+test_unknown_pool_identifier_app(void **state)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/nosuchpool", env.auth);
+    expect_page(url, 404, "Unknown user pool");
+    snprintf(url, sizeof(url), "%s/connections/social/nosuch-connection?app_id=demo-app", env.auth);
+    expect_page(url, 404, "Unknown WeChat connection");
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=nosuchapp",
+             env.auth);
+    expect_page(url, 404, "Unknown application");
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization", env.auth);
+    expect_page(url, 400, "app_id is required");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/bad%%20pool", env.auth);
+    expect_page(url, 400, NULL);
+}
+
+static void
+test_redirect_not_allowed(void **state)
+{
+    const char *bad[] = {
+        "https%3A%2F%2Fevil.example.net%2Fcb",
+        "http%3A%2F%2F127.0.0.1%3A9%2Fapp-cb%2Fextra",          /* not an exact match */
+        "https%3A%2F%2Fa.b.example.com%2Fwx%2Fdone",            /* '*' is one label */
+        "https%3A%2F%2Fshop.example.com%2Fwx%2Fa%2Fb",          /* '*' never crosses '/' */
+        "https%3A%2F%2Fshop.example.com%40evil.net%2Fwx%2Fx",   /* userinfo trick */
+        "https%3A%2F%2Fevil.net%2F%3F.example.com%2Fwx%2Fx",
+        "javascript%3Aalert(1)",
+        "%2F%2Fevil.net%2Fcb",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char url[512];
+        snprintf(url, sizeof(url),
+                 "%s/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=%s",
+                 env.auth, bad[i]);
+        expect_page(url, 400, NULL);
+    }
+}
+
+static void
+test_emulator_rejects_wrong_domain_page(void **state)
+{
+    /* The emulator enforces the webpage-authorization domain like WeChat (10003). */
+    char url[512];
+    wxt_resp_t r = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url),
+             "%s/connect/oauth2/authorize?appid=" WXT_APPID
+             "&redirect_uri=http%%3A%%2F%%2Fevil.example.net%%2Fcb&response_type=code"
+             "&scope=snsapi_userinfo&state=abc&emu_person=alice&emu_action=allow",
+             env.emu);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_null(r.location);
+    assert_non_null(strstr(r.body, "10003"));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
+static void
+test_expired_state(void **state)
+{
+    /* A separate server whose login links live one second. */
+    wxt_env_t e2;
+    wxt_opts_t o = {.state_ttl = 1, .retries = -1};
+    char url[256], cb[4096];
+    wxt_resp_t r1 = {0}, r2 = {0}, f = {0};
+    wxt_result_t res;
+    wxt_setup(&e2, &o);
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e2.auth);
+    assert_int_equal(wxt_get(b, url, &r1), 0);
+    assert_int_equal(r1.status, 302);
+    snprintf(cb, sizeof(cb), "%s", r1.location);
+    *strchr(cb, '#') = '\0';
+    strncat(cb, "&emu_person=alice&emu_action=allow", sizeof(cb) - strlen(cb) - 1);
+    sleep(2);
+    assert_int_equal(wxt_get(b, cb, &r2), 0);
+    assert_int_equal(r2.status, 302);
+    assert_int_equal(wxt_get(b, r2.location, &f), 0);
+    assert_int_equal(f.status, 302);
+    assert_true(wxt_parse_result(&e2, f.location, &res));
+    assert_int_equal(res.code, 1002);
+    assert_non_null(strstr(res.message, "expired"));
+    wxt_result_free(&res);
+    wxt_resp_free(&r1);
+    wxt_resp_free(&r2);
+    wxt_resp_free(&f);
+    wxt_browser_free(b);
+    wxt_teardown(&e2);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_user_denies, reset_faults),
+        cmocka_unit_test_setup(test_wechat_errcodes_on_exchange, reset_faults),
+        cmocka_unit_test_setup(test_wechat_errcodes_on_userinfo, reset_faults),
+        cmocka_unit_test_setup(test_system_error_retried_once, reset_faults),
+        cmocka_unit_test_setup(test_system_error_persistent, reset_faults),
+        cmocka_unit_test_setup(test_wechat_5xx, reset_faults),
+        cmocka_unit_test_setup(test_wechat_reset, reset_faults),
+        cmocka_unit_test_setup(test_wechat_timeout, reset_faults),
+        cmocka_unit_test_setup(test_snapshot_user, reset_faults),
+        cmocka_unit_test_setup(test_unknown_state, reset_faults),
+        cmocka_unit_test_setup(test_replayed_state_later, reset_faults),
+        cmocka_unit_test_setup(test_unknown_pool_identifier_app, reset_faults),
+        cmocka_unit_test_setup(test_redirect_not_allowed, reset_faults),
+        cmocka_unit_test_setup(test_emulator_rejects_wrong_domain_page, reset_faults),
+        cmocka_unit_test_setup(test_expired_state, reset_faults),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

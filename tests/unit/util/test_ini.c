@@ -1,0 +1,98 @@
+/* Tests for src/util/ini.c and the config loader built on it (src/config.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "util/ini.h"
+
+static void
+test_parse(void **state)
+{
+    wx_ini_t ini;
+    wx_err_t err = {0};
+    assert_int_equal(wx_ini_parse("# c\n[a]\nk = v 1 \n; c\n[b c]\nk=2\nk=3\n", &ini, &err), WX_OK);
+    assert_string_equal(wx_ini_get(&ini, "a", "k"), "v 1");
+    assert_string_equal(wx_ini_get(&ini, "b c", "k"), "3");
+    assert_null(wx_ini_get(&ini, "a", "x"));
+    wx_ini_free(&ini);
+    assert_int_equal(wx_ini_parse("[a\nk=v\n", &ini, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "line 1"));
+    assert_int_equal(wx_ini_parse("[a]\njunk\n", &ini, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "line 2"));
+}
+
+static const char *
+tmpfile_with(const char *text)
+{
+    static char path[512];
+    const char *dir = getenv("WX_TEST_TMP") ? getenv("WX_TEST_TMP") : "/tmp";
+    mkdir(dir, 0700);
+    snprintf(path, sizeof(path), "%s/cfg-XXXXXX", dir);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void
+test_config_defaults_and_overrides(void **state)
+{
+    wx_config_t c;
+    wx_err_t err = {0};
+    unsetenv("WXAUTH_STORE_URL");
+    assert_int_equal(config_load(NULL, &c, &err), WX_OK);
+    assert_string_equal(c.listen, "127.0.0.1:8080");
+    assert_string_equal(c.api_base, "https://api.weixin.qq.com");
+    assert_int_equal(c.state_ttl, 600);
+    assert_int_equal(c.token_ttl, 1296000);
+    const char *p = tmpfile_with("[server]\npublic_url = https://id.example.com/\n"
+                                 "[login]\nstate_ttl = 30\n");
+    setenv("WXAUTH_STORE_URL", "sqlite:/tmp/x.db", 1);
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    assert_string_equal(c.public_url, "https://id.example.com"); /* trailing '/' dropped */
+    assert_true(c.cookie_secure);                                 /* https: Secure cookies */
+    assert_int_equal(c.state_ttl, 30);
+    assert_string_equal(c.store_url, "sqlite:/tmp/x.db"); /* environment wins */
+    unsetenv("WXAUTH_STORE_URL");
+    remove(p);
+}
+
+static void
+test_config_errors(void **state)
+{
+    wx_config_t c;
+    wx_err_t err = {0};
+    const char *p = tmpfile_with("[server]\nlisten_typo = 1\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "unknown setting [server] listen_typo"));
+    remove(p);
+    p = tmpfile_with("[login]\nstate_ttl = ten\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "login.state_ttl"));
+    remove(p);
+    p = tmpfile_with("[server]\npublic_url = ftp://x\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    remove(p);
+    assert_int_equal(config_load("/nonexistent/wxauthd.ini", &c, &err), WX_ECONFIG);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_config_defaults_and_overrides),
+        cmocka_unit_test(test_config_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
