@@ -9,6 +9,7 @@
 #include "../store/store.h"
 
 struct jwk;
+struct event;
 
 typedef struct {
     const wx_config_t *cfg;
@@ -21,6 +22,7 @@ typedef struct {
     struct jwk *key;         /* current signing key */
     int64_t key_checked_at;  /* when the store was last asked for the current key */
     int logins_inflight;     /* logins of this worker waiting on WeChat */
+    struct event *prune_ev;  /* worker 0 only: deletes old login states every minute */
 } worker_ctx_t;
 
 #define BIND_COOKIE "wxauth_bind"

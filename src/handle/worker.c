@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "../jose/jwk.h"
@@ -14,6 +15,28 @@
 #include "../util/rand.h"
 
 #define KEY_RECHECK_S 60
+#define PRUNE_EVERY_S 60
+
+/* Old login states are deleted once expired and past the replay window, so the table holds
+ * only the last few minutes of logins. One worker does it; with many nodes each prunes the
+ * same rows, which is harmless. */
+static void
+prune_states(evutil_socket_t fd, short what, void *arg)
+{
+    worker_ctx_t *ctx = arg;
+    wx_err_t err = {0};
+    int64_t deleted = 0;
+    if (store_state_prune(ctx->store, wx_now(), ctx->app->cfg->replay_window, &deleted, &err) !=
+        WX_OK) {
+        wx_log(WX_LOG_WARN, "state_prune_failed", "error", err.msg, "detail", err.detail, NULL);
+        return;
+    }
+    if (deleted > 0) {
+        char n[24];
+        wx_snprintf(n, sizeof(n), "%lld", (long long)deleted);
+        wx_log(WX_LOG_DEBUG, "states_pruned", "#count", n, NULL);
+    }
+}
 
 wx_status_t
 handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
@@ -28,6 +51,12 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
         free(ctx);
         return rc;
     }
+    if (w->index == 0) {
+        struct timeval tv = {PRUNE_EVERY_S, 0};
+        ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, ctx);
+        if (ctx->prune_ev)
+            event_add(ctx->prune_ev, &tv);
+    }
     *out = ctx;
     return WX_OK;
 }
@@ -38,6 +67,8 @@ handle_worker_fini(http_worker_t *w, void *p)
     worker_ctx_t *ctx = p;
     if (!ctx)
         return;
+    if (ctx->prune_ev)
+        event_free(ctx->prune_ev);
     jwk_free(ctx->key);
     store_close(ctx->store);
     free(ctx);

@@ -210,10 +210,15 @@ stop_check(evutil_socket_t fd, short what, void *arg)
     worker_slot_t *sl = arg;
     if (atomic_load(&sl->w.inflight) == 0 || wx_mono_ms() >= sl->deadline_ms) {
         /* Past the deadline: fail what still waits on WeChat so each request gets a reply. */
+        int before = atomic_load(&sl->w.inflight);
         http_client_cancel_all(sl->w.client);
         if (sl->w.server->cfg.on_drain && atomic_load(&sl->w.inflight) > 0)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
-        if (atomic_load(&sl->w.inflight) == 0 || wx_mono_ms() >= sl->deadline_ms + 1000) {
+        /* Replies made just now are still in their output buffers: give the loop one more
+         * turn to write them before it ends. */
+        bool answered_now = atomic_load(&sl->w.inflight) < before;
+        if ((atomic_load(&sl->w.inflight) == 0 && !answered_now) ||
+            wx_mono_ms() >= sl->deadline_ms + 1000) {
             event_base_loopexit(sl->w.base, NULL);
             return;
         }

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 typedef struct {
-    int version;     /* 1, 2, 3 ... strictly increasing, never reused */
+    int version;      /* 1, 2, 3 ... strictly increasing, never reused */
     const char *name; /* short label recorded in schema_migrations */
     const char *sql;  /* one or more statements, run inside one transaction */
 } sqlite_migration_t;

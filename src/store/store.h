@@ -168,6 +168,7 @@ wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size
  * accounts of one Open Platform); else create a user. Then create or update the identity,
  * update the profile fields that were given (empty ones keep the stored value), bump
  * logins_count, last_login, last_ip. A blocked user gets WX_EDENIED and nothing is written.
+ * An (appid, openid) already held by a user of another pool gets WX_EEXIST (never shared).
  * *created tells whether a new user was made. out holds the row after the update. */
 wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in,
                                      store_user_t *out, bool *created, wx_err_t *err);

@@ -62,7 +62,7 @@ need_env(const char *name)
 static void
 print_tail(const char *path)
 {
-    char cmd[800];
+    char cmd[2200];
     snprintf(cmd, sizeof(cmd), "echo '--- tail of %s'; tail -n 40 '%s' 1>&2", path, path);
     if (system(cmd) != 0)
         fprintf(stderr, "(could not show %s)\n", path);

@@ -37,5 +37,5 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_200_concurrent_slow_logins),
     };
-    return cmocka_run_tests(tests);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

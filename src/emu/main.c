@@ -1,0 +1,154 @@
+/* emu_main: command line, config, the one-worker HTTP server, signals, clean exit. */
+#include "emu.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../http/server.h"
+#include "../util/log.h"
+#include "state.h"
+
+#define EMU_SHUTDOWN_MS 2000
+
+static const http_route_t emu_routes[] = {
+    {"GET", "/connect/oauth2/authorize", emu_route_authorize, "authorize"},
+    {NULL, "/sns/oauth2/access_token", emu_route_access_token, "sns_access_token"},
+    {NULL, "/sns/oauth2/refresh_token", emu_route_refresh_token, "sns_refresh_token"},
+    {NULL, "/sns/userinfo", emu_route_userinfo, "sns_userinfo"},
+    {NULL, "/sns/auth", emu_route_auth, "sns_auth"},
+    {NULL, "/sns/*", emu_route_sns_unknown, "sns_unknown"},
+    {"GET", "/healthz", emu_route_healthz, "healthz"},
+    {NULL, "/emu/admin/*", emu_route_admin, "admin"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: wxauthd --emulator [--config FILE] [--listen ADDR] [--ua-check on|off]\n"
+               "The WeChat emulator; every config key is in src/emu/README.md.\n"
+               "WXEMU_LATENCY_MS=N adds N ms to every sns/* API call.\n");
+}
+
+static wx_status_t
+worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err)
+{
+    (void)w;
+    (void)err;
+    *ctx = arg; /* one worker: the emulator's state is its context */
+    return WX_OK;
+}
+
+static void
+worker_fini(http_worker_t *w, void *ctx)
+{
+    (void)w;
+    emu_t *e = ctx;
+    emu_held_free(&e->held);
+}
+
+static void
+on_drain(http_worker_t *w, void *ctx)
+{
+    (void)w;
+    emu_t *e = ctx;
+    emu_held_drain(&e->held);
+}
+
+int
+emu_main(int argc, char **argv)
+{
+    const char *config_path = NULL, *listen = NULL, *ua = NULL;
+    static emu_config_t cfg;
+    emu_model_t model = {0};
+    emu_t *e = NULL;
+    http_server_t *srv = NULL;
+    wx_err_t err = {0};
+    int code = 0;
+
+    wx_log_set_service("emulator");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--emulator") == 0) {
+            continue;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            listen = argv[++i];
+        } else if (strcmp(argv[i], "--ua-check") == 0 && i + 1 < argc) {
+            ua = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "wxauthd --emulator: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    emu_config_defaults(&cfg);
+    if (config_path && emu_config_load(config_path, &cfg, &model, &err) != WX_OK)
+        goto config_error;
+    if (emu_config_env(&cfg, &err) != WX_OK)
+        goto config_error;
+    if (listen && !wx_strlcpy(cfg.listen, listen, sizeof(cfg.listen))) {
+        wx_err_set(&err, WX_ECONFIG, "--listen address too long");
+        goto config_error;
+    }
+    if (ua && !emu_parse_bool(ua, &cfg.ua_check)) {
+        wx_err_set(&err, WX_ECONFIG, "--ua-check must be on or off");
+        goto config_error;
+    }
+    wx_log_set_level(cfg.log_level);
+    if (!config_path)
+        wx_log(WX_LOG_WARN, "no_config", "detail",
+               "no --config: no accounts or people until added via /emu/admin/", NULL);
+
+    if (emu_new(&cfg, &model, &e, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd --emulator: %s\n", err.msg);
+        code = 1;
+        goto out;
+    }
+
+    /* Block the signals in every thread; this one waits for them with sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    http_server_config_t hc = {
+        .service = "emulator",
+        .listen = cfg.listen,
+        .workers = 1, /* all emulator state lives on one thread: no locks */
+        .routes = emu_routes,
+        .nroutes = WX_ARRAY_LEN(emu_routes),
+        .worker_init = worker_init,
+        .worker_fini = worker_fini,
+        .on_drain = on_drain,
+        .arg = e,
+    };
+    if (http_server_start(&hc, &srv, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd --emulator: %s\n", err.msg);
+        code = err.status == WX_ECONFIG ? 2 : 1;
+        goto out;
+    }
+    char na[16], np[16];
+    wx_snprintf(na, sizeof(na), "%zu", e->model.naccounts);
+    wx_snprintf(np, sizeof(np), "%zu", e->model.npeople);
+    wx_log(WX_LOG_INFO, "started", "listen", cfg.listen, "ua_check", cfg.ua_check ? "on" : "off",
+           "#accounts", na, "#people", np, NULL);
+    http_server_run_until_signal(srv, EMU_SHUTDOWN_MS);
+    wx_log(WX_LOG_INFO, "stopped", NULL);
+    goto out;
+
+config_error:
+    fprintf(stderr, "wxauthd --emulator: %s\n", err.msg);
+    code = 2;
+out:
+    http_server_free(srv);
+    emu_free(e);
+    emu_model_free(&model);
+    return code;
+}

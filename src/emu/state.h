@@ -1,0 +1,94 @@
+/* The emulator's whole state and what its handlers share. There is one emu_t per process,
+ * used only on the server's single worker thread (workers = 1), so nothing here needs a
+ * lock. Handlers of the emulated WeChat fill an emu_resp_t; serve.c applies the injected
+ * faults and latency around them, logs the call and sends (or holds) the reply. */
+#ifndef EMU_STATE_H
+#define EMU_STATE_H
+
+#include <jansson.h>
+
+#include "../http/server.h"
+#include "../util/buf.h"
+#include "calls.h"
+#include "config.h"
+#include "faults.h"
+#include "grants.h"
+#include "held.h"
+#include "model.h"
+
+#define EMU_BODY_MAX (512 * 1024)
+
+typedef struct {
+    emu_config_t cfg;
+    emu_model_t model;
+    int64_t clock_offset; /* emulated time = wall clock + offset (admin API moves it) */
+    emu_grants_t grants;
+    emu_faults_t faults;
+    emu_calls_t calls;
+    emu_held_t held;
+} emu_t;
+
+/* A reply being prepared. */
+typedef struct {
+    int status;        /* HTTP status (200 unless set) */
+    const char *ctype; /* string literal */
+    wx_buf_t body;
+    int errcode;                   /* for the call log: WeChat or page error code, 0 = ok */
+    char appid[EMU_APPID_MAX + 1]; /* for the call log */
+    const char *outcome;           /* short word for the access log */
+} emu_resp_t;
+
+typedef void (*emu_handler_fn)(emu_t *e, http_req_t *r, emu_resp_t *out);
+
+/* Emulated Unix time. */
+int64_t emu_now(const emu_t *e);
+
+/* serve.c: reply helpers. JSON goes out as WeChat sends it: compact, '/' escaped, raw
+ * UTF-8, Content-Type text/plain. */
+void emu_resp_json(emu_resp_t *out, json_t *obj);
+/* {"errcode":N,"errmsg":"<message>, rid: ..."}. */
+void emu_resp_wxerr(const emu_t *e, emu_resp_t *out, int errcode);
+/* WeChat's errmsg for an API errcode / the text of an authorize-page error code. */
+const char *emu_errmsg(int errcode);
+const char *emu_page_errmsg(int code);
+void emu_resp_set_appid(emu_resp_t *out, const char *appid);
+
+/* Route handlers. */
+void emu_route_authorize(http_req_t *r);
+void emu_route_access_token(http_req_t *r);
+void emu_route_refresh_token(http_req_t *r);
+void emu_route_userinfo(http_req_t *r);
+void emu_route_auth(http_req_t *r);
+void emu_route_sns_unknown(http_req_t *r);
+void emu_route_healthz(http_req_t *r);
+void emu_route_admin(http_req_t *r);
+
+/* serve.c: run handler fn for endpoint ep with faults, latency, logging and the call ring. */
+void emu_serve(http_req_t *r, emu_endpoint_t ep, emu_handler_fn fn);
+
+/* Handlers behind the routes (authorize.c, sns.c). */
+void emu_authorize(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_sns_access_token(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_sns_refresh_token(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_sns_userinfo(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_sns_auth(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_sns_unknown(emu_t *e, http_req_t *r, emu_resp_t *out);
+
+/* pages.c: the HTML pages (authorize errors, the UA notice, person picker, consent). */
+void emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const char *detail);
+void emu_page_http_status(emu_resp_t *out, int status);
+void emu_page_ua(const emu_t *e, http_req_t *r, emu_resp_t *out);
+/* self: the authorize URL without emu_person / emu_action, to link back to. */
+void emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self);
+void emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self,
+                      const emu_account_t *a, const emu_person_t *p, unsigned scope);
+
+/* The openid / unionid a person has for an account ("" unionid when none). */
+wx_status_t emu_person_ids(const emu_t *e, const emu_account_t *a, const emu_person_t *p,
+                           char openid[EMU_OPENID_LEN + 1], char unionid[EMU_OPENID_LEN + 1]);
+
+/* emu.c: the emulator object. */
+wx_status_t emu_new(const emu_config_t *cfg, emu_model_t *model, emu_t **out, wx_err_t *err);
+void emu_free(emu_t *e);
+
+#endif

@@ -1,0 +1,37 @@
+/* Compact JWS (RFC 7515 §7.1): signing the tokens we issue and verifying tokens we are given.
+ * Claims (exp, iss, aud...) are not checked here; that is the caller's next step. */
+#ifndef WX_JOSE_JWS_H
+#define WX_JOSE_JWS_H
+
+#include <jansson.h>
+
+#include "../util/buf.h"
+#include "../util/wx.h"
+#include "jwk.h"
+
+#define JWS_MAX_TOKEN 8192 /* longest token jws_verify looks at */
+
+/* Append header.payload.signature to out, with the header exactly
+ * {"alg":"<alg>","typ":"JWT","kid":"<kid>"} (no kid member when the key has none). */
+wx_status_t jws_sign(const jwk_t *key, const char *payload, size_t len, wx_buf_t *out,
+                     wx_err_t *err);
+/* As jws_sign with the caller's header bytes used verbatim (to reproduce published vectors).
+ * The header must be a JSON object whose alg is the key's alg. */
+wx_status_t jws_sign_with_header(const jwk_t *key, const char *header_json, const char *payload,
+                                 size_t len, wx_buf_t *out, wx_err_t *err);
+
+/* Find the key for a token: kid is the header's kid (NULL when absent), alg its alg (already
+ * checked against the allowed list). Return NULL when there is no such key. */
+typedef const jwk_t *(*jws_key_lookup_fn)(const char *kid, const char *alg, void *arg);
+
+/* Verify a compact JWS. allowed_algs is a NULL-terminated list ("none" is refused even when
+ * listed). The key comes only from lookup and must be for the header's alg; jku, x5u, jwk and x5c
+ * headers are ignored, and any crit header is refused. On success the header and payload (both
+ * JSON objects) go to *header_out and *payload_out if those are not NULL (caller json_decref()s).
+ * Failures: WX_ETOOBIG over JWS_MAX_TOKEN bytes, WX_EINVAL malformed, WX_ENOENT unknown key,
+ * WX_EDENIED alg refused, crit, wrong key type or bad signature. */
+wx_status_t jws_verify(const char *token, size_t len, const char *const *allowed_algs,
+                       jws_key_lookup_fn lookup, void *arg, json_t **header_out,
+                       json_t **payload_out, wx_err_t *err);
+
+#endif

@@ -1,0 +1,1766 @@
+/* The SQLite backend of store.h. One store_t is one sqlite3 connection, opened NOMUTEX because
+ * a worker thread never shares it. Statements are prepared on first use and cached for the
+ * life of the connection; every use ends with reset + clear_bindings, so no statement holds a
+ * read snapshot or a pointer to the caller's strings after an operation returns. Operations of
+ * more than one statement run in BEGIN IMMEDIATE: the write lock is taken up front, so two
+ * connections racing for the same row serialise on busy_timeout instead of one failing late. */
+#include "store.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "../util/clock.h"
+#include "../util/rand.h"
+#include "sqlite_migrations.h"
+
+#define SQLITE_BUSY_MS 5000
+#define SQLITE_DEFAULT_CONN "wechat:webpage-authorization"
+#define SQLITE_AUDIT_FIELD_MAX 1024 /* audit strings have no struct field; bound them anyway */
+#define SQLITE_USERNAME_TRIES 8
+
+typedef enum {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_MIGRATION_VERSION,
+    STMT_MIGRATION_APPLIED,
+    STMT_MIGRATION_RECORD,
+    STMT_POOL_PUT,
+    STMT_POOL_GET,
+    STMT_POOL_EXISTS,
+    STMT_APP_PUT,
+    STMT_APP_GET,
+    STMT_CONN_PUT,
+    STMT_CONN_GET,
+    STMT_CONN_DEFAULT,
+    STMT_TXT_GET,
+    STMT_IDENT_FIND,
+    STMT_IDENT_BY_UNIONID,
+    STMT_IDENT_INSERT,
+    STMT_IDENT_UPDATE,
+    STMT_USER_BLOCKED,
+    STMT_USERNAME_TAKEN,
+    STMT_USER_INSERT,
+    STMT_USER_LOGIN,
+    STMT_USER_GET,
+    STMT_USER_SET_BLOCKED,
+    STMT_USER_COUNT,
+    STMT_STATE_CREATE,
+    STMT_STATE_GET,
+    STMT_STATE_STATUS,
+    STMT_STATE_CLAIM,
+    STMT_STATE_FINISH,
+    STMT_STATE_PRUNE,
+    STMT_KEY_ADD,
+    STMT_KEY_CURRENT,
+    STMT_KEY_EACH,
+    STMT_AUDIT_ADD,
+    STMT_AUDIT_COUNT,
+    STMT_COUNT
+} sqlite_stmt_id_t;
+
+#define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at"
+#define APP_COLS "id, pool_id, name, redirect_urls, created_at, updated_at"
+#define CONN_COLS                                                                                  \
+    "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
+    "txt_content, created_at, updated_at"
+/* The two sub-selects give store_user_get the openid/unionid of the latest identity used. */
+#define USER_COLS                                                                                  \
+    "id, pool_id, username, nickname, photo, gender, country, province, city, last_ip, "           \
+    "logins_count, last_login, created_at, updated_at, blocked, "                                  \
+    "(SELECT i.openid FROM identities i WHERE i.user_id = users.id "                               \
+    " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1), "                                            \
+    "(SELECT i.unionid FROM identities i WHERE i.user_id = users.id "                              \
+    " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1)"
+#define STATE_COLS                                                                                 \
+    "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
+    "expires_at, claimed_at, status, result"
+#define KEY_COLS "kid, alg, private_pem, created_at, retired_at"
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_MIGRATION_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+    [STMT_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = ?1",
+    [STMT_MIGRATION_RECORD] =
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+
+    [STMT_POOL_PUT] = "INSERT INTO pools (" POOL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                      "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                      "token_ttl = excluded.token_ttl, alg = excluded.alg, "
+                      "redirect_urls = excluded.redirect_urls, updated_at = excluded.updated_at",
+    [STMT_POOL_GET] = "SELECT " POOL_COLS " FROM pools WHERE id = ?1",
+    [STMT_POOL_EXISTS] = "SELECT 1 FROM pools WHERE id = ?1",
+
+    [STMT_APP_PUT] = "INSERT INTO applications (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                     "ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, "
+                     "name = excluded.name, redirect_urls = excluded.redirect_urls, "
+                     "updated_at = excluded.updated_at",
+    [STMT_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
+
+    [STMT_CONN_PUT] =
+        "INSERT INTO connections (" CONN_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (pool_id, identifier) DO UPDATE SET display_name = excluded.display_name, "
+        "appid = excluded.appid, "
+        "app_secret = CASE WHEN excluded.app_secret = '' THEN connections.app_secret "
+        "ELSE excluded.app_secret END, "
+        "scope = excluded.scope, callback_url = excluded.callback_url, "
+        "txt_filename = excluded.txt_filename, txt_content = excluded.txt_content, "
+        "updated_at = excluded.updated_at",
+    [STMT_CONN_GET] =
+        "SELECT " CONN_COLS " FROM connections WHERE pool_id = ?1 AND identifier = ?2",
+    [STMT_CONN_DEFAULT] = "SELECT " CONN_COLS " FROM connections WHERE pool_id = ?1 "
+                          "ORDER BY (identifier = ?2) DESC, created_at, id LIMIT 1",
+    [STMT_TXT_GET] = "SELECT txt_content FROM connections WHERE txt_filename = ?1 "
+                     "ORDER BY updated_at DESC, id DESC LIMIT 1",
+
+    [STMT_IDENT_FIND] =
+        "SELECT user_id, pool_id, unionid FROM identities WHERE appid = ?1 AND openid = ?2",
+    [STMT_IDENT_BY_UNIONID] = "SELECT user_id FROM identities WHERE pool_id = ?1 "
+                              "AND unionid = ?2 ORDER BY id LIMIT 1",
+    [STMT_IDENT_INSERT] = "INSERT INTO identities (user_id, pool_id, provider, appid, openid, "
+                          "unionid, raw_profile, created_at, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    [STMT_IDENT_UPDATE] =
+        "UPDATE identities SET provider = CASE WHEN ?3 = '' THEN provider ELSE ?3 END, "
+        "unionid = CASE WHEN ?4 = '' THEN unionid ELSE ?4 END, "
+        "raw_profile = CASE WHEN ?5 = '' THEN raw_profile ELSE ?5 END, updated_at = ?6 "
+        "WHERE appid = ?1 AND openid = ?2",
+
+    [STMT_USER_BLOCKED] = "SELECT blocked FROM users WHERE id = ?1",
+    [STMT_USERNAME_TAKEN] = "SELECT 1 FROM users WHERE pool_id = ?1 AND username = ?2",
+    [STMT_USER_INSERT] = "INSERT INTO users (id, pool_id, username, created_at, updated_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?4)",
+    [STMT_USER_LOGIN] = "UPDATE users SET nickname = CASE WHEN ?2 = '' THEN nickname ELSE ?2 END, "
+                        "photo = CASE WHEN ?3 = '' THEN photo ELSE ?3 END, "
+                        "gender = CASE WHEN ?4 = '' THEN gender ELSE ?4 END, "
+                        "country = CASE WHEN ?5 = '' THEN country ELSE ?5 END, "
+                        "province = CASE WHEN ?6 = '' THEN province ELSE ?6 END, "
+                        "city = CASE WHEN ?7 = '' THEN city ELSE ?7 END, "
+                        "last_ip = CASE WHEN ?8 = '' THEN last_ip ELSE ?8 END, "
+                        "logins_count = logins_count + 1, last_login = ?9, updated_at = ?9 "
+                        "WHERE id = ?1",
+    [STMT_USER_GET] = "SELECT " USER_COLS " FROM users WHERE pool_id = ?1 AND id = ?2",
+    [STMT_USER_SET_BLOCKED] =
+        "UPDATE users SET blocked = ?3, updated_at = ?4 WHERE pool_id = ?1 AND id = ?2",
+    [STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE pool_id = ?1",
+
+    [STMT_STATE_CREATE] = "INSERT INTO login_states (" STATE_COLS ") "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, '')",
+    [STMT_STATE_GET] = "SELECT " STATE_COLS " FROM login_states WHERE id = ?1",
+    [STMT_STATE_STATUS] = "SELECT status FROM login_states WHERE id = ?1",
+    [STMT_STATE_CLAIM] =
+        "UPDATE login_states SET status = 1, claimed_at = ?2 WHERE id = ?1 AND status = 0",
+    [STMT_STATE_FINISH] =
+        "UPDATE login_states SET status = 2, result = ?2 WHERE id = ?1 AND status = 1",
+    [STMT_STATE_PRUNE] = "DELETE FROM login_states WHERE expires_at < ?1 AND claimed_at + ?2 < ?1",
+
+    [STMT_KEY_ADD] = "INSERT INTO signing_keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_KEY_CURRENT] = "SELECT " KEY_COLS " FROM signing_keys WHERE alg = ?1 "
+                         "AND retired_at = 0 ORDER BY created_at DESC, id DESC LIMIT 1",
+    [STMT_KEY_EACH] = "SELECT " KEY_COLS " FROM signing_keys ORDER BY created_at DESC, id DESC",
+
+    [STMT_AUDIT_ADD] = "INSERT INTO audit_events (at, pool_id, actor, action, subject, outcome) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_AUDIT_COUNT] = "SELECT count(*) FROM audit_events WHERE action = ?1",
+};
+
+/* Where schema versions are recorded. Same shape as the PostgreSQL twin will use. */
+static const char sqlite_migrations_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                              "  version INTEGER PRIMARY KEY,"
+                                              "  name TEXT NOT NULL,"
+                                              "  applied_at INTEGER NOT NULL"
+                                              ")";
+
+typedef struct {
+    store_t base; /* first, so store.c finds the backend table */
+    sqlite3 *db;
+    int version;
+    sqlite3_stmt *stmts[STMT_COUNT];
+} sqlite_store_t;
+
+/* A string field checked before it goes into the database. */
+typedef struct {
+    const char *what;
+    const char *value;
+    size_t size; /* the struct field it must fit, NUL included */
+} sqlite_field_t;
+
+/* Reads the columns of one row into fixed fields, remembering the first that did not fit. */
+typedef struct {
+    sqlite3_stmt *s;
+    int bad_col;
+} sqlite_row_t;
+
+static wx_status_t
+sqlite_fail(sqlite_store_t *st, int src, wx_err_t *err, const char *what)
+{
+    int primary = src & 0xff;
+    wx_status_t rc = WX_ESTORE;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+        rc = wx_err_set(err, WX_EBUSY, "storage busy, please try again");
+    else if (primary == SQLITE_NOMEM)
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+    else
+        rc = wx_err_set(err, WX_ESTORE, "storage error");
+    wx_err_detail(err, "sqlite %s: %s (%s)", what, st->db ? sqlite3_errmsg(st->db) : "no handle",
+                  sqlite3_errstr(src));
+    return rc;
+}
+
+static bool
+sqlite_is_unique(int src)
+{
+    return src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+/* ---- statements ---- */
+
+static wx_status_t
+stmt_get(sqlite_store_t *st, sqlite_stmt_id_t id, sqlite3_stmt **out, wx_err_t *err)
+{
+    *out = NULL;
+    if (!st->stmts[id]) {
+        int src = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                     &st->stmts[id], NULL);
+        if (src != SQLITE_OK)
+            return sqlite_fail(st, src, err, "prepare");
+    }
+    *out = st->stmts[id];
+    return WX_OK;
+}
+
+/* Return a cached statement to a clean state; safe to call twice or on NULL. */
+static void
+stmt_release(sqlite3_stmt **s)
+{
+    if (*s) {
+        sqlite3_reset(*s);
+        sqlite3_clear_bindings(*s);
+        *s = NULL;
+    }
+}
+
+/* Bind helpers keep the first failure in *src and do nothing after it. NULL binds as ''. */
+static void
+stmt_bind_text(sqlite3_stmt *s, int i, const char *v, int *src)
+{
+    if (*src == SQLITE_OK)
+        *src = sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static void
+stmt_bind_int(sqlite3_stmt *s, int i, int64_t v, int *src)
+{
+    if (*src == SQLITE_OK)
+        *src = sqlite3_bind_int64(s, i, v);
+}
+
+/* Step once: *found is true on a row, false when there is none. */
+static wx_status_t
+stmt_row(sqlite_store_t *st, sqlite3_stmt *s, bool *found, wx_err_t *err)
+{
+    int src = sqlite3_step(s);
+    *found = src == SQLITE_ROW;
+    if (src == SQLITE_ROW || src == SQLITE_DONE)
+        return WX_OK;
+    return sqlite_fail(st, src, err, "step");
+}
+
+/* Run a write to completion; returns the SQLite code so callers can map constraints. */
+static int
+stmt_exec(sqlite3_stmt *s)
+{
+    int src = sqlite3_step(s);
+    return src == SQLITE_DONE || src == SQLITE_ROW ? SQLITE_OK : src;
+}
+
+/* Turn the first bind failure into an error. */
+static wx_status_t
+stmt_bound(sqlite_store_t *st, int bind_src, wx_err_t *err)
+{
+    return bind_src == SQLITE_OK ? WX_OK : sqlite_fail(st, bind_src, err, "bind");
+}
+
+/* ---- rows ---- */
+
+static void
+row_text(sqlite_row_t *r, int col, char *dst, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(r->s, col);
+    int len = sqlite3_column_bytes(r->s, col);
+    dst[0] = '\0';
+    if (!t && sqlite3_column_type(r->s, col) == SQLITE_NULL)
+        return;
+    if (!t || len < 0 || (size_t)len >= n) {
+        if (r->bad_col < 0)
+            r->bad_col = col;
+        return;
+    }
+    wx_strlcpy(dst, (const char *)t, n);
+}
+
+static int64_t
+row_int(sqlite_row_t *r, int col)
+{
+    return sqlite3_column_int64(r->s, col);
+}
+
+/* A stored value longer than its field is refused, never cut. */
+static wx_status_t
+row_check(const sqlite_row_t *r, wx_err_t *err)
+{
+    if (r->bad_col < 0)
+        return WX_OK;
+    wx_err_set(err, WX_ETOOBIG, "a stored value is too long");
+    wx_err_detail(err, "column '%s' does not fit its field", sqlite3_column_name(r->s, r->bad_col));
+    return WX_ETOOBIG;
+}
+
+static void
+row_pool(sqlite_row_t *r, store_pool_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    row_text(r, 0, p->id, sizeof(p->id));
+    row_text(r, 1, p->name, sizeof(p->name));
+    p->token_ttl = row_int(r, 2);
+    row_text(r, 3, p->alg, sizeof(p->alg));
+    row_text(r, 4, p->redirect_urls, sizeof(p->redirect_urls));
+    p->created_at = row_int(r, 5);
+    p->updated_at = row_int(r, 6);
+}
+
+static void
+row_app(sqlite_row_t *r, store_app_t *a)
+{
+    memset(a, 0, sizeof(*a));
+    row_text(r, 0, a->id, sizeof(a->id));
+    row_text(r, 1, a->pool_id, sizeof(a->pool_id));
+    row_text(r, 2, a->name, sizeof(a->name));
+    row_text(r, 3, a->redirect_urls, sizeof(a->redirect_urls));
+    a->created_at = row_int(r, 4);
+    a->updated_at = row_int(r, 5);
+}
+
+static void
+row_conn(sqlite_row_t *r, store_conn_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    row_text(r, 0, c->pool_id, sizeof(c->pool_id));
+    row_text(r, 1, c->identifier, sizeof(c->identifier));
+    row_text(r, 2, c->display_name, sizeof(c->display_name));
+    row_text(r, 3, c->appid, sizeof(c->appid));
+    row_text(r, 4, c->app_secret, sizeof(c->app_secret));
+    row_text(r, 5, c->scope, sizeof(c->scope));
+    row_text(r, 6, c->callback_url, sizeof(c->callback_url));
+    row_text(r, 7, c->txt_filename, sizeof(c->txt_filename));
+    row_text(r, 8, c->txt_content, sizeof(c->txt_content));
+    c->created_at = row_int(r, 9);
+    c->updated_at = row_int(r, 10);
+}
+
+static void
+row_user(sqlite_row_t *r, store_user_t *u)
+{
+    memset(u, 0, sizeof(*u));
+    row_text(r, 0, u->id, sizeof(u->id));
+    row_text(r, 1, u->pool_id, sizeof(u->pool_id));
+    row_text(r, 2, u->username, sizeof(u->username));
+    row_text(r, 3, u->nickname, sizeof(u->nickname));
+    row_text(r, 4, u->photo, sizeof(u->photo));
+    row_text(r, 5, u->gender, sizeof(u->gender));
+    row_text(r, 6, u->country, sizeof(u->country));
+    row_text(r, 7, u->province, sizeof(u->province));
+    row_text(r, 8, u->city, sizeof(u->city));
+    row_text(r, 9, u->last_ip, sizeof(u->last_ip));
+    u->logins_count = row_int(r, 10);
+    u->last_login = row_int(r, 11);
+    u->created_at = row_int(r, 12);
+    u->updated_at = row_int(r, 13);
+    u->blocked = row_int(r, 14) != 0;
+    row_text(r, 15, u->openid, sizeof(u->openid));
+    row_text(r, 16, u->unionid, sizeof(u->unionid));
+}
+
+static void
+row_state(sqlite_row_t *r, store_state_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    row_text(r, 0, s->id, sizeof(s->id));
+    row_text(r, 1, s->pool_id, sizeof(s->pool_id));
+    row_text(r, 2, s->conn_identifier, sizeof(s->conn_identifier));
+    row_text(r, 3, s->app_id, sizeof(s->app_id));
+    row_text(r, 4, s->redirect, sizeof(s->redirect));
+    row_text(r, 5, s->browser, sizeof(s->browser));
+    row_text(r, 6, s->scope, sizeof(s->scope));
+    row_text(r, 7, s->options, sizeof(s->options));
+    s->created_at = row_int(r, 8);
+    s->expires_at = row_int(r, 9);
+    s->claimed_at = row_int(r, 10);
+    s->status = (store_state_status_t)row_int(r, 11);
+    row_text(r, 12, s->result, sizeof(s->result));
+}
+
+static void
+row_key(sqlite_row_t *r, store_key_t *k)
+{
+    memset(k, 0, sizeof(*k));
+    row_text(r, 0, k->kid, sizeof(k->kid));
+    row_text(r, 1, k->alg, sizeof(k->alg));
+    row_text(r, 2, k->private_pem, sizeof(k->private_pem));
+    k->created_at = row_int(r, 3);
+    k->retired_at = row_int(r, 4);
+}
+
+/* ---- input checks ---- */
+
+/* WX_ETOOBIG for the first field that would not fit (an unterminated array counts). */
+static wx_status_t
+sqlite_check_fields(const sqlite_field_t *f, size_t count, wx_err_t *err)
+{
+    for (size_t i = 0; i < count; i++)
+        if (f[i].value && strnlen(f[i].value, f[i].size) >= f[i].size)
+            return wx_err_set(err, WX_ETOOBIG, "%s is too long (at most %zu bytes)", f[i].what,
+                              f[i].size - 1);
+    return WX_OK;
+}
+
+static wx_status_t
+sqlite_require(const char *what, const char *value, wx_err_t *err)
+{
+    if (!value || !*value)
+        return wx_err_set(err, WX_EINVAL, "%s is required", what);
+    return WX_OK;
+}
+
+/* A lookup key that is missing or longer than any stored one cannot match a row. */
+static bool
+sqlite_key_ok(const char *key, size_t size)
+{
+    return key && *key && strnlen(key, size) < size;
+}
+
+/* ---- transactions ---- */
+
+static wx_status_t
+sqlite_simple(sqlite_store_t *st, sqlite_stmt_id_t id, wx_err_t *err, const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    wx_status_t rc = stmt_get(st, id, &s, err);
+    if (rc == WX_OK) {
+        int src = stmt_exec(s);
+        if (src != SQLITE_OK)
+            rc = sqlite_fail(st, src, err, what);
+    }
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_begin(sqlite_store_t *st, wx_err_t *err)
+{
+    return sqlite_simple(st, STMT_BEGIN, err, "begin");
+}
+
+static wx_status_t
+sqlite_commit(sqlite_store_t *st, wx_err_t *err)
+{
+    return sqlite_simple(st, STMT_COMMIT, err, "commit");
+}
+
+/* Undo the open transaction, if SQLite has not already rolled it back on its own. */
+static void
+sqlite_rollback(sqlite_store_t *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite_simple(st, STMT_ROLLBACK, NULL, "rollback");
+}
+
+/* Finish a transaction the way rc says. */
+static wx_status_t
+sqlite_end(sqlite_store_t *st, bool in_tx, wx_status_t rc, wx_err_t *err)
+{
+    if (in_tx && rc == WX_OK)
+        rc = sqlite_commit(st, err);
+    if (in_tx && rc != WX_OK)
+        sqlite_rollback(st);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static void sqlite_close(store_t *base);
+
+static wx_status_t
+sqlite_read_version(sqlite_store_t *st, int *version, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    wx_status_t rc = stmt_get(st, STMT_MIGRATION_VERSION, &s, err);
+    if (rc == WX_OK)
+        rc = stmt_row(st, s, &found, err);
+    *version = found ? sqlite3_column_int(s, 0) : 0;
+    stmt_release(&s);
+    return rc;
+}
+
+/* Apply one migration unless another connection got there first: the check and the apply
+ * share one BEGIN IMMEDIATE, so concurrent opens of a fresh file run it exactly once. */
+static wx_status_t
+sqlite_migration_apply(sqlite_store_t *st, const sqlite_migration_t *m, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    bool in_tx = false, applied = false;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = sqlite_begin(st, err);
+    if (rc != WX_OK)
+        goto out;
+    in_tx = true;
+    if ((rc = stmt_get(st, STMT_MIGRATION_APPLIED, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_int(s, 1, m->version, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &applied, err)) != WX_OK)
+        goto out;
+    stmt_release(&s);
+    if (applied)
+        goto out;
+    src = sqlite3_exec(st->db, m->sql, NULL, NULL, NULL);
+    if (src != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "migration");
+        wx_err_set(err, rc, "database migration %d (%s) failed", m->version, m->name);
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_MIGRATION_RECORD, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_int(s, 1, m->version, &bsrc);
+    stmt_bind_text(s, 2, m->name, &bsrc);
+    stmt_bind_int(s, 3, wx_now(), &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "record migration");
+out:
+    stmt_release(&s);
+    return sqlite_end(st, in_tx, rc, err);
+}
+
+static wx_status_t
+sqlite_migrate(sqlite_store_t *st, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    int latest = 0, version = 0, src;
+    for (size_t i = 0; i < sqlite_migrations_count; i++) {
+        if (sqlite_migrations[i].version <= latest) {
+            rc = wx_err_set(err, WX_ECONFIG, "database migrations are out of order");
+            goto out;
+        }
+        latest = sqlite_migrations[i].version;
+    }
+    /* A no-op read when the table exists, so an up-to-date database takes no write lock. */
+    src = sqlite3_exec(st->db, sqlite_migrations_table, NULL, NULL, NULL);
+    if (src != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "create schema_migrations");
+        goto out;
+    }
+    if ((rc = sqlite_read_version(st, &version, err)) != WX_OK)
+        goto out;
+    if (version > latest) {
+        /* Running old code on a newer schema could write rows the newer code misreads. */
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "database schema version %d is newer than this program's (%d)", version,
+                        latest);
+        goto out;
+    }
+    for (size_t i = 0; version < latest && i < sqlite_migrations_count; i++)
+        if ((rc = sqlite_migration_apply(st, &sqlite_migrations[i], err)) != WX_OK)
+            goto out;
+    if ((rc = sqlite_read_version(st, &version, err)) != WX_OK)
+        goto out;
+    st->version = version;
+out:
+    return rc;
+}
+
+/* Create a missing database file as 0600 before SQLite does (it would use the umask): the file
+ * holds App Secrets and signing keys, and SQLite gives -wal and -shm the same mode. */
+static void
+sqlite_precreate(const char *path)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    /* Any failure (it exists, a bad directory) is left for sqlite3_open_v2 to report. */
+}
+
+static wx_status_t
+sqlite_open(const char *target, store_t **out, wx_err_t *err)
+{
+    static const char pragmas[] = "PRAGMA busy_timeout = 5000;"
+                                  "PRAGMA journal_mode = WAL;"
+                                  "PRAGMA synchronous = NORMAL;"
+                                  "PRAGMA foreign_keys = ON;";
+    sqlite_store_t *st = NULL;
+    wx_status_t rc = WX_OK;
+    int src;
+    *out = NULL;
+    if (!target || !*target) {
+        rc = wx_err_set(err, WX_ECONFIG, "no SQLite database path given");
+        goto out;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    st->base.backend = &store_sqlite_backend;
+    sqlite_precreate(target);
+    src = sqlite3_open_v2(target, &st->db,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "open");
+        wx_err_set(err, rc, "cannot open database '%.200s'", target);
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    /* Set before the pragmas too: switching a fresh file to WAL takes a lock other opens hold. */
+    sqlite3_busy_timeout(st->db, SQLITE_BUSY_MS);
+    src = sqlite3_exec(st->db, pragmas, NULL, NULL, NULL);
+    if (src != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "pragmas");
+        goto out;
+    }
+    rc = sqlite_migrate(st, err);
+out:
+    if (rc != WX_OK && st)
+        sqlite_close(&st->base);
+    else if (rc == WX_OK)
+        *out = &st->base;
+    return rc;
+}
+
+static void
+sqlite_close(store_t *base)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    for (size_t i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    sqlite3_close_v2(st->db);
+    free(st);
+}
+
+static int
+sqlite_schema_version(store_t *base)
+{
+    return ((sqlite_store_t *)base)->version;
+}
+
+/* ---- pools, applications, connections ---- */
+
+static wx_status_t
+sqlite_pool_put(store_t *base, const store_pool_t *p, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    int64_t now = wx_now();
+    const sqlite_field_t f[] = {
+        {"pool id", p->id, sizeof(p->id)},
+        {"pool name", p->name, sizeof(p->name)},
+        {"pool signing alg", p->alg, sizeof(p->alg)},
+        {"pool redirect URLs", p->redirect_urls, sizeof(p->redirect_urls)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("pool id", p->id, err)) != WX_OK)
+        goto out;
+    if (p->token_ttl < 0) {
+        rc = wx_err_set(err, WX_EINVAL, "pool token TTL must not be negative");
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_POOL_PUT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, p->id, &bsrc);
+    stmt_bind_text(s, 2, p->name, &bsrc);
+    stmt_bind_int(s, 3, p->token_ttl, &bsrc);
+    stmt_bind_text(s, 4, p->alg, &bsrc);
+    stmt_bind_text(s, 5, p->redirect_urls, &bsrc);
+    stmt_bind_int(s, 6, p->created_at > 0 ? p->created_at : now, &bsrc);
+    stmt_bind_int(s, 7, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "pool put");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_pool_get(store_t *base, const char *id, store_pool_t *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(id, STORE_ID_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_POOL_GET, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_pool(&r, out);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no such pool '%.64s'", id ? id : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_app_put(store_t *base, const store_app_t *a, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    int64_t now = wx_now();
+    const sqlite_field_t f[] = {
+        {"application id", a->id, sizeof(a->id)},
+        {"application pool id", a->pool_id, sizeof(a->pool_id)},
+        {"application name", a->name, sizeof(a->name)},
+        {"application redirect URLs", a->redirect_urls, sizeof(a->redirect_urls)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("application id", a->id, err)) != WX_OK ||
+        (rc = sqlite_require("application pool id", a->pool_id, err)) != WX_OK)
+        goto out;
+    if ((rc = stmt_get(st, STMT_APP_PUT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, a->id, &bsrc);
+    stmt_bind_text(s, 2, a->pool_id, &bsrc);
+    stmt_bind_text(s, 3, a->name, &bsrc);
+    stmt_bind_text(s, 4, a->redirect_urls, &bsrc);
+    stmt_bind_int(s, 5, a->created_at > 0 ? a->created_at : now, &bsrc);
+    stmt_bind_int(s, 6, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    src = stmt_exec(s);
+    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = wx_err_set(err, WX_ENOENT, "no such pool '%s'", a->pool_id);
+    else if (src != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "app put");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_app_get(store_t *base, const char *id, store_app_t *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(id, STORE_ID_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_APP_GET, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_app(&r, out);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no such application '%.64s'", id ? id : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_conn_put(store_t *base, const store_conn_t *c, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    int64_t now = wx_now();
+    const sqlite_field_t f[] = {
+        {"connection pool id", c->pool_id, sizeof(c->pool_id)},
+        {"connection identifier", c->identifier, sizeof(c->identifier)},
+        {"connection display name", c->display_name, sizeof(c->display_name)},
+        {"WeChat App ID", c->appid, sizeof(c->appid)},
+        {"WeChat App Secret", c->app_secret, sizeof(c->app_secret)},
+        {"connection scope", c->scope, sizeof(c->scope)},
+        {"connection callback URL", c->callback_url, sizeof(c->callback_url)},
+        {"txt file name", c->txt_filename, sizeof(c->txt_filename)},
+        {"txt file content", c->txt_content, sizeof(c->txt_content)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("connection pool id", c->pool_id, err)) != WX_OK ||
+        (rc = sqlite_require("connection identifier", c->identifier, err)) != WX_OK)
+        goto out;
+    if ((rc = stmt_get(st, STMT_CONN_PUT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, c->pool_id, &bsrc);
+    stmt_bind_text(s, 2, c->identifier, &bsrc);
+    stmt_bind_text(s, 3, c->display_name, &bsrc);
+    stmt_bind_text(s, 4, c->appid, &bsrc);
+    stmt_bind_text(s, 5, c->app_secret, &bsrc);
+    stmt_bind_text(s, 6, c->scope, &bsrc);
+    stmt_bind_text(s, 7, c->callback_url, &bsrc);
+    stmt_bind_text(s, 8, c->txt_filename, &bsrc);
+    stmt_bind_text(s, 9, c->txt_content, &bsrc);
+    stmt_bind_int(s, 10, c->created_at > 0 ? c->created_at : now, &bsrc);
+    stmt_bind_int(s, 11, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    src = stmt_exec(s);
+    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = wx_err_set(err, WX_ENOENT, "no such pool '%s'", c->pool_id);
+    else if (src != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "connection put");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+/* Shared tail of conn_get and conn_default: one optional row into out. */
+static wx_status_t
+sqlite_conn_read(sqlite_store_t *st, sqlite3_stmt *s, store_conn_t *out, bool *found, wx_err_t *err)
+{
+    wx_status_t rc = stmt_row(st, s, found, err);
+    if (rc == WX_OK && *found) {
+        sqlite_row_t r = {s, -1};
+        row_conn(&r, out);
+        rc = row_check(&r, err);
+    }
+    return rc;
+}
+
+static wx_status_t
+sqlite_conn_get(store_t *base, const char *pool_id, const char *identifier, store_conn_t *out,
+                wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(pool_id, STORE_ID_MAX) || !sqlite_key_ok(identifier, STORE_IDENT_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_CONN_GET, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, pool_id, &bsrc);
+    stmt_bind_text(s, 2, identifier, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) == WX_OK)
+        rc = sqlite_conn_read(st, s, out, &found, err);
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no connection '%.64s' in pool '%.64s'",
+                        identifier ? identifier : "", pool_id ? pool_id : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_conn_default(store_t *base, const char *pool_id, store_conn_t *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(pool_id, STORE_ID_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_CONN_DEFAULT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, pool_id, &bsrc);
+    stmt_bind_text(s, 2, SQLITE_DEFAULT_CONN, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) == WX_OK)
+        rc = sqlite_conn_read(st, s, out, &found, err);
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "pool '%.64s' has no WeChat connection",
+                        pool_id ? pool_id : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_txt_get(store_t *base, const char *filename, char *content, size_t n, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = WX_OK;
+    if (n == 0) {
+        rc = wx_err_set(err, WX_EINVAL, "no room for the txt content");
+        goto out;
+    }
+    if (!sqlite_key_ok(filename, STORE_TXT_NAME_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_TXT_GET, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, filename, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_text(&r, 0, content, n);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no verification file '%.128s'", filename ? filename : "");
+    if (rc != WX_OK && n > 0)
+        content[0] = '\0';
+    return rc;
+}
+
+/* ---- users ---- */
+
+/* Length of the longest prefix of s within max bytes that does not split a UTF-8 sequence. */
+static size_t
+sqlite_utf8_prefix(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+/* The nickname (or wx_ + 8 chars of the openid), with _xxxx appended while the pool already
+ * has that username. Runs inside the upsert's write transaction, so the check holds. */
+static wx_status_t
+sqlite_username_pick(sqlite_store_t *st, const store_wechat_login_t *in, char *out, size_t n,
+                     wx_err_t *err)
+{
+    char base_name[STORE_NAME_MAX], suffix[5];
+    sqlite3_stmt *s = NULL;
+    wx_status_t rc = WX_OK;
+    bool taken = true;
+    if (in->nickname && *in->nickname)
+        wx_strlcpy(base_name, in->nickname, sizeof(base_name));
+    else
+        wx_snprintf(base_name, sizeof(base_name), "wx_%.8s", in->openid);
+    for (int i = 0; taken && i < SQLITE_USERNAME_TRIES; i++) {
+        int bsrc = SQLITE_OK;
+        if (i == 0) {
+            wx_strlcpy(out, base_name, n);
+        } else {
+            if ((rc = wx_rand_hex(suffix, 2)) != WX_OK) {
+                rc = wx_err_set(err, rc, "could not draw a random username suffix");
+                goto out;
+            }
+            size_t keep = sqlite_utf8_prefix(base_name, n - 1 - 5);
+            wx_snprintf(out, n, "%.*s_%s", (int)keep, base_name, suffix);
+        }
+        if ((rc = stmt_get(st, STMT_USERNAME_TAKEN, &s, err)) != WX_OK)
+            goto out;
+        stmt_bind_text(s, 1, in->pool_id, &bsrc);
+        stmt_bind_text(s, 2, out, &bsrc);
+        if ((rc = stmt_bound(st, bsrc, err)) != WX_OK ||
+            (rc = stmt_row(st, s, &taken, err)) != WX_OK)
+            goto out;
+        stmt_release(&s);
+    }
+    if (taken)
+        rc = wx_err_set(err, WX_EEXIST, "could not find a free username");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_login_check(const store_wechat_login_t *in, wx_err_t *err)
+{
+    const sqlite_field_t f[] = {
+        {"pool id", in->pool_id, STORE_ID_MAX},
+        {"connection identifier", in->provider, STORE_IDENT_MAX},
+        {"WeChat App ID", in->appid, STORE_ID_MAX},
+        {"openid", in->openid, STORE_OPENID_MAX},
+        {"unionid", in->unionid, STORE_OPENID_MAX},
+        {"nickname", in->nickname, STORE_NAME_MAX},
+        {"photo URL", in->photo, STORE_URL_MAX},
+        {"gender", in->gender, sizeof(((store_user_t *)0)->gender)},
+        {"country", in->country, STORE_NAME_MAX},
+        {"province", in->province, STORE_NAME_MAX},
+        {"city", in->city, STORE_NAME_MAX},
+        {"raw profile", in->raw_profile, STORE_PROFILE_MAX},
+        {"IP address", in->ip, sizeof(((store_user_t *)0)->last_ip)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("pool id", in->pool_id, err)) != WX_OK ||
+        (rc = sqlite_require("WeChat App ID", in->appid, err)) != WX_OK ||
+        (rc = sqlite_require("openid", in->openid, err)) != WX_OK)
+        return rc;
+    if (in->gender && *in->gender && strcmp(in->gender, "M") != 0 && strcmp(in->gender, "F") != 0 &&
+        strcmp(in->gender, "U") != 0)
+        return wx_err_set(err, WX_EINVAL, "gender must be M, F or U");
+    return WX_OK;
+}
+
+/* Find whose login this is: the identity's user, else (with a unionid) the user of the same
+ * pool holding that unionid. user_id stays "" when neither exists. */
+static wx_status_t
+sqlite_login_find(sqlite_store_t *st, const store_wechat_login_t *in, char *user_id,
+                  bool *have_identity, char *unionid, wx_err_t *err)
+{
+    char pool_id[STORE_ID_MAX];
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    wx_status_t rc = stmt_get(st, STMT_IDENT_FIND, &s, err);
+    user_id[0] = '\0';
+    *have_identity = false;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, in->appid, &bsrc);
+    stmt_bind_text(s, 2, in->openid, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_text(&r, 0, user_id, STORE_ID_MAX);
+        row_text(&r, 1, pool_id, sizeof(pool_id));
+        row_text(&r, 2, unionid, STORE_OPENID_MAX);
+        if ((rc = row_check(&r, err)) != WX_OK)
+            goto out;
+        /* (appid, openid) is unique across pools: never log into another pool's user. */
+        if (strcmp(pool_id, in->pool_id) != 0) {
+            rc = wx_err_set(err, WX_EEXIST,
+                            "this WeChat account is already linked to another user pool");
+            wx_err_detail(err, "appid %s openid belongs to pool %s", in->appid, pool_id);
+            goto out;
+        }
+        *have_identity = true;
+        goto out;
+    }
+    stmt_release(&s);
+    if (!in->unionid || !*in->unionid)
+        goto out;
+    if ((rc = stmt_get(st, STMT_IDENT_BY_UNIONID, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, in->pool_id, &bsrc);
+    stmt_bind_text(s, 2, in->unionid, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_text(&r, 0, user_id, STORE_ID_MAX);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_is_blocked(sqlite_store_t *st, const char *user_id, bool *blocked, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    wx_status_t rc = stmt_get(st, STMT_USER_BLOCKED, &s, err);
+    *blocked = false;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, user_id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (!found) {
+        rc = wx_err_set(err, WX_ESTORE, "storage error");
+        wx_err_detail(err, "identity points at missing user %s", user_id);
+        goto out;
+    }
+    *blocked = sqlite3_column_int64(s, 0) != 0;
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_create(sqlite_store_t *st, const store_wechat_login_t *in, char *user_id, wx_err_t *err)
+{
+    char username[STORE_NAME_MAX];
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    bool found = false;
+    wx_status_t rc = stmt_get(st, STMT_POOL_EXISTS, &s, err);
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, in->pool_id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    stmt_release(&s);
+    if (!found) {
+        rc = wx_err_set(err, WX_ENOENT, "no such pool '%s'", in->pool_id);
+        goto out;
+    }
+    if ((rc = wx_rand_hex(user_id, 12)) != WX_OK) {
+        rc = wx_err_set(err, rc, "could not draw a user id");
+        goto out;
+    }
+    if ((rc = sqlite_username_pick(st, in, username, sizeof(username), err)) != WX_OK)
+        goto out;
+    if ((rc = stmt_get(st, STMT_USER_INSERT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, user_id, &bsrc);
+    stmt_bind_text(s, 2, in->pool_id, &bsrc);
+    stmt_bind_text(s, 3, username, &bsrc);
+    stmt_bind_int(s, 4, in->now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "user insert");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_identity_save(sqlite_store_t *st, const store_wechat_login_t *in, const char *user_id,
+                     bool have_identity, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc;
+    if (have_identity) {
+        if ((rc = stmt_get(st, STMT_IDENT_UPDATE, &s, err)) != WX_OK)
+            goto out;
+        stmt_bind_text(s, 1, in->appid, &bsrc);
+        stmt_bind_text(s, 2, in->openid, &bsrc);
+        stmt_bind_text(s, 3, in->provider, &bsrc);
+        stmt_bind_text(s, 4, in->unionid, &bsrc);
+        stmt_bind_text(s, 5, in->raw_profile, &bsrc);
+        stmt_bind_int(s, 6, in->now, &bsrc);
+    } else {
+        if ((rc = stmt_get(st, STMT_IDENT_INSERT, &s, err)) != WX_OK)
+            goto out;
+        stmt_bind_text(s, 1, user_id, &bsrc);
+        stmt_bind_text(s, 2, in->pool_id, &bsrc);
+        stmt_bind_text(s, 3, in->provider, &bsrc);
+        stmt_bind_text(s, 4, in->appid, &bsrc);
+        stmt_bind_text(s, 5, in->openid, &bsrc);
+        stmt_bind_text(s, 6, in->unionid, &bsrc);
+        stmt_bind_text(s, 7, in->raw_profile, &bsrc);
+        stmt_bind_int(s, 8, in->now, &bsrc);
+    }
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "identity save");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_login(sqlite_store_t *st, const store_wechat_login_t *in, const char *user_id,
+                  wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = stmt_get(st, STMT_USER_LOGIN, &s, err);
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, user_id, &bsrc);
+    stmt_bind_text(s, 2, in->nickname, &bsrc);
+    stmt_bind_text(s, 3, in->photo, &bsrc);
+    stmt_bind_text(s, 4, in->gender, &bsrc);
+    stmt_bind_text(s, 5, in->country, &bsrc);
+    stmt_bind_text(s, 6, in->province, &bsrc);
+    stmt_bind_text(s, 7, in->city, &bsrc);
+    stmt_bind_text(s, 8, in->ip, &bsrc);
+    stmt_bind_int(s, 9, in->now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "user login update");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+/* One user row by (pool, id) into out; *found false when there is none. */
+static wx_status_t
+sqlite_user_read(sqlite_store_t *st, const char *pool_id, const char *id, store_user_t *out,
+                 bool *found, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = stmt_get(st, STMT_USER_GET, &s, err);
+    *found = false;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, pool_id, &bsrc);
+    stmt_bind_text(s, 2, id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, found, err)) != WX_OK)
+        goto out;
+    if (*found) {
+        sqlite_row_t r = {s, -1};
+        row_user(&r, out);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_upsert_wechat(store_t *base, const store_wechat_login_t *in, store_user_t *out,
+                          bool *created, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    char user_id[STORE_ID_MAX], unionid[STORE_OPENID_MAX] = "";
+    bool in_tx = false, have_identity = false, blocked = false, found = false, made = false;
+    store_user_t row = {0}; /* not out: in's strings may point into it */
+    wx_status_t rc;
+    if ((rc = sqlite_login_check(in, err)) != WX_OK)
+        goto out;
+    if ((rc = sqlite_begin(st, err)) != WX_OK)
+        goto out;
+    in_tx = true;
+    rc = sqlite_login_find(st, in, user_id, &have_identity, unionid, err);
+    if (rc != WX_OK)
+        goto out;
+    if (user_id[0]) {
+        if ((rc = sqlite_user_is_blocked(st, user_id, &blocked, err)) != WX_OK)
+            goto out;
+        if (blocked) {
+            rc = wx_err_set(err, WX_EDENIED, "this account has been blocked");
+            wx_err_detail(err, "user %s of pool %s is blocked", user_id, in->pool_id);
+            goto out;
+        }
+    } else {
+        if ((rc = sqlite_user_create(st, in, user_id, err)) != WX_OK)
+            goto out;
+        made = true;
+    }
+    if ((rc = sqlite_identity_save(st, in, user_id, have_identity, err)) != WX_OK ||
+        (rc = sqlite_user_login(st, in, user_id, err)) != WX_OK ||
+        (rc = sqlite_user_read(st, in->pool_id, user_id, &row, &found, err)) != WX_OK)
+        goto out;
+    if (!found) {
+        rc = wx_err_set(err, WX_ESTORE, "storage error");
+        wx_err_detail(err, "user %s vanished inside its own transaction", user_id);
+        goto out;
+    }
+    /* Report the identity of this login, not whichever the user used last elsewhere. */
+    wx_strlcpy(row.openid, in->openid, sizeof(row.openid));
+    wx_strlcpy(row.unionid, in->unionid && *in->unionid ? in->unionid : unionid,
+               sizeof(row.unionid));
+out:
+    rc = sqlite_end(st, in_tx, rc, err);
+    if (rc == WX_OK)
+        *out = row;
+    else
+        memset(out, 0, sizeof(*out));
+    if (created)
+        *created = rc == WX_OK && made;
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_get(store_t *base, const char *pool_id, const char *id, store_user_t *out,
+                wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    bool found = false;
+    wx_status_t rc = WX_OK;
+    if (sqlite_key_ok(pool_id, STORE_ID_MAX) && sqlite_key_ok(id, STORE_ID_MAX))
+        rc = sqlite_user_read(st, pool_id, id, out, &found, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no such user '%.64s' in pool '%.64s'", id ? id : "",
+                        pool_id ? pool_id : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_set_blocked(store_t *base, const char *pool_id, const char *id, bool blocked,
+                        wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    bool found = false;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(pool_id, STORE_ID_MAX) || !sqlite_key_ok(id, STORE_ID_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_USER_SET_BLOCKED, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, pool_id, &bsrc);
+    stmt_bind_text(s, 2, id, &bsrc);
+    stmt_bind_int(s, 3, blocked ? 1 : 0, &bsrc);
+    stmt_bind_int(s, 4, wx_now(), &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "user set blocked");
+        goto out;
+    }
+    found = sqlite3_changes(st->db) > 0;
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no such user '%.64s' in pool '%.64s'", id ? id : "",
+                        pool_id ? pool_id : "");
+    return rc;
+}
+
+/* count(*) of a statement with one text parameter. */
+static wx_status_t
+sqlite_count(sqlite_store_t *st, sqlite_stmt_id_t id, const char *arg, int64_t *out, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    wx_status_t rc = stmt_get(st, id, &s, err);
+    *out = 0;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, arg, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    *out = found ? sqlite3_column_int64(s, 0) : 0;
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_count(store_t *base, const char *pool_id, int64_t *out, wx_err_t *err)
+{
+    *out = 0;
+    if (!sqlite_key_ok(pool_id, STORE_ID_MAX))
+        return WX_OK;
+    return sqlite_count((sqlite_store_t *)base, STMT_USER_COUNT, pool_id, out, err);
+}
+
+/* ---- login states ---- */
+
+static bool
+sqlite_state_id_ok(const char *id)
+{
+    if (!sqlite_key_ok(id, STORE_ID_MAX))
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return false;
+    return true;
+}
+
+static wx_status_t
+sqlite_state_create(store_t *base, const store_state_t *s_in, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    const sqlite_field_t f[] = {
+        {"state id", s_in->id, sizeof(s_in->id)},
+        {"state pool id", s_in->pool_id, sizeof(s_in->pool_id)},
+        {"state connection", s_in->conn_identifier, sizeof(s_in->conn_identifier)},
+        {"state application id", s_in->app_id, sizeof(s_in->app_id)},
+        {"state redirect", s_in->redirect, sizeof(s_in->redirect)},
+        {"state browser binding", s_in->browser, sizeof(s_in->browser)},
+        {"state scope", s_in->scope, sizeof(s_in->scope)},
+        {"state options", s_in->options, sizeof(s_in->options)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("state pool id", s_in->pool_id, err)) != WX_OK ||
+        (rc = sqlite_require("state connection", s_in->conn_identifier, err)) != WX_OK)
+        goto out;
+    if (!sqlite_state_id_ok(s_in->id)) {
+        rc = wx_err_set(err, WX_EINVAL, "state id must be 1-63 letters and digits");
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_STATE_CREATE, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, s_in->id, &bsrc);
+    stmt_bind_text(s, 2, s_in->pool_id, &bsrc);
+    stmt_bind_text(s, 3, s_in->conn_identifier, &bsrc);
+    stmt_bind_text(s, 4, s_in->app_id, &bsrc);
+    stmt_bind_text(s, 5, s_in->redirect, &bsrc);
+    stmt_bind_text(s, 6, s_in->browser, &bsrc);
+    stmt_bind_text(s, 7, s_in->scope, &bsrc);
+    stmt_bind_text(s, 8, s_in->options, &bsrc);
+    stmt_bind_int(s, 9, s_in->created_at, &bsrc);
+    stmt_bind_int(s, 10, s_in->expires_at, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    src = stmt_exec(s);
+    if (sqlite_is_unique(src))
+        rc = wx_err_set(err, WX_EEXIST, "login state already exists");
+    else if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = wx_err_set(err, WX_ENOENT, "no such pool '%s'", s_in->pool_id);
+    else if (src != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "state create");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+/* One state row into out inside the caller's transaction; *found false when there is none. */
+static wx_status_t
+sqlite_state_read(sqlite_store_t *st, const char *id, store_state_t *out, bool *found,
+                  wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    wx_status_t rc = stmt_get(st, STMT_STATE_GET, &s, err);
+    *found = false;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, found, err)) != WX_OK)
+        goto out;
+    if (*found) {
+        sqlite_row_t r = {s, -1};
+        row_state(&r, out);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+/* The read and the update share one BEGIN IMMEDIATE: a second connection claiming the same
+ * state waits for the first to commit and then sees it CLAIMED. An expired state is claimed
+ * too (and committed) so the error outcome finished on it is replayed like any other. id and
+ * browser are copied first because a caller may pass pointers into out, which the read
+ * overwrites. */
+static wx_status_t
+sqlite_state_claim(store_t *base, const char *state_id, const char *browser, int64_t now,
+                   store_state_t *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    bool in_tx = false, found = false, expired = false;
+    char id[STORE_ID_MAX], b[sizeof(out->browser)];
+    wx_status_t rc = WX_OK;
+    bool browser_fits = wx_strlcpy(b, browser ? browser : "", sizeof(b));
+    if (!sqlite_key_ok(state_id, sizeof(id)))
+        goto out;
+    wx_strlcpy(id, state_id, sizeof(id));
+    if ((rc = sqlite_begin(st, err)) != WX_OK)
+        goto out;
+    in_tx = true;
+    if ((rc = sqlite_state_read(st, id, out, &found, err)) != WX_OK || !found)
+        goto out;
+    if (!browser_fits || !wx_ct_equal(out->browser, strlen(out->browser), b, strlen(b))) {
+        memset(out, 0, sizeof(*out)); /* the other browser learns nothing about it */
+        rc = wx_err_set(err, WX_EDENIED, "this login was started in another browser");
+        goto out;
+    }
+    if (out->status != STORE_STATE_PENDING) {
+        rc = wx_err_set(err, WX_EUSED, "this login link was already used");
+        goto out;
+    }
+    expired = now >= out->expires_at;
+    if ((rc = stmt_get(st, STMT_STATE_CLAIM, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    stmt_bind_int(s, 2, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "state claim");
+        goto out;
+    }
+    if (sqlite3_changes(st->db) != 1) {
+        rc = wx_err_set(err, WX_ESTORE, "storage error");
+        wx_err_detail(err, "state %s changed under a write lock", id);
+        goto out;
+    }
+    out->status = STORE_STATE_CLAIMED;
+    out->claimed_at = now;
+out:
+    stmt_release(&s);
+    rc = sqlite_end(st, in_tx, rc, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "unknown login state");
+    else if (rc == WX_OK && expired)
+        rc = wx_err_set(err, WX_EEXPIRED, "login link expired, please start again");
+    /* EUSED and EEXPIRED keep out: the caller needs the redirect and the earlier result. */
+    if (rc != WX_OK && rc != WX_EUSED && rc != WX_EEXPIRED)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static wx_status_t
+sqlite_state_finish(store_t *base, const char *id, const char *result, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    bool in_tx = false, found = false;
+    int64_t status = 0;
+    const sqlite_field_t f[] = {{"login result", result, STORE_RESULT_MAX}};
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK)
+        goto out;
+    if (!sqlite_key_ok(id, STORE_ID_MAX))
+        goto out;
+    if ((rc = sqlite_begin(st, err)) != WX_OK)
+        goto out;
+    in_tx = true;
+    if ((rc = stmt_get(st, STMT_STATE_STATUS, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK ||
+        !found)
+        goto out;
+    status = sqlite3_column_int64(s, 0);
+    stmt_release(&s);
+    if (status == STORE_STATE_DONE) {
+        rc = wx_err_set(err, WX_EUSED, "login state already finished");
+        goto out;
+    }
+    if (status != STORE_STATE_CLAIMED) {
+        rc = wx_err_set(err, WX_EINVAL, "login state was never claimed");
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_STATE_FINISH, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, id, &bsrc);
+    stmt_bind_text(s, 2, result, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "state finish");
+out:
+    stmt_release(&s);
+    rc = sqlite_end(st, in_tx, rc, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "unknown login state");
+    return rc;
+}
+
+static wx_status_t
+sqlite_state_prune(store_t *base, int64_t now, int64_t keep, int64_t *deleted, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = stmt_get(st, STMT_STATE_PRUNE, &s, err);
+    if (deleted)
+        *deleted = 0;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_int(s, 1, now, &bsrc);
+    stmt_bind_int(s, 2, keep, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "state prune");
+        goto out;
+    }
+    if (deleted)
+        *deleted = sqlite3_changes(st->db);
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+/* ---- signing keys ---- */
+
+static wx_status_t
+sqlite_key_add(store_t *base, const store_key_t *k, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    const sqlite_field_t f[] = {
+        {"key id", k->kid, sizeof(k->kid)},
+        {"key alg", k->alg, sizeof(k->alg)},
+        {"private key", k->private_pem, sizeof(k->private_pem)},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("key id", k->kid, err)) != WX_OK ||
+        (rc = sqlite_require("key alg", k->alg, err)) != WX_OK ||
+        (rc = sqlite_require("private key", k->private_pem, err)) != WX_OK)
+        goto out;
+    if ((rc = stmt_get(st, STMT_KEY_ADD, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, k->kid, &bsrc);
+    stmt_bind_text(s, 2, k->alg, &bsrc);
+    stmt_bind_text(s, 3, k->private_pem, &bsrc);
+    stmt_bind_int(s, 4, k->created_at > 0 ? k->created_at : wx_now(), &bsrc);
+    stmt_bind_int(s, 5, k->retired_at, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    src = stmt_exec(s);
+    if (sqlite_is_unique(src))
+        rc = wx_err_set(err, WX_EEXIST, "signing key '%s' already exists", k->kid);
+    else if (src != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "key add");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_key_current(store_t *base, const char *alg, store_key_t *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(alg, sizeof(out->alg)))
+        goto out;
+    if ((rc = stmt_get(st, STMT_KEY_CURRENT, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, alg, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_key(&r, out);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no current %.16s signing key", alg ? alg : "");
+    if (rc != WX_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* Streams rows to fn, so fn must not call store_key_each on the same store. */
+static wx_status_t
+sqlite_key_each(store_t *base, bool (*fn)(const store_key_t *, void *), void *arg, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    store_key_t *k = malloc(sizeof(*k)); /* 8 KB: keep it off worker stacks */
+    bool found = true;
+    wx_status_t rc = WX_OK;
+    if (!k) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_KEY_EACH, &s, err)) != WX_OK)
+        goto out;
+    while ((rc = stmt_row(st, s, &found, err)) == WX_OK && found) {
+        sqlite_row_t r = {s, -1};
+        row_key(&r, k);
+        if ((rc = row_check(&r, err)) != WX_OK || !fn(k, arg))
+            break;
+    }
+out:
+    stmt_release(&s);
+    if (k) {
+        OPENSSL_cleanse(k, sizeof(*k)); /* private key material */
+        free(k);
+    }
+    return rc;
+}
+
+/* ---- audit ---- */
+
+static wx_status_t
+sqlite_audit_add(store_t *base, const store_audit_t *a, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    const sqlite_field_t f[] = {
+        {"audit pool id", a->pool_id, STORE_ID_MAX},
+        {"audit actor", a->actor, SQLITE_AUDIT_FIELD_MAX},
+        {"audit action", a->action, SQLITE_AUDIT_FIELD_MAX},
+        {"audit subject", a->subject, SQLITE_AUDIT_FIELD_MAX},
+        {"audit outcome", a->outcome, SQLITE_AUDIT_FIELD_MAX},
+    };
+    wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sqlite_require("audit action", a->action, err)) != WX_OK)
+        goto out;
+    if ((rc = stmt_get(st, STMT_AUDIT_ADD, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_int(s, 1, a->at > 0 ? a->at : wx_now(), &bsrc);
+    stmt_bind_text(s, 2, a->pool_id, &bsrc);
+    stmt_bind_text(s, 3, a->actor, &bsrc);
+    stmt_bind_text(s, 4, a->action, &bsrc);
+    stmt_bind_text(s, 5, a->subject, &bsrc);
+    stmt_bind_text(s, 6, a->outcome, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "audit add");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_audit_count(store_t *base, const char *action, int64_t *out, wx_err_t *err)
+{
+    *out = 0;
+    if (!action || !*action)
+        return wx_err_set(err, WX_EINVAL, "audit action is required");
+    if (strnlen(action, SQLITE_AUDIT_FIELD_MAX) >= SQLITE_AUDIT_FIELD_MAX)
+        return WX_OK; /* longer than any stored action: none match */
+    return sqlite_count((sqlite_store_t *)base, STMT_AUDIT_COUNT, action, out, err);
+}
+
+const store_backend_t store_sqlite_backend = {
+    .name = "sqlite",
+    .scheme = "sqlite:",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .pool_put = sqlite_pool_put,
+    .pool_get = sqlite_pool_get,
+    .app_put = sqlite_app_put,
+    .app_get = sqlite_app_get,
+    .conn_put = sqlite_conn_put,
+    .conn_get = sqlite_conn_get,
+    .conn_default = sqlite_conn_default,
+    .txt_get = sqlite_txt_get,
+    .user_upsert_wechat = sqlite_user_upsert_wechat,
+    .user_get = sqlite_user_get,
+    .user_set_blocked = sqlite_user_set_blocked,
+    .user_count = sqlite_user_count,
+    .state_create = sqlite_state_create,
+    .state_claim = sqlite_state_claim,
+    .state_finish = sqlite_state_finish,
+    .state_prune = sqlite_state_prune,
+    .key_add = sqlite_key_add,
+    .key_current = sqlite_key_current,
+    .key_each = sqlite_key_each,
+    .audit_add = sqlite_audit_add,
+    .audit_count = sqlite_audit_count,
+};

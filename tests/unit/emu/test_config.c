@@ -1,0 +1,194 @@
+/* Tests for src/emu/config.c and the field parsing of src/emu/model.c: defaults, every
+ * section, errors naming the line, the environment override. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emu/config.h"
+
+static wx_status_t
+parse(const char *text, emu_config_t *c, emu_model_t *m, wx_err_t *err)
+{
+    wx_ini_t ini;
+    emu_config_defaults(c);
+    memset(m, 0, sizeof(*m));
+    assert_int_equal(wx_ini_parse(text, &ini, NULL), WX_OK);
+    wx_status_t rc = emu_config_from_ini(&ini, c, m, err);
+    wx_ini_free(&ini);
+    return rc;
+}
+
+static void
+test_defaults(void **state)
+{
+    emu_config_t c;
+    emu_model_t m;
+    wx_err_t err = {0};
+    assert_int_equal(parse("", &c, &m, &err), WX_OK);
+    assert_string_equal(c.listen, "127.0.0.1:8090");
+    assert_true(c.ua_check);
+    assert_int_equal(c.latency_ms, 0);
+    assert_int_equal(c.jitter_ms, 0);
+    assert_string_equal(c.id_seed, "wxemu-default-seed");
+    assert_string_equal(c.admin_token, "");
+    assert_false(c.legacy_profile);
+    assert_int_equal(m.naccounts, 0);
+    emu_model_free(&m);
+}
+
+static void
+test_full(void **state)
+{
+    emu_config_t c;
+    emu_model_t m;
+    wx_err_t err = {0};
+    const char *text = "[emulator]\nlisten = 127.0.0.1:9\nua_check = off\nlatency_ms = 20\n"
+                       "jitter_ms = 5\nid_seed = s\nadmin_token = t\nlegacy_profile = on\n"
+                       "[account wx5d1e4a0b9c3f7e21]\nname = 服务号\nsecret = abc\n"
+                       "domain = a.test, 127.0.0.1:8080\nscopes = snsapi_base\n"
+                       "open_platform = op1\nbanned = yes\n"
+                       "[person alice]\nnickname = Alice 爱丽丝\n"
+                       "avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/a/132\nfollower = yes\n"
+                       "sex = 2\ncity = 深圳\n"
+                       "[person snap]\nsnapshot = yes\n";
+    assert_int_equal(parse(text, &c, &m, &err), WX_OK);
+    assert_string_equal(c.listen, "127.0.0.1:9");
+    assert_false(c.ua_check);
+    assert_int_equal(c.latency_ms, 20);
+    assert_int_equal(c.jitter_ms, 5);
+    assert_string_equal(c.id_seed, "s");
+    assert_string_equal(c.admin_token, "t");
+    assert_true(c.legacy_profile);
+    assert_int_equal(m.naccounts, 1);
+    const emu_account_t *a = emu_model_account(&m, "wx5d1e4a0b9c3f7e21");
+    assert_non_null(a);
+    assert_string_equal(a->name, "服务号");
+    assert_string_equal(a->secret, "abc");
+    assert_int_equal(a->ndomains, 2);
+    assert_string_equal(a->domains[0], "a.test");
+    assert_string_equal(a->domains[1], "127.0.0.1:8080");
+    assert_int_equal(a->scopes, EMU_SCOPE_BASE);
+    assert_string_equal(a->open_platform, "op1");
+    assert_true(a->banned);
+    assert_int_equal(m.npeople, 2);
+    const emu_person_t *p = emu_model_person(&m, "alice");
+    assert_string_equal(p->nickname, "Alice 爱丽丝");
+    assert_true(p->follower);
+    assert_false(p->snapshot);
+    assert_int_equal(p->sex, 2);
+    assert_string_equal(p->city, "深圳");
+    p = emu_model_person(&m, "snap");
+    assert_true(p->snapshot);
+    assert_string_equal(p->nickname, "snap"); /* defaults to the id */
+    emu_model_free(&m);
+}
+
+static void
+test_errors(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"[emulator]\nbogus = 1\n", "line 2"},
+        {"[emulator]\nua_check = maybe\n", "ua_check"},
+        {"[emulator]\nlatency_ms = -1\n", "latency_ms"},
+        {"[emulator]\nid_seed =\n", "id_seed"},
+        {"[what]\nx = 1\n", "unknown section"},
+        {"[account bad!id]\nsecret = x\n", "appid"},
+        {"[account wx1]\nsecret = x\n", "domain is required"},
+        {"[account wx1]\ndomain = a.test\n", "secret is required"},
+        {"[account wx1]\nsecret = x\ndomain = https://a.test/\n", "host[:port]"},
+        {"[account wx1]\nsecret = x\ndomain = a.test:99999\n", "host[:port]"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\nscopes = snsapi_login\n", "scope"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\nbanned = perhaps\n", "banned"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\ncolour = red\n", "unknown account key"},
+        {"[person a b]\nnickname = x\n", "person id"},
+        {"[person a]\nnickname = \xff\xfe\n", "UTF-8"},
+        {"[person a]\navatar = javascript:alert(1)\n", "avatar"},
+        {"[person a]\nsex = 3\n", "sex"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        emu_config_t c;
+        emu_model_t m;
+        wx_err_t err = {0};
+        if (parse(cases[i].text, &c, &m, &err) == WX_OK)
+            fail_msg("accepted: %s", cases[i].text);
+        assert_int_equal(err.status, WX_ECONFIG);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("'%s': message '%s' lacks '%s'", cases[i].text, err.msg, cases[i].want);
+        emu_model_free(&m);
+    }
+}
+
+static void
+test_env(void **state)
+{
+    emu_config_t c;
+    wx_err_t err = {0};
+    emu_config_defaults(&c);
+    setenv("WXEMU_LATENCY_MS", "300", 1);
+    assert_int_equal(emu_config_env(&c, &err), WX_OK);
+    assert_int_equal(c.latency_ms, 300);
+    setenv("WXEMU_LATENCY_MS", "", 1);
+    assert_int_equal(emu_config_env(&c, &err), WX_OK);
+    assert_int_equal(c.latency_ms, 300);
+    setenv("WXEMU_LATENCY_MS", "fast", 1);
+    assert_int_equal(emu_config_env(&c, &err), WX_ECONFIG);
+    unsetenv("WXEMU_LATENCY_MS");
+}
+
+static void
+test_model_helpers(void **state)
+{
+    bool b;
+    assert_true(emu_utf8_valid("Alice 爱丽丝"));
+    assert_false(emu_utf8_valid("\xc0\xaf"));         /* overlong '/' */
+    assert_false(emu_utf8_valid("\xed\xa0\x80"));     /* surrogate */
+    assert_false(emu_utf8_valid("\xe4\xbd"));         /* cut */
+    assert_false(emu_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_true(emu_parse_bool("Yes", &b) && b);
+    assert_true(emu_parse_bool("off", &b) && !b);
+    assert_false(emu_parse_bool("", &b));
+    assert_true(emu_appid_valid("wx5d1e4a0b9c3f7e21"));
+    assert_false(emu_appid_valid(""));
+    assert_false(emu_appid_valid("wx|1"));
+    assert_true(emu_person_id_valid("bob.smith-2_x"));
+    assert_false(emu_person_id_valid("a;b"));
+
+    /* put replaces by id */
+    emu_model_t m = {0};
+    emu_person_t p;
+    assert_int_equal(emu_person_init(&p, "a", NULL), WX_OK);
+    assert_int_equal(emu_model_put_person(&m, &p, NULL), WX_OK);
+    assert_int_equal(emu_person_set(&p, "nickname", "A2", NULL), WX_OK);
+    assert_int_equal(emu_model_put_person(&m, &p, NULL), WX_OK);
+    assert_int_equal(m.npeople, 1);
+    assert_string_equal(emu_model_person(&m, "a")->nickname, "A2");
+    for (int i = 0; i < 50; i++) { /* growth keeps earlier entries */
+        char id[16];
+        wx_snprintf(id, sizeof(id), "p%d", i);
+        emu_person_init(&p, id, NULL);
+        assert_int_equal(emu_model_put_person(&m, &p, NULL), WX_OK);
+    }
+    assert_int_equal(m.npeople, 51);
+    assert_string_equal(emu_model_person(&m, "a")->nickname, "A2");
+    assert_non_null(emu_model_person(&m, "p49"));
+    emu_model_free(&m);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_model_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

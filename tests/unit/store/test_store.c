@@ -1,0 +1,1086 @@
+/* Conformance suite for the store interface (src/store/store.h). It calls nothing but store.h,
+ * so every backend must pass it unchanged: the URL comes from WX_TEST_STORE_URL, else each test
+ * gets a fresh SQLite file under $WX_TEST_TMP/store. Every id carries a per-test random tag, so
+ * the suite also runs against one shared database (e.g. PostgreSQL) without tests colliding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "util/rand.h"
+
+#define T0 1700000000 /* a fixed "now" for logins and states */
+#define BROWSER_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define BROWSER_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define RACE_ROUNDS 50
+#define OPEN_THREADS 8
+
+typedef struct {
+    char url[1200];
+    char path[1100]; /* the SQLite file we made, "" when the URL came from the environment */
+    char tag[9];     /* random, in every id this test writes */
+    store_t *st;
+} fx_t;
+
+/* mkdir -p */
+static void
+make_dirs(const char *dir)
+{
+    char p[1024];
+    assert_true(strlen(dir) < sizeof(p));
+    snprintf(p, sizeof(p), "%s", dir);
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        assert_true(mkdir(p, 0700) == 0 || errno == EEXIST);
+        *c = '/';
+    }
+    assert_true(mkdir(p, 0700) == 0 || errno == EEXIST);
+}
+
+/* A store URL no test has used: the environment's, or a new SQLite file. */
+static void
+fresh_url(char *url, size_t n, char *path, size_t pn)
+{
+    static unsigned counter;
+    const char *env = getenv("WX_TEST_STORE_URL");
+    char dir[1024], rnd[9];
+    path[0] = '\0';
+    if (env && *env) {
+        assert_true((size_t)snprintf(url, n, "%s", env) < n);
+        return;
+    }
+    const char *tmp = getenv("WX_TEST_TMP");
+    snprintf(dir, sizeof(dir), "%s/store", tmp && *tmp ? tmp : "/tmp");
+    make_dirs(dir);
+    assert_int_equal(wx_rand_hex(rnd, 4), WX_OK);
+    assert_true((size_t)snprintf(path, pn, "%s/conf-%ld-%u-%s.db", dir, (long)getpid(), counter++,
+                                 rnd) < pn);
+    assert_true((size_t)snprintf(url, n, "sqlite:%s", path) < n);
+}
+
+static void
+remove_db(const char *path)
+{
+    char p[1200];
+    if (!path[0])
+        return;
+    remove(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    remove(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    remove(p);
+}
+
+static int
+setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof(*fx));
+    wx_err_t err = {0};
+    assert_non_null(fx);
+    fresh_url(fx->url, sizeof(fx->url), fx->path, sizeof(fx->path));
+    assert_int_equal(wx_rand_hex(fx->tag, 4), WX_OK);
+    if (store_open(fx->url, &fx->st, &err) != WX_OK)
+        fail_msg("store_open(%s): %s / %s", fx->url, err.msg, err.detail);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fx_t *fx = *state;
+    store_close(fx->st);
+    remove_db(fx->path);
+    free(fx);
+    return 0;
+}
+
+/* "<prefix>_<tag>" into out. */
+static void
+tid(const fx_t *fx, const char *prefix, char *out, size_t n)
+{
+    assert_true((size_t)snprintf(out, n, "%s_%s", prefix, fx->tag) < n);
+}
+
+static void
+put_pool(fx_t *fx, const char *prefix, char *id, size_t n)
+{
+    store_pool_t p = {0};
+    wx_err_t err = {0};
+    tid(fx, prefix, id, n);
+    snprintf(p.id, sizeof(p.id), "%s", id);
+    snprintf(p.name, sizeof(p.name), "Pool %s", prefix);
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+}
+
+static void
+put_conn(fx_t *fx, const char *pool_id, const char *identifier, int64_t created_at)
+{
+    store_conn_t c = {0};
+    wx_err_t err = {0};
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool_id);
+    snprintf(c.identifier, sizeof(c.identifier), "%s", identifier);
+    snprintf(c.appid, sizeof(c.appid), "wx0123456789abcdef");
+    snprintf(c.app_secret, sizeof(c.app_secret), "secret");
+    c.created_at = created_at;
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+}
+
+static bool
+is_hex24(const char *s)
+{
+    if (strlen(s) != 24)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+/* ---- lifecycle ---- */
+
+static void
+test_migrations_idempotent(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    store_t *again = NULL;
+    store_pool_t p;
+    int v = store_schema_version(fx->st);
+    assert_true(v >= 1);
+    /* A second connection to a migrated database applies nothing and agrees. */
+    assert_int_equal(store_open(fx->url, &again, &err), WX_OK);
+    assert_int_equal(store_schema_version(again), v);
+    store_close(again);
+    store_close(fx->st);
+    fx->st = NULL;
+    assert_int_equal(store_open(fx->url, &fx->st, &err), WX_OK);
+    assert_int_equal(store_schema_version(fx->st), v);
+    assert_int_equal(store_pool_get(fx->st, "nope", &p, &err), WX_ENOENT);
+}
+
+static void
+test_open_errors(void **state)
+{
+    (void)state;
+    store_t *st = (store_t *)&st;
+    wx_err_t err = {0};
+    assert_int_equal(store_open("", &st, &err), WX_ECONFIG);
+    assert_null(st);
+    assert_int_equal(store_open("nosuch://host/db", &st, &err), WX_ECONFIG);
+    assert_null(st);
+}
+
+typedef struct {
+    const char *url;
+    pthread_barrier_t *go;
+    wx_status_t rc;
+    int version;
+    char msg[WX_ERR_MSG_MAX + WX_ERR_DETAIL_MAX + 8];
+} opener_t;
+
+static void *
+opener_run(void *arg)
+{
+    opener_t *o = arg;
+    store_t *st = NULL;
+    wx_err_t err = {0};
+    pthread_barrier_wait(o->go);
+    o->rc = store_open(o->url, &st, &err);
+    if (o->rc == WX_OK)
+        o->version = store_schema_version(st);
+    snprintf(o->msg, sizeof(o->msg), "%s / %s", err.msg, err.detail);
+    store_close(st);
+    return NULL;
+}
+
+/* Several threads opening one fresh database at once all succeed with the same schema. */
+static void
+test_open_concurrent(void **state)
+{
+    fx_t *fx = *state;
+    char url[1200], path[1100];
+    pthread_t th[OPEN_THREADS];
+    opener_t o[OPEN_THREADS];
+    pthread_barrier_t go;
+    fresh_url(url, sizeof(url), path, sizeof(path));
+    assert_int_equal(pthread_barrier_init(&go, NULL, OPEN_THREADS), 0);
+    for (int i = 0; i < OPEN_THREADS; i++) {
+        o[i] = (opener_t){.url = url, .go = &go};
+        assert_int_equal(pthread_create(&th[i], NULL, opener_run, &o[i]), 0);
+    }
+    for (int i = 0; i < OPEN_THREADS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (int i = 0; i < OPEN_THREADS; i++) {
+        if (o[i].rc != WX_OK)
+            fail_msg("opener %d: %s", i, o[i].msg);
+        assert_int_equal(o[i].version, store_schema_version(fx->st));
+    }
+    remove_db(path);
+}
+
+/* ---- pools, applications, connections ---- */
+
+static void
+test_pool_put_get(void **state)
+{
+    fx_t *fx = *state;
+    store_pool_t p = {0}, got;
+    wx_err_t err = {0};
+    tid(fx, "pool", p.id, sizeof(p.id));
+    snprintf(p.name, sizeof(p.name), "First");
+    p.token_ttl = 3600;
+    snprintf(p.alg, sizeof(p.alg), "RS256");
+    snprintf(p.redirect_urls, sizeof(p.redirect_urls), "https://a.example/*\nhttps://b.example/cb");
+    p.created_at = 1000;
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, p.id, &got, &err), WX_OK);
+    assert_string_equal(got.id, p.id);
+    assert_string_equal(got.name, "First");
+    assert_int_equal(got.token_ttl, 3600);
+    assert_string_equal(got.alg, "RS256");
+    assert_string_equal(got.redirect_urls, "https://a.example/*\nhttps://b.example/cb");
+    assert_int_equal(got.created_at, 1000);
+    assert_true(got.updated_at > 0);
+
+    /* Update: fields change, created_at stays. */
+    snprintf(p.name, sizeof(p.name), "Second");
+    p.token_ttl = 0;
+    p.redirect_urls[0] = '\0';
+    p.created_at = 5000;
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, p.id, &got, &err), WX_OK);
+    assert_string_equal(got.name, "Second");
+    assert_int_equal(got.token_ttl, 0);
+    assert_string_equal(got.redirect_urls, "");
+    assert_int_equal(got.created_at, 1000);
+
+    assert_int_equal(store_pool_get(fx->st, "missing-pool", &got, &err), WX_ENOENT);
+    assert_non_null(strstr(err.msg, "missing-pool"));
+    p.id[0] = '\0';
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_EINVAL);
+}
+
+static void
+test_app_put_get(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_app_t a = {0}, got;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "app", a.id, sizeof(a.id));
+    snprintf(a.pool_id, sizeof(a.pool_id), "%s", pool);
+    snprintf(a.name, sizeof(a.name), "Shop");
+    snprintf(a.redirect_urls, sizeof(a.redirect_urls), "https://shop.example/cb");
+    a.created_at = 2000;
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_string_equal(got.pool_id, pool);
+    assert_string_equal(got.name, "Shop");
+    assert_string_equal(got.redirect_urls, "https://shop.example/cb");
+    assert_int_equal(got.created_at, 2000);
+
+    snprintf(a.name, sizeof(a.name), "Shop 2");
+    a.created_at = 0;
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_string_equal(got.name, "Shop 2");
+    assert_int_equal(got.created_at, 2000);
+
+    assert_int_equal(store_app_get(fx->st, "missing-app", &got, &err), WX_ENOENT);
+    assert_non_null(strstr(err.msg, "missing-app"));
+    tid(fx, "other", a.id, sizeof(a.id));
+    tid(fx, "nopool", a.pool_id, sizeof(a.pool_id));
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_ENOENT);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_ENOENT);
+}
+
+static void
+test_conn_put_get(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_conn_t c = {0}, got;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool);
+    snprintf(c.identifier, sizeof(c.identifier), "wechat:webpage-authorization");
+    snprintf(c.display_name, sizeof(c.display_name), "WeChat");
+    snprintf(c.appid, sizeof(c.appid), "wx0123456789abcdef");
+    snprintf(c.app_secret, sizeof(c.app_secret), "first-secret");
+    snprintf(c.scope, sizeof(c.scope), "snsapi_userinfo");
+    snprintf(c.callback_url, sizeof(c.callback_url), "#");
+    c.created_at = 3000;
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, c.identifier, &got, &err), WX_OK);
+    assert_string_equal(got.display_name, "WeChat");
+    assert_string_equal(got.appid, "wx0123456789abcdef");
+    assert_string_equal(got.app_secret, "first-secret");
+    assert_string_equal(got.scope, "snsapi_userinfo");
+    assert_string_equal(got.callback_url, "#");
+    assert_int_equal(got.created_at, 3000);
+
+    /* An empty secret on update keeps the stored one; other fields change. */
+    c.app_secret[0] = '\0';
+    snprintf(c.display_name, sizeof(c.display_name), "WeChat 2");
+    snprintf(c.scope, sizeof(c.scope), "snsapi_base");
+    c.created_at = 0;
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, c.identifier, &got, &err), WX_OK);
+    assert_string_equal(got.app_secret, "first-secret");
+    assert_string_equal(got.display_name, "WeChat 2");
+    assert_string_equal(got.scope, "snsapi_base");
+    assert_int_equal(got.created_at, 3000);
+
+    snprintf(c.app_secret, sizeof(c.app_secret), "second-secret");
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, c.identifier, &got, &err), WX_OK);
+    assert_string_equal(got.app_secret, "second-secret");
+
+    assert_int_equal(store_conn_get(fx->st, pool, "nope", &got, &err), WX_ENOENT);
+    assert_int_equal(store_conn_get(fx->st, "missing-pool", c.identifier, &got, &err), WX_ENOENT);
+    tid(fx, "nopool", c.pool_id, sizeof(c.pool_id));
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_ENOENT);
+}
+
+static void
+test_conn_default(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], other[STORE_ID_MAX];
+    store_conn_t got;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    put_pool(fx, "other", other, sizeof(other));
+    assert_int_equal(store_conn_default(fx->st, pool, &got, &err), WX_ENOENT);
+    put_conn(fx, other, "wechat:webpage-authorization", 10); /* another pool's never counts */
+    assert_int_equal(store_conn_default(fx->st, pool, &got, &err), WX_ENOENT);
+    /* No default identifier: the oldest wins. */
+    put_conn(fx, pool, "custom-b", 100);
+    put_conn(fx, pool, "custom-a", 200);
+    assert_int_equal(store_conn_default(fx->st, pool, &got, &err), WX_OK);
+    assert_string_equal(got.identifier, "custom-b");
+    assert_string_equal(got.pool_id, pool);
+    /* The default identifier wins even when it is the newest. */
+    put_conn(fx, pool, "wechat:webpage-authorization", 300);
+    assert_int_equal(store_conn_default(fx->st, pool, &got, &err), WX_OK);
+    assert_string_equal(got.identifier, "wechat:webpage-authorization");
+    assert_string_equal(got.pool_id, pool);
+}
+
+static void
+test_txt_get(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], name[64], content[STORE_TXT_CONTENT_MAX], small[3];
+    store_conn_t c = {0};
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    snprintf(name, sizeof(name), "MP_verify_%s.txt", fx->tag);
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool);
+    snprintf(c.identifier, sizeof(c.identifier), "wechat:webpage-authorization");
+    snprintf(c.txt_filename, sizeof(c.txt_filename), "%s", name);
+    snprintf(c.txt_content, sizeof(c.txt_content), "content-%s", fx->tag);
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_txt_get(fx->st, name, content, sizeof(content), &err), WX_OK);
+    assert_string_equal(content, c.txt_content);
+    assert_int_equal(store_txt_get(fx->st, "MP_verify_none.txt", content, sizeof(content), &err),
+                     WX_ENOENT);
+    assert_int_equal(store_txt_get(fx->st, "", content, sizeof(content), &err), WX_ENOENT);
+    assert_int_equal(store_txt_get(fx->st, name, small, sizeof(small), &err), WX_ETOOBIG);
+}
+
+/* ---- size limits ---- */
+
+static void
+test_too_big(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], big[STORE_RESULT_MAX + 1];
+    store_pool_t p = {0};
+    store_conn_t c = {0}, got;
+    store_state_t s = {0};
+    wx_err_t err = {0};
+    int64_t n = -1;
+    put_pool(fx, "pool", pool, sizeof(pool));
+
+    /* A field filled to the brim has no room for its NUL: refused, never cut. */
+    tid(fx, "big", p.id, sizeof(p.id));
+    memset(p.name, 'n', sizeof(p.name));
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_ETOOBIG);
+    memset(p.id, 'i', sizeof(p.id));
+    p.name[0] = '\0';
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_ETOOBIG);
+
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool);
+    snprintf(c.identifier, sizeof(c.identifier), "wechat:webpage-authorization");
+    memset(c.app_secret, 's', sizeof(c.app_secret) - 1); /* longest that fits */
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, c.identifier, &got, &err), WX_OK);
+    assert_int_equal(strlen(got.app_secret), sizeof(c.app_secret) - 1);
+    memset(c.app_secret, 's', sizeof(c.app_secret));
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_ETOOBIG);
+
+    memset(big, 'x', sizeof(big));
+    big[STORE_NAME_MAX] = '\0'; /* one byte more than a nickname may have */
+    store_wechat_login_t in = {.pool_id = pool,
+                               .provider = "wechat:webpage-authorization",
+                               .appid = "wx0123456789abcdef",
+                               .openid = "o-big",
+                               .nickname = big,
+                               .now = T0};
+    store_user_t u;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, NULL, &err), WX_ETOOBIG);
+    in.nickname = NULL;
+    big[STORE_NAME_MAX] = 'x';
+    big[STORE_OPENID_MAX] = '\0';
+    in.openid = big;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, NULL, &err), WX_ETOOBIG);
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, 0);
+
+    snprintf(s.id, sizeof(s.id), "big%s", fx->tag);
+    snprintf(s.pool_id, sizeof(s.pool_id), "%s", pool);
+    snprintf(s.conn_identifier, sizeof(s.conn_identifier), "wechat:webpage-authorization");
+    snprintf(s.browser, sizeof(s.browser), BROWSER_A);
+    s.expires_at = T0 + 600;
+    memset(s.redirect, 'r', sizeof(s.redirect));
+    assert_int_equal(store_state_create(fx->st, &s, &err), WX_ETOOBIG);
+    s.redirect[0] = '\0';
+    assert_int_equal(store_state_create(fx->st, &s, &err), WX_OK);
+    store_state_t *out = calloc(1, sizeof(*out));
+    assert_non_null(out);
+    assert_int_equal(store_state_claim(fx->st, s.id, BROWSER_A, T0, out, &err), WX_OK);
+    memset(big, 'x', sizeof(big));
+    big[STORE_RESULT_MAX] = '\0';
+    assert_int_equal(store_state_finish(fx->st, s.id, big, &err), WX_ETOOBIG);
+    big[STORE_RESULT_MAX - 1] = '\0';
+    assert_int_equal(store_state_finish(fx->st, s.id, big, &err), WX_OK);
+    assert_int_equal(store_state_claim(fx->st, s.id, BROWSER_A, T0, out, &err), WX_EUSED);
+    assert_int_equal(strlen(out->result), STORE_RESULT_MAX - 1);
+    free(out);
+}
+
+/* ---- users ---- */
+
+static store_wechat_login_t
+login_of(const char *pool, const char *appid, const char *openid, const char *unionid)
+{
+    return (store_wechat_login_t){.pool_id = pool,
+                                  .provider = "wechat:webpage-authorization",
+                                  .appid = appid,
+                                  .openid = openid,
+                                  .unionid = unionid,
+                                  .now = T0};
+}
+
+static void
+test_user_upsert_create_update(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], openid[STORE_OPENID_MAX];
+    store_user_t u, again, got;
+    wx_err_t err = {0};
+    bool created = false;
+    int64_t n = 0;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "oAlice", openid, sizeof(openid));
+
+    store_wechat_login_t in = login_of(pool, "wx0123456789abcdef", openid, NULL);
+    in.nickname = "Alice";
+    in.photo = "https://img.example/a.png";
+    in.gender = "F";
+    in.country = "CN";
+    in.province = "Guangdong";
+    in.city = "Shenzhen";
+    in.raw_profile = "{\"nickname\":\"Alice\"}";
+    in.ip = "192.0.2.1";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_true(created);
+    assert_true(is_hex24(u.id));
+    assert_string_equal(u.pool_id, pool);
+    assert_string_equal(u.username, "Alice");
+    assert_string_equal(u.nickname, "Alice");
+    assert_string_equal(u.photo, "https://img.example/a.png");
+    assert_string_equal(u.gender, "F");
+    assert_string_equal(u.country, "CN");
+    assert_string_equal(u.province, "Guangdong");
+    assert_string_equal(u.city, "Shenzhen");
+    assert_string_equal(u.openid, openid);
+    assert_string_equal(u.unionid, "");
+    assert_string_equal(u.last_ip, "192.0.2.1");
+    assert_int_equal(u.logins_count, 1);
+    assert_int_equal(u.last_login, T0);
+    assert_int_equal(u.created_at, T0);
+    assert_false(u.blocked);
+
+    /* Second login: same user; given fields change, empty ones keep the stored value. */
+    in.nickname = "";
+    in.photo = "https://img.example/b.png";
+    in.gender = NULL;
+    in.country = NULL;
+    in.ip = "192.0.2.2";
+    in.now = T0 + 10;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &again, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(again.id, u.id);
+    assert_int_equal(again.logins_count, 2);
+    assert_string_equal(again.nickname, "Alice");
+    assert_string_equal(again.username, "Alice");
+    assert_string_equal(again.photo, "https://img.example/b.png");
+    assert_string_equal(again.gender, "F");
+    assert_string_equal(again.country, "CN");
+    assert_string_equal(again.last_ip, "192.0.2.2");
+    assert_int_equal(again.last_login, T0 + 10);
+    assert_int_equal(again.created_at, T0);
+
+    in.nickname = "Alice W";
+    in.gender = "U";
+    in.now = T0 + 20;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &again, &created, &err), WX_OK);
+    assert_string_equal(again.nickname, "Alice W");
+    assert_string_equal(again.username, "Alice"); /* the username is chosen once */
+    assert_string_equal(again.gender, "U");
+    assert_int_equal(again.logins_count, 3);
+
+    assert_int_equal(store_user_get(fx->st, pool, u.id, &got, &err), WX_OK);
+    assert_string_equal(got.id, u.id);
+    assert_string_equal(got.nickname, "Alice W");
+    assert_string_equal(got.openid, openid);
+    assert_int_equal(got.logins_count, 3);
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_user_get(fx->st, pool, "000000000000000000000000", &got, &err),
+                     WX_ENOENT);
+
+    /* A snsapi_base login brings no profile: username from the openid, gender U. */
+    store_wechat_login_t base = login_of(pool, "wx0123456789abcdef", "oBase1234567", NULL);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &base, &u, &created, &err), WX_OK);
+    assert_true(created);
+    assert_string_equal(u.username, "wx_oBase123");
+    assert_string_equal(u.nickname, "");
+    assert_string_equal(u.gender, "U");
+    assert_int_equal(u.logins_count, 1);
+
+    /* Required fields and the gender vocabulary. */
+    base.openid = "";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &base, &u, &created, &err), WX_EINVAL);
+    base.openid = "oOther";
+    base.gender = "X";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &base, &u, &created, &err), WX_EINVAL);
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, 2);
+    base = login_of("missing-pool", "wx0123456789abcdef", "oNoPool", NULL);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &base, &u, &created, &err), WX_ENOENT);
+}
+
+static void
+test_user_unionid_links(void **state)
+{
+    fx_t *fx = *state;
+    char pool_a[STORE_ID_MAX], pool_b[STORE_ID_MAX], o1[STORE_OPENID_MAX], o2[STORE_OPENID_MAX],
+        o3[STORE_OPENID_MAX], uid[STORE_OPENID_MAX];
+    store_user_t x, y, z;
+    wx_err_t err = {0};
+    bool created = false;
+    int64_t n = 0;
+    put_pool(fx, "a", pool_a, sizeof(pool_a));
+    put_pool(fx, "b", pool_b, sizeof(pool_b));
+    tid(fx, "o1", o1, sizeof(o1));
+    tid(fx, "o2", o2, sizeof(o2));
+    tid(fx, "o3", o3, sizeof(o3));
+    tid(fx, "union", uid, sizeof(uid));
+
+    store_wechat_login_t in = login_of(pool_a, "wxaaaaaaaaaaaaaaa1", o1, uid);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &x, &created, &err), WX_OK);
+    assert_true(created);
+    assert_string_equal(x.unionid, uid);
+
+    /* Another official account of the same Open Platform, same pool: same person. */
+    in = login_of(pool_a, "wxaaaaaaaaaaaaaaa2", o2, uid);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &y, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(y.id, x.id);
+    assert_string_equal(y.openid, o2);
+    assert_string_equal(y.unionid, uid);
+    assert_int_equal(y.logins_count, 2);
+
+    /* The first identity again, this time without a unionid: the stored one is reported. */
+    in = login_of(pool_a, "wxaaaaaaaaaaaaaaa1", o1, NULL);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &y, &created, &err), WX_OK);
+    assert_string_equal(y.id, x.id);
+    assert_string_equal(y.openid, o1);
+    assert_string_equal(y.unionid, uid);
+
+    /* Same unionid in another pool: a different user. */
+    in = login_of(pool_b, "wxbbbbbbbbbbbbbbb1", o3, uid);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &z, &created, &err), WX_OK);
+    assert_true(created);
+    assert_string_not_equal(z.id, x.id);
+    assert_string_equal(z.pool_id, pool_b);
+    assert_int_equal(store_user_count(fx->st, pool_a, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_user_count(fx->st, pool_b, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_user_get(fx->st, pool_b, x.id, &y, &err), WX_ENOENT);
+
+    /* (appid, openid) is one identity: it never logs into another pool's user. */
+    in = login_of(pool_b, "wxaaaaaaaaaaaaaaa1", o1, NULL);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &y, &created, &err), WX_EEXIST);
+    assert_false(created);
+    assert_int_equal(store_user_count(fx->st, pool_b, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+}
+
+static void
+test_user_username_collision(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], o1[STORE_OPENID_MAX], o2[STORE_OPENID_MAX], o3[STORE_OPENID_MAX],
+        o4[STORE_OPENID_MAX], wide[STORE_NAME_MAX];
+    store_user_t a, b;
+    wx_err_t err = {0};
+    bool created = false;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "o1", o1, sizeof(o1));
+    tid(fx, "o2", o2, sizeof(o2));
+    tid(fx, "o3", o3, sizeof(o3));
+    tid(fx, "o4", o4, sizeof(o4));
+
+    store_wechat_login_t in = login_of(pool, "wx0123456789abcdef", o1, NULL);
+    in.nickname = "Bob";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &a, &created, &err), WX_OK);
+    assert_string_equal(a.username, "Bob");
+    in.openid = o2;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &b, &created, &err), WX_OK);
+    assert_true(created);
+    assert_string_not_equal(b.id, a.id);
+    assert_string_equal(b.nickname, "Bob");
+    assert_int_equal(strlen(b.username), strlen("Bob_xxxx"));
+    assert_memory_equal(b.username, "Bob_", 4);
+    for (int i = 4; i < 8; i++)
+        assert_non_null(strchr("0123456789abcdef", b.username[i]));
+
+    /* A nickname at the size limit is shortened on a character boundary to fit the suffix. */
+    for (int i = 0; i < 42; i++) /* 42 x a 3-byte character = 126 bytes */
+        memcpy(wide + 3 * i, "\xe5\xbe\xae", 3);
+    wide[126] = '\0';
+    in.nickname = wide;
+    in.openid = o3;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &a, &created, &err), WX_OK);
+    assert_string_equal(a.username, wide);
+    in.openid = o4;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &b, &created, &err), WX_OK);
+    assert_true(strlen(b.username) < STORE_NAME_MAX);
+    size_t cut = strlen(b.username) - 5;
+    assert_int_equal(cut % 3, 0);
+    assert_memory_equal(b.username, wide, cut);
+    assert_int_equal(b.username[cut], '_');
+    assert_string_equal(b.nickname, wide);
+}
+
+static void
+test_user_blocked(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], o1[STORE_OPENID_MAX], o2[STORE_OPENID_MAX], uid[STORE_OPENID_MAX];
+    store_user_t u, got;
+    wx_err_t err = {0};
+    bool created = true;
+    int64_t n = 0;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "o1", o1, sizeof(o1));
+    tid(fx, "o2", o2, sizeof(o2));
+    tid(fx, "union", uid, sizeof(uid));
+
+    store_wechat_login_t in = login_of(pool, "wxaaaaaaaaaaaaaaa1", o1, uid);
+    in.nickname = "Carol";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_int_equal(store_user_set_blocked(fx->st, pool, u.id, true, &err), WX_OK);
+    assert_int_equal(store_user_get(fx->st, pool, u.id, &got, &err), WX_OK);
+    assert_true(got.blocked);
+
+    in.nickname = "Mallory";
+    in.now = T0 + 50;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &got, &created, &err), WX_EDENIED);
+    assert_non_null(strstr(err.msg, "blocked"));
+    assert_false(created);
+    /* Linking a new official account to the blocked person is refused too. */
+    in = login_of(pool, "wxaaaaaaaaaaaaaaa2", o2, uid);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &got, &created, &err), WX_EDENIED);
+
+    /* Nothing was written. */
+    assert_int_equal(store_user_get(fx->st, pool, u.id, &got, &err), WX_OK);
+    assert_int_equal(got.logins_count, 1);
+    assert_int_equal(got.last_login, T0);
+    assert_string_equal(got.nickname, "Carol");
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+
+    assert_int_equal(store_user_set_blocked(fx->st, pool, u.id, false, &err), WX_OK);
+    in = login_of(pool, "wxaaaaaaaaaaaaaaa1", o1, uid);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &got, &created, &err), WX_OK);
+    assert_false(created);
+    assert_int_equal(got.logins_count, 2);
+    assert_false(got.blocked);
+
+    assert_int_equal(store_user_set_blocked(fx->st, pool, "000000000000000000000000", true, &err),
+                     WX_ENOENT);
+}
+
+/* ---- login states ---- */
+
+static void
+make_state(fx_t *fx, const char *pool, const char *prefix, int64_t created, int64_t expires,
+           store_state_t *s)
+{
+    wx_err_t err = {0};
+    memset(s, 0, sizeof(*s));
+    assert_true((size_t)snprintf(s->id, sizeof(s->id), "%s%s", prefix, fx->tag) < sizeof(s->id));
+    snprintf(s->pool_id, sizeof(s->pool_id), "%s", pool);
+    snprintf(s->conn_identifier, sizeof(s->conn_identifier), "wechat:webpage-authorization");
+    snprintf(s->redirect, sizeof(s->redirect), "https://biz.example/cb?x=%s", prefix);
+    snprintf(s->browser, sizeof(s->browser), BROWSER_A);
+    snprintf(s->scope, sizeof(s->scope), "snsapi_userinfo");
+    snprintf(s->options, sizeof(s->options), "with_identities=1");
+    s->created_at = created;
+    s->expires_at = expires;
+    assert_int_equal(store_state_create(fx->st, s, &err), WX_OK);
+}
+
+static void
+test_state_claim(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_state_t *s = calloc(1, sizeof(*s)), *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    assert_non_null(s);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    make_state(fx, pool, "live", T0, T0 + 600, s);
+
+    assert_int_equal(store_state_claim(fx->st, "unknown", BROWSER_A, T0, out, &err), WX_ENOENT);
+    assert_int_equal(store_state_claim(fx->st, NULL, BROWSER_A, T0, out, &err), WX_ENOENT);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_B, T0, out, &err), WX_EDENIED);
+    assert_int_equal(store_state_claim(fx->st, s->id, NULL, T0, out, &err), WX_EDENIED);
+
+    /* The wrong browser changed nothing: the right one can still claim. */
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 5, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_STATE_CLAIMED);
+    assert_int_equal(out->claimed_at, T0 + 5);
+    assert_string_equal(out->id, s->id);
+    assert_string_equal(out->pool_id, pool);
+    assert_string_equal(out->conn_identifier, "wechat:webpage-authorization");
+    assert_string_equal(out->redirect, s->redirect);
+    assert_string_equal(out->scope, "snsapi_userinfo");
+    assert_string_equal(out->options, "with_identities=1");
+    assert_int_equal(out->created_at, T0);
+    assert_int_equal(out->expires_at, T0 + 600);
+
+    memset(out, 0, sizeof(*out));
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 6, out, &err), WX_EUSED);
+    assert_int_equal(out->status, STORE_STATE_CLAIMED);
+    assert_int_equal(out->claimed_at, T0 + 5);
+    assert_string_equal(out->redirect, s->redirect);
+
+    assert_int_equal(store_state_finish(fx->st, s->id, "https://biz.example/cb?code=200", &err),
+                     WX_OK);
+    memset(out, 0, sizeof(*out));
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 7, out, &err), WX_EUSED);
+    assert_int_equal(out->status, STORE_STATE_DONE);
+    assert_int_equal(out->claimed_at, T0 + 5);
+    assert_string_equal(out->result, "https://biz.example/cb?code=200");
+    /* Even done, another browser learns nothing. */
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_B, T0 + 7, out, &err), WX_EDENIED);
+    assert_string_equal(out->result, "");
+    assert_int_not_equal(store_state_finish(fx->st, s->id, "https://again", &err), WX_OK);
+    assert_int_equal(store_state_finish(fx->st, "unknown", "https://x", &err), WX_ENOENT);
+
+    /* Expiry: at expires_at the state is dead. The caller gets its redirect, and the state is
+     * claimed, so the error outcome it finishes with is replayed like any other. */
+    make_state(fx, pool, "old", T0, T0 + 60, s);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_B, T0 + 60, out, &err),
+                     WX_EDENIED); /* the browser check comes first */
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 60, out, &err), WX_EEXPIRED);
+    assert_string_equal(out->redirect, s->redirect);
+    assert_int_equal(out->status, STORE_STATE_CLAIMED);
+    assert_int_equal(out->claimed_at, T0 + 60);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 61, out, &err), WX_EUSED);
+    assert_int_equal(out->status, STORE_STATE_CLAIMED);
+    assert_int_equal(out->claimed_at, T0 + 60);
+    assert_int_equal(store_state_finish(fx->st, s->id, "https://biz.example/cb?code=2244", &err),
+                     WX_OK);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 62, out, &err), WX_EUSED);
+    assert_int_equal(out->status, STORE_STATE_DONE);
+    assert_string_equal(out->result, "https://biz.example/cb?code=2244");
+    /* A state never claimed cannot be finished. */
+    make_state(fx, pool, "pending", T0, T0 + 60, s);
+    assert_int_not_equal(store_state_finish(fx->st, s->id, "https://x", &err), WX_OK);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0, out, &err), WX_OK);
+
+    /* Ids are unique; states belong to an existing pool. */
+    wx_err_clear(&err);
+    assert_int_equal(store_state_create(fx->st, s, &err), WX_EEXIST);
+    snprintf(s->id, sizeof(s->id), "nopool%s", fx->tag);
+    snprintf(s->pool_id, sizeof(s->pool_id), "missing-pool");
+    assert_int_equal(store_state_create(fx->st, s, &err), WX_ENOENT);
+    free(s);
+    free(out);
+}
+
+static void
+test_state_prune(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_state_t *s = calloc(1, sizeof(*s)), *out = calloc(1, sizeof(*out));
+    char a[STORE_ID_MAX], b[STORE_ID_MAX], c[STORE_ID_MAX], d[STORE_ID_MAX];
+    wx_err_t err = {0};
+    int64_t deleted = -1, now = T0 + 1000;
+    assert_non_null(s);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    make_state(fx, pool, "pa", now - 700, now - 100, s); /* expired, never claimed: goes */
+    snprintf(a, sizeof(a), "%s", s->id);
+    make_state(fx, pool, "pb", now - 10, now + 100, s); /* still live: stays */
+    snprintf(b, sizeof(b), "%s", s->id);
+    make_state(fx, pool, "pc", now - 300, now - 50, s); /* claimed recently: kept for replays */
+    snprintf(c, sizeof(c), "%s", s->id);
+    assert_int_equal(store_state_claim(fx->st, c, BROWSER_A, now - 60, out, &err), WX_OK);
+    make_state(fx, pool, "pd", now - 300, now - 150, s); /* claimed long ago: goes */
+    snprintf(d, sizeof(d), "%s", s->id);
+    assert_int_equal(store_state_claim(fx->st, d, BROWSER_A, now - 200, out, &err), WX_OK);
+
+    assert_int_equal(store_state_prune(fx->st, now, 100, &deleted, &err), WX_OK);
+    assert_true(deleted >= 2);
+    if (!getenv("WX_TEST_STORE_URL"))
+        assert_int_equal(deleted, 2);
+    assert_int_equal(store_state_claim(fx->st, a, BROWSER_A, now, out, &err), WX_ENOENT);
+    assert_int_equal(store_state_claim(fx->st, d, BROWSER_A, now, out, &err), WX_ENOENT);
+    assert_int_equal(store_state_claim(fx->st, c, BROWSER_A, now, out, &err), WX_EUSED);
+    assert_int_equal(store_state_claim(fx->st, b, BROWSER_A, now, out, &err), WX_OK);
+    free(s);
+    free(out);
+}
+
+typedef struct {
+    store_t *st;
+    const char *id;
+    pthread_barrier_t *go;
+    wx_status_t rc;
+} claimer_t;
+
+static void *
+claimer_run(void *arg)
+{
+    claimer_t *c = arg;
+    store_state_t *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    pthread_barrier_wait(c->go);
+    c->rc = out ? store_state_claim(c->st, c->id, BROWSER_A, T0, out, &err) : WX_ENOMEM;
+    if (c->rc == WX_EUSED && out->status != STORE_STATE_CLAIMED)
+        c->rc = WX_EINVAL; /* the loser must see the winner's claim */
+    free(out);
+    return NULL;
+}
+
+/* Two connections claiming one state at the same instant: exactly one wins, every time. */
+static void
+test_state_claim_race(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], prefix[16];
+    store_state_t *s = calloc(1, sizeof(*s));
+    store_t *st[2] = {NULL, NULL};
+    wx_err_t err = {0};
+    assert_non_null(s);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_open(fx->url, &st[i], &err), WX_OK);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        pthread_t th[2];
+        claimer_t c[2];
+        pthread_barrier_t go;
+        int ok = 0, used = 0;
+        snprintf(prefix, sizeof(prefix), "race%d", round);
+        make_state(fx, pool, prefix, T0, T0 + 600, s);
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        for (int i = 0; i < 2; i++) {
+            c[i] = (claimer_t){.st = st[i], .id = s->id, .go = &go};
+            assert_int_equal(pthread_create(&th[i], NULL, claimer_run, &c[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < 2; i++) {
+            ok += c[i].rc == WX_OK;
+            used += c[i].rc == WX_EUSED;
+        }
+        if (ok != 1 || used != 1)
+            fail_msg("round %d: results %s and %s", round, wx_status_str(c[0].rc),
+                     wx_status_str(c[1].rc));
+    }
+    for (int i = 0; i < 2; i++)
+        store_close(st[i]);
+    free(s);
+}
+
+/* ---- signing keys ---- */
+
+typedef struct {
+    const char *tag;
+    char kids[8][STORE_ID_MAX];
+    int n;
+    int calls;
+    int stop_after; /* 0: never stop */
+} key_walk_t;
+
+static bool
+key_collect(const store_key_t *k, void *arg)
+{
+    key_walk_t *w = arg;
+    w->calls++;
+    if (strstr(k->kid, w->tag) && w->n < 8)
+        snprintf(w->kids[w->n++], STORE_ID_MAX, "%s", k->kid);
+    return w->stop_after == 0 || w->calls < w->stop_after;
+}
+
+static void
+add_key(fx_t *fx, const char *name, const char *alg, int64_t created, int64_t retired)
+{
+    store_key_t *k = calloc(1, sizeof(*k));
+    wx_err_t err = {0};
+    assert_non_null(k);
+    tid(fx, name, k->kid, sizeof(k->kid));
+    snprintf(k->alg, sizeof(k->alg), "%s", alg);
+    snprintf(k->private_pem, sizeof(k->private_pem),
+             "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", name);
+    k->created_at = created;
+    k->retired_at = retired;
+    assert_int_equal(store_key_add(fx->st, k, &err), WX_OK);
+    free(k);
+}
+
+static void
+test_keys(void **state)
+{
+    fx_t *fx = *state;
+    char alg[16], other[16], want[STORE_ID_MAX];
+    store_key_t *k = calloc(1, sizeof(*k));
+    wx_err_t err = {0};
+    key_walk_t w = {.tag = fx->tag};
+    assert_non_null(k);
+    snprintf(alg, sizeof(alg), "A%s", fx->tag); /* per-test algs keep a shared DB honest */
+    snprintf(other, sizeof(other), "B%s", fx->tag);
+    assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_ENOENT);
+
+    add_key(fx, "k1", alg, 100, 0);
+    add_key(fx, "k2", alg, 200, 0);
+    add_key(fx, "k3", alg, 200, 0);   /* same second as k2 but added later: newer */
+    add_key(fx, "k4", alg, 300, 350); /* newest but retired */
+    add_key(fx, "k5", other, 400, 0);
+
+    assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_OK);
+    tid(fx, "k3", want, sizeof(want));
+    assert_string_equal(k->kid, want);
+    assert_string_equal(k->alg, alg);
+    assert_int_equal(k->created_at, 200);
+    assert_int_equal(k->retired_at, 0);
+    assert_non_null(strstr(k->private_pem, "\nk3\n"));
+    assert_int_equal(store_key_current(fx->st, other, k, &err), WX_OK);
+    tid(fx, "k5", want, sizeof(want));
+    assert_string_equal(k->kid, want);
+
+    /* Every key, retired too, newest first. */
+    assert_int_equal(store_key_each(fx->st, key_collect, &w, &err), WX_OK);
+    assert_int_equal(w.n, 5);
+    const char *order[] = {"k5", "k4", "k3", "k2", "k1"};
+    for (int i = 0; i < 5; i++) {
+        tid(fx, order[i], want, sizeof(want));
+        assert_string_equal(w.kids[i], want);
+    }
+    /* Returning false stops the walk. */
+    key_walk_t stop = {.tag = fx->tag, .stop_after = 1};
+    assert_int_equal(store_key_each(fx->st, key_collect, &stop, &err), WX_OK);
+    assert_int_equal(stop.calls, 1);
+
+    tid(fx, "k1", k->kid, sizeof(k->kid));
+    snprintf(k->alg, sizeof(k->alg), "%s", alg);
+    snprintf(k->private_pem, sizeof(k->private_pem), "pem");
+    assert_int_equal(store_key_add(fx->st, k, &err), WX_EEXIST);
+    free(k);
+}
+
+/* ---- audit ---- */
+
+static void
+test_audit(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], action[64], other[64];
+    wx_err_t err = {0};
+    int64_t n = -1;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    snprintf(action, sizeof(action), "login.%s", fx->tag);
+    snprintf(other, sizeof(other), "pool.create.%s", fx->tag);
+    assert_int_equal(store_audit_count(fx->st, action, &n, &err), WX_OK);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 3; i++) {
+        store_audit_t a = {.at = T0 + i,
+                           .pool_id = pool,
+                           .actor = "system",
+                           .action = action,
+                           .subject = i == 0 ? NULL : "oSubject",
+                           .outcome = "ok"};
+        assert_int_equal(store_audit_add(fx->st, &a, &err), WX_OK);
+    }
+    store_audit_t b = {.at = T0, .actor = "admin", .action = other, .outcome = "ok"};
+    assert_int_equal(store_audit_add(fx->st, &b, &err), WX_OK);
+    assert_int_equal(store_audit_count(fx->st, action, &n, &err), WX_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_audit_count(fx->st, other, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_migrations_idempotent),
+        T(test_open_errors),
+        T(test_open_concurrent),
+        T(test_pool_put_get),
+        T(test_app_put_get),
+        T(test_conn_put_get),
+        T(test_conn_default),
+        T(test_txt_get),
+        T(test_too_big),
+        T(test_user_upsert_create_update),
+        T(test_user_unionid_links),
+        T(test_user_username_collision),
+        T(test_user_blocked),
+        T(test_state_claim),
+        T(test_state_prune),
+        T(test_state_claim_race),
+        T(test_keys),
+        T(test_audit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
