@@ -217,9 +217,7 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     write_file(e->config, text);
 
     /* Seed through the CLI, as an operator would. */
-    char secret_env[64];
-    snprintf(secret_env, sizeof(secret_env), "WXT_SECRET=%s", e->secret);
-    putenv(strdup(secret_env));
+    setenv("WXT_SECRET", e->secret, 1);
     cli_ok(e, (const char *const[]){"init", NULL});
     cli_ok(e, (const char *const[]){"pool", "create", "demo", "--name", "Demo", NULL});
     cli_ok(e, (const char *const[]){"app", "create", "demo-app", "--pool", "demo", "--redirect",
