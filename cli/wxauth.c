@@ -33,24 +33,24 @@ typedef struct {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wxauth [--config FILE | --store URL] [--json] COMMAND ...\n"
-            "\n"
-            "  init                                   create/migrate the store, make a signing key\n"
-            "  pool create ID [--name N] [--redirect URL]... [--token-ttl SECONDS]\n"
-            "  pool get ID\n"
-            "  app create ID --pool P [--name N] [--redirect URL]...\n"
-            "  app get ID\n"
-            "  connection set --pool P --appid WXID [--identifier I] [--name N]\n"
-            "                 [--secret S | --secret-env VAR | --secret-file FILE]\n"
-            "                 --callback URL|# [--scope snsapi_userinfo|snsapi_base]\n"
-            "                 [--txt-filename MP_verify_x.txt --txt-content TEXT]\n"
-            "  connection get --pool P [--identifier I]   (the App Secret is never shown)\n"
-            "  user get --pool P ID\n"
-            "  user count --pool P\n"
-            "\n"
-            "The store is the one of --config (or WXAUTH_CONFIG), or --store URL\n"
-            "(sqlite:/path/file.db). Exit codes: 0 ok, 1 failure, 2 usage, 3 not found.\n");
+    fprintf(
+        f, "usage: wxauth [--config FILE | --store URL] [--json] COMMAND ...\n"
+           "\n"
+           "  init                                   create/migrate the store, make a signing key\n"
+           "  pool create ID [--name N] [--redirect URL]... [--token-ttl SECONDS]\n"
+           "  pool get ID\n"
+           "  app create ID --pool P [--name N] [--redirect URL]...\n"
+           "  app get ID\n"
+           "  connection set --pool P --appid WXID [--identifier I] [--name N]\n"
+           "                 [--secret S | --secret-env VAR | --secret-file FILE]\n"
+           "                 --callback URL|# [--scope snsapi_userinfo|snsapi_base]\n"
+           "                 [--txt-filename MP_verify_x.txt --txt-content TEXT]\n"
+           "  connection get --pool P [--identifier I]   (the App Secret is never shown)\n"
+           "  user get --pool P ID\n"
+           "  user count --pool P\n"
+           "\n"
+           "The store is the one of --config (or WXAUTH_CONFIG), or --store URL\n"
+           "(sqlite:/path/file.db). Exit codes: 0 ok, 1 failure, 2 usage, 3 not found.\n");
 }
 
 static const char *
@@ -89,8 +89,9 @@ static int
 fail(const wx_err_t *err)
 {
     fprintf(stderr, "wxauth: %s%s%s\n", err->msg, err->detail[0] ? ": " : "", err->detail);
-    return err->status == WX_ENOENT ? 3 : err->status == WX_EINVAL || err->status == WX_ETOOBIG ? 2
-                                                                                               : 1;
+    return err->status == WX_ENOENT                                ? 3
+           : err->status == WX_EINVAL || err->status == WX_ETOOBIG ? 2
+                                                                   : 1;
 }
 
 /* Join repeated --redirect values into the newline-separated list the store keeps. */
@@ -143,8 +144,7 @@ cmd_pool(store_t *st, args_t *a)
             return fail(&err);
         return print_json(json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", p.id, "name", p.name,
                                     "token_ttl", (json_int_t)p.token_ttl, "alg",
-                                    p.alg[0] ? p.alg : "RS256", "redirect_urls",
-                                    p.redirect_urls));
+                                    p.alg[0] ? p.alg : "RS256", "redirect_urls", p.redirect_urls));
     }
     if (strcmp(a->pos[1], "create") != 0)
         return die(2, "unknown pool command '%s'", a->pos[1]);
@@ -187,8 +187,8 @@ cmd_app(store_t *st, args_t *a)
     if (strcmp(a->pos[1], "get") == 0) {
         if (store_app_get(st, id, &app, &err) != WX_OK)
             return fail(&err);
-        return print_json(json_pack("{s:s,s:s,s:s,s:s}", "id", app.id, "pool", app.pool_id,
-                                    "name", app.name, "redirect_urls", app.redirect_urls));
+        return print_json(json_pack("{s:s,s:s,s:s,s:s}", "id", app.id, "pool", app.pool_id, "name",
+                                    app.name, "redirect_urls", app.redirect_urls));
     }
     if (strcmp(a->pos[1], "create") != 0)
         return die(2, "unknown app command '%s'", a->pos[1]);
@@ -262,8 +262,8 @@ cmd_connection(store_t *st, args_t *a)
     if (a->npos < 2)
         return die(2, "%s", "usage: wxauth connection set|get ...");
     const char *pool_id = opt1(a, "pool");
-    const char *ident = opt1(a, "identifier") ? opt1(a, "identifier")
-                                              : "wechat:webpage-authorization";
+    const char *ident =
+        opt1(a, "identifier") ? opt1(a, "identifier") : "wechat:webpage-authorization";
     if (!pool_id)
         return die(2, "%s", "connection commands need --pool");
     if (!handle_valid_identifier(ident))
@@ -271,11 +271,11 @@ cmd_connection(store_t *st, args_t *a)
     if (strcmp(a->pos[1], "get") == 0) {
         if (store_conn_get(st, pool_id, ident, &c, &err) != WX_OK)
             return fail(&err);
-        return print_json(json_pack(
-            "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "pool", c.pool_id, "identifier",
-            c.identifier, "name", c.display_name, "appid", c.appid, "app_secret",
-            c.app_secret[0] ? "set" : "not set", "scope", c.scope, "callback_url",
-            c.callback_url, "txt_filename", c.txt_filename, "txt_content", c.txt_content));
+        return print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "pool", c.pool_id,
+                                    "identifier", c.identifier, "name", c.display_name, "appid",
+                                    c.appid, "app_secret", c.app_secret[0] ? "set" : "not set",
+                                    "scope", c.scope, "callback_url", c.callback_url,
+                                    "txt_filename", c.txt_filename, "txt_content", c.txt_content));
     }
     if (strcmp(a->pos[1], "set") != 0)
         return die(2, "unknown connection command '%s'", a->pos[1]);

@@ -10,6 +10,7 @@ AUTH_PORT=${WXAUTH_PORT:-8080}
 EMU_PORT=${WXEMU_PORT:-8090}
 DEMO_PORT=${WXDEMO_PORT:-8000}
 DIR=${WXDEMO_DIR:-.demo}
+case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
 APPID=wx5d1e4a0b9c3f7e21
 APPID2=wx8a9b0c1d2e3f4a5b
 AUTH="http://127.0.0.1:$AUTH_PORT"
@@ -70,7 +71,7 @@ listen = 127.0.0.1:$AUTH_PORT
 public_url = $AUTH
 
 [store]
-url = sqlite:$PWD/$DIR/wxauth.db
+url = sqlite:$DIR/wxauth.db
 
 [wechat]
 # The emulator stands in for open.weixin.qq.com and api.weixin.qq.com.
@@ -117,8 +118,11 @@ cat <<MSG
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
   Verification file:        $AUTH/MP_verify_wxauthDemo2026.txt
 
-  From a shell:
-    curl -s -o /dev/null -w '%{redirect_url}\n' $AUTH//oauth/wechatmp/url/demo
+  From a shell (README "Quick start" explains each step):
+    UA='Mozilla/5.0 (iPhone) MicroMessenger/8.0.40'
+    U=\$(curl -s -c jar -o /dev/null -w '%{redirect_url}' $AUTH//oauth/wechatmp/url/demo)
+    CB=\$(curl -s -A "\$UA" -o /dev/null -w '%{redirect_url}' "\${U%%#*}&emu_person=alice&emu_action=allow")
+    curl -s -b jar -A "\$UA" -o /dev/null -w '%{redirect_url}\\n' "\$CB"
 
 MSG
 wait -n "${pids[@]}" || true

@@ -41,13 +41,22 @@ typedef struct {
     long min, max;
 } key_t_;
 
-#define S(sec, k, env, field)                                                                   \
-    {sec, k, env, K_STR, offsetof(wx_config_t, field), sizeof(((wx_config_t *)0)->field), 0, 0}
-#define I(sec, k, env, field, lo, hi)                                                           \
-    {sec, k, env, K_INT, offsetof(wx_config_t, field), sizeof(int), lo, hi}
-#define B(sec, k, env, field) {sec, k, env, K_BOOL, offsetof(wx_config_t, field), sizeof(bool), 0, 1}
-#define L(sec, k, env, field, lo, hi)                                                           \
-    {sec, k, env, K_I64, offsetof(wx_config_t, field), sizeof(int64_t), lo, hi}
+#define S(sec, k, env, field)                                                                      \
+    {                                                                                              \
+        sec, k, env, K_STR, offsetof(wx_config_t, field), sizeof(((wx_config_t *)0)->field), 0, 0  \
+    }
+#define I(sec, k, env, field, lo, hi)                                                              \
+    {                                                                                              \
+        sec, k, env, K_INT, offsetof(wx_config_t, field), sizeof(int), lo, hi                      \
+    }
+#define B(sec, k, env, field)                                                                      \
+    {                                                                                              \
+        sec, k, env, K_BOOL, offsetof(wx_config_t, field), sizeof(bool), 0, 1                      \
+    }
+#define L(sec, k, env, field, lo, hi)                                                              \
+    {                                                                                              \
+        sec, k, env, K_I64, offsetof(wx_config_t, field), sizeof(int64_t), lo, hi                  \
+    }
 
 static const key_t_ keys[] = {
     S("server", "listen", "WXAUTH_LISTEN", listen),

@@ -25,9 +25,9 @@ typedef struct {
     int wechat_retries; /* retries on errcode -1 / 5xx / connect failure */
     char wechat_lang[8];
     /* [login] */
-    int state_ttl;        /* seconds a login link stays valid */
-    int replay_window;    /* seconds a double-loaded callback gets the same outcome */
-    int max_inflight;     /* logins waiting on WeChat, per worker */
+    int state_ttl;     /* seconds a login link stays valid */
+    int replay_window; /* seconds a double-loaded callback gets the same outcome */
+    int max_inflight;  /* logins waiting on WeChat, per worker */
     /* [token] */
     int64_t token_ttl; /* default token lifetime when the pool sets none */
     /* [log] */

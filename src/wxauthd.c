@@ -69,8 +69,7 @@ main(int argc, char **argv)
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK ||
         handle_ensure_signing_key(st, &err) != WX_OK) {
-        fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
-                err.detail);
+        fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
         store_close(st);
         return 1;
     }

@@ -20,8 +20,9 @@ static const char *app_login_url = NULL;
 static void
 page_start(wx_buf_t *b, const char *title)
 {
-    wx_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
+    wx_buf_puts(b,
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
     http_html_escape(b, title);
     wx_buf_puts(b, "</title><style>body{font-family:sans-serif;max-width:40em;margin:2em auto;"
                    "padding:0 1em;color:#222}a.btn{display:inline-block;background:#07c160;"

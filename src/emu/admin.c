@@ -198,14 +198,45 @@ accounts_get(emu_t *e, http_req_t *r)
     http_reply_json(r, 200, json_pack("{s:o*}", "accounts", arr));
 }
 
+/* Apply every member of j except idkey through set(); stops at the first bad one. */
+static wx_status_t
+apply_fields(json_t *j, const char *idkey,
+             wx_status_t (*set)(void *obj, const char *k, const char *v, wx_err_t *err), void *obj,
+             wx_err_t *err)
+{
+    const char *key;
+    json_t *v;
+    char text[FIELD_MAX];
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, idkey) == 0)
+            continue;
+        if (!field_text(v, text, sizeof(text)))
+            return wx_err_set(err, WX_EINVAL, "%.40s: unsupported value", key);
+        wx_status_t rc = set(obj, key, text, err);
+        if (rc != WX_OK)
+            return rc;
+    }
+    return WX_OK;
+}
+
+static wx_status_t
+account_set_any(void *obj, const char *k, const char *v, wx_err_t *err)
+{
+    return emu_account_set(obj, k, v, err);
+}
+
+static wx_status_t
+person_set_any(void *obj, const char *k, const char *v, wx_err_t *err)
+{
+    return emu_person_set(obj, k, v, err);
+}
+
 static void
 accounts_post(emu_t *e, http_req_t *r)
 {
     wx_err_t err = {0};
     emu_account_t a;
-    const char *key;
-    json_t *v;
-    char text[FIELD_MAX];
     json_t *j = body_object(r);
     if (!j)
         return;
@@ -216,17 +247,8 @@ accounts_post(emu_t *e, http_req_t *r)
         a = *old; /* fields not given keep their value */
     else
         rc = emu_account_init(&a, appid ? appid : "", &err);
-    json_object_foreach(j, key, v)
-    {
-        if (rc != WX_OK)
-            break;
-        if (strcmp(key, "appid") == 0)
-            continue;
-        if (!field_text(v, text, sizeof(text)))
-            rc = wx_err_set(&err, WX_EINVAL, "%.40s: unsupported value", key);
-        else
-            rc = emu_account_set(&a, key, text, &err);
-    }
+    if (rc == WX_OK)
+        rc = apply_fields(j, "appid", account_set_any, &a, &err);
     if (rc == WX_OK)
         rc = emu_account_check(&a, &err);
     if (rc == WX_OK)
@@ -266,9 +288,6 @@ people_post(emu_t *e, http_req_t *r)
 {
     wx_err_t err = {0};
     emu_person_t p;
-    const char *key;
-    json_t *v;
-    char text[FIELD_MAX];
     json_t *j = body_object(r);
     if (!j)
         return;
@@ -279,17 +298,8 @@ people_post(emu_t *e, http_req_t *r)
         p = *old;
     else
         rc = emu_person_init(&p, id ? id : "", &err);
-    json_object_foreach(j, key, v)
-    {
-        if (rc != WX_OK)
-            break;
-        if (strcmp(key, "id") == 0)
-            continue;
-        if (!field_text(v, text, sizeof(text)))
-            rc = wx_err_set(&err, WX_EINVAL, "%.40s: unsupported value", key);
-        else
-            rc = emu_person_set(&p, key, text, &err);
-    }
+    if (rc == WX_OK)
+        rc = apply_fields(j, "id", person_set_any, &p, &err);
     if (rc == WX_OK)
         rc = emu_model_put_person(&e->model, &p, &err);
     json_decref(j);

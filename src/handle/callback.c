@@ -75,8 +75,8 @@ finish_redirect(login_t *l, const char *location, const char *outcome)
         wx_log(WX_LOG_WARN, "state_finish_failed", "rid", r->id, "error", err.msg, "detail",
                err.detail, NULL);
     r->outcome = outcome;
-    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s",
-                l->state.pool_id, l->state.conn_identifier, l->state.app_id);
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", l->state.pool_id,
+                l->state.conn_identifier, l->state.app_id);
     http_reply_redirect(r, location); /* frees l */
 }
 
@@ -189,8 +189,8 @@ finish_success(login_t *l)
                               .with_identities = strstr(l->state.options, "with_identities=1"),
                               .appid = l->conn.appid};
     data = authing_user_json(&ua);
-    if (!data || authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) !=
-                     WX_OK)
+    if (!data ||
+        authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
         goto internal;
     audit(l, u->id, created ? "ok:new_user" : "ok");
     finish_redirect(l, wx_buf_str(&url), created ? "ok_new_user" : "ok");
@@ -243,9 +243,10 @@ on_token(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *a
     /* A snapshot-page user (WeChat's preview of a shared page) has a virtual openid and no
      * profile: making a user of it would only create a ghost, so ask for the full page. */
     if (tok->is_snapshotuser) {
-        finish_error(l, AUTHING_CODE_SNAPSHOT,
-                     "请在完整页面中登录 (this is a snapshot preview: open the full page to log in)",
-                     "snapshot_user");
+        finish_error(
+            l, AUTHING_CODE_SNAPSHOT,
+            "请在完整页面中登录 (this is a snapshot preview: open the full page to log in)",
+            "snapshot_user");
         return;
     }
     if (!strstr(scope, "snsapi_userinfo")) {
@@ -297,9 +298,8 @@ claim_and_go(login_t *l)
     http_req_t *r = l->r;
     worker_ctx_t *ctx = l->ctx;
     wx_err_t err = {0};
-    wx_status_t rc =
-        store_state_claim(ctx->store, wx_query_get(&r->query, "state"), l->browser, wx_now(),
-                          &l->state, &err);
+    wx_status_t rc = store_state_claim(ctx->store, wx_query_get(&r->query, "state"), l->browser,
+                                       wx_now(), &l->state, &err);
     switch (rc) {
     case WX_OK:
         break;
@@ -346,8 +346,8 @@ claim_and_go(login_t *l)
                      "denied");
         return;
     }
-    rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat,
-                              l->conn.appid, l->conn.app_secret, l->code, on_token, l, &err);
+    rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat, l->conn.appid,
+                              l->conn.app_secret, l->code, on_token, l, &err);
     if (rc != WX_OK)
         finish_wechat_error(l, WX_EIO, &err);
 }

@@ -19,10 +19,10 @@ typedef struct {
 typedef struct {
     const app_t *app;
     store_t *store;
-    struct jwk *key;         /* current signing key */
-    int64_t key_checked_at;  /* when the store was last asked for the current key */
-    int logins_inflight;     /* logins of this worker waiting on WeChat */
-    struct event *prune_ev;  /* worker 0 only: deletes old login states every minute */
+    struct jwk *key;        /* current signing key */
+    int64_t key_checked_at; /* when the store was last asked for the current key */
+    int logins_inflight;    /* logins of this worker waiting on WeChat */
+    struct event *prune_ev; /* worker 0 only: deletes old login states every minute */
 } worker_ctx_t;
 
 #define BIND_COOKIE "wxauth_bind"
@@ -54,8 +54,8 @@ wx_status_t handle_signing_key(worker_ctx_t *ctx, struct jwk **out, wx_err_t *er
 wx_status_t handle_ensure_signing_key(store_t *st, wx_err_t *err);
 
 /* Identifier and id syntax checks shared by handlers. */
-bool handle_valid_id(const char *s);         /* [A-Za-z0-9_-]{1,63} */
-bool handle_valid_identifier(const char *s); /* [A-Za-z0-9:_.-]{1,64} */
+bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */
+bool handle_valid_identifier(const char *s);  /* [A-Za-z0-9:_.-]{1,64} */
 bool handle_txt_name_valid(const char *name); /* MP_verify_<alnum>.txt */
 
 #endif

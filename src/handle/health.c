@@ -27,8 +27,9 @@ handle_readyz(http_req_t *r)
     free(k);
     if (rc != WX_OK) {
         r->outcome = "not_ready";
-        http_reply_json(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason",
-                                          rc == WX_ENOENT ? "no signing key" : "store error"));
+        http_reply_json(r, 503,
+                        json_pack("{s:s,s:s}", "status", "unavailable", "reason",
+                                  rc == WX_ENOENT ? "no signing key" : "store error"));
         return;
     }
     r->outcome = "ok";

@@ -158,8 +158,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
     wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
-    wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
-               sizeof(st->scope));
+    wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
     st->created_at = wx_now();
@@ -212,8 +211,7 @@ handle_social(http_req_t *r)
     const char *rest = r->path + strlen("/connections/social/");
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof(ident)) {
-        http_reply_error_page(r, 404, "Not found",
-                              "Expected /connections/social/{identifier}.");
+        http_reply_error_page(r, 404, "Not found", "Expected /connections/social/{identifier}.");
         return;
     }
     memcpy(ident, rest, n);

@@ -36,8 +36,7 @@ typedef struct {
     struct event *ev;
 } sockinfo_t;
 
-static void
-client_reap(http_client_t *c);
+static void client_reap(http_client_t *c);
 
 static void
 global_init(void)
@@ -202,8 +201,8 @@ xfer_finish(xfer_t *x, CURLcode rc, bool cancelled)
     res.content_type = ctype;
     res.body = wx_buf_str(&x->body);
     res.body_len = x->body.len;
-    res.error = cancelled ? "server shutting down"
-                          : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+    res.error =
+        cancelled ? "server shutting down" : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     res.elapsed_ms = wx_mono_ms() - x->start_ms;
     xfer_unlink(x);
     x->cb(&res, x->arg);

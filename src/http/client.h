@@ -9,18 +9,18 @@ struct event_base;
 typedef struct http_client http_client_t;
 
 typedef enum {
-    HTTP_CLIENT_OK = 0,       /* got an HTTP response (any status) */
-    HTTP_CLIENT_TIMEOUT,      /* no complete response in time */
-    HTTP_CLIENT_CONNECT,      /* could not connect / connection reset */
-    HTTP_CLIENT_TOO_BIG,      /* body over the limit */
-    HTTP_CLIENT_CANCELLED,    /* server shutting down */
-    HTTP_CLIENT_OTHER,        /* any other transport failure */
+    HTTP_CLIENT_OK = 0,    /* got an HTTP response (any status) */
+    HTTP_CLIENT_TIMEOUT,   /* no complete response in time */
+    HTTP_CLIENT_CONNECT,   /* could not connect / connection reset */
+    HTTP_CLIENT_TOO_BIG,   /* body over the limit */
+    HTTP_CLIENT_CANCELLED, /* server shutting down */
+    HTTP_CLIENT_OTHER,     /* any other transport failure */
 } http_client_outcome_t;
 
 typedef struct {
     http_client_outcome_t outcome;
-    long status;              /* HTTP status when outcome is OK */
-    const char *body;         /* NUL-terminated, valid during the callback only */
+    long status;      /* HTTP status when outcome is OK */
+    const char *body; /* NUL-terminated, valid during the callback only */
     size_t body_len;
     const char *content_type; /* may be NULL */
     const char *error;        /* transport error text (no URL, so no secret) */

@@ -51,9 +51,8 @@ access_log(http_req_t *r, int status)
     wx_snprintf(st, sizeof(st), "%d", status);
     wx_snprintf(ms, sizeof(ms), "%lld", (long long)(wx_mono_ms() - r->start_ms));
     wx_log(status >= 500 ? WX_LOG_WARN : WX_LOG_INFO, "request", "rid", r->id, "m", r->method,
-           "path", r->path ? r->path : "?", "route", r->route ? r->route->name : "-", "#status",
-           st, "#ms", ms, "outcome", r->outcome, "detail", r->log_extra[0] ? r->log_extra : NULL,
-           NULL);
+           "path", r->path ? r->path : "?", "route", r->route ? r->route->name : "-", "#status", st,
+           "#ms", ms, "outcome", r->outcome, "detail", r->log_extra[0] ? r->log_extra : NULL, NULL);
 }
 
 void
@@ -84,8 +83,8 @@ http_reply_json(http_req_t *r, int status, json_t *obj)
     char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     if (!s) {
         json_decref(obj);
-        http_reply_raw(r, 500, "application/json",
-                       "{\"code\":500,\"message\":\"internal error\"}", 39);
+        http_reply_raw(r, 500, "application/json", "{\"code\":500,\"message\":\"internal error\"}",
+                       39);
         return;
     }
     http_reply_raw(r, status, "application/json; charset=utf-8", s, strlen(s));

@@ -9,8 +9,7 @@
 
 void http_add_header(http_req_t *r, const char *name, const char *value);
 /* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (Secure when secure). max_age < 0: session. */
-void http_set_cookie(http_req_t *r, const char *name, const char *value, long max_age,
-                     bool secure);
+void http_set_cookie(http_req_t *r, const char *name, const char *value, long max_age, bool secure);
 
 void http_reply_raw(http_req_t *r, int status, const char *content_type, const void *body,
                     size_t len);

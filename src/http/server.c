@@ -43,8 +43,7 @@ struct http_server {
     bool stopped;
 };
 
-static void
-dispatch(struct evhttp_request *ev, void *arg);
+static void dispatch(struct evhttp_request *ev, void *arg);
 
 static wx_status_t
 parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, wx_err_t *err)
@@ -126,14 +125,12 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
             goto out;
         }
         /* SO_REUSEPORT: each worker has its own accept queue on the same port. */
-        sl->listener = evconnlistener_new_bind(
-            sl->w.base, NULL, NULL,
-            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
-                LEV_OPT_CLOSE_ON_EXEC,
-            1024, (struct sockaddr *)&ss, (int)sslen);
+        sl->listener = evconnlistener_new_bind(sl->w.base, NULL, NULL,
+                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                                   LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+                                               1024, (struct sockaddr *)&ss, (int)sslen);
         if (!sl->listener) {
-            rc = wx_err_set(err, WX_EIO, "cannot listen on %s: %s", cfg->listen,
-                            strerror(errno));
+            rc = wx_err_set(err, WX_EIO, "cannot listen on %s: %s", cfg->listen, strerror(errno));
             goto out;
         }
         if (i == 0) { /* port 0: the others bind the port the first one got */
@@ -159,12 +156,11 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
             goto out;
         }
         sl->listener = NULL; /* owned by evhttp now */
-        evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                                 EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
-                                                 EVHTTP_REQ_OPTIONS);
-        evhttp_set_max_headers_size(sl->http, cfg->max_headers_size ? cfg->max_headers_size
-                                                                    : 16384);
+        evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+        evhttp_set_max_headers_size(sl->http,
+                                    cfg->max_headers_size ? cfg->max_headers_size : 16384);
         evhttp_set_max_body_size(sl->http, cfg->max_body_size ? cfg->max_body_size : 65536);
         evhttp_set_timeout(sl->http, cfg->timeout_s > 0 ? cfg->timeout_s : 30);
         evhttp_set_gencb(sl->http, dispatch, &sl->w);

@@ -71,8 +71,7 @@ struct http_req {
     void (*data_free)(void *data);
 };
 
-wx_status_t http_server_start(const http_server_config_t *cfg, http_server_t **out,
-                              wx_err_t *err);
+wx_status_t http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t *err);
 /* Port actually bound (useful with port 0). */
 int http_server_port(const http_server_t *s);
 /* Stop accepting, let in-flight requests finish up to deadline_ms, then stop the loops and

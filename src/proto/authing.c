@@ -63,19 +63,19 @@ authing_user_json(const authing_user_args_t *a)
     json_object_set_new(o, "company", json_string(""));
     if (a->with_identities) {
         json_t *ids = json_array();
-        json_array_append_new(ids, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "provider",
-                                             "wechat", "openid", u->openid, "userIdInIdp",
-                                             u->openid, "connectionId", a->provider, "appid",
-                                             a->appid ? a->appid : "", "isSocial", 1,
-                                             "userPoolId", u->pool_id));
+        json_array_append_new(ids, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "provider", "wechat",
+                                             "openid", u->openid, "userIdInIdp", u->openid,
+                                             "connectionId", a->provider, "appid",
+                                             a->appid ? a->appid : "", "isSocial", 1, "userPoolId",
+                                             u->pool_id));
         json_object_set_new(o, "identities", ids);
     }
     return o;
 }
 
 json_t *
-authing_token_claims(const store_user_t *u, const char *issuer, const char *audience,
-                     int64_t iat, int64_t exp, const char *jti)
+authing_token_claims(const store_user_t *u, const char *issuer, const char *audience, int64_t iat,
+                     int64_t exp, const char *jti)
 {
     json_t *c = json_object();
     if (!c)
@@ -93,11 +93,21 @@ authing_token_claims(const store_user_t *u, const char *issuer, const char *audi
     json_object_set_new(c, "unionid", json_string(u->unionid[0] ? u->unionid : u->openid));
     json_object_set_new(c, "gender", json_string(u->gender[0] ? u->gender : "U"));
     /* Authing sends the standard OIDC profile claims with null values rather than omitting them. */
-    static const char *nulls[] = {"name",      "given_name",   "family_name",    "middle_name",
-                                  "preferred_username",        "profile",        "website",
-                                  "birthdate", "zoneinfo",     "locale",         "email",
-                                  "email_verified",            "phone_number",
-                                  "phone_number_verified",     "address"};
+    static const char *nulls[] = {"name",
+                                  "given_name",
+                                  "family_name",
+                                  "middle_name",
+                                  "preferred_username",
+                                  "profile",
+                                  "website",
+                                  "birthdate",
+                                  "zoneinfo",
+                                  "locale",
+                                  "email",
+                                  "email_verified",
+                                  "phone_number",
+                                  "phone_number_verified",
+                                  "address"};
     for (size_t i = 0; i < WX_ARRAY_LEN(nulls); i++)
         json_object_set_new(c, nulls[i], json_null());
     json_object_set_new(c, "updated_at", json_integer(u->updated_at));

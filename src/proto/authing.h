@@ -37,7 +37,7 @@ json_t *authing_token_claims(const store_user_t *u, const char *issuer, const ch
                              int64_t iat, int64_t exp, const char *jti);
 
 /* Append ?code=..&message=..[&data=..] to the business callback URL in out. */
-wx_status_t authing_result_url(wx_buf_t *out, const char *callback, int code,
-                               const char *message, const json_t *data);
+wx_status_t authing_result_url(wx_buf_t *out, const char *callback, int code, const char *message,
+                               const json_t *data);
 
 #endif

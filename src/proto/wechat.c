@@ -283,8 +283,8 @@ on_reply(const http_client_result_t *res, void *arg)
 }
 
 static wx_status_t
-call_new(call_kind_t kind, http_client_t *client, struct event_base *base,
-         const wechat_cfg_t *cfg, wx_buf_t *url, void *arg, call_t **out, wx_err_t *err)
+call_new(call_kind_t kind, http_client_t *client, struct event_base *base, const wechat_cfg_t *cfg,
+         wx_buf_t *url, void *arg, call_t **out, wx_err_t *err)
 {
     call_t *c = calloc(1, sizeof(*c));
     if (!c)

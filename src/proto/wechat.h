@@ -55,12 +55,12 @@ wx_status_t wechat_parse_userinfo(const char *body, size_t len, wechat_userinfo_
  *   WX_EIO        could not connect / connection reset / unreadable answer */
 typedef void (*wechat_token_cb)(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err,
                                 void *arg);
-typedef void (*wechat_userinfo_cb)(wx_status_t rc, const wechat_userinfo_t *ui,
-                                   const wx_err_t *err, void *arg);
+typedef void (*wechat_userinfo_cb)(wx_status_t rc, const wechat_userinfo_t *ui, const wx_err_t *err,
+                                   void *arg);
 
-wx_status_t wechat_code_exchange(http_client_t *c, struct event_base *base,
-                                 const wechat_cfg_t *cfg, const char *appid, const char *secret,
-                                 const char *code, wechat_token_cb cb, void *arg, wx_err_t *err);
+wx_status_t wechat_code_exchange(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
+                                 const char *appid, const char *secret, const char *code,
+                                 wechat_token_cb cb, void *arg, wx_err_t *err);
 wx_status_t wechat_userinfo(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
                             const char *access_token, const char *openid, wechat_userinfo_cb cb,
                             void *arg, wx_err_t *err);

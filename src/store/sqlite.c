@@ -703,28 +703,61 @@ out:
     return rc;
 }
 
-static wx_status_t
-sqlite_pool_get(store_t *base, const char *id, store_pool_t *out, wx_err_t *err)
+/* Fill one row's worth of a typed record; used by sqlite_get_one. */
+typedef void (*sqlite_row_fn)(sqlite_row_t *r, void *out);
+
+static void
+row_pool_any(sqlite_row_t *r, void *out)
 {
-    sqlite_store_t *st = (sqlite_store_t *)base;
+    row_pool(r, out);
+}
+
+static void
+row_app_any(sqlite_row_t *r, void *out)
+{
+    row_app(r, out);
+}
+
+static void
+row_conn_any(sqlite_row_t *r, void *out)
+{
+    row_conn(r, out);
+}
+
+/* Run a lookup statement with text keys and read at most one row into out. Sets *found. The
+ * keys are already length-checked by the caller. */
+static wx_status_t
+sqlite_get_one(sqlite_store_t *st, sqlite_stmt_id_t stmt_id, const char *const *keys, size_t nkeys,
+               sqlite_row_fn fill, void *out, bool *found, wx_err_t *err)
+{
     sqlite3_stmt *s = NULL;
-    bool found = false;
     int bsrc = SQLITE_OK;
-    wx_status_t rc = WX_OK;
-    if (!sqlite_key_ok(id, STORE_ID_MAX))
+    wx_status_t rc;
+    *found = false;
+    if ((rc = stmt_get(st, stmt_id, &s, err)) != WX_OK)
         goto out;
-    if ((rc = stmt_get(st, STMT_POOL_GET, &s, err)) != WX_OK)
+    for (size_t i = 0; i < nkeys; i++)
+        stmt_bind_text(s, (int)i + 1, keys[i], &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, found, err)) != WX_OK)
         goto out;
-    stmt_bind_text(s, 1, id, &bsrc);
-    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
-        goto out;
-    if (found) {
+    if (*found) {
         sqlite_row_t r = {s, -1};
-        row_pool(&r, out);
+        fill(&r, out);
         rc = row_check(&r, err);
     }
 out:
     stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_pool_get(store_t *base, const char *id, store_pool_t *out, wx_err_t *err)
+{
+    bool found = false;
+    wx_status_t rc = WX_OK;
+    if (sqlite_key_ok(id, STORE_ID_MAX))
+        rc = sqlite_get_one((sqlite_store_t *)base, STMT_POOL_GET, &id, 1, row_pool_any, out,
+                            &found, err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "no such pool '%.64s'", id ? id : "");
     if (rc != WX_OK)
@@ -772,25 +805,11 @@ out:
 static wx_status_t
 sqlite_app_get(store_t *base, const char *id, store_app_t *out, wx_err_t *err)
 {
-    sqlite_store_t *st = (sqlite_store_t *)base;
-    sqlite3_stmt *s = NULL;
     bool found = false;
-    int bsrc = SQLITE_OK;
     wx_status_t rc = WX_OK;
-    if (!sqlite_key_ok(id, STORE_ID_MAX))
-        goto out;
-    if ((rc = stmt_get(st, STMT_APP_GET, &s, err)) != WX_OK)
-        goto out;
-    stmt_bind_text(s, 1, id, &bsrc);
-    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
-        goto out;
-    if (found) {
-        sqlite_row_t r = {s, -1};
-        row_app(&r, out);
-        rc = row_check(&r, err);
-    }
-out:
-    stmt_release(&s);
+    if (sqlite_key_ok(id, STORE_ID_MAX))
+        rc = sqlite_get_one((sqlite_store_t *)base, STMT_APP_GET, &id, 1, row_app_any, out, &found,
+                            err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "no such application '%.64s'", id ? id : "");
     if (rc != WX_OK)
@@ -845,38 +864,16 @@ out:
     return rc;
 }
 
-/* Shared tail of conn_get and conn_default: one optional row into out. */
-static wx_status_t
-sqlite_conn_read(sqlite_store_t *st, sqlite3_stmt *s, store_conn_t *out, bool *found, wx_err_t *err)
-{
-    wx_status_t rc = stmt_row(st, s, found, err);
-    if (rc == WX_OK && *found) {
-        sqlite_row_t r = {s, -1};
-        row_conn(&r, out);
-        rc = row_check(&r, err);
-    }
-    return rc;
-}
-
 static wx_status_t
 sqlite_conn_get(store_t *base, const char *pool_id, const char *identifier, store_conn_t *out,
                 wx_err_t *err)
 {
-    sqlite_store_t *st = (sqlite_store_t *)base;
-    sqlite3_stmt *s = NULL;
     bool found = false;
-    int bsrc = SQLITE_OK;
     wx_status_t rc = WX_OK;
-    if (!sqlite_key_ok(pool_id, STORE_ID_MAX) || !sqlite_key_ok(identifier, STORE_IDENT_MAX))
-        goto out;
-    if ((rc = stmt_get(st, STMT_CONN_GET, &s, err)) != WX_OK)
-        goto out;
-    stmt_bind_text(s, 1, pool_id, &bsrc);
-    stmt_bind_text(s, 2, identifier, &bsrc);
-    if ((rc = stmt_bound(st, bsrc, err)) == WX_OK)
-        rc = sqlite_conn_read(st, s, out, &found, err);
-out:
-    stmt_release(&s);
+    const char *keys[] = {pool_id, identifier};
+    if (sqlite_key_ok(pool_id, STORE_ID_MAX) && sqlite_key_ok(identifier, STORE_IDENT_MAX))
+        rc = sqlite_get_one((sqlite_store_t *)base, STMT_CONN_GET, keys, 2, row_conn_any, out,
+                            &found, err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "no connection '%.64s' in pool '%.64s'",
                         identifier ? identifier : "", pool_id ? pool_id : "");
@@ -888,21 +885,12 @@ out:
 static wx_status_t
 sqlite_conn_default(store_t *base, const char *pool_id, store_conn_t *out, wx_err_t *err)
 {
-    sqlite_store_t *st = (sqlite_store_t *)base;
-    sqlite3_stmt *s = NULL;
     bool found = false;
-    int bsrc = SQLITE_OK;
     wx_status_t rc = WX_OK;
-    if (!sqlite_key_ok(pool_id, STORE_ID_MAX))
-        goto out;
-    if ((rc = stmt_get(st, STMT_CONN_DEFAULT, &s, err)) != WX_OK)
-        goto out;
-    stmt_bind_text(s, 1, pool_id, &bsrc);
-    stmt_bind_text(s, 2, SQLITE_DEFAULT_CONN, &bsrc);
-    if ((rc = stmt_bound(st, bsrc, err)) == WX_OK)
-        rc = sqlite_conn_read(st, s, out, &found, err);
-out:
-    stmt_release(&s);
+    const char *keys[] = {pool_id, SQLITE_DEFAULT_CONN};
+    if (sqlite_key_ok(pool_id, STORE_ID_MAX))
+        rc = sqlite_get_one((sqlite_store_t *)base, STMT_CONN_DEFAULT, keys, 2, row_conn_any, out,
+                            &found, err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "pool '%.64s' has no WeChat connection",
                         pool_id ? pool_id : "");

@@ -84,8 +84,7 @@ store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user
     DISPATCH(user_upsert_wechat, in, out, created, err);
 }
 wx_status_t
-store_user_get(store_t *st, const char *pool_id, const char *id, store_user_t *out,
-               wx_err_t *err)
+store_user_get(store_t *st, const char *pool_id, const char *id, store_user_t *out, wx_err_t *err)
 {
     DISPATCH(user_get, pool_id, id, out, err);
 }
@@ -106,8 +105,8 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
     DISPATCH(state_create, s, err);
 }
 wx_status_t
-store_state_claim(store_t *st, const char *id, const char *browser, int64_t now,
-                  store_state_t *out, wx_err_t *err)
+store_state_claim(store_t *st, const char *id, const char *browser, int64_t now, store_state_t *out,
+                  wx_err_t *err)
 {
     DISPATCH(state_claim, id, browser, now, out, err);
 }
@@ -132,8 +131,7 @@ store_key_current(store_t *st, const char *alg, store_key_t *out, wx_err_t *err)
     DISPATCH(key_current, alg, out, err);
 }
 wx_status_t
-store_key_each(store_t *st, bool (*fn)(const store_key_t *k, void *arg), void *arg,
-               wx_err_t *err)
+store_key_each(store_t *st, bool (*fn)(const store_key_t *k, void *arg), void *arg, wx_err_t *err)
 {
     DISPATCH(key_each, fn, arg, err);
 }

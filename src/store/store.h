@@ -8,11 +8,11 @@
 
 #include "../util/wx.h"
 
-#define STORE_ID_MAX 64        /* ids, app ids, pool ids: up to 63 chars */
-#define STORE_IDENT_MAX 65     /* connection identifier */
+#define STORE_ID_MAX 64    /* ids, app ids, pool ids: up to 63 chars */
+#define STORE_IDENT_MAX 65 /* connection identifier */
 #define STORE_NAME_MAX 128
 #define STORE_URL_MAX 1024
-#define STORE_URLS_MAX 4096    /* newline-separated list of URL patterns */
+#define STORE_URLS_MAX 4096 /* newline-separated list of URL patterns */
 #define STORE_SECRET_MAX 128
 #define STORE_TXT_NAME_MAX 128
 #define STORE_TXT_CONTENT_MAX 256
@@ -26,8 +26,8 @@ typedef struct store store_t;
 typedef struct {
     char id[STORE_ID_MAX];
     char name[STORE_NAME_MAX];
-    int64_t token_ttl; /* seconds; 0 means the default 1,296,000 (15 days) */
-    char alg[16];      /* signing alg, "" means RS256 */
+    int64_t token_ttl;                  /* seconds; 0 means the default 1,296,000 (15 days) */
+    char alg[16];                       /* signing alg, "" means RS256 */
     char redirect_urls[STORE_URLS_MAX]; /* allowed redirect_url patterns, newline-separated */
     int64_t created_at;
     int64_t updated_at;
@@ -44,7 +44,8 @@ typedef struct {
 
 typedef struct {
     char pool_id[STORE_ID_MAX];
-    char identifier[STORE_IDENT_MAX]; /* unique within a pool; default wechat:webpage-authorization */
+    char identifier[STORE_IDENT_MAX]; /* unique within a pool; default wechat:webpage-authorization
+                                       */
     char display_name[STORE_NAME_MAX];
     char appid[STORE_ID_MAX];          /* WeChat App ID, wx + 16 hex */
     char app_secret[STORE_SECRET_MAX]; /* never returned by an API, never logged */
@@ -104,7 +105,7 @@ typedef struct {
     char id[STORE_ID_MAX]; /* the state sent to WeChat: [A-Za-z0-9], <= 63 */
     char pool_id[STORE_ID_MAX];
     char conn_identifier[STORE_IDENT_MAX];
-    char app_id[STORE_ID_MAX]; /* "" for the pool flow */
+    char app_id[STORE_ID_MAX];    /* "" for the pool flow */
     char redirect[STORE_URL_MAX]; /* the validated business callback */
     char browser[65];             /* hex SHA-256 of the browser-binding cookie */
     char scope[32];
@@ -155,8 +156,7 @@ wx_status_t store_conn_get(store_t *st, const char *pool_id, const char *identif
                            store_conn_t *out, wx_err_t *err);
 /* The connection a pool-level (v1) login uses: the one with the default identifier, else the
  * oldest one of the pool. WX_ENOENT when the pool has none. */
-wx_status_t store_conn_default(store_t *st, const char *pool_id, store_conn_t *out,
-                               wx_err_t *err);
+wx_status_t store_conn_default(store_t *st, const char *pool_id, store_conn_t *out, wx_err_t *err);
 /* Content of the domain-verification file with this exact name, across all connections. */
 wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size_t n,
                           wx_err_t *err);
@@ -170,12 +170,12 @@ wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size
  * logins_count, last_login, last_ip. A blocked user gets WX_EDENIED and nothing is written.
  * An (appid, openid) already held by a user of another pool gets WX_EEXIST (never shared).
  * *created tells whether a new user was made. out holds the row after the update. */
-wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in,
-                                     store_user_t *out, bool *created, wx_err_t *err);
+wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user_t *out,
+                                     bool *created, wx_err_t *err);
 wx_status_t store_user_get(store_t *st, const char *pool_id, const char *id, store_user_t *out,
                            wx_err_t *err);
-wx_status_t store_user_set_blocked(store_t *st, const char *pool_id, const char *id,
-                                   bool blocked, wx_err_t *err);
+wx_status_t store_user_set_blocked(store_t *st, const char *pool_id, const char *id, bool blocked,
+                                   wx_err_t *err);
 /* Number of users in a pool (tests, metrics). */
 wx_status_t store_user_count(store_t *st, const char *pool_id, int64_t *out, wx_err_t *err);
 
@@ -242,8 +242,7 @@ typedef struct store_backend {
     wx_status_t (*state_prune)(store_t *, int64_t, int64_t, int64_t *, wx_err_t *);
     wx_status_t (*key_add)(store_t *, const store_key_t *, wx_err_t *);
     wx_status_t (*key_current)(store_t *, const char *, store_key_t *, wx_err_t *);
-    wx_status_t (*key_each)(store_t *, bool (*)(const store_key_t *, void *), void *,
-                            wx_err_t *);
+    wx_status_t (*key_each)(store_t *, bool (*)(const store_key_t *, void *), void *, wx_err_t *);
     wx_status_t (*audit_add)(store_t *, const store_audit_t *, wx_err_t *);
     wx_status_t (*audit_count)(store_t *, const char *, int64_t *, wx_err_t *);
 } store_backend_t;

@@ -10,21 +10,21 @@
 
 typedef enum {
     WX_OK = 0,
-    WX_ENOMEM,   /* allocation failed */
-    WX_EINVAL,   /* bad input */
-    WX_ENOENT,   /* no such thing */
-    WX_EEXIST,   /* already exists */
-    WX_EEXPIRED, /* past its lifetime */
-    WX_EUSED,    /* single-use thing used again */
-    WX_ETOOBIG,  /* over a size limit */
-    WX_EDENIED,  /* not allowed */
-    WX_EIO,      /* I/O or system call failed */
-    WX_ESTORE,   /* storage backend failed */
-    WX_ECRYPTO,  /* crypto library failed */
+    WX_ENOMEM,    /* allocation failed */
+    WX_EINVAL,    /* bad input */
+    WX_ENOENT,    /* no such thing */
+    WX_EEXIST,    /* already exists */
+    WX_EEXPIRED,  /* past its lifetime */
+    WX_EUSED,     /* single-use thing used again */
+    WX_ETOOBIG,   /* over a size limit */
+    WX_EDENIED,   /* not allowed */
+    WX_EIO,       /* I/O or system call failed */
+    WX_ESTORE,    /* storage backend failed */
+    WX_ECRYPTO,   /* crypto library failed */
     WX_EUPSTREAM, /* WeChat (or the emulator) answered with an error */
-    WX_ETIMEOUT, /* an outbound call timed out */
-    WX_ECONFIG,  /* configuration is wrong */
-    WX_EBUSY,    /* try again: another request holds it */
+    WX_ETIMEOUT,  /* an outbound call timed out */
+    WX_ECONFIG,   /* configuration is wrong */
+    WX_EBUSY,     /* try again: another request holds it */
 } wx_status_t;
 
 #define WX_ERR_MSG_MAX 256

@@ -184,23 +184,23 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
         snprintf(e->secret + 2 * i, 3, "%02x", rnd[i]);
 
     snprintf(path, sizeof(path), "%s/emulator.ini", e->dir);
-    snprintf(text, sizeof(text),
-             "[emulator]\nlisten = 127.0.0.1:%d\nua_check = on\n\n"
-             "[account " WXT_APPID "]\nname = Test Service Account\nsecret = %s\n"
-             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
-             "open_platform = op-test\n\n"
-             "[account " WXT_APPID2 "]\nname = Second Account\nsecret = %s\n"
-             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
-             "open_platform = op-test\n\n"
-             "[account " WXT_APPID_BASE "]\nname = Base Only\nsecret = %s\n"
-             "domain = 127.0.0.1:%d\nscopes = snsapi_base\n\n"
-             "[person alice]\nnickname = Alice 爱丽丝\n"
-             "avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132\n\n"
-             "[person bob]\nnickname = Bob\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132\n"
-             "follower = yes\n\n"
-             "[person snap]\nnickname = Snapshot\nsnapshot = yes\n",
-             e->emu_port, e->secret, e->auth_port, e->secret, e->auth_port, e->secret,
-             e->auth_port);
+    snprintf(
+        text, sizeof(text),
+        "[emulator]\nlisten = 127.0.0.1:%d\nua_check = on\n\n"
+        "[account " WXT_APPID "]\nname = Test Service Account\nsecret = %s\n"
+        "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+        "open_platform = op-test\n\n"
+        "[account " WXT_APPID2 "]\nname = Second Account\nsecret = %s\n"
+        "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+        "open_platform = op-test\n\n"
+        "[account " WXT_APPID_BASE "]\nname = Base Only\nsecret = %s\n"
+        "domain = 127.0.0.1:%d\nscopes = snsapi_base\n\n"
+        "[person alice]\nnickname = Alice 爱丽丝\n"
+        "avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132\n\n"
+        "[person bob]\nnickname = Bob\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132\n"
+        "follower = yes\n\n"
+        "[person snap]\nnickname = Snapshot\nsnapshot = yes\n",
+        e->emu_port, e->secret, e->auth_port, e->secret, e->auth_port, e->secret, e->auth_port);
     write_file(path, text);
 
     snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);
@@ -212,8 +212,8 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[log]\nlevel = debug\n",
              e->auth_port, e->auth, o->workers ? o->workers : 2, e->dir, e->emu, e->emu,
-             o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000,
-             o->retries >= 0 ? o->retries : 1, o->state_ttl ? o->state_ttl : 600);
+             o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
+             o->state_ttl ? o->state_ttl : 600);
     write_file(e->config, text);
 
     /* Seed through the CLI, as an operator would. */
@@ -241,8 +241,8 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
     snprintf(lat, sizeof(lat), "WXEMU_LATENCY_MS=%d", o->latency_ms);
     char *emu_env[] = {lat, NULL};
-    e->emu_pid = spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL},
-                       emu_env);
+    e->emu_pid =
+        spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL}, emu_env);
     e->auth_pid = spawn(auth_log, (char *const[]){(char *)bin, "--config", e->config, NULL}, NULL);
     if (!wait_healthy(e->emu) || !wait_healthy(e->auth)) {
         print_tail(emu_log);
@@ -281,8 +281,7 @@ wxt_teardown(wxt_env_t *e)
     if (a != 0 || m != 0) {
         print_tail(auth_log);
         print_tail(emu_log);
-        fail_msg("wxauthd exited %d, emulator exited %d (want 0: clean shutdown, no leaks)", a,
-                 m);
+        fail_msg("wxauthd exited %d, emulator exited %d (want 0: clean shutdown, no leaks)", a, m);
     }
     char cmd[700];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);

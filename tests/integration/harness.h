@@ -11,18 +11,18 @@
 #include <jansson.h>
 
 #define WXT_APPID "wx5d1e4a0b9c3f7e21"
-#define WXT_APPID2 "wx8a9b0c1d2e3f4a5b" /* second account, same Open Platform */
+#define WXT_APPID2 "wx8a9b0c1d2e3f4a5b"     /* second account, same Open Platform */
 #define WXT_APPID_BASE "wx0123456789abcdef" /* account whose connection uses snsapi_base */
-#define WXT_WECHAT_UA                                                                           \
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like " \
+#define WXT_WECHAT_UA                                                                              \
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "    \
     "Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN"
 
 typedef struct {
-    int state_ttl;        /* 0: default */
+    int state_ttl;         /* 0: default */
     int wechat_timeout_ms; /* 0: default of the harness (2000) */
-    int latency_ms;       /* WXEMU_LATENCY_MS for the emulator */
-    int workers;          /* 0: 2 */
-    int retries;          /* -1: default */
+    int latency_ms;        /* WXEMU_LATENCY_MS for the emulator */
+    int workers;           /* 0: 2 */
+    int retries;           /* -1: default */
 } wxt_opts_t;
 
 typedef struct {

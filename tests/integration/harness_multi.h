@@ -5,10 +5,10 @@
 #define WXT_HARNESS_MULTI_H
 
 typedef struct {
-    int ok;             /* logins that ended on the business callback with code=200 */
+    int ok; /* logins that ended on the business callback with code=200 */
     int failed;
-    double elapsed_ms;  /* wall time for all of them */
-    double max_ms;      /* slowest single login */
+    double elapsed_ms; /* wall time for all of them */
+    double max_ms;     /* slowest single login */
     char first_error[256];
 } wxt_multi_result_t;
 

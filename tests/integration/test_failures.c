@@ -40,7 +40,8 @@ static long
 user_count(const char *pool)
 {
     char *out = NULL;
-    assert_int_equal(wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", pool, NULL}), 0);
+    assert_int_equal(
+        wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", pool, NULL}), 0);
     long n = strtol(out, NULL, 10);
     free(out);
     return n;
@@ -132,7 +133,8 @@ static void
 test_system_error_retried_once(void **state)
 {
     /* errcode -1 once: the retry succeeds and the user never sees it. */
-    wxt_emu_fault(&env, "{\"endpoint\":\"userinfo\",\"errcode\":-1,\"errcode_rate\":1.0,\"count\":1}");
+    wxt_emu_fault(&env,
+                  "{\"endpoint\":\"userinfo\",\"errcode\":-1,\"errcode_rate\":1.0,\"count\":1}");
     expect_code("alice", "allow", 200, NULL);
 }
 
@@ -178,15 +180,17 @@ static void
 test_unknown_state(void **state)
 {
     char url[512];
-    snprintf(url, sizeof(url),
-             "%s/connections/social/wechat:webpage-authorization/callback?code=abc&state=NoSuchState123",
-             env.auth);
+    snprintf(
+        url, sizeof(url),
+        "%s/connections/social/wechat:webpage-authorization/callback?code=abc&state=NoSuchState123",
+        env.auth);
     expect_page(url, 400, "Unknown login link");
-    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization/callback?code=abc",
-             env.auth);
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization/callback?code=abc", env.auth);
     expect_page(url, 400, NULL);
     snprintf(url, sizeof(url),
-             "%s/connections/social/wechat:webpage-authorization/callback?code=abc&state=a%%27b%%3Cscript%%3E",
+             "%s/connections/social/wechat:webpage-authorization/"
+             "callback?code=abc&state=a%%27b%%3Cscript%%3E",
              env.auth);
     expect_page(url, 400, NULL);
 }
@@ -218,8 +222,8 @@ test_unknown_pool_identifier_app(void **state)
     expect_page(url, 404, "Unknown user pool");
     snprintf(url, sizeof(url), "%s/connections/social/nosuch-connection?app_id=demo-app", env.auth);
     expect_page(url, 404, "Unknown WeChat connection");
-    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=nosuchapp",
-             env.auth);
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization?app_id=nosuchapp", env.auth);
     expect_page(url, 404, "Unknown application");
     snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization", env.auth);
     expect_page(url, 400, "app_id is required");
@@ -232,19 +236,20 @@ test_redirect_not_allowed(void **state)
 {
     const char *bad[] = {
         "https%3A%2F%2Fevil.example.net%2Fcb",
-        "http%3A%2F%2F127.0.0.1%3A9%2Fapp-cb%2Fextra",          /* not an exact match */
-        "https%3A%2F%2Fa.b.example.com%2Fwx%2Fdone",            /* '*' is one label */
-        "https%3A%2F%2Fshop.example.com%2Fwx%2Fa%2Fb",          /* '*' never crosses '/' */
-        "https%3A%2F%2Fshop.example.com%40evil.net%2Fwx%2Fx",   /* userinfo trick */
+        "http%3A%2F%2F127.0.0.1%3A9%2Fapp-cb%2Fextra",        /* not an exact match */
+        "https%3A%2F%2Fa.b.example.com%2Fwx%2Fdone",          /* '*' is one label */
+        "https%3A%2F%2Fshop.example.com%2Fwx%2Fa%2Fb",        /* '*' never crosses '/' */
+        "https%3A%2F%2Fshop.example.com%40evil.net%2Fwx%2Fx", /* userinfo trick */
         "https%3A%2F%2Fevil.net%2F%3F.example.com%2Fwx%2Fx",
         "javascript%3Aalert(1)",
         "%2F%2Fevil.net%2Fcb",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char url[512];
-        snprintf(url, sizeof(url),
-                 "%s/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=%s",
-                 env.auth, bad[i]);
+        snprintf(
+            url, sizeof(url),
+            "%s/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=%s",
+            env.auth, bad[i]);
         expect_page(url, 400, NULL);
     }
 }

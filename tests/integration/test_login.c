@@ -108,7 +108,8 @@ test_authorize_url_shape(void **state)
     assert_int_equal(r.status, 302);
     /* Exact parameter order, encoded redirect_uri, 32-char state, #wechat_redirect. */
     snprintf(want, sizeof(want),
-             "%s/connect/oauth2/authorize?appid=" WXT_APPID "&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A%d"
+             "%s/connect/oauth2/authorize?appid=" WXT_APPID
+             "&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A%d"
              "%%2Fconnections%%2Fsocial%%2Fwechat%%3Awebpage-authorization%%2Fcallback"
              "&response_type=code&scope=snsapi_userinfo&state=",
              env.emu, env.auth_port);
@@ -151,8 +152,8 @@ test_old_sdk_form_with_pool_in_path(void **state)
     char url[256];
     wxt_result_t res;
     wxt_browser_t *b = wxt_browser_new(NULL);
-    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization/demo?from_guard=1",
-             env.auth);
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization/demo?from_guard=1", env.auth);
     login_ok(b, url, "bob", &res, env.callback);
     check_user_data(res.data, WXT_APPID, "bob", "Bob");
     wxt_result_free(&res);
@@ -170,13 +171,15 @@ test_second_login_updates_user(void **state)
     login_ok(b, url, "alice", &r1, env.callback);
     snprintf(id, sizeof(id), "%s", jstr(r1.data, "id"));
     long n1 = (long)json_integer_value(json_object_get(r1.data, "loginsCount"));
-    assert_int_equal(wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", "demo", NULL}), 0);
+    assert_int_equal(
+        wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", "demo", NULL}), 0);
     snprintf(out_before, sizeof(out_before), "%s", out);
     free(out);
     login_ok(b, url, "alice", &r2, env.callback);
     assert_string_equal(jstr(r2.data, "id"), id);
     assert_int_equal(json_integer_value(json_object_get(r2.data, "loginsCount")), n1 + 1);
-    assert_int_equal(wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", "demo", NULL}), 0);
+    assert_int_equal(
+        wxt_cli(&env, &out, (const char *const[]){"user", "count", "--pool", "demo", NULL}), 0);
     assert_string_equal(out, out_before); /* no duplicate user */
     free(out);
     wxt_result_free(&r1);
@@ -286,7 +289,7 @@ test_verification_file(void **state)
     wxt_resp_free(&r);
     /* Unknown or non-WeChat names are not served. */
     const char *bad[] = {"/MP_verify_nope.txt", "/MP_verify_.txt", "/MP_verify_a-b.txt",
-                         "/wxauth.db", "/etc/passwd", "/MP_verify_T3stFile9.txt.bak"};
+                         "/wxauth.db",          "/etc/passwd",     "/MP_verify_T3stFile9.txt.bak"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(url, sizeof(url), "%s%s", env.auth, bad[i]);
         assert_int_equal(wxt_http("GET", url, NULL, &r), 0);

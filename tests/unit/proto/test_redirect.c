@@ -12,7 +12,7 @@ static void
 test_exact(void **state)
 {
     assert_true(redirect_match("https://a.com/cb", "https://a.com/cb"));
-    assert_true(redirect_match("https://A.com/cb", "https://a.COM/cb")); /* host case folds */
+    assert_true(redirect_match("https://A.com/cb", "https://a.COM/cb"));  /* host case folds */
     assert_false(redirect_match("https://a.com/cb", "https://a.com/CB")); /* path does not */
     assert_false(redirect_match("https://a.com/cb", "https://a.com/cb/"));
     assert_false(redirect_match("https://a.com/cb", "https://a.com/cb?x=1"));
@@ -42,8 +42,7 @@ test_host_wildcard(void **state)
     assert_false(redirect_match("https://*.example.com/cb", "https://example.com/cb"));
     assert_false(redirect_match("https://*.example.com/cb", "https://evil.net/.example.com/cb"));
     assert_false(redirect_match("https://*.example.com/cb", "https://evil.net?.example.com/cb"));
-    assert_false(
-        redirect_match("https://*.example.com/cb", "https://x.example.com@evil.net/cb"));
+    assert_false(redirect_match("https://*.example.com/cb", "https://x.example.com@evil.net/cb"));
     assert_false(redirect_match("https://*.example.com/cb", "https://x:1.example.com/cb"));
 }
 
@@ -84,7 +83,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact),      cmocka_unit_test(test_path_wildcard),
+        cmocka_unit_test(test_exact),         cmocka_unit_test(test_path_wildcard),
         cmocka_unit_test(test_host_wildcard), cmocka_unit_test(test_validate),
         cmocka_unit_test(test_lists),
     };

@@ -43,7 +43,8 @@ test_parse_token(void **state)
     assert_string_equal(t.unionid, "oU");
     assert_int_equal(t.expires_in, 7200);
     assert_true(t.is_snapshotuser);
-    const char *e = "{\"errcode\":40029,\"errmsg\":\"invalid code, rid: 6571a2b3-1f2e3d4c-5b6a7988\"}";
+    const char *e =
+        "{\"errcode\":40029,\"errmsg\":\"invalid code, rid: 6571a2b3-1f2e3d4c-5b6a7988\"}";
     assert_int_equal(wechat_parse_token(e, strlen(e), &t, &err), WX_EUPSTREAM);
     assert_int_equal(err.code, 40029);
     assert_string_equal(err.msg, "WeChat error 40029: invalid code"); /* rid kept for the log */
@@ -71,7 +72,7 @@ test_parse_userinfo(void **state)
     assert_string_equal(u.headimgurl, "https://thirdwx.qlogo.cn/mmopen/vi_32/x/132");
     assert_string_equal(u.unionid, "");
     assert_int_equal(u.sex, 0);
-    assert_string_equal(u.raw, ui); /* kept verbatim for data.oauth */
+    assert_string_equal(u.raw, ui);          /* kept verbatim for data.oauth */
     const char *min = "{\"openid\":\"o1\"}"; /* everything else optional */
     assert_int_equal(wechat_parse_userinfo(min, strlen(min), &u, &err), WX_OK);
     const char *e = "{\"errcode\":48001,\"errmsg\":\"api unauthorized, rid: 1-2-3\"}";

@@ -60,7 +60,7 @@ test_config_defaults_and_overrides(void **state)
     setenv("WXAUTH_STORE_URL", "sqlite:/tmp/x.db", 1);
     assert_int_equal(config_load(p, &c, &err), WX_OK);
     assert_string_equal(c.public_url, "https://id.example.com"); /* trailing '/' dropped */
-    assert_true(c.cookie_secure);                                 /* https: Secure cookies */
+    assert_true(c.cookie_secure);                                /* https: Secure cookies */
     assert_int_equal(c.state_ttl, 30);
     assert_string_equal(c.store_url, "sqlite:/tmp/x.db"); /* environment wins */
     unsetenv("WXAUTH_STORE_URL");

@@ -16,8 +16,7 @@ test_encode(void **state)
     wx_buf_t b;
     wx_buf_init(&b, 1024);
     assert_int_equal(wx_url_encode(&b, "http://a.b/c?d=e&f=g h~_.-爱"), WX_OK);
-    assert_string_equal(wx_buf_str(&b),
-                        "http%3A%2F%2Fa.b%2Fc%3Fd%3De%26f%3Dg%20h~_.-%E7%88%B1");
+    assert_string_equal(wx_buf_str(&b), "http%3A%2F%2Fa.b%2Fc%3Fd%3De%26f%3Dg%20h~_.-%E7%88%B1");
     wx_buf_free(&b);
 }
 
@@ -40,9 +39,9 @@ static void
 test_query_order_and_values(void **state)
 {
     wx_query_t q;
-    assert_int_equal(wx_query_parse("appid=wx1&redirect_uri=http%3A%2F%2Fx&flag&empty=&a=1&a=2",
-                                    &q, NULL),
-                     WX_OK);
+    assert_int_equal(
+        wx_query_parse("appid=wx1&redirect_uri=http%3A%2F%2Fx&flag&empty=&a=1&a=2", &q, NULL),
+        WX_OK);
     assert_int_equal(q.count, 6);
     assert_string_equal(q.params[0].key, "appid");
     assert_string_equal(q.params[1].value, "http://x");
@@ -79,8 +78,7 @@ test_target_split(void **state)
     free(p);
     free(q);
     assert_int_equal(
-        wx_target_split("/connections/social/wechat%3Awebpage-authorization", &p, &q, NULL),
-        WX_OK);
+        wx_target_split("/connections/social/wechat%3Awebpage-authorization", &p, &q, NULL), WX_OK);
     assert_string_equal(p, "/connections/social/wechat:webpage-authorization");
     assert_null(q);
     free(p);
