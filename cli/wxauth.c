@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "handle/ctx.h"
+#include "handle/keys.h"
 #include "proto/redirect.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -33,24 +35,31 @@ typedef struct {
 static void
 usage(FILE *f)
 {
-    fprintf(
-        f, "usage: wxauth [--config FILE | --store URL] [--json] COMMAND ...\n"
-           "\n"
-           "  init                                   create/migrate the store, make a signing key\n"
-           "  pool create ID [--name N] [--redirect URL]... [--token-ttl SECONDS]\n"
-           "  pool get ID\n"
-           "  app create ID --pool P [--name N] [--redirect URL]...\n"
-           "  app get ID\n"
-           "  connection set --pool P --appid WXID [--identifier I] [--name N]\n"
-           "                 [--secret S | --secret-env VAR | --secret-file FILE]\n"
-           "                 --callback URL|# [--scope snsapi_userinfo|snsapi_base]\n"
-           "                 [--txt-filename MP_verify_x.txt --txt-content TEXT]\n"
-           "  connection get --pool P [--identifier I]   (the App Secret is never shown)\n"
-           "  user get --pool P ID\n"
-           "  user count --pool P\n"
-           "\n"
-           "The store is the one of --config (or WXAUTH_CONFIG), or --store URL\n"
-           "(sqlite:/path/file.db). Exit codes: 0 ok, 1 failure, 2 usage, 3 not found.\n");
+    fprintf(f,
+            "usage: wxauth [--config FILE | --store URL] [--json] COMMAND ...\n"
+            "\n"
+            "  init                                   create/migrate the store, make the master\n"
+            "                                         key file (if configured) and a signing key\n"
+            "  pool create ID [--name N] [--redirect URL]... [--token-ttl SECONDS]\n"
+            "                 [--alg RS256|ES256|EdDSA]\n"
+            "  pool get ID\n"
+            "  app create ID --pool P [--name N] [--redirect URL]... [--token-alg HS256|pool]\n"
+            "                                         (prints the new app secret once)\n"
+            "  app get ID\n"
+            "  app reset-secret ID                    print a new app secret\n"
+            "  keys list                              signing keys (never the private part)\n"
+            "  keys rotate [--alg RS256|ES256|EdDSA]  new signing key; the old one stays\n"
+            "                                         published until its tokens expire\n"
+            "  connection set --pool P --appid WXID [--identifier I] [--name N]\n"
+            "                 [--secret S | --secret-env VAR | --secret-file FILE]\n"
+            "                 --callback URL|# [--scope snsapi_userinfo|snsapi_base]\n"
+            "                 [--txt-filename MP_verify_x.txt --txt-content TEXT]\n"
+            "  connection get --pool P [--identifier I]   (the App Secret is never shown)\n"
+            "  user get --pool P ID\n"
+            "  user count --pool P\n"
+            "\n"
+            "The store is the one of --config (or WXAUTH_CONFIG), or --store URL\n"
+            "(sqlite:/path/file.db). Exit codes: 0 ok, 1 failure, 2 usage, 3 not found.\n");
 }
 
 static const char *
@@ -92,6 +101,21 @@ fail(const wx_err_t *err)
     return err->status == WX_ENOENT                                ? 3
            : err->status == WX_EINVAL || err->status == WX_ETOOBIG ? 2
                                                                    : 1;
+}
+
+/* The master key, loaded on first need (read-only commands work without one). */
+static const wx_config_t *cli_cfg;
+static seal_key_t cli_master_key;
+
+static int
+need_master(const seal_key_t **out)
+{
+    wx_err_t err = {0};
+    if (!cli_master_key.set && seal_key_load(getenv("WXAUTH_MASTER_KEY"), cli_cfg->master_key_file,
+                                             &cli_master_key, &err) != WX_OK)
+        return fail(&err);
+    *out = &cli_master_key;
+    return 0;
 }
 
 /* Join repeated --redirect values into the newline-separated list the store keeps. */
@@ -155,6 +179,11 @@ cmd_pool(store_t *st, args_t *a)
     }
     if (opt1(a, "name") && !wx_strlcpy(p.name, opt1(a, "name"), sizeof(p.name)))
         return die(2, "%s", "--name is too long");
+    if (opt1(a, "alg")) {
+        if (!keys_alg_valid(opt1(a, "alg")) || !opt1(a, "alg")[0])
+            return die(2, "--alg must be RS256, ES256 or EdDSA, not '%s'", opt1(a, "alg"));
+        wx_strlcpy(p.alg, opt1(a, "alg"), sizeof(p.alg));
+    }
     if (opt1(a, "token-ttl")) {
         long ttl;
         if (!wx_parse_long(opt1(a, "token-ttl"), 60, 31536000, &ttl))
@@ -187,8 +216,25 @@ cmd_app(store_t *st, args_t *a)
     if (strcmp(a->pos[1], "get") == 0) {
         if (store_app_get(st, id, &app, &err) != WX_OK)
             return fail(&err);
-        return print_json(json_pack("{s:s,s:s,s:s,s:s}", "id", app.id, "pool", app.pool_id, "name",
-                                    app.name, "redirect_urls", app.redirect_urls));
+        return print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", app.id, "pool", app.pool_id,
+                                    "name", app.name, "redirect_urls", app.redirect_urls,
+                                    "token_alg", app.token_alg[0] ? app.token_alg : "pool",
+                                    "secret", app.secret[0] ? "set" : "not set"));
+    }
+    const seal_key_t *mk = NULL;
+    char secret[65] = "";
+    int mrc;
+    if (strcmp(a->pos[1], "reset-secret") == 0) {
+        if (store_app_get(st, id, &app, &err) != WX_OK)
+            return fail(&err);
+        if ((mrc = need_master(&mk)) != 0)
+            return mrc;
+        if (keys_app_secret_new(mk, app.id, secret, sizeof(secret), app.secret, sizeof(app.secret),
+                                &err) != WX_OK ||
+            store_app_put(st, &app, &err) != WX_OK)
+            return fail(&err);
+        printf("%s\n", secret); /* shown once: tokens signed with the old one stop verifying */
+        return 0;
     }
     if (strcmp(a->pos[1], "create") != 0)
         return die(2, "unknown app command '%s'", a->pos[1]);
@@ -210,10 +256,27 @@ cmd_app(store_t *st, args_t *a)
         if (rc)
             return rc;
     }
+    if (opt1(a, "token-alg")) {
+        const char *ta = opt1(a, "token-alg");
+        if (strcmp(ta, "HS256") != 0 && strcmp(ta, "pool") != 0)
+            return die(2, "--token-alg must be HS256 (Authing compatibility) or pool, not '%s'",
+                       ta);
+        wx_strlcpy(app.token_alg, strcmp(ta, "pool") == 0 ? "" : ta, sizeof(app.token_alg));
+    }
+    bool new_secret = !app.secret[0];
+    if (new_secret) { /* every application has a secret (introspection, HS256 tokens) */
+        if ((mrc = need_master(&mk)) != 0)
+            return mrc;
+        if (keys_app_secret_new(mk, app.id, secret, sizeof(secret), app.secret, sizeof(app.secret),
+                                &err) != WX_OK)
+            return fail(&err);
+    }
     if (store_app_put(st, &app, &err) != WX_OK)
         return fail(&err);
     if (!a->json)
         printf("application %s saved in pool %s\n", id, pool_id);
+    if (new_secret)
+        printf("%sapp secret (shown once): %s\n", a->json ? "" : "", secret);
     return 0;
 }
 
@@ -288,10 +351,18 @@ cmd_connection(store_t *st, args_t *a)
         wx_strlcpy(c.display_name, "WeChat", sizeof(c.display_name));
         wx_strlcpy(c.scope, "snsapi_userinfo", sizeof(c.scope));
     }
-    c.app_secret[0] = '\0'; /* empty keeps the stored one */
-    int rc = read_secret(a, c.app_secret, sizeof(c.app_secret));
+    char plain[STORE_SECRET_PLAIN_MAX + 1] = "";
+    int rc = read_secret(a, plain, sizeof(plain));
     if (rc)
         return rc;
+    c.app_secret[0] = '\0'; /* empty keeps the stored one */
+    if (plain[0]) {
+        const seal_key_t *mk = NULL;
+        if ((rc = need_master(&mk)) != 0)
+            return rc;
+        if (keys_conn_secret_seal(mk, &c, plain, c.app_secret, sizeof(c.app_secret), &err) != WX_OK)
+            return fail(&err);
+    }
     if (opt1(a, "appid")) {
         if (!valid_appid(opt1(a, "appid")))
             return die(2, "App ID '%s' is not wx followed by 16 lowercase hex digits",
@@ -332,6 +403,57 @@ cmd_connection(store_t *st, args_t *a)
         printf("connection %s of pool %s saved (App Secret %s)\n", ident, pool_id,
                opt1(a, "secret") || opt1(a, "secret-env") || opt1(a, "secret-file") ? "updated"
                                                                                     : "unchanged");
+    return 0;
+}
+
+static bool
+key_row(const store_key_t *k, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "kid", k->kid, "alg", k->alg,
+                                         "created_at", (json_int_t)k->created_at, "retired_at",
+                                         (json_int_t)k->retired_at, "publish_until",
+                                         (json_int_t)k->publish_until, "state",
+                                         k->retired_at == 0            ? "current"
+                                         : k->publish_until > wx_now() ? "retired, published"
+                                                                       : "retired"));
+    return true;
+}
+
+static int
+cmd_keys(store_t *st, args_t *a)
+{
+    wx_err_t err = {0};
+    const seal_key_t *mk = NULL;
+    if (a->npos < 2)
+        return die(2, "%s", "usage: wxauth keys list | keys rotate [--alg RS256|ES256|EdDSA]");
+    if (strcmp(a->pos[1], "list") == 0) {
+        json_t *arr = json_array();
+        if (store_key_each(st, key_row, arr, &err) != WX_OK) {
+            json_decref(arr);
+            return fail(&err);
+        }
+        return print_json(json_pack("{s:o}", "keys", arr));
+    }
+    if (strcmp(a->pos[1], "rotate") != 0)
+        return die(2, "unknown keys command '%s'", a->pos[1]);
+    const char *alg = opt1(a, "alg") ? opt1(a, "alg") : "RS256";
+    if (!keys_alg_valid(alg) || !alg[0])
+        return die(2, "--alg must be RS256, ES256 or EdDSA, not '%s'", alg);
+    int rc = need_master(&mk);
+    if (rc)
+        return rc;
+    /* The retired key stays published as long as the longest-lived token it may have signed. */
+    int64_t ttl = 0, now = wx_now();
+    if (store_pool_max_ttl(st, &ttl, &err) != WX_OK)
+        return fail(&err);
+    if (ttl < cli_cfg->token_ttl)
+        ttl = cli_cfg->token_ttl;
+    char kid[STORE_ID_MAX];
+    if (keys_rotate(st, mk, alg, now + ttl + cli_cfg->token_leeway, kid, sizeof(kid), &err) !=
+        WX_OK)
+        return fail(&err);
+    printf("new %s signing key %s; the previous one stays in the JWKS for %lld s\n", alg, kid,
+           (long long)(ttl + cli_cfg->token_leeway));
     return 0;
 }
 
@@ -417,12 +539,28 @@ main(int argc, char **argv)
         return die(2, "%s", err.msg);
     if (store_url)
         wx_strlcpy(cfg.store_url, store_url, sizeof(cfg.store_url));
+    cli_cfg = &cfg;
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK)
         return fail(&err);
     int rc;
     if (strcmp(a.pos[0], "init") == 0) {
-        rc = handle_ensure_signing_key(st, &err) == WX_OK ? 0 : fail(&err);
+        const seal_key_t *mk = NULL;
+        rc = 0;
+        const char *env_key = getenv("WXAUTH_MASTER_KEY");
+        if ((!env_key || !env_key[0]) && cfg.master_key_file[0] &&
+            access(cfg.master_key_file, F_OK) != 0) {
+            if (seal_key_create_file(cfg.master_key_file, &err) != WX_OK)
+                rc = fail(&err);
+            else
+                printf("master key created in %s (mode 0600): back it up; without it the "
+                       "stored keys and secrets cannot be read\n",
+                       cfg.master_key_file);
+        }
+        if (rc == 0)
+            rc = need_master(&mk);
+        if (rc == 0)
+            rc = keys_ensure(st, mk, "RS256", &err) == WX_OK ? 0 : fail(&err);
         if (rc == 0)
             printf("store ready (schema version %d)\n", store_schema_version(st));
     } else if (strcmp(a.pos[0], "pool") == 0) {
@@ -433,10 +571,13 @@ main(int argc, char **argv)
         rc = cmd_connection(st, &a);
     } else if (strcmp(a.pos[0], "user") == 0) {
         rc = cmd_user(st, &a);
+    } else if (strcmp(a.pos[0], "keys") == 0) {
+        rc = cmd_keys(st, &a);
     } else {
         usage(stderr);
         rc = 2;
     }
     store_close(st);
+    seal_key_wipe(&cli_master_key);
     return rc;
 }

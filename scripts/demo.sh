@@ -77,9 +77,15 @@ url = sqlite:$DIR/wxauth.db
 # The emulator stands in for open.weixin.qq.com and api.weixin.qq.com.
 authorize_url = $EMU/connect/oauth2/authorize
 api_base = $EMU
+
+[keys]
+# Encrypts the signing keys and secrets in the database; \`wxauth init\` creates it (0600).
+master_key_file = master.key
 INI
 
 CLI=("$BUILD/wxauth" --config "$DIR/wxauthd.ini")
+# A database from before keys were encrypted (no master key yet) cannot be opened: start afresh.
+[ -f "$DIR/master.key" ] || rm -f "$DIR"/wxauth.db "$DIR"/wxauth.db-wal "$DIR"/wxauth.db-shm
 "${CLI[@]}" init >/dev/null
 "${CLI[@]}" pool create demo --name "Demo pool" >/dev/null
 "${CLI[@]}" app create demo-app --pool demo --name "Demo app" --redirect "$CALLBACK" >/dev/null

@@ -29,6 +29,8 @@ config_defaults(wx_config_t *c)
     c->replay_window = 60;
     c->max_inflight = 10000;
     c->token_ttl = 1296000;
+    c->token_leeway = 30;
+    c->jwks_max_age = 300;
     wx_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
 
@@ -77,6 +79,11 @@ static const key_t_ keys[] = {
     I("login", "replay_window", NULL, replay_window, 0, 600),
     I("login", "max_inflight", NULL, max_inflight, 1, 1000000),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
+    I("token", "leeway", NULL, token_leeway, 0, 600),
+    I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
+    S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
+    S("gate", "cookie", NULL, gate_cookie),
+    S("gate", "audience", NULL, gate_audience),
     S("log", "level", "WXAUTH_LOG_LEVEL", log_level),
 };
 
@@ -152,6 +159,16 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
             rc = set_value(c, &keys[j], v, keys[j].env, err);
             if (rc != WX_OK)
                 goto out;
+        }
+    }
+    /* A relative key file is next to the config file, wherever wxauthd is started from. */
+    if (path && c->master_key_file[0] && c->master_key_file[0] != '/' && strchr(path, '/')) {
+        char joined[sizeof(c->master_key_file)];
+        int dl = (int)(strrchr(path, '/') - path);
+        if (!wx_snprintf(joined, sizeof(joined), "%.*s/%s", dl, path, c->master_key_file) ||
+            !wx_strlcpy(c->master_key_file, joined, sizeof(c->master_key_file))) {
+            rc = wx_err_set(err, WX_ECONFIG, "keys.master_key_file: path too long");
+            goto out;
         }
     }
     size_t n = strlen(c->public_url);

@@ -30,6 +30,13 @@ typedef struct {
     int max_inflight;  /* logins waiting on WeChat, per worker */
     /* [token] */
     int64_t token_ttl; /* default token lifetime when the pool sets none */
+    int token_leeway;  /* seconds of clock skew allowed when checking exp/nbf/iat */
+    int jwks_max_age;  /* Cache-Control max-age of the JWKS document */
+    /* [keys] */
+    char master_key_file[1024]; /* 0600 file with the master key (WXAUTH_MASTER_KEY wins) */
+    /* [gate] (nginx auth_request) */
+    char gate_cookie[64];   /* also take the token from this cookie; "" = Bearer only */
+    char gate_audience[64]; /* only tokens for this aud pass /auth/check; "" = any */
     /* [log] */
     char log_level[16];
 } wx_config_t;

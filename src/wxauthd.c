@@ -65,10 +65,16 @@ main(int argc, char **argv)
     wx_log_parse_level(cfg.log_level, &lvl);
     wx_log_set_level(lvl);
 
+    static app_t app;
+    if (seal_key_load(getenv("WXAUTH_MASTER_KEY"), cfg.master_key_file, &app.master, &err) !=
+        WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 2;
+    }
     /* Migrate and make sure a signing key exists before any worker serves a login. */
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK ||
-        handle_ensure_signing_key(st, &err) != WX_OK) {
+        keys_ensure(st, &app.master, "RS256", &err) != WX_OK) {
         fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
         store_close(st);
         return 1;
@@ -79,8 +85,8 @@ main(int argc, char **argv)
         return 0;
     }
 
-    static app_t app;
     app.cfg = &cfg;
+    wx_snprintf(app.issuer, sizeof(app.issuer), "%s/oidc", cfg.public_url);
     app.wechat = (wechat_cfg_t){.authorize_url = cfg.authorize_url,
                                 .api_base = cfg.api_base,
                                 .timeout_ms = cfg.wechat_timeout_ms,

@@ -16,6 +16,7 @@
 #include "../jose/jwk.h"
 #include "../jose/jws.h"
 #include "../proto/authing.h"
+#include "token.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
@@ -129,7 +130,6 @@ finish_success(login_t *l)
     json_t *claims = NULL, *data = NULL;
     wx_buf_t tok, url, payload_buf;
     char *payload = NULL;
-    jwk_t *key = NULL;
     wx_buf_init(&tok, 16384);
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
     wx_buf_init(&payload_buf, 1);
@@ -165,18 +165,15 @@ finish_success(login_t *l)
 
     int64_t ttl = l->pool.token_ttl > 0 ? l->pool.token_ttl : cfg->token_ttl;
     int64_t iat = wx_now(), exp = iat + ttl;
-    char jti[23], issuer[600];
-    wx_snprintf(issuer, sizeof(issuer), "%s/oidc", cfg->public_url);
+    char jti[23];
     if (wx_rand_alnum(jti, 22) != WX_OK)
         goto internal;
     const char *aud = l->state.app_id[0] ? l->state.app_id : l->state.pool_id;
-    claims = authing_token_claims(u, issuer, aud, iat, exp, jti);
+    claims = authing_token_claims(u, ctx->app->issuer, aud, iat, exp, jti);
     payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     if (!payload)
         goto internal;
-    rc = handle_signing_key(ctx, &key, &err);
-    if (rc == WX_OK)
-        rc = jws_sign(key, payload, strlen(payload), &tok, &err);
+    rc = token_sign(ctx, &l->pool, l->state.app_id, payload, &tok, &err);
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "token_sign_failed", "rid", l->r->id, "error", err.msg, NULL);
         goto internal;
@@ -346,8 +343,16 @@ claim_and_go(login_t *l)
                      "denied");
         return;
     }
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    if (keys_conn_secret_open(&ctx->app->master, &l->conn, secret, sizeof(secret), &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "error", err.msg, NULL);
+        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection's App Secret cannot be read",
+                     "secret_unreadable");
+        return;
+    }
     rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat, l->conn.appid,
-                              l->conn.app_secret, l->code, on_token, l, &err);
+                              secret, l->code, on_token, l, &err);
+    OPENSSL_cleanse(secret, sizeof(secret));
     if (rc != WX_OK)
         finish_wechat_error(l, WX_EIO, &err);
 }

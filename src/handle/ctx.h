@@ -7,20 +7,21 @@
 #include "../http/server.h"
 #include "../proto/wechat.h"
 #include "../store/store.h"
+#include "keys.h"
 
-struct jwk;
 struct event;
 
 typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
+    seal_key_t master; /* opens the sealed keys and secrets in the store */
+    char issuer[600];  /* public_url + "/oidc" */
 } app_t;
 
 typedef struct {
     const app_t *app;
     store_t *store;
-    struct jwk *key;        /* current signing key */
-    int64_t key_checked_at; /* when the store was last asked for the current key */
+    keys_cache_t *keys;     /* signing and verification keys (keys.h) */
     int logins_inflight;    /* logins of this worker waiting on WeChat */
     struct event *prune_ev; /* worker 0 only: deletes old login states every minute */
 } worker_ctx_t;
@@ -44,14 +45,19 @@ void handle_callback(http_req_t *r, const char *identifier);
 void handle_txt(http_req_t *r);
 void handle_healthz(http_req_t *r);
 void handle_readyz(http_req_t *r);
+void handle_discovery(http_req_t *r);
+void handle_jwks(http_req_t *r);
+void handle_validate_token(http_req_t *r);
+void handle_introspection(http_req_t *r);
+void handle_revocation(http_req_t *r);
+void handle_logout(http_req_t *r);
+void handle_me(http_req_t *r);
+void handle_login_status(http_req_t *r);
+void handle_auth_check(http_req_t *r);
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
 void handle_worker_fini(http_worker_t *w, void *ctx);
-/* Current signing key for the worker, reloaded from the store at most once a minute. */
-wx_status_t handle_signing_key(worker_ctx_t *ctx, struct jwk **out, wx_err_t *err);
-/* Make sure the store holds a current RS256 key (first start creates one). */
-wx_status_t handle_ensure_signing_key(store_t *st, wx_err_t *err);
 
 /* Identifier and id syntax checks shared by handlers. */
 bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */

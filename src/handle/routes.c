@@ -8,5 +8,17 @@ const http_route_t handle_routes[] = {
     {"GET", "/oauth/wechatmp/url/*", handle_start_pool, "start_pool"},
     /* 1.1+ and authing-js-sdk start, and the WeChat callback (.../{identifier}/callback). */
     {"GET", "/connections/social/*", handle_social, "social"},
+    /* Tokens: discovery, keys and the online checks (authing-compat.md §4). */
+    {"GET", "/oidc/.well-known/openid-configuration", handle_discovery, "discovery"},
+    {"GET", "/.well-known/openid-configuration", handle_discovery, "discovery"},
+    {"GET", "/oidc/.well-known/jwks.json", handle_jwks, "jwks"},
+    {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
+    {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
+    {"POST", "/oidc/token/revocation", handle_revocation, "revocation"},
+    {"GET", "/oidc/me", handle_me, "me"},
+    {"GET", "/api/v2/users/login-status", handle_login_status, "login_status"},
+    {"POST", "/api/v2/logout", handle_logout, "logout"},
+    /* nginx auth_request sends the subrequest with the original request's method. */
+    {NULL, "/auth/check", handle_auth_check, "auth_check"},
 };
 const size_t handle_routes_count = sizeof(handle_routes) / sizeof(handle_routes[0]);

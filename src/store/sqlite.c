@@ -59,13 +59,18 @@ typedef enum {
     STMT_KEY_ADD,
     STMT_KEY_CURRENT,
     STMT_KEY_EACH,
+    STMT_KEY_RETIRE,
+    STMT_POOL_MAX_TTL,
+    STMT_REVOKE,
+    STMT_IS_REVOKED,
+    STMT_REVOCATION_PRUNE,
     STMT_AUDIT_ADD,
     STMT_AUDIT_COUNT,
     STMT_COUNT
 } sqlite_stmt_id_t;
 
 #define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at"
-#define APP_COLS "id, pool_id, name, redirect_urls, created_at, updated_at"
+#define APP_COLS "id, pool_id, name, redirect_urls, created_at, updated_at, secret, token_alg"
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
     "txt_content, created_at, updated_at"
@@ -80,7 +85,7 @@ typedef enum {
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
     "expires_at, claimed_at, status, result"
-#define KEY_COLS "kid, alg, private_pem, created_at, retired_at"
+#define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -98,10 +103,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_POOL_GET] = "SELECT " POOL_COLS " FROM pools WHERE id = ?1",
     [STMT_POOL_EXISTS] = "SELECT 1 FROM pools WHERE id = ?1",
 
-    [STMT_APP_PUT] = "INSERT INTO applications (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    [STMT_APP_PUT] = "INSERT INTO applications (" APP_COLS ") "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                      "ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, "
                      "name = excluded.name, redirect_urls = excluded.redirect_urls, "
-                     "updated_at = excluded.updated_at",
+                     "updated_at = excluded.updated_at, token_alg = excluded.token_alg, "
+                     "secret = CASE excluded.secret WHEN '' THEN applications.secret "
+                     "ELSE excluded.secret END",
     [STMT_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
 
     [STMT_CONN_PUT] =
@@ -162,7 +170,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "UPDATE login_states SET status = 2, result = ?2 WHERE id = ?1 AND status = 1",
     [STMT_STATE_PRUNE] = "DELETE FROM login_states WHERE expires_at < ?1 AND claimed_at + ?2 < ?1",
 
-    [STMT_KEY_ADD] = "INSERT INTO signing_keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_KEY_ADD] = "INSERT INTO signing_keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = ?2, publish_until = ?3 "
+                        "WHERE alg = ?1 AND retired_at = 0",
+    [STMT_POOL_MAX_TTL] = "SELECT COALESCE(MAX(token_ttl), 0) FROM pools",
+    [STMT_REVOKE] = "INSERT INTO revocations (jti, expires_at, revoked_at) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (jti) DO NOTHING",
+    [STMT_IS_REVOKED] = "SELECT 1 FROM revocations WHERE jti = ?1",
+    [STMT_REVOCATION_PRUNE] = "DELETE FROM revocations WHERE expires_at < ?1",
     [STMT_KEY_CURRENT] = "SELECT " KEY_COLS " FROM signing_keys WHERE alg = ?1 "
                          "AND retired_at = 0 ORDER BY created_at DESC, id DESC LIMIT 1",
     [STMT_KEY_EACH] = "SELECT " KEY_COLS " FROM signing_keys ORDER BY created_at DESC, id DESC",
@@ -347,6 +362,8 @@ row_app(sqlite_row_t *r, store_app_t *a)
     row_text(r, 3, a->redirect_urls, sizeof(a->redirect_urls));
     a->created_at = row_int(r, 4);
     a->updated_at = row_int(r, 5);
+    row_text(r, 6, a->secret, sizeof(a->secret));
+    row_text(r, 7, a->token_alg, sizeof(a->token_alg));
 }
 
 static void
@@ -417,6 +434,7 @@ row_key(sqlite_row_t *r, store_key_t *k)
     row_text(r, 2, k->private_pem, sizeof(k->private_pem));
     k->created_at = row_int(r, 3);
     k->retired_at = row_int(r, 4);
+    k->publish_until = row_int(r, 5);
 }
 
 /* ---- input checks ---- */
@@ -777,6 +795,8 @@ sqlite_app_put(store_t *base, const store_app_t *a, wx_err_t *err)
         {"application pool id", a->pool_id, sizeof(a->pool_id)},
         {"application name", a->name, sizeof(a->name)},
         {"application redirect URLs", a->redirect_urls, sizeof(a->redirect_urls)},
+        {"application secret", a->secret, sizeof(a->secret)},
+        {"application token alg", a->token_alg, sizeof(a->token_alg)},
     };
     wx_status_t rc = sqlite_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sqlite_require("application id", a->id, err)) != WX_OK ||
@@ -790,6 +810,8 @@ sqlite_app_put(store_t *base, const store_app_t *a, wx_err_t *err)
     stmt_bind_text(s, 4, a->redirect_urls, &bsrc);
     stmt_bind_int(s, 5, a->created_at > 0 ? a->created_at : now, &bsrc);
     stmt_bind_int(s, 6, now, &bsrc);
+    stmt_bind_text(s, 7, a->secret, &bsrc);
+    stmt_bind_text(s, 8, a->token_alg, &bsrc);
     if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
         goto out;
     src = stmt_exec(s);
@@ -1607,11 +1629,13 @@ sqlite_key_add(store_t *base, const store_key_t *k, wx_err_t *err)
     stmt_bind_text(s, 3, k->private_pem, &bsrc);
     stmt_bind_int(s, 4, k->created_at > 0 ? k->created_at : wx_now(), &bsrc);
     stmt_bind_int(s, 5, k->retired_at, &bsrc);
+    stmt_bind_int(s, 6, k->publish_until, &bsrc);
     if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
         goto out;
     src = stmt_exec(s);
     if (sqlite_is_unique(src))
-        rc = wx_err_set(err, WX_EEXIST, "signing key '%s' already exists", k->kid);
+        rc = wx_err_set(err, WX_EEXIST, "signing key '%s' exists, or %s already has a current key",
+                        k->kid, k->alg);
     else if (src != SQLITE_OK)
         rc = sqlite_fail(st, src, err, "key add");
 out:
@@ -1675,6 +1699,131 @@ out:
         OPENSSL_cleanse(k, sizeof(*k)); /* private key material */
         free(k);
     }
+    return rc;
+}
+
+/* Retire the current key of k->alg and add k, atomically: readers never see zero or two
+ * current keys of one alg. */
+static wx_status_t
+sqlite_key_rotate(store_t *base, const store_key_t *k, int64_t now, int64_t publish_until,
+                  wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    bool open_tx = false;
+    wx_status_t rc = WX_OK;
+    if (!sqlite_key_ok(k->alg, sizeof(k->alg))) {
+        rc = wx_err_set(err, WX_EINVAL, "bad key alg");
+        goto out;
+    }
+    if ((rc = sqlite_begin(st, err)) != WX_OK)
+        goto out;
+    open_tx = true;
+    if ((rc = stmt_get(st, STMT_KEY_RETIRE, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, k->alg, &bsrc);
+    stmt_bind_int(s, 2, now, &bsrc);
+    stmt_bind_int(s, 3, publish_until, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "key retire");
+        goto out;
+    }
+    stmt_release(&s);
+    if ((rc = sqlite_key_add(base, k, err)) != WX_OK)
+        goto out;
+    rc = sqlite_commit(st, err);
+    open_tx = rc != WX_OK;
+out:
+    stmt_release(&s);
+    if (open_tx)
+        sqlite_rollback(st);
+    return rc;
+}
+
+/* ---- revocations ---- */
+
+static wx_status_t
+sqlite_revoke(store_t *base, const char *jti, int64_t expires_at, int64_t now, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = WX_OK;
+    if (!jti || !jti[0] || strlen(jti) >= STORE_ID_MAX) {
+        rc = wx_err_set(err, WX_EINVAL, "bad token id");
+        goto out;
+    }
+    if ((rc = stmt_get(st, STMT_REVOKE, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, jti, &bsrc);
+    stmt_bind_int(s, 2, expires_at, &bsrc);
+    stmt_bind_int(s, 3, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, "revoke");
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static void
+row_flag_any(sqlite_row_t *r, void *out)
+{
+    *(bool *)out = true;
+}
+
+static wx_status_t
+sqlite_is_revoked(store_t *base, const char *jti, bool *out, wx_err_t *err)
+{
+    *out = false;
+    if (!sqlite_key_ok(jti, STORE_ID_MAX))
+        return WX_OK; /* no such jti can have been stored */
+    bool found = false;
+    return sqlite_get_one((sqlite_store_t *)base, STMT_IS_REVOKED, &jti, 1, row_flag_any, out,
+                          &found, err);
+}
+
+static void
+row_int_any(sqlite_row_t *r, void *out)
+{
+    *(int64_t *)out = row_int(r, 0);
+}
+
+static wx_status_t
+sqlite_pool_max_ttl(store_t *base, int64_t *out, wx_err_t *err)
+{
+    bool found = false;
+    *out = 0;
+    return sqlite_get_one((sqlite_store_t *)base, STMT_POOL_MAX_TTL, NULL, 0, row_int_any, out,
+                          &found, err);
+}
+
+static wx_status_t
+sqlite_revocation_prune(store_t *base, int64_t now, int64_t *deleted, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = stmt_get(st, STMT_REVOCATION_PRUNE, &s, err);
+    if (deleted)
+        *deleted = 0;
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_int(s, 1, now, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK) {
+        rc = sqlite_fail(st, src, err, "revocation prune");
+        goto out;
+    }
+    if (deleted)
+        *deleted = sqlite3_changes(st->db);
+out:
+    stmt_release(&s);
     return rc;
 }
 
@@ -1749,6 +1898,11 @@ const store_backend_t store_sqlite_backend = {
     .key_add = sqlite_key_add,
     .key_current = sqlite_key_current,
     .key_each = sqlite_key_each,
+    .key_rotate = sqlite_key_rotate,
+    .pool_max_ttl = sqlite_pool_max_ttl,
+    .revoke = sqlite_revoke,
+    .is_revoked = sqlite_is_revoked,
+    .revocation_prune = sqlite_revocation_prune,
     .audit_add = sqlite_audit_add,
     .audit_count = sqlite_audit_count,
 };

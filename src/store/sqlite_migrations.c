@@ -129,6 +129,15 @@ const sqlite_migration_t sqlite_migrations[] = {
      ");"
      "CREATE INDEX audit_events_action ON audit_events(action);"
      "CREATE INDEX audit_events_pool_at ON audit_events(pool_id, at);"},
+
+    /* Issue 4: sealed secrets, HS256 (Authing) compatibility per application, key rotation.
+     * At most one current key per alg, so two nodes creating a first key cannot both win. */
+    {2, "tokens",
+     "ALTER TABLE applications ADD COLUMN secret TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE applications ADD COLUMN token_alg TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE signing_keys ADD COLUMN publish_until INTEGER NOT NULL DEFAULT 0;"
+     "CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys(alg) WHERE retired_at = 0;"
+     "ALTER TABLE revocations ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t sqlite_migrations_count = WX_ARRAY_LEN(sqlite_migrations);

@@ -136,6 +136,32 @@ store_key_each(store_t *st, bool (*fn)(const store_key_t *k, void *arg), void *a
     DISPATCH(key_each, fn, arg, err);
 }
 wx_status_t
+store_pool_max_ttl(store_t *st, int64_t *out, wx_err_t *err)
+{
+    DISPATCH(pool_max_ttl, out, err);
+}
+wx_status_t
+store_key_rotate(store_t *st, const store_key_t *k, int64_t now, int64_t publish_until,
+                 wx_err_t *err)
+{
+    DISPATCH(key_rotate, k, now, publish_until, err);
+}
+wx_status_t
+store_revoke(store_t *st, const char *jti, int64_t expires_at, int64_t now, wx_err_t *err)
+{
+    DISPATCH(revoke, jti, expires_at, now, err);
+}
+wx_status_t
+store_is_revoked(store_t *st, const char *jti, bool *out, wx_err_t *err)
+{
+    DISPATCH(is_revoked, jti, out, err);
+}
+wx_status_t
+store_revocation_prune(store_t *st, int64_t now, int64_t *deleted, wx_err_t *err)
+{
+    DISPATCH(revocation_prune, now, deleted, err);
+}
+wx_status_t
 store_audit_add(store_t *st, const store_audit_t *a, wx_err_t *err)
 {
     DISPATCH(audit_add, a, err);

@@ -12,8 +12,9 @@
 #define STORE_IDENT_MAX 65 /* connection identifier */
 #define STORE_NAME_MAX 128
 #define STORE_URL_MAX 1024
-#define STORE_URLS_MAX 4096 /* newline-separated list of URL patterns */
-#define STORE_SECRET_MAX 128
+#define STORE_URLS_MAX 4096  /* newline-separated list of URL patterns */
+#define STORE_SECRET_MAX 320 /* a sealed App Secret (src/jose/seal.h); plain ones <= 128 */
+#define STORE_SECRET_PLAIN_MAX 128
 #define STORE_TXT_NAME_MAX 128
 #define STORE_TXT_CONTENT_MAX 256
 #define STORE_OPENID_MAX 64
@@ -38,6 +39,8 @@ typedef struct {
     char pool_id[STORE_ID_MAX];
     char name[STORE_NAME_MAX];
     char redirect_urls[STORE_URLS_MAX]; /* registered callbacks, newline-separated patterns */
+    char secret[STORE_SECRET_MAX];      /* sealed application secret; never shown again */
+    char token_alg[16]; /* "" signs with the pool's key; "HS256" with the app secret (Authing) */
     int64_t created_at;
     int64_t updated_at;
 } store_app_t;
@@ -120,9 +123,10 @@ typedef struct {
 typedef struct {
     char kid[STORE_ID_MAX];
     char alg[16];
-    char private_pem[STORE_PEM_MAX];
+    char private_pem[STORE_PEM_MAX]; /* sealed PKCS#8 PEM (src/jose/seal.h) */
     int64_t created_at;
-    int64_t retired_at; /* 0 while current */
+    int64_t retired_at;    /* 0 while current */
+    int64_t publish_until; /* retired keys: in the JWKS until then (last token's expiry) */
 } store_key_t;
 
 typedef struct {
@@ -148,6 +152,9 @@ int store_schema_version(store_t *st);
 /* Insert or update by id; created_at is kept on update. */
 wx_status_t store_pool_put(store_t *st, const store_pool_t *p, wx_err_t *err);
 wx_status_t store_pool_get(store_t *st, const char *id, store_pool_t *out, wx_err_t *err);
+/* The longest token_ttl any pool sets (0 when none sets one): how long a retired key must
+ * stay published. */
+wx_status_t store_pool_max_ttl(store_t *st, int64_t *out, wx_err_t *err);
 wx_status_t store_app_put(store_t *st, const store_app_t *a, wx_err_t *err);
 wx_status_t store_app_get(store_t *st, const char *id, store_app_t *out, wx_err_t *err);
 /* Insert or update by (pool_id, identifier). An empty app_secret on update keeps the old one. */
@@ -208,6 +215,18 @@ wx_status_t store_key_current(store_t *st, const char *alg, store_key_t *out, wx
 wx_status_t store_key_each(store_t *st, bool (*fn)(const store_key_t *k, void *arg), void *arg,
                            wx_err_t *err);
 
+/* Make k the current key of its alg in one transaction: the current one (if any) is retired
+ * at `now` and stays published until publish_until. */
+wx_status_t store_key_rotate(store_t *st, const store_key_t *k, int64_t now, int64_t publish_until,
+                             wx_err_t *err);
+
+/* ---- revoked tokens (kept until the token would have expired anyway) ---- */
+/* Idempotent: revoking a revoked jti succeeds. */
+wx_status_t store_revoke(store_t *st, const char *jti, int64_t expires_at, int64_t now,
+                         wx_err_t *err);
+wx_status_t store_is_revoked(store_t *st, const char *jti, bool *out, wx_err_t *err);
+wx_status_t store_revocation_prune(store_t *st, int64_t now, int64_t *deleted, wx_err_t *err);
+
 /* ---- audit ---- */
 
 wx_status_t store_audit_add(store_t *st, const store_audit_t *a, wx_err_t *err);
@@ -224,6 +243,7 @@ typedef struct store_backend {
     int (*schema_version)(store_t *st);
     wx_status_t (*pool_put)(store_t *, const store_pool_t *, wx_err_t *);
     wx_status_t (*pool_get)(store_t *, const char *, store_pool_t *, wx_err_t *);
+    wx_status_t (*pool_max_ttl)(store_t *, int64_t *, wx_err_t *);
     wx_status_t (*app_put)(store_t *, const store_app_t *, wx_err_t *);
     wx_status_t (*app_get)(store_t *, const char *, store_app_t *, wx_err_t *);
     wx_status_t (*conn_put)(store_t *, const store_conn_t *, wx_err_t *);
@@ -243,6 +263,10 @@ typedef struct store_backend {
     wx_status_t (*key_add)(store_t *, const store_key_t *, wx_err_t *);
     wx_status_t (*key_current)(store_t *, const char *, store_key_t *, wx_err_t *);
     wx_status_t (*key_each)(store_t *, bool (*)(const store_key_t *, void *), void *, wx_err_t *);
+    wx_status_t (*key_rotate)(store_t *, const store_key_t *, int64_t, int64_t, wx_err_t *);
+    wx_status_t (*revoke)(store_t *, const char *, int64_t, int64_t, wx_err_t *);
+    wx_status_t (*is_revoked)(store_t *, const char *, bool *, wx_err_t *);
+    wx_status_t (*revocation_prune)(store_t *, int64_t, int64_t *, wx_err_t *);
     wx_status_t (*audit_add)(store_t *, const store_audit_t *, wx_err_t *);
     wx_status_t (*audit_count)(store_t *, const char *, int64_t *, wx_err_t *);
 } store_backend_t;

@@ -210,7 +210,8 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              "[store]\nurl = sqlite:%s/wxauth.db\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"
-             "[login]\nstate_ttl = %d\n\n[log]\nlevel = debug\n",
+             "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
+             "[log]\nlevel = debug\n",
              e->auth_port, e->auth, o->workers ? o->workers : 2, e->dir, e->emu, e->emu,
              o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
              o->state_ttl ? o->state_ttl : 600);

@@ -989,11 +989,21 @@ test_keys(void **state)
     snprintf(other, sizeof(other), "B%s", fx->tag);
     assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_ENOENT);
 
-    add_key(fx, "k1", alg, 100, 0);
-    add_key(fx, "k2", alg, 200, 0);
-    add_key(fx, "k3", alg, 200, 0);   /* same second as k2 but added later: newer */
+    add_key(fx, "k1", alg, 100, 150); /* retired */
+    add_key(fx, "k2", alg, 200, 250); /* retired */
+    add_key(fx, "k3", alg, 200, 0);   /* the one current key of alg */
     add_key(fx, "k4", alg, 300, 350); /* newest but retired */
     add_key(fx, "k5", other, 400, 0);
+
+    /* A second current key of one alg is refused: nodes racing to make a first key cannot
+     * both win. */
+    store_key_t *dup = calloc(1, sizeof(*dup));
+    assert_non_null(dup);
+    tid(fx, "k6", dup->kid, sizeof(dup->kid));
+    snprintf(dup->alg, sizeof(dup->alg), "%s", alg);
+    snprintf(dup->private_pem, sizeof(dup->private_pem), "pem");
+    assert_int_equal(store_key_add(fx->st, dup, &err), WX_EEXIST);
+    free(dup);
 
     assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_OK);
     tid(fx, "k3", want, sizeof(want));
@@ -1024,6 +1034,70 @@ test_keys(void **state)
     snprintf(k->private_pem, sizeof(k->private_pem), "pem");
     assert_int_equal(store_key_add(fx->st, k, &err), WX_EEXIST);
     free(k);
+}
+
+static void
+test_key_rotate(void **state)
+{
+    fx_t *fx = *state;
+    char alg[16], want[STORE_ID_MAX];
+    store_key_t *k = calloc(1, sizeof(*k));
+    wx_err_t err = {0};
+    assert_non_null(k);
+    snprintf(alg, sizeof(alg), "R%s", fx->tag);
+    add_key(fx, "r1", alg, 100, 0);
+    tid(fx, "r2", k->kid, sizeof(k->kid));
+    snprintf(k->alg, sizeof(k->alg), "%s", alg);
+    snprintf(k->private_pem, sizeof(k->private_pem), "pem2");
+    k->created_at = 500;
+    assert_int_equal(store_key_rotate(fx->st, k, 500, 900, &err), WX_OK);
+    assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_OK);
+    tid(fx, "r2", want, sizeof(want));
+    assert_string_equal(k->kid, want);
+    /* The old key is retired at the rotation and published until its last token expires. */
+    key_walk_t w = {.tag = fx->tag};
+    assert_int_equal(store_key_each(fx->st, key_collect, &w, &err), WX_OK);
+    bool seen = false;
+    for (int i = 0; i < w.n; i++) {
+        tid(fx, "r1", want, sizeof(want));
+        seen |= strcmp(w.kids[i], want) == 0;
+    }
+    assert_true(seen);
+    /* A failed rotation (duplicate kid) changes nothing. */
+    assert_int_equal(store_key_rotate(fx->st, k, 600, 1000, &err), WX_EEXIST);
+    assert_int_equal(store_key_current(fx->st, alg, k, &err), WX_OK);
+    tid(fx, "r2", want, sizeof(want));
+    assert_string_equal(k->kid, want);
+    free(k);
+}
+
+static void
+test_revocations(void **state)
+{
+    fx_t *fx = *state;
+    char jti[STORE_ID_MAX], other[STORE_ID_MAX];
+    wx_err_t err = {0};
+    bool r = true;
+    int64_t n = -1;
+    tid(fx, "jti", jti, sizeof(jti));
+    tid(fx, "jti2", other, sizeof(other));
+    assert_int_equal(store_is_revoked(fx->st, jti, &r, &err), WX_OK);
+    assert_false(r);
+    assert_int_equal(store_revoke(fx->st, jti, 1000, 10, &err), WX_OK);
+    assert_int_equal(store_revoke(fx->st, jti, 1000, 11, &err), WX_OK); /* idempotent */
+    assert_int_equal(store_revoke(fx->st, other, 5000, 10, &err), WX_OK);
+    assert_int_equal(store_is_revoked(fx->st, jti, &r, &err), WX_OK);
+    assert_true(r);
+    assert_int_equal(store_is_revoked(fx->st, "' OR 1=1 --", &r, &err), WX_OK);
+    assert_false(r);
+    /* Kept until the token would have expired anyway, then pruned. */
+    assert_int_equal(store_revocation_prune(fx->st, 2000, &n, &err), WX_OK);
+    assert_true(n >= 1);
+    assert_int_equal(store_is_revoked(fx->st, jti, &r, &err), WX_OK);
+    assert_false(r);
+    assert_int_equal(store_is_revoked(fx->st, other, &r, &err), WX_OK);
+    assert_true(r);
+    assert_int_equal(store_revoke(fx->st, "", 1, 1, &err), WX_EINVAL);
 }
 
 /* ---- audit ---- */
@@ -1080,6 +1154,8 @@ main(void)
         T(test_state_prune),
         T(test_state_claim_race),
         T(test_keys),
+        T(test_key_rotate),
+        T(test_revocations),
         T(test_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,148 @@
+/* Token issue and the one online check (see token.h). */
+#include "token.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "../jose/jws.h"
+#include "../proto/claims.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+
+/* Every alg we may have signed with; "none" is refused by jws_verify whatever the list. */
+static const char *const token_algs[] = {"RS256", "ES256", "EdDSA", "HS256", NULL};
+
+wx_status_t
+token_sign(worker_ctx_t *ctx, const store_pool_t *pool, const char *app_id, const char *payload,
+           wx_buf_t *out, wx_err_t *err)
+{
+    const jwk_t *key = NULL;
+    wx_status_t rc = WX_ENOENT;
+    if (app_id && app_id[0]) {
+        rc = keys_app_hmac(ctx->keys, app_id, &key, err);
+        if (rc == WX_OK) {
+            /* The HS256 key carries no kid of its own; name the app so verifiers find it. */
+            char hdr[STORE_ID_MAX + 64];
+            wx_snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s%s\"}",
+                        KEYS_HS256_KID_PREFIX, app_id);
+            return jws_sign_with_header(key, hdr, payload, strlen(payload), out, err);
+        }
+        if (rc != WX_ENOENT)
+            return rc;
+        wx_err_clear(err);
+    }
+    rc = keys_signing(ctx->keys, pool->alg, &key, err);
+    if (rc == WX_OK)
+        rc = jws_sign(key, payload, strlen(payload), out, err);
+    return rc;
+}
+
+static void
+set(token_result_t *out, token_status_t st, const char *why)
+{
+    out->status = st;
+    out->why = why;
+}
+
+void
+token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out)
+{
+    wx_err_t err = {0};
+    json_t *payload = NULL;
+    const char *why = NULL;
+    memset(out, 0, sizeof(*out));
+    if (!token || !token[0]) {
+        set(out, TOKEN_MISSING, "no token");
+        return;
+    }
+    size_t len = strnlen(token, JWS_MAX_TOKEN + 1);
+    if (len > JWS_MAX_TOKEN) {
+        set(out, TOKEN_TOO_BIG, "token too long");
+        return;
+    }
+    wx_status_t rc =
+        jws_verify(token, len, token_algs, keys_lookup, ctx->keys, NULL, &payload, &err);
+    if (rc == WX_ENOENT && keys_reload_for_unknown_kid(ctx->keys)) {
+        wx_err_clear(&err); /* a key rotated on another node since our last read */
+        rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, NULL, &payload, &err);
+    }
+    switch (rc) {
+    case WX_OK:
+        break;
+    case WX_ETOOBIG:
+        set(out, TOKEN_TOO_BIG, "token too long");
+        return;
+    case WX_ENOENT:
+        set(out, TOKEN_BAD_KEY, "unknown signing key");
+        return;
+    case WX_EDENIED:
+        set(out, strstr(err.msg, "signature") ? TOKEN_BAD_SIG : TOKEN_BAD_KEY,
+            strstr(err.msg, "signature") ? "bad signature" : "algorithm or key not accepted");
+        return;
+    default:
+        set(out, TOKEN_MALFORMED, "malformed token");
+        return;
+    }
+    claims_rules_t rules = {.issuer = ctx->app->issuer,
+                            .audience = audience,
+                            .now = wx_now(),
+                            .leeway = ctx->app->cfg->token_leeway,
+                            .require_jti = true};
+    switch (claims_check(payload, &rules, &why)) {
+    case CLAIMS_OK:
+        break;
+    case CLAIMS_EXPIRED:
+        set(out, TOKEN_EXPIRED, why);
+        goto fail;
+    case CLAIMS_NOT_YET:
+        set(out, TOKEN_NOT_YET, why);
+        goto fail;
+    default:
+        set(out, TOKEN_BAD_CLAIMS, why);
+        goto fail;
+    }
+    wx_strlcpy(out->jti, json_string_value(json_object_get(payload, "jti")), sizeof(out->jti));
+    claims_int(payload, "exp", &out->exp);
+    bool revoked = false;
+    if (store_is_revoked(ctx->store, out->jti, &revoked, &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "revocation_check_failed", "error", err.msg, "detail", err.detail,
+               NULL);
+        set(out, TOKEN_ERROR, "cannot check revocation");
+        goto fail;
+    }
+    if (revoked) {
+        set(out, TOKEN_REVOKED, "token revoked");
+        goto fail;
+    }
+    set(out, TOKEN_OK, "ok");
+    out->payload = payload;
+    return;
+fail:
+    json_decref(payload);
+}
+
+void
+token_result_free(token_result_t *r)
+{
+    json_decref(r->payload);
+    r->payload = NULL;
+}
+
+const char *
+token_from_bearer(http_req_t *r)
+{
+    const char *h = http_req_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+void
+token_log_refusal(http_req_t *r, const char *endpoint, const token_result_t *res)
+{
+    wx_log(res->status == TOKEN_ERROR ? WX_LOG_ERROR : WX_LOG_INFO, "token_refused", "rid", r->id,
+           "endpoint", endpoint, "reason", res->why, NULL);
+}

@@ -1,0 +1,35 @@
+/* GET /api/v2/oidc/validate_token?id_token=… or ?access_token=… (authing-compat.md §4): the
+ * decoded payload of a valid token, else {"code":400,"message":"id_token 不合法"}. Like
+ * Authing, the HTTP status is 200 either way and the body's code says which; existing backends
+ * read the body. */
+#include "ctx.h"
+
+#include "../http/reply.h"
+#include "token.h"
+
+void
+handle_validate_token(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const char *id_token = wx_query_get(&r->query, "id_token");
+    const char *access_token = wx_query_get(&r->query, "access_token");
+    const char *kind = id_token ? "id_token" : "access_token";
+    token_result_t res;
+    char msg[64];
+    token_check(ctx, id_token ? id_token : access_token, NULL, &res);
+    if (res.status != TOKEN_OK) {
+        token_log_refusal(r, "validate_token", &res);
+        r->outcome = res.why;
+        if (res.status == TOKEN_ERROR) {
+            http_reply_error(r, 503, 500, "cannot validate tokens right now");
+            return;
+        }
+        wx_snprintf(msg, sizeof(msg), "%s 不合法", kind);
+        http_reply_json(r, 200,
+                        json_pack("{s:i,s:s,s:s}", "code", 400, "message", msg, "reason", res.why));
+        return;
+    }
+    r->outcome = "valid";
+    http_reply_json(r, 200, json_incref(res.payload));
+    token_result_free(&res);
+}
