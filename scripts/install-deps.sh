@@ -7,6 +7,7 @@ PKGS=(
   build-essential cmake pkg-config clang
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
   libcmocka-dev curl sqlite3 ca-certificates
+  nginx-light wrk python3 python3-jwt
 )
 
 missing=()
