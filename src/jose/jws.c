@@ -397,6 +397,12 @@ jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_k
         rc = wx_err_set(err, WX_EDENIED, "token has critical header extensions (crit)");
         goto out;
     }
+    /* RFC 7797 unencoded payloads: never ours, and a b64 member without crit would let one
+     * token be read two ways by different libraries. */
+    if (json_object_get(header, "b64")) {
+        rc = wx_err_set(err, WX_EDENIED, "token has a b64 header (RFC 7797 is not accepted)");
+        goto out;
+    }
     kid = json_object_get(header, "kid");
     if (kid && !json_is_string(kid)) {
         rc = wx_err_set(err, WX_EINVAL, "token kid is not a string");
