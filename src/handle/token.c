@@ -103,15 +103,20 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
     }
     wx_strlcpy(out->jti, json_string_value(json_object_get(payload, "jti")), sizeof(out->jti));
     claims_int(payload, "exp", &out->exp);
-    bool revoked = false;
-    if (store_is_revoked(ctx->store, out->jti, &revoked, &err) != WX_OK) {
+    bool revoked = true;
+    int64_t iat = 0;
+    claims_int(payload, "iat", &iat);
+    if (store_token_revoked(ctx->store, out->jti,
+                            json_string_value(json_object_get(payload, "userPoolId")),
+                            json_string_value(json_object_get(payload, "sub")), iat, &revoked,
+                            &err) != WX_OK) {
         wx_log(WX_LOG_ERROR, "revocation_check_failed", "error", err.msg, "detail", err.detail,
                NULL);
         set(out, TOKEN_ERROR, "cannot check revocation");
         goto fail;
     }
     if (revoked) {
-        set(out, TOKEN_REVOKED, "token revoked");
+        set(out, TOKEN_REVOKED, "token revoked, or its user blocked or deleted");
         goto fail;
     }
     set(out, TOKEN_OK, "ok");

@@ -64,6 +64,20 @@ typedef enum {
     STMT_REVOKE,
     STMT_IS_REVOKED,
     STMT_REVOCATION_PRUNE,
+    STMT_POOL_LIST,
+    STMT_POOL_DELETE,
+    STMT_APP_LIST,
+    STMT_APP_DELETE,
+    STMT_CONN_LIST,
+    STMT_CONN_DELETE,
+    STMT_USER_LIST,
+    STMT_USER_LIST_COUNT,
+    STMT_USER_IDENTITIES,
+    STMT_USER_DELETE,
+    STMT_USER_REVOKE_TOKENS,
+    STMT_TOKEN_REVOKED,
+    STMT_AUDIT_LIST,
+    STMT_AUDIT_LIST_COUNT,
     STMT_AUDIT_ADD,
     STMT_AUDIT_COUNT,
     STMT_COUNT
@@ -74,6 +88,14 @@ typedef enum {
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
     "txt_content, created_at, updated_at"
+#define USER_FILTER                                                                                \
+    "WHERE pool_id = ?1 AND (?2 = '' OR nickname LIKE ?3 ESCAPE '\\' OR id = ?2 OR "               \
+    "EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND "                           \
+    "(i.openid = ?2 OR i.unionid = ?2)))"
+#define AUDIT_FILTER                                                                               \
+    "WHERE (?1 = '' OR pool_id = ?1) AND (?2 = '' OR action = ?2 OR "                              \
+    "(substr(?2, -1) = '.' AND substr(action, 1, length(?2)) = ?2)) AND "                          \
+    "(?3 = '' OR actor = ?3) AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at < ?5)"
 /* The two sub-selects give store_user_get the openid/unionid of the latest identity used. */
 #define USER_COLS                                                                                  \
     "id, pool_id, username, nickname, photo, gender, country, province, city, last_ip, "           \
@@ -182,6 +204,29 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "AND retired_at = 0 ORDER BY created_at DESC, id DESC LIMIT 1",
     [STMT_KEY_EACH] = "SELECT " KEY_COLS " FROM signing_keys ORDER BY created_at DESC, id DESC",
 
+    [STMT_POOL_LIST] = "SELECT " POOL_COLS " FROM pools ORDER BY id",
+    [STMT_POOL_DELETE] = "DELETE FROM pools WHERE id = ?1",
+    [STMT_APP_LIST] = "SELECT " APP_COLS " FROM applications WHERE pool_id = ?1 ORDER BY id",
+    [STMT_APP_DELETE] = "DELETE FROM applications WHERE id = ?1",
+    [STMT_CONN_LIST] =
+        "SELECT " CONN_COLS " FROM connections WHERE pool_id = ?1 ORDER BY created_at, id",
+    [STMT_CONN_DELETE] = "DELETE FROM connections WHERE pool_id = ?1 AND identifier = ?2",
+    [STMT_USER_LIST] = "SELECT " USER_COLS " FROM users " USER_FILTER
+                       " ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+    [STMT_USER_LIST_COUNT] = "SELECT count(*) FROM users " USER_FILTER,
+    [STMT_USER_IDENTITIES] = "SELECT provider, appid, openid, unionid, created_at, updated_at "
+                             "FROM identities WHERE user_id = ?1 ORDER BY created_at, id",
+    [STMT_USER_DELETE] = "DELETE FROM users WHERE pool_id = ?1 AND id = ?2",
+    [STMT_USER_REVOKE_TOKENS] =
+        "UPDATE users SET tokens_valid_after = ?3 WHERE pool_id = ?1 AND id = ?2",
+    /* Valid: jti not revoked, and the user still exists, is not blocked, and the token was
+     * issued after the last revoke-all (same second counts as before: refuse when unsure). */
+    [STMT_TOKEN_REVOKED] =
+        "SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = ?1) OR NOT EXISTS (SELECT 1 FROM "
+        "users WHERE pool_id = ?2 AND id = ?3 AND blocked = 0 AND tokens_valid_after < ?4)",
+    [STMT_AUDIT_LIST] = "SELECT id, at, pool_id, actor, action, subject, outcome FROM "
+                        "audit_events " AUDIT_FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7",
+    [STMT_AUDIT_LIST_COUNT] = "SELECT count(*) FROM audit_events " AUDIT_FILTER,
     [STMT_AUDIT_ADD] = "INSERT INTO audit_events (at, pool_id, actor, action, subject, outcome) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [STMT_AUDIT_COUNT] = "SELECT count(*) FROM audit_events WHERE action = ?1",
@@ -1827,6 +1872,364 @@ out:
     return rc;
 }
 
+/* ---- listing (admin) ---- */
+
+typedef struct {
+    const char *text; /* NULL: the number */
+    int64_t num;
+} sqlite_arg_t;
+
+/* Run a statement with args and hand each row, filled by fill into a scratch item of
+ * item_size bytes, to emit; emit returns false to stop. */
+static wx_status_t
+sqlite_each(sqlite_store_t *st, sqlite_stmt_id_t id, const sqlite_arg_t *args, size_t nargs,
+            size_t item_size, void (*fill)(sqlite_row_t *, void *),
+            bool (*emit)(const void *item, void *ctx), void *ctx, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = true;
+    void *item = malloc(item_size); /* rows are several KB: keep them off worker stacks */
+    wx_status_t rc = WX_OK;
+    if (!item) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = stmt_get(st, id, &s, err)) != WX_OK)
+        goto out;
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].text)
+            stmt_bind_text(s, (int)i + 1, args[i].text, &bsrc);
+        else
+            stmt_bind_int(s, (int)i + 1, args[i].num, &bsrc);
+    }
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    while ((rc = stmt_row(st, s, &found, err)) == WX_OK && found) {
+        sqlite_row_t r = {s, -1};
+        fill(&r, item);
+        if ((rc = row_check(&r, err)) != WX_OK || !emit(item, ctx))
+            break;
+    }
+out:
+    stmt_release(&s);
+    free(item);
+    return rc;
+}
+
+/* A DELETE or UPDATE of exactly one row; WX_ENOENT (with what) when none matched. */
+static wx_status_t
+sqlite_change_one(sqlite_store_t *st, sqlite_stmt_id_t id, const sqlite_arg_t *args, size_t nargs,
+                  const char *what, wx_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK, src;
+    wx_status_t rc = stmt_get(st, id, &s, err);
+    if (rc != WX_OK)
+        goto out;
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].text)
+            stmt_bind_text(s, (int)i + 1, args[i].text, &bsrc);
+        else
+            stmt_bind_int(s, (int)i + 1, args[i].num, &bsrc);
+    }
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK)
+        goto out;
+    if ((src = stmt_exec(s)) != SQLITE_OK)
+        rc = sqlite_fail(st, src, err, what);
+    else if (sqlite3_changes(st->db) == 0)
+        rc = wx_err_set(err, WX_ENOENT, "no such %s", what);
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+typedef struct {
+    bool (*pool)(const store_pool_t *, void *);
+    bool (*app)(const store_app_t *, void *);
+    bool (*conn)(const store_conn_t *, void *);
+    bool (*user)(const store_user_t *, void *);
+    bool (*ident)(const store_identity_t *, void *);
+    bool (*audit)(const store_audit_row_t *, void *);
+    void *arg;
+} sqlite_emit_t;
+
+static bool
+emit_pool(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    return e->pool(item, e->arg);
+}
+
+static bool
+emit_app(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    store_app_t *a = (store_app_t *)item;
+    memset(a->secret, 0, sizeof(a->secret)); /* listings never carry secrets */
+    return e->app(a, e->arg);
+}
+
+static bool
+emit_conn(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    store_conn_t *c = (store_conn_t *)item;
+    bool set = c->app_secret[0] != '\0';
+    memset(c->app_secret, 0, sizeof(c->app_secret));
+    if (set)
+        c->app_secret[0] = '*'; /* "set", without the value */
+    return e->conn(c, e->arg);
+}
+
+static bool
+emit_user(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    return e->user(item, e->arg);
+}
+
+static bool
+emit_ident(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    return e->ident(item, e->arg);
+}
+
+static bool
+emit_audit(const void *item, void *ctx)
+{
+    const sqlite_emit_t *e = ctx;
+    return e->audit(item, e->arg);
+}
+
+static void
+fill_pool(sqlite_row_t *r, void *out)
+{
+    row_pool(r, out);
+}
+
+static void
+fill_user(sqlite_row_t *r, void *out)
+{
+    row_user(r, out);
+}
+
+static void
+fill_ident(sqlite_row_t *r, void *out)
+{
+    store_identity_t *i = out;
+    memset(i, 0, sizeof(*i));
+    row_text(r, 0, i->provider, sizeof(i->provider));
+    row_text(r, 1, i->appid, sizeof(i->appid));
+    row_text(r, 2, i->openid, sizeof(i->openid));
+    row_text(r, 3, i->unionid, sizeof(i->unionid));
+    i->created_at = row_int(r, 4);
+    i->updated_at = row_int(r, 5);
+}
+
+static void
+fill_audit(sqlite_row_t *r, void *out)
+{
+    store_audit_row_t *a = out;
+    memset(a, 0, sizeof(*a));
+    a->id = row_int(r, 0);
+    a->at = row_int(r, 1);
+    row_text(r, 2, a->pool_id, sizeof(a->pool_id));
+    row_text(r, 3, a->actor, sizeof(a->actor));
+    row_text(r, 4, a->action, sizeof(a->action));
+    row_text(r, 5, a->subject, sizeof(a->subject));
+    row_text(r, 6, a->outcome, sizeof(a->outcome));
+}
+
+static wx_status_t
+sqlite_pool_list(store_t *base, bool (*fn)(const store_pool_t *, void *), void *arg, wx_err_t *err)
+{
+    sqlite_emit_t e = {.pool = fn, .arg = arg};
+    return sqlite_each((sqlite_store_t *)base, STMT_POOL_LIST, NULL, 0, sizeof(store_pool_t),
+                       fill_pool, emit_pool, &e, err);
+}
+
+static wx_status_t
+sqlite_pool_delete(store_t *base, const char *id, wx_err_t *err)
+{
+    const sqlite_arg_t a[] = {{id ? id : "", 0}};
+    return sqlite_change_one((sqlite_store_t *)base, STMT_POOL_DELETE, a, 1, "pool", err);
+}
+
+static wx_status_t
+sqlite_app_list(store_t *base, const char *pool_id, bool (*fn)(const store_app_t *, void *),
+                void *arg, wx_err_t *err)
+{
+    sqlite_emit_t e = {.app = fn, .arg = arg};
+    const sqlite_arg_t a[] = {{pool_id ? pool_id : "", 0}};
+    return sqlite_each((sqlite_store_t *)base, STMT_APP_LIST, a, 1, sizeof(store_app_t),
+                       row_app_any, emit_app, &e, err);
+}
+
+static wx_status_t
+sqlite_app_delete(store_t *base, const char *id, wx_err_t *err)
+{
+    const sqlite_arg_t a[] = {{id ? id : "", 0}};
+    return sqlite_change_one((sqlite_store_t *)base, STMT_APP_DELETE, a, 1, "application", err);
+}
+
+static wx_status_t
+sqlite_conn_list(store_t *base, const char *pool_id, bool (*fn)(const store_conn_t *, void *),
+                 void *arg, wx_err_t *err)
+{
+    sqlite_emit_t e = {.conn = fn, .arg = arg};
+    const sqlite_arg_t a[] = {{pool_id ? pool_id : "", 0}};
+    return sqlite_each((sqlite_store_t *)base, STMT_CONN_LIST, a, 1, sizeof(store_conn_t),
+                       row_conn_any, emit_conn, &e, err);
+}
+
+static wx_status_t
+sqlite_conn_delete(store_t *base, const char *pool_id, const char *identifier, wx_err_t *err)
+{
+    const sqlite_arg_t a[] = {{pool_id ? pool_id : "", 0}, {identifier ? identifier : "", 0}};
+    return sqlite_change_one((sqlite_store_t *)base, STMT_CONN_DELETE, a, 2, "connection", err);
+}
+
+/* "%" + search with LIKE's wildcards escaped + "%". */
+static bool
+like_pattern(const char *search, char *out, size_t n)
+{
+    size_t j = 0;
+    if (n < 3)
+        return false;
+    out[j++] = '%';
+    for (const char *p = search; *p; p++) {
+        if (j + 4 > n)
+            return false;
+        if (*p == '%' || *p == '_' || *p == '\\')
+            out[j++] = '\\';
+        out[j++] = *p;
+    }
+    out[j++] = '%';
+    out[j] = '\0';
+    return true;
+}
+
+static wx_status_t
+sqlite_user_list(store_t *base, const store_user_query_t *q,
+                 bool (*fn)(const store_user_t *, void *), void *arg, int64_t *total, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite_emit_t e = {.user = fn, .arg = arg};
+    char like[2 * STORE_NAME_MAX + 3];
+    const char *search = q->search ? q->search : "";
+    bool found = false;
+    *total = 0;
+    if (strlen(search) >= STORE_NAME_MAX || !like_pattern(search, like, sizeof(like)))
+        return wx_err_set(err, WX_EINVAL, "search text is too long");
+    if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
+        return wx_err_set(err, WX_EINVAL, "limit must be 1..1000 and offset >= 0");
+    const sqlite_arg_t a[] = {{q->pool_id ? q->pool_id : "", 0},
+                              {search, 0},
+                              {like, 0},
+                              {NULL, q->limit},
+                              {NULL, q->offset}};
+    wx_status_t rc =
+        sqlite_get_one(st, STMT_USER_LIST_COUNT, (const char *const[]){a[0].text, search, like}, 3,
+                       row_int_any, total, &found, err);
+    if (rc == WX_OK)
+        rc = sqlite_each(st, STMT_USER_LIST, a, 5, sizeof(store_user_t), fill_user, emit_user, &e,
+                         err);
+    return rc;
+}
+
+static wx_status_t
+sqlite_user_identities(store_t *base, const char *user_id,
+                       bool (*fn)(const store_identity_t *, void *), void *arg, wx_err_t *err)
+{
+    sqlite_emit_t e = {.ident = fn, .arg = arg};
+    const sqlite_arg_t a[] = {{user_id ? user_id : "", 0}};
+    return sqlite_each((sqlite_store_t *)base, STMT_USER_IDENTITIES, a, 1, sizeof(store_identity_t),
+                       fill_ident, emit_ident, &e, err);
+}
+
+static wx_status_t
+sqlite_user_delete(store_t *base, const char *pool_id, const char *id, wx_err_t *err)
+{
+    const sqlite_arg_t a[] = {{pool_id ? pool_id : "", 0}, {id ? id : "", 0}};
+    return sqlite_change_one((sqlite_store_t *)base, STMT_USER_DELETE, a, 2, "user", err);
+}
+
+static wx_status_t
+sqlite_user_revoke_tokens(store_t *base, const char *pool_id, const char *id, int64_t at,
+                          wx_err_t *err)
+{
+    const sqlite_arg_t a[] = {{pool_id ? pool_id : "", 0}, {id ? id : "", 0}, {NULL, at}};
+    return sqlite_change_one((sqlite_store_t *)base, STMT_USER_REVOKE_TOKENS, a, 3, "user", err);
+}
+
+static wx_status_t
+sqlite_token_revoked(store_t *base, const char *jti, const char *pool_id, const char *sub,
+                     int64_t iat, bool *out, wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    *out = true; /* refuse unless the store says otherwise */
+    wx_status_t rc = stmt_get(st, STMT_TOKEN_REVOKED, &s, err);
+    if (rc != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, jti ? jti : "", &bsrc);
+    stmt_bind_text(s, 2, pool_id ? pool_id : "", &bsrc);
+    stmt_bind_text(s, 3, sub ? sub : "", &bsrc);
+    stmt_bind_int(s, 4, iat, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found)
+        *out = sqlite3_column_int64(s, 0) != 0;
+out:
+    stmt_release(&s);
+    return rc;
+}
+
+static wx_status_t
+sqlite_audit_list(store_t *base, const store_audit_query_t *q,
+                  bool (*fn)(const store_audit_row_t *, void *), void *arg, int64_t *total,
+                  wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite_emit_t e = {.audit = fn, .arg = arg};
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    *total = 0;
+    if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
+        return wx_err_set(err, WX_EINVAL, "limit must be 1..1000 and offset >= 0");
+    const sqlite_arg_t a[] = {{q->pool_id ? q->pool_id : "", 0},
+                              {q->action ? q->action : "", 0},
+                              {q->actor ? q->actor : "", 0},
+                              {NULL, q->since},
+                              {NULL, q->until},
+                              {NULL, q->limit},
+                              {NULL, q->offset}};
+    wx_status_t rc = stmt_get(st, STMT_AUDIT_LIST_COUNT, &s, err);
+    if (rc != WX_OK)
+        goto out;
+    for (int i = 0; i < 5; i++) {
+        if (a[i].text)
+            stmt_bind_text(s, i + 1, a[i].text, &bsrc);
+        else
+            stmt_bind_int(s, i + 1, a[i].num, &bsrc);
+    }
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found)
+        *total = sqlite3_column_int64(s, 0);
+    stmt_release(&s);
+    rc = sqlite_each(st, STMT_AUDIT_LIST, a, 7, sizeof(store_audit_row_t), fill_audit, emit_audit,
+                     &e, err);
+out:
+    stmt_release(&s);
+    return rc;
+}
+
 /* ---- audit ---- */
 
 static wx_status_t
@@ -1899,6 +2302,18 @@ const store_backend_t store_sqlite_backend = {
     .key_current = sqlite_key_current,
     .key_each = sqlite_key_each,
     .key_rotate = sqlite_key_rotate,
+    .pool_list = sqlite_pool_list,
+    .pool_delete = sqlite_pool_delete,
+    .app_list = sqlite_app_list,
+    .app_delete = sqlite_app_delete,
+    .conn_list = sqlite_conn_list,
+    .conn_delete = sqlite_conn_delete,
+    .user_list = sqlite_user_list,
+    .user_identities = sqlite_user_identities,
+    .user_delete = sqlite_user_delete,
+    .user_revoke_tokens = sqlite_user_revoke_tokens,
+    .token_revoked = sqlite_token_revoked,
+    .audit_list = sqlite_audit_list,
     .pool_max_ttl = sqlite_pool_max_ttl,
     .revoke = sqlite_revoke,
     .is_revoked = sqlite_is_revoked,

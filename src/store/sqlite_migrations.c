@@ -138,6 +138,14 @@ const sqlite_migration_t sqlite_migrations[] = {
      "ALTER TABLE signing_keys ADD COLUMN publish_until INTEGER NOT NULL DEFAULT 0;"
      "CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys(alg) WHERE retired_at = 0;"
      "ALTER TABLE revocations ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;"},
+
+    /* Issue 6: revoke all of a user's tokens at once; search users by nickname. */
+    {3, "admin",
+     "ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX users_pool_created ON users(pool_id, created_at);"
+     "CREATE INDEX identities_openid ON identities(openid);"
+     "CREATE INDEX identities_unionid ON identities(unionid);"
+     "CREATE INDEX audit_events_at ON audit_events(at);"},
 };
 
 const size_t sqlite_migrations_count = WX_ARRAY_LEN(sqlite_migrations);

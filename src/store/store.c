@@ -162,6 +162,74 @@ store_revocation_prune(store_t *st, int64_t now, int64_t *deleted, wx_err_t *err
     DISPATCH(revocation_prune, now, deleted, err);
 }
 wx_status_t
+store_pool_list(store_t *st, bool (*fn)(const store_pool_t *, void *), void *arg, wx_err_t *err)
+{
+    DISPATCH(pool_list, fn, arg, err);
+}
+wx_status_t
+store_pool_delete(store_t *st, const char *id, wx_err_t *err)
+{
+    DISPATCH(pool_delete, id, err);
+}
+wx_status_t
+store_app_list(store_t *st, const char *pool_id, bool (*fn)(const store_app_t *, void *), void *arg,
+               wx_err_t *err)
+{
+    DISPATCH(app_list, pool_id, fn, arg, err);
+}
+wx_status_t
+store_app_delete(store_t *st, const char *id, wx_err_t *err)
+{
+    DISPATCH(app_delete, id, err);
+}
+wx_status_t
+store_conn_list(store_t *st, const char *pool_id, bool (*fn)(const store_conn_t *, void *),
+                void *arg, wx_err_t *err)
+{
+    DISPATCH(conn_list, pool_id, fn, arg, err);
+}
+wx_status_t
+store_conn_delete(store_t *st, const char *pool_id, const char *identifier, wx_err_t *err)
+{
+    DISPATCH(conn_delete, pool_id, identifier, err);
+}
+wx_status_t
+store_user_list(store_t *st, const store_user_query_t *q, bool (*fn)(const store_user_t *, void *),
+                void *arg, int64_t *total, wx_err_t *err)
+{
+    DISPATCH(user_list, q, fn, arg, total, err);
+}
+wx_status_t
+store_user_identities(store_t *st, const char *user_id,
+                      bool (*fn)(const store_identity_t *, void *), void *arg, wx_err_t *err)
+{
+    DISPATCH(user_identities, user_id, fn, arg, err);
+}
+wx_status_t
+store_user_delete(store_t *st, const char *pool_id, const char *id, wx_err_t *err)
+{
+    DISPATCH(user_delete, pool_id, id, err);
+}
+wx_status_t
+store_user_revoke_tokens(store_t *st, const char *pool_id, const char *id, int64_t at,
+                         wx_err_t *err)
+{
+    DISPATCH(user_revoke_tokens, pool_id, id, at, err);
+}
+wx_status_t
+store_token_revoked(store_t *st, const char *jti, const char *pool_id, const char *sub, int64_t iat,
+                    bool *out, wx_err_t *err)
+{
+    DISPATCH(token_revoked, jti, pool_id, sub, iat, out, err);
+}
+wx_status_t
+store_audit_list(store_t *st, const store_audit_query_t *q,
+                 bool (*fn)(const store_audit_row_t *, void *), void *arg, int64_t *total,
+                 wx_err_t *err)
+{
+    DISPATCH(audit_list, q, fn, arg, total, err);
+}
+wx_status_t
 store_audit_add(store_t *st, const store_audit_t *a, wx_err_t *err)
 {
     DISPATCH(audit_add, a, err);

@@ -227,9 +227,76 @@ wx_status_t store_revoke(store_t *st, const char *jti, int64_t expires_at, int64
 wx_status_t store_is_revoked(store_t *st, const char *jti, bool *out, wx_err_t *err);
 wx_status_t store_revocation_prune(store_t *st, int64_t now, int64_t *deleted, wx_err_t *err);
 
+/* ---- listing and deleting (admin) ---- */
+/* Each *_list streams rows to fn, which returns false to stop; fn must not use the same store. */
+wx_status_t store_pool_list(store_t *st, bool (*fn)(const store_pool_t *p, void *arg), void *arg,
+                            wx_err_t *err);
+/* Deleting a pool deletes its applications, connections, users and login states. */
+wx_status_t store_pool_delete(store_t *st, const char *id, wx_err_t *err);
+wx_status_t store_app_list(store_t *st, const char *pool_id,
+                           bool (*fn)(const store_app_t *a, void *arg), void *arg, wx_err_t *err);
+wx_status_t store_app_delete(store_t *st, const char *id, wx_err_t *err);
+/* Connections come with app_secret emptied: listing never carries a secret. */
+wx_status_t store_conn_list(store_t *st, const char *pool_id,
+                            bool (*fn)(const store_conn_t *c, void *arg), void *arg, wx_err_t *err);
+wx_status_t store_conn_delete(store_t *st, const char *pool_id, const char *identifier,
+                              wx_err_t *err);
+
+typedef struct {
+    const char *pool_id;
+    const char *search; /* optional: nickname contains it, or openid/unionid/id equals it */
+    int64_t offset;
+    int64_t limit; /* 1..1000 */
+} store_user_query_t;
+/* Users newest first; *total is the number matching (for paging). */
+wx_status_t store_user_list(store_t *st, const store_user_query_t *q,
+                            bool (*fn)(const store_user_t *u, void *arg), void *arg, int64_t *total,
+                            wx_err_t *err);
+
+typedef struct {
+    char provider[STORE_IDENT_MAX];
+    char appid[STORE_ID_MAX];
+    char openid[STORE_OPENID_MAX];
+    char unionid[STORE_OPENID_MAX];
+    int64_t created_at;
+    int64_t updated_at;
+} store_identity_t;
+wx_status_t store_user_identities(store_t *st, const char *user_id,
+                                  bool (*fn)(const store_identity_t *i, void *arg), void *arg,
+                                  wx_err_t *err);
+/* Deletes the user and their identities; their tokens stop verifying online. */
+wx_status_t store_user_delete(store_t *st, const char *pool_id, const char *id, wx_err_t *err);
+/* Every token of the user issued before `at` is refused online from now on. */
+wx_status_t store_user_revoke_tokens(store_t *st, const char *pool_id, const char *id, int64_t at,
+                                     wx_err_t *err);
+/* Is the token (jti, of user sub, issued at iat) revoked, one by one or with all of its
+ * user's tokens (or is the user gone)? */
+wx_status_t store_token_revoked(store_t *st, const char *jti, const char *pool_id, const char *sub,
+                                int64_t iat, bool *out, wx_err_t *err);
+
 /* ---- audit ---- */
 
 wx_status_t store_audit_add(store_t *st, const store_audit_t *a, wx_err_t *err);
+typedef struct {
+    int64_t id;
+    int64_t at;
+    char pool_id[STORE_ID_MAX];
+    char actor[128];
+    char action[128];
+    char subject[128];
+    char outcome[128];
+} store_audit_row_t;
+typedef struct {
+    const char *pool_id; /* optional filters */
+    const char *action;  /* exact, or a prefix ending in '.' ("connection.") */
+    const char *actor;
+    int64_t since, until; /* 0: open */
+    int64_t offset, limit;
+} store_audit_query_t;
+/* Newest first. */
+wx_status_t store_audit_list(store_t *st, const store_audit_query_t *q,
+                             bool (*fn)(const store_audit_row_t *a, void *arg), void *arg,
+                             int64_t *total, wx_err_t *err);
 /* Count audit events with this action (tests). */
 wx_status_t store_audit_count(store_t *st, const char *action, int64_t *out, wx_err_t *err);
 
@@ -267,6 +334,25 @@ typedef struct store_backend {
     wx_status_t (*revoke)(store_t *, const char *, int64_t, int64_t, wx_err_t *);
     wx_status_t (*is_revoked)(store_t *, const char *, bool *, wx_err_t *);
     wx_status_t (*revocation_prune)(store_t *, int64_t, int64_t *, wx_err_t *);
+    wx_status_t (*pool_list)(store_t *, bool (*)(const store_pool_t *, void *), void *, wx_err_t *);
+    wx_status_t (*pool_delete)(store_t *, const char *, wx_err_t *);
+    wx_status_t (*app_list)(store_t *, const char *, bool (*)(const store_app_t *, void *), void *,
+                            wx_err_t *);
+    wx_status_t (*app_delete)(store_t *, const char *, wx_err_t *);
+    wx_status_t (*conn_list)(store_t *, const char *, bool (*)(const store_conn_t *, void *),
+                             void *, wx_err_t *);
+    wx_status_t (*conn_delete)(store_t *, const char *, const char *, wx_err_t *);
+    wx_status_t (*user_list)(store_t *, const store_user_query_t *,
+                             bool (*)(const store_user_t *, void *), void *, int64_t *, wx_err_t *);
+    wx_status_t (*user_identities)(store_t *, const char *,
+                                   bool (*)(const store_identity_t *, void *), void *, wx_err_t *);
+    wx_status_t (*user_delete)(store_t *, const char *, const char *, wx_err_t *);
+    wx_status_t (*user_revoke_tokens)(store_t *, const char *, const char *, int64_t, wx_err_t *);
+    wx_status_t (*token_revoked)(store_t *, const char *, const char *, const char *, int64_t,
+                                 bool *, wx_err_t *);
+    wx_status_t (*audit_list)(store_t *, const store_audit_query_t *,
+                              bool (*)(const store_audit_row_t *, void *), void *, int64_t *,
+                              wx_err_t *);
     wx_status_t (*audit_add)(store_t *, const store_audit_t *, wx_err_t *);
     wx_status_t (*audit_count)(store_t *, const char *, int64_t *, wx_err_t *);
 } store_backend_t;

@@ -1131,6 +1131,281 @@ test_audit(void **state)
     assert_int_equal(n, 1);
 }
 
+/* ---- listing and deleting (admin) ---- */
+
+typedef struct {
+    int n;
+    char ids[16][STORE_NAME_MAX];
+    bool secret_seen;
+    int stop_after;
+} list_t;
+
+static bool
+list_pool(const store_pool_t *p, void *arg)
+{
+    list_t *l = arg;
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", p->id);
+    l->n++;
+    return l->stop_after == 0 || l->n < l->stop_after;
+}
+
+static bool
+list_app(const store_app_t *a, void *arg)
+{
+    list_t *l = arg;
+    l->secret_seen |= a->secret[0] != '\0';
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", a->id);
+    l->n++;
+    return true;
+}
+
+static bool
+list_conn(const store_conn_t *c, void *arg)
+{
+    list_t *l = arg;
+    l->secret_seen |= strcmp(c->app_secret, "*") != 0; /* only a "set" marker may show */
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", c->identifier);
+    l->n++;
+    return true;
+}
+
+static bool
+list_user(const store_user_t *u, void *arg)
+{
+    list_t *l = arg;
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", u->nickname);
+    l->n++;
+    return true;
+}
+
+static bool
+list_ident(const store_identity_t *i, void *arg)
+{
+    list_t *l = arg;
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", i->appid);
+    l->n++;
+    return true;
+}
+
+static bool
+list_audit(const store_audit_row_t *a, void *arg)
+{
+    list_t *l = arg;
+    if (l->n < 16)
+        snprintf(l->ids[l->n], STORE_NAME_MAX, "%s", a->subject);
+    l->n++;
+    return true;
+}
+
+static void
+test_admin_lists(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], other[STORE_ID_MAX], app[STORE_ID_MAX];
+    wx_err_t err = {0};
+    list_t l = {0};
+    put_pool(fx, "lp", pool, sizeof(pool));
+    put_pool(fx, "lq", other, sizeof(other));
+    assert_int_equal(store_pool_list(fx->st, list_pool, &l, &err), WX_OK);
+    assert_true(l.n >= 2);
+    list_t stop = {.stop_after = 1};
+    assert_int_equal(store_pool_list(fx->st, list_pool, &stop, &err), WX_OK);
+    assert_int_equal(stop.n, 1);
+
+    store_app_t a = {0};
+    tid(fx, "app", app, sizeof(app));
+    snprintf(a.id, sizeof(a.id), "%s", app);
+    snprintf(a.pool_id, sizeof(a.pool_id), "%s", pool);
+    snprintf(a.secret, sizeof(a.secret), "wxs1.sealed");
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_app_list(fx->st, pool, list_app, &l, &err), WX_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.ids[0], app);
+    assert_false(l.secret_seen);
+    /* An update with no secret keeps the stored one. */
+    a.secret[0] = '\0';
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, app, &a, &err), WX_OK);
+    assert_string_equal(a.secret, "wxs1.sealed");
+
+    put_conn(fx, pool, "wechat:a", T0);
+    put_conn(fx, pool, "wechat:b", T0 + 1);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_conn_list(fx->st, pool, list_conn, &l, &err), WX_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.ids[0], "wechat:a");
+    assert_false(l.secret_seen);
+    assert_int_equal(store_conn_delete(fx->st, pool, "wechat:a", &err), WX_OK);
+    assert_int_equal(store_conn_delete(fx->st, pool, "wechat:a", &err), WX_ENOENT);
+    assert_int_equal(store_app_delete(fx->st, app, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, app, &a, &err), WX_ENOENT);
+
+    /* Deleting a pool takes its connections and users with it. */
+    store_user_t u;
+    bool created;
+    store_wechat_login_t in = login_of(other, "wx0123456789abcdef", "oDel", NULL);
+    char openid[STORE_OPENID_MAX];
+    tid(fx, "oDel", openid, sizeof(openid));
+    in.openid = openid;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    put_conn(fx, other, "wechat:x", T0);
+    assert_int_equal(store_pool_delete(fx->st, other, &err), WX_OK);
+    assert_int_equal(store_user_get(fx->st, other, u.id, &u, &err), WX_ENOENT);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_conn_list(fx->st, other, list_conn, &l, &err), WX_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(store_pool_delete(fx->st, other, &err), WX_ENOENT);
+}
+
+static void
+test_user_list_search(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], o1[STORE_OPENID_MAX], o2[STORE_OPENID_MAX], o3[STORE_OPENID_MAX];
+    wx_err_t err = {0};
+    store_user_t u1, u2, u3, got;
+    bool created;
+    int64_t total = -1;
+    list_t l = {0};
+    put_pool(fx, "up", pool, sizeof(pool));
+    tid(fx, "oOne", o1, sizeof(o1));
+    tid(fx, "oTwo", o2, sizeof(o2));
+    tid(fx, "oThree", o3, sizeof(o3));
+    store_wechat_login_t in = login_of(pool, "wx0123456789abcdef", o1, "uLinked");
+    in.nickname = "Alice 100%_done";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u1, &created, &err), WX_OK);
+    in = login_of(pool, "wx0123456789abcdef", o2, NULL);
+    in.nickname = "Bob";
+    in.now = T0 + 10;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u2, &created, &err), WX_OK);
+    in = login_of(pool, "wxfedcba9876543210", o3, "uLinked"); /* second account, same person */
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u3, &created, &err), WX_OK);
+    assert_false(created);
+
+    store_user_query_t q = {.pool_id = pool, .limit = 10};
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.ids[0], "Bob"); /* newest first */
+    /* LIKE wildcards in the search are literal. */
+    const char *cases[][2] = {{"100%_d", "Alice 100%_done"},
+                              {"lic", "Alice 100%_done"},
+                              {"uLinked", "Alice 100%_done"},
+                              {"Bo", "Bob"}};
+    for (size_t i = 0; i < 4; i++) {
+        memset(&l, 0, sizeof(l));
+        q.search = cases[i][0];
+        assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+        assert_int_equal(total, 1);
+        assert_string_equal(l.ids[0], cases[i][1]);
+    }
+    memset(&l, 0, sizeof(l));
+    q.search = "%";
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 1); /* only the nickname with a literal % */
+    q.search = o2;              /* by openid */
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 1);
+    assert_string_equal(l.ids[0], "Bob");
+    /* Paging. */
+    q.search = NULL;
+    q.limit = 1;
+    q.offset = 1;
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.ids[0], "Alice 100%_done");
+    q.limit = 0;
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_EINVAL);
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_user_identities(fx->st, u1.id, list_ident, &l, &err), WX_OK);
+    assert_int_equal(l.n, 2);
+
+    /* Token validity: revoke-all, block, delete. */
+    bool revoked = false;
+    assert_int_equal(store_token_revoked(fx->st, "j1", pool, u2.id, T0 + 20, &revoked, &err),
+                     WX_OK);
+    assert_false(revoked);
+    assert_int_equal(store_user_revoke_tokens(fx->st, pool, u2.id, T0 + 20, &err), WX_OK);
+    assert_int_equal(store_token_revoked(fx->st, "j1", pool, u2.id, T0 + 20, &revoked, &err),
+                     WX_OK);
+    assert_true(revoked); /* same second: refused */
+    assert_int_equal(store_token_revoked(fx->st, "j2", pool, u2.id, T0 + 21, &revoked, &err),
+                     WX_OK);
+    assert_false(revoked);
+    assert_int_equal(store_user_set_blocked(fx->st, pool, u2.id, true, &err), WX_OK);
+    assert_int_equal(store_token_revoked(fx->st, "j2", pool, u2.id, T0 + 21, &revoked, &err),
+                     WX_OK);
+    assert_true(revoked);
+    assert_int_equal(store_token_revoked(fx->st, "j2", "otherpool", u1.id, T0 + 21, &revoked, &err),
+                     WX_OK);
+    assert_true(revoked); /* user of another pool */
+    assert_int_equal(store_user_delete(fx->st, pool, u1.id, &err), WX_OK);
+    assert_int_equal(store_token_revoked(fx->st, "j3", pool, u1.id, T0 + 21, &revoked, &err),
+                     WX_OK);
+    assert_true(revoked);
+    assert_int_equal(store_user_get(fx->st, pool, u1.id, &got, &err), WX_ENOENT);
+    assert_int_equal(store_user_delete(fx->st, pool, u1.id, &err), WX_ENOENT);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_user_identities(fx->st, u1.id, list_ident, &l, &err), WX_OK);
+    assert_int_equal(l.n, 0);
+}
+
+static void
+test_audit_list(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], actor[64];
+    wx_err_t err = {0};
+    int64_t total = -1;
+    list_t l = {0};
+    put_pool(fx, "ap", pool, sizeof(pool));
+    snprintf(actor, sizeof(actor), "admin-%s", fx->tag);
+    const char *actions[] = {"connection.set", "connection.delete", "user.block", "pool.create"};
+    for (int i = 0; i < 4; i++) {
+        char subj[16];
+        snprintf(subj, sizeof(subj), "s%d", i);
+        store_audit_t a = {.at = T0 + i,
+                           .pool_id = pool,
+                           .actor = actor,
+                           .action = actions[i],
+                           .subject = subj,
+                           .outcome = "ok"};
+        assert_int_equal(store_audit_add(fx->st, &a, &err), WX_OK);
+    }
+    store_audit_query_t q = {.pool_id = pool, .limit = 10};
+    assert_int_equal(store_audit_list(fx->st, &q, list_audit, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 4);
+    assert_string_equal(l.ids[0], "s3"); /* newest first */
+    q.action = "connection.";
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_audit_list(fx->st, &q, list_audit, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 2);
+    q.action = "connection"; /* not a prefix without the dot */
+    assert_int_equal(store_audit_list(fx->st, &q, list_audit, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 0);
+    q.action = "user.block";
+    q.actor = actor;
+    q.since = T0 + 2;
+    q.until = T0 + 3;
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(store_audit_list(fx->st, &q, list_audit, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 1);
+    assert_string_equal(l.ids[0], "s2");
+    q.until = T0 + 2;
+    assert_int_equal(store_audit_list(fx->st, &q, list_audit, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1157,6 +1432,9 @@ main(void)
         T(test_key_rotate),
         T(test_revocations),
         T(test_audit),
+        T(test_admin_lists),
+        T(test_user_list_search),
+        T(test_audit_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
