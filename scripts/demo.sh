@@ -28,6 +28,11 @@ if [ ! -s "$DIR/app_secret" ]; then
   (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/app_secret")
 fi
 SECRET=$(cat "$DIR/app_secret")
+# The admin API / console credential of the demo (wxauthd keeps only its hash in memory).
+if [ ! -s "$DIR/admin_token" ]; then
+  (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/admin_token")
+fi
+ADMIN_TOKEN=$(cat "$DIR/admin_token")
 
 cat > "$DIR/emulator.ini" <<INI
 # The WeChat emulator of the demo (see src/emu/README.md for every key).
@@ -101,7 +106,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$BUILD/wxauthd" --emulator --config "$DIR/emulator.ini" 2>>"$DIR/emulator.log" & pids+=($!)
-"$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>"$DIR/wxauthd.log" & pids+=($!)
+WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>"$DIR/wxauthd.log" & pids+=($!)
 "$BUILD/wxdemo-callback" --listen "127.0.0.1:$DEMO_PORT" --login-url "$AUTH//oauth/wechatmp/url/demo" \
   --app-login-url "$AUTH/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=$CALLBACK" \
   2>>"$DIR/demo-app.log" & pids+=($!)
@@ -123,6 +128,7 @@ cat <<MSG
   WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
   Verification file:        $AUTH/MP_verify_wxauthDemo2026.txt
+  Admin API token:          $DIR/admin_token   (Authorization: Bearer \$(cat $DIR/admin_token))
 
   From a shell (README "Quick start" explains each step):
     UA='Mozilla/5.0 (iPhone) MicroMessenger/8.0.40'

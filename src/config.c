@@ -82,6 +82,7 @@ static const key_t_ keys[] = {
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
+    S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),
     S("gate", "cookie", NULL, gate_cookie),
     S("gate", "audience", NULL, gate_audience),
     S("log", "level", "WXAUTH_LOG_LEVEL", log_level),

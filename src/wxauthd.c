@@ -71,6 +71,22 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: %s\n", err.msg);
         return 2;
     }
+    /* The admin credential: a hash from the config, or a token from the environment hashed
+     * here (handy for tests and the demo; the hash is what stays in memory). */
+    const char *admin_token = getenv("WXAUTH_ADMIN_TOKEN");
+    char made[256];
+    if (!cfg.admin_token_hash[0] && admin_token && admin_token[0]) {
+        if (admin_hash_make(admin_token, made, sizeof(made), &err) != WX_OK) {
+            fprintf(stderr, "wxauthd: WXAUTH_ADMIN_TOKEN: %s\n", err.msg);
+            return 2;
+        }
+        wx_strlcpy(cfg.admin_token_hash, made, sizeof(cfg.admin_token_hash));
+    }
+    if (cfg.admin_token_hash[0] &&
+        admin_hash_parse(cfg.admin_token_hash, &app.admin, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 2;
+    }
     /* Migrate and make sure a signing key exists before any worker serves a login. */
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK ||

@@ -7,6 +7,7 @@
 #include "../http/server.h"
 #include "../proto/wechat.h"
 #include "../store/store.h"
+#include "admin_auth.h"
 #include "keys.h"
 
 struct event;
@@ -14,16 +15,18 @@ struct event;
 typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
-    seal_key_t master; /* opens the sealed keys and secrets in the store */
-    char issuer[600];  /* public_url + "/oidc" */
+    seal_key_t master;  /* opens the sealed keys and secrets in the store */
+    admin_hash_t admin; /* admin API credential (hash); unset: the admin API is off */
+    char issuer[600];   /* public_url + "/oidc" */
 } app_t;
 
 typedef struct {
     const app_t *app;
     store_t *store;
-    keys_cache_t *keys;     /* signing and verification keys (keys.h) */
-    int logins_inflight;    /* logins of this worker waiting on WeChat */
-    struct event *prune_ev; /* worker 0 only: deletes old login states every minute */
+    keys_cache_t *keys;        /* signing and verification keys (keys.h) */
+    admin_guard_t admin_guard; /* admin sign-in cache and failure counters */
+    int logins_inflight;       /* logins of this worker waiting on WeChat */
+    struct event *prune_ev;    /* worker 0 only: deletes old login states every minute */
 } worker_ctx_t;
 
 #define BIND_COOKIE "wxauth_bind"

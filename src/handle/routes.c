@@ -1,4 +1,5 @@
 /* The route table of wxauthd. Order matters: the first matching route wins. */
+#include "admin.h"
 #include "ctx.h"
 
 const http_route_t handle_routes[] = {
@@ -20,5 +21,7 @@ const http_route_t handle_routes[] = {
     {"POST", "/api/v2/logout", handle_logout, "logout"},
     /* nginx auth_request sends the subrequest with the original request's method. */
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
+    /* Administration (admin.h). */
+    {NULL, "/api/admin/v1/*", handle_admin, "admin"},
 };
 const size_t handle_routes_count = sizeof(handle_routes) / sizeof(handle_routes[0]);

@@ -106,10 +106,9 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
     bool revoked = true;
     int64_t iat = 0;
     claims_int(payload, "iat", &iat);
-    if (store_token_revoked(ctx->store, out->jti,
-                            json_string_value(json_object_get(payload, "userPoolId")),
-                            json_string_value(json_object_get(payload, "sub")), iat, &revoked,
-                            &err) != WX_OK) {
+    if (store_token_revoked(
+            ctx->store, out->jti, json_string_value(json_object_get(payload, "userPoolId")),
+            json_string_value(json_object_get(payload, "sub")), iat, &revoked, &err) != WX_OK) {
         wx_log(WX_LOG_ERROR, "revocation_check_failed", "error", err.msg, "detail", err.detail,
                NULL);
         set(out, TOKEN_ERROR, "cannot check revocation");

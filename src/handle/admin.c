@@ -1,0 +1,308 @@
+/* Admin API entry: authenticate, split the path, dispatch to a resource; plus the small
+ * resources (sign-in, signing keys, audit log). Every change is written to the audit trail;
+ * changes reach running workers through the store (each reads it per login). */
+#include "admin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../http/reply.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "admin_auth.h"
+
+void
+admin_reply(admin_req_t *a, int status, json_t *body)
+{
+    http_reply_json(a->r, status, body);
+}
+
+void
+admin_error(admin_req_t *a, int status, const char *message)
+{
+    a->r->outcome = status == 404 ? "not_found" : "error";
+    http_reply_error(a->r, status, status, message);
+}
+
+void
+admin_invalid(admin_req_t *a, json_t *errors)
+{
+    a->r->outcome = "invalid";
+    http_reply_json(a->r, 400,
+                    json_pack("{s:i,s:s,s:o}", "code", 400, "message", "some fields are not valid",
+                              "errors", errors));
+}
+
+void
+admin_store_error(admin_req_t *a, const wx_err_t *err)
+{
+    switch (err->status) {
+    case WX_ENOENT:
+        admin_error(a, 404, err->msg);
+        return;
+    case WX_EEXIST:
+        admin_error(a, 409, err->msg);
+        return;
+    case WX_EINVAL:
+    case WX_ETOOBIG:
+        admin_error(a, 400, err->msg);
+        return;
+    default:
+        wx_log(WX_LOG_ERROR, "admin_store_failed", "rid", a->r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        admin_error(a, 500, "the store failed; nothing was changed");
+    }
+}
+
+json_t *
+admin_body(admin_req_t *a)
+{
+    size_t len = 0;
+    json_error_t je;
+    const char *ct = http_req_header(a->r, "Content-Type");
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+        admin_error(a, 415, "send a JSON body with Content-Type: application/json");
+        return NULL;
+    }
+    char *text = http_req_body(a->r, &len);
+    json_t *j = text ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+    free(text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        admin_error(a, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+void
+admin_audit(admin_req_t *a, const char *pool_id, const char *action, const char *subject,
+            const char *outcome)
+{
+    wx_err_t err = {0};
+    store_audit_t ev = {.at = wx_now(),
+                        .pool_id = pool_id,
+                        .actor = a->actor,
+                        .action = action,
+                        .subject = subject,
+                        .outcome = outcome};
+    if (store_audit_add(a->ctx->store, &ev, &err) != WX_OK)
+        wx_log(WX_LOG_ERROR, "audit_failed", "rid", a->r->id, "action", action, "error", err.msg,
+               NULL);
+    wx_log(WX_LOG_INFO, "admin_change", "rid", a->r->id, "actor", a->actor, "action", action,
+           "subject", subject ? subject : "", "outcome", outcome, NULL);
+}
+
+bool
+admin_query_int(admin_req_t *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+                int64_t *out)
+{
+    const char *v = wx_query_get(&a->r->query, name);
+    long n;
+    *out = dflt;
+    if (!v || !v[0])
+        return true;
+    if (!wx_parse_long(v, (long)lo, (long)hi, &n)) {
+        char msg[128];
+        wx_snprintf(msg, sizeof(msg), "%s must be a whole number from %lld to %lld", name,
+                    (long long)lo, (long long)hi);
+        admin_error(a, 400, msg);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static bool
+is(const char *m, const char *want)
+{
+    return strcmp(m, want) == 0;
+}
+
+/* ---- keys ---- */
+
+static bool
+key_row(const store_key_t *k, void *arg)
+{
+    int64_t now = wx_now();
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "kid", k->kid, "alg", k->alg,
+                                         "created_at", (json_int_t)k->created_at, "retired_at",
+                                         (json_int_t)k->retired_at, "publish_until",
+                                         (json_int_t)k->publish_until, "state",
+                                         k->retired_at == 0       ? "current"
+                                         : k->publish_until > now ? "retired, published"
+                                                                  : "retired"));
+    return true;
+}
+
+static void
+admin_keys(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    const wx_config_t *cfg = a->ctx->app->cfg;
+    if (a->nseg == 1 && is(a->r->method, "GET")) {
+        json_t *arr = json_array();
+        if (store_key_each(a->ctx->store, key_row, arr, &err) != WX_OK) {
+            json_decref(arr);
+            admin_store_error(a, &err);
+            return;
+        }
+        a->r->outcome = "ok";
+        admin_reply(a, 200, json_pack("{s:o}", "keys", arr));
+        return;
+    }
+    if (a->nseg == 2 && is(a->seg[1], "rotate") && is(a->r->method, "POST")) {
+        json_t *body = admin_body(a);
+        if (!body)
+            return;
+        const char *alg = json_string_value(json_object_get(body, "alg"));
+        if (!alg)
+            alg = "RS256";
+        if (!keys_alg_valid(alg) || !alg[0]) {
+            json_decref(body);
+            admin_invalid(a, json_pack("{s:s}", "alg", "must be RS256, ES256 or EdDSA"));
+            return;
+        }
+        int64_t ttl = 0, now = wx_now();
+        char kid[STORE_ID_MAX];
+        if (store_pool_max_ttl(a->ctx->store, &ttl, &err) == WX_OK) {
+            if (ttl < cfg->token_ttl)
+                ttl = cfg->token_ttl;
+            keys_rotate(a->ctx->store, &a->ctx->app->master, alg, now + ttl + cfg->token_leeway,
+                        kid, sizeof(kid), &err);
+        }
+        if (err.status != WX_OK) {
+            json_decref(body);
+            admin_audit(a, NULL, "keys.rotate", alg, "failed");
+            admin_store_error(a, &err);
+            return;
+        }
+        admin_audit(a, NULL, "keys.rotate", kid, "ok");
+        a->r->outcome = "ok";
+        admin_reply(a, 200, json_pack("{s:s,s:s}", "kid", kid, "alg", alg));
+        json_decref(body);
+        return;
+    }
+    admin_error(a, 405, "use GET /keys or POST /keys/rotate");
+}
+
+/* ---- audit log ---- */
+
+static bool
+audit_row(const store_audit_row_t *e, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)e->id,
+                                         "at", (json_int_t)e->at, "pool_id", e->pool_id, "actor",
+                                         e->actor, "action", e->action, "subject", e->subject,
+                                         "outcome", e->outcome));
+    return true;
+}
+
+static void
+admin_audit_list(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    int64_t since, until, offset, limit, total = 0;
+    if (!is(a->r->method, "GET") || a->nseg != 1) {
+        admin_error(a, 405, "use GET /audit");
+        return;
+    }
+    if (!admin_query_int(a, "since", 0, INT64_MAX / 2, 0, &since) ||
+        !admin_query_int(a, "until", 0, INT64_MAX / 2, 0, &until) ||
+        !admin_query_int(a, "offset", 0, 1000000000, 0, &offset) ||
+        !admin_query_int(a, "limit", 1, 1000, 100, &limit))
+        return;
+    store_audit_query_t q = {.pool_id = wx_query_get(&a->r->query, "pool"),
+                             .action = wx_query_get(&a->r->query, "action"),
+                             .actor = wx_query_get(&a->r->query, "actor"),
+                             .since = since,
+                             .until = until,
+                             .offset = offset,
+                             .limit = limit};
+    json_t *arr = json_array();
+    if (store_audit_list(a->ctx->store, &q, audit_row, arr, &total, &err) != WX_OK) {
+        json_decref(arr);
+        admin_store_error(a, &err);
+        return;
+    }
+    a->r->outcome = "ok";
+    admin_reply(a, 200,
+                json_pack("{s:o,s:I,s:I,s:I}", "events", arr, "total", (json_int_t)total, "offset",
+                          (json_int_t)offset, "limit", (json_int_t)limit));
+}
+
+/* ---- entry ---- */
+
+void
+handle_admin(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    admin_req_t a = {.r = r, .ctx = ctx};
+    char path[512], ip[64];
+    static const char prefix[] = "/api/admin/v1/";
+    http_add_header(r, "Cache-Control", "no-store");
+    switch (admin_authenticate(&ctx->admin_guard, &ctx->app->admin, r)) {
+    case ADMIN_AUTH_OK:
+        break;
+    case ADMIN_AUTH_DISABLED:
+        r->outcome = "disabled";
+        http_reply_error(r, 403, 403,
+                         "the admin API is off: set [admin] token_hash or WXAUTH_ADMIN_TOKEN_HASH");
+        return;
+    case ADMIN_AUTH_LIMITED:
+        r->outcome = "rate_limited";
+        http_add_header(r, "Retry-After", "300");
+        http_reply_error(r, 429, 429, "too many failed sign-ins from this address; wait 5 minutes");
+        return;
+    default:
+        /* A failed sign-in is part of the trail too (bounded by the rate limit). */
+        wx_snprintf(a.actor, sizeof(a.actor), "unknown@%s", http_req_ip(r, ip, sizeof(ip)));
+        admin_audit(&a, NULL, "admin.sign_in", NULL, "denied");
+        r->outcome = "unauthorized";
+        http_add_header(r, "WWW-Authenticate", "Bearer realm=\"wxauth-admin\"");
+        http_reply_error(r, 401, 401, "send the admin token as Authorization: Bearer …");
+        return;
+    }
+    wx_snprintf(a.actor, sizeof(a.actor), "admin@%s", http_req_ip(r, ip, sizeof(ip)));
+    if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0 ||
+        !wx_strlcpy(path, r->path + sizeof(prefix) - 1, sizeof(path))) {
+        admin_error(&a, 404, "no such admin resource");
+        return;
+    }
+    /* Split on '/'; segments are ids and identifiers, already percent-decoded by http/. */
+    for (char *p = path; *p && a.nseg < ADMIN_PATH_MAX_SEGS;) {
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        if (*p)
+            a.seg[a.nseg++] = p;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    if (a.nseg == 0) {
+        admin_error(&a, 404, "no such admin resource");
+        return;
+    }
+    if (is(a.seg[0], "session") && a.nseg == 1) {
+        if (!is(r->method, "POST")) {
+            admin_error(&a, 405, "use POST /session");
+            return;
+        }
+        admin_audit(&a, NULL, "admin.sign_in", NULL, "ok");
+        r->outcome = "ok";
+        admin_reply(&a, 200, json_pack("{s:b,s:s}", "ok", 1, "actor", a.actor));
+        return;
+    }
+    if (is(a.seg[0], "keys")) {
+        admin_keys(&a);
+        return;
+    }
+    if (is(a.seg[0], "audit")) {
+        admin_audit_list(&a);
+        return;
+    }
+    if (admin_pools(&a) || admin_apps(&a) || admin_conns(&a) || admin_users(&a))
+        return;
+    admin_error(&a, 404, "no such admin resource");
+}

@@ -1,0 +1,44 @@
+/* The admin API under /api/admin/v1/: shared plumbing for its resource files
+ * (admin_pools.c, admin_conns.c, admin_users.c, admin.c for keys, audit and sign-in). */
+#ifndef WX_HANDLE_ADMIN_H
+#define WX_HANDLE_ADMIN_H
+
+#include <jansson.h>
+
+#include "ctx.h"
+
+#define ADMIN_PATH_MAX_SEGS 6
+
+typedef struct {
+    http_req_t *r;
+    worker_ctx_t *ctx;
+    const char *seg[ADMIN_PATH_MAX_SEGS]; /* path segments after /api/admin/v1/ */
+    size_t nseg;
+    char actor[96]; /* "admin@<ip>", for the audit trail */
+} admin_req_t;
+
+/* Replies. */
+void admin_reply(admin_req_t *a, int status, json_t *body);
+void admin_error(admin_req_t *a, int status, const char *message);
+/* 400 with {code, message, errors:{field: message}}; takes errors. */
+void admin_invalid(admin_req_t *a, json_t *errors);
+/* Map a store error to a reply (404 for WX_ENOENT, 409 WX_EEXIST, 400 WX_EINVAL, else 500). */
+void admin_store_error(admin_req_t *a, const wx_err_t *err);
+/* The JSON object body, or NULL after replying 400. */
+json_t *admin_body(admin_req_t *a);
+/* Record a change in the audit trail. */
+void admin_audit(admin_req_t *a, const char *pool_id, const char *action, const char *subject,
+                 const char *outcome);
+/* A query parameter as a bounded integer; false (after replying 400) when malformed. */
+bool admin_query_int(admin_req_t *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+                     int64_t *out);
+
+/* Resources (return false when the path is not theirs). */
+bool admin_pools(admin_req_t *a);
+bool admin_apps(admin_req_t *a);
+bool admin_conns(admin_req_t *a);
+bool admin_users(admin_req_t *a);
+
+void handle_admin(http_req_t *r);
+
+#endif

@@ -1,0 +1,44 @@
+/* Admin credential checking (see admin_auth.c). */
+#ifndef WX_HANDLE_ADMIN_AUTH_H
+#define WX_HANDLE_ADMIN_AUTH_H
+
+#include "../http/server.h"
+#include "../util/wx.h"
+
+#define ADMIN_FAIL_SLOTS 64
+
+typedef struct {
+    bool set;
+    int iterations;
+    unsigned char salt[64];
+    size_t salt_len;
+    unsigned char hash[32];
+} admin_hash_t;
+
+typedef struct {
+    char ip[64];
+    int count;
+    int64_t window_start;
+} admin_fail_t;
+
+/* Per worker: no locks. */
+typedef struct {
+    bool cached;
+    unsigned char cached_digest[32];
+    admin_fail_t fails[ADMIN_FAIL_SLOTS];
+} admin_guard_t;
+
+typedef enum {
+    ADMIN_AUTH_OK,
+    ADMIN_AUTH_MISSING,  /* no Bearer token */
+    ADMIN_AUTH_DENIED,   /* wrong token */
+    ADMIN_AUTH_LIMITED,  /* too many failures from this address */
+    ADMIN_AUTH_DISABLED, /* no admin credential configured */
+} admin_auth_result_t;
+
+wx_status_t admin_hash_parse(const char *text, admin_hash_t *out, wx_err_t *err);
+/* "pbkdf2-sha256$…" for token (at least 16 characters) into out. */
+wx_status_t admin_hash_make(const char *token, char *out, size_t n, wx_err_t *err);
+admin_auth_result_t admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r);
+
+#endif

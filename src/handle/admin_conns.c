@@ -1,0 +1,142 @@
+/* Admin resource: the WeChat webpage connections of a pool
+ * (/pools/{id}/connections[/{identifier}]). The App Secret is write-only: sealed on the way
+ * in, shown as "set"/"not set", never returned or logged. The identifier cannot change. */
+#include "admin.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../proto/admin_input.h"
+
+static bool
+is(const char *m, const char *want)
+{
+    return strcmp(m, want) == 0;
+}
+
+typedef struct {
+    json_t *arr;
+    const char *public_url;
+} conn_list_t;
+
+static bool
+conn_row(const store_conn_t *c, void *arg)
+{
+    conn_list_t *l = arg;
+    json_array_append_new(l->arr, admin_conn_json(c, l->public_url));
+    return true;
+}
+
+static void
+conn_write(admin_req_t *a, store_conn_t *c, bool creating)
+{
+    wx_err_t err = {0};
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    json_t *body = admin_body(a), *errors = json_object();
+    const char *public_url = a->ctx->app->cfg->public_url;
+    char prev_txt[STORE_TXT_NAME_MAX];
+    wx_strlcpy(prev_txt, c->txt_filename, sizeof(prev_txt));
+    if (!body)
+        goto out;
+    if (!admin_conn_apply(body, c, creating, secret, sizeof(secret), errors)) {
+        admin_invalid(a, errors);
+        errors = NULL;
+        goto out;
+    }
+    store_conn_t old;
+    if (creating && store_conn_get(a->ctx->store, c->pool_id, c->identifier, &old, &err) == WX_OK) {
+        OPENSSL_cleanse(old.app_secret, sizeof(old.app_secret));
+        admin_error(a, 409, "this pool already has a connection with this identifier");
+        goto out;
+    }
+    /* Another connection's verification file of the same name would shadow this one. */
+    if (c->txt_filename[0]) {
+        char content[STORE_TXT_CONTENT_MAX];
+        if (store_txt_get(a->ctx->store, c->txt_filename, content, sizeof(content), &err) ==
+                WX_OK &&
+            strcmp(prev_txt, c->txt_filename) != 0 && strcmp(content, c->txt_content) != 0) {
+            admin_invalid(a, json_pack("{s:s}", "txt_filename",
+                                       "another connection already serves a file with this "
+                                       "name and different content"));
+            goto out;
+        }
+        wx_err_clear(&err);
+    }
+    c->app_secret[0] = '\0'; /* empty keeps the stored one */
+    if (secret[0] && keys_conn_secret_seal(&a->ctx->app->master, c, secret, c->app_secret,
+                                           sizeof(c->app_secret), &err) != WX_OK) {
+        admin_store_error(a, &err);
+        goto out;
+    }
+    if (store_conn_put(a->ctx->store, c, &err) != WX_OK) {
+        admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update",
+                    c->identifier, "failed");
+        admin_store_error(a, &err);
+        goto out;
+    }
+    admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update", c->identifier,
+                secret[0] ? "ok (app secret set)" : "ok");
+    store_conn_get(a->ctx->store, c->pool_id, c->identifier, c, &err);
+    a->r->outcome = "ok";
+    admin_reply(a, creating ? 201 : 200, admin_conn_json(c, public_url));
+out:
+    OPENSSL_cleanse(secret, sizeof(secret));
+    json_decref(body);
+    json_decref(errors);
+}
+
+bool
+admin_conns(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    store_conn_t c = {0};
+    store_pool_t pool;
+    const char *m = a->r->method;
+    if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 4 || !is(a->seg[2], "connections"))
+        return false;
+    if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return true;
+    }
+    if (a->nseg == 3) {
+        if (is(m, "GET")) {
+            conn_list_t l = {json_array(), a->ctx->app->cfg->public_url};
+            if (store_conn_list(a->ctx->store, pool.id, conn_row, &l, &err) != WX_OK) {
+                json_decref(l.arr);
+                admin_store_error(a, &err);
+            } else {
+                a->r->outcome = "ok";
+                admin_reply(a, 200, json_pack("{s:o}", "connections", l.arr));
+            }
+        } else if (is(m, "POST")) {
+            wx_strlcpy(c.pool_id, pool.id, sizeof(c.pool_id));
+            conn_write(a, &c, true);
+        } else {
+            admin_error(a, 405, "use GET or POST on /pools/{id}/connections");
+        }
+        return true;
+    }
+    if (store_conn_get(a->ctx->store, pool.id, a->seg[3], &c, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return true;
+    }
+    if (is(m, "GET")) {
+        a->r->outcome = "ok";
+        admin_reply(a, 200, admin_conn_json(&c, a->ctx->app->cfg->public_url));
+    } else if (is(m, "PUT") || is(m, "PATCH")) {
+        conn_write(a, &c, false);
+    } else if (is(m, "DELETE")) {
+        if (store_conn_delete(a->ctx->store, pool.id, c.identifier, &err) != WX_OK) {
+            admin_store_error(a, &err);
+        } else {
+            admin_audit(a, pool.id, "connection.delete", c.identifier, "ok");
+            a->r->outcome = "ok";
+            admin_reply(a, 200, json_pack("{s:b}", "deleted", 1));
+        }
+    } else {
+        admin_error(a, 405, "use GET, PUT or DELETE on /pools/{id}/connections/{identifier}");
+    }
+    OPENSSL_cleanse(c.app_secret, sizeof(c.app_secret));
+    return true;
+}

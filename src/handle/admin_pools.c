@@ -1,0 +1,236 @@
+/* Admin resources: pools (/pools, /pools/{id}) and applications (/pools/{id}/apps,
+ * /apps/{id}, /apps/{id}/secret). An application's secret is made on creation and shown in
+ * that one answer (and again only by resetting it). */
+#include "admin.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../proto/admin_input.h"
+
+static bool
+is(const char *m, const char *want)
+{
+    return strcmp(m, want) == 0;
+}
+
+static bool
+pool_row(const store_pool_t *p, void *arg)
+{
+    json_array_append_new(arg, admin_pool_json(p));
+    return true;
+}
+
+static void
+pool_write(admin_req_t *a, store_pool_t *p, bool creating)
+{
+    wx_err_t err = {0};
+    json_t *body = admin_body(a), *errors = json_object();
+    if (!body)
+        goto out;
+    if (!admin_pool_apply(body, p, errors)) {
+        admin_invalid(a, errors);
+        errors = NULL;
+        goto out;
+    }
+    store_pool_t old;
+    if (creating && store_pool_get(a->ctx->store, p->id, &old, &err) == WX_OK) {
+        admin_error(a, 409, "a pool with this id exists");
+        goto out;
+    }
+    if (store_pool_put(a->ctx->store, p, &err) != WX_OK) {
+        admin_audit(a, p->id, creating ? "pool.create" : "pool.update", p->id, "failed");
+        admin_store_error(a, &err);
+        goto out;
+    }
+    admin_audit(a, p->id, creating ? "pool.create" : "pool.update", p->id, "ok");
+    store_pool_get(a->ctx->store, p->id, p, &err);
+    a->r->outcome = "ok";
+    admin_reply(a, creating ? 201 : 200, admin_pool_json(p));
+out:
+    json_decref(body);
+    json_decref(errors);
+}
+
+bool
+admin_pools(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    store_pool_t p = {0};
+    const char *m = a->r->method;
+    if (!is(a->seg[0], "pools") || a->nseg > 2)
+        return false;
+    if (a->nseg == 1) {
+        if (is(m, "GET")) {
+            json_t *arr = json_array();
+            if (store_pool_list(a->ctx->store, pool_row, arr, &err) != WX_OK) {
+                json_decref(arr);
+                admin_store_error(a, &err);
+            } else {
+                a->r->outcome = "ok";
+                admin_reply(a, 200, json_pack("{s:o}", "pools", arr));
+            }
+        } else if (is(m, "POST")) {
+            pool_write(a, &p, true);
+        } else {
+            admin_error(a, 405, "use GET or POST on /pools");
+        }
+        return true;
+    }
+    const char *id = a->seg[1];
+    if (store_pool_get(a->ctx->store, id, &p, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return true;
+    }
+    if (is(m, "GET")) {
+        a->r->outcome = "ok";
+        admin_reply(a, 200, admin_pool_json(&p));
+    } else if (is(m, "PUT") || is(m, "PATCH")) {
+        pool_write(a, &p, false);
+    } else if (is(m, "DELETE")) {
+        if (store_pool_delete(a->ctx->store, id, &err) != WX_OK) {
+            admin_store_error(a, &err);
+            return true;
+        }
+        admin_audit(a, id, "pool.delete", id, "ok");
+        a->r->outcome = "ok";
+        admin_reply(a, 200, json_pack("{s:b}", "deleted", 1));
+    } else {
+        admin_error(a, 405, "use GET, PUT or DELETE on /pools/{id}");
+    }
+    return true;
+}
+
+static bool
+app_row(const store_app_t *x, void *arg)
+{
+    json_array_append_new(arg, admin_app_json(x));
+    return true;
+}
+
+/* Seal a new secret into app and return it for the answer (caller cleanses). */
+static bool
+app_new_secret(admin_req_t *a, store_app_t *app, char *plain, size_t n)
+{
+    wx_err_t err = {0};
+    if (keys_app_secret_new(&a->ctx->app->master, app->id, plain, n, app->secret,
+                            sizeof(app->secret), &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return false;
+    }
+    return true;
+}
+
+static void
+app_write(admin_req_t *a, store_app_t *app, bool creating)
+{
+    wx_err_t err = {0};
+    char plain[65] = "";
+    json_t *body = admin_body(a), *errors = json_object();
+    if (!body)
+        goto out;
+    if (!admin_app_apply(body, app, errors)) {
+        admin_invalid(a, errors);
+        errors = NULL;
+        goto out;
+    }
+    store_app_t old;
+    if (creating && store_app_get(a->ctx->store, app->id, &old, &err) == WX_OK) {
+        OPENSSL_cleanse(old.secret, sizeof(old.secret));
+        admin_error(a, 409, "an application with this id exists");
+        goto out;
+    }
+    if (creating && !app_new_secret(a, app, plain, sizeof(plain)))
+        goto out;
+    if (!creating)
+        app->secret[0] = '\0'; /* an update keeps the stored secret */
+    if (store_app_put(a->ctx->store, app, &err) != WX_OK) {
+        admin_audit(a, app->pool_id, creating ? "app.create" : "app.update", app->id, "failed");
+        admin_store_error(a, &err);
+        goto out;
+    }
+    admin_audit(a, app->pool_id, creating ? "app.create" : "app.update", app->id, "ok");
+    store_app_get(a->ctx->store, app->id, app, &err);
+    json_t *o = admin_app_json(app);
+    if (o && creating) /* shown once */
+        json_object_set_new(o, "secret", json_string(plain));
+    a->r->outcome = "ok";
+    admin_reply(a, creating ? 201 : 200, o);
+out:
+    OPENSSL_cleanse(plain, sizeof(plain));
+    OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    json_decref(body);
+    json_decref(errors);
+}
+
+bool
+admin_apps(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    store_app_t app = {0};
+    store_pool_t pool;
+    const char *m = a->r->method;
+    /* /pools/{id}/apps */
+    if (is(a->seg[0], "pools") && a->nseg == 3 && is(a->seg[2], "apps")) {
+        if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+            admin_store_error(a, &err);
+        } else if (is(m, "GET")) {
+            json_t *arr = json_array();
+            if (store_app_list(a->ctx->store, pool.id, app_row, arr, &err) != WX_OK) {
+                json_decref(arr);
+                admin_store_error(a, &err);
+            } else {
+                a->r->outcome = "ok";
+                admin_reply(a, 200, json_pack("{s:o}", "apps", arr));
+            }
+        } else if (is(m, "POST")) {
+            wx_strlcpy(app.pool_id, pool.id, sizeof(app.pool_id));
+            app_write(a, &app, true);
+        } else {
+            admin_error(a, 405, "use GET or POST on /pools/{id}/apps");
+        }
+        return true;
+    }
+    if (!is(a->seg[0], "apps") || a->nseg < 2 || a->nseg > 3)
+        return false;
+    if (store_app_get(a->ctx->store, a->seg[1], &app, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return true;
+    }
+    if (a->nseg == 3) {
+        char plain[65] = "";
+        if (!is(a->seg[2], "secret") || !is(m, "POST")) {
+            admin_error(a, 404, "use POST /apps/{id}/secret to make a new secret");
+        } else if (app_new_secret(a, &app, plain, sizeof(plain))) {
+            if (store_app_put(a->ctx->store, &app, &err) != WX_OK) {
+                admin_store_error(a, &err);
+            } else {
+                admin_audit(a, app.pool_id, "app.secret_reset", app.id, "ok");
+                a->r->outcome = "ok";
+                admin_reply(a, 200, json_pack("{s:s,s:s}", "id", app.id, "secret", plain));
+            }
+        }
+        OPENSSL_cleanse(plain, sizeof(plain));
+        OPENSSL_cleanse(app.secret, sizeof(app.secret));
+        return true;
+    }
+    if (is(m, "GET")) {
+        a->r->outcome = "ok";
+        admin_reply(a, 200, admin_app_json(&app));
+    } else if (is(m, "PUT") || is(m, "PATCH")) {
+        app_write(a, &app, false);
+    } else if (is(m, "DELETE")) {
+        if (store_app_delete(a->ctx->store, app.id, &err) != WX_OK) {
+            admin_store_error(a, &err);
+        } else {
+            admin_audit(a, app.pool_id, "app.delete", app.id, "ok");
+            a->r->outcome = "ok";
+            admin_reply(a, 200, json_pack("{s:b}", "deleted", 1));
+        }
+    } else {
+        admin_error(a, 405, "use GET, PUT or DELETE on /apps/{id}");
+    }
+    OPENSSL_cleanse(app.secret, sizeof(app.secret));
+    return true;
+}

@@ -1,0 +1,144 @@
+/* Admin resource: users of a pool (/pools/{id}/users[/{uid}[/block|unblock|revoke-tokens]]).
+ * Blocking refuses the user's next login with a clear message and their tokens online;
+ * revoke-tokens refuses every token issued so far; delete removes user and identities. */
+#include "admin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/admin_input.h"
+#include "../util/clock.h"
+
+static bool
+is(const char *m, const char *want)
+{
+    return strcmp(m, want) == 0;
+}
+
+static bool
+user_row(const store_user_t *u, void *arg)
+{
+    json_array_append_new(arg, admin_user_json(u));
+    return true;
+}
+
+static bool
+ident_row(const store_identity_t *i, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "provider", i->provider,
+                                         "appid", i->appid, "openid", i->openid, "unionid",
+                                         i->unionid, "created_at", (json_int_t)i->created_at,
+                                         "updated_at", (json_int_t)i->updated_at));
+    return true;
+}
+
+static void
+user_list(admin_req_t *a, const char *pool_id)
+{
+    wx_err_t err = {0};
+    int64_t offset, limit, total = 0;
+    if (!admin_query_int(a, "offset", 0, 1000000000, 0, &offset) ||
+        !admin_query_int(a, "limit", 1, 1000, 50, &limit))
+        return;
+    const char *search = wx_query_get(&a->r->query, "search");
+    if (search && strlen(search) >= STORE_NAME_MAX) {
+        admin_error(a, 400, "search is too long");
+        return;
+    }
+    store_user_query_t q = {.pool_id = pool_id, .search = search, .offset = offset, .limit = limit};
+    json_t *arr = json_array();
+    if (store_user_list(a->ctx->store, &q, user_row, arr, &total, &err) != WX_OK) {
+        json_decref(arr);
+        admin_store_error(a, &err);
+        return;
+    }
+    a->r->outcome = "ok";
+    admin_reply(a, 200,
+                json_pack("{s:o,s:I,s:I,s:I}", "users", arr, "total", (json_int_t)total, "offset",
+                          (json_int_t)offset, "limit", (json_int_t)limit));
+}
+
+bool
+admin_users(admin_req_t *a)
+{
+    wx_err_t err = {0};
+    store_pool_t pool;
+    store_user_t *u = NULL;
+    const char *m = a->r->method;
+    if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 5 || !is(a->seg[2], "users"))
+        return false;
+    if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        return true;
+    }
+    if (a->nseg == 3) {
+        if (is(m, "GET"))
+            user_list(a, pool.id);
+        else
+            admin_error(a, 405, "use GET on /pools/{id}/users");
+        return true;
+    }
+    u = calloc(1, sizeof(*u));
+    if (!u) {
+        admin_error(a, 500, "out of memory");
+        return true;
+    }
+    const char *uid = a->seg[3];
+    if (store_user_get(a->ctx->store, pool.id, uid, u, &err) != WX_OK) {
+        admin_store_error(a, &err);
+        goto out;
+    }
+    if (a->nseg == 5) {
+        const char *act = a->seg[4];
+        if (!is(m, "POST")) {
+            admin_error(a, 405, "use POST for block, unblock and revoke-tokens");
+            goto out;
+        }
+        if (is(act, "block") || is(act, "unblock")) {
+            bool block = is(act, "block");
+            if (store_user_set_blocked(a->ctx->store, pool.id, uid, block, &err) != WX_OK) {
+                admin_store_error(a, &err);
+                goto out;
+            }
+            admin_audit(a, pool.id, block ? "user.block" : "user.unblock", uid, "ok");
+        } else if (is(act, "revoke-tokens")) {
+            if (store_user_revoke_tokens(a->ctx->store, pool.id, uid, wx_now(), &err) != WX_OK) {
+                admin_store_error(a, &err);
+                goto out;
+            }
+            admin_audit(a, pool.id, "user.revoke_tokens", uid, "ok");
+        } else {
+            admin_error(a, 404, "use block, unblock or revoke-tokens");
+            goto out;
+        }
+        store_user_get(a->ctx->store, pool.id, uid, u, &err);
+        a->r->outcome = "ok";
+        admin_reply(a, 200, admin_user_json(u));
+        goto out;
+    }
+    if (is(m, "GET")) {
+        json_t *o = admin_user_json(u), *ids = json_array();
+        if (store_user_identities(a->ctx->store, u->id, ident_row, ids, &err) != WX_OK) {
+            json_decref(o);
+            json_decref(ids);
+            admin_store_error(a, &err);
+            goto out;
+        }
+        json_object_set_new(o, "identities", ids);
+        a->r->outcome = "ok";
+        admin_reply(a, 200, o);
+    } else if (is(m, "DELETE")) {
+        if (store_user_delete(a->ctx->store, pool.id, uid, &err) != WX_OK) {
+            admin_store_error(a, &err);
+            goto out;
+        }
+        admin_audit(a, pool.id, "user.delete", uid, "ok");
+        a->r->outcome = "ok";
+        admin_reply(a, 200, json_pack("{s:b}", "deleted", 1));
+    } else {
+        admin_error(a, 405, "use GET or DELETE on /pools/{id}/users/{uid}");
+    }
+out:
+    free(u);
+    return true;
+}

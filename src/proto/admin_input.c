@@ -1,0 +1,373 @@
+/* Validation of admin input (see admin_input.h). Messages say what is expected, in words a
+ * developer setting up a WeChat account recognises. */
+#include "admin_input.h"
+
+#include <string.h>
+
+#include "redirect.h"
+
+static bool
+id_chars(const char *s, size_t max, const char *extra)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || (extra && strchr(extra, c))))
+            return false;
+    }
+    return n >= 1 && n <= max;
+}
+
+bool
+admin_valid_id(const char *s)
+{
+    return s && id_chars(s, 63, NULL);
+}
+
+bool
+admin_valid_identifier(const char *s)
+{
+    return s && id_chars(s, 64, ":.");
+}
+
+bool
+admin_valid_appid(const char *s)
+{
+    if (!s || strlen(s) != 18 || s[0] != 'w' || s[1] != 'x')
+        return false;
+    for (int i = 2; i < 18; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+bool
+admin_valid_txt_name(const char *s)
+{
+    static const char prefix[] = "MP_verify_", suffix[] = ".txt";
+    size_t n = s ? strlen(s) : 0, pl = sizeof(prefix) - 1, sl = sizeof(suffix) - 1;
+    if (n <= pl + sl || n > 100 || strncmp(s, prefix, pl) != 0 || strcmp(s + n - sl, suffix) != 0)
+        return false;
+    for (size_t i = pl; i < n - sl; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+static void
+bad(json_t *errors, const char *field, const char *msg)
+{
+    if (!json_object_get(errors, field))
+        json_object_set_new(errors, field, json_string(msg));
+}
+
+/* The string value of member v, or NULL (with an error) when it is not a string. */
+static const char *
+str_of(json_t *errors, const char *field, const json_t *v)
+{
+    if (!json_is_string(v)) {
+        bad(errors, field, "must be a string");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static void
+copy(json_t *errors, const char *field, const char *v, char *dst, size_t n)
+{
+    if (!wx_strlcpy(dst, v, n)) {
+        char msg[64];
+        wx_snprintf(msg, sizeof(msg), "must be at most %zu bytes", n - 1);
+        bad(errors, field, msg);
+    }
+}
+
+/* redirect_urls: an array of URL patterns, stored newline-separated. */
+static void
+urls_apply(json_t *errors, const char *field, const json_t *v, char *dst, size_t n)
+{
+    size_t i, len = 0;
+    const json_t *u;
+    char msg[300];
+    if (!json_is_array(v)) {
+        bad(errors, field, "must be an array of URLs");
+        return;
+    }
+    dst[0] = '\0';
+    json_array_foreach(v, i, u)
+    {
+        wx_err_t err = {0};
+        if (!json_is_string(u)) {
+            bad(errors, field, "must be an array of URLs");
+            return;
+        }
+        const char *s = json_string_value(u);
+        if (redirect_validate_pattern(s, &err) != WX_OK) {
+            wx_snprintf(msg, sizeof(msg), "%.100s: %.180s", s, err.msg);
+            bad(errors, field, msg);
+            return;
+        }
+        size_t l = strlen(s);
+        if (len + l + 2 > n) {
+            bad(errors, field, "too many URLs");
+            return;
+        }
+        if (len)
+            dst[len++] = '\n';
+        memcpy(dst + len, s, l + 1);
+        len += l;
+    }
+}
+
+static json_t *
+urls_json(const char *list)
+{
+    json_t *arr = json_array();
+    const char *p = list;
+    while (arr && p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        json_array_append_new(arr, json_stringn(p, l));
+        p = nl ? nl + 1 : NULL;
+    }
+    return arr;
+}
+
+bool
+admin_pool_apply(const json_t *in, store_pool_t *p, json_t *errors)
+{
+    const char *key;
+    json_t *v;
+    const char *s;
+    json_object_foreach((json_t *)in, key, v)
+    {
+        if (strcmp(key, "id") == 0) {
+            if ((s = str_of(errors, key, v)) && !p->id[0]) {
+                if (!admin_valid_id(s) || strcmp(s, "callback") == 0)
+                    bad(errors, key, "1 to 63 letters, digits, _ or - (and not 'callback')");
+                else
+                    copy(errors, key, s, p->id, sizeof(p->id));
+            } else if (s && strcmp(s, p->id) != 0) {
+                bad(errors, key, "cannot be changed");
+            }
+        } else if (strcmp(key, "name") == 0) {
+            if ((s = str_of(errors, key, v)))
+                copy(errors, key, s, p->name, sizeof(p->name));
+        } else if (strcmp(key, "token_ttl") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 60 ||
+                json_integer_value(v) > 31536000)
+                bad(errors, key, "must be a whole number of seconds from 60 to 31536000");
+            else
+                p->token_ttl = json_integer_value(v);
+        } else if (strcmp(key, "alg") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (strcmp(s, "RS256") && strcmp(s, "ES256") && strcmp(s, "EdDSA"))
+                    bad(errors, key, "must be RS256, ES256 or EdDSA");
+                else
+                    copy(errors, key, s, p->alg, sizeof(p->alg));
+            }
+        } else if (strcmp(key, "redirect_urls") == 0) {
+            urls_apply(errors, key, v, p->redirect_urls, sizeof(p->redirect_urls));
+        } else {
+            bad(errors, key, "unknown field");
+        }
+    }
+    if (!p->id[0])
+        bad(errors, "id", "is required");
+    else if (!p->name[0])
+        wx_strlcpy(p->name, p->id, sizeof(p->name));
+    return json_object_size(errors) == 0;
+}
+
+bool
+admin_app_apply(const json_t *in, store_app_t *a, json_t *errors)
+{
+    const char *key;
+    json_t *v;
+    const char *s;
+    json_object_foreach((json_t *)in, key, v)
+    {
+        if (strcmp(key, "id") == 0) {
+            if ((s = str_of(errors, key, v)) && !a->id[0]) {
+                if (!admin_valid_id(s))
+                    bad(errors, key, "1 to 63 letters, digits, _ or -");
+                else
+                    copy(errors, key, s, a->id, sizeof(a->id));
+            } else if (s && strcmp(s, a->id) != 0) {
+                bad(errors, key, "cannot be changed");
+            }
+        } else if (strcmp(key, "name") == 0) {
+            if ((s = str_of(errors, key, v)))
+                copy(errors, key, s, a->name, sizeof(a->name));
+        } else if (strcmp(key, "redirect_urls") == 0) {
+            urls_apply(errors, key, v, a->redirect_urls, sizeof(a->redirect_urls));
+        } else if (strcmp(key, "token_alg") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (strcmp(s, "HS256") != 0 && strcmp(s, "pool") != 0)
+                    bad(errors, key, "must be HS256 (Authing compatibility) or pool");
+                else
+                    wx_strlcpy(a->token_alg, strcmp(s, "pool") == 0 ? "" : s, sizeof(a->token_alg));
+            }
+        } else {
+            bad(errors, key, "unknown field");
+        }
+    }
+    if (!a->id[0])
+        bad(errors, "id", "is required");
+    else if (!a->name[0])
+        wx_strlcpy(a->name, a->id, sizeof(a->name));
+    return json_object_size(errors) == 0;
+}
+
+/* WeChat secrets are 32 hex digits; accept any printable ASCII without spaces up to 128. */
+static bool
+secret_ok(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~')
+            return false;
+    return n >= 1 && n <= STORE_SECRET_PLAIN_MAX;
+}
+
+bool
+admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret, size_t n,
+                 json_t *errors)
+{
+    const char *key;
+    json_t *v;
+    const char *s;
+    secret[0] = '\0';
+    json_object_foreach((json_t *)in, key, v)
+    {
+        if (strcmp(key, "identifier") == 0) {
+            if ((s = str_of(errors, key, v)) && creating) {
+                if (!admin_valid_identifier(s))
+                    bad(errors, key, "1 to 64 letters, digits and : _ . -");
+                else
+                    copy(errors, key, s, c->identifier, sizeof(c->identifier));
+            } else if (s && strcmp(s, c->identifier) != 0) {
+                bad(errors, key, "cannot be changed once the connection exists");
+            }
+        } else if (strcmp(key, "display_name") == 0) {
+            if ((s = str_of(errors, key, v)))
+                copy(errors, key, s, c->display_name, sizeof(c->display_name));
+        } else if (strcmp(key, "appid") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (!admin_valid_appid(s))
+                    bad(errors, key, "a WeChat App ID is wx followed by 16 lowercase hex digits");
+                else
+                    copy(errors, key, s, c->appid, sizeof(c->appid));
+            }
+        } else if (strcmp(key, "app_secret") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (!secret_ok(s))
+                    bad(errors, key, "1 to 128 printable characters without spaces");
+                else
+                    wx_strlcpy(secret, s, n);
+            }
+        } else if (strcmp(key, "scope") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (strcmp(s, "snsapi_userinfo") && strcmp(s, "snsapi_base"))
+                    bad(errors, key, "must be snsapi_userinfo or snsapi_base");
+                else
+                    copy(errors, key, s, c->scope, sizeof(c->scope));
+            }
+        } else if (strcmp(key, "callback_url") == 0) {
+            wx_err_t err = {0};
+            if ((s = str_of(errors, key, v))) {
+                if (redirect_validate_pattern(s, &err) != WX_OK)
+                    bad(errors, key, err.msg);
+                else
+                    copy(errors, key, s, c->callback_url, sizeof(c->callback_url));
+            }
+        } else if (strcmp(key, "txt_filename") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                if (s[0] && !admin_valid_txt_name(s))
+                    bad(errors, key,
+                        "must look like MP_verify_<letters and digits>.txt, as WeChat gives it");
+                else
+                    copy(errors, key, s, c->txt_filename, sizeof(c->txt_filename));
+            }
+        } else if (strcmp(key, "txt_content") == 0) {
+            if ((s = str_of(errors, key, v))) {
+                bool ok = true;
+                for (const char *p = s; *p; p++)
+                    ok &= *p >= ' ' && *p <= '~';
+                if (!ok)
+                    bad(errors, key, "must be printable text on one line");
+                else
+                    copy(errors, key, s, c->txt_content, sizeof(c->txt_content));
+            }
+        } else {
+            bad(errors, key, "unknown field");
+        }
+    }
+    if (creating && !c->identifier[0])
+        wx_strlcpy(c->identifier, "wechat:webpage-authorization", sizeof(c->identifier));
+    if (!c->appid[0])
+        bad(errors, "appid", "is required");
+    if (creating && !secret[0])
+        bad(errors, "app_secret", "is required");
+    if (!c->callback_url[0])
+        bad(errors, "callback_url", "is required (a URL, a pattern, or #)");
+    if (c->txt_filename[0] && !c->txt_content[0])
+        bad(errors, "txt_content", "is required with txt_filename");
+    if (!c->scope[0])
+        wx_strlcpy(c->scope, "snsapi_userinfo", sizeof(c->scope));
+    if (!c->display_name[0])
+        wx_strlcpy(c->display_name, "WeChat", sizeof(c->display_name));
+    return json_object_size(errors) == 0;
+}
+
+json_t *
+admin_pool_json(const store_pool_t *p)
+{
+    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:I,s:I}", "id", p->id, "name", p->name, "token_ttl",
+                     (json_int_t)(p->token_ttl > 0 ? p->token_ttl : 1296000), "alg",
+                     p->alg[0] ? p->alg : "RS256", "redirect_urls", urls_json(p->redirect_urls),
+                     "created_at", (json_int_t)p->created_at, "updated_at",
+                     (json_int_t)p->updated_at);
+}
+
+json_t *
+admin_app_json(const store_app_t *a)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I}", "id", a->id, "pool_id", a->pool_id,
+                     "name", a->name, "redirect_urls", urls_json(a->redirect_urls), "token_alg",
+                     a->token_alg[0] ? a->token_alg : "pool", "secret",
+                     a->secret[0] ? "set" : "not set", "created_at", (json_int_t)a->created_at,
+                     "updated_at", (json_int_t)a->updated_at);
+}
+
+json_t *
+admin_conn_json(const store_conn_t *c, const char *public_url)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "pool_id", c->pool_id,
+                          "identifier", c->identifier, "display_name", c->display_name, "appid",
+                          c->appid, "app_secret", c->app_secret[0] ? "set" : "not set", "scope",
+                          c->scope, "callback_url", c->callback_url, "txt_filename",
+                          c->txt_filename, "txt_content", c->txt_content, "created_at",
+                          (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
+    if (o && c->txt_filename[0] && public_url) {
+        char url[1200];
+        wx_snprintf(url, sizeof(url), "%s/%s", public_url, c->txt_filename);
+        json_object_set_new(o, "txt_url", json_string(url));
+    }
+    return o;
+}
+
+json_t *
+admin_user_json(const store_user_t *u)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "id",
+                     u->id, "pool_id", u->pool_id, "username", u->username, "nickname", u->nickname,
+                     "photo", u->photo, "gender", u->gender, "country", u->country, "province",
+                     u->province, "city", u->city, "openid", u->openid, "unionid", u->unionid,
+                     "logins_count", (json_int_t)u->logins_count, "last_login",
+                     (json_int_t)u->last_login, "created_at", (json_int_t)u->created_at,
+                     "updated_at", (json_int_t)u->updated_at, "blocked", u->blocked);
+}
