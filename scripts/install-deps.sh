@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages wxauth needs to build, test and run its demo.
+# Install what wxauth needs to build, test and run its demo: Debian packages, then the npm
+# packages of the JavaScript tests (tests/js, from its package-lock.json).
 # Idempotent: installs only what is missing; runs apt-get update at most once.
 set -euo pipefail
 
@@ -8,7 +9,10 @@ PKGS=(
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
   libcmocka-dev curl sqlite3 ca-certificates
   nginx-light wrk python3 python3-jwt
+  chromium
 )
+# Node.js: the machine's own if it has one (it may not come from Debian), else Debian's.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -16,7 +20,18 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+npm_deps() {
+  # npm ci only when the lock file changed since the last install.
+  local dir="$ROOT/tests/js" stamp="$ROOT/tests/js/node_modules/.wxauth-lock"
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then return 0; fi
+  echo "install-deps: npm ci in tests/js" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$dir/package-lock.json" "$stamp"
+}
+
+if [ ${#missing[@]} -eq 0 ]; then npm_deps; exit 0; fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,3 +43,4 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_deps
