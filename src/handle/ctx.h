@@ -57,6 +57,7 @@ void handle_logout(http_req_t *r);
 void handle_me(http_req_t *r);
 void handle_login_status(http_req_t *r);
 void handle_auth_check(http_req_t *r);
+void handle_assets(http_req_t *r); /* /sdk/ and /console/ (assets.h) */
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
