@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks against a fresh demo-like set-up on spare loopback ports.
-#   bench/run.sh            login concurrency with WeChat latency 300 ms, 200 logins at once
+#   bench/run.sh            login concurrency with WeChat latency 300 ms, 200 logins at once,
+#                           then /auth/check against nginx (bench/auth_check.sh, its own set-up)
 # Env: BUILD (build), BENCH_LATENCY_MS (300), BENCH_N (200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,5 @@ done
 grep -q "demo is running" "$DIR/demo.out" || { cat "$DIR/demo.out"; exit 1; }
 echo "== login concurrency (emulated WeChat latency ${LAT} ms per API call, $(nproc) cores)"
 "$BUILD/bench_login_concurrency" "http://127.0.0.1:$WXAUTH_PORT/oauth/wechatmp/url/demo" "$N" 5
+echo
+BUILD="$BUILD" bench/auth_check.sh

@@ -1,583 +1,328 @@
-/* wxauth: the command-line tool. Until the admin API exists (issue 6) it works on the store
- * directly, which is also what `init` will always do: point it at the same config file (or
- * store URL) as wxauthd. Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found. */
-#include <stdarg.h>
-#include <stdio.h>
+/* wxauth: the command-line tool. The command table below says every command's words,
+ * arguments and options (help and parsing come from it, args.c); main finds the command,
+ * resolves the admin API for the remote ones (target.c) and runs it. Management commands go
+ * through wxauthd's admin API (/api/admin/v1); `init` and `admin hash-token` work locally,
+ * before any server runs. `token …` is cli/token.c's (libwxauth). Exit codes: cli.h. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <jansson.h>
+#include <curl/curl.h>
 
-#include "config.h"
-#include "handle/ctx.h"
-#include "handle/keys.h"
-#include "proto/redirect.h"
-#include "store/store.h"
-#include "util/clock.h"
+#include "cli.h"
+#include "token.h"
 
-#define MAX_OPTS 32
+#define OPT_END                                                                                    \
+    {                                                                                              \
+        NULL, NULL, NULL, false                                                                    \
+    }
+#define POOL_OPT                                                                                   \
+    {                                                                                              \
+        "pool", "POOL", "the user pool (required)", false                                          \
+    }
+#define IDENT_OPT                                                                                  \
+    {                                                                                              \
+        "identifier", "IDENT", "connection identifier (default wechat:webpage-authorization)",     \
+            false                                                                                  \
+    }
 
-typedef struct {
-    const char *name;
-    const char *values[MAX_OPTS];
-    int count;
-} opt_t;
+static const cli_opt_t no_opts[] = {OPT_END};
+static const cli_opt_t pool_only[] = {POOL_OPT, OPT_END};
+static const cli_opt_t pool_write_opts[] = {
+    {"name", "NAME", "display name (default: the id)", false},
+    {"alg", "ALG", "token signing alg: RS256 (default), ES256 or EdDSA", false},
+    {"token-ttl", "SECONDS", "token lifetime, 60..31536000 (default 1296000 = 15 days)", false},
+    {"redirect", "URL", "allowed redirect_url pattern for pool-level logins", true},
+    {"clear-redirects", NULL, "remove every allowed redirect_url (update only)", false},
+    OPT_END};
+static const cli_opt_t app_create_opts[] = {
+    POOL_OPT,
+    {"name", "NAME", "display name (default: the id)", false},
+    {"redirect", "URL", "registered callback (URL, or pattern with *)", true},
+    {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    OPT_END};
+static const cli_opt_t app_update_opts[] = {
+    {"name", "NAME", "display name", false},
+    {"redirect", "URL", "registered callback; replaces the list", true},
+    {"clear-redirects", NULL, "remove every registered callback", false},
+    {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    OPT_END};
+static const cli_opt_t conn_opts[] = {POOL_OPT, IDENT_OPT, OPT_END};
+static const cli_opt_t conn_set_opts[] = {
+    POOL_OPT,
+    IDENT_OPT,
+    {"appid", "WXID", "WeChat App ID (wx + 16 hex digits)", false},
+    {"secret-env", "VAR", "read the App Secret from this environment variable", false},
+    {"secret-file", "FILE", "read the App Secret from the first line of this file", false},
+    {"secret", "SECRET", "the App Secret itself (visible in ps: prefer the two above)", false},
+    {"callback", "URL", "business Callback URL: a URL, a pattern with *, or #", false},
+    {"scope", "SCOPE", "snsapi_userinfo (default) or snsapi_base", false},
+    {"name", "NAME", "display name (default WeChat)", false},
+    {"txt-filename", "NAME", "verification file name WeChat gave you (MP_verify_….txt)", false},
+    {"txt-content", "TEXT", "its exact content", false},
+    {"txt-file", "PATH", "the downloaded MP_verify_….txt: sets both of the above", false},
+    {"clear-txt", NULL, "stop serving a verification file", false},
+    OPT_END};
+static const cli_opt_t user_list_opts[] = {
+    POOL_OPT,
+    {"search", "TEXT", "part of a nickname, or a whole openid or unionid", false},
+    {"offset", "N", "skip the first N users (paging)", false},
+    {"limit", "N", "at most N users, 1..1000 (default 50)", false},
+    OPT_END};
+static const cli_opt_t delete_opts[] = {{"yes", NULL, "do not ask for confirmation", false},
+                                        OPT_END};
+static const cli_opt_t conn_delete_opts[] = {
+    POOL_OPT, IDENT_OPT, {"yes", NULL, "do not ask for confirmation", false}, OPT_END};
+static const cli_opt_t user_delete_opts[] = {
+    POOL_OPT, {"yes", NULL, "do not ask for confirmation", false}, OPT_END};
+static const cli_opt_t keys_rotate_opts[] = {
+    {"alg", "ALG", "RS256 (default), ES256 or EdDSA", false}, OPT_END};
+static const cli_opt_t audit_opts[] = {
+    {"pool", "POOL", "only events of this pool", false},
+    {"action", "ACTION",
+     "only this action (pool.create, user.block, admin.sign_in, login…); 'user.' = all user.*",
+     false},
+    {"actor", "ACTOR", "only this actor (admin@127.0.0.1, unknown@…, a user id)", false},
+    {"since", "TIME", "from this time: Unix seconds, 2026-01-31[T10:00:00Z], or 30m/12h/7d ago",
+     false},
+    {"until", "TIME", "up to this time (same forms)", false},
+    {"offset", "N", "skip the newest N events (paging)", false},
+    {"limit", "N", "at most N events, 1..1000 (default 100)", false},
+    OPT_END};
+static const cli_opt_t doctor_opts[] = {
+    {"pool", "POOL", "check this pool only (default: every pool)", false},
+    {"identifier", "IDENT", "check this connection only (with --pool)", false},
+    OPT_END};
+static const cli_opt_t hash_opts[] = {
+    {"token-env", "VAR", "hash the token in this environment variable (else read stdin)", false},
+    {"generate", NULL, "make a new random token and print it with its hash", false},
+    {"out", "FILE", "with --generate: write the token to FILE (mode 0600) instead of printing it",
+     false},
+    OPT_END};
 
-typedef struct {
-    opt_t opts[MAX_OPTS];
-    int nopts;
-    const char *pos[8];
-    int npos;
-    bool json;
-} args_t;
+const cli_cmd_t cli_cmds[] = {
+    {"init", NULL, NULL, 0, 0,
+     "create or migrate the store, make the master key file and the first signing key",
+     "Works on the store directly (give wxauthd's --config), before any server runs.", no_opts,
+     false, cli_init},
+    {"admin", "hash-token", NULL, 0, 0, "print the [admin] token_hash value of an admin token",
+     "The token comes from stdin (typed without echo on a terminal) or --token-env; "
+     "--generate makes a new one. Put the printed value in [admin] token_hash (or "
+     "WXAUTH_ADMIN_TOKEN_HASH); wxauthd never needs the token itself.",
+     hash_opts, false, cli_admin_hash_token},
+    {"pool", "list", NULL, 0, 0, "list user pools", NULL, no_opts, true, cli_pool_list},
+    {"pool", "get", "ID", 1, 1, "show a user pool", NULL, no_opts, true, cli_pool_get},
+    {"pool", "create", "ID", 1, 1, "create a user pool",
+     "ID: 1-63 letters, digits, _ or - (not 'callback'). Fails if the pool exists "
+     "(use pool update).",
+     pool_write_opts, true, cli_pool_create},
+    {"pool", "update", "ID", 1, 1, "change a user pool's name, alg, token lifetime or redirects",
+     NULL, pool_write_opts, true, cli_pool_update},
+    {"pool", "delete", "ID", 1, 1,
+     "delete a user pool with its applications, connections and users", NULL, delete_opts, true,
+     cli_pool_delete},
+    {"app", "list", NULL, 0, 0, "list the applications of a pool", NULL, pool_only, true,
+     cli_app_list},
+    {"app", "get", "ID", 1, 1, "show an application (never its secret)", NULL, no_opts, true,
+     cli_app_get},
+    {"app", "create", "ID", 1, 1, "create an application; prints its secret once",
+     "ID is the app_id the SDK sends (1-63 letters, digits, _ or -). The application secret "
+     "(for introspection and HS256 tokens) is shown only in this answer.",
+     app_create_opts, true, cli_app_create},
+    {"app", "update", "ID", 1, 1, "change an application's name, callbacks or token alg", NULL,
+     app_update_opts, true, cli_app_update},
+    {"app", "reset-secret", "ID", 1, 1, "make and print a new application secret",
+     "The old secret stops working at once (HS256 tokens signed with it stop verifying).", no_opts,
+     true, cli_app_reset_secret},
+    {"app", "delete", "ID", 1, 1, "delete an application", NULL, delete_opts, true, cli_app_delete},
+    {"connection", "list", NULL, 0, 0, "list the WeChat connections of a pool", NULL, pool_only,
+     true, cli_conn_list},
+    {"connection", "get", NULL, 0, 0, "show a WeChat connection (the App Secret as set/not set)",
+     NULL, conn_opts, true, cli_conn_get},
+    {"connection", "set", NULL, 0, 0, "create or change a WeChat webpage-authorization connection",
+     "Creates the connection when the pool has none with this identifier (then --appid, an App "
+     "Secret and --callback are required), else changes only the given fields; the identifier "
+     "never changes. Without --secret-env/--secret-file the App Secret is asked for on a "
+     "terminal when creating, and kept as it is when changing.",
+     conn_set_opts, true, cli_conn_set},
+    {"connection", "check", NULL, 0, 0,
+     "ask WeChat whether it accepts the connection's App ID and App Secret",
+     "wxauthd asks WeChat (its [wechat] api_base) for the account's access token; the secret "
+     "never leaves the server.",
+     conn_opts, true, cli_conn_check},
+    {"connection", "delete", NULL, 0, 0, "delete a WeChat connection", NULL, conn_delete_opts, true,
+     cli_conn_delete},
+    {"user", "list", NULL, 0, 0, "list or search the users of a pool", NULL, user_list_opts, true,
+     cli_user_list},
+    {"user", "get", "USER_ID", 1, 1, "show a user and their WeChat identities", NULL, pool_only,
+     true, cli_user_get},
+    {"user", "count", NULL, 0, 0, "print the number of users of a pool", NULL, pool_only, true,
+     cli_user_count},
+    {"user", "block", "USER_ID", 1, 1, "block a user: their next login fails, tokens are refused",
+     NULL, pool_only, true, cli_user_block},
+    {"user", "unblock", "USER_ID", 1, 1, "let a blocked user log in again", NULL, pool_only, true,
+     cli_user_unblock},
+    {"user", "revoke-tokens", "USER_ID", 1, 1, "refuse every token the user holds now", NULL,
+     pool_only, true, cli_user_revoke},
+    {"user", "delete", "USER_ID", 1, 1, "delete a user and their identities", NULL,
+     user_delete_opts, true, cli_user_delete},
+    {"keys", "list", NULL, 0, 0, "list signing keys (never the private part)", NULL, no_opts, true,
+     cli_keys_list},
+    {"keys", "rotate", NULL, 0, 0, "make a new signing key; the old one stays published",
+     "The previous key stays in the JWKS until the longest-lived token it may have signed has "
+     "expired.",
+     keys_rotate_opts, true, cli_keys_rotate},
+    {"audit", "list", NULL, 0, 0, "show the audit log, newest first", NULL, audit_opts, true,
+     cli_audit_list},
+    {"doctor", NULL, NULL, 0, 0, "check a WeChat set-up and say what to fix",
+     "Checks: the admin API answers, clocks agree, signing keys exist, each connection's "
+     "Callback URL is well-formed and usable, its verification file is served at the root "
+     "with the exact content, and WeChat accepts its App ID and App Secret. One line per "
+     "check: ok, warn or FAIL with the fix. Exit 0 when nothing failed, 1 otherwise.",
+     doctor_opts, true, cli_doctor},
+    {"version", NULL, NULL, 0, 0, "print the version", NULL, no_opts, false, cli_version},
+};
+const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
-static void
-usage(FILE *f)
+int
+cli_version(cli_t *c)
 {
-    fprintf(f,
-            "usage: wxauth [--config FILE | --store URL] [--json] COMMAND ...\n"
-            "\n"
-            "  init                                   create/migrate the store, make the master\n"
-            "                                         key file (if configured) and a signing key\n"
-            "  pool create ID [--name N] [--redirect URL]... [--token-ttl SECONDS]\n"
-            "                 [--alg RS256|ES256|EdDSA]\n"
-            "  pool get ID\n"
-            "  app create ID --pool P [--name N] [--redirect URL]... [--token-alg HS256|pool]\n"
-            "                                         (prints the new app secret once)\n"
-            "  app get ID\n"
-            "  app reset-secret ID                    print a new app secret\n"
-            "  keys list                              signing keys (never the private part)\n"
-            "  keys rotate [--alg RS256|ES256|EdDSA]  new signing key; the old one stays\n"
-            "                                         published until its tokens expire\n"
-            "  connection set --pool P --appid WXID [--identifier I] [--name N]\n"
-            "                 [--secret S | --secret-env VAR | --secret-file FILE]\n"
-            "                 --callback URL|# [--scope snsapi_userinfo|snsapi_base]\n"
-            "                 [--txt-filename MP_verify_x.txt --txt-content TEXT]\n"
-            "  connection get --pool P [--identifier I]   (the App Secret is never shown)\n"
-            "  user get --pool P ID\n"
-            "  user count --pool P\n"
-            "\n"
-            "The store is the one of --config (or WXAUTH_CONFIG), or --store URL\n"
-            "(sqlite:/path/file.db). Exit codes: 0 ok, 1 failure, 2 usage, 3 not found.\n");
-}
-
-static const char *
-opt1(const args_t *a, const char *name)
-{
-    for (int i = 0; i < a->nopts; i++)
-        if (strcmp(a->opts[i].name, name) == 0)
-            return a->opts[i].values[a->opts[i].count - 1];
-    return NULL;
-}
-
-static const opt_t *
-optn(const args_t *a, const char *name)
-{
-    for (int i = 0; i < a->nopts; i++)
-        if (strcmp(a->opts[i].name, name) == 0)
-            return &a->opts[i];
-    return NULL;
-}
-
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "wxauth: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    return code;
-}
-
-static int
-fail(const wx_err_t *err)
-{
-    fprintf(stderr, "wxauth: %s%s%s\n", err->msg, err->detail[0] ? ": " : "", err->detail);
-    return err->status == WX_ENOENT                                ? 3
-           : err->status == WX_EINVAL || err->status == WX_ETOOBIG ? 2
-                                                                   : 1;
-}
-
-/* The master key, loaded on first need (read-only commands work without one). */
-static const wx_config_t *cli_cfg;
-static seal_key_t cli_master_key;
-
-static int
-need_master(const seal_key_t **out)
-{
-    wx_err_t err = {0};
-    if (!cli_master_key.set && seal_key_load(getenv("WXAUTH_MASTER_KEY"), cli_cfg->master_key_file,
-                                             &cli_master_key, &err) != WX_OK)
-        return fail(&err);
-    *out = &cli_master_key;
-    return 0;
-}
-
-/* Join repeated --redirect values into the newline-separated list the store keeps. */
-static int
-join_redirects(const args_t *a, char *out, size_t n)
-{
-    const opt_t *o = optn(a, "redirect");
-    size_t len = 0;
-    out[0] = '\0';
-    for (int i = 0; o && i < o->count; i++) {
-        wx_err_t err = {0};
-        if (redirect_validate_pattern(o->values[i], &err) != WX_OK) {
-            fprintf(stderr, "wxauth: --redirect %s: %s\n", o->values[i], err.msg);
-            return 2;
-        }
-        size_t l = strlen(o->values[i]);
-        if (len + l + 2 > n)
-            return die(2, "%s", "too many --redirect values");
-        if (len)
-            out[len++] = '\n';
-        memcpy(out + len, o->values[i], l + 1);
-        len += l;
-    }
-    return 0;
-}
-
-static int
-print_json(json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(2));
-    if (s)
-        printf("%s\n", s);
-    free(s);
-    json_decref(j);
-    return 0;
-}
-
-static int
-cmd_pool(store_t *st, args_t *a)
-{
-    wx_err_t err = {0};
-    store_pool_t p = {0};
-    if (a->npos < 3)
-        return die(2, "%s", "usage: wxauth pool create|get ID");
-    const char *id = a->pos[2];
-    if (!handle_valid_id(id) || strcmp(id, "callback") == 0)
-        return die(2, "pool id '%s' must be 1-63 of [A-Za-z0-9_-] (and not 'callback')", id);
-    if (strcmp(a->pos[1], "get") == 0) {
-        if (store_pool_get(st, id, &p, &err) != WX_OK)
-            return fail(&err);
-        return print_json(json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", p.id, "name", p.name,
-                                    "token_ttl", (json_int_t)p.token_ttl, "alg",
-                                    p.alg[0] ? p.alg : "RS256", "redirect_urls", p.redirect_urls));
-    }
-    if (strcmp(a->pos[1], "create") != 0)
-        return die(2, "unknown pool command '%s'", a->pos[1]);
-    if (store_pool_get(st, id, &p, &err) != WX_OK) {
-        memset(&p, 0, sizeof(p));
-        wx_strlcpy(p.id, id, sizeof(p.id));
-        wx_strlcpy(p.name, id, sizeof(p.name));
-    }
-    if (opt1(a, "name") && !wx_strlcpy(p.name, opt1(a, "name"), sizeof(p.name)))
-        return die(2, "%s", "--name is too long");
-    if (opt1(a, "alg")) {
-        if (!keys_alg_valid(opt1(a, "alg")) || !opt1(a, "alg")[0])
-            return die(2, "--alg must be RS256, ES256 or EdDSA, not '%s'", opt1(a, "alg"));
-        wx_strlcpy(p.alg, opt1(a, "alg"), sizeof(p.alg));
-    }
-    if (opt1(a, "token-ttl")) {
-        long ttl;
-        if (!wx_parse_long(opt1(a, "token-ttl"), 60, 31536000, &ttl))
-            return die(2, "%s", "--token-ttl must be 60..31536000 seconds");
-        p.token_ttl = ttl;
-    }
-    if (optn(a, "redirect")) {
-        int rc = join_redirects(a, p.redirect_urls, sizeof(p.redirect_urls));
-        if (rc)
-            return rc;
-    }
-    if (store_pool_put(st, &p, &err) != WX_OK)
-        return fail(&err);
-    if (!a->json)
-        printf("pool %s saved\n", id);
-    return 0;
-}
-
-static int
-cmd_app(store_t *st, args_t *a)
-{
-    wx_err_t err = {0};
-    store_app_t app = {0};
-    store_pool_t pool;
-    if (a->npos < 3)
-        return die(2, "%s", "usage: wxauth app create|get ID");
-    const char *id = a->pos[2];
-    if (!handle_valid_id(id))
-        return die(2, "app id '%s' must be 1-63 of [A-Za-z0-9_-]", id);
-    if (strcmp(a->pos[1], "get") == 0) {
-        if (store_app_get(st, id, &app, &err) != WX_OK)
-            return fail(&err);
-        return print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", app.id, "pool", app.pool_id,
-                                    "name", app.name, "redirect_urls", app.redirect_urls,
-                                    "token_alg", app.token_alg[0] ? app.token_alg : "pool",
-                                    "secret", app.secret[0] ? "set" : "not set"));
-    }
-    const seal_key_t *mk = NULL;
-    char secret[65] = "";
-    int mrc;
-    if (strcmp(a->pos[1], "reset-secret") == 0) {
-        if (store_app_get(st, id, &app, &err) != WX_OK)
-            return fail(&err);
-        if ((mrc = need_master(&mk)) != 0)
-            return mrc;
-        if (keys_app_secret_new(mk, app.id, secret, sizeof(secret), app.secret, sizeof(app.secret),
-                                &err) != WX_OK ||
-            store_app_put(st, &app, &err) != WX_OK)
-            return fail(&err);
-        printf("%s\n", secret); /* shown once: tokens signed with the old one stop verifying */
-        return 0;
-    }
-    if (strcmp(a->pos[1], "create") != 0)
-        return die(2, "unknown app command '%s'", a->pos[1]);
-    const char *pool_id = opt1(a, "pool");
-    if (!pool_id)
-        return die(2, "%s", "app create needs --pool");
-    if (store_pool_get(st, pool_id, &pool, &err) != WX_OK)
-        return fail(&err);
-    if (store_app_get(st, id, &app, &err) != WX_OK) {
-        memset(&app, 0, sizeof(app));
-        wx_strlcpy(app.id, id, sizeof(app.id));
-        wx_strlcpy(app.name, id, sizeof(app.name));
-    }
-    wx_strlcpy(app.pool_id, pool_id, sizeof(app.pool_id));
-    if (opt1(a, "name") && !wx_strlcpy(app.name, opt1(a, "name"), sizeof(app.name)))
-        return die(2, "%s", "--name is too long");
-    if (optn(a, "redirect")) {
-        int rc = join_redirects(a, app.redirect_urls, sizeof(app.redirect_urls));
-        if (rc)
-            return rc;
-    }
-    if (opt1(a, "token-alg")) {
-        const char *ta = opt1(a, "token-alg");
-        if (strcmp(ta, "HS256") != 0 && strcmp(ta, "pool") != 0)
-            return die(2, "--token-alg must be HS256 (Authing compatibility) or pool, not '%s'",
-                       ta);
-        wx_strlcpy(app.token_alg, strcmp(ta, "pool") == 0 ? "" : ta, sizeof(app.token_alg));
-    }
-    bool new_secret = !app.secret[0];
-    if (new_secret) { /* every application has a secret (introspection, HS256 tokens) */
-        if ((mrc = need_master(&mk)) != 0)
-            return mrc;
-        if (keys_app_secret_new(mk, app.id, secret, sizeof(secret), app.secret, sizeof(app.secret),
-                                &err) != WX_OK)
-            return fail(&err);
-    }
-    if (store_app_put(st, &app, &err) != WX_OK)
-        return fail(&err);
-    if (!a->json)
-        printf("application %s saved in pool %s\n", id, pool_id);
-    if (new_secret)
-        printf("%sapp secret (shown once): %s\n", a->json ? "" : "", secret);
-    return 0;
+    printf("wxauth 0.1.0\n");
+    return CLI_OK;
 }
 
 static bool
-valid_appid(const char *s)
+group_exists(const char *g)
 {
-    if (strlen(s) != 18 || s[0] != 'w' || s[1] != 'x')
-        return false;
-    for (int i = 2; i < 18; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
+    for (size_t i = 0; i < cli_ncmds; i++)
+        if (strcmp(cli_cmds[i].group, g) == 0)
+            return true;
+    return false;
 }
 
-static int
-read_secret(const args_t *a, char *out, size_t n)
+static const cli_cmd_t *
+find_cmd(const char *group, const char *name)
 {
-    const char *v = opt1(a, "secret");
-    if (opt1(a, "secret-env")) {
-        v = getenv(opt1(a, "secret-env"));
-        if (!v || !*v)
-            return die(2, "environment variable %s is empty", opt1(a, "secret-env"));
+    for (size_t i = 0; i < cli_ncmds; i++) {
+        const cli_cmd_t *cmd = &cli_cmds[i];
+        if (strcmp(cmd->group, group) == 0 &&
+            (cmd->name == NULL || (name && strcmp(cmd->name, name) == 0)))
+            return cmd;
     }
-    if (opt1(a, "secret-file")) {
-        FILE *f = fopen(opt1(a, "secret-file"), "r");
-        if (!f)
-            return die(1, "cannot read %s", opt1(a, "secret-file"));
-        size_t r = fread(out, 1, n - 1, f);
-        fclose(f);
-        out[r] = '\0';
-        while (r > 0 && (out[r - 1] == '\n' || out[r - 1] == '\r'))
-            out[--r] = '\0';
-        return 0;
-    }
-    if (v && !wx_strlcpy(out, v, n))
-        return die(2, "%s", "the App Secret is too long");
-    return 0;
-}
-
-static int
-cmd_connection(store_t *st, args_t *a)
-{
-    wx_err_t err = {0};
-    store_conn_t c = {0};
-    store_pool_t pool;
-    if (a->npos < 2)
-        return die(2, "%s", "usage: wxauth connection set|get ...");
-    const char *pool_id = opt1(a, "pool");
-    const char *ident =
-        opt1(a, "identifier") ? opt1(a, "identifier") : "wechat:webpage-authorization";
-    if (!pool_id)
-        return die(2, "%s", "connection commands need --pool");
-    if (!handle_valid_identifier(ident))
-        return die(2, "identifier '%s' may use letters, digits and : _ . - (1-64)", ident);
-    if (strcmp(a->pos[1], "get") == 0) {
-        if (store_conn_get(st, pool_id, ident, &c, &err) != WX_OK)
-            return fail(&err);
-        return print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "pool", c.pool_id,
-                                    "identifier", c.identifier, "name", c.display_name, "appid",
-                                    c.appid, "app_secret", c.app_secret[0] ? "set" : "not set",
-                                    "scope", c.scope, "callback_url", c.callback_url,
-                                    "txt_filename", c.txt_filename, "txt_content", c.txt_content));
-    }
-    if (strcmp(a->pos[1], "set") != 0)
-        return die(2, "unknown connection command '%s'", a->pos[1]);
-    if (store_pool_get(st, pool_id, &pool, &err) != WX_OK)
-        return fail(&err);
-    if (store_conn_get(st, pool_id, ident, &c, &err) != WX_OK) {
-        memset(&c, 0, sizeof(c));
-        wx_strlcpy(c.pool_id, pool_id, sizeof(c.pool_id));
-        wx_strlcpy(c.identifier, ident, sizeof(c.identifier));
-        wx_strlcpy(c.display_name, "WeChat", sizeof(c.display_name));
-        wx_strlcpy(c.scope, "snsapi_userinfo", sizeof(c.scope));
-    }
-    char plain[STORE_SECRET_PLAIN_MAX + 1] = "";
-    int rc = read_secret(a, plain, sizeof(plain));
-    if (rc)
-        return rc;
-    c.app_secret[0] = '\0'; /* empty keeps the stored one */
-    if (plain[0]) {
-        const seal_key_t *mk = NULL;
-        if ((rc = need_master(&mk)) != 0)
-            return rc;
-        if (keys_conn_secret_seal(mk, &c, plain, c.app_secret, sizeof(c.app_secret), &err) != WX_OK)
-            return fail(&err);
-    }
-    if (opt1(a, "appid")) {
-        if (!valid_appid(opt1(a, "appid")))
-            return die(2, "App ID '%s' is not wx followed by 16 lowercase hex digits",
-                       opt1(a, "appid"));
-        wx_strlcpy(c.appid, opt1(a, "appid"), sizeof(c.appid));
-    }
-    if (!c.appid[0])
-        return die(2, "%s", "connection set needs --appid");
-    if (opt1(a, "name") && !wx_strlcpy(c.display_name, opt1(a, "name"), sizeof(c.display_name)))
-        return die(2, "%s", "--name is too long");
-    if (opt1(a, "scope")) {
-        const char *s = opt1(a, "scope");
-        if (strcmp(s, "snsapi_userinfo") != 0 && strcmp(s, "snsapi_base") != 0)
-            return die(2, "--scope must be snsapi_userinfo or snsapi_base, not '%s'", s);
-        wx_strlcpy(c.scope, s, sizeof(c.scope));
-    }
-    if (opt1(a, "callback")) {
-        if (redirect_validate_pattern(opt1(a, "callback"), &err) != WX_OK) {
-            fprintf(stderr, "wxauth: --callback: %s\n", err.msg);
-            return 2;
-        }
-        wx_strlcpy(c.callback_url, opt1(a, "callback"), sizeof(c.callback_url));
-    }
-    if (!c.callback_url[0])
-        return die(2, "%s", "connection set needs --callback (a URL, a pattern, or #)");
-    if (opt1(a, "txt-filename")) {
-        if (!handle_txt_name_valid(opt1(a, "txt-filename")))
-            return die(2, "--txt-filename '%s' must look like MP_verify_<letters/digits>.txt",
-                       opt1(a, "txt-filename"));
-        wx_strlcpy(c.txt_filename, opt1(a, "txt-filename"), sizeof(c.txt_filename));
-    }
-    if (opt1(a, "txt-content") &&
-        !wx_strlcpy(c.txt_content, opt1(a, "txt-content"), sizeof(c.txt_content)))
-        return die(2, "--txt-content is longer than %d bytes", STORE_TXT_CONTENT_MAX - 1);
-    if (store_conn_put(st, &c, &err) != WX_OK)
-        return fail(&err);
-    if (!a->json)
-        printf("connection %s of pool %s saved (App Secret %s)\n", ident, pool_id,
-               opt1(a, "secret") || opt1(a, "secret-env") || opt1(a, "secret-file") ? "updated"
-                                                                                    : "unchanged");
-    return 0;
+    return NULL;
 }
 
 static bool
-key_row(const store_key_t *k, void *arg)
+is_help(const char *s)
 {
-    json_array_append_new(arg, json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "kid", k->kid, "alg", k->alg,
-                                         "created_at", (json_int_t)k->created_at, "retired_at",
-                                         (json_int_t)k->retired_at, "publish_until",
-                                         (json_int_t)k->publish_until, "state",
-                                         k->retired_at == 0            ? "current"
-                                         : k->publish_until > wx_now() ? "retired, published"
-                                                                       : "retired"));
-    return true;
+    return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
 }
 
+/* The command words and where its own arguments start; global options before the words are
+ * applied on the way. Returns CLI_OK with *cmd set, or an exit code (CLI_DONE: help shown). */
 static int
-cmd_keys(store_t *st, args_t *a)
+find_command(cli_t *c, int argc, char **argv, int *next)
 {
-    wx_err_t err = {0};
-    const seal_key_t *mk = NULL;
-    if (a->npos < 2)
-        return die(2, "%s", "usage: wxauth keys list | keys rotate [--alg RS256|ES256|EdDSA]");
-    if (strcmp(a->pos[1], "list") == 0) {
-        json_t *arr = json_array();
-        if (store_key_each(st, key_row, arr, &err) != WX_OK) {
-            json_decref(arr);
-            return fail(&err);
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *s = argv[i];
+        bool takes = false;
+        if (is_help(s)) {
+            cli_help_all(stdout);
+            return CLI_DONE;
         }
-        return print_json(json_pack("{s:o}", "keys", arr));
+        if (!cli_global_opt(s, &takes))
+            break;
+        const char *eq = strchr(s, '=');
+        char name[32];
+        wx_snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - s - 2 : (long)strlen(s) - 2),
+                    s + 2);
+        const char *value = eq ? eq + 1 : NULL;
+        if (takes && !value) {
+            if (i + 1 >= argc)
+                return cli_err(CLI_USAGE, "--%s needs a value", name);
+            value = argv[++i];
+        }
+        cli_global_set(c, name, value);
     }
-    if (strcmp(a->pos[1], "rotate") != 0)
-        return die(2, "unknown keys command '%s'", a->pos[1]);
-    const char *alg = opt1(a, "alg") ? opt1(a, "alg") : "RS256";
-    if (!keys_alg_valid(alg) || !alg[0])
-        return die(2, "--alg must be RS256, ES256 or EdDSA, not '%s'", alg);
-    int rc = need_master(&mk);
-    if (rc)
-        return rc;
-    /* The retired key stays published as long as the longest-lived token it may have signed. */
-    int64_t ttl = 0, now = wx_now();
-    if (store_pool_max_ttl(st, &ttl, &err) != WX_OK)
-        return fail(&err);
-    if (ttl < cli_cfg->token_ttl)
-        ttl = cli_cfg->token_ttl;
-    char kid[STORE_ID_MAX];
-    if (keys_rotate(st, mk, alg, now + ttl + cli_cfg->token_leeway, kid, sizeof(kid), &err) !=
-        WX_OK)
-        return fail(&err);
-    printf("new %s signing key %s; the previous one stays in the JWKS for %lld s\n", alg, kid,
-           (long long)(ttl + cli_cfg->token_leeway));
-    return 0;
+    if (i >= argc) {
+        cli_help_all(stderr);
+        return CLI_USAGE;
+    }
+    const char *group = argv[i];
+    if (strncmp(group, "-", 1) == 0)
+        return cli_err(CLI_USAGE,
+                       "unknown option %s (command options go after the command; "
+                       "see wxauth --help)",
+                       group);
+    if (strcmp(group, "help") == 0) {
+        const cli_cmd_t *cmd =
+            i + 1 < argc ? find_cmd(argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL) : NULL;
+        if (cmd && (cmd->name || i + 2 >= argc))
+            cli_help_cmd(stdout, cmd);
+        else if (i + 1 < argc && group_exists(argv[i + 1]))
+            cli_help_group(stdout, argv[i + 1]);
+        else
+            cli_help_all(stdout);
+        return CLI_DONE;
+    }
+    if (!group_exists(group))
+        return cli_err(CLI_USAGE, "unknown command '%s' (see wxauth --help)", group);
+    const cli_cmd_t *one = find_cmd(group, NULL);
+    if (one && one->name == NULL) {
+        c->cmd = one;
+        *next = i + 1;
+        return CLI_OK;
+    }
+    if (i + 1 >= argc || is_help(argv[i + 1]) || argv[i + 1][0] == '-') {
+        bool asked = i + 1 < argc && is_help(argv[i + 1]);
+        cli_help_group(asked ? stdout : stderr, group);
+        return asked ? CLI_DONE : CLI_USAGE;
+    }
+    c->cmd = find_cmd(group, argv[i + 1]);
+    if (!c->cmd) {
+        cli_err(CLI_USAGE, "unknown command '%s %s'", group, argv[i + 1]);
+        cli_help_group(stderr, group);
+        return CLI_USAGE;
+    }
+    *next = i + 2;
+    return CLI_OK;
 }
 
+/* `wxauth [global options] token …` goes to cli/token.c as it is. */
 static int
-cmd_user(store_t *st, args_t *a)
+token_index(int argc, char **argv)
 {
-    wx_err_t err = {0};
-    const char *pool_id = opt1(a, "pool");
-    if (a->npos < 2 || !pool_id)
-        return die(2, "%s", "usage: wxauth user get|count --pool P [ID]");
-    if (strcmp(a->pos[1], "count") == 0) {
-        int64_t n = 0;
-        if (store_user_count(st, pool_id, &n, &err) != WX_OK)
-            return fail(&err);
-        printf("%lld\n", (long long)n);
-        return 0;
+    for (int i = 1; i < argc; i++) {
+        bool takes = false;
+        if (!cli_global_opt(argv[i], &takes))
+            return strcmp(argv[i], "token") == 0 ? i : 0;
+        if (takes && !strchr(argv[i], '='))
+            i++;
     }
-    if (strcmp(a->pos[1], "get") != 0 || a->npos < 3)
-        return die(2, "%s", "usage: wxauth user get --pool P ID");
-    store_user_t u;
-    if (store_user_get(st, pool_id, a->pos[2], &u, &err) != WX_OK)
-        return fail(&err);
-    return print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "id", u.id, "pool", u.pool_id,
-                                "username", u.username, "nickname", u.nickname, "photo", u.photo,
-                                "gender", u.gender, "logins_count", (json_int_t)u.logins_count,
-                                "blocked", u.blocked));
+    return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-    args_t a = {0};
-    const char *config_path = getenv("WXAUTH_CONFIG"), *store_url = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(s, "--json") == 0) {
-            a.json = true;
-        } else if (strncmp(s, "--", 2) == 0) {
-            if (i + 1 >= argc)
-                return die(2, "option %s needs a value", s);
-            const char *name = s + 2, *val = argv[++i];
-            if (strcmp(name, "config") == 0) {
-                config_path = val;
-                continue;
-            }
-            if (strcmp(name, "store") == 0) {
-                store_url = val;
-                continue;
-            }
-            opt_t *o = NULL;
-            for (int k = 0; k < a.nopts; k++)
-                if (strcmp(a.opts[k].name, name) == 0)
-                    o = &a.opts[k];
-            if (!o) {
-                if (a.nopts == MAX_OPTS)
-                    return die(2, "%s", "too many options");
-                o = &a.opts[a.nopts++];
-                o->name = name;
-            }
-            if (o->count == MAX_OPTS)
-                return die(2, "too many --%s", name);
-            o->values[o->count++] = val;
-        } else {
-            if (a.npos == 8)
-                return die(2, "%s", "too many arguments");
-            a.pos[a.npos++] = s;
-        }
-    }
-    if (a.npos == 0) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(a.pos[0], "version") == 0) {
-        printf("wxauth 0.1.0\n");
-        return 0;
-    }
-    static wx_config_t cfg;
-    wx_err_t err = {0};
-    if (config_load(config_path, &cfg, &err) != WX_OK)
-        return die(2, "%s", err.msg);
-    if (store_url)
-        wx_strlcpy(cfg.store_url, store_url, sizeof(cfg.store_url));
-    cli_cfg = &cfg;
-    store_t *st = NULL;
-    if (store_open(cfg.store_url, &st, &err) != WX_OK)
-        return fail(&err);
-    int rc;
-    if (strcmp(a.pos[0], "init") == 0) {
-        const seal_key_t *mk = NULL;
-        rc = 0;
-        const char *env_key = getenv("WXAUTH_MASTER_KEY");
-        if ((!env_key || !env_key[0]) && cfg.master_key_file[0] &&
-            access(cfg.master_key_file, F_OK) != 0) {
-            if (seal_key_create_file(cfg.master_key_file, &err) != WX_OK)
-                rc = fail(&err);
-            else
-                printf("master key created in %s (mode 0600): back it up; without it the "
-                       "stored keys and secrets cannot be read\n",
-                       cfg.master_key_file);
-        }
-        if (rc == 0)
-            rc = need_master(&mk);
-        if (rc == 0)
-            rc = keys_ensure(st, mk, "RS256", &err) == WX_OK ? 0 : fail(&err);
-        if (rc == 0)
-            printf("store ready (schema version %d)\n", store_schema_version(st));
-    } else if (strcmp(a.pos[0], "pool") == 0) {
-        rc = cmd_pool(st, &a);
-    } else if (strcmp(a.pos[0], "app") == 0) {
-        rc = cmd_app(st, &a);
-    } else if (strcmp(a.pos[0], "connection") == 0) {
-        rc = cmd_connection(st, &a);
-    } else if (strcmp(a.pos[0], "user") == 0) {
-        rc = cmd_user(st, &a);
-    } else if (strcmp(a.pos[0], "keys") == 0) {
-        rc = cmd_keys(st, &a);
-    } else {
-        usage(stderr);
-        rc = 2;
-    }
-    store_close(st);
-    seal_key_wipe(&cli_master_key);
+    static cli_t c;
+    int next = 0, rc, ti = token_index(argc, argv);
+    if (ti > 0) /* token.c parses its own words and needs no server */
+        return cli_token_main(argc - ti, argv + ti);
+    c.config_path = getenv("WXAUTH_CONFIG");
+    rc = find_command(&c, argc, argv, &next);
+    if (rc == CLI_OK)
+        rc = cli_parse(&c, argc, argv, next);
+    if (rc == CLI_DONE)
+        return CLI_OK;
+    if (rc != CLI_OK)
+        return rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (c.cmd->remote)
+        rc = cli_target_resolve(&c);
+    if (rc == CLI_OK)
+        rc = c.cmd->run(&c);
+    cli_target_wipe(&c);
+    curl_global_cleanup();
     return rc;
 }

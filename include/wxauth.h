@@ -28,7 +28,7 @@ typedef enum {
     WXAUTH_ERR_ARG,           /* bad argument or option */
     WXAUTH_ERR_TOO_LARGE,     /* token over WXAUTH_TOKEN_MAX bytes */
     WXAUTH_ERR_MALFORMED,     /* not three base64url parts, bad JSON, forbidden header */
-    WXAUTH_ERR_ALG,           /* alg missing, "none", or not in the allow-list */
+    WXAUTH_ERR_ALG,           /* "none", not in the allow-list, or kid names another alg's key */
     WXAUTH_ERR_CRIT,          /* a crit header this library does not understand */
     WXAUTH_ERR_KID,           /* no key with this kid (after a refetch, if allowed) */
     WXAUTH_ERR_SIGNATURE,     /* signature does not verify */
@@ -36,8 +36,9 @@ typedef enum {
     WXAUTH_ERR_NOT_YET_VALID, /* nbf or iat (- leeway) is in the future */
     WXAUTH_ERR_ISSUER,        /* iss differs from the configured issuer */
     WXAUTH_ERR_AUDIENCE,      /* aud does not contain the configured audience */
-    WXAUTH_ERR_CLAIMS,        /* a required claim is missing or of the wrong type */
-    WXAUTH_ERR_JWKS,          /* the JWKS could not be fetched or parsed */
+    WXAUTH_ERR_CLAIMS,        /* exp missing, or a time claim that is not a number */
+    WXAUTH_ERR_JWKS,          /* the JWKS could not be loaded (at start, or the refetch
+                                 for an unknown kid failed): not the token's fault */
     WXAUTH_ERR_NOMEM,
 } wxauth_status;
 
@@ -45,17 +46,20 @@ typedef struct wxauth_verifier wxauth_verifier;
 typedef struct wxauth_claims wxauth_claims;
 
 typedef struct {
-    const char *jwks_url;   /* http:// or https:// URL of the JWKS; or */
-    const char *jwks_file;  /* a JWKS file on disk (exactly one of the two) */
+    const char *jwks_url;     /* http:// or https:// URL of the JWKS; or */
+    const char *jwks_file;    /* a JWKS file on disk, read once (exactly one of the two, or
+                                 neither for an HS256-only verifier) */
     const char *hs256_secret; /* app secret for Authing-compatible HS256 tokens, or NULL */
-    const char *issuer;     /* required "iss"; NULL skips the check */
-    const char *audience;   /* required in "aud"; NULL skips the check */
-    const char *algs;       /* allow-list, comma-separated; NULL: "RS256,ES256,EdDSA"
-                               (plus "HS256" when hs256_secret is set) */
-    long leeway;            /* seconds of clock skew allowed for exp/nbf/iat; <0: default 30 */
-    long refetch_min;       /* min seconds between JWKS refetches on unknown kid; <=0: 30 */
-    long cache_ttl;         /* seconds a fetched JWKS is fresh; <=0: server's max-age or 300 */
-    long timeout_ms;        /* JWKS fetch timeout; <=0: 5000 */
+    const char *issuer;       /* required "iss"; NULL skips the check */
+    const char *audience;     /* required in "aud"; NULL skips the check */
+    const char *algs;         /* allow-list, comma-separated; NULL: "RS256,ES256,EdDSA"
+                                 (plus "HS256" when hs256_secret is set) */
+    long leeway;              /* seconds of clock skew allowed for exp/nbf/iat, 0 means none;
+                                 <0: default 30 */
+    long refetch_min;         /* min seconds between JWKS refetches on unknown kid; <=0: 30 */
+    long cache_ttl;           /* seconds a fetched JWKS is fresh; <=0: server's max-age (at
+                                 least refetch_min, at most a day) or 300 */
+    long timeout_ms;          /* JWKS fetch timeout; <=0: 5000 */
 } wxauth_options;
 
 /* Make a verifier; loads the JWKS once now (WXAUTH_ERR_JWKS and a reason in err if it can't). */
@@ -68,8 +72,9 @@ void wxauth_verifier_free(wxauth_verifier *v);
 wxauth_status wxauth_verify(wxauth_verifier *v, const char *token, wxauth_claims **claims,
                             char *err, size_t errlen);
 
-/* A claim as a string (NULL when absent or not a string), as an integer (0 when absent: returns
- * -1), or the whole payload as compact JSON. Pointers live as long as the claims. */
+/* A claim as a string (NULL when absent or not a string); as an integer (returns 0 and sets
+ * *out, or returns -1 and sets *out to 0 when absent or not a number); or the whole payload as
+ * compact JSON. Pointers live as long as the claims. */
 const char *wxauth_claims_string(const wxauth_claims *c, const char *name);
 int wxauth_claims_int(const wxauth_claims *c, const char *name, long long *out);
 const char *wxauth_claims_json(const wxauth_claims *c);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: wxauthd + the WeChat emulator + a minimal business site, on SQLite, in the
-# foreground until Ctrl-C. Ports: WXAUTH_PORT (8080), WXEMU_PORT (8090), WXDEMO_PORT (8000).
+# `make demo`: wxauthd + the WeChat emulator + the sample business app (examples/sample-app), on
+# SQLite, in the foreground until Ctrl-C. Ports: WXAUTH_PORT (8080), WXEMU_PORT (8090),
+# WXDEMO_PORT (8000, the sample app).
 # WXEMU_LATENCY_MS=N gives every emulated WeChat API call N ms of latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ AUTH="http://127.0.0.1:$AUTH_PORT"
 EMU="http://127.0.0.1:$EMU_PORT"
 CALLBACK="http://127.0.0.1:$DEMO_PORT/callback"
 
-for b in wxauthd wxauth wxdemo-callback; do
+for b in wxauthd wxauth wxsample; do
   [ -x "$BUILD/$b" ] || { echo "demo: $BUILD/$b is missing; run 'make demo' (it builds first)" >&2; exit 1; }
 done
 mkdir -p "$DIR"
@@ -38,7 +39,8 @@ cat > "$DIR/emulator.ini" <<INI
 # The WeChat emulator of the demo (see src/emu/README.md for every key).
 [emulator]
 listen = 127.0.0.1:$EMU_PORT
-# Demo mode: desktop browsers are let in (real WeChat only opens inside its app).
+# Demo mode: desktop browsers are let in (real WeChat only opens inside its app), so a new user
+# can log in to the sample app from any browser; the sample app runs with --desktop-login to match.
 ua_check = off
 
 [account $APPID]
@@ -92,11 +94,6 @@ CLI=("$BUILD/wxauth" --config "$DIR/wxauthd.ini")
 # A database from before keys were encrypted (no master key yet) cannot be opened: start afresh.
 [ -f "$DIR/master.key" ] || rm -f "$DIR"/wxauth.db "$DIR"/wxauth.db-wal "$DIR"/wxauth.db-shm
 "${CLI[@]}" init >/dev/null
-"${CLI[@]}" pool create demo --name "Demo pool" >/dev/null
-"${CLI[@]}" app create demo-app --pool demo --name "Demo app" --redirect "$CALLBACK" >/dev/null
-WXDEMO_SECRET=$SECRET "${CLI[@]}" connection set --pool demo --identifier wechat:webpage-authorization \
-  --name "WeChat (demo)" --appid "$APPID" --secret-env WXDEMO_SECRET --callback "$CALLBACK" \
-  --scope snsapi_userinfo --txt-filename MP_verify_wxauthDemo2026.txt --txt-content wxauthDemo2026 >/dev/null
 
 pids=()
 cleanup() {
@@ -107,8 +104,9 @@ trap cleanup EXIT INT TERM
 
 "$BUILD/wxauthd" --emulator --config "$DIR/emulator.ini" 2>>"$DIR/emulator.log" & pids+=($!)
 WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>"$DIR/wxauthd.log" & pids+=($!)
-"$BUILD/wxdemo-callback" --listen "127.0.0.1:$DEMO_PORT" --login-url "$AUTH//oauth/wechatmp/url/demo" \
-  --app-login-url "$AUTH/connections/social/wechat:webpage-authorization?app_id=demo-app&redirect_url=$CALLBACK" \
+# The sample app: its pages load $AUTH/sdk/wxmp.js and come back to $CALLBACK; its backend
+# checks tokens against $AUTH's JWKS (fetched once wxauthd answers).
+"$BUILD/wxsample" --listen "127.0.0.1:$DEMO_PORT" --wxauth "$AUTH" --app demo-app --desktop-login \
   2>>"$DIR/demo-app.log" & pids+=($!)
 
 for url in "$AUTH/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/"; do
@@ -119,11 +117,25 @@ for url in "$AUTH/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/"; do
   curl -fsS -o /dev/null "$url" || { echo "demo: $url did not come up; see $DIR/*.log" >&2; exit 1; }
 done
 
+# Seed through the admin API with the demo's admin token, as docs/admin.md does it. Pools and
+# apps are made once (a second run finds them); `connection set` creates or updates.
+ADMIN=("$BUILD/wxauth" --url "$AUTH" --token-file "$DIR/admin_token")
+"${ADMIN[@]}" pool get demo >/dev/null 2>&1 ||
+  "${ADMIN[@]}" pool create demo --name "Demo pool" >/dev/null
+"${ADMIN[@]}" app get demo-app >/dev/null 2>&1 ||
+  "${ADMIN[@]}" app create demo-app --pool demo --name "Demo app" --redirect "$CALLBACK" >/dev/null
+WXDEMO_SECRET=$SECRET "${ADMIN[@]}" connection set --pool demo --identifier wechat:webpage-authorization \
+  --name "WeChat (demo)" --appid "$APPID" --secret-env WXDEMO_SECRET --callback "$CALLBACK" \
+  --scope snsapi_userinfo --txt-filename MP_verify_wxauthDemo2026.txt --txt-content wxauthDemo2026 >/dev/null
+
 cat <<MSG
 
   wxauth demo is running (Ctrl-C stops it; logs in $DIR/*.log)
 
-  Open the business site:   http://127.0.0.1:$DEMO_PORT/
+  Open in a browser:        http://127.0.0.1:$DEMO_PORT/   (the sample app: log in with WeChat,
+                            pick alice, tap Allow, see the profile and the backend's token check)
+  Desktop browsers work because the emulator's UA check is off (real WeChat, and the emulator
+  with ua_check = on, only log in inside WeChat: the page then says to open it in WeChat).
   wxauthd:                  $AUTH        (start: $AUTH//oauth/wechatmp/url/demo)
   WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)

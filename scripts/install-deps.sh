@@ -9,7 +9,7 @@ PKGS=(
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
   libcmocka-dev curl sqlite3 ca-certificates
   nginx-light wrk python3 python3-jwt
-  chromium
+  chromium fonts-wqy-microhei
 )
 # Node.js: the machine's own if it has one (it may not come from Debian), else Debian's.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -276,7 +276,8 @@
         name = formDecode(part);
         value = '';
       }
-      if (true) {
+      /* URLSearchParams.get() semantics: the first of repeated names wins */
+      if (!hasOwn(result, name)) {
         result[name] = value;
       }
     }

@@ -141,6 +141,8 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
         for (size_t i = 0; i < ini.count; i++) {
             const wx_ini_entry_t *e = &ini.entries[i];
             const key_t_ *k = NULL;
+            if (!strcmp(e->section, "cli"))
+                continue; /* the wxauth CLI's settings (docs/cli.md): one file serves both */
             for (size_t j = 0; j < WX_ARRAY_LEN(keys); j++)
                 if (!strcmp(keys[j].section, e->section) && !strcmp(keys[j].key, e->key))
                     k = &keys[j];

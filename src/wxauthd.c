@@ -66,6 +66,10 @@ main(int argc, char **argv)
     wx_log_set_level(lvl);
 
     static app_t app;
+    static keys_shared_t keys_shared;
+    app.keys_shared = &keys_shared;
+    static admin_fails_t admin_fails = ADMIN_FAILS_INIT;
+    app.admin_fails = &admin_fails;
     if (seal_key_load(getenv("WXAUTH_MASTER_KEY"), cfg.master_key_file, &app.master, &err) !=
         WX_OK) {
         fprintf(stderr, "wxauthd: %s\n", err.msg);

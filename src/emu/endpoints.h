@@ -11,7 +11,9 @@ typedef enum {
     EMU_EP_REFRESH_TOKEN, /* /sns/oauth2/refresh_token */
     EMU_EP_USERINFO,      /* /sns/userinfo */
     EMU_EP_AUTH,          /* /sns/auth */
-    EMU_EP_UNKNOWN,       /* any other /sns/ path */
+    EMU_EP_UNKNOWN,       /* any other /sns/ or /cgi-bin/ path */
+    EMU_EP_TOKEN,         /* /cgi-bin/token (account access token) */
+    EMU_EP_STABLE_TOKEN,  /* /cgi-bin/stable_token */
     EMU_EP_COUNT
 } emu_endpoint_t;
 
@@ -19,7 +21,8 @@ static inline const char *
 emu_endpoint_name(emu_endpoint_t ep)
 {
     static const char *const names[EMU_EP_COUNT] = {"authorize", "access_token", "refresh_token",
-                                                    "userinfo",  "auth",         "unknown"};
+                                                    "userinfo",  "auth",         "unknown",
+                                                    "token",     "stable_token"};
     return (unsigned)ep < EMU_EP_COUNT ? names[ep] : "?";
 }
 

@@ -24,6 +24,8 @@ static const code_msg_t api_msgs[] = {
     {41004, "appsecret missing"},
     {41008, "missing code"},
     {41009, "missing openid"},
+    {44002, "empty post data"},
+    {47001, "data format error"},
     {42001, "access_token expired"},
     {42002, "refresh_token expired"},
     {42003, "code expired"},

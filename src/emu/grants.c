@@ -135,6 +135,8 @@ emu_grants_init(emu_grants_t *g, size_t cap, wx_err_t *err)
         rc = emu_tab_init(&g->access, cap, 7 * 86400, err);
     if (rc == WX_OK)
         rc = emu_tab_init(&g->refresh, cap, 365 * 86400, err);
+    if (rc == WX_OK)
+        rc = emu_tab_init(&g->client, cap, 0, err);
     if (rc != WX_OK)
         emu_grants_free(g);
     return rc;
@@ -146,4 +148,5 @@ emu_grants_free(emu_grants_t *g)
     emu_tab_free(&g->codes);
     emu_tab_free(&g->access);
     emu_tab_free(&g->refresh);
+    emu_tab_free(&g->client);
 }

@@ -28,6 +28,7 @@ typedef struct emu_grant {
     unsigned scope;
     bool snapshot;
     bool used;                      /* code: exchanged already */
+    bool stable;                    /* client token: from stable_token (else cgi-bin/token) */
     char access[EMU_TOKEN_LEN + 1]; /* refresh token: its current access token */
 } emu_grant_t;
 
@@ -42,6 +43,7 @@ typedef struct {
 
 typedef struct {
     emu_tab_t codes, access, refresh;
+    emu_tab_t client; /* account access tokens (cgi-bin/token, stable_token); appid only */
 } emu_grants_t;
 
 wx_status_t emu_tab_init(emu_tab_t *t, size_t cap, int64_t keep, wx_err_t *err);

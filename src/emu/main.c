@@ -19,6 +19,9 @@ static const http_route_t emu_routes[] = {
     {NULL, "/sns/userinfo", emu_route_userinfo, "sns_userinfo"},
     {NULL, "/sns/auth", emu_route_auth, "sns_auth"},
     {NULL, "/sns/*", emu_route_sns_unknown, "sns_unknown"},
+    {NULL, "/cgi-bin/token", emu_route_cgi_token, "cgi_token"},
+    {NULL, "/cgi-bin/stable_token", emu_route_cgi_stable_token, "cgi_stable_token"},
+    {NULL, "/cgi-bin/*", emu_route_sns_unknown, "cgi_unknown"},
     {"GET", "/healthz", emu_route_healthz, "healthz"},
     {NULL, "/emu/admin/*", emu_route_admin, "admin"},
 };

@@ -177,6 +177,18 @@ emu_route_sns_unknown(http_req_t *r)
 }
 
 void
+emu_route_cgi_token(http_req_t *r)
+{
+    emu_serve(r, EMU_EP_TOKEN, emu_cgi_token);
+}
+
+void
+emu_route_cgi_stable_token(http_req_t *r)
+{
+    emu_serve(r, EMU_EP_STABLE_TOKEN, emu_cgi_stable_token);
+}
+
+void
 emu_route_healthz(http_req_t *r)
 {
     http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));

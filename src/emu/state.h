@@ -60,6 +60,8 @@ void emu_route_refresh_token(http_req_t *r);
 void emu_route_userinfo(http_req_t *r);
 void emu_route_auth(http_req_t *r);
 void emu_route_sns_unknown(http_req_t *r);
+void emu_route_cgi_token(http_req_t *r);
+void emu_route_cgi_stable_token(http_req_t *r);
 void emu_route_healthz(http_req_t *r);
 void emu_route_admin(http_req_t *r);
 
@@ -73,6 +75,9 @@ void emu_sns_refresh_token(emu_t *e, http_req_t *r, emu_resp_t *out);
 void emu_sns_userinfo(emu_t *e, http_req_t *r, emu_resp_t *out);
 void emu_sns_auth(emu_t *e, http_req_t *r, emu_resp_t *out);
 void emu_sns_unknown(emu_t *e, http_req_t *r, emu_resp_t *out);
+/* cgi.c: the account access-token APIs. */
+void emu_cgi_token(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_cgi_stable_token(emu_t *e, http_req_t *r, emu_resp_t *out);
 
 /* pages.c: the HTML pages (authorize errors, the UA notice, person picker, consent). */
 void emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const char *detail);

@@ -34,6 +34,15 @@ admin_invalid(admin_req_t *a, json_t *errors)
 }
 
 void
+admin_conflict(admin_req_t *a, const char *field, const char *message)
+{
+    a->r->outcome = "conflict";
+    http_reply_json(
+        a->r, 409,
+        json_pack("{s:i,s:s,s:{s:s}}", "code", 409, "message", message, "errors", field, message));
+}
+
+void
 admin_store_error(admin_req_t *a, const wx_err_t *err)
 {
     switch (err->status) {

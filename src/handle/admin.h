@@ -22,6 +22,9 @@ void admin_reply(admin_req_t *a, int status, json_t *body);
 void admin_error(admin_req_t *a, int status, const char *message);
 /* 400 with {code, message, errors:{field: message}}; takes errors. */
 void admin_invalid(admin_req_t *a, json_t *errors);
+/* 409 for creating what exists, with the message also under errors.<field> so a form can show
+ * it next to that field. */
+void admin_conflict(admin_req_t *a, const char *field, const char *message);
 /* Map a store error to a reply (404 for WX_ENOENT, 409 WX_EEXIST, 400 WX_EINVAL, else 500). */
 void admin_store_error(admin_req_t *a, const wx_err_t *err);
 /* The JSON object body, or NULL after replying 400. */
@@ -38,6 +41,8 @@ bool admin_pools(admin_req_t *a);
 bool admin_apps(admin_req_t *a);
 bool admin_conns(admin_req_t *a);
 bool admin_users(admin_req_t *a);
+/* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c). */
+void admin_conn_check(admin_req_t *a, const store_conn_t *c);
 
 void handle_admin(http_req_t *r);
 

@@ -100,13 +100,13 @@ out:
     return rc;
 }
 
-/* Failure counters of one worker: a small table, oldest entry reused. */
+/* Failure counters: a small table, oldest entry reused. The caller holds the lock. */
 static admin_fail_t *
-fail_slot(admin_guard_t *g, const char *ip, int64_t now, bool create)
+fail_slot(admin_fail_t *table, const char *ip, int64_t now, bool create)
 {
-    admin_fail_t *oldest = &g->fails[0];
+    admin_fail_t *oldest = &table[0];
     for (size_t i = 0; i < ADMIN_FAIL_SLOTS; i++) {
-        admin_fail_t *f = &g->fails[i];
+        admin_fail_t *f = &table[i];
         if (f->ip[0] && strcmp(f->ip, ip) == 0) {
             if (now - f->window_start >= ADMIN_FAIL_WINDOW) {
                 f->window_start = now;
@@ -125,6 +125,22 @@ fail_slot(admin_guard_t *g, const char *ip, int64_t now, bool create)
     return oldest;
 }
 
+static admin_fail_t *
+fails_lock(admin_guard_t *g)
+{
+    if (!g->fails)
+        return g->local;
+    pthread_mutex_lock(&g->fails->lock);
+    return g->fails->slots;
+}
+
+static void
+fails_unlock(admin_guard_t *g)
+{
+    if (g->fails)
+        pthread_mutex_unlock(&g->fails->lock);
+}
+
 admin_auth_result_t
 admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r)
 {
@@ -133,8 +149,10 @@ admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r)
     int64_t now = wx_now();
     admin_auth_result_t res = ADMIN_AUTH_DENIED;
     http_req_ip(r, ip, sizeof(ip));
-    admin_fail_t *f = fail_slot(g, ip, now, false);
-    if (f && f->count >= ADMIN_FAIL_LIMIT)
+    admin_fail_t *f = fail_slot(fails_lock(g), ip, now, false);
+    bool limited = f && f->count >= ADMIN_FAIL_LIMIT;
+    fails_unlock(g);
+    if (limited)
         return ADMIN_AUTH_LIMITED; /* not even checked: no oracle while limited */
     if (!h->set)
         return ADMIN_AUTH_DISABLED;
@@ -156,8 +174,9 @@ admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r)
     }
 out:
     if (res == ADMIN_AUTH_DENIED || res == ADMIN_AUTH_MISSING) {
-        f = fail_slot(g, ip, now, true);
+        f = fail_slot(fails_lock(g), ip, now, true);
         f->count++;
+        fails_unlock(g);
         wx_log(WX_LOG_WARN, "admin_auth_failed", "rid", r->id, "ip", ip, "reason",
                res == ADMIN_AUTH_MISSING ? "no bearer token" : "wrong token", NULL);
     }

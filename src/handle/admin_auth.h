@@ -2,6 +2,8 @@
 #ifndef WX_HANDLE_ADMIN_AUTH_H
 #define WX_HANDLE_ADMIN_AUTH_H
 
+#include <pthread.h>
+
 #include "../http/server.h"
 #include "../util/wx.h"
 
@@ -21,11 +23,24 @@ typedef struct {
     int64_t window_start;
 } admin_fail_t;
 
-/* Per worker: no locks. */
+/* Failed sign-ins per client address, shared by every worker: the limit holds whichever
+ * worker a connection lands on. One lock, taken only by the admin API and never across the
+ * (slow) hash. */
+typedef struct {
+    pthread_mutex_t lock;
+    admin_fail_t slots[ADMIN_FAIL_SLOTS];
+} admin_fails_t;
+#define ADMIN_FAILS_INIT                                                                           \
+    {                                                                                              \
+        .lock = PTHREAD_MUTEX_INITIALIZER                                                          \
+    }
+
+/* Per worker: the last token that passed (no lock), and the shared failure counters. */
 typedef struct {
     bool cached;
     unsigned char cached_digest[32];
-    admin_fail_t fails[ADMIN_FAIL_SLOTS];
+    admin_fails_t *fails;                 /* process-wide; NULL: local below, unlocked */
+    admin_fail_t local[ADMIN_FAIL_SLOTS]; /* only when fails is NULL (tests, one worker) */
 } admin_guard_t;
 
 typedef enum {

@@ -1,6 +1,7 @@
 /* Admin resource: the WeChat webpage connections of a pool
- * (/pools/{id}/connections[/{identifier}]). The App Secret is write-only: sealed on the way
- * in, shown as "set"/"not set", never returned or logged. The identifier cannot change. */
+ * (/pools/{id}/connections[/{identifier}[/check]]; check is admin_check.c). The App Secret is
+ * write-only: sealed on the way in, shown as "set"/"not set", never returned or logged. The
+ * identifier cannot change. */
 #include "admin.h"
 
 #include <string.h>
@@ -47,7 +48,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
     store_conn_t old;
     if (creating && store_conn_get(a->ctx->store, c->pool_id, c->identifier, &old, &err) == WX_OK) {
         OPENSSL_cleanse(old.app_secret, sizeof(old.app_secret));
-        admin_error(a, 409, "this pool already has a connection with this identifier");
+        admin_conflict(a, "identifier", "this pool already has a connection with this identifier");
         goto out;
     }
     /* Another connection's verification file of the same name would shadow this one. */
@@ -93,7 +94,7 @@ admin_conns(admin_req_t *a)
     store_conn_t c = {0};
     store_pool_t pool;
     const char *m = a->r->method;
-    if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 4 || !is(a->seg[2], "connections"))
+    if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 5 || !is(a->seg[2], "connections"))
         return false;
     if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
         admin_store_error(a, &err);
@@ -121,7 +122,14 @@ admin_conns(admin_req_t *a)
         admin_store_error(a, &err);
         return true;
     }
-    if (is(m, "GET")) {
+    if (a->nseg == 5) {
+        if (!is(a->seg[4], "check"))
+            admin_error(a, 404, "no such admin resource");
+        else if (!is(m, "POST"))
+            admin_error(a, 405, "use POST on /pools/{id}/connections/{identifier}/check");
+        else
+            admin_conn_check(a, &c);
+    } else if (is(m, "GET")) {
         a->r->outcome = "ok";
         admin_reply(a, 200, admin_conn_json(&c, a->ctx->app->cfg->public_url));
     } else if (is(m, "PUT") || is(m, "PATCH")) {

@@ -36,7 +36,7 @@ pool_write(admin_req_t *a, store_pool_t *p, bool creating)
     }
     store_pool_t old;
     if (creating && store_pool_get(a->ctx->store, p->id, &old, &err) == WX_OK) {
-        admin_error(a, 409, "a pool with this id exists");
+        admin_conflict(a, "id", "a pool with this id exists");
         goto out;
     }
     if (store_pool_put(a->ctx->store, p, &err) != WX_OK) {
@@ -138,7 +138,7 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
     store_app_t old;
     if (creating && store_app_get(a->ctx->store, app->id, &old, &err) == WX_OK) {
         OPENSSL_cleanse(old.secret, sizeof(old.secret));
-        admin_error(a, 409, "an application with this id exists");
+        admin_conflict(a, "id", "an application with this id exists");
         goto out;
     }
     if (creating && !app_new_secret(a, app, plain, sizeof(plain)))

@@ -15,9 +15,11 @@ struct event;
 typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
-    seal_key_t master;  /* opens the sealed keys and secrets in the store */
-    admin_hash_t admin; /* admin API credential (hash); unset: the admin API is off */
-    char issuer[600];   /* public_url + "/oidc" */
+    seal_key_t master;          /* opens the sealed keys and secrets in the store */
+    admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
+    admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
+    char issuer[600];           /* public_url + "/oidc" */
+    keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
 } app_t;
 
 typedef struct {

@@ -18,13 +18,15 @@ static const char *const keys_algs[KEYS_ALG_COUNT] = {"RS256", "ES256", "EdDSA"}
 
 typedef struct {
     char app_id[STORE_ID_MAX];
+    char sealed[STORE_SECRET_MAX]; /* the sealed secret key was opened from */
     jwk_t *key;
-    int64_t loaded_at;
 } app_key_t;
 
 struct keys_cache {
     store_t *st;
     const seal_key_t *mk;
+    keys_shared_t *shared;       /* NULL: no other cache to tell */
+    uint_fast64_t published_gen; /* shared->generation when published[] was read */
     jwk_t *signing[KEYS_ALG_COUNT];
     int64_t signing_at[KEYS_ALG_COUNT];
     jwk_t *published[KEYS_PUBLISHED_MAX]; /* private keys; only their public halves go out */
@@ -207,12 +209,13 @@ keys_conn_secret_open(const seal_key_t *mk, const store_conn_t *c, char *out, si
 /* ---- per-worker cache ---- */
 
 keys_cache_t *
-keys_cache_new(store_t *st, const seal_key_t *mk)
+keys_cache_new(store_t *st, const seal_key_t *mk, keys_shared_t *shared)
 {
     keys_cache_t *kc = calloc(1, sizeof(*kc));
     if (kc) {
         kc->st = st;
         kc->mk = mk;
+        kc->shared = shared;
     }
     return kc;
 }
@@ -264,6 +267,12 @@ keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err
         if (rc == WX_OK) {
             jwk_free(kc->signing[i]);
             kc->signing[i] = nk;
+            /* A key new to this worker (just made, or rotated in) may be unknown to the
+             * published sets of every worker, ours included: have them all re-read before
+             * they verify or publish again, or the token about to be signed would be refused
+             * as "unknown signing key" and missing from the JWKS for up to a minute. */
+            if (kc->shared)
+                atomic_fetch_add(&kc->shared->generation, 1);
         }
     }
     if (rc != WX_OK && kc->signing[i]) {
@@ -313,9 +322,16 @@ load_one(const store_key_t *k, void *arg)
     return true;
 }
 
+static uint_fast64_t
+shared_gen(const keys_cache_t *kc)
+{
+    return kc->shared ? atomic_load(&kc->shared->generation) : 0;
+}
+
 static wx_status_t
 published_load(keys_cache_t *kc, wx_err_t *err)
 {
+    uint_fast64_t gen = shared_gen(kc); /* read first: a later bump means another re-read */
     load_walk_t *w = calloc(1, sizeof(*w));
     if (!w)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -328,6 +344,7 @@ published_load(keys_cache_t *kc, wx_err_t *err)
         memcpy(kc->published, w->keys, w->n * sizeof(w->keys[0]));
         kc->npublished = w->n;
         kc->published_at = w->now;
+        kc->published_gen = gen;
     } else {
         for (size_t i = 0; i < w->n; i++)
             jwk_free(w->keys[i]);
@@ -340,7 +357,8 @@ static void
 published_fresh(keys_cache_t *kc)
 {
     wx_err_t err = {0};
-    if (kc->published_at && wx_now() - kc->published_at < KEYS_RECHECK_S)
+    if (kc->published_at && kc->published_gen == shared_gen(kc) &&
+        wx_now() - kc->published_at < KEYS_RECHECK_S)
         return;
     if (published_load(kc, &err) != WX_OK)
         wx_log(WX_LOG_WARN, "keys_reload_failed", "error", err.msg, "detail", err.detail, NULL);
@@ -364,26 +382,29 @@ keys_reload_for_unknown_kid(keys_cache_t *kc)
 wx_status_t
 keys_app_hmac(keys_cache_t *kc, const char *app_id, const jwk_t **out, wx_err_t *err)
 {
-    int64_t now = wx_now();
     store_app_t *app = NULL;
     char plain[STORE_SECRET_PLAIN_MAX + 1], aad[STORE_ID_MAX + 16];
     jwk_t *k = NULL;
     wx_status_t rc = WX_OK;
     *out = NULL;
-    for (size_t i = 0; i < KEYS_APP_CACHE; i++) {
-        app_key_t *a = &kc->apps[i];
-        if (a->key && strcmp(a->app_id, app_id) == 0 && now - a->loaded_at < KEYS_RECHECK_S) {
-            *out = a->key;
-            return WX_OK;
-        }
-    }
     if (!(app = calloc(1, sizeof(*app))))
         return wx_err_set(err, WX_ENOMEM, "out of memory");
+    /* The row is read every time (one lookup by primary key, like the revocation check every
+     * token gets): an operator who resets a leaked secret must not wait for a cache to expire
+     * while tokens signed with the old one still pass. Only the opened key is cached, keyed by
+     * the sealed value it came from. */
     if ((rc = store_app_get(kc->st, app_id, app, err)) != WX_OK)
         goto out;
     if (strcmp(app->token_alg, "HS256") != 0 || !app->secret[0]) {
         rc = wx_err_set(err, WX_ENOENT, "application %.64s does not use HS256 tokens", app_id);
         goto out;
+    }
+    for (size_t i = 0; i < KEYS_APP_CACHE; i++) {
+        app_key_t *a = &kc->apps[i];
+        if (a->key && strcmp(a->app_id, app_id) == 0 && strcmp(a->sealed, app->secret) == 0) {
+            *out = a->key;
+            goto out;
+        }
     }
     wx_snprintf(aad, sizeof(aad), "app_secret:%s", app->id);
     if ((rc = seal_open(kc->mk, aad, app->secret, plain, sizeof(plain), err)) != WX_OK)
@@ -400,15 +421,13 @@ keys_app_hmac(keys_cache_t *kc, const char *app_id, const jwk_t **out, wx_err_t 
         kc->next_app = (kc->next_app + 1) % KEYS_APP_CACHE;
     jwk_free(kc->apps[slot].key);
     kc->apps[slot].key = k;
-    kc->apps[slot].loaded_at = now;
+    wx_strlcpy(kc->apps[slot].sealed, app->secret, sizeof(kc->apps[slot].sealed));
     wx_strlcpy(kc->apps[slot].app_id, app_id, sizeof(kc->apps[slot].app_id));
     *out = k;
 out:
     OPENSSL_cleanse(plain, sizeof(plain));
-    if (app) {
-        OPENSSL_cleanse(app->secret, sizeof(app->secret));
-        free(app);
-    }
+    OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    free(app);
     return rc;
 }
 

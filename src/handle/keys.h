@@ -5,6 +5,8 @@
 #ifndef WX_HANDLE_KEYS_H
 #define WX_HANDLE_KEYS_H
 
+#include <stdatomic.h>
+
 #include <jansson.h>
 
 #include "../jose/jwk.h"
@@ -17,6 +19,14 @@
 #define KEYS_HS256_KID_PREFIX "app." /* HS256 tokens: kid = "app.<application id>" */
 
 typedef struct keys_cache keys_cache_t;
+
+/* What the key caches of one process share: bumped whenever a worker starts signing with a key
+ * it had not signed with before, so that every worker re-reads the published keys before it
+ * answers again. A token one worker signs then verifies, and is in the JWKS, on all of them at
+ * once, whatever their own re-read schedule (other nodes catch up as described above). */
+typedef struct {
+    atomic_uint_fast64_t generation;
+} keys_shared_t;
 
 /* Is alg one a pool may sign with? "" counts as RS256. */
 bool keys_alg_valid(const char *alg);
@@ -36,12 +46,14 @@ wx_status_t keys_conn_secret_seal(const seal_key_t *mk, const store_conn_t *c, c
 wx_status_t keys_conn_secret_open(const seal_key_t *mk, const store_conn_t *c, char *out, size_t n,
                                   wx_err_t *err);
 
-/* Per-worker cache. */
-keys_cache_t *keys_cache_new(store_t *st, const seal_key_t *mk);
+/* Per-worker cache; shared may be NULL (a single cache). */
+keys_cache_t *keys_cache_new(store_t *st, const seal_key_t *mk, keys_shared_t *shared);
 void keys_cache_free(keys_cache_t *kc);
 /* The current private key for alg ("" = RS256), creating one on first use. */
 wx_status_t keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err);
-/* The HS256 key of an application in Authing compatibility mode; WX_ENOENT otherwise. */
+/* The HS256 key of an application in Authing compatibility mode; WX_ENOENT otherwise. The
+ * application is read from the store on every call, so a reset secret, a switch back to pool
+ * signing or a deleted application takes effect at once. */
 wx_status_t keys_app_hmac(keys_cache_t *kc, const char *app_id, const jwk_t **out, wx_err_t *err);
 /* A jws_key_lookup_fn (arg = keys_cache_t): published keys by kid, and "app.<id>" HS256 keys of
  * applications that opted in. NULL for anything else, including a key of another alg. */

@@ -1,8 +1,11 @@
 /* Token issue and the one online check (see token.h). */
 #include "token.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
 
 #include "../jose/jws.h"
 #include "../proto/claims.h"
@@ -44,11 +47,42 @@ set(token_result_t *out, token_status_t st, const char *why)
     out->why = why;
 }
 
+/* Is aud one we issue for in the token's pool: the pool itself (pool flow) or one of its
+ * applications (application flow)? Only we sign with our keys, but an application's HS256
+ * secret is also held by that application's backend: a token signed with it must be for that
+ * application and its pool, or the secret would mint tokens for every other application and
+ * pool. WX_EDENIED when it is not; another status when the store failed. */
+static wx_status_t
+token_audience_check(worker_ctx_t *ctx, const json_t *header, const json_t *payload, wx_err_t *err)
+{
+    const char *aud = json_string_value(json_object_get(payload, "aud"));
+    const char *pool = json_string_value(json_object_get(payload, "userPoolId"));
+    const char *alg = json_string_value(json_object_get(header, "alg"));
+    const char *kid = json_string_value(json_object_get(header, "kid"));
+    size_t pl = strlen(KEYS_HS256_KID_PREFIX);
+    bool hmac = alg && strcmp(alg, "HS256") == 0;
+    if (!aud || !pool)
+        return WX_EDENIED;
+    if (hmac && (!kid || strncmp(kid, KEYS_HS256_KID_PREFIX, pl) != 0 || strcmp(kid + pl, aud)))
+        return WX_EDENIED;
+    if (!hmac && strcmp(aud, pool) == 0)
+        return WX_OK;
+    store_app_t *app = calloc(1, sizeof(*app));
+    if (!app)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    wx_status_t rc = store_app_get(ctx->store, aud, app, err);
+    if (rc == WX_ENOENT || (rc == WX_OK && strcmp(app->pool_id, pool) != 0))
+        rc = WX_EDENIED;
+    OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    free(app);
+    return rc;
+}
+
 void
 token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out)
 {
     wx_err_t err = {0};
-    json_t *payload = NULL;
+    json_t *header = NULL, *payload = NULL;
     const char *why = NULL;
     memset(out, 0, sizeof(*out));
     if (!token || !token[0]) {
@@ -61,10 +95,10 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
         return;
     }
     wx_status_t rc =
-        jws_verify(token, len, token_algs, keys_lookup, ctx->keys, NULL, &payload, &err);
+        jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
     if (rc == WX_ENOENT && keys_reload_for_unknown_kid(ctx->keys)) {
         wx_err_clear(&err); /* a key rotated on another node since our last read */
-        rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, NULL, &payload, &err);
+        rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
     }
     switch (rc) {
     case WX_OK:
@@ -101,6 +135,16 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
         set(out, TOKEN_BAD_CLAIMS, why);
         goto fail;
     }
+    rc = token_audience_check(ctx, header, payload, &err);
+    if (rc == WX_EDENIED) {
+        set(out, TOKEN_BAD_CLAIMS, "wrong audience");
+        goto fail;
+    }
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "audience_check_failed", "error", err.msg, "detail", err.detail, NULL);
+        set(out, TOKEN_ERROR, "cannot check the audience");
+        goto fail;
+    }
     wx_strlcpy(out->jti, json_string_value(json_object_get(payload, "jti")), sizeof(out->jti));
     claims_int(payload, "exp", &out->exp);
     bool revoked = true;
@@ -120,8 +164,10 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
     }
     set(out, TOKEN_OK, "ok");
     out->payload = payload;
+    json_decref(header);
     return;
 fail:
+    json_decref(header);
     json_decref(payload);
 }
 

@@ -35,7 +35,8 @@ typedef struct {
  * compatibility), else the pool's alg and current key. */
 wx_status_t token_sign(worker_ctx_t *ctx, const store_pool_t *pool, const char *app_id,
                        const char *payload, wx_buf_t *out, wx_err_t *err);
-/* Verify signature, claims (iss = ours, audience when given) and revocation. */
+/* Verify signature, claims (iss = ours, audience when given), that aud is the token's pool or an
+ * application of it (for HS256, the application whose secret signed it), and revocation. */
 void token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out);
 void token_result_free(token_result_t *r);
 /* The token of "Authorization: Bearer <token>", or NULL. */

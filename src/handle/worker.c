@@ -48,12 +48,13 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     if (!ctx)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     ctx->app = app;
+    ctx->admin_guard.fails = app->admin_fails;
     wx_status_t rc = store_open(app->cfg->store_url, &ctx->store, err);
     if (rc != WX_OK) {
         free(ctx);
         return rc;
     }
-    ctx->keys = keys_cache_new(ctx->store, &app->master);
+    ctx->keys = keys_cache_new(ctx->store, &app->master, app->keys_shared);
     if (!ctx->keys) {
         store_close(ctx->store);
         free(ctx);

@@ -21,6 +21,7 @@ typedef struct xfer {
     http_client_cb cb;
     void *arg;
     int64_t start_ms;
+    struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
 } xfer_t;
 
@@ -162,6 +163,7 @@ xfer_free(xfer_t *x)
         curl_multi_remove_handle(x->c->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
+    curl_slist_free_all(x->headers);
     wx_buf_free(&x->body);
     free(x);
 }
@@ -224,9 +226,10 @@ client_reap(http_client_t *c)
     }
 }
 
-wx_status_t
-http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
-                http_client_cb cb, void *arg, wx_err_t *err)
+/* One transfer: a GET, or a POST of body (copied) when ctype is not NULL. */
+static wx_status_t
+xfer_start(http_client_t *c, const char *url, const char *ctype, const char *body, long timeout_ms,
+           size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
 {
     xfer_t *x = calloc(1, sizeof(*x));
     if (!x)
@@ -253,6 +256,20 @@ http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_b
     curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "wxauth/0.1");
     curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    if (ctype) {
+        char line[128];
+        wx_snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+        x->headers = curl_slist_append(NULL, line);
+        if (!x->headers) {
+            curl_easy_cleanup(x->easy);
+            wx_buf_free(&x->body);
+            free(x);
+            return wx_err_set(err, WX_ENOMEM, "out of memory");
+        }
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
+    }
     x->next = c->xfers;
     if (c->xfers)
         c->xfers->prev = x;
@@ -261,11 +278,26 @@ http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_b
     if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
         xfer_unlink(x);
         curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->headers);
         wx_buf_free(&x->body);
         free(x);
         return wx_err_set(err, WX_EIO, "cannot start transfer");
     }
     return WX_OK;
+}
+
+wx_status_t
+http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
+                http_client_cb cb, void *arg, wx_err_t *err)
+{
+    return xfer_start(c, url, NULL, NULL, timeout_ms, max_body, cb, arg, err);
+}
+
+wx_status_t
+http_client_post(http_client_t *c, const char *url, const char *content_type, const char *body,
+                 long timeout_ms, size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
+{
+    return xfer_start(c, url, content_type, body, timeout_ms, max_body, cb, arg, err);
 }
 
 void

@@ -34,6 +34,11 @@ void http_client_free(http_client_t *c);
 /* GET url; cb is called exactly once, later, on the loop (never from inside this call). */
 wx_status_t http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
                             http_client_cb cb, void *arg, wx_err_t *err);
+/* POST body (copied; NUL-terminated) with the given Content-Type; otherwise as GET. Used for
+ * calls that must not put a secret in the URL. */
+wx_status_t http_client_post(http_client_t *c, const char *url, const char *content_type,
+                             const char *body, long timeout_ms, size_t max_body, http_client_cb cb,
+                             void *arg, wx_err_t *err);
 /* Finish every pending transfer with HTTP_CLIENT_CANCELLED (graceful shutdown). */
 void http_client_cancel_all(http_client_t *c);
 /* Transfers under way (for tests and metrics). */

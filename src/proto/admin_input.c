@@ -352,11 +352,16 @@ admin_conn_json(const store_conn_t *c, const char *public_url)
                           c->scope, "callback_url", c->callback_url, "txt_filename",
                           c->txt_filename, "txt_content", c->txt_content, "created_at",
                           (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
-    if (o && c->txt_filename[0] && public_url) {
-        char url[1200];
-        wx_snprintf(url, sizeof(url), "%s/%s", public_url, c->txt_filename);
+    char url[1200];
+    if (o && c->txt_filename[0] && public_url &&
+        wx_snprintf(url, sizeof(url), "%s/%s", public_url, c->txt_filename))
         json_object_set_new(o, "txt_url", json_string(url));
-    }
+    /* The redirect_uri WeChat sends the browser back to: its host is the webpage-authorization
+     * domain to register with WeChat. */
+    if (o && public_url &&
+        wx_snprintf(url, sizeof(url), "%s/connections/social/%s/callback", public_url,
+                    c->identifier))
+        json_object_set_new(o, "wechat_redirect_uri", json_string(url));
     return o;
 }
 

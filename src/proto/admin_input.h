@@ -22,7 +22,9 @@ bool admin_app_apply(const json_t *in, store_app_t *a, json_t *errors);
 bool admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret, size_t n,
                       json_t *errors);
 
-/* Records as the API shows them: never a secret, only whether one is set. */
+/* Records as the API shows them: never a secret, only whether one is set. A connection also
+ * shows txt_url (where its verification file is served) and wechat_redirect_uri (where
+ * WeChat sends the browser back) when public_url is given. */
 json_t *admin_pool_json(const store_pool_t *p);
 json_t *admin_app_json(const store_app_t *a);
 json_t *admin_conn_json(const store_conn_t *c, const char *public_url);

@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "../util/log.h"
 #include "../util/url.h"
@@ -162,9 +163,23 @@ out:
     return rc;
 }
 
+wx_status_t
+wechat_parse_client_token(const char *body, size_t len, wechat_client_token_t *out, wx_err_t *err)
+{
+    json_t *j = NULL;
+    wx_status_t rc = parse_object(body, len, &j, err);
+    memset(out, 0, sizeof(*out));
+    if (rc != WX_OK)
+        return rc;
+    if (copy_str(j, "access_token", out->access_token, sizeof(out->access_token), true, err, &rc))
+        out->expires_in = (long)json_integer_value(json_object_get(j, "expires_in"));
+    json_decref(j);
+    return rc;
+}
+
 /* ---- async calls ---- */
 
-typedef enum { CALL_TOKEN, CALL_USERINFO } call_kind_t;
+typedef enum { CALL_TOKEN, CALL_USERINFO, CALL_CLIENT } call_kind_t;
 
 typedef struct {
     call_kind_t kind;
@@ -172,17 +187,23 @@ typedef struct {
     struct event_base *base;
     const wechat_cfg_t *cfg;
     char *url;
+    char *body; /* POST body (CALL_CLIENT: holds the secret), or NULL for a GET */
     int attempt;
     wx_err_t first_err; /* the error of the first attempt, reported if a retry says 40163 */
     wx_status_t first_rc;
     wechat_token_cb token_cb;
     wechat_userinfo_cb userinfo_cb;
+    wechat_client_token_cb client_cb;
     void *arg;
 } call_t;
 
 static void
 call_free(call_t *c)
 {
+    if (c->body) {
+        OPENSSL_cleanse(c->body, strlen(c->body));
+        free(c->body);
+    }
     free(c->url);
     free(c);
 }
@@ -194,8 +215,12 @@ call_start(evutil_socket_t fd, short what, void *arg)
 {
     call_t *c = arg;
     wx_err_t err = {0};
-    if (http_client_get(c->client, c->url, c->cfg->timeout_ms, WECHAT_BODY_MAX, on_reply, c,
-                        &err) != WX_OK) {
+    wx_status_t rc = c->body
+                         ? http_client_post(c->client, c->url, "application/json", c->body,
+                                            c->cfg->timeout_ms, WECHAT_BODY_MAX, on_reply, c, &err)
+                         : http_client_get(c->client, c->url, c->cfg->timeout_ms, WECHAT_BODY_MAX,
+                                           on_reply, c, &err);
+    if (rc != WX_OK) {
         http_client_result_t res = {.outcome = HTTP_CLIENT_OTHER, .error = err.msg};
         on_reply(&res, c);
     }
@@ -206,6 +231,8 @@ call_done(call_t *c, wx_status_t rc, const void *result, wx_err_t *err)
 {
     if (c->kind == CALL_TOKEN)
         c->token_cb(rc, result, err, c->arg);
+    else if (c->kind == CALL_CLIENT)
+        c->client_cb(rc, result, err, c->arg);
     else
         c->userinfo_cb(rc, result, err, c->arg);
     call_free(c);
@@ -214,7 +241,9 @@ call_done(call_t *c, wx_status_t rc, const void *result, wx_err_t *err)
 static const char *
 call_name(const call_t *c)
 {
-    return c->kind == CALL_TOKEN ? "sns/oauth2/access_token" : "sns/userinfo";
+    return c->kind == CALL_TOKEN    ? "sns/oauth2/access_token"
+           : c->kind == CALL_CLIENT ? "cgi-bin/stable_token"
+                                    : "sns/userinfo";
 }
 
 static void
@@ -226,6 +255,7 @@ on_reply(const http_client_result_t *res, void *arg)
     union {
         wechat_token_t tok;
         wechat_userinfo_t ui;
+        wechat_client_token_t ct;
     } *u = calloc(1, sizeof(*u));
     char ms[24], st[12];
     wx_snprintf(ms, sizeof(ms), "%lld", (long long)res->elapsed_ms);
@@ -248,6 +278,8 @@ on_reply(const http_client_result_t *res, void *arg)
         rc = wx_err_set(&err, WX_EUPSTREAM, "WeChat is unavailable (HTTP %ld)", res->status);
     } else if (c->kind == CALL_TOKEN) {
         rc = wechat_parse_token(res->body, res->body_len, &u->tok, &err);
+    } else if (c->kind == CALL_CLIENT) {
+        rc = wechat_parse_client_token(res->body, res->body_len, &u->ct, &err);
     } else {
         rc = wechat_parse_userinfo(res->body, res->body_len, &u->ui, &err);
     }
@@ -279,6 +311,7 @@ on_reply(const http_client_result_t *res, void *arg)
         rc = c->first_rc;
     }
     call_done(c, rc, rc == WX_OK ? (void *)u : NULL, &err);
+    OPENSSL_cleanse(u, sizeof(*u)); /* WeChat access tokens */
     free(u);
 }
 
@@ -361,6 +394,45 @@ wechat_userinfo(http_client_t *client, struct event_base *base, const wechat_cfg
     if (rc != WX_OK)
         return rc;
     c->userinfo_cb = cb;
+    call_start(-1, 0, c);
+    return WX_OK;
+}
+
+/* The stable_token API in normal mode: while the account's stable token is valid WeChat hands
+ * the same one back, so a check never cuts short the token another service of the business
+ * holds (GET cgi-bin/token would replace it), and the secret travels in the body, not in a URL
+ * that proxies log. */
+wx_status_t
+wechat_client_token(http_client_t *client, struct event_base *base, const wechat_cfg_t *cfg,
+                    const char *appid, const char *secret, wechat_client_token_cb cb, void *arg,
+                    wx_err_t *err)
+{
+    wx_buf_t url;
+    call_t *c = NULL;
+    json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "grant_type", "client_credential", "appid", appid,
+                          "secret", secret, "force_refresh", 0);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j); /* jansson keeps its own copy of the secret: freed here, not cleansed */
+    wx_buf_init(&url, 1024);
+    wx_status_t rc =
+        body ? wx_buf_printf(&url, "%s/cgi-bin/stable_token", cfg->api_base) : WX_ENOMEM;
+    if (rc != WX_OK) {
+        wx_buf_free(&url);
+        if (body) {
+            OPENSSL_cleanse(body, strlen(body));
+            free(body);
+        }
+        return wx_err_set(err, rc, "cannot build the WeChat request");
+    }
+    rc = call_new(CALL_CLIENT, client, base, cfg, &url, arg, &c, err);
+    wx_buf_free(&url);
+    if (rc != WX_OK) {
+        OPENSSL_cleanse(body, strlen(body));
+        free(body);
+        return rc;
+    }
+    c->body = body;
+    c->client_cb = cb;
     call_start(-1, 0, c);
     return WX_OK;
 }

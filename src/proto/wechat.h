@@ -38,6 +38,13 @@ typedef struct {
     char raw[STORE_PROFILE_MAX]; /* the JSON as WeChat sent it */
 } wechat_userinfo_t;
 
+/* A client-credential (account) access token: only its existence matters to wxauth, as proof
+ * that WeChat accepts an App ID and secret. */
+typedef struct {
+    char access_token[512];
+    long expires_in;
+} wechat_client_token_t;
+
 /* Append the authorize URL: appid, redirect_uri, response_type, scope, state, in that order,
  * then #wechat_redirect. */
 wx_status_t wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
@@ -48,6 +55,8 @@ wx_status_t wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const c
 wx_status_t wechat_parse_token(const char *body, size_t len, wechat_token_t *out, wx_err_t *err);
 wx_status_t wechat_parse_userinfo(const char *body, size_t len, wechat_userinfo_t *out,
                                   wx_err_t *err);
+wx_status_t wechat_parse_client_token(const char *body, size_t len, wechat_client_token_t *out,
+                                      wx_err_t *err);
 
 /* Outcome of an async call: rc WX_OK with the result, or an error:
  *   WX_EUPSTREAM  WeChat answered with errcode err->code (or an HTTP error, code 0)
@@ -64,6 +73,16 @@ wx_status_t wechat_code_exchange(http_client_t *c, struct event_base *base, cons
 wx_status_t wechat_userinfo(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
                             const char *access_token, const char *openid, wechat_userinfo_cb cb,
                             void *arg, wx_err_t *err);
+
+/* Ask WeChat for the account's access token (POST cgi-bin/stable_token, client_credential,
+ * force_refresh false), to check that it accepts appid + secret. Errors as above: 40013
+ * unknown appid, 40125 wrong secret, 40164 this server's IP is not on the account's IP
+ * whitelist. */
+typedef void (*wechat_client_token_cb)(wx_status_t rc, const wechat_client_token_t *tok,
+                                       const wx_err_t *err, void *arg);
+wx_status_t wechat_client_token(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
+                                const char *appid, const char *secret, wechat_client_token_cb cb,
+                                void *arg, wx_err_t *err);
 
 /* WeChat's "errmsg, rid: ..." without the request-id suffix, for messages shown to people. */
 void wechat_errmsg_clean(const char *errmsg, char *out, size_t n);

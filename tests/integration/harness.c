@@ -106,45 +106,96 @@ wait_healthy(const char *base)
     return false;
 }
 
-int
-wxt_cli(wxt_env_t *e, char **out, const char *const *argv)
+static char *
+slurp(const char *path)
 {
-    const char *cli = need_env("WXAUTH_CLI");
-    char outpath[700];
-    snprintf(outpath, sizeof(outpath), "%s/cli.out", e->dir);
-    char *args[40];
-    int n = 0;
-    args[n++] = (char *)cli;
-    args[n++] = "--config";
-    args[n++] = e->config;
-    for (int i = 0; argv[i] && n < 38; i++)
-        args[n++] = (char *)argv[i];
-    args[n] = NULL;
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 65536);
+    if (f && buf) {
+        size_t r = fread(buf, 1, 65535, f);
+        buf[r] = '\0';
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* Fork and exec the CLI with args; stdout/stderr to files when the paths are not NULL. */
+static int
+run_cli(const char *cli, char *const *args, const char *const *env, const char *outpath,
+        const char *errpath, bool null_stdin)
+{
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
+        int fd;
+        if (outpath && (fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
             dup2(fd, 1);
             close(fd);
         }
+        if (errpath && (fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        if (null_stdin && (fd = open("/dev/null", O_RDONLY)) >= 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
         execv(cli, args);
         _exit(127);
     }
     int st = 0;
     waitpid(pid, &st, 0);
-    if (out) {
-        FILE *f = fopen(outpath, "r");
-        char *buf = calloc(1, 65536);
-        if (f && buf) {
-            size_t r = fread(buf, 1, 65535, f);
-            buf[r] = '\0';
-        }
-        if (f)
-            fclose(f);
-        *out = buf;
-    }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int
+wxt_cli(wxt_env_t *e, char **out, const char *const *argv)
+{
+    const char *cli = need_env("WXAUTH_CLI");
+    char outpath[700], tokpath[700];
+    snprintf(outpath, sizeof(outpath), "%s/cli.out", e->dir);
+    snprintf(tokpath, sizeof(tokpath), "%s/admin.token", e->dir);
+    char *args[44];
+    int n = 0;
+    args[n++] = (char *)cli;
+    args[n++] = "--config";
+    args[n++] = e->config;
+    /* Management commands go through the admin API; init ignores these two. */
+    args[n++] = "--url";
+    args[n++] = e->auth;
+    args[n++] = "--token-file";
+    args[n++] = tokpath;
+    for (int i = 0; argv[i] && n < 42; i++)
+        args[n++] = (char *)argv[i];
+    args[n] = NULL;
+    int rc = run_cli(cli, args, NULL, outpath, NULL, false);
+    if (out)
+        *out = slurp(outpath);
+    return rc;
+}
+
+int
+wxt_cli_run(wxt_env_t *e, const char *const *argv, const char *const *env, char **out, char **err)
+{
+    const char *cli = need_env("WXAUTH_CLI");
+    char outpath[700], errpath[700];
+    snprintf(outpath, sizeof(outpath), "%s/cli-run.out", e->dir);
+    snprintf(errpath, sizeof(errpath), "%s/cli-run.err", e->dir);
+    char *args[64];
+    int n = 0;
+    args[n++] = (char *)cli;
+    for (int i = 0; argv[i] && n < 62; i++)
+        args[n++] = (char *)argv[i];
+    args[n] = NULL;
+    int rc = run_cli(cli, args, env, outpath, errpath, true);
+    if (out)
+        *out = slurp(outpath);
+    if (err)
+        *err = slurp(errpath);
+    return rc;
 }
 
 static void
@@ -182,6 +233,20 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     fclose(ur);
     for (int i = 0; i < 16; i++)
         snprintf(e->secret + 2 * i, 3, "%02x", rnd[i]);
+    /* The admin credential of this env: wxauthd gets it in WXAUTH_ADMIN_TOKEN (and keeps only
+     * its hash); the CLI reads it from a 0600 file, as docs/admin.md recommends. */
+    unsigned char tok[32];
+    ur = fopen("/dev/urandom", "r");
+    assert_non_null(ur);
+    assert_int_equal(fread(tok, 1, sizeof(tok), ur), sizeof(tok));
+    fclose(ur);
+    for (int i = 0; i < 32; i++)
+        snprintf(e->admin_token + 2 * i, 3, "%02x", tok[i]);
+    snprintf(path, sizeof(path), "%s/admin.token", e->dir);
+    int tfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(tfd >= 0);
+    assert_int_equal(write(tfd, e->admin_token, 64), 64);
+    close(tfd);
 
     snprintf(path, sizeof(path), "%s/emulator.ini", e->dir);
     snprintf(
@@ -215,11 +280,35 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              e->auth_port, e->auth, o->workers ? o->workers : 2, e->dir, e->emu, e->emu,
              o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
              o->state_ttl ? o->state_ttl : 600);
+    if (o->extra_config) {
+        size_t used = strlen(text);
+        assert_true(strlen(o->extra_config) < sizeof(text) - used);
+        snprintf(text + used, sizeof(text) - used, "\n%s", o->extra_config);
+    }
     write_file(e->config, text);
 
-    /* Seed through the CLI, as an operator would. */
+    /* Prepare the store as an operator would before the first start. */
     setenv("WXT_SECRET", e->secret, 1);
     cli_ok(e, (const char *const[]){"init", NULL});
+
+    const char *bin = need_env("WXAUTHD");
+    char emu_log[700], auth_log[700], lat[64], tokenv[100];
+    snprintf(emu_log, sizeof(emu_log), "%s/emulator.log", e->dir);
+    snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
+    snprintf(lat, sizeof(lat), "WXEMU_LATENCY_MS=%d", o->latency_ms);
+    snprintf(tokenv, sizeof(tokenv), "WXAUTH_ADMIN_TOKEN=%s", e->admin_token);
+    char *emu_env[] = {lat, NULL}, *auth_env[] = {tokenv, NULL};
+    e->emu_pid =
+        spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL}, emu_env);
+    e->auth_pid =
+        spawn(auth_log, (char *const[]){(char *)bin, "--config", e->config, NULL}, auth_env);
+    if (!wait_healthy(e->emu) || !wait_healthy(e->auth)) {
+        print_tail(emu_log);
+        print_tail(auth_log);
+        fail_msg("servers did not become healthy");
+    }
+
+    /* Seed through the CLI over the admin API, as an operator would. */
     cli_ok(e, (const char *const[]){"pool", "create", "demo", "--name", "Demo", NULL});
     cli_ok(e, (const char *const[]){"app", "create", "demo-app", "--pool", "demo", "--redirect",
                                     "http://127.0.0.1:9/app-cb", "--redirect",
@@ -235,21 +324,6 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     cli_ok(e, (const char *const[]){"connection", "set", "--pool", "basepool", "--appid",
                                     WXT_APPID_BASE, "--secret-env", "WXT_SECRET", "--callback",
                                     e->callback, "--scope", "snsapi_base", NULL});
-
-    const char *bin = need_env("WXAUTHD");
-    char emu_log[700], auth_log[700], lat[64];
-    snprintf(emu_log, sizeof(emu_log), "%s/emulator.log", e->dir);
-    snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
-    snprintf(lat, sizeof(lat), "WXEMU_LATENCY_MS=%d", o->latency_ms);
-    char *emu_env[] = {lat, NULL};
-    e->emu_pid =
-        spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL}, emu_env);
-    e->auth_pid = spawn(auth_log, (char *const[]){(char *)bin, "--config", e->config, NULL}, NULL);
-    if (!wait_healthy(e->emu) || !wait_healthy(e->auth)) {
-        print_tail(emu_log);
-        print_tail(auth_log);
-        fail_msg("servers did not become healthy");
-    }
     return 0;
 }
 
@@ -322,11 +396,14 @@ on_header(char *p, size_t s, size_t n, void *arg)
     return len;
 }
 
+/* One request; extra headers ("Name: value") are added to the JSON Content-Type, if any. */
 static int
-perform(CURL *h, const char *method, const char *url, const char *json, wxt_resp_t *out)
+perform_ex(CURL *h, const char *method, const char *url, const char *const *headers,
+           const char *body, bool json_ct, wxt_resp_t *out)
 {
     sink_t k = {0};
     struct curl_slist *hdrs = NULL;
+    const char *json = body;
     wx_buf_init(&k.body, 4 * 1024 * 1024);
     memset(out, 0, sizeof(*out));
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -337,11 +414,15 @@ perform(CURL *h, const char *method, const char *url, const char *json, wxt_resp
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    for (int i = 0; headers && headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, headers[i]);
     if (json) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        if (json_ct)
+            hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
     } else {
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
     }
@@ -361,6 +442,12 @@ perform(CURL *h, const char *method, const char *url, const char *json, wxt_resp
     out->body = wx_buf_steal(&k.body);
     out->location = k.location;
     return 0;
+}
+
+static int
+perform(CURL *h, const char *method, const char *url, const char *json, wxt_resp_t *out)
+{
+    return perform_ex(h, method, url, NULL, json, true, out);
 }
 
 wxt_browser_t *
@@ -395,6 +482,37 @@ wxt_http(const char *method, const char *url, const char *json, wxt_resp_t *out)
     int rc = perform(h, method, url, json, out);
     curl_easy_cleanup(h);
     return rc;
+}
+
+int
+wxt_http_auth(const char *method, const char *url, const char *token, const char *json,
+              wxt_resp_t *out)
+{
+    char auth[400];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token ? token : "");
+    const char *const hdrs[] = {token ? auth : NULL, NULL};
+    CURL *h = curl_easy_init();
+    int rc = perform_ex(h, method, url, hdrs, json, true, out);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+int
+wxt_http_headers(const char *method, const char *url, const char *const *headers, const char *body,
+                 wxt_resp_t *out)
+{
+    CURL *h = curl_easy_init();
+    int rc = perform_ex(h, method, url, headers, body, false, out);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+int
+wxt_admin(wxt_env_t *e, const char *method, const char *path, const char *json, wxt_resp_t *out)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/api/admin/v1%s", e->auth, path);
+    return wxt_http_auth(method, url, e->admin_token, json, out);
 }
 
 void

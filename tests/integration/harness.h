@@ -1,6 +1,7 @@
 /* Integration-test harness: starts a real WeChat emulator and a real wxauthd on free loopback
- * ports with a fresh SQLite file, seeds them with the wxauth CLI, and drives them over HTTP
- * like browsers do (cookie jar per "browser", no automatic redirects). */
+ * ports with a fresh SQLite file and an admin token of its own, seeds them with the wxauth CLI
+ * over the admin API (as an operator would), and drives them over HTTP like browsers do
+ * (cookie jar per "browser", no automatic redirects). */
 #ifndef WXT_HARNESS_H
 #define WXT_HARNESS_H
 
@@ -23,6 +24,8 @@ typedef struct {
     int latency_ms;        /* WXEMU_LATENCY_MS for the emulator */
     int workers;           /* 0: 2 */
     int retries;           /* -1: default */
+    /* NULL, or lines appended to wxauthd.ini as they are ("[gate]\ncookie = x\n") */
+    const char *extra_config;
 } wxt_opts_t;
 
 typedef struct {
@@ -34,6 +37,7 @@ typedef struct {
     char emu[64];
     char callback[128]; /* business callback (nothing listens there: tests read Location) */
     char secret[33];
+    char admin_token[65]; /* wxauthd's WXAUTH_ADMIN_TOKEN; also in <dir>/admin.token (0600) */
 } wxt_env_t;
 
 typedef struct {
@@ -49,9 +53,15 @@ typedef struct wxt_browser wxt_browser_t;
 int wxt_setup(wxt_env_t *e, const wxt_opts_t *o);
 /* Stop both servers with SIGTERM; fails the test if either exits non-zero (ASan/LSan). */
 void wxt_teardown(wxt_env_t *e);
-/* Run the wxauth CLI against the env's store: argv after the config options. Returns exit code;
- * stdout captured into *out when out != NULL (caller frees). */
+/* Run the wxauth CLI against the env: argv after the options that point it at the env
+ * (--config, and --url / --token-file for the admin API). Returns exit code; stdout captured
+ * into *out when out != NULL (caller frees). */
 int wxt_cli(wxt_env_t *e, char **out, const char *const *argv);
+/* Run the wxauth CLI with exactly argv (nothing added), stdin from /dev/null, extra
+ * environment entries ("NAME=value", NULL-terminated, may be NULL). stdout and stderr are
+ * captured into *out / *err when not NULL (caller frees). Returns the exit code. */
+int wxt_cli_run(wxt_env_t *e, const char *const *argv, const char *const *env, char **out,
+                char **err);
 
 wxt_browser_t *wxt_browser_new(const char *user_agent);
 void wxt_browser_free(wxt_browser_t *b);
@@ -59,6 +69,15 @@ int wxt_get(wxt_browser_t *b, const char *url, wxt_resp_t *out);
 void wxt_resp_free(wxt_resp_t *r);
 /* Plain requests without a browser (admin APIs). */
 int wxt_http(const char *method, const char *url, const char *json_body, wxt_resp_t *out);
+/* As wxt_http with "Authorization: Bearer <token>" (token NULL: none). */
+int wxt_http_auth(const char *method, const char *url, const char *token, const char *json_body,
+                  wxt_resp_t *out);
+/* Any request: headers "Name: value" (NULL-terminated, may be NULL), body sent as is. */
+int wxt_http_headers(const char *method, const char *url, const char *const *headers,
+                     const char *body, wxt_resp_t *out);
+/* wxauthd's admin API with the env's token: method on {auth}/api/admin/v1{path}. */
+int wxt_admin(wxt_env_t *e, const char *method, const char *path, const char *json_body,
+              wxt_resp_t *out);
 /* POST JSON to the emulator admin API; asserts 2xx. */
 void wxt_emu_admin(wxt_env_t *e, const char *method, const char *path, const char *json);
 void wxt_emu_fault(wxt_env_t *e, const char *json);

@@ -36,7 +36,9 @@ function outDir(suite) {
 }
 
 function tmpDir(prefix) {
-  return fs.mkdtempSync(path.join(process.env.WX_TEST_TMP || os.tmpdir(), prefix));
+  const base = process.env.WX_TEST_TMP || os.tmpdir();
+  fs.mkdirSync(base, { recursive: true }); // a fresh build dir has none yet
+  return fs.mkdtempSync(path.join(base, prefix));
 }
 
 module.exports = { launch, outDir, tmpDir, WECHAT_UA, DESKTOP_UA };

@@ -128,4 +128,30 @@ async function startServers(opts = {}) {
   };
 }
 
-module.exports = { startServers, freePort, start, stop, waitHealthy, APPID };
+// The sample business app (examples/sample-app, binary from $WXSAMPLE) on a free port, pointed
+// at the wxauthd of env (from startServers). opts: {app, pool, identifier, audience,
+// desktopLogin}. Seed the pool/app afterwards with redirect = `${sample.base}/callback`.
+// stop() wants a clean exit (0), like env.stop(); call it before env.stop() (logs are in env.dir).
+async function startSampleApp(env, opts = {}) {
+  const bin = need('WXSAMPLE');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const args = ['--listen', `127.0.0.1:${port}`, '--wxauth', env.auth];
+  if (opts.app) args.push('--app', opts.app);
+  if (opts.pool) args.push('--pool', opts.pool);
+  if (opts.identifier) args.push('--identifier', opts.identifier);
+  if (opts.audience) args.push('--audience', opts.audience);
+  if (opts.desktopLogin) args.push('--desktop-login');
+  const log = path.join(env.dir, `sample-app-${port}.log`);
+  const proc = start(bin, args, log, {});
+  await waitHealthy(base, proc, log);
+  return {
+    base, port, log, proc,
+    async stop() {
+      const code = await stop(proc);
+      if (code !== 0) throw new Error(`wxsample exited ${code} (want 0); log ${log}`);
+    },
+  };
+}
+
+module.exports = { startServers, startSampleApp, freePort, start, stop, waitHealthy, APPID };

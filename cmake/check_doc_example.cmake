@@ -1,0 +1,23 @@
+# Fails when the code block a document marks with `<!-- example: NAME` differs from the file
+# SRC, so an example shown in the docs is always the one that is built and tested.
+# cmake -DDOC=docs/verify.md -DSRC=examples/verify-c/verify.c -DNAME=examples/verify-c/verify.c -P
+file(READ "${DOC}" doc)
+file(READ "${SRC}" src)
+string(FIND "${doc}" "<!-- example: ${NAME}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "${DOC} has no `<!-- example: ${NAME}` marker")
+endif()
+string(SUBSTRING "${doc}" ${at} -1 rest)
+string(FIND "${rest}" "```c\n" open)
+if(open EQUAL -1)
+  message(FATAL_ERROR "${DOC}: no ```c block after the marker for ${NAME}")
+endif()
+math(EXPR start "${open} + 5")
+string(SUBSTRING "${rest}" ${start} -1 rest)
+string(FIND "${rest}" "\n```" close)
+math(EXPR len "${close} + 1")
+string(SUBSTRING "${rest}" 0 ${len} block)
+if(NOT "${block}" STREQUAL "${src}")
+  message(FATAL_ERROR "the example in ${DOC} differs from ${SRC}: copy the file into the doc")
+endif()
+message(STATUS "${DOC} shows ${NAME} as it is")

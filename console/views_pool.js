@@ -1,0 +1,232 @@
+// Views of the console, part 2: a pool's applications and WeChat webpage connections.
+// Connection fields are Authing's (authing-compat.md §6); the App Secret is write-only.
+'use strict';
+(function () {
+  const WX = window.WX;
+  const { h, api, route } = WX;
+  const { poolPage, code, dl, copyable, secretOnce } = WX.ui;
+  const V = WX.views;
+  const P = (id, ...rest) => api.path('pools', id, ...rest);
+
+  // ---- applications ----
+
+  function appFields(a, creating) {
+    return [
+      { name: 'id', label: 'Application ID (app_id)', value: a.id, required: creating, readOnly: !creating, hint: creating ? '1 to 63 letters, digits, _ or -. The app_id your pages pass to the SDK.' : 'Cannot be changed.' },
+      { name: 'name', label: 'Name', value: a.name, omitEmpty: creating },
+      { name: 'redirect_urls', label: 'Callback URLs', type: 'lines', value: a.redirect_urls || [], wide: true, hint: 'One per line: where users may be sent back after login. * wildcards allowed.' },
+      { name: 'token_alg', label: 'Token signing', type: 'select', value: a.token_alg || 'pool', options: [['pool', 'The pool\u2019s algorithm (recommended)'], ['HS256', 'HS256 with the app secret (Authing compatibility)']] },
+    ];
+  }
+
+  function appTable(poolId, apps) {
+    if (!apps.length) return WX.empty('No applications yet. Newer Authing SDKs log in with an application ID (app_id).');
+    return WX.table([
+      { label: 'Name', cell: (a) => h('a', { href: route('pools', poolId, 'apps', a.id), text: a.name || a.id }) },
+      { label: 'App ID', cell: (a) => code(a.id) },
+      { label: 'Callback URLs', cell: (a) => (a.redirect_urls || []).length ? h('ul', { class: 'plain' }, a.redirect_urls.map((u) => h('li', null, code(u)))) : h('span', { class: 'muted', text: 'none' }) },
+      { label: 'Token signing', cell: (a) => a.token_alg === 'pool' ? 'pool' : a.token_alg },
+      { label: 'Secret', cell: (a) => WX.badge(a.secret, a.secret === 'set' ? 'ok' : 'muted') },
+      { label: 'Created', cell: (a) => WX.timeEl(a.created_at) },
+    ], apps, { caption: 'Applications' });
+  }
+
+  V.apps = async function (ctx) {
+    const id = ctx.params[0];
+    const [pool, res] = await Promise.all([api.get(P(id)), api.get(P(id, 'apps'))]);
+    const slot = h('div', { class: 'slot' });
+    const list = h('div', null, appTable(id, res.apps || []));
+    const create = WX.form({
+      id: 'app-new',
+      label: 'New application',
+      submit: 'Create application',
+      fields: appFields({}, true),
+      onSubmit: async (v, form) => {
+        const a = await api.post(P(id, 'apps'), v);
+        slot.replaceChildren(secretOnce(`Application ${a.id} created: its secret`, a.secret,
+          'The secret signs HS256 tokens and authenticates the app to the token endpoints.'));
+        form.el.reset();
+        details.open = false;
+        const again = await api.get(P(id, 'apps'));
+        list.replaceChildren(appTable(id, again.apps || []));
+        slot.scrollIntoView({ block: 'nearest' });
+      },
+    });
+    const details = h('details', { class: 'create', open: !(res.apps || []).length }, h('summary', { text: 'New application' }), create.el);
+    return poolPage(pool, 'apps', 'Applications', {}, slot, list, details);
+  };
+
+  V.app = async function (ctx) {
+    const [poolId, appId] = ctx.params;
+    const [pool, a] = await Promise.all([api.get(P(poolId)), api.get(api.path('apps', appId))]);
+    const slot = h('div', { class: 'slot' });
+    const f = WX.form({
+      id: 'app-edit',
+      label: 'Application settings',
+      submit: 'Save changes',
+      fields: appFields(a, false),
+      onSubmit: async (v) => {
+        await api.put(api.path('apps', appId), v);
+        WX.flash('Application saved.', 'ok');
+        ctx.reload();
+      },
+    });
+    const reset = h('button', { type: 'button', class: 'secondary', text: 'Reset secret…' });
+    reset.addEventListener('click', async () => {
+      if (!await WX.confirm({ title: 'Reset the application secret?', text: 'The old secret stops working at once: backends and HS256 token checks that use it fail until they get the new one.', ok: 'Reset secret' })) return;
+      try {
+        const r = await api.post(api.path('apps', appId, 'secret'));
+        slot.replaceChildren(secretOnce('New application secret', r.secret));
+      } catch (e) {
+        WX.flash(e.message, 'error');
+      }
+    });
+    const del = h('button', { type: 'button', class: 'danger', text: 'Delete application…' });
+    del.addEventListener('click', async () => {
+      if (!await WX.confirm({ title: `Delete application ${a.id}?`, text: 'Pages that log in with this app_id stop working. Users stay in the pool.', ok: 'Delete application' })) return;
+      try {
+        await api.del(api.path('apps', appId));
+        WX.flash(`Application ${a.id} deleted.`, 'ok');
+        ctx.go(route('pools', poolId, 'apps'));
+      } catch (e) {
+        WX.flash(e.message, 'error');
+      }
+    });
+    return poolPage(pool, 'apps', a.name || a.id, { crumbs: [['Applications', route('pools', poolId, 'apps')], [a.id]] },
+      slot,
+      h('div', { class: 'card' }, dl([
+        ['App ID', copyable(a.id, 'app ID')],
+        ['Secret', WX.badge(a.secret, a.secret === 'set' ? 'ok' : 'muted')],
+        ['Created', WX.timeEl(a.created_at)],
+        ['Updated', WX.timeEl(a.updated_at)],
+      ])),
+      h('div', { class: 'card' }, h('h2', { text: 'Settings' }), f.el),
+      h('div', { class: 'card danger-zone' }, h('h2', { text: 'Secret and deletion' }), h('div', { class: 'actions' }, reset, del)));
+  };
+
+  // ---- connections ----
+
+  const DEFAULT_IDENTIFIER = 'wechat:webpage-authorization';
+
+  function connFields(c, creating) {
+    return [
+      { name: 'identifier', label: 'Identifier', value: creating ? DEFAULT_IDENTIFIER : c.identifier, required: creating, readOnly: !creating, hint: creating ? 'Unique in the pool; the SDK\u2019s identifier option. 1 to 64 letters, digits and : _ . - — fixed once created.' : 'Fixed after creation.' },
+      { name: 'display_name', label: 'Display name', value: c.display_name, omitEmpty: creating, placeholder: 'WeChat' },
+      { name: 'appid', label: 'App ID', value: c.appid, required: true, placeholder: 'wx0123456789abcdef', hint: 'The official account\u2019s AppID (wx + 16 hex digits).' },
+      {
+        name: 'app_secret', label: 'App Secret', type: 'password', required: creating, autocomplete: 'new-password',
+        extra: creating ? null : h('span', { class: 'indicator' }, 'Currently ', WX.badge(c.app_secret === 'set' ? 'set' : 'not set', c.app_secret === 'set' ? 'ok' : 'warn')),
+        hint: creating ? 'The official account\u2019s AppSecret. Stored sealed; never shown again.' : 'Leave empty to keep the current secret. Never shown.',
+      },
+      { name: 'callback_url', label: 'Callback URL', value: c.callback_url, required: true, wide: true, placeholder: 'https://app.example.com/callback', hint: 'Your page users come back to, with code, message and data. May be # (use the application\u2019s callback) and may contain * wildcards.' },
+      { name: 'txt_filename', label: 'Txt Filename', value: c.txt_filename, placeholder: 'MP_verify_xxxxxxxxxxxx.txt', hint: 'The domain verification file WeChat asks for (MP_verify_….txt); wxauthd serves it at its root.' },
+      { name: 'txt_content', label: 'Txt Content', value: c.txt_content, hint: 'The exact text of that file.' },
+      { name: 'scope', label: 'Scope', type: 'select', value: c.scope || 'snsapi_userinfo', options: [['snsapi_userinfo', 'snsapi_userinfo — profile, asks for consent'], ['snsapi_base', 'snsapi_base — openid only, silent']] },
+    ];
+  }
+
+  function connTable(poolId, conns) {
+    if (!conns.length) return WX.empty('No connections yet. A connection holds the WeChat official account (App ID and App Secret) users log in with.');
+    return WX.table([
+      { label: 'Name', cell: (c) => h('a', { href: route('pools', poolId, 'connections', c.identifier), text: c.display_name || c.identifier }) },
+      { label: 'Identifier', cell: (c) => code(c.identifier) },
+      { label: 'App ID', cell: (c) => code(c.appid) },
+      { label: 'App Secret', cell: (c) => WX.badge(c.app_secret, c.app_secret === 'set' ? 'ok' : 'warn') },
+      { label: 'Scope', cell: (c) => c.scope },
+      { label: 'Callback URL', cell: (c) => code(c.callback_url) },
+      { label: 'Verification file', cell: (c) => c.txt_url ? h('a', { href: c.txt_url, target: '_blank', rel: 'noopener noreferrer', text: c.txt_filename }) : h('span', { class: 'muted', text: 'none' }) },
+    ], conns, { caption: 'Connections' });
+  }
+
+  V.connections = async function (ctx) {
+    const id = ctx.params[0];
+    const [pool, res] = await Promise.all([api.get(P(id)), api.get(P(id, 'connections'))]);
+    return poolPage(pool, 'connections', 'Connections', {
+      actions: h('a', { class: 'button primary', href: route('pools', id, 'new-connection'), text: 'New connection' }),
+    }, connTable(id, res.connections || []));
+  };
+
+  V.connectionNew = async function (ctx) {
+    const id = ctx.params[0];
+    const pool = await api.get(P(id));
+    const f = WX.form({
+      id: 'conn',
+      label: 'New connection',
+      submit: 'Create connection',
+      fields: connFields({}, true),
+      onSubmit: async (v) => {
+        const c = await api.post(P(id, 'connections'), v);
+        WX.flash(`Connection ${c.identifier} created.`, 'ok');
+        ctx.go(route('pools', id, 'connections', c.identifier));
+      },
+    });
+    return poolPage(pool, 'connections', 'New WeChat webpage connection', { crumbs: [['Connections', route('pools', id, 'connections')], ['New']] },
+      h('div', { class: 'card' }, f.el));
+  };
+
+  function checkResult(r) {
+    return h('div', { class: 'alert ' + (r.ok ? 'ok' : 'error'), role: 'status' },
+      h('p', null, h('strong', { text: r.ok ? 'Accepted. ' : 'Not accepted. ' }), r.message || ''),
+      h('p', { class: 'hint', text: `Asked ${r.api_base || 'WeChat'}${r.errcode ? ` — errcode ${r.errcode}` : ''}${typeof r.elapsed_ms === 'number' ? ` — ${r.elapsed_ms} ms` : ''}` }));
+  }
+
+  V.connection = async function (ctx) {
+    const [id, ident] = ctx.params;
+    const [pool, c] = await Promise.all([api.get(P(id)), api.get(P(id, 'connections', ident))]);
+    const f = WX.form({
+      id: 'conn',
+      label: 'Connection settings',
+      submit: 'Save changes',
+      fields: connFields(c, false),
+      onSubmit: async (v) => {
+        await api.put(P(id, 'connections', ident), v);
+        WX.flash('Connection saved.', 'ok');
+        ctx.reload();
+      },
+    });
+    const checkOut = h('div', { class: 'slot', 'aria-live': 'polite' });
+    const check = h('button', { type: 'button', class: 'secondary', text: 'Check App ID and Secret with WeChat' });
+    check.addEventListener('click', async () => {
+      check.disabled = true;
+      checkOut.replaceChildren(h('p', { class: 'muted', text: 'Asking WeChat…' }));
+      try {
+        checkOut.replaceChildren(checkResult(await api.post(P(id, 'connections', ident, 'check'))));
+      } catch (e) {
+        checkOut.replaceChildren(WX.ui.errorBox(e));
+      } finally {
+        check.disabled = false;
+      }
+    });
+    const del = h('button', { type: 'button', class: 'danger', text: 'Delete connection…' });
+    del.addEventListener('click', async () => {
+      if (!await WX.confirm({ title: `Delete connection ${c.identifier}?`, text: 'Logins through it stop at once and its verification file is no longer served. Users stay in the pool.', ok: 'Delete connection' })) return;
+      try {
+        await api.del(P(id, 'connections', ident));
+        WX.flash(`Connection ${c.identifier} deleted.`, 'ok');
+        ctx.go(route('pools', id, 'connections'));
+      } catch (e) {
+        WX.flash(e.message, 'error');
+      }
+    });
+    let domain = '';
+    try {
+      domain = c.wechat_redirect_uri ? new URL(c.wechat_redirect_uri).host : '';
+    } catch (e) {
+      domain = '';
+    }
+    const origin = location.origin;
+    return poolPage(pool, 'connections', c.display_name || c.identifier, { crumbs: [['Connections', route('pools', id, 'connections')], [c.identifier]] },
+      h('div', { class: 'card' },
+        h('h2', { text: 'Set-up in WeChat' }),
+        dl([
+          ['Verification file', c.txt_url ? h('a', { class: 'txt-url', href: c.txt_url, target: '_blank', rel: 'noopener noreferrer', text: c.txt_url }) : h('span', { class: 'muted', text: 'not set — fill in Txt Filename and Txt Content' })],
+          ['Webpage authorization domain', domain ? copyable(domain, 'domain') : ''],
+          ['WeChat redirect URI', c.wechat_redirect_uri ? code(c.wechat_redirect_uri) : ''],
+          ['Login start URL', copyable(`${origin}/connections/social/${encodeURIComponent(c.identifier).replace(/%3A/g, ':')}?app_id=<app_id>`, 'login start URL')],
+          ['Updated', WX.timeEl(c.updated_at)],
+        ]),
+        h('div', { class: 'actions' }, check), checkOut),
+      h('div', { class: 'card' }, h('h2', { text: 'Settings' }), f.el),
+      h('div', { class: 'card danger-zone' }, h('h2', { text: 'Danger zone' }), del));
+  };
+})();

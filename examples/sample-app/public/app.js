@@ -1,0 +1,272 @@
+/*
+ * wxauth sample app: the entry page (body[data-page=entry]) and the callback page
+ * (body[data-page=callback]). Plain ES5 like the SDK, so it runs in old WeChat WebViews.
+ * Every value from the login or the API is written with textContent, never as HTML.
+ */
+(function () {
+  'use strict';
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function meta(name) {
+    var m = document.querySelector('meta[name="' + name + '"]');
+    return m ? m.getAttribute('content') || '' : '';
+  }
+
+  function show(el, on) {
+    if (on) {
+      el.removeAttribute('hidden');
+    } else {
+      el.setAttribute('hidden', '');
+    }
+  }
+
+  function setText(el, value) {
+    el.textContent = value === null || value === undefined || value === '' ? '-' : String(value);
+  }
+
+  var settings = {
+    host: meta('wxauth-host'),
+    appId: meta('wxauth-app-id'),
+    poolId: meta('wxauth-pool-id'),
+    identifier: meta('wxauth-identifier'),
+    desktopLogin: meta('sample-desktop-login') === 'on'
+  };
+
+  function origin() {
+    return window.location.protocol + '//' + window.location.host;
+  }
+
+  /* The SDK client, as an Authing page would make it: the application form
+   * (@authing/wxmp 1.3 / 5.x) with our /callback, or the pool form (1.0) when the app was
+   * started with --pool only (then the connection's Callback URL is used). */
+  function client() {
+    if (typeof window.AuthingWxmp !== 'function') {
+      return null;
+    }
+    if (settings.appId) {
+      return new window.AuthingWxmp({
+        appId: settings.appId,
+        host: settings.host,
+        identifier: settings.identifier,
+        redirectUrl: origin() + '/callback'
+      });
+    }
+    return new window.AuthingWxmp({ userPoolId: settings.poolId, host: { oauth: settings.host + '/' } });
+  }
+
+  function notice(title, text) {
+    setText($('notice-title'), title);
+    setText($('notice-text'), text);
+    show($('notice'), true);
+  }
+
+  function sdkMissing(where) {
+    var msg = '\u65e0\u6cd5\u4ece ' + settings.host + ' \u52a0\u8f7d\u767b\u5f55 SDK\u3002' +
+      ' Could not load the login SDK from ' + settings.host + '/sdk/wxmp.js: is wxauthd running?';
+    if (where === 'entry') {
+      $('login').disabled = true;
+      notice('\u767b\u5f55\u6682\u4e0d\u53ef\u7528 \u00b7 Login unavailable', msg);
+    } else {
+      showError(null, msg);
+    }
+  }
+
+  /* ---- entry page ---------------------------------------------------------------------- */
+
+  function entryPage() {
+    var wx = client();
+    var user, inWechat, button;
+    if (!wx) {
+      sdkMissing('entry');
+      return;
+    }
+    user = wx.getCurrentUser();
+    if (user) {
+      setText($('signed-in-name'), user.nickname || user.username || user.id);
+      show($('signed-in'), true);
+    }
+    inWechat = wx.checkWechatUA();
+    button = $('login');
+    if (!inWechat && !settings.desktopLogin) {
+      /* WeChat logs in only inside its own app: say so before the user taps anything. */
+      button.disabled = true;
+      notice('\u8bf7\u5728\u5fae\u4fe1\u4e2d\u6253\u5f00 \u00b7 Please open this page in WeChat',
+        wx.notInWechatMessage + '\u3002WeChat login works only inside the WeChat app: send ' +
+        'this link to a WeChat chat and open it there.');
+    } else if (!inWechat) {
+      show($('demo-banner'), true);
+    }
+    button.onclick = function () {
+      var r = wx.login({ requireWechat: !settings.desktopLogin });
+      if (!r.ok) {
+        notice('\u65e0\u6cd5\u767b\u5f55 \u00b7 Cannot log in', r.message);
+        return;
+      }
+      button.disabled = true;
+      setText(button, '\u6b63\u5728\u8df3\u8f6c\u2026 Redirecting\u2026');
+    };
+  }
+
+  /* ---- callback page ------------------------------------------------------------------- */
+
+  function pad(n) {
+    return n < 10 ? '0' + n : String(n);
+  }
+
+  function formatTime(value) {
+    var d = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+    if (!value || isNaN(d.getTime())) {
+      return '';
+    }
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
+      pad(d.getHours()) + ':' + pad(d.getMinutes());
+  }
+
+  var GENDERS = { M: '\u7537 Male', F: '\u5973 Female', U: '\u672a\u77e5 Unknown' };
+
+  function showError(code, message) {
+    show($('loading'), false);
+    show($('profile'), false);
+    show($('api'), false);
+    setText($('error-message'), message || '\u672a\u77e5\u9519\u8bef Unknown error');
+    setText($('error-code'), code === null || code === undefined ? '-' : code);
+    show($('error'), true);
+  }
+
+  function showAvatar(user) {
+    var img = $('avatar');
+    var fallback = $('avatar-fallback');
+    var name = String(user.nickname || user.username || '?');
+    setText(fallback, name.charAt(0).toUpperCase());
+    img.onerror = function () {
+      show(img, false);
+      show(fallback, true);
+    };
+    if (user.photo) {
+      img.src = user.photo;
+      show(img, true);
+    } else {
+      show(fallback, true);
+    }
+  }
+
+  function showProfile(user, fresh) {
+    show($('loading'), false);
+    setText($('login-state'), fresh ? '\u5fae\u4fe1\u767b\u5f55\u6210\u529f \u00b7 Logged in with WeChat'
+      : '\u672c\u673a\u5df2\u4fdd\u5b58\u7684\u767b\u5f55 \u00b7 Saved login on this device');
+    showAvatar(user);
+    setText($('nickname'), user.nickname || user.username);
+    setText($('user-id'), user.id || user._id);
+    setText($('openid'), user.openid);
+    setText($('unionid'), user.unionid);
+    setText($('gender'), GENDERS[user.gender] || user.gender);
+    setText($('logins'), user.loginsCount);
+    setText($('token-expires'), formatTime(user.tokenExpiredAt));
+    show($('profile'), true);
+  }
+
+  function apiResult(state, text, body) {
+    var status = $('api-status');
+    status.setAttribute('data-state', state);
+    setText(status, text);
+    if (body) {
+      setText($('api-raw'), JSON.stringify(body, null, 2));
+      show($('api-details'), true);
+    }
+  }
+
+  /* GET /api/profile with the token: the backend accepts it only after verifying it. */
+  function callApi(token) {
+    var xhr = new XMLHttpRequest();
+    show($('api'), true);
+    xhr.open('GET', '/api/profile', true);
+    xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+    xhr.timeout = 15000;
+    xhr.onreadystatechange = function () {
+      var body = null;
+      var c;
+      if (xhr.readyState !== 4) {
+        return;
+      }
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch (e) {
+        body = null;
+      }
+      if (xhr.status === 200 && body && body.claims) {
+        c = body.claims;
+        apiResult('ok', '\u2713 \u540e\u7aef\u5df2\u7528 libwxauth \u9a8c\u8bc1\u4ee4\u724c \u00b7 ' +
+          'The backend verified the token with libwxauth', body);
+        setText($('claim-sub'), c.sub);
+        setText($('claim-aud'), c.aud);
+        setText($('claim-iss'), c.iss);
+        setText($('claim-exp'), formatTime(c.exp));
+        show($('api-claims'), true);
+      } else if (xhr.status === 0) {
+        apiResult('error', '\u2717 \u7f51\u7edc\u9519\u8bef \u00b7 The backend could not be reached', null);
+      } else {
+        apiResult('error', '\u2717 HTTP ' + xhr.status + ': ' +
+          ((body && body.message) || xhr.statusText || 'error') +
+          (body && body.reason ? ' (' + body.reason + ')' : ''), body);
+        if (xhr.status === 401) {
+          /* The saved login is no good (forged, expired, revoked): say so plainly. */
+          setText($('login-state'), '\u4ee4\u724c\u65e0\u6548\uff0c\u8bf7\u91cd\u65b0\u767b\u5f55 \u00b7 ' +
+            'The token was refused: please log in again');
+        }
+      }
+    };
+    xhr.send(null);
+  }
+
+  function callbackPage() {
+    var wx = client();
+    var r, user, token;
+    if (!wx) {
+      sdkMissing('callback');
+      return;
+    }
+    r = wx.getUserInfo();
+    if (r.ok) {
+      user = r.userinfo;
+      token = user.token;
+      /* The token is in the address bar: take it out of the history (the SDK stored it). */
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', window.location.pathname);
+      }
+    } else if (r.code !== null || r.message) {
+      showError(r.code, r.message);
+      return;
+    } else {
+      /* Not a return from the login (a reload, a bookmark): use the stored session. */
+      user = wx.getCurrentUser();
+      token = wx.getToken();
+      if (!user || !token) {
+        showError(null, '\u5c1a\u672a\u767b\u5f55 \u00b7 You are not logged in.');
+        return;
+      }
+    }
+    showProfile(user, r.ok);
+    if (token) {
+      callApi(token);
+    } else {
+      show($('api'), true);
+      apiResult('error', '\u2717 \u767b\u5f55\u7ed3\u679c\u4e2d\u6ca1\u6709\u4ee4\u724c \u00b7 The login result has no token', null);
+    }
+    show($('logout'), true);
+    $('logout').onclick = function () {
+      wx.logout(function () {
+        window.location.href = '/';
+      });
+    };
+  }
+
+  var page = document.body.getAttribute('data-page');
+  if (page === 'entry') {
+    entryPage();
+  } else if (page === 'callback') {
+    callbackPage();
+  }
+}());
