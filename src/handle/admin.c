@@ -186,6 +186,7 @@ admin_keys(admin_req_t *a)
             admin_store_error(a, &err);
             return;
         }
+        keys_cache_changed(a->ctx->keys); /* every worker signs with the new key at once */
         admin_audit(a, NULL, "keys.rotate", kid, "ok");
         a->r->outcome = "ok";
         admin_reply(a, 200, json_pack("{s:s,s:s}", "kid", kid, "alg", alg));

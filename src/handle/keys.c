@@ -29,7 +29,8 @@ struct keys_cache {
     uint_fast64_t published_gen; /* shared->generation when published[] was read */
     jwk_t *signing[KEYS_ALG_COUNT];
     int64_t signing_at[KEYS_ALG_COUNT];
-    jwk_t *published[KEYS_PUBLISHED_MAX]; /* private keys; only their public halves go out */
+    uint_fast64_t signing_gen[KEYS_ALG_COUNT]; /* shared->generation when signing[] was read */
+    jwk_t *published[KEYS_PUBLISHED_MAX];      /* private keys; only their public halves go out */
     size_t npublished;
     int64_t published_at;
     int64_t unknown_kid_at;
@@ -158,7 +159,9 @@ keys_rotate(store_t *st, const seal_key_t *mk, const char *alg, int64_t publish_
         alg = "RS256";
     if ((rc = key_make(mk, alg, k, err)) != WX_OK)
         goto out;
-    rc = store_key_rotate(st, k, k->created_at, publish_until, err);
+    /* Other nodes notice the new key within KEYS_RECHECK_S and sign with the old one until
+     * then: keep it published that much longer, or their last tokens would outlive it. */
+    rc = store_key_rotate(st, k, k->created_at, publish_until + KEYS_RECHECK_S, err);
     if (rc == WX_OK) {
         wx_strlcpy(kid_out, k->kid, n);
         wx_log(WX_LOG_INFO, "signing_key_rotated", "kid", k->kid, "alg", alg, NULL);
@@ -241,16 +244,26 @@ keys_cache_free(keys_cache_t *kc)
     free(kc);
 }
 
+static uint_fast64_t shared_gen(const keys_cache_t *kc);
+
+void
+keys_cache_changed(keys_cache_t *kc)
+{
+    if (kc->shared)
+        atomic_fetch_add(&kc->shared->generation, 1);
+}
+
 wx_status_t
 keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err)
 {
     int i = alg_index(alg);
     int64_t now = wx_now();
+    uint_fast64_t gen = shared_gen(kc); /* read first: a later bump means another re-read */
     store_key_t *k = NULL;
     wx_status_t rc = WX_OK;
     if (i < 0)
         return wx_err_set(err, WX_ECONFIG, "the pool's signing alg is not RS256, ES256 or EdDSA");
-    if (kc->signing[i] && now - kc->signing_at[i] < KEYS_RECHECK_S)
+    if (kc->signing[i] && now - kc->signing_at[i] < KEYS_RECHECK_S && kc->signing_gen[i] == gen)
         goto out;
     if (!(k = calloc(1, sizeof(*k))))
         return wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -271,8 +284,7 @@ keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err
              * published sets of every worker, ours included: have them all re-read before
              * they verify or publish again, or the token about to be signed would be refused
              * as "unknown signing key" and missing from the JWKS for up to a minute. */
-            if (kc->shared)
-                atomic_fetch_add(&kc->shared->generation, 1);
+            keys_cache_changed(kc);
         }
     }
     if (rc != WX_OK && kc->signing[i]) {
@@ -282,8 +294,10 @@ keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err
         wx_err_clear(err);
         rc = WX_OK;
     }
-    if (rc == WX_OK)
+    if (rc == WX_OK) {
         kc->signing_at[i] = now;
+        kc->signing_gen[i] = gen;
+    }
 out:
     if (k) {
         OPENSSL_cleanse(k, sizeof(*k));

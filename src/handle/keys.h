@@ -21,9 +21,10 @@
 typedef struct keys_cache keys_cache_t;
 
 /* What the key caches of one process share: bumped whenever a worker starts signing with a key
- * it had not signed with before, so that every worker re-reads the published keys before it
- * answers again. A token one worker signs then verifies, and is in the JWKS, on all of them at
- * once, whatever their own re-read schedule (other nodes catch up as described above). */
+ * it had not signed with before, or a key is rotated in this process, so that every worker
+ * re-reads its signing and published keys before it answers again. A token one worker signs then
+ * verifies, and is in the JWKS, on all of them at once, whatever their own re-read schedule (other
+ * nodes catch up as described above). */
 typedef struct {
     atomic_uint_fast64_t generation;
 } keys_shared_t;
@@ -33,7 +34,8 @@ bool keys_alg_valid(const char *alg);
 /* Make sure alg has a current key; creates one when there is none. Safe when several
  * processes race: the store keeps at most one current key per alg. */
 wx_status_t keys_ensure(store_t *st, const seal_key_t *mk, const char *alg, wx_err_t *err);
-/* A new current key for alg; the old one stays published until publish_until. */
+/* A new current key for alg; the old one stays published until publish_until (plus the
+ * re-read interval, for nodes that have not noticed the rotation yet). */
 wx_status_t keys_rotate(store_t *st, const seal_key_t *mk, const char *alg, int64_t publish_until,
                         char *kid_out, size_t n, wx_err_t *err);
 /* Seal a fresh application secret (64 hex characters) for app id; plain goes to the caller,
@@ -49,6 +51,9 @@ wx_status_t keys_conn_secret_open(const seal_key_t *mk, const store_conn_t *c, c
 /* Per-worker cache; shared may be NULL (a single cache). */
 keys_cache_t *keys_cache_new(store_t *st, const seal_key_t *mk, keys_shared_t *shared);
 void keys_cache_free(keys_cache_t *kc);
+/* The keys in the store changed (a rotation): every worker of this process re-reads them before
+ * it signs, verifies or publishes again. */
+void keys_cache_changed(keys_cache_t *kc);
 /* The current private key for alg ("" = RS256), creating one on first use. */
 wx_status_t keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err);
 /* The HS256 key of an application in Authing compatibility mode; WX_ENOENT otherwise. The
