@@ -94,11 +94,23 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
         set(out, TOKEN_TOO_BIG, "token too long");
         return;
     }
-    wx_status_t rc =
-        jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
-    if (rc == WX_ENOENT && keys_reload_for_unknown_kid(ctx->keys)) {
-        wx_err_clear(&err); /* a key rotated on another node since our last read */
+    wx_status_t rc = WX_OK;
+    if (token_cache_get(ctx->verified, token, len, &header, &payload)) {
+        /* Verified before; the key must still be published (a retired key that left the JWKS
+         * stops its tokens here as it would in jws_verify). */
+        if (!keys_lookup(json_string_value(json_object_get(header, "kid")),
+                         json_string_value(json_object_get(header, "alg")), ctx->keys))
+            rc = WX_ENOENT;
+    } else {
         rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
+        if (rc == WX_ENOENT && keys_reload_for_unknown_kid(ctx->keys)) {
+            wx_err_clear(&err); /* a key rotated on another node since our last read */
+            rc =
+                jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
+        }
+        /* Never HS256: the application's secret can be reset under the same kid. */
+        if (rc == WX_OK && strcmp(json_string_value(json_object_get(header, "alg")), "HS256") != 0)
+            token_cache_put(ctx->verified, token, len, header, payload);
     }
     switch (rc) {
     case WX_OK:

@@ -26,7 +26,8 @@ typedef enum {
 typedef struct {
     token_status_t status;
     const char *why; /* short reason (static), safe to show */
-    json_t *payload; /* TOKEN_OK: the claims (caller json_decref()s via token_result_free) */
+    json_t *payload; /* TOKEN_OK: the claims, read-only (shared with the verified-token cache;
+                        token_result_free releases them) */
     char jti[64];
     int64_t exp;
 } token_result_t;

@@ -55,7 +55,10 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
         return rc;
     }
     ctx->keys = keys_cache_new(ctx->store, &app->master, app->keys_shared);
-    if (!ctx->keys) {
+    ctx->verified = token_cache_new();
+    if (!ctx->keys || !ctx->verified) {
+        keys_cache_free(ctx->keys);
+        token_cache_free(ctx->verified);
         store_close(ctx->store);
         free(ctx);
         return wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -79,6 +82,7 @@ handle_worker_fini(http_worker_t *w, void *p)
     if (ctx->prune_ev)
         event_free(ctx->prune_ev);
     keys_cache_free(ctx->keys);
+    token_cache_free(ctx->verified);
     store_close(ctx->store);
     free(ctx);
 }
