@@ -481,6 +481,34 @@ tk_str(json_t *o, const char *k)
     return s ? s : "(missing)";
 }
 
+/* libwxauth's verdict, through `wxauth token verify` with wxauthd's JWKS and issuer: the CLI's
+ * exit code (0 valid, 1 invalid); its stderr into *why (caller frees). */
+static int
+tk_offline(wxt_env_t *e, const char *token, const char *aud, char **why)
+{
+    char jwks[160], iss[160];
+    snprintf(jwks, sizeof(jwks), "%s/oidc/.well-known/jwks.json", e->auth);
+    snprintf(iss, sizeof(iss), "%s/oidc", e->auth);
+    const char *argv[] = {"token", "verify", token,   "--jwks", jwks,
+                          "--iss", iss,      "--aud", aud,      NULL};
+    return wxt_cli_run(e, argv, NULL, NULL, why);
+}
+
+/* Rules only the server applies (see wxtk_expect_refused). */
+static bool
+tk_online_only(const char *token, const char *reason)
+{
+    if (strcmp(reason, "token revoked, or its user blocked or deleted") == 0 ||
+        strcmp(reason, "no usable jti claim") == 0)
+        return true;
+    if (strcmp(reason, "wrong audience") != 0)
+        return false;
+    json_t *p = wxtk_part(token, 1);
+    bool array = json_is_array(json_object_get(p, "aud"));
+    json_decref(p);
+    return array;
+}
+
 void
 wxtk_expect_valid(wxt_env_t *e, const wxtk_client_t *c, const char *what, const char *token,
                   const char *sub)
@@ -524,6 +552,16 @@ wxtk_expect_valid(wxt_env_t *e, const wxtk_client_t *c, const char *what, const 
         json_decref(j);
         wxtk_resp_free(&r);
     }
+    json_t *h = wxtk_part(token, 0), *p = wxtk_part(token, 1);
+    const char *aud = json_string_value(json_object_get(p, "aud"));
+    if (strcmp(tk_str(h, "alg"), "HS256") != 0 && aud) {
+        char *why = NULL;
+        if (tk_offline(e, token, aud, &why) != 0)
+            fail_msg("%s: libwxauth should accept the token of %s: %s", what, sub, why);
+        free(why);
+    }
+    json_decref(h);
+    json_decref(p);
 }
 
 void
@@ -579,5 +617,15 @@ wxtk_expect_refused(wxt_env_t *e, const wxtk_client_t *c, const char *what, cons
                      r.body ? r.body : "");
         json_decref(j);
         wxtk_resp_free(&r);
+    }
+    if (!c->pool)
+        fail_msg("%s: the client has no pool to verify offline against", what);
+    if (!tk_online_only(token, reason)) {
+        char *why = NULL;
+        int rc = tk_offline(e, token, c->pool, &why);
+        if (rc != 1 || !strstr(why, "invalid token: "))
+            fail_msg("%s: libwxauth should refuse the token (%s), exit %d: %s", what, reason, rc,
+                     why);
+        free(why);
     }
 }

@@ -72,17 +72,24 @@ jwk_t *wxtk_key(wxt_env_t *e, const char *kid);
 /* Does wxauthd's log have a line holding every one of the given strings (NULL-terminated)? */
 bool wxtk_log_has(wxt_env_t *e, const char *const *needles);
 
-/* An application of the token's pool, for introspection's client authentication. */
+/* An application of the token's pool, for introspection's client authentication, and the
+ * audience its pool's tokens carry, which the offline leg (libwxauth through `wxauth token
+ * verify`) requires. */
 typedef struct {
     const char *id;
     const char *secret;
+    const char *pool;
 } wxtk_client_t;
 
-/* Every online endpoint accepts token as a token of user sub. */
+/* Every online endpoint accepts token as a token of user sub, and so does libwxauth offline
+ * (JWKS, our issuer, the token's own audience; HS256 tokens excepted: their key is secret). */
 void wxtk_expect_valid(wxt_env_t *e, const wxtk_client_t *c, const char *what, const char *token,
                        const char *sub);
 /* Every online endpoint refuses token; reason is the exact one validate_token and /oidc/me give
- * ("token expired", "bad signature", ...). what names the case in failure messages. */
+ * ("token expired", "bad signature", ...). what names the case in failure messages. libwxauth
+ * (offline: JWKS, our issuer, audience c->pool) must refuse it too, except for what only the
+ * server can know or demands beyond RFC 7519: revocation and the user's state, a jti, and an
+ * audience array that holds ours. */
 void wxtk_expect_refused(wxt_env_t *e, const wxtk_client_t *c, const char *what, const char *token,
                          const char *reason);
 

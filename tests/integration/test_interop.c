@@ -33,9 +33,9 @@
 
 static wxt_env_t env;
 static char demo_secret[65], hs_secret[65], es_secret[65], ed_secret[65];
-static wxtk_client_t demo_client = {"tok-app", demo_secret};
-static wxtk_client_t es_client = {"es-app", es_secret};
-static wxtk_client_t ed_client = {"ed-app", ed_secret};
+static wxtk_client_t demo_client = {"tok-app", demo_secret, "demo"};
+static wxtk_client_t es_client = {"es-app", es_secret, "espool"};
+static wxtk_client_t ed_client = {"ed-app", ed_secret, "edpool"};
 static char jwks_url[128], issuer[128];
 
 static const char *

@@ -1,7 +1,8 @@
 /* Token verification is hard to fool: a real wxauthd and emulator, real logins, and an attack
  * suite in which every forged, damaged, expired, revoked or misdirected token is refused by every
  * online endpoint (validate_token, introspection, /oidc/me, login-status, /auth/check) with the
- * exact reason, while the genuine tokens next to it keep working.
+ * exact reason, and by libwxauth through `wxauth token verify` (offline, against the JWKS), while
+ * the genuine tokens next to it keep working.
  *
  * Where it matters the forged token is validly signed with the server's own key (opened from the
  * env's store with its master key), and a control token made the same way but without the flaw
@@ -53,10 +54,10 @@ static const char R_TOO_LONG[] = "token too long";
 
 static wxt_env_t env;
 static char demo_secret[65], hs_secret[65], es_secret[65], ed_secret[65];
-static wxtk_client_t demo_client = {"tok-app", demo_secret};
-static wxtk_client_t hs_client = {"hsapp", hs_secret};
-static wxtk_client_t es_client = {"es-app", es_secret};
-static wxtk_client_t ed_client = {"ed-app", ed_secret};
+static wxtk_client_t demo_client = {"tok-app", demo_secret, "demo"};
+static wxtk_client_t hs_client = {"hsapp", hs_secret, "demo"};
+static wxtk_client_t es_client = {"es-app", es_secret, "espool"};
+static wxtk_client_t ed_client = {"ed-app", ed_secret, "edpool"};
 
 static void
 app_create(const char *const *argv, char secret[65])
@@ -338,7 +339,7 @@ test_login_token_accepted(void **state)
     char wrong[65];
     memcpy(wrong, demo_secret, sizeof(wrong));
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-    wxtk_client_t impostor = {demo_client.id, wrong};
+    wxtk_client_t impostor = {demo_client.id, wrong, demo_client.pool};
     bool active = true;
     assert_int_equal(introspect(&impostor, tok, &active), 401);
     assert_false(active);
