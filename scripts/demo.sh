@@ -140,6 +140,7 @@ cat <<MSG
   WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
   Verification file:        $AUTH/MP_verify_wxauthDemo2026.txt
+  Web console:              $AUTH/console/   (sign in with the admin token below)
   Admin API token:          $DIR/admin_token   (Authorization: Bearer \$(cat $DIR/admin_token))
 
   From a shell (README "Quick start" explains each step):
