@@ -1,6 +1,7 @@
 /* The admin API client: one blocking libcurl request per call, JSON in and out, the admin
  * token in the Authorization header (never in a URL, never printed). Non-2xx answers become
- * the exit codes of cli.h, with the API's message and one line per field error. */
+ * the exit codes of cli.h, with the API's message and one line per field error. At the end,
+ * the call-then-print shapes the cmd_*.c files share (list, show one, do and say so). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,4 +289,65 @@ cli_print_json(const json_t *j)
     if (s)
         printf("%s\n", s);
     free(s);
+}
+
+/* ---- the shapes the commands share: call, then print the answer ---- */
+
+int
+cli_list(cli_t *c, const char *path, const cli_col_t *cols, size_t ncols, const char *key)
+{
+    return cli_list_page(c, path, cols, ncols, key, -1);
+}
+
+int
+cli_list_page(cli_t *c, const char *path, const cli_col_t *cols, size_t ncols, const char *key,
+              long offset)
+{
+    json_t *res = NULL;
+    int rc = cli_api(c, "GET", path, NULL, &res);
+    if (rc != CLI_OK)
+        return rc;
+    if (c->json) {
+        cli_print_json(res);
+    } else {
+        json_t *rows = json_object_get(res, key);
+        long long total = (long long)json_integer_value(json_object_get(res, "total"));
+        size_t n = json_array_size(rows);
+        cli_table(cols, ncols, rows);
+        if (offset >= 0 && n > 0)
+            printf("%ld-%ld of %lld%s\n", offset + 1, offset + (long)n, total,
+                   offset + (long)n < total ? " (--offset for more)" : "");
+    }
+    json_decref(res);
+    return CLI_OK;
+}
+
+int
+cli_get_show(cli_t *c, const char *path, const char *const *keys)
+{
+    json_t *res = NULL;
+    int rc = cli_api(c, "GET", path, NULL, &res);
+    if (rc == CLI_OK)
+        cli_show(c, res, keys);
+    json_decref(res);
+    return rc;
+}
+
+int
+cli_api_done(cli_t *c, const char *method, const char *path, const json_t *body, const char *fmt,
+             ...)
+{
+    json_t *res = NULL;
+    int rc = cli_api(c, method, path, body, &res);
+    if (rc == CLI_OK && c->json) {
+        cli_print_json(res);
+    } else if (rc == CLI_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+    }
+    json_decref(res);
+    return rc;
 }

@@ -248,6 +248,25 @@ cli_show(const cli_t *c, const json_t *obj, const char *const *keys)
         cli_kv(obj, keys);
 }
 
+void
+cli_body_str(const cli_t *c, json_t *body, const char *opt, const char *field)
+{
+    if (cli_opt(c, opt))
+        json_object_set_new(body, field, json_string(cli_opt(c, opt)));
+}
+
+void
+cli_body_list(const cli_t *c, json_t *body, const char *opt, const char *field)
+{
+    const cli_val_t *v = cli_opts(c, opt);
+    if (!v)
+        return;
+    json_t *arr = json_array();
+    for (int i = 0; i < v->count; i++)
+        json_array_append_new(arr, json_string(v->values[i]));
+    json_object_set_new(body, field, arr);
+}
+
 static void
 print_opt(FILE *f, const char *name, const char *arg, const char *help, bool repeat)
 {

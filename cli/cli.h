@@ -57,6 +57,12 @@ typedef struct {
     int count;
 } cli_val_t;
 
+/* A column of a table (table.c). */
+typedef struct {
+    const char *head; /* column title */
+    const char *key;  /* member of each row object */
+} cli_col_t;
+
 /* Where the admin API is and the credential (target.c). */
 typedef struct {
     char url[512];                 /* base URL, no trailing slash */
@@ -107,6 +113,10 @@ const char *cli_need(const cli_t *c, const char *name);
 bool cli_confirm(const cli_t *c, const char *what, const char *id);
 /* Print obj: JSON with --json, else "key: value" lines of keys (NULL: all). */
 void cli_show(const cli_t *c, const json_t *obj, const char *const *keys);
+/* Option --opt, when given, as the string member field of body. */
+void cli_body_str(const cli_t *c, json_t *body, const char *opt, const char *field);
+/* Every value of the repeatable option --opt, when given, as the array member field of body. */
+void cli_body_list(const cli_t *c, json_t *body, const char *opt, const char *field);
 
 /* ---- wxauth.c: the command table ---- */
 extern const cli_cmd_t cli_cmds[];
@@ -148,13 +158,19 @@ bool cli_path_seg(const char *s, char *out, size_t n);
 bool cli_pathf(char *out, size_t n, const char *fmt, ...);
 /* Print a JSON value as the API sent it (indented) to stdout. */
 void cli_print_json(const json_t *j);
+/* The shapes the commands share. Each prints the answer as JSON with --json; the exit code. */
+/* GET path: a table of the array member key of the answer. */
+int cli_list(cli_t *c, const char *path, const cli_col_t *cols, size_t ncols, const char *key);
+/* The same for one page of a longer list, then "first-last of total" (offset < 0: not). */
+int cli_list_page(cli_t *c, const char *path, const cli_col_t *cols, size_t ncols, const char *key,
+                  long offset);
+/* GET path: "key: value" lines of keys (cli_show). */
+int cli_get_show(cli_t *c, const char *path, const char *const *keys);
+/* method path body, then the line fmt makes (when not --json). */
+int cli_api_done(cli_t *c, const char *method, const char *path, const json_t *body,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- table.c ---- */
-typedef struct {
-    const char *head; /* column title */
-    const char *key;  /* member of each row object */
-} cli_col_t;
-
 /* An aligned table of the rows (JSON objects) to stdout. */
 void cli_table(const cli_col_t *cols, size_t ncols, const json_t *rows);
 /* "key: value" lines of an object, aligned (keys NULL: every member in order). */

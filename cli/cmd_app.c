@@ -21,56 +21,33 @@ int
 cli_app_list(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
     const char *pool = cli_need(c, "pool");
-    if (!pool)
+    if (!pool || !cli_pathf(path, sizeof(path), "/pools/%s/apps", pool))
         return CLI_USAGE;
-    if (!cli_pathf(path, sizeof(path), "/pools/%s/apps", pool))
-        return CLI_USAGE;
-    int rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json)
-        cli_print_json(res);
-    else
-        cli_table(app_cols, WX_ARRAY_LEN(app_cols), json_object_get(res, "apps"));
-    json_decref(res);
-    return CLI_OK;
+    return cli_list(c, path, app_cols, WX_ARRAY_LEN(app_cols), "apps");
 }
 
 int
 cli_app_get(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
     if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0]))
         return CLI_USAGE;
-    int rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc == CLI_OK)
-        cli_show(c, res, app_keys);
-    json_decref(res);
-    return rc;
+    return cli_get_show(c, path, app_keys);
 }
 
 static int
 app_body(const cli_t *c, json_t *body)
 {
     const cli_val_t *redirects = cli_opts(c, "redirect");
-    if (cli_opt(c, "name"))
-        json_object_set_new(body, "name", json_string(cli_opt(c, "name")));
-    if (cli_opt(c, "token-alg"))
-        json_object_set_new(body, "token_alg", json_string(cli_opt(c, "token-alg")));
+    cli_body_str(c, body, "name", "name");
+    cli_body_str(c, body, "token-alg", "token_alg");
     if (cli_flag(c, "clear-redirects")) {
         if (redirects)
             return cli_err(CLI_USAGE, "--clear-redirects and --redirect do not go together");
         json_object_set_new(body, "redirect_urls", json_array());
     }
-    if (redirects) {
-        json_t *arr = json_array();
-        for (int i = 0; i < redirects->count; i++)
-            json_array_append_new(arr, json_string(redirects->values[i]));
-        json_object_set_new(body, "redirect_urls", arr);
-    }
+    cli_body_list(c, body, "redirect", "redirect_urls");
     return CLI_OK;
 }
 
@@ -118,28 +95,18 @@ int
 cli_app_update(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL, *body = json_object();
+    json_t *body = json_object();
     int rc = app_body(c, body);
     if (rc != CLI_OK)
         goto out;
-    if (json_object_size(body) == 0) {
+    if (json_object_size(body) == 0)
         rc = cli_err(CLI_USAGE, "nothing to change: give --name, --redirect or --token-alg");
-        goto out;
-    }
-    if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0])) {
+    else if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0]))
         rc = CLI_USAGE;
-        goto out;
-    }
-    rc = cli_api(c, "PATCH", path, body, &res);
-    if (rc != CLI_OK)
-        goto out;
-    if (c->json)
-        cli_print_json(res);
     else
-        printf("application %s updated\n", c->pos[0]);
+        rc = cli_api_done(c, "PATCH", path, body, "application %s updated", c->pos[0]);
 out:
     json_decref(body);
-    json_decref(res);
     return rc;
 }
 
@@ -161,18 +128,8 @@ int
 cli_app_delete(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
-    if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0]))
+    if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0]) ||
+        !cli_confirm(c, "application", c->pos[0]))
         return CLI_USAGE;
-    if (!cli_confirm(c, "application", c->pos[0]))
-        return CLI_USAGE;
-    int rc = cli_api(c, "DELETE", path, NULL, &res);
-    if (rc == CLI_OK) {
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("application %s deleted\n", c->pos[0]);
-    }
-    json_decref(res);
-    return rc;
+    return cli_api_done(c, "DELETE", path, NULL, "application %s deleted", c->pos[0]);
 }

@@ -60,7 +60,6 @@ cli_audit_list(cli_t *c)
     char path[1024] = "/audit?", enc[300];
     long offset = 0, limit = 100, t;
     time_t now = time(NULL);
-    json_t *res = NULL;
     int rc = cli_opt_long(c, "offset", 0, 1000000000, &offset);
     if (rc == CLI_OK)
         rc = cli_opt_long(c, "limit", 1, 1000, &limit);
@@ -90,20 +89,5 @@ cli_audit_list(cli_t *c)
         len = strlen(path);
         wx_snprintf(path + len, sizeof(path) - len, "&%s=%ld", times[i], t);
     }
-    rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json) {
-        cli_print_json(res);
-    } else {
-        json_t *events = json_object_get(res, "events");
-        long long total = (long long)json_integer_value(json_object_get(res, "total"));
-        size_t n = json_array_size(events);
-        cli_table(audit_cols, WX_ARRAY_LEN(audit_cols), events);
-        if (n > 0)
-            printf("%ld-%ld of %lld%s\n", offset + 1, offset + (long)n, total,
-                   offset + (long)n < total ? " (--offset for more)" : "");
-    }
-    json_decref(res);
-    return CLI_OK;
+    return cli_list_page(c, path, audit_cols, WX_ARRAY_LEN(audit_cols), "events", offset);
 }

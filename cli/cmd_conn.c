@@ -42,33 +42,19 @@ int
 cli_conn_list(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
     const char *pool = cli_need(c, "pool");
     if (!pool || !cli_pathf(path, sizeof(path), "/pools/%s/connections", pool))
         return CLI_USAGE;
-    int rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json)
-        cli_print_json(res);
-    else
-        cli_table(conn_cols, WX_ARRAY_LEN(conn_cols), json_object_get(res, "connections"));
-    json_decref(res);
-    return CLI_OK;
+    return cli_list(c, path, conn_cols, WX_ARRAY_LEN(conn_cols), "connections");
 }
 
 int
 cli_conn_get(cli_t *c)
 {
     char path[512];
-    json_t *res = NULL;
     if (!conn_path(c, "", path, sizeof(path)))
         return CLI_USAGE;
-    int rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc == CLI_OK)
-        cli_show(c, res, conn_keys);
-    json_decref(res);
-    return rc;
+    return cli_get_show(c, path, conn_keys);
 }
 
 /* --txt-file: the file WeChat's console lets you download; its name and exact content. */
@@ -111,8 +97,7 @@ conn_body(const cli_t *c, json_t *body)
         return cli_err(CLI_USAGE, "use one of --txt-file, --txt-filename/--txt-content and "
                                   "--clear-txt");
     for (size_t i = 0; i < WX_ARRAY_LEN(plain); i++)
-        if (cli_opt(c, plain[i].opt))
-            json_object_set_new(body, plain[i].field, json_string(cli_opt(c, plain[i].opt)));
+        cli_body_str(c, body, plain[i].opt, plain[i].field);
     if (cli_flag(c, "clear-txt")) {
         json_object_set_new(body, "txt_filename", json_string(""));
         json_object_set_new(body, "txt_content", json_string(""));
@@ -212,18 +197,8 @@ int
 cli_conn_delete(cli_t *c)
 {
     char path[512];
-    json_t *res = NULL;
-    if (!conn_path(c, "", path, sizeof(path)))
+    if (!conn_path(c, "", path, sizeof(path)) || !cli_confirm(c, "connection", ident_of(c)))
         return CLI_USAGE;
-    if (!cli_confirm(c, "connection", ident_of(c)))
-        return CLI_USAGE;
-    int rc = cli_api(c, "DELETE", path, NULL, &res);
-    if (rc == CLI_OK) {
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("connection %s of pool %s deleted\n", ident_of(c), cli_opt(c, "pool"));
-    }
-    json_decref(res);
-    return rc;
+    return cli_api_done(c, "DELETE", path, NULL, "connection %s of pool %s deleted", ident_of(c),
+                        cli_opt(c, "pool"));
 }

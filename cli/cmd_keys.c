@@ -16,24 +16,14 @@ static const cli_col_t key_cols[] = {
 int
 cli_keys_list(cli_t *c)
 {
-    json_t *res = NULL;
-    int rc = cli_api(c, "GET", "/keys", NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json)
-        cli_print_json(res);
-    else
-        cli_table(key_cols, WX_ARRAY_LEN(key_cols), json_object_get(res, "keys"));
-    json_decref(res);
-    return CLI_OK;
+    return cli_list(c, "/keys", key_cols, WX_ARRAY_LEN(key_cols), "keys");
 }
 
 int
 cli_keys_rotate(cli_t *c)
 {
     json_t *res = NULL, *body = json_object();
-    if (cli_opt(c, "alg"))
-        json_object_set_new(body, "alg", json_string(cli_opt(c, "alg")));
+    cli_body_str(c, body, "alg", "alg");
     int rc = cli_api(c, "POST", "/keys/rotate", body, &res);
     if (rc == CLI_OK) {
         if (c->json)

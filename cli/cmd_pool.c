@@ -17,30 +17,16 @@ static const char *const pool_keys[] = {
 int
 cli_pool_list(cli_t *c)
 {
-    json_t *res = NULL;
-    int rc = cli_api(c, "GET", "/pools", NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json)
-        cli_print_json(res);
-    else
-        cli_table(pool_cols, WX_ARRAY_LEN(pool_cols), json_object_get(res, "pools"));
-    json_decref(res);
-    return CLI_OK;
+    return cli_list(c, "/pools", pool_cols, WX_ARRAY_LEN(pool_cols), "pools");
 }
 
 int
 cli_pool_get(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
     if (!cli_pathf(path, sizeof(path), "/pools/%s", c->pos[0]))
         return CLI_USAGE;
-    int rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc == CLI_OK)
-        cli_show(c, res, pool_keys);
-    json_decref(res);
-    return rc;
+    return cli_get_show(c, path, pool_keys);
 }
 
 /* The body of create and update from the options. */
@@ -52,10 +38,8 @@ pool_body(const cli_t *c, json_t *body, bool creating)
     int rc = cli_opt_long(c, "token-ttl", 1, 31536000L * 10, &ttl);
     if (rc != CLI_OK)
         return rc;
-    if (cli_opt(c, "name"))
-        json_object_set_new(body, "name", json_string(cli_opt(c, "name")));
-    if (cli_opt(c, "alg"))
-        json_object_set_new(body, "alg", json_string(cli_opt(c, "alg")));
+    cli_body_str(c, body, "name", "name");
+    cli_body_str(c, body, "alg", "alg");
     if (cli_opt(c, "token-ttl"))
         json_object_set_new(body, "token_ttl", json_integer(ttl));
     if (cli_flag(c, "clear-redirects")) {
@@ -63,12 +47,7 @@ pool_body(const cli_t *c, json_t *body, bool creating)
             return cli_err(CLI_USAGE, "--clear-redirects goes alone, with pool update");
         json_object_set_new(body, "redirect_urls", json_array());
     }
-    if (redirects) {
-        json_t *arr = json_array();
-        for (int i = 0; i < redirects->count; i++)
-            json_array_append_new(arr, json_string(redirects->values[i]));
-        json_object_set_new(body, "redirect_urls", arr);
-    }
+    cli_body_list(c, body, "redirect", "redirect_urls");
     return CLI_OK;
 }
 
@@ -76,29 +55,22 @@ static int
 pool_write(cli_t *c, bool creating)
 {
     char path[256];
-    json_t *res = NULL, *body = json_object();
+    json_t *body = json_object();
     int rc = pool_body(c, body, creating);
     if (rc != CLI_OK)
         goto out;
     if (creating) {
         json_object_set_new(body, "id", json_string(c->pos[0]));
-        rc = cli_api(c, "POST", "/pools", body, &res);
+        rc = cli_api_done(c, "POST", "/pools", body, "pool %s created", c->pos[0]);
     } else if (json_object_size(body) == 0) {
         rc = cli_err(CLI_USAGE, "nothing to change: give --name, --alg, --token-ttl or --redirect");
     } else if (!cli_pathf(path, sizeof(path), "/pools/%s", c->pos[0])) {
         rc = CLI_USAGE;
     } else {
-        rc = cli_api(c, "PATCH", path, body, &res);
+        rc = cli_api_done(c, "PATCH", path, body, "pool %s updated", c->pos[0]);
     }
-    if (rc != CLI_OK)
-        goto out;
-    if (c->json)
-        cli_print_json(res);
-    else
-        printf("pool %s %s\n", c->pos[0], creating ? "created" : "updated");
 out:
     json_decref(body);
-    json_decref(res);
     return rc;
 }
 
@@ -118,18 +90,8 @@ int
 cli_pool_delete(cli_t *c)
 {
     char path[256];
-    json_t *res = NULL;
-    if (!cli_pathf(path, sizeof(path), "/pools/%s", c->pos[0]))
+    if (!cli_pathf(path, sizeof(path), "/pools/%s", c->pos[0]) ||
+        !cli_confirm(c, "pool", c->pos[0]))
         return CLI_USAGE;
-    if (!cli_confirm(c, "pool", c->pos[0]))
-        return CLI_USAGE;
-    int rc = cli_api(c, "DELETE", path, NULL, &res);
-    if (rc == CLI_OK) {
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("pool %s deleted\n", c->pos[0]);
-    }
-    json_decref(res);
-    return rc;
+    return cli_api_done(c, "DELETE", path, NULL, "pool %s deleted", c->pos[0]);
 }

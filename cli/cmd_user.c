@@ -22,7 +22,6 @@ cli_user_list(cli_t *c)
 {
     char path[512], query[400] = "";
     long offset = 0, limit = 50;
-    json_t *res = NULL;
     const char *pool = cli_need(c, "pool");
     if (!pool)
         return CLI_USAGE;
@@ -43,22 +42,7 @@ cli_user_list(cli_t *c)
     if (!cli_pathf(base, sizeof(base), "/pools/%s/users", pool))
         return CLI_USAGE;
     wx_snprintf(path, sizeof(path), "%s?offset=%ld&limit=%ld%s", base, offset, limit, query);
-    rc = cli_api(c, "GET", path, NULL, &res);
-    if (rc != CLI_OK)
-        return rc;
-    if (c->json) {
-        cli_print_json(res);
-    } else {
-        json_t *users = json_object_get(res, "users");
-        long long total = (long long)json_integer_value(json_object_get(res, "total"));
-        size_t n = json_array_size(users);
-        cli_table(user_cols, WX_ARRAY_LEN(user_cols), users);
-        if (n > 0)
-            printf("%ld-%ld of %lld%s\n", offset + 1, offset + (long)n, total,
-                   offset + (long)n < total ? " (--offset for more)" : "");
-    }
-    json_decref(res);
-    return CLI_OK;
+    return cli_list_page(c, path, user_cols, WX_ARRAY_LEN(user_cols), "users", offset);
 }
 
 static bool
@@ -122,19 +106,10 @@ static int
 user_action(cli_t *c, const char *action, const char *done)
 {
     char path[512], suffix[32];
-    json_t *res = NULL;
     wx_snprintf(suffix, sizeof(suffix), "/%s", action);
     if (!user_path(c, suffix, path, sizeof(path)))
         return CLI_USAGE;
-    int rc = cli_api(c, "POST", path, NULL, &res);
-    if (rc == CLI_OK) {
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("user %s %s\n", c->pos[0], done);
-    }
-    json_decref(res);
-    return rc;
+    return cli_api_done(c, "POST", path, NULL, "user %s %s", c->pos[0], done);
 }
 
 int
@@ -162,18 +137,7 @@ int
 cli_user_delete(cli_t *c)
 {
     char path[512];
-    json_t *res = NULL;
-    if (!user_path(c, "", path, sizeof(path)))
+    if (!user_path(c, "", path, sizeof(path)) || !cli_confirm(c, "user", c->pos[0]))
         return CLI_USAGE;
-    if (!cli_confirm(c, "user", c->pos[0]))
-        return CLI_USAGE;
-    int rc = cli_api(c, "DELETE", path, NULL, &res);
-    if (rc == CLI_OK) {
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("user %s deleted\n", c->pos[0]);
-    }
-    json_decref(res);
-    return rc;
+    return cli_api_done(c, "DELETE", path, NULL, "user %s deleted", c->pos[0]);
 }

@@ -26,7 +26,7 @@ async function startSite(settings) {
   const values = { ...settings, self };
   const server = http.createServer((req, res) => {
     const name = new URL(req.url, self).pathname.slice(1);
-    const file = /^[\w.-]+\.(html|css)$/.test(name) ? path.join(PAGES, name) : null;
+    const file = /^[\w.-]+\.(html|css|js)$/.test(name) ? path.join(PAGES, name) : null;
     if (!file || !fs.existsSync(file)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found');
@@ -36,7 +36,8 @@ async function startSite(settings) {
       if (!(k in values)) throw new Error(`${name}: unknown {{${k}}}`);
       return values[k];
     });
-    res.writeHead(200, { 'Content-Type': name.endsWith('.css') ? 'text/css' : 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    const type = { css: 'text/css', js: 'text/javascript; charset=utf-8' }[path.extname(name).slice(1)];
+    res.writeHead(200, { 'Content-Type': type || 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(body);
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
