@@ -629,3 +629,21 @@ wxtk_expect_refused(wxt_env_t *e, const wxtk_client_t *c, const char *what, cons
         free(why);
     }
 }
+
+void
+wxtk_app_create(wxt_env_t *e, const char *const *argv, char secret[65])
+{
+    char *out = wxtk_cli_ok(e, argv);
+    if (!wxtk_find_secret(out, secret))
+        fail_msg("no application secret in: %s", out);
+    free(out);
+}
+
+void
+wxtk_pool_with_connection(wxt_env_t *e, const char *pool, const char *alg)
+{
+    free(wxtk_cli_ok(e, (const char *const[]){"pool", "create", pool, "--alg", alg, NULL}));
+    free(wxtk_cli_ok(e, (const char *const[]){"connection", "set", "--pool", pool, "--appid",
+                                              WXT_APPID, "--secret-env", "WXT_SECRET", "--callback",
+                                              e->callback, NULL}));
+}

@@ -47,6 +47,10 @@ char *wxtk_login_token(wxt_env_t *e, const char *start_path, const char *person,
 
 /* Run the CLI, assert exit 0, return its stdout (caller frees). */
 char *wxtk_cli_ok(wxt_env_t *e, const char *const *argv);
+/* `wxauth app create …` (argv), asserting success; the printed application secret into secret. */
+void wxtk_app_create(wxt_env_t *e, const char *const *argv, char secret[65]);
+/* A pool signing with alg, with the WeChat connection of the emulator's main account. */
+void wxtk_pool_with_connection(wxt_env_t *e, const char *pool, const char *alg);
 /* The last run of exactly 64 hex digits in text (an application secret). */
 bool wxtk_find_secret(const char *text, char out[65]);
 

@@ -136,41 +136,26 @@ expect_sub(const char *out, const char *sub)
     json_decref(j);
 }
 
-static void
-app_create(const char *const *argv, char secret[65])
-{
-    char *out = wxtk_cli_ok(&env, argv);
-    if (!wxtk_find_secret(out, secret))
-        fail_msg("no application secret in: %s", out);
-    free(out);
-}
-
-static void
-pool_with_connection(const char *pool, const char *alg)
-{
-    free(wxtk_cli_ok(&env, (const char *const[]){"pool", "create", pool, "--alg", alg, NULL}));
-    free(wxtk_cli_ok(&env, (const char *const[]){"connection", "set", "--pool", pool, "--appid",
-                                                 WXT_APPID, "--secret-env", "WXT_SECRET",
-                                                 "--callback", env.callback, NULL}));
-}
-
 static int
 group_setup(void **state)
 {
     wxt_setup(&env, NULL);
     snprintf(jwks_url, sizeof(jwks_url), "%s/oidc/.well-known/jwks.json", env.auth);
     snprintf(issuer, sizeof(issuer), "%s/oidc", env.auth);
-    app_create((const char *const[]){"app", "create", "tok-app", "--pool", "demo", NULL},
-               demo_secret);
-    app_create((const char *const[]){"app", "create", "hsapp", "--pool", "demo", "--token-alg",
-                                     "HS256", "--redirect", "http://127.0.0.1:9/hs-cb", NULL},
-               hs_secret);
-    pool_with_connection("espool", "ES256");
-    app_create((const char *const[]){"app", "create", "es-app", "--pool", "espool", NULL},
-               es_secret);
-    pool_with_connection("edpool", "EdDSA");
-    app_create((const char *const[]){"app", "create", "ed-app", "--pool", "edpool", NULL},
-               ed_secret);
+    wxtk_app_create(&env, (const char *const[]){"app", "create", "tok-app", "--pool", "demo", NULL},
+                    demo_secret);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "hsapp", "--pool", "demo", "--token-alg",
+                                          "HS256", "--redirect", "http://127.0.0.1:9/hs-cb", NULL},
+                    hs_secret);
+    wxtk_pool_with_connection(&env, "espool", "ES256");
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "es-app", "--pool", "espool", NULL},
+                    es_secret);
+    wxtk_pool_with_connection(&env, "edpool", "EdDSA");
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "ed-app", "--pool", "edpool", NULL},
+                    ed_secret);
     return 0;
 }
 

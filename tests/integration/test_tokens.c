@@ -59,40 +59,26 @@ static wxtk_client_t hs_client = {"hsapp", hs_secret, "demo"};
 static wxtk_client_t es_client = {"es-app", es_secret, "espool"};
 static wxtk_client_t ed_client = {"ed-app", ed_secret, "edpool"};
 
-static void
-app_create(const char *const *argv, char secret[65])
-{
-    char *out = wxtk_cli_ok(&env, argv);
-    if (!wxtk_find_secret(out, secret))
-        fail_msg("no application secret in: %s", out);
-    free(out);
-}
-
-static void
-pool_with_connection(const char *pool, const char *alg)
-{
-    free(wxtk_cli_ok(&env, (const char *const[]){"pool", "create", pool, "--alg", alg, NULL}));
-    free(wxtk_cli_ok(&env, (const char *const[]){"connection", "set", "--pool", pool, "--appid",
-                                                 WXT_APPID, "--secret-env", "WXT_SECRET",
-                                                 "--callback", env.callback, NULL}));
-}
-
 static int
 group_setup(void **state)
 {
     wxt_setup(&env, NULL);
-    app_create((const char *const[]){"app", "create", "tok-app", "--pool", "demo", "--redirect",
-                                     "http://127.0.0.1:9/tok-cb", NULL},
-               demo_secret);
-    app_create((const char *const[]){"app", "create", "hsapp", "--pool", "demo", "--token-alg",
-                                     "HS256", "--redirect", "http://127.0.0.1:9/hs-cb", NULL},
-               hs_secret);
-    pool_with_connection("espool", "ES256");
-    app_create((const char *const[]){"app", "create", "es-app", "--pool", "espool", NULL},
-               es_secret);
-    pool_with_connection("edpool", "EdDSA");
-    app_create((const char *const[]){"app", "create", "ed-app", "--pool", "edpool", NULL},
-               ed_secret);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "tok-app", "--pool", "demo",
+                                          "--redirect", "http://127.0.0.1:9/tok-cb", NULL},
+                    demo_secret);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "hsapp", "--pool", "demo", "--token-alg",
+                                          "HS256", "--redirect", "http://127.0.0.1:9/hs-cb", NULL},
+                    hs_secret);
+    wxtk_pool_with_connection(&env, "espool", "ES256");
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "es-app", "--pool", "espool", NULL},
+                    es_secret);
+    wxtk_pool_with_connection(&env, "edpool", "EdDSA");
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "ed-app", "--pool", "edpool", NULL},
+                    ed_secret);
     return 0;
 }
 
