@@ -13,63 +13,10 @@
 #include "jose/b64url.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
+#include "jose_helpers.h"
 #include "rfc_vectors.h"
 
 static const char *const ALL_ALGS[] = {"RS256", "ES256", "EdDSA", "HS256", NULL};
-
-/* A lookup that hands out one key whatever the kid, and remembers what it was asked. */
-typedef struct {
-    const jwk_t *key;
-    int calls;
-    char kid[64];
-    char alg[16];
-} one_key_t;
-
-static const jwk_t *
-lookup_one(const char *kid, const char *alg, void *arg)
-{
-    one_key_t *o = arg;
-    o->calls++;
-    snprintf(o->kid, sizeof(o->kid), "%s", kid ? kid : "(null)");
-    snprintf(o->alg, sizeof(o->alg), "%s", alg);
-    return o->key;
-}
-
-static jwk_t *
-import(const char *s, bool private)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(s, 0, &jerr);
-    jwk_t *k = NULL;
-    wx_err_t err = {0};
-    assert_non_null(j);
-    if ((private ? jwk_import_private_json(j, &k, &err) : jwk_import_json(j, &k, &err)) != WX_OK)
-        fail_msg("import failed: %s (%s)", err.msg, err.detail);
-    json_decref(j);
-    return k;
-}
-
-static jwk_t *
-generate(const char *alg, const char *kid)
-{
-    jwk_t *k = NULL;
-    wx_err_t err = {0};
-    if (jwk_generate(alg, kid, &k, &err) != WX_OK)
-        fail_msg("generate failed: %s", err.msg);
-    return k;
-}
-
-/* Sign with a caller-chosen header; the token goes to a fresh heap string. */
-static char *
-sign_hdr(const jwk_t *k, const char *header, const char *payload)
-{
-    wx_buf_t b;
-    wx_err_t err = {0};
-    wx_buf_init(&b, 16384);
-    if (jws_sign_with_header(k, header, payload, strlen(payload), &b, &err) != WX_OK)
-        fail_msg("sign failed: %s", err.msg);
-    return wx_buf_steal(&b);
-}
 
 static wx_status_t
 verify(const char *tok, const char *const *algs, const jwk_t *key, wx_err_t *err)

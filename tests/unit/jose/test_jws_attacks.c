@@ -26,6 +26,7 @@
 #include "jose/b64url.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
+#include "jose_helpers.h"
 #include "rfc_vectors.h"
 
 static const char *const ALL_ALGS[] = {"RS256", "ES256", "EdDSA", "HS256", NULL};
@@ -52,41 +53,6 @@ lookup_rec(const char *kid, const char *alg, void *arg)
     snprintf(r->kid, sizeof(r->kid), "%s", kid ? kid : "");
     snprintf(r->alg, sizeof(r->alg), "%s", alg);
     return r->set ? jwks_lookup(kid, alg, (void *)r->set) : r->key;
-}
-
-static jwk_t *
-import(const char *s, bool private)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(s, 0, &jerr);
-    jwk_t *k = NULL;
-    wx_err_t err = {0};
-    assert_non_null(j);
-    if ((private ? jwk_import_private_json(j, &k, &err) : jwk_import_json(j, &k, &err)) != WX_OK)
-        fail_msg("import failed: %s (%s)", err.msg, err.detail);
-    json_decref(j);
-    return k;
-}
-
-static jwk_t *
-generate(const char *alg, const char *kid)
-{
-    jwk_t *k = NULL;
-    wx_err_t err = {0};
-    if (jwk_generate(alg, kid, &k, &err) != WX_OK)
-        fail_msg("generate failed: %s", err.msg);
-    return k;
-}
-
-static char *
-sign_hdr(const jwk_t *k, const char *header, const char *payload)
-{
-    wx_buf_t b;
-    wx_err_t err = {0};
-    wx_buf_init(&b, 16384);
-    if (jws_sign_with_header(k, header, payload, strlen(payload), &b, &err) != WX_OK)
-        fail_msg("sign failed: %s (%s)", err.msg, header);
-    return wx_buf_steal(&b);
 }
 
 static char *
