@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build check check-plain check-asan demo format clean
+.PHONY: all deps build check check-plain check-asan demo bench bench-smoke format clean
 
 all: build
 
@@ -29,6 +29,15 @@ check-asan:
 
 demo: deps build
 	@scripts/demo.sh
+
+# The login benchmark against the Node reference (docs/performance.md); a few minutes. Its
+# harness also runs, with tiny loads, in `make check` (ctest bench/smoke).
+bench: deps build
+	@BUILD=$(BUILD) bench/login.sh
+	@BUILD=$(BUILD) bench/auth_check.sh
+
+bench-smoke: deps build
+	@BUILD=$(BUILD) bench/login.sh --smoke
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what wxauth needs to build, test and run its demo: Debian packages, then the npm
-# packages of the JavaScript tests (tests/js, from its package-lock.json).
+# packages of the JavaScript tests (tests/js) and of the benchmark's Node reference
+# (bench/reference), each from its package-lock.json.
 # Idempotent: installs only what is missing; runs apt-get update at most once.
 set -euo pipefail
 
@@ -22,14 +23,17 @@ for p in "${PKGS[@]}"; do
 done
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
-npm_deps() {
+npm_dir() {
   # npm ci only when the lock file changed since the last install.
-  local dir="$ROOT/tests/js" stamp="$ROOT/tests/js/node_modules/.wxauth-lock"
+  local dir="$ROOT/$1" stamp="$ROOT/$1/node_modules/.wxauth-lock"
   if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then return 0; fi
-  echo "install-deps: npm ci in tests/js" >&2
+  echo "install-deps: npm ci in $1" >&2
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   cp "$dir/package-lock.json" "$stamp"
 }
+# tests/js: the JS tests; bench/reference: the Node reference of the login benchmark (its
+# better-sqlite3 compiles against the Node headers of the nodejs package, about a minute, once).
+npm_deps() { npm_dir tests/js; npm_dir bench/reference; }
 
 if [ ${#missing[@]} -eq 0 ]; then npm_deps; exit 0; fi
 

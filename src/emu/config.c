@@ -60,6 +60,11 @@ emulator_set(emu_config_t *c, const char *key, const char *v, wx_err_t *err)
             return wx_err_set(err, WX_EINVAL, "max_grants must be an integer in [1, 10000000]");
         return WX_OK;
     }
+    if (strcmp(key, "crowd") == 0) {
+        if (!wx_parse_long(v, 0, EMU_CROWD_MAX, &c->crowd))
+            return wx_err_set(err, WX_EINVAL, "crowd must be an integer in [0, %d]", EMU_CROWD_MAX);
+        return WX_OK;
+    }
     if (strcmp(key, "log_level") == 0) {
         if (!wx_log_parse_level(v, &c->log_level))
             return wx_err_set(err, WX_EINVAL, "log_level must be debug, info, warn or error");

@@ -18,6 +18,7 @@ typedef struct {
     char admin_token[256]; /* "" = admin API without auth */
     bool legacy_profile;   /* userinfo shows real sex and location (before 2021-10-20) */
     long max_grants;       /* cap of each of codes, access tokens, refresh tokens */
+    long crowd;            /* people crowd-0 .. crowd-{crowd-1} exist without a section */
     wx_log_level_t log_level;
 } emu_config_t;
 

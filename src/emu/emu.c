@@ -22,6 +22,7 @@ emu_new(const emu_config_t *cfg, emu_model_t *model, emu_t **out, wx_err_t *err)
         return rc;
     }
     e->model = *model; /* the model moves in */
+    e->model.crowd = (size_t)cfg->crowd;
     memset(model, 0, sizeof(*model));
     *out = e;
     return WX_OK;

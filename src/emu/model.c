@@ -263,13 +263,38 @@ emu_model_account(const emu_model_t *m, const char *appid)
     return NULL;
 }
 
+/* crowd-K with K a plain decimal below the crowd's size. */
+static emu_person_t *
+crowd_member(const emu_model_t *m, const char *id)
+{
+    static _Thread_local emu_person_t slot;
+    const char *num = id + strlen(EMU_CROWD_PREFIX);
+    size_t k = 0;
+    if (m->crowd == 0 || strncmp(id, EMU_CROWD_PREFIX, strlen(EMU_CROWD_PREFIX)) != 0 || !*num ||
+        (num[0] == '0' && num[1]) || strlen(num) > 9)
+        return NULL;
+    for (const char *c = num; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return NULL;
+        k = k * 10 + (size_t)(*c - '0');
+    }
+    if (k >= m->crowd)
+        return NULL;
+    memset(&slot, 0, sizeof(slot));
+    wx_strlcpy(slot.id, id, sizeof(slot.id));
+    wx_snprintf(slot.nickname, sizeof(slot.nickname), "用户 %zu", k);
+    wx_snprintf(slot.avatar, sizeof(slot.avatar), "https://thirdwx.qlogo.cn/mmopen/vi_32/%s/132",
+                id);
+    return &slot;
+}
+
 emu_person_t *
 emu_model_person(const emu_model_t *m, const char *id)
 {
     for (size_t i = 0; i < m->npeople; i++)
         if (strcmp(m->people[i].id, id) == 0)
             return &m->people[i];
-    return NULL;
+    return crowd_member(m, id);
 }
 
 /* Room for one more of count elements of size sz in arr (capacity *cap, at most max); the

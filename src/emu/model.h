@@ -16,6 +16,8 @@
 #define EMU_PLATFORM_MAX 64
 #define EMU_AVATAR_MAX 512
 #define EMU_PLACE_MAX 64
+#define EMU_CROWD_PREFIX "crowd-"
+#define EMU_CROWD_MAX 10000000
 #define EMU_ACCOUNTS_MAX 1000
 #define EMU_PEOPLE_MAX 10000
 
@@ -51,11 +53,14 @@ typedef struct {
     size_t naccounts, acap;
     emu_person_t *people;
     size_t npeople, pcap;
+    size_t crowd; /* crowd-0 .. crowd-{crowd-1}: generated people, for load tests */
 } emu_model_t;
 
 void emu_model_free(emu_model_t *m);
 /* Lookups; the pointers stay valid until the next add to the same list. */
 emu_account_t *emu_model_account(const emu_model_t *m, const char *appid);
+/* A configured person, else a member of the crowd (crowd-K, K < m->crowd, nickname "用户 K"):
+ * crowd members live in one per-thread slot, valid until the next lookup of a crowd member. */
 emu_person_t *emu_model_person(const emu_model_t *m, const char *id);
 
 /* A fresh account/person with the defaults (both scopes, not banned, name = id). */

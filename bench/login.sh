@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# The login benchmark of issue #10: wxauthd against the Node reference (bench/reference/), same
+# machine, same emulator, same run, same closed-loop C driver (bench/loadgen.c, wxbench_login).
+# Prints one table (scenario, wxauth, reference, ratio, CPU ms and disk KB per login) and saves
+# it with the machine's description under bench/results/.
+#
+#   bench/login.sh            the full run (make bench), a few minutes
+#   bench/login.sh --smoke    a few seconds per scenario, tiny loads: checks that the harness
+#                             still works (make bench-smoke, part of make check); saves nothing
+#
+# Env: BUILD (build), BENCH_SECONDS (10), BENCH_ROUNDS (3, interleaved; medians reported),
+#      WXAUTH_WORKERS (one per core), BENCH_USERS_BIG (100000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+BIG=${BENCH_USERS_BIG:-100000}
+WARM=2
+if [ $SMOKE = 1 ]; then SECS=1; ROUNDS=1; BIG=2000; WARM=0.5; fi
+
+for tool in node curl python3 sqlite3 /usr/sbin/nginx; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
+done
+[ -d bench/reference/node_modules/better-sqlite3 ] ||
+  { echo "bench: bench/reference has no node_modules (make deps installs them)" >&2; exit 1; }
+[ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target wxauthd wxauth wxbench_login >/dev/null
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+DIR=$(mktemp -d /var/tmp/wxauth-bench.XXXXXX) # on disk (not tmpfs): disk writes are measured
+AUTH_PORT=$(free_port) EMU_PORT=$(free_port) REF_PORT=$(free_port) NGX_PORT=$(free_port)
+AUTH="http://127.0.0.1:$AUTH_PORT" EMU="http://127.0.0.1:$EMU_PORT" REF="http://127.0.0.1:$REF_PORT"
+APPID=wx5d1e4a0b9c3f7e21
+SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+CALLBACK="http://127.0.0.1:9/callback" # never visited: the driver stops at its 302
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+wait_up() {
+  for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench: $1 did not come up; logs:" >&2; tail -n 20 "$DIR"/*.log >&2; exit 1
+}
+
+cat >"$DIR/emu.ini" <<INI
+[emulator]
+listen = 127.0.0.1:$EMU_PORT
+crowd = 10000000
+max_grants = 10000000
+log_level = error
+[account $APPID]
+name = bench
+secret = $SECRET
+domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT
+INI
+cat >"$DIR/wxauthd.ini" <<INI
+[server]
+listen = 127.0.0.1:$AUTH_PORT
+public_url = $AUTH
+[store]
+url = sqlite:$DIR/wxauth.db
+[wechat]
+authorize_url = $EMU/connect/oauth2/authorize
+api_base = $EMU
+[keys]
+master_key_file = master.key
+INI
+ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+(umask 077; echo "$ADMIN_TOKEN" >"$DIR/admin_token")
+"$BUILD/wxauth" --config "$DIR/wxauthd.ini" init >/dev/null
+
+"$BUILD/wxauthd" --emulator --config "$DIR/emu.ini" 2>"$DIR/emu.log" & EMU_PID=$!; pids+=($!)
+# wxauthd logs a JSON line per request, as in production; the log goes to a file on disk.
+WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>"$DIR/wxauthd.log" &
+AUTH_PID=$!; pids+=($!)
+(cd bench/reference && PORT=$REF_PORT DB="$DIR/ref.db" APPID=$APPID SECRET=$SECRET \
+  WECHAT_AUTHORIZE="$EMU/connect/oauth2/authorize" WECHAT_API="$EMU" CALLBACK=$CALLBACK \
+  PUBLIC=$REF exec node server.mjs) 2>"$DIR/ref.log" & REF_PID=$!; pids+=($!)
+wait_up "$EMU/healthz"; wait_up "$AUTH/healthz"; wait_up "$REF/healthz"
+
+ADMIN=("$BUILD/wxauth" --url "$AUTH" --token-file "$DIR/admin_token")
+"${ADMIN[@]}" pool create bench --name "Bench pool" >/dev/null
+WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench --identifier wechat:webpage-authorization \
+  --name "WeChat" --appid "$APPID" --secret-env WXB_SECRET --callback "$CALLBACK" \
+  --scope snsapi_userinfo >/dev/null
+
+AUTH_START="$AUTH/oauth/wechatmp/url/bench"
+REF_START="$REF/oauth/wechatmp/url/bench"
+PERSON_BASE=0 # each run logs in people not seen before in this run's first phase
+declare -A R  # R[scenario,side,field] = list of values over rounds
+
+# run SCENARIO SIDE INFLIGHT USERS [extra driver args]: one measurement, values kept in R.
+run() {
+  local sc=$1 side=$2 n=$3 users=$4; shift 4
+  local url=$AUTH_START pid=$AUTH_PID
+  [ "$side" = ref ] && { url=$REF_START; pid=$REF_PID; }
+  local out
+  out=$("$BUILD/wxbench_login" --start "$url" --inflight "$n" --seconds "$SECS" --warmup "$WARM" \
+    --users "$users" --person "crowd-" --pid "$pid" --pid "$EMU_PID" --max-fail-ratio 0 "$@" \
+    2>"$DIR/driver.err") || {
+    echo "bench: $sc on $side failed: $out $(cat "$DIR/driver.err")" >&2; return 1; }
+  for kv in $out; do R[$sc,$side,${kv%%=*}]+="${kv#*=} "; done
+}
+med() { # median of the values
+  tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
+}
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (a/b) if b else '-')" "$1" "$2"; }
+ROWS=()
+row() { # row LABEL SCENARIO: wxauth vs reference logins/s with CPU and disk per login
+  local sc=$2 a b
+  a=$(med "${R[$sc,auth,rate]:-}") b=$(med "${R[$sc,ref,rate]:-}")
+  ROWS+=("$(printf '| %s | %s | %s | %s | %s / %s | %s / %s | %s / %s |' "$1" "$a" "$b" "$(ratio "$a" "$b")" \
+    "$(med "${R[$sc,auth,pid0_cpu_ms]:-}")" "$(med "${R[$sc,ref,pid0_cpu_ms]:-}")" \
+    "$(med "${R[$sc,auth,pid0_disk_kb]:-}")" "$(med "${R[$sc,ref,pid0_disk_kb]:-}")" \
+    "$(med "${R[$sc,auth,p99_ms]:-}")" "$(med "${R[$sc,ref,p99_ms]:-}")")")
+}
+
+if [ $SMOKE = 1 ]; then LEVELS=(1 8); else LEVELS=(1 64 500 2000); fi
+echo "bench: logins, ${SECS}s per measurement, $ROUNDS interleaved rounds ($(nproc) cores)" >&2
+for r in $(seq 1 "$ROUNDS"); do
+  for n in "${LEVELS[@]}"; do
+    for side in auth ref; do run "c$n" $side "$n" 1000; done
+  done
+done
+for n in "${LEVELS[@]}"; do row "full login, $n in flight" "c$n"; done
+
+# The same with many users in both databases (rows made like real ones, unknown openids).
+seed() { # seed DB SQL-TEMPLATE
+  sqlite3 "$1" "PRAGMA busy_timeout=10000; $2" >/dev/null
+}
+NOW=$(date +%s)
+seed "$DIR/wxauth.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < $BIG-1)
+  INSERT INTO users (id, pool_id, username, nickname, photo, logins_count, last_login, created_at, updated_at)
+  SELECT printf('%024x', 1000000000+i), 'bench', 'seed'||i, 'Seed '||i, 'https://thirdwx.qlogo.cn/mmopen/vi_32/seed'||i||'/132', 1, $NOW, $NOW, $NOW FROM n;
+  INSERT INTO identities (user_id, pool_id, provider, appid, openid, raw_profile, created_at, updated_at)
+  SELECT id, 'bench', 'wechat:webpage-authorization', '$APPID', 'oSEED'||substr(id,15), '{\"nickname\":\"'||nickname||'\"}', $NOW, $NOW FROM users WHERE username LIKE 'seed%';"
+seed "$DIR/ref.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < $BIG-1)
+  INSERT INTO users (id, pool, nickname, photo, logins_count, last_login, created_at, updated_at)
+  SELECT printf('%024x', 1000000000+i), 'bench', 'Seed '||i, 'https://thirdwx.qlogo.cn/mmopen/vi_32/seed'||i||'/132', 1, $NOW, $NOW, $NOW FROM n;
+  INSERT INTO identities (appid, openid, user_id, raw) SELECT '$APPID', 'oSEED'||substr(id,15), id, '{\"nickname\":\"'||nickname||'\"}' FROM users WHERE nickname LIKE 'Seed %';"
+for r in $(seq 1 "$ROUNDS"); do
+  for side in auth ref; do run big $side "${LEVELS[1]}" "$BIG"; done
+done
+row "full login, ${LEVELS[1]} in flight, $BIG users" big
+
+# WeChat at 200 ms per call (access_token and userinfo): many logins wait at once.
+curl -fsS -o /dev/null -X POST "$EMU/emu/admin/faults" -d '{"endpoint":"*","latency_ms":200}'
+if [ $SMOKE = 1 ]; then SLOW=50; else SLOW=2000; fi
+for r in $(seq 1 "$ROUNDS"); do
+  for side in auth ref; do run slow $side "$SLOW" 1000; done
+done
+row "full login, $SLOW in flight, WeChat at 200 ms" slow
+curl -fsS -o /dev/null -X DELETE "$EMU/emu/admin/faults"
+
+# Memory: RSS idle, then while logins wait on a WeChat that answers in 3 s.
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+IDLE_A=$(rss $AUTH_PID) IDLE_R=$(rss $REF_PID)
+curl -fsS -o /dev/null -X POST "$EMU/emu/admin/faults" -d '{"endpoint":"access_token","latency_ms":3000}'
+HOLD=$SLOW
+mem_hold() { # mem_hold URL PID: RSS (KB) with HOLD logins waiting on WeChat
+  "$BUILD/wxbench_login" --start "$1" --inflight "$HOLD" --seconds 6 --warmup 0 --users 1000 \
+    --max-fail-ratio 1 >/dev/null 2>&1 & local d=$!
+  sleep 2.5; local v; v=$(rss "$2"); wait $d || true; echo "$v"
+}
+HELD_A=$(mem_hold "$AUTH_START" $AUTH_PID) HELD_R=$(mem_hold "$REF_START" $REF_PID)
+curl -fsS -o /dev/null -X DELETE "$EMU/emu/admin/faults"
+per() { python3 -c "import sys; print('%.1f' % ((float(sys.argv[2])-float(sys.argv[1]))/float(sys.argv[3])))" "$1" "$2" "$HOLD"; }
+ROWS+=("| RSS idle (MB) | $((IDLE_A / 1024)) | $((IDLE_R / 1024)) | $(ratio "$IDLE_A" "$IDLE_R") | | | |")
+PA=$(per "$IDLE_A" "$HELD_A") PR=$(per "$IDLE_R" "$HELD_R")
+ROWS+=("| RSS per in-flight login (KB, $HOLD waiting) | $PA | $PR | $(ratio "$PA" "$PR") | | | |")
+
+# The driver's own ceiling: the same three redirects answered by nginx (no work behind them).
+mkdir -p "$DIR/ngx"
+cat >"$DIR/ngx/nginx.conf" <<CONF
+$([ "$(id -u)" != 0 ] || echo "user root;")
+worker_processes 1;
+pid $DIR/ngx/nginx.pid;
+error_log $DIR/ngx/error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $DIR/ngx/b; proxy_temp_path $DIR/ngx/p; fastcgi_temp_path $DIR/ngx/f;
+  uwsgi_temp_path $DIR/ngx/u; scgi_temp_path $DIR/ngx/s;
+  server {
+    listen 127.0.0.1:$NGX_PORT;
+    location = /start { add_header Set-Cookie "b=1; Path=/"; return 302 http://127.0.0.1:$NGX_PORT/authorize?state=x#wechat_redirect; }
+    location = /authorize { return 302 http://127.0.0.1:$NGX_PORT/callback?code=c&state=x; }
+    location = /callback { return 302 http://127.0.0.1:9/callback?code=200&message=ok; }
+  }
+}
+CONF
+/usr/sbin/nginx -c "$DIR/ngx/nginx.conf" -g 'daemon off;' 2>"$DIR/ngx.log" & pids+=($!)
+wait_up "http://127.0.0.1:$NGX_PORT/callback" 2>/dev/null || true
+CEIL=$("$BUILD/wxbench_login" --start "http://127.0.0.1:$NGX_PORT/start" --inflight "${LEVELS[1]}" \
+  --seconds "$SECS" --warmup "$WARM" --users 1 | tr ' ' '\n' | awk -F= '$1=="rate" {print $2}')
+ROWS+=("| driver ceiling (nginx answering the 3 redirects, ${LEVELS[1]} in flight), logins/s | $CEIL | | | | | |")
+
+MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem/ {print $2}') GB, $(uname -sr)"
+{
+  echo "## Login benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo
+  echo "Machine: $MACHINE. wxauthd with ${WXAUTH_WORKERS:-$(nproc)} workers on SQLite; reference: Node $(node --version), one process."
+  echo "Each figure: median of $ROUNDS interleaved rounds of ${SECS} s; every login checked to end on the business callback with code=200."
+  echo
+  echo "| scenario | wxauth | reference | ratio | CPU ms/login (wxauth / ref) | disk KB/login (wxauth / ref) | p99 ms (wxauth / ref) |"
+  echo "|---|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "Command: \`make bench\` (\`bench/login.sh\`). Emulator CPU per login (shared machine): $(med "${R[c${LEVELS[1]},auth,pid1_cpu_ms]:-}") ms."
+} >"$DIR/table.md"
+cat "$DIR/table.md"
+if [ $SMOKE = 0 ]; then
+  mkdir -p bench/results
+  cp "$DIR/table.md" "bench/results/login-$(date -u +%Y%m%dT%H%M%SZ).md"
+fi
