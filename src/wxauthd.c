@@ -134,14 +134,22 @@ main(int argc, char **argv)
         .worker_fini = handle_worker_fini,
         .arg = &app,
     };
+    /* The login path's writes go through one writer thread (store/writer.h). */
+    if (store_writer_start(cfg.store_url, &app.writer, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: store writer: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
+                err.detail);
+        return 1;
+    }
     http_server_t *srv = NULL;
     if (http_server_start(&hc, &srv, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
+        store_writer_stop(app.writer);
         return 1;
     }
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
+    store_writer_stop(app.writer); /* after the workers: their last writes are done */
     http_server_free(srv);
     wx_log(WX_LOG_INFO, "stopped", NULL);
     return 0;

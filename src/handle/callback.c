@@ -1,9 +1,12 @@
 /* The WeChat callback (DESIGN.md §1): claim the state once, exchange the code, fetch the
- * profile (snsapi_userinfo), upsert the user, sign the token and send the browser to the
- * business callback. Written as continuations on the worker's loop:
- *   handle_callback -> on_token -> on_userinfo -> finish
- * so a login waiting on WeChat holds no thread. Every outcome, success or failure, is recorded
- * on the state, so a WebView that loads the callback twice gets the same answer twice. */
+ * profile (snsapi_userinfo), then end the login in one transaction — user, identity, login
+ * count, audit row and the state's outcome commit together or not at all — and only then sign
+ * the token and send the browser to the business callback. Written as continuations on the
+ * worker's loop:
+ *   handle_callback -> (writer) on_claimed -> on_token -> on_userinfo -> (writer) on_ended
+ * The claim and the end go through the process's store writer (store/writer.h), so the loop
+ * never waits on the database's write lock; WeChat calls hold no thread either. Every outcome
+ * is recorded on the state, so a WebView that loads the callback twice gets the same answer. */
 #include "ctx.h"
 
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 #include "../jose/jwk.h"
 #include "../jose/jws.h"
 #include "../proto/authing.h"
+#include "../proto/login_record.h"
+#include "../store/writer.h"
 #include "token.h"
 #include "../util/clock.h"
 #include "../util/log.h"
@@ -23,10 +28,23 @@
 
 #define POLL_INTERVAL_MS 100
 #define POLL_MAX_MS 15000
+#define RESULT_URL_MAX 16383 /* the success redirect, with the user object and the token */
 
+/* The end of a login, run on the writer thread (end_run) and read back on the loop. */
+typedef struct {
+    store_wechat_login_t in; /* points into the login_t */
+    char *error_url;         /* errors: the redirect to record; success: the blocked one */
+    const char *outcome;     /* errors: the audit outcome */
+    login_record_t rec;      /* success: what the token is made of */
+    store_user_t user;       /* success: the row after the login */
+    bool blocked;            /* success asked, but the user is blocked: error_url recorded */
+} login_end_t;
+
+/* One login in flight: only what the next step needs (issue #10 memory target). */
 typedef struct {
     http_req_t *r;
     worker_ctx_t *ctx;
+    char state_id[STORE_ID_MAX];
     char browser[65];
     char identifier[STORE_IDENT_MAX];
     char code[256];
@@ -34,11 +52,12 @@ typedef struct {
     int64_t poll_until_ms;
     bool counted; /* holds a slot of ctx->logins_inflight */
     store_state_t state;
-    store_conn_t conn;
-    store_pool_t pool;
+    char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
+    char pool_alg[16];
+    int64_t token_ttl;
     wechat_token_t tok;
-    wechat_userinfo_t ui;
-    bool have_ui;
+    wechat_userinfo_t *ui; /* snsapi_userinfo only, once WeChat answered */
+    login_end_t *end;      /* while the end is with the writer, and after */
 } login_t;
 
 static void
@@ -49,53 +68,108 @@ login_free(void *p)
         l->ctx->logins_inflight--;
     OPENSSL_cleanse(&l->tok, sizeof(l->tok)); /* WeChat access and refresh tokens */
     OPENSSL_cleanse(l->code, sizeof(l->code));
+    free(l->ui);
+    if (l->end)
+        free(l->end->error_url);
+    free(l->end);
     free(l);
 }
 
-static void
-audit(login_t *l, const char *actor, const char *outcome)
+static wx_status_t
+audit_add(store_t *st, login_t *l, const char *actor, const char *outcome, wx_err_t *err)
 {
-    wx_err_t err = {0};
     store_audit_t a = {.at = wx_now(),
                        .pool_id = l->state.pool_id,
                        .actor = actor,
                        .action = "login",
                        .subject = l->tok.openid[0] ? l->tok.openid : NULL,
                        .outcome = outcome};
-    if (store_audit_add(l->ctx->store, &a, &err) != WX_OK)
-        wx_log(WX_LOG_WARN, "audit_failed", "rid", l->r->id, "error", err.msg, NULL);
+    return store_audit_add(st, &a, err);
 }
 
-/* Record the final redirect on the state, then send the browser there. */
 static void
-finish_redirect(login_t *l, const char *location, const char *outcome)
+log_fields(login_t *l, const char *outcome)
 {
-    wx_err_t err = {0};
-    http_req_t *r = l->r;
-    if (store_state_finish(l->ctx->store, l->state.id, location, &err) != WX_OK)
-        wx_log(WX_LOG_WARN, "state_finish_failed", "rid", r->id, "error", err.msg, "detail",
-               err.detail, NULL);
-    r->outcome = outcome;
-    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", l->state.pool_id,
-                l->state.conn_identifier, l->state.app_id);
-    http_reply_redirect(r, location); /* frees l */
+    l->r->outcome = outcome;
+    wx_snprintf(l->r->log_extra, sizeof(l->r->log_extra), "pool=%s conn=%s app=%s",
+                l->state.pool_id, l->state.conn_identifier, l->state.app_id);
 }
 
-/* End the login with an error on the business callback (code != 200, readable message). */
+/* ---- the end of a login, on the writer thread ---- */
+
+/* An error: the audit row and the state's outcome. */
+static wx_status_t
+end_error_run(store_t *st, void *arg, wx_err_t *err)
+{
+    login_t *l = arg;
+    wx_status_t rc = audit_add(st, l, "system", l->end->outcome, err);
+    return rc == WX_OK ? store_state_finish(st, l->state.id, l->end->error_url, err) : rc;
+}
+
+/* A success: user and identity, audit row and the state's record, all or nothing. */
+static wx_status_t
+end_success_run(store_t *st, void *arg, wx_err_t *err)
+{
+    login_t *l = arg;
+    login_end_t *e = l->end;
+    bool created = false;
+    wx_status_t rc = store_user_upsert_wechat(st, &e->in, &e->user, &created, err);
+    if (rc == WX_EDENIED) {
+        e->blocked = true;
+        wx_err_clear(err);
+        if ((rc = audit_add(st, l, "system", "blocked", err)) != WX_OK)
+            return rc;
+        return store_state_finish(st, l->state.id, e->error_url, err);
+    }
+    if (rc != WX_OK)
+        return rc;
+    e->rec.created = created;
+    wx_strlcpy(e->rec.user_id, e->user.id, sizeof(e->rec.user_id));
+    wx_strlcpy(e->rec.openid, e->user.openid, sizeof(e->rec.openid));
+    wx_strlcpy(e->rec.unionid, e->user.unionid, sizeof(e->rec.unionid));
+    char record[512];
+    if (!login_record_format(&e->rec, record, sizeof(record)))
+        return wx_err_set(err, WX_EINVAL, "login record does not fit");
+    if ((rc = audit_add(st, l, e->user.id, created ? "ok:new_user" : "ok", err)) != WX_OK)
+        return rc;
+    return store_state_finish(st, l->state.id, record, err);
+}
+
+/* ---- replies ---- */
+
+static void
+on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    login_t *l = arg;
+    if (rc != WX_OK)
+        wx_log(WX_LOG_WARN, "state_finish_failed", "rid", l->r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+    log_fields(l, l->end->outcome);
+    http_reply_redirect(l->r, l->end->error_url); /* frees l */
+}
+
+/* End the login with an error on the business callback (code != 200, readable message),
+ * recorded on the state first so that a reload gets the same answer. */
 static void
 finish_error(login_t *l, int code, const char *message, const char *outcome)
 {
     wx_buf_t url;
+    wx_err_t err = {0};
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
-    audit(l, "system", outcome);
-    if (authing_result_url(&url, l->state.redirect, code, message, NULL) != WX_OK) {
+    login_end_t *e = l->end ? l->end : calloc(1, sizeof(*e));
+    l->end = e;
+    if (!e || authing_result_url(&url, l->state.redirect, code, message, NULL) != WX_OK ||
+        !(e->error_url = strdup(wx_buf_str(&url)))) {
         wx_buf_free(&url);
         l->r->outcome = outcome;
         http_reply_error_page(l->r, 500, "Login failed", message);
         return;
     }
-    finish_redirect(l, wx_buf_str(&url), outcome);
     wx_buf_free(&url);
+    e->outcome = outcome;
+    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run,
+                            on_error_recorded, l, &err) != WX_OK)
+        on_error_recorded(err.status ? err.status : WX_EBUSY, &err, l);
 }
 
 /* Map an error of a WeChat call to the business callback's code and message. */
@@ -112,6 +186,85 @@ finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
                  rc == WX_ETIMEOUT ? "wechat_timeout" : "wechat_unavailable");
 }
 
+/* Sign the token of a recorded login and send the browser to the business callback. Used at
+ * the end of the login and, from the same record, for a reload. */
+static void
+reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *raw_profile)
+{
+    worker_ctx_t *ctx = l->ctx;
+    wx_err_t err = {0};
+    json_t *claims = NULL, *data = NULL;
+    wx_buf_t tok, url;
+    char *payload = NULL;
+    wx_buf_init(&tok, 16384);
+    wx_buf_init(&url, RESULT_URL_MAX);
+    /* The identity of this login, not whichever the user used last elsewhere. */
+    wx_strlcpy(u->openid, rec->openid, sizeof(u->openid));
+    wx_strlcpy(u->unionid, rec->unionid, sizeof(u->unionid));
+    const char *aud = l->state.app_id[0] ? l->state.app_id : l->state.pool_id;
+    claims = authing_token_claims(u, ctx->app->issuer, aud, rec->iat, rec->exp, rec->jti);
+    payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
+    if (!payload)
+        goto internal;
+    if (token_sign(ctx, l->pool_alg, l->state.app_id, payload, &tok, &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "token_sign_failed", "rid", l->r->id, "error", err.msg, NULL);
+        goto internal;
+    }
+    authing_user_args_t ua = {.user = u,
+                              .provider = l->state.conn_identifier,
+                              .raw_profile = raw_profile,
+                              .token = wx_buf_str(&tok),
+                              .token_exp = rec->exp,
+                              .with_identities = strstr(l->state.options, "with_identities=1"),
+                              .appid = l->appid};
+    data = authing_user_json(&ua);
+    if (!data ||
+        authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
+        goto internal;
+    log_fields(l, rec->created ? "ok_new_user" : "ok");
+    http_reply_redirect(l->r, wx_buf_str(&url)); /* frees l */
+    goto out;
+internal:
+    /* The login itself is recorded: a reload signs again. Not recorded as an error. */
+    wx_buf_reset(&url);
+    log_fields(l, "internal_error");
+    if (authing_result_url(&url, l->state.redirect, AUTHING_CODE_INTERNAL,
+                           "Login failed on the server, please try again", NULL) == WX_OK)
+        http_reply_redirect(l->r, wx_buf_str(&url));
+    else
+        http_reply_error_page(l->r, 500, "Login failed", "Please try again.");
+out:
+    if (tok.data)
+        OPENSSL_cleanse(tok.data, tok.len);
+    wx_buf_free(&tok);
+    wx_buf_free(&url);
+    free(payload);
+    json_decref(claims);
+    json_decref(data);
+}
+
+static void
+on_ended(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    login_t *l = arg;
+    login_end_t *e = l->end;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "login_end_failed", "rid", l->r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        free(e->error_url);
+        e->error_url = NULL;
+        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
+                     "internal_error");
+        return;
+    }
+    if (e->blocked) {
+        log_fields(l, "blocked");
+        http_reply_redirect(l->r, e->error_url);
+        return;
+    }
+    reply_login(l, &e->user, &e->rec, l->ui ? l->ui->raw : NULL);
+}
+
 static const char *
 gender_of(int sex)
 {
@@ -121,90 +274,54 @@ gender_of(int sex)
 static void
 finish_success(login_t *l)
 {
-    worker_ctx_t *ctx = l->ctx;
-    const wx_config_t *cfg = ctx->app->cfg;
+    const wx_config_t *cfg = l->ctx->app->cfg;
+    const wechat_userinfo_t *ui = l->ui;
     wx_err_t err = {0};
-    wx_status_t rc;
-    bool created = false;
-    store_user_t *u = calloc(1, sizeof(*u));
-    json_t *claims = NULL, *data = NULL;
-    wx_buf_t tok, url, payload_buf;
-    char *payload = NULL;
-    wx_buf_init(&tok, 16384);
+    wx_buf_t url;
+    login_end_t *e = calloc(1, sizeof(*e));
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
-    wx_buf_init(&payload_buf, 1);
-    if (!u)
+    if (!e)
         goto internal;
-
-    store_wechat_login_t in = {
+    l->end = e;
+    e->in = (store_wechat_login_t){
         .pool_id = l->state.pool_id,
         .provider = l->state.conn_identifier,
-        .appid = l->conn.appid,
+        .appid = l->appid,
         .openid = l->tok.openid,
-        .unionid = l->tok.unionid[0] ? l->tok.unionid : (l->have_ui ? l->ui.unionid : NULL),
-        .nickname = l->have_ui ? l->ui.nickname : NULL,
-        .photo = l->have_ui ? l->ui.headimgurl : NULL,
-        .gender = l->have_ui ? gender_of(l->ui.sex) : NULL,
-        .country = l->have_ui ? l->ui.country : NULL,
-        .province = l->have_ui ? l->ui.province : NULL,
-        .city = l->have_ui ? l->ui.city : NULL,
-        .raw_profile = l->have_ui ? l->ui.raw : NULL,
+        .unionid = l->tok.unionid[0] ? l->tok.unionid : (ui ? ui->unionid : NULL),
+        .nickname = ui ? ui->nickname : NULL,
+        .photo = ui ? ui->headimgurl : NULL,
+        .gender = ui ? gender_of(ui->sex) : NULL,
+        .country = ui ? ui->country : NULL,
+        .province = ui ? ui->province : NULL,
+        .city = ui ? ui->city : NULL,
+        .raw_profile = ui ? ui->raw : NULL,
         .ip = l->ip,
         .now = wx_now(),
     };
-    rc = store_user_upsert_wechat(ctx->store, &in, u, &created, &err);
-    if (rc == WX_EDENIED) {
-        finish_error(l, AUTHING_CODE_BLOCKED, "This account has been blocked", "blocked");
-        goto out;
+    e->rec.iat = e->in.now;
+    e->rec.exp = e->rec.iat + (l->token_ttl > 0 ? l->token_ttl : cfg->token_ttl);
+    if (wx_rand_alnum(e->rec.jti, 22) != WX_OK)
+        goto internal;
+    /* Made now, recorded by the writer if the user turns out to be blocked. */
+    if (authing_result_url(&url, l->state.redirect, AUTHING_CODE_BLOCKED,
+                           "This account has been blocked", NULL) != WX_OK ||
+        !(e->error_url = strdup(wx_buf_str(&url))))
+        goto internal;
+    wx_buf_free(&url);
+    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_success_run, on_ended, l,
+                            &err) != WX_OK) {
+        on_ended(err.status ? err.status : WX_EBUSY, &err, l);
     }
-    if (rc != WX_OK) {
-        wx_log(WX_LOG_ERROR, "user_upsert_failed", "rid", l->r->id, "error", err.msg, "detail",
-               err.detail, NULL);
-        goto internal;
-    }
-
-    int64_t ttl = l->pool.token_ttl > 0 ? l->pool.token_ttl : cfg->token_ttl;
-    int64_t iat = wx_now(), exp = iat + ttl;
-    char jti[23];
-    if (wx_rand_alnum(jti, 22) != WX_OK)
-        goto internal;
-    const char *aud = l->state.app_id[0] ? l->state.app_id : l->state.pool_id;
-    claims = authing_token_claims(u, ctx->app->issuer, aud, iat, exp, jti);
-    payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
-    if (!payload)
-        goto internal;
-    rc = token_sign(ctx, &l->pool, l->state.app_id, payload, &tok, &err);
-    if (rc != WX_OK) {
-        wx_log(WX_LOG_ERROR, "token_sign_failed", "rid", l->r->id, "error", err.msg, NULL);
-        goto internal;
-    }
-    authing_user_args_t ua = {.user = u,
-                              .provider = l->state.conn_identifier,
-                              .raw_profile = l->have_ui ? l->ui.raw : NULL,
-                              .token = wx_buf_str(&tok),
-                              .token_exp = exp,
-                              .with_identities = strstr(l->state.options, "with_identities=1"),
-                              .appid = l->conn.appid};
-    data = authing_user_json(&ua);
-    if (!data ||
-        authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
-        goto internal;
-    audit(l, u->id, created ? "ok:new_user" : "ok");
-    finish_redirect(l, wx_buf_str(&url), created ? "ok_new_user" : "ok");
-    goto out;
+    return;
 internal:
+    wx_buf_free(&url);
+    if (e) {
+        free(e->error_url);
+        e->error_url = NULL;
+    }
     finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
                  "internal_error");
-out:
-    if (tok.data)
-        OPENSSL_cleanse(tok.data, tok.len);
-    wx_buf_free(&tok);
-    wx_buf_free(&url);
-    wx_buf_free(&payload_buf);
-    free(payload);
-    json_decref(claims);
-    json_decref(data);
-    free(u);
 }
 
 static void
@@ -220,8 +337,13 @@ on_userinfo(wx_status_t rc, const wechat_userinfo_t *ui, const wx_err_t *err, vo
                      "wechat_mismatch");
         return;
     }
-    l->ui = *ui;
-    l->have_ui = true;
+    l->ui = malloc(sizeof(*l->ui));
+    if (!l->ui) {
+        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
+                     "internal_error");
+        return;
+    }
+    *l->ui = *ui;
     finish_success(l);
 }
 
@@ -255,7 +377,47 @@ on_token(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *a
         finish_wechat_error(l, WX_EIO, &e2);
 }
 
-static void poll_state(evutil_socket_t fd, short what, void *arg);
+static void claim_submit(login_t *l);
+
+static void
+poll_state(evutil_socket_t fd, short what, void *arg)
+{
+    claim_submit(arg);
+}
+
+/* A reload of a finished login: rebuild it from its record (reads only). */
+static void
+replay_login(login_t *l)
+{
+    worker_ctx_t *ctx = l->ctx;
+    wx_err_t err = {0};
+    login_record_t rec;
+    store_pool_t *pool = malloc(sizeof(*pool));
+    store_conn_t *conn = malloc(sizeof(*conn));
+    store_user_t *u = malloc(sizeof(*u));
+    char *raw = malloc(STORE_PROFILE_MAX);
+    if (!pool || !conn || !u || !raw || !login_record_parse(l->state.result, &rec) ||
+        store_pool_get(ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
+        store_conn_get(ctx->store, l->state.pool_id, l->state.conn_identifier, conn, &err) !=
+            WX_OK ||
+        store_user_get(ctx->store, l->state.pool_id, rec.user_id, u, &err) != WX_OK) {
+        l->r->outcome = "replay_unreadable";
+        http_reply_error_page(l->r, 400, "This login link was already used",
+                              "Please go back to the page and log in again.");
+        goto out;
+    }
+    wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
+    wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
+    if (store_identity_profile(ctx->store, conn->appid, rec.openid, raw, STORE_PROFILE_MAX, &err) !=
+        WX_OK)
+        raw[0] = '\0';
+    reply_login(l, u, &rec, raw[0] ? raw : NULL);
+out:
+    free(pool);
+    free(conn);
+    free(u);
+    free(raw);
+}
 
 /* The state was claimed before: same browser within the replay window gets the same outcome
  * (waiting for it if the first request is still talking to WeChat); anything else is refused. */
@@ -272,6 +434,10 @@ handle_replay(login_t *l)
         return;
     }
     if (l->state.status == STORE_STATE_DONE) {
+        if (login_record_is(l->state.result)) {
+            replay_login(l);
+            return;
+        }
         r->outcome = "replay_same";
         http_reply_redirect(r, l->state.result);
         return;
@@ -289,14 +455,59 @@ handle_replay(login_t *l)
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
 }
 
+/* Connection and pool as they are now; then the code goes to WeChat. */
 static void
-claim_and_go(login_t *l)
+exchange_code(login_t *l)
 {
     http_req_t *r = l->r;
     worker_ctx_t *ctx = l->ctx;
     wx_err_t err = {0};
-    wx_status_t rc = store_state_claim(ctx->store, wx_query_get(&r->query, "state"), l->browser,
-                                       wx_now(), &l->state, &err);
+    store_pool_t *pool = malloc(sizeof(*pool));
+    store_conn_t *conn = malloc(sizeof(*conn));
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    if (!pool || !conn) {
+        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
+                     "internal_error");
+        goto out;
+    }
+    if (store_pool_get(ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
+        store_conn_get(ctx->store, l->state.pool_id, l->state.conn_identifier, conn, &err) !=
+            WX_OK) {
+        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                     "connection_gone");
+        goto out;
+    }
+    wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
+    wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
+    l->token_ttl = pool->token_ttl;
+    if (!l->code[0]) { /* WeChat sends no code when the user taps Deny */
+        finish_error(l, AUTHING_CODE_DENIED, "用户取消了授权 (the user declined authorization)",
+                     "denied");
+        goto out;
+    }
+    if (keys_conn_secret_open(&ctx->app->master, conn, secret, sizeof(secret), &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "error", err.msg, NULL);
+        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection's App Secret cannot be read",
+                     "secret_unreadable");
+        goto out;
+    }
+    wx_status_t rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat,
+                                          conn->appid, secret, l->code, on_token, l, &err);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    if (rc != WX_OK)
+        finish_wechat_error(l, WX_EIO, &err);
+out:
+    free(pool);
+    if (conn)
+        OPENSSL_cleanse(conn, sizeof(*conn)); /* the sealed App Secret */
+    free(conn);
+}
+
+static void
+on_claimed(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    login_t *l = arg;
+    http_req_t *r = l->r;
     switch (rc) {
     case WX_OK:
         break;
@@ -316,13 +527,12 @@ claim_and_go(login_t *l)
                               "from the page you are on.");
         return;
     case WX_EEXPIRED:
-        r->outcome = "state_expired";
         finish_error(l, AUTHING_CODE_EXPIRED, "The login link expired, please try again",
                      "state_expired");
         return;
     default:
-        wx_log(WX_LOG_ERROR, "state_claim_failed", "rid", r->id, "error", err.msg, "detail",
-               err.detail, NULL);
+        wx_log(WX_LOG_ERROR, "state_claim_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
         return;
     }
@@ -331,36 +541,23 @@ claim_and_go(login_t *l)
                      "wrong_connection");
         return;
     }
-    if (store_pool_get(ctx->store, l->state.pool_id, &l->pool, &err) != WX_OK ||
-        store_conn_get(ctx->store, l->state.pool_id, l->state.conn_identifier, &l->conn, &err) !=
-            WX_OK) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                     "connection_gone");
-        return;
-    }
-    if (!l->code[0]) { /* WeChat sends no code when the user taps Deny */
-        finish_error(l, AUTHING_CODE_DENIED, "用户取消了授权 (the user declined authorization)",
-                     "denied");
-        return;
-    }
-    char secret[STORE_SECRET_PLAIN_MAX + 1];
-    if (keys_conn_secret_open(&ctx->app->master, &l->conn, secret, sizeof(secret), &err) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "error", err.msg, NULL);
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection's App Secret cannot be read",
-                     "secret_unreadable");
-        return;
-    }
-    rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat, l->conn.appid,
-                              secret, l->code, on_token, l, &err);
-    OPENSSL_cleanse(secret, sizeof(secret));
-    if (rc != WX_OK)
-        finish_wechat_error(l, WX_EIO, &err);
+    exchange_code(l);
+}
+
+static wx_status_t
+claim_run(store_t *st, void *arg, wx_err_t *err)
+{
+    login_t *l = arg;
+    return store_state_claim(st, l->state_id, l->browser, wx_now(), &l->state, err);
 }
 
 static void
-poll_state(evutil_socket_t fd, short what, void *arg)
+claim_submit(login_t *l)
 {
-    claim_and_go(arg);
+    wx_err_t err = {0};
+    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, claim_run, on_claimed, l,
+                            &err) != WX_OK)
+        on_claimed(err.status ? err.status : WX_EBUSY, &err, l);
 }
 
 void
@@ -397,6 +594,7 @@ handle_callback(http_req_t *r, const char *identifier)
     r->data_free = login_free;
     ctx->logins_inflight++;
     l->counted = true;
+    wx_strlcpy(l->state_id, state, sizeof(l->state_id));
     wx_strlcpy(l->identifier, identifier, sizeof(l->identifier));
     wx_strlcpy(l->code, code ? code : "", sizeof(l->code));
     http_req_ip(r, l->ip, sizeof(l->ip));
@@ -406,5 +604,5 @@ handle_callback(http_req_t *r, const char *identifier)
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
         return;
     }
-    claim_and_go(l);
+    claim_submit(l);
 }

@@ -7,6 +7,7 @@
 #include "../http/server.h"
 #include "../proto/wechat.h"
 #include "../store/store.h"
+#include "../store/writer.h"
 #include "admin_auth.h"
 #include "keys.h"
 #include "token_cache.h"
@@ -21,6 +22,7 @@ typedef struct {
     admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
+    store_writer_t *writer;     /* the login path's writes (store/writer.h) */
 } app_t;
 
 typedef struct {

@@ -1,6 +1,8 @@
 /* Start of a login (DESIGN.md §1): resolve pool, application and connection for every Authing
  * client generation, check the redirect target against the allow-lists, create a single-use
- * state bound to this browser, and send the browser to WeChat's authorize page. */
+ * state bound to this browser, and send the browser to WeChat's authorize page. The state is
+ * written by the process's store writer (store/writer.h); the redirect leaves once it is
+ * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
 
 #include <stdlib.h>
@@ -20,6 +22,46 @@ typedef struct {
     store_conn_t conn;
     store_state_t state;
 } start_t;
+
+/* What the redirect needs once the state is committed. */
+typedef struct {
+    http_req_t *r;
+    store_state_t state;
+    char *authorize_url;
+} start_pending_t;
+
+static void
+pending_free(void *p)
+{
+    start_pending_t *sp = p;
+    free(sp->authorize_url);
+    free(sp);
+}
+
+static wx_status_t
+state_create_run(store_t *st, void *arg, wx_err_t *err)
+{
+    start_pending_t *sp = arg;
+    return store_state_create(st, &sp->state, err);
+}
+
+static void
+on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    start_pending_t *sp = arg;
+    http_req_t *r = sp->r;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        http_reply_error_page(r, 500, "Login could not start",
+                              "Something went wrong on our side. Please try again.");
+        return;
+    }
+    r->outcome = "to_wechat";
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", sp->state.pool_id,
+                sp->state.conn_identifier, sp->state.app_id);
+    http_reply_redirect(r, sp->authorize_url); /* frees sp */
+}
 
 static bool
 flag_set(const char *v)
@@ -163,23 +205,26 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
     st->created_at = wx_now();
     st->expires_at = st->created_at + cfg->state_ttl;
-    rc = store_state_create(ctx->store, st, &err);
-    if (rc != WX_OK) {
-        wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err.msg, "detail",
-               err.detail, NULL);
-        goto fail;
-    }
-
     char cb[1024];
     if (!wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
                      s->conn.identifier) ||
         wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb, st->scope, st->id) !=
             WX_OK)
         goto fail;
-    r->outcome = "to_wechat";
-    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", pool_id,
-                s->conn.identifier, st->app_id);
-    http_reply_redirect(r, wx_buf_str(&url));
+    start_pending_t *sp = calloc(1, sizeof(*sp));
+    if (!sp)
+        goto fail;
+    sp->r = r;
+    sp->state = *st;
+    sp->authorize_url = wx_buf_steal(&url);
+    r->data = sp;
+    r->data_free = pending_free;
+    if (!sp->authorize_url)
+        goto fail;
+    rc = store_writer_submit(ctx->app->writer, r->worker->base, state_create_run, on_state_created,
+                             sp, &err);
+    if (rc != WX_OK)
+        on_state_created(rc, &err, sp);
     goto out;
 fail:
     http_reply_error_page(r, 500, "Login could not start",

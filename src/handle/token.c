@@ -16,7 +16,7 @@
 static const char *const token_algs[] = {"RS256", "ES256", "EdDSA", "HS256", NULL};
 
 wx_status_t
-token_sign(worker_ctx_t *ctx, const store_pool_t *pool, const char *app_id, const char *payload,
+token_sign(worker_ctx_t *ctx, const char *pool_alg, const char *app_id, const char *payload,
            wx_buf_t *out, wx_err_t *err)
 {
     const jwk_t *key = NULL;
@@ -34,7 +34,7 @@ token_sign(worker_ctx_t *ctx, const store_pool_t *pool, const char *app_id, cons
             return rc;
         wx_err_clear(err);
     }
-    rc = keys_signing(ctx->keys, pool->alg, &key, err);
+    rc = keys_signing(ctx->keys, pool_alg, &key, err);
     if (rc == WX_OK)
         rc = jws_sign(key, payload, strlen(payload), out, err);
     return rc;

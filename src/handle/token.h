@@ -34,7 +34,7 @@ typedef struct {
 
 /* Sign payload for a login: the application's secret when it opted into HS256 (Authing
  * compatibility), else the pool's alg and current key. */
-wx_status_t token_sign(worker_ctx_t *ctx, const store_pool_t *pool, const char *app_id,
+wx_status_t token_sign(worker_ctx_t *ctx, const char *pool_alg, const char *app_id,
                        const char *payload, wx_buf_t *out, wx_err_t *err);
 /* Verify signature, claims (iss = ours, audience when given), that aud is the token's pool or an
  * application of it (for HS256, the application whose secret signed it), and revocation. */

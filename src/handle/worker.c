@@ -16,28 +16,58 @@
 
 #define PRUNE_EVERY_S 60
 
+typedef struct {
+    int64_t now, keep;
+    int64_t states, revocations;
+    bool revocations_failed;
+    wx_err_t rev_err;
+} prune_t;
+
+/* On the writer thread, so the prune never waits on the write lock in an event loop. */
+static wx_status_t
+prune_run(store_t *st, void *arg, wx_err_t *err)
+{
+    prune_t *p = arg;
+    wx_status_t rc = store_state_prune(st, p->now, p->keep, &p->states, err);
+    if (rc != WX_OK)
+        return rc;
+    p->revocations_failed =
+        store_revocation_prune(st, p->now, &p->revocations, &p->rev_err) != WX_OK;
+    return WX_OK;
+}
+
+static void
+prune_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    prune_t *p = arg;
+    if (rc != WX_OK)
+        wx_log(WX_LOG_WARN, "state_prune_failed", "error", err->msg, "detail", err->detail, NULL);
+    if (p->revocations_failed)
+        wx_log(WX_LOG_WARN, "revocation_prune_failed", "error", p->rev_err.msg, NULL);
+    if (p->states > 0) {
+        char n[24];
+        wx_snprintf(n, sizeof(n), "%lld", (long long)p->states);
+        wx_log(WX_LOG_DEBUG, "states_pruned", "#count", n, NULL);
+    }
+    free(p);
+}
+
 /* Old login states are deleted once expired and past the replay window, so the table holds
  * only the last few minutes of logins. One worker does it; with many nodes each prunes the
  * same rows, which is harmless. */
 static void
 prune_states(evutil_socket_t fd, short what, void *arg)
 {
-    worker_ctx_t *ctx = arg;
+    http_worker_t *w = arg;
+    worker_ctx_t *ctx = w->ctx;
     wx_err_t err = {0};
-    int64_t deleted = 0;
-    if (store_state_prune(ctx->store, wx_now(), ctx->app->cfg->replay_window, &deleted, &err) !=
-        WX_OK) {
-        wx_log(WX_LOG_WARN, "state_prune_failed", "error", err.msg, "detail", err.detail, NULL);
+    prune_t *p = calloc(1, sizeof(*p));
+    if (!p)
         return;
-    }
-    int64_t revs = 0;
-    if (store_revocation_prune(ctx->store, wx_now(), &revs, &err) != WX_OK)
-        wx_log(WX_LOG_WARN, "revocation_prune_failed", "error", err.msg, NULL);
-    if (deleted > 0) {
-        char n[24];
-        wx_snprintf(n, sizeof(n), "%lld", (long long)deleted);
-        wx_log(WX_LOG_DEBUG, "states_pruned", "#count", n, NULL);
-    }
+    p->now = wx_now();
+    p->keep = ctx->app->cfg->replay_window;
+    if (store_writer_submit(ctx->app->writer, w->base, prune_run, prune_done, p, &err) != WX_OK)
+        free(p);
 }
 
 wx_status_t
@@ -65,7 +95,7 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     }
     if (w->index == 0) {
         struct timeval tv = {PRUNE_EVERY_S, 0};
-        ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, ctx);
+        ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, w);
         if (ctx->prune_ev)
             event_add(ctx->prune_ev, &tv);
     }

@@ -26,6 +26,9 @@
 typedef enum {
     STMT_BEGIN,
     STMT_COMMIT,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_ROLLBACK,
     STMT_MIGRATION_VERSION,
     STMT_MIGRATION_APPLIED,
@@ -40,6 +43,7 @@ typedef enum {
     STMT_CONN_DEFAULT,
     STMT_TXT_GET,
     STMT_IDENT_FIND,
+    STMT_IDENT_PROFILE,
     STMT_IDENT_BY_UNIONID,
     STMT_IDENT_INSERT,
     STMT_IDENT_UPDATE,
@@ -113,6 +117,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_SAVEPOINT] = "SAVEPOINT wx",
+    [STMT_RELEASE] = "RELEASE wx",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO wx",
     [STMT_MIGRATION_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
     [STMT_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = ?1",
     [STMT_MIGRATION_RECORD] =
@@ -153,6 +160,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     [STMT_IDENT_FIND] =
         "SELECT user_id, pool_id, unionid FROM identities WHERE appid = ?1 AND openid = ?2",
+    [STMT_IDENT_PROFILE] = "SELECT raw_profile FROM identities WHERE appid = ?1 AND openid = ?2",
     [STMT_IDENT_BY_UNIONID] = "SELECT user_id FROM identities WHERE pool_id = ?1 "
                               "AND unionid = ?2 ORDER BY id LIMIT 1",
     [STMT_IDENT_INSERT] = "INSERT INTO identities (user_id, pool_id, provider, appid, openid, "
@@ -243,6 +251,7 @@ typedef struct {
     store_t base; /* first, so store.c finds the backend table */
     sqlite3 *db;
     int version;
+    int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
     sqlite3_stmt *stmts[STMT_COUNT];
 } sqlite_store_t;
 
@@ -526,24 +535,68 @@ sqlite_simple(sqlite_store_t *st, sqlite_stmt_id_t id, wx_err_t *err, const char
     return rc;
 }
 
+/* Transactions nest: the outermost is BEGIN IMMEDIATE (the write lock up front), the inner ones
+ * savepoints, so an operation with its own transaction can run inside the writer's batch
+ * (store/writer.c) and still be undone on its own. */
 static wx_status_t
 sqlite_begin(sqlite_store_t *st, wx_err_t *err)
 {
-    return sqlite_simple(st, STMT_BEGIN, err, "begin");
+    /* SQLite rolled the outer transaction back by itself (disk full, I/O error): nothing more
+     * may run as part of it; its own commit or rollback resets the depth. */
+    if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+        return wx_err_set(err, WX_ESTORE, "storage error: the transaction was rolled back");
+    wx_status_t rc = sqlite_simple(st, st->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT, err, "begin");
+    if (rc == WX_OK)
+        st->depth++;
+    return rc;
 }
 
 static wx_status_t
 sqlite_commit(sqlite_store_t *st, wx_err_t *err)
 {
-    return sqlite_simple(st, STMT_COMMIT, err, "commit");
+    if (st->depth == 0 || sqlite3_get_autocommit(st->db)) {
+        st->depth = 0;
+        return wx_err_set(err, WX_ESTORE, "storage error: the transaction was rolled back");
+    }
+    wx_status_t rc = sqlite_simple(st, st->depth == 1 ? STMT_COMMIT : STMT_RELEASE, err, "commit");
+    if (rc == WX_OK)
+        st->depth--;
+    return rc;
 }
 
-/* Undo the open transaction, if SQLite has not already rolled it back on its own. */
+/* Undo the innermost open transaction, if SQLite has not already rolled it all back. */
 static void
 sqlite_rollback(sqlite_store_t *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
+    if (st->depth == 0 || sqlite3_get_autocommit(st->db)) {
+        st->depth = 0;
+        return;
+    }
+    if (st->depth == 1) {
         sqlite_simple(st, STMT_ROLLBACK, NULL, "rollback");
+    } else {
+        sqlite_simple(st, STMT_ROLLBACK_TO, NULL, "rollback to");
+        sqlite_simple(st, STMT_RELEASE, NULL, "release");
+    }
+    st->depth--;
+}
+
+static wx_status_t
+sqlite_tx_begin(store_t *base, wx_err_t *err)
+{
+    return sqlite_begin((sqlite_store_t *)base, err);
+}
+
+static wx_status_t
+sqlite_tx_commit(store_t *base, wx_err_t *err)
+{
+    return sqlite_commit((sqlite_store_t *)base, err);
+}
+
+static void
+sqlite_tx_rollback(store_t *base)
+{
+    sqlite_rollback((sqlite_store_t *)base);
 }
 
 /* Finish a transaction the way rc says. */
@@ -664,21 +717,55 @@ sqlite_precreate(const char *path)
     /* Any failure (it exists, a bad directory) is left for sqlite3_open_v2 to report. */
 }
 
+/* "path[?synchronous=off|normal|full]" into the path and the PRAGMA's value
+ * (docs/performance.md says what each one keeps after a crash or a power cut). */
 static wx_status_t
-sqlite_open(const char *target, store_t **out, wx_err_t *err)
+sqlite_parse_target(const char *target, char *path, size_t n, const char **sync, wx_err_t *err)
 {
-    static const char pragmas[] = "PRAGMA busy_timeout = 5000;"
-                                  "PRAGMA journal_mode = WAL;"
-                                  "PRAGMA synchronous = NORMAL;"
-                                  "PRAGMA foreign_keys = ON;";
+    const char *q = strchr(target, '?');
+    size_t len = q ? (size_t)(q - target) : strlen(target);
+    *sync = "NORMAL";
+    if (len == 0)
+        return wx_err_set(err, WX_ECONFIG, "no SQLite database path given");
+    if (len >= n)
+        return wx_err_set(err, WX_ECONFIG, "the SQLite database path is too long");
+    memcpy(path, target, len);
+    path[len] = '\0';
+    if (!q)
+        return WX_OK;
+    static const char *const values[][2] = {{"off", "OFF"}, {"normal", "NORMAL"}, {"full", "FULL"}};
+    const char *opt = q + 1;
+    if (strncmp(opt, "synchronous=", 12) == 0)
+        for (size_t i = 0; i < WX_ARRAY_LEN(values); i++)
+            if (strcmp(opt + 12, values[i][0]) == 0) {
+                *sync = values[i][1];
+                return WX_OK;
+            }
+    return wx_err_set(err, WX_ECONFIG,
+                      "unknown SQLite store option '%.64s': the only one is "
+                      "synchronous=off|normal|full",
+                      opt);
+}
+
+static wx_status_t
+sqlite_open(const char *target_url, store_t **out, wx_err_t *err)
+{
     sqlite_store_t *st = NULL;
     wx_status_t rc = WX_OK;
     int src;
+    char target[1024], pragmas[256];
+    const char *sync = NULL;
     *out = NULL;
-    if (!target || !*target) {
+    if (!target_url || !*target_url) {
         rc = wx_err_set(err, WX_ECONFIG, "no SQLite database path given");
         goto out;
     }
+    if ((rc = sqlite_parse_target(target_url, target, sizeof(target), &sync, err)) != WX_OK)
+        goto out;
+    wx_snprintf(pragmas, sizeof(pragmas),
+                "PRAGMA busy_timeout = %d; PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;"
+                "PRAGMA foreign_keys = ON;",
+                SQLITE_BUSY_MS, sync);
     st = calloc(1, sizeof(*st));
     if (!st) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -1342,6 +1429,37 @@ out:
         memset(out, 0, sizeof(*out));
     if (created)
         *created = rc == WX_OK && made;
+    return rc;
+}
+
+static wx_status_t
+sqlite_identity_profile(store_t *base, const char *appid, const char *openid, char *raw, size_t n,
+                        wx_err_t *err)
+{
+    sqlite_store_t *st = (sqlite_store_t *)base;
+    sqlite3_stmt *s = NULL;
+    int bsrc = SQLITE_OK;
+    bool found = false;
+    wx_status_t rc = WX_OK;
+    if (n > 0)
+        raw[0] = '\0';
+    if (!sqlite_key_ok(appid, STORE_ID_MAX) || !sqlite_key_ok(openid, STORE_OPENID_MAX))
+        goto out;
+    if ((rc = stmt_get(st, STMT_IDENT_PROFILE, &s, err)) != WX_OK)
+        goto out;
+    stmt_bind_text(s, 1, appid, &bsrc);
+    stmt_bind_text(s, 2, openid, &bsrc);
+    if ((rc = stmt_bound(st, bsrc, err)) != WX_OK || (rc = stmt_row(st, s, &found, err)) != WX_OK)
+        goto out;
+    if (found) {
+        sqlite_row_t r = {s, -1};
+        row_text(&r, 0, raw, n);
+        rc = row_check(&r, err);
+    }
+out:
+    stmt_release(&s);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "no identity for this openid");
     return rc;
 }
 
@@ -2282,6 +2400,10 @@ const store_backend_t store_sqlite_backend = {
     .open = sqlite_open,
     .close = sqlite_close,
     .schema_version = sqlite_schema_version,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+    .identity_profile = sqlite_identity_profile,
     .pool_put = sqlite_pool_put,
     .pool_get = sqlite_pool_get,
     .app_put = sqlite_app_put,

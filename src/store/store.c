@@ -37,6 +37,28 @@ store_schema_version(store_t *st)
 #define DISPATCH(name, ...) return st->backend->name(st, __VA_ARGS__)
 
 wx_status_t
+store_tx_begin(store_t *st, wx_err_t *err)
+{
+    DISPATCH(tx_begin, err);
+}
+wx_status_t
+store_tx_commit(store_t *st, wx_err_t *err)
+{
+    DISPATCH(tx_commit, err);
+}
+wx_status_t
+store_identity_profile(store_t *st, const char *appid, const char *openid, char *raw, size_t n,
+                       wx_err_t *err)
+{
+    DISPATCH(identity_profile, appid, openid, raw, n, err);
+}
+void
+store_tx_rollback(store_t *st)
+{
+    st->backend->tx_rollback(st);
+}
+
+wx_status_t
 store_pool_put(store_t *st, const store_pool_t *p, wx_err_t *err)
 {
     DISPATCH(pool_put, p, err);

@@ -19,7 +19,7 @@
 #define STORE_TXT_CONTENT_MAX 256
 #define STORE_OPENID_MAX 64
 #define STORE_PROFILE_MAX 8192 /* raw WeChat userinfo JSON */
-#define STORE_RESULT_MAX 16384 /* the final redirect of a login */
+#define STORE_RESULT_MAX 4096  /* how a login ended: an error redirect, or a login record */
 #define STORE_PEM_MAX 8192
 
 typedef struct store store_t;
@@ -147,6 +147,15 @@ void store_close(store_t *st);
 /* Schema version after migrations (for tests and `wxauth doctor`). */
 int store_schema_version(store_t *st);
 
+/* ---- transactions ----
+ * They nest: every operation below runs in its own transaction, which becomes a savepoint of
+ * an open one. So several operations can commit together or not at all (store/writer.c runs
+ * many logins in one). Each begin is ended by exactly one commit or rollback; a failed commit
+ * still needs its rollback. */
+wx_status_t store_tx_begin(store_t *st, wx_err_t *err);
+wx_status_t store_tx_commit(store_t *st, wx_err_t *err);
+void store_tx_rollback(store_t *st);
+
 /* ---- pools, applications, connections (admin writes, server reads) ---- */
 
 /* Insert or update by id; created_at is kept on update. */
@@ -179,6 +188,10 @@ wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size
  * *created tells whether a new user was made. out holds the row after the update. */
 wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user_t *out,
                                      bool *created, wx_err_t *err);
+/* The raw WeChat profile JSON last stored for the identity (appid, openid); WX_ENOENT when
+ * there is no such identity. */
+wx_status_t store_identity_profile(store_t *st, const char *appid, const char *openid, char *raw,
+                                   size_t n, wx_err_t *err);
 wx_status_t store_user_get(store_t *st, const char *pool_id, const char *id, store_user_t *out,
                            wx_err_t *err);
 wx_status_t store_user_set_blocked(store_t *st, const char *pool_id, const char *id, bool blocked,
@@ -308,6 +321,11 @@ typedef struct store_backend {
     wx_status_t (*open)(const char *target, store_t **out, wx_err_t *err);
     void (*close)(store_t *st);
     int (*schema_version)(store_t *st);
+    wx_status_t (*tx_begin)(store_t *, wx_err_t *);
+    wx_status_t (*tx_commit)(store_t *, wx_err_t *);
+    void (*tx_rollback)(store_t *);
+    wx_status_t (*identity_profile)(store_t *, const char *, const char *, char *, size_t,
+                                    wx_err_t *);
     wx_status_t (*pool_put)(store_t *, const store_pool_t *, wx_err_t *);
     wx_status_t (*pool_get)(store_t *, const char *, store_pool_t *, wx_err_t *);
     wx_status_t (*pool_max_ttl)(store_t *, int64_t *, wx_err_t *);

@@ -140,6 +140,42 @@ test_open_bad_path(void **state)
     assert_true(err.detail[0] != '\0');
 }
 
+/* ?synchronous= picks the durability of a commit; anything else after '?' is refused. */
+static void
+test_open_synchronous(void **state)
+{
+    (void)state;
+    static const char *const opts[] = {"", "?synchronous=normal", "?synchronous=full",
+                                       "?synchronous=off"};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        db_t d;
+        char url[1200];
+        store_t *st = NULL;
+        wx_err_t err = {0};
+        db_fresh(&d);
+        snprintf(url, sizeof(url), "%s%s", d.url, opts[i]);
+        assert_int_equal(store_open(url, &st, &err), WX_OK);
+        store_pool_t p = {.id = "p", .name = "p"};
+        assert_int_equal(store_pool_put(st, &p, &err), WX_OK);
+        assert_int_equal(store_pool_get(st, "p", &p, &err), WX_OK);
+        store_close(st);
+        db_remove(&d);
+    }
+    db_t d;
+    char url[1200];
+    store_t *st = NULL;
+    wx_err_t err = {0};
+    db_fresh(&d);
+    snprintf(url, sizeof(url), "%s?synchronous=extra", d.url);
+    assert_int_equal(store_open(url, &st, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "synchronous=off|normal|full"));
+    snprintf(url, sizeof(url), "%s?journal=delete", d.url);
+    assert_int_equal(store_open(url, &st, &err), WX_ECONFIG);
+    assert_null(st);
+    assert_int_equal(store_open("sqlite:?synchronous=full", &st, &err), WX_ECONFIG);
+    db_remove(&d);
+}
+
 /* A value written behind the store's back that does not fit the struct is an error. */
 static void
 test_stored_value_too_long(void **state)
@@ -207,7 +243,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_record),       cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_open_bad_path),       cmocka_unit_test(test_stored_value_too_long),
-        cmocka_unit_test(test_open_many_processes),
+        cmocka_unit_test(test_open_many_processes), cmocka_unit_test(test_open_synchronous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

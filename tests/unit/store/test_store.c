@@ -1406,6 +1406,84 @@ test_audit_list(void **state)
     assert_int_equal(total, 0);
 }
 
+/* Transactions nest: an inner rollback undoes only its own writes, the outer commit keeps the
+ * rest, an outer rollback undoes everything, and each operation's own transaction nests too. */
+static void
+test_tx_nesting(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    store_pool_t got;
+    char a[64], b[64], c[64];
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    put_pool(fx, "txa", a, sizeof(a));
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    put_pool(fx, "txb", b, sizeof(b));
+    store_tx_rollback(fx->st);
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    put_pool(fx, "txc", c, sizeof(c));
+    assert_int_equal(store_tx_commit(fx->st, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, b, &got, &err), WX_ENOENT); /* inside: rolled back */
+    assert_int_equal(store_tx_commit(fx->st, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, a, &got, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, b, &got, &err), WX_ENOENT);
+    assert_int_equal(store_pool_get(fx->st, c, &got, &err), WX_OK);
+
+    /* An outer rollback takes the committed inner transaction with it. */
+    char d[64], e[64];
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    put_pool(fx, "txd", d, sizeof(d));
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    put_pool(fx, "txe", e, sizeof(e));
+    assert_int_equal(store_tx_commit(fx->st, &err), WX_OK);
+    store_tx_rollback(fx->st);
+    assert_int_equal(store_pool_get(fx->st, d, &got, &err), WX_ENOENT);
+    assert_int_equal(store_pool_get(fx->st, e, &got, &err), WX_ENOENT);
+
+    /* An operation that fails inside an open transaction leaves the transaction usable. */
+    store_state_t s = {0};
+    snprintf(s.id, sizeof(s.id), "txs%s", fx->tag);
+    snprintf(s.pool_id, sizeof(s.pool_id), "%s", a);
+    snprintf(s.conn_identifier, sizeof(s.conn_identifier), "wechat");
+    snprintf(s.browser, sizeof(s.browser), "%s", BROWSER_A);
+    s.created_at = T0;
+    s.expires_at = T0 + 600;
+    assert_int_equal(store_tx_begin(fx->st, &err), WX_OK);
+    assert_int_equal(store_state_create(fx->st, &s, &err), WX_OK);
+    assert_int_equal(store_state_create(fx->st, &s, &err), WX_EEXIST);
+    assert_int_equal(store_tx_commit(fx->st, &err), WX_OK);
+    store_state_t out;
+    assert_int_equal(store_state_claim(fx->st, s.id, BROWSER_A, T0 + 1, &out, &err), WX_OK);
+}
+
+/* The raw profile of an identity, for rebuilding a login. */
+static void
+test_identity_profile(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    char pool[64], raw[STORE_PROFILE_MAX];
+    store_user_t u;
+    bool created = false;
+    put_pool(fx, "prof", pool, sizeof(pool));
+    char openid[64];
+    snprintf(openid, sizeof(openid), "oProf%s", fx->tag);
+    store_wechat_login_t in = {.pool_id = pool,
+                               .provider = "wechat",
+                               .appid = "wxprof0000000000",
+                               .openid = openid,
+                               .nickname = "Prof",
+                               .raw_profile = "{\"openid\":\"x\",\"nickname\":\"Prof\"}",
+                               .now = T0};
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_int_equal(store_identity_profile(fx->st, in.appid, openid, raw, sizeof(raw), &err),
+                     WX_OK);
+    assert_string_equal(raw, in.raw_profile);
+    assert_int_equal(store_identity_profile(fx->st, in.appid, "oNobody", raw, sizeof(raw), &err),
+                     WX_ENOENT);
+    assert_int_equal(store_identity_profile(fx->st, in.appid, openid, raw, 8, &err), WX_ETOOBIG);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1435,6 +1513,8 @@ main(void)
         T(test_admin_lists),
         T(test_user_list_search),
         T(test_audit_list),
+        T(test_tx_nesting),
+        T(test_identity_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

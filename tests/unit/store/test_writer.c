@@ -1,0 +1,232 @@
+/* The store writer (src/store/writer.h): jobs from several event loops run on one thread, in
+ * batches that commit once; each job's `done` runs exactly once on the loop that submitted it;
+ * a failing job is undone alone; a batch that cannot commit is rerun job by job. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/rand.h"
+
+#define LOOPS 2
+#define JOBS_PER_LOOP 400
+#define T0 1700000000
+
+typedef struct {
+    char path[1100];
+    char url[1200];
+    store_writer_t *w;
+} fx_t;
+
+typedef struct loop loop_t;
+
+typedef struct {
+    loop_t *loop;
+    int n;
+    bool fail; /* the job returns an error after writing */
+    bool slow; /* the job sleeps, so that the others queue behind it */
+    int done;  /* times done ran */
+    pthread_t done_thread;
+    wx_status_t rc;
+    char state_id[64];
+} job_t;
+
+struct loop {
+    fx_t *fx;
+    struct event_base *base;
+    pthread_t thread;
+    int index;
+    int pending;
+    job_t jobs[JOBS_PER_LOOP];
+};
+
+static int
+setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof(*fx));
+    char rnd[9], dir[1024];
+    wx_err_t err = {0};
+    const char *tmp = getenv("WX_TEST_TMP");
+    assert_non_null(fx);
+    snprintf(dir, sizeof(dir), "%s", tmp && *tmp ? tmp : "/tmp");
+    mkdir(dir, 0700);
+    assert_int_equal(wx_rand_hex(rnd, 4), WX_OK);
+    snprintf(fx->path, sizeof(fx->path), "%s/writer-%ld-%s.db", dir, (long)getpid(), rnd);
+    snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->path);
+    /* The pool the states belong to, written with a connection of its own. */
+    store_t *st = NULL;
+    assert_int_equal(store_open(fx->url, &st, &err), WX_OK);
+    store_pool_t p = {.id = "wpool", .name = "writer"};
+    assert_int_equal(store_pool_put(st, &p, &err), WX_OK);
+    store_close(st);
+    if (store_writer_start(fx->url, &fx->w, &err) != WX_OK)
+        fail_msg("store_writer_start: %s / %s", err.msg, err.detail);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fx_t *fx = *state;
+    char p[1200];
+    store_writer_stop(fx->w);
+    remove(fx->path);
+    snprintf(p, sizeof(p), "%s-wal", fx->path);
+    remove(p);
+    snprintf(p, sizeof(p), "%s-shm", fx->path);
+    remove(p);
+    free(fx);
+    return 0;
+}
+
+static wx_status_t
+job_run(store_t *st, void *arg, wx_err_t *err)
+{
+    job_t *j = arg;
+    store_state_t s = {0};
+    if (j->slow)
+        usleep(50 * 1000);
+    snprintf(s.id, sizeof(s.id), "%s", j->state_id);
+    snprintf(s.pool_id, sizeof(s.pool_id), "wpool");
+    snprintf(s.conn_identifier, sizeof(s.conn_identifier), "wechat");
+    s.created_at = T0;
+    s.expires_at = T0 + 600;
+    wx_status_t rc = store_state_create(st, &s, err);
+    if (rc == WX_OK && j->fail)
+        rc = wx_err_set(err, WX_EINVAL, "this job fails on purpose");
+    return rc;
+}
+
+static void
+job_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    job_t *j = arg;
+    (void)err;
+    j->done++;
+    j->rc = rc;
+    j->done_thread = pthread_self();
+    if (--j->loop->pending == 0)
+        event_base_loopbreak(j->loop->base);
+}
+
+static void *
+loop_main(void *arg)
+{
+    loop_t *lp = arg;
+    wx_err_t err = {0};
+    for (int i = 0; i < JOBS_PER_LOOP; i++) {
+        job_t *j = &lp->jobs[i];
+        j->loop = lp;
+        j->n = i;
+        j->slow = lp->index == 0 && i == 0;
+        j->fail = i % 50 == 7;
+        snprintf(j->state_id, sizeof(j->state_id), "s%dx%d", lp->index, i);
+        lp->pending++;
+        if (store_writer_submit(lp->fx->w, lp->base, job_run, job_done, j, &err) != WX_OK)
+            lp->pending--;
+    }
+    /* Bounded: every done breaks the loop when the last one ran; 30 s at most. */
+    struct timeval limit = {30, 0};
+    event_base_loopexit(lp->base, &limit);
+    event_base_dispatch(lp->base);
+    return NULL;
+}
+
+static void
+test_jobs_from_many_loops(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    static loop_t loops[LOOPS];
+    memset(loops, 0, sizeof(loops));
+    for (int i = 0; i < LOOPS; i++) {
+        loops[i].fx = fx;
+        loops[i].index = i;
+        loops[i].base = event_base_new();
+        assert_non_null(loops[i].base);
+    }
+    for (int i = 0; i < LOOPS; i++)
+        assert_int_equal(pthread_create(&loops[i].thread, NULL, loop_main, &loops[i]), 0);
+    for (int i = 0; i < LOOPS; i++)
+        pthread_join(loops[i].thread, NULL);
+
+    store_t *st = NULL;
+    assert_int_equal(store_open(fx->url, &st, &err), WX_OK);
+    for (int i = 0; i < LOOPS; i++) {
+        assert_int_equal(loops[i].pending, 0);
+        for (int k = 0; k < JOBS_PER_LOOP; k++) {
+            job_t *j = &loops[i].jobs[k];
+            assert_int_equal(j->done, 1);
+            assert_true(pthread_equal(j->done_thread, loops[i].thread));
+            assert_int_equal(j->rc, j->fail ? WX_EINVAL : WX_OK);
+            /* A failed job left nothing; the others are committed. */
+            store_state_t out;
+            wx_status_t rc = store_state_claim(st, j->state_id, "", T0 + 1, &out, &err);
+            assert_int_equal(rc, j->fail ? WX_ENOENT : WX_OK);
+        }
+        event_base_free(loops[i].base);
+    }
+    store_close(st);
+    store_writer_stats_t stats;
+    store_writer_stats(fx->w, &stats);
+    assert_int_equal(stats.jobs, LOOPS * JOBS_PER_LOOP);
+    /* The slow first job made the others queue: they committed together. */
+    assert_true(stats.batches < stats.jobs / 2);
+    assert_true(stats.max_batch > 10);
+    assert_int_equal(stats.rerun, 0);
+}
+
+/* Stopping runs what is queued first; after it nothing is accepted. */
+static void
+test_stop_drains(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    static loop_t lp;
+    memset(&lp, 0, sizeof(lp));
+    lp.fx = fx;
+    lp.base = event_base_new();
+    for (int i = 0; i < 20; i++) {
+        job_t *j = &lp.jobs[i];
+        j->loop = &lp;
+        snprintf(j->state_id, sizeof(j->state_id), "d%d", i);
+        lp.pending++;
+        assert_int_equal(store_writer_submit(fx->w, lp.base, job_run, job_done, j, &err), WX_OK);
+    }
+    store_writer_stop(fx->w);
+    fx->w = NULL;
+    struct timeval limit = {10, 0};
+    event_base_loopexit(lp.base, &limit);
+    event_base_dispatch(lp.base);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(lp.jobs[i].done, 1);
+        assert_int_equal(lp.jobs[i].rc, WX_OK);
+    }
+    event_base_free(lp.base);
+    assert_int_equal(store_writer_start(fx->url, &fx->w, &err), WX_OK);
+}
+
+int
+main(void)
+{
+    evthread_use_pthreads();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_jobs_from_many_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
