@@ -7,6 +7,8 @@
 #   bench/login.sh            the full run (make bench), a few minutes
 #   bench/login.sh --smoke    a few seconds per scenario, tiny loads: checks that the harness
 #                             still works (make bench-smoke, part of make check); saves nothing
+#   bench/login.sh --serve    sets everything up, prints the start URLs and PIDs, and waits
+#                             (for profiling: perf record -g -p PID while wxbench_login runs)
 #
 # Env: BUILD (build), BENCH_SECONDS (10), BENCH_ROUNDS (3, interleaved; medians reported),
 #      WXAUTH_WORKERS (one per core), BENCH_USERS_BIG (100000).
@@ -14,13 +16,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
-SMOKE=0
+SMOKE=0 SERVE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
+[ "${1:-}" = "--serve" ] && SERVE=1
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 BIG=${BENCH_USERS_BIG:-100000}
 WARM=2
-if [ $SMOKE = 1 ]; then SECS=1; ROUNDS=1; BIG=2000; WARM=0.5; fi
+WARM_BIG=5
+if [ $SMOKE = 1 ]; then SECS=1; ROUNDS=1; BIG=2000; WARM=0.5; WARM_BIG=0.5; fi
 
 for tool in node curl python3 sqlite3 /usr/sbin/nginx; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
@@ -80,7 +84,8 @@ ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 
 "$BUILD/wxauthd" --emulator --config "$DIR/emu.ini" 2>"$DIR/emu.log" & EMU_PID=$!; pids+=($!)
 # wxauthd logs a JSON line per request, as in production; the log goes to a file on disk.
-WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>"$DIR/wxauthd.log" &
+# BENCH_WRAP: a command to run wxauthd under (--serve with a profiler: "heaptrack -o FILE").
+WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN ${BENCH_WRAP:-} "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>"$DIR/wxauthd.log" &
 AUTH_PID=$!; pids+=($!)
 (cd bench/reference && PORT=$REF_PORT DB="$DIR/ref.db" APPID=$APPID SECRET=$SECRET \
   WECHAT_AUTHORIZE="$EMU/connect/oauth2/authorize" WECHAT_API="$EMU" CALLBACK=$CALLBACK \
@@ -97,6 +102,14 @@ AUTH_START="$AUTH/oauth/wechatmp/url/bench"
 REF_START="$REF/oauth/wechatmp/url/bench"
 PERSON_BASE=0 # each run logs in people not seen before in this run's first phase
 declare -A R  # R[scenario,side,field] = list of values over rounds
+if [ $SERVE = 1 ]; then
+  echo "wxauthd: $AUTH_START (pid $AUTH_PID)"
+  echo "reference: $REF_START (pid $REF_PID)"
+  echo "emulator: $EMU (pid $EMU_PID)"
+  echo "load: $BUILD/wxbench_login --start URL --inflight 64 --seconds 10"
+  wait -n "${pids[@]}" || true
+  exit 0
+fi
 
 # run SCENARIO SIDE INFLIGHT USERS [extra driver args]: one measurement, values kept in R.
 run() {
@@ -132,11 +145,32 @@ row() { # row LABEL SCENARIO: wxauth vs reference logins/s with CPU and disk per
     "$(med "${R[$sc,auth,p99_ms]:-}")" "$(med "${R[$sc,ref,p99_ms]:-}")")")
 }
 
+# Memory first, on fresh processes: RSS once a few logins have run (lazy set-up done), then
+# while HOLD logins wait on a WeChat whose access_token answers in 3 s; per in-flight login =
+# the growth / HOLD.
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+if [ $SMOKE = 1 ]; then HOLD=50; else HOLD=2000; fi
+for side in auth ref; do run warm $side 4 100 --seconds 1 --warmup 0 >/dev/null; done
+IDLE_A=$(rss $AUTH_PID) IDLE_R=$(rss $REF_PID)
+curl -fsS -o /dev/null -X POST "$EMU/emu/admin/faults" -d '{"endpoint":"access_token","latency_ms":3000}'
+mem_hold() { # mem_hold URL PID: RSS (KB) with HOLD logins waiting on WeChat
+  "$BUILD/wxbench_login" --start "$1" --inflight "$HOLD" --seconds 4 --warmup 0 --users 1000 \
+    --max-fail-ratio 1 >/dev/null 2>&1 & local d=$!
+  sleep 2.5; local v; v=$(rss "$2"); wait $d || true; echo "$v"
+}
+HELD_A=$(mem_hold "$AUTH_START" $AUTH_PID) HELD_R=$(mem_hold "$REF_START" $REF_PID)
+curl -fsS -o /dev/null -X DELETE "$EMU/emu/admin/faults"
+per() { python3 -c "import sys; print('%.1f' % ((float(sys.argv[2])-float(sys.argv[1]))/float(sys.argv[3])))" "$1" "$2" "$HOLD"; }
+PA=$(per "$IDLE_A" "$HELD_A") PR=$(per "$IDLE_R" "$HELD_R")
+MEMROWS=("| RSS idle (MB) | $(python3 -c "print('%.1f' % ($IDLE_A/1024))") | $(python3 -c "print('%.1f' % ($IDLE_R/1024))") | $(ratio "$IDLE_A" "$IDLE_R") | | | |"
+  "| RSS per in-flight login (KB, $HOLD waiting on WeChat) | $PA | $PR | $(ratio "$PA" "$PR") | | | |")
+
 if [ $SMOKE = 1 ]; then LEVELS=(1 8); else LEVELS=(1 64 500 2000); fi
 echo "bench: logins, ${SECS}s per measurement, $ROUNDS interleaved rounds ($(nproc) cores)" >&2
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${LEVELS[@]}"; do
-    for side in auth ref; do run "c$n" $side "$n" 1000; done
+    w=$WARM; [ "$n" -lt 500 ] || w=$WARM_BIG # many in flight: wait for the steady state
+    for side in auth ref; do run "c$n" $side "$n" 1000 --warmup "$w"; done
   done
 done
 for n in "${LEVELS[@]}"; do row "full login, $n in flight" "c$n"; done
@@ -164,27 +198,10 @@ row "full login, ${LEVELS[1]} in flight, $BIG users" big
 curl -fsS -o /dev/null -X POST "$EMU/emu/admin/faults" -d '{"endpoint":"*","latency_ms":200}'
 if [ $SMOKE = 1 ]; then SLOW=50; else SLOW=2000; fi
 for r in $(seq 1 "$ROUNDS"); do
-  for side in auth ref; do run slow $side "$SLOW" 1000; done
+  for side in auth ref; do run slow $side "$SLOW" 1000 --warmup "$WARM_BIG"; done
 done
 row "full login, $SLOW in flight, WeChat at 200 ms" slow
 curl -fsS -o /dev/null -X DELETE "$EMU/emu/admin/faults"
-
-# Memory: RSS idle, then while logins wait on a WeChat that answers in 3 s.
-rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-IDLE_A=$(rss $AUTH_PID) IDLE_R=$(rss $REF_PID)
-curl -fsS -o /dev/null -X POST "$EMU/emu/admin/faults" -d '{"endpoint":"access_token","latency_ms":3000}'
-HOLD=$SLOW
-mem_hold() { # mem_hold URL PID: RSS (KB) with HOLD logins waiting on WeChat
-  "$BUILD/wxbench_login" --start "$1" --inflight "$HOLD" --seconds 6 --warmup 0 --users 1000 \
-    --max-fail-ratio 1 >/dev/null 2>&1 & local d=$!
-  sleep 2.5; local v; v=$(rss "$2"); wait $d || true; echo "$v"
-}
-HELD_A=$(mem_hold "$AUTH_START" $AUTH_PID) HELD_R=$(mem_hold "$REF_START" $REF_PID)
-curl -fsS -o /dev/null -X DELETE "$EMU/emu/admin/faults"
-per() { python3 -c "import sys; print('%.1f' % ((float(sys.argv[2])-float(sys.argv[1]))/float(sys.argv[3])))" "$1" "$2" "$HOLD"; }
-ROWS+=("| RSS idle (MB) | $((IDLE_A / 1024)) | $((IDLE_R / 1024)) | $(ratio "$IDLE_A" "$IDLE_R") | | | |")
-PA=$(per "$IDLE_A" "$HELD_A") PR=$(per "$IDLE_R" "$HELD_R")
-ROWS+=("| RSS per in-flight login (KB, $HOLD waiting) | $PA | $PR | $(ratio "$PA" "$PR") | | | |")
 
 # The driver's own ceiling: the same three redirects answered by nginx (no work behind them).
 mkdir -p "$DIR/ngx"
@@ -221,7 +238,7 @@ MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /pr
   echo
   echo "| scenario | wxauth | reference | ratio | CPU ms/login (wxauth / ref) | disk KB/login (wxauth / ref) | p99 ms (wxauth / ref) |"
   echo "|---|---|---|---|---|---|---|"
-  printf '%s\n' "${ROWS[@]}"
+  printf '%s\n' "${ROWS[@]}" "${MEMROWS[@]}"
   echo
   echo "Command: \`make bench\` (\`bench/login.sh\`). Emulator CPU per login (shared machine): $(med "${R[c${LEVELS[1]},auth,pid1_cpu_ms]:-}") ms."
 } >"$DIR/table.md"

@@ -24,6 +24,7 @@ config_defaults(wx_config_t *c)
     wx_strlcpy(c->api_base, "https://api.weixin.qq.com", sizeof(c->api_base));
     c->wechat_timeout_ms = 5000;
     c->wechat_retries = 1;
+    c->wechat_max_connections = 256;
     wx_strlcpy(c->wechat_lang, "zh_CN", sizeof(c->wechat_lang));
     c->state_ttl = 600;
     c->replay_window = 60;
@@ -74,6 +75,7 @@ static const key_t_ keys[] = {
     S("wechat", "api_base", "WXAUTH_WECHAT_API_BASE", api_base),
     I("wechat", "timeout_ms", NULL, wechat_timeout_ms, 100, 120000),
     I("wechat", "retries", NULL, wechat_retries, 0, 3),
+    I("wechat", "max_connections", NULL, wechat_max_connections, 1, 65536),
     S("wechat", "lang", NULL, wechat_lang),
     I("login", "state_ttl", NULL, state_ttl, 1, 86400),
     I("login", "replay_window", NULL, replay_window, 0, 600),

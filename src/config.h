@@ -22,7 +22,8 @@ typedef struct {
     char authorize_url[512]; /* full URL of the authorize page */
     char api_base[512];      /* scheme://host of the sns APIs */
     int wechat_timeout_ms;
-    int wechat_retries; /* retries on errcode -1 / 5xx / connect failure */
+    int wechat_retries;         /* retries on errcode -1 / 5xx / connect failure */
+    int wechat_max_connections; /* per worker; more calls wait in a queue */
     char wechat_lang[8];
     /* [login] */
     int state_ttl;     /* seconds a login link stays valid */

@@ -40,6 +40,20 @@ typedef struct {
     bool blocked;            /* success asked, but the user is blocked: error_url recorded */
 } login_end_t;
 
+/* The claimed state, without its outcome (a reload's outcome is kept only while it is used). */
+typedef struct {
+    char id[STORE_ID_MAX];
+    char pool_id[STORE_ID_MAX];
+    char conn_identifier[STORE_IDENT_MAX];
+    char app_id[STORE_ID_MAX];
+    char redirect[STORE_URL_MAX];
+    char scope[32];
+    char options[256];
+    int64_t claimed_at;
+    store_state_status_t status;
+    char *result; /* a reload of a finished login only */
+} login_state_t;
+
 /* One login in flight: only what the next step needs (issue #10 memory target). */
 typedef struct {
     http_req_t *r;
@@ -51,7 +65,8 @@ typedef struct {
     char ip[64];
     int64_t poll_until_ms;
     bool counted; /* holds a slot of ctx->logins_inflight */
-    store_state_t state;
+    login_state_t state;
+    store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
     char pool_alg[16];
     int64_t token_ttl;
@@ -69,6 +84,8 @@ login_free(void *p)
     OPENSSL_cleanse(&l->tok, sizeof(l->tok)); /* WeChat access and refresh tokens */
     OPENSSL_cleanse(l->code, sizeof(l->code));
     free(l->ui);
+    free(l->claim);
+    free(l->state.result);
     if (l->end)
         free(l->end->error_url);
     free(l->end);
@@ -178,6 +195,12 @@ finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
 {
     if (rc == WX_EUPSTREAM && err->code != 0) {
         finish_error(l, err->code, err->msg, "wechat_error");
+        return;
+    }
+    if (rc == WX_EBUSY) { /* our side: every connection to WeChat busy for too long */
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
+                     "登录人数过多，请稍后重试 (too many logins at once, please try again)",
+                     "wechat_queue_full");
         return;
     }
     finish_error(l, AUTHING_CODE_WECHAT_DOWN,
@@ -503,11 +526,39 @@ out:
     free(conn);
 }
 
+/* Keep what the rest of the login reads; the outcome only for a reload. */
+static bool
+keep_claim(login_t *l)
+{
+    const store_state_t *c = l->claim;
+    login_state_t *s = &l->state;
+    wx_strlcpy(s->id, c->id, sizeof(s->id));
+    wx_strlcpy(s->pool_id, c->pool_id, sizeof(s->pool_id));
+    wx_strlcpy(s->conn_identifier, c->conn_identifier, sizeof(s->conn_identifier));
+    wx_strlcpy(s->app_id, c->app_id, sizeof(s->app_id));
+    wx_strlcpy(s->redirect, c->redirect, sizeof(s->redirect));
+    wx_strlcpy(s->scope, c->scope, sizeof(s->scope));
+    wx_strlcpy(s->options, c->options, sizeof(s->options));
+    s->claimed_at = c->claimed_at;
+    s->status = c->status;
+    free(s->result);
+    s->result = NULL;
+    if (c->status == STORE_STATE_DONE && !(s->result = strdup(c->result)))
+        return false;
+    free(l->claim);
+    l->claim = NULL;
+    return true;
+}
+
 static void
 on_claimed(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     login_t *l = arg;
     http_req_t *r = l->r;
+    if ((rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED) && !keep_claim(l)) {
+        http_reply_error_page(r, 503, "Server busy", "Please reload in a moment.");
+        return;
+    }
     switch (rc) {
     case WX_OK:
         break;
@@ -548,13 +599,17 @@ static wx_status_t
 claim_run(store_t *st, void *arg, wx_err_t *err)
 {
     login_t *l = arg;
-    return store_state_claim(st, l->state_id, l->browser, wx_now(), &l->state, err);
+    return store_state_claim(st, l->state_id, l->browser, wx_now(), l->claim, err);
 }
 
 static void
 claim_submit(login_t *l)
 {
     wx_err_t err = {0};
+    if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
+        http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
+        return;
+    }
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, claim_run, on_claimed, l,
                             &err) != WX_OK)
         on_claimed(err.status ? err.status : WX_EBUSY, &err, l);

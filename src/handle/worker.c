@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "../http/client.h"
 #include "keys.h"
 #include "../util/buf.h"
 #include "../util/clock.h"
@@ -78,6 +79,7 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     if (!ctx)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     ctx->app = app;
+    http_client_set_max_active(w->client, app->cfg->wechat_max_connections);
     ctx->admin_guard.fails = app->admin_fails;
     wx_status_t rc = store_open(app->cfg->store_url, &ctx->store, err);
     if (rc != WX_OK) {

@@ -1,6 +1,12 @@
 /* libcurl multi-socket on libevent. The socket callback mirrors curl's wishes into libevent
  * events; the timer callback drives curl's timeouts; finished transfers are reaped after each
- * action, outside any curl callback, so completion callbacks may start new transfers. */
+ * action, outside any curl callback, so completion callbacks may start new transfers.
+ *
+ * At most max_active transfers are handed to curl (one connection each); the others wait in our
+ * own queue, where they hold no curl handle (a handle with its buffers is ~10 KB) and where the
+ * wait does not count against the transfer's own timeout. A transfer that waits longer than
+ * that timeout fails with HTTP_CLIENT_BUSY, before anything was sent. Finished handles are
+ * reset and reused. */
 #include "client.h"
 
 #include <pthread.h>
@@ -10,17 +16,26 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include <openssl/crypto.h>
+
 #include "../util/clock.h"
 
+#define EASY_POOL_MAX 64 /* finished handles kept for reuse */
+
 typedef struct xfer {
-    struct xfer *next, *prev;
+    struct xfer *next, *prev; /* active list, or the queue (next only) */
     http_client_t *c;
-    CURL *easy;
+    CURL *easy; /* NULL while queued */
+    char *url;
+    char *post;  /* POST body, or NULL for a GET */
+    char *ctype; /* POST only */
+    long timeout_ms;
     wx_buf_t body;
     bool too_big;
     http_client_cb cb;
     void *arg;
-    int64_t start_ms;
+    int64_t start_ms;           /* asked for */
+    int64_t active_ms;          /* handed to curl */
     struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
 } xfer_t;
@@ -29,8 +44,14 @@ struct http_client {
     struct event_base *base;
     CURLM *multi;
     struct event *timer;
-    xfer_t *xfers;
-    int pending;
+    struct event *queue_timer; /* fails queued transfers that waited too long */
+    xfer_t *xfers;             /* handed to curl */
+    int active;
+    xfer_t *queue_head, *queue_tail;
+    int queued;
+    int max_active;
+    CURL *pool[EASY_POOL_MAX];
+    int npool;
 };
 
 typedef struct {
@@ -38,6 +59,7 @@ typedef struct {
 } sockinfo_t;
 
 static void client_reap(http_client_t *c);
+static void on_queue_timer(evutil_socket_t fd, short what, void *arg);
 
 static void
 global_init(void)
@@ -130,7 +152,8 @@ http_client_new(struct event_base *base, http_client_t **out, wx_err_t *err)
     c->base = base;
     c->multi = curl_multi_init();
     c->timer = evtimer_new(base, on_timer, c);
-    if (!c->multi || !c->timer) {
+    c->queue_timer = evtimer_new(base, on_queue_timer, c);
+    if (!c->multi || !c->timer || !c->queue_timer) {
         http_client_free(c);
         return wx_err_set(err, WX_ENOMEM, "cannot create HTTP client");
     }
@@ -138,9 +161,20 @@ http_client_new(struct event_base *base, http_client_t **out, wx_err_t *err)
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 256L);
+    c->max_active = HTTP_CLIENT_MAX_ACTIVE_DEFAULT;
+    /* Our queue keeps curl at max_active transfers: curl's own per-host limit would only queue
+     * handles inside curl, with their memory, their timeout running. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->max_active);
     *out = c;
     return WX_OK;
+}
+
+void
+http_client_set_max_active(http_client_t *c, int max_active)
+{
+    c->max_active = max_active > 0 ? max_active : HTTP_CLIENT_MAX_ACTIVE_DEFAULT;
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->max_active);
 }
 
 static void
@@ -153,18 +187,31 @@ xfer_unlink(xfer_t *x)
         c->xfers = x->next;
     if (x->next)
         x->next->prev = x->prev;
-    c->pending--;
+    x->next = x->prev = NULL;
+    c->active--;
 }
 
 static void
 xfer_free(xfer_t *x)
 {
+    http_client_t *c = x->c;
     if (x->easy) {
-        curl_multi_remove_handle(x->c->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        curl_multi_remove_handle(c->multi, x->easy);
+        if (c->npool < EASY_POOL_MAX) {
+            curl_easy_reset(x->easy);
+            c->pool[c->npool++] = x->easy;
+        } else {
+            curl_easy_cleanup(x->easy);
+        }
     }
     curl_slist_free_all(x->headers);
     wx_buf_free(&x->body);
+    if (x->post) {
+        OPENSSL_cleanse(x->post, strlen(x->post)); /* may hold a secret */
+        free(x->post);
+    }
+    free(x->url);
+    free(x->ctype);
     free(x);
 }
 
@@ -190,12 +237,13 @@ outcome_of(CURLcode rc, bool too_big)
     }
 }
 
+/* Report x (already off the active list and the queue) and free it. */
 static void
-xfer_finish(xfer_t *x, CURLcode rc, bool cancelled)
+xfer_report(xfer_t *x, http_client_outcome_t outcome, CURLcode rc)
 {
     http_client_result_t res = {0};
     char *ctype = NULL;
-    res.outcome = cancelled ? HTTP_CLIENT_CANCELLED : outcome_of(rc, x->too_big);
+    res.outcome = outcome;
     if (res.outcome == HTTP_CLIENT_OK) {
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
         curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype);
@@ -203,12 +251,25 @@ xfer_finish(xfer_t *x, CURLcode rc, bool cancelled)
     res.content_type = ctype;
     res.body = wx_buf_str(&x->body);
     res.body_len = x->body.len;
-    res.error =
-        cancelled ? "server shutting down" : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+    res.error = outcome == HTTP_CLIENT_CANCELLED ? "server shutting down"
+                : outcome == HTTP_CLIENT_BUSY
+                    ? "no free outbound connection in time (raise [wechat] max_connections)"
+                    : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     res.elapsed_ms = wx_mono_ms() - x->start_ms;
-    xfer_unlink(x);
+    res.queued_ms = (x->easy ? x->active_ms : wx_mono_ms()) - x->start_ms;
     x->cb(&res, x->arg);
     xfer_free(x);
+}
+
+static void xfer_launch_queued(http_client_t *c);
+
+static void
+xfer_finish(xfer_t *x, CURLcode rc, bool cancelled)
+{
+    http_client_t *c = x->c;
+    xfer_unlink(x);
+    xfer_report(x, cancelled ? HTTP_CLIENT_CANCELLED : outcome_of(rc, x->too_big), rc);
+    xfer_launch_queued(c);
 }
 
 static void
@@ -226,6 +287,110 @@ client_reap(http_client_t *c)
     }
 }
 
+/* Hand x to curl. */
+static wx_status_t
+xfer_launch(xfer_t *x)
+{
+    http_client_t *c = x->c;
+    x->easy = c->npool > 0 ? c->pool[--c->npool] : curl_easy_init();
+    if (!x->easy)
+        return WX_ENOMEM;
+    curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, x->timeout_ms);
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     x->timeout_ms < 3000 ? x->timeout_ms : 3000L);
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "wxauth/0.1");
+    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    /* WeChat's answers are small JSON: a 4 KB receive buffer instead of libcurl's 16 KB keeps a
+     * login waiting on WeChat small (issue #10: <= 16 KB per login in flight). */
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 4096L);
+    if (x->post) {
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post));
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->post);
+    }
+    x->active_ms = wx_mono_ms();
+    x->next = c->xfers;
+    x->prev = NULL;
+    if (c->xfers)
+        c->xfers->prev = x;
+    c->xfers = x;
+    c->active++;
+    if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+        xfer_unlink(x);
+        return WX_EIO;
+    }
+    return WX_OK;
+}
+
+static void
+queue_arm(http_client_t *c)
+{
+    if (!c->queue_head) {
+        evtimer_del(c->queue_timer);
+        return;
+    }
+    int64_t wait = c->queue_head->start_ms + c->queue_head->timeout_ms - wx_mono_ms();
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000)};
+    evtimer_add(c->queue_timer, &tv);
+}
+
+static xfer_t *
+queue_pop(http_client_t *c)
+{
+    xfer_t *x = c->queue_head;
+    if (x) {
+        c->queue_head = x->next;
+        if (!c->queue_head)
+            c->queue_tail = NULL;
+        x->next = NULL;
+        c->queued--;
+    }
+    return x;
+}
+
+/* Start queued transfers while there is room; fail the ones that waited too long. */
+static void
+xfer_launch_queued(http_client_t *c)
+{
+    while (c->queue_head) {
+        xfer_t *x = c->queue_head;
+        bool late = wx_mono_ms() - x->start_ms >= x->timeout_ms;
+        if (!late && c->active >= c->max_active)
+            break;
+        queue_pop(c);
+        if (late) {
+            xfer_report(x, HTTP_CLIENT_BUSY, CURLE_OK);
+            continue;
+        }
+        wx_status_t rc = xfer_launch(x);
+        if (rc != WX_OK) {
+            if (x->easy) {
+                curl_easy_cleanup(x->easy); /* never reached curl: do not pool it */
+                x->easy = NULL;
+            }
+            snprintf(x->errbuf, sizeof(x->errbuf), "cannot start transfer");
+            xfer_report(x, HTTP_CLIENT_OTHER, CURLE_OK);
+        }
+    }
+    queue_arm(c);
+}
+
+static void
+on_queue_timer(evutil_socket_t fd, short what, void *arg)
+{
+    xfer_launch_queued(arg);
+}
+
 /* One transfer: a GET, or a POST of body (copied) when ctype is not NULL. */
 static wx_status_t
 xfer_start(http_client_t *c, const char *url, const char *ctype, const char *body, long timeout_ms,
@@ -237,52 +402,41 @@ xfer_start(http_client_t *c, const char *url, const char *ctype, const char *bod
     x->c = c;
     x->cb = cb;
     x->arg = arg;
+    x->timeout_ms = timeout_ms;
     x->start_ms = wx_mono_ms();
     wx_buf_init(&x->body, max_body);
-    x->easy = curl_easy_init();
-    if (!x->easy) {
-        free(x);
-        return wx_err_set(err, WX_ENOMEM, "cannot create transfer");
-    }
-    curl_easy_setopt(x->easy, CURLOPT_URL, url);
-    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 3000 ? timeout_ms : 3000L);
-    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "wxauth/0.1");
-    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    if (ctype) {
+    x->url = strdup(url);
+    bool ok = x->url != NULL;
+    if (ok && ctype) {
         char line[128];
         wx_snprintf(line, sizeof(line), "Content-Type: %s", ctype);
         x->headers = curl_slist_append(NULL, line);
-        if (!x->headers) {
-            curl_easy_cleanup(x->easy);
-            wx_buf_free(&x->body);
-            free(x);
-            return wx_err_set(err, WX_ENOMEM, "out of memory");
+        x->post = strdup(body);
+        ok = x->headers && x->post;
+    }
+    if (!ok) {
+        xfer_free(x);
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    }
+    if (c->active < c->max_active && !c->queue_head) {
+        wx_status_t rc = xfer_launch(x);
+        if (rc != WX_OK) {
+            if (x->easy)
+                curl_easy_cleanup(x->easy);
+            x->easy = NULL;
+            xfer_free(x);
+            return wx_err_set(err, rc, "cannot start transfer");
         }
-        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-        curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
+        return WX_OK;
     }
-    x->next = c->xfers;
-    if (c->xfers)
-        c->xfers->prev = x;
-    c->xfers = x;
-    c->pending++;
-    if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
-        xfer_unlink(x);
-        curl_easy_cleanup(x->easy);
-        curl_slist_free_all(x->headers);
-        wx_buf_free(&x->body);
-        free(x);
-        return wx_err_set(err, WX_EIO, "cannot start transfer");
-    }
+    if (c->queue_tail)
+        c->queue_tail->next = x;
+    else
+        c->queue_head = x;
+    c->queue_tail = x;
+    c->queued++;
+    if (c->queue_head == x)
+        queue_arm(c);
     return WX_OK;
 }
 
@@ -303,14 +457,24 @@ http_client_post(http_client_t *c, const char *url, const char *content_type, co
 void
 http_client_cancel_all(http_client_t *c)
 {
-    while (c && c->xfers)
-        xfer_finish(c->xfers, CURLE_ABORTED_BY_CALLBACK, true);
+    if (!c)
+        return;
+    xfer_t *x;
+    while ((x = queue_pop(c)) != NULL)
+        xfer_report(x, HTTP_CLIENT_CANCELLED, CURLE_OK);
+    if (c->queue_timer)
+        evtimer_del(c->queue_timer);
+    while (c->xfers) {
+        x = c->xfers;
+        xfer_unlink(x);
+        xfer_report(x, HTTP_CLIENT_CANCELLED, CURLE_ABORTED_BY_CALLBACK);
+    }
 }
 
 int
 http_client_pending(const http_client_t *c)
 {
-    return c->pending;
+    return c->active + c->queued;
 }
 
 void
@@ -319,16 +483,20 @@ http_client_free(http_client_t *c)
     if (!c)
         return;
     http_client_cancel_all(c);
+    for (int i = 0; i < c->npool; i++)
+        curl_easy_cleanup(c->pool[i]);
     if (c->multi)
         curl_multi_cleanup(c->multi);
     if (c->timer)
         event_free(c->timer);
+    if (c->queue_timer)
+        event_free(c->queue_timer);
     free(c);
 }
 
 const char *
 http_client_outcome_str(http_client_outcome_t o)
 {
-    static const char *n[] = {"ok", "timeout", "connect", "too big", "cancelled", "other"};
+    static const char *n[] = {"ok", "timeout", "connect", "too big", "cancelled", "other", "busy"};
     return (size_t)o < WX_ARRAY_LEN(n) ? n[o] : "unknown";
 }

@@ -15,7 +15,10 @@ typedef enum {
     HTTP_CLIENT_TOO_BIG,   /* body over the limit */
     HTTP_CLIENT_CANCELLED, /* server shutting down */
     HTTP_CLIENT_OTHER,     /* any other transport failure */
+    HTTP_CLIENT_BUSY,      /* waited for a free connection longer than the timeout; not sent */
 } http_client_outcome_t;
+
+#define HTTP_CLIENT_MAX_ACTIVE_DEFAULT 256
 
 typedef struct {
     http_client_outcome_t outcome;
@@ -24,13 +27,17 @@ typedef struct {
     size_t body_len;
     const char *content_type; /* may be NULL */
     const char *error;        /* transport error text (no URL, so no secret) */
-    int64_t elapsed_ms;
+    int64_t elapsed_ms;       /* from the call, queue included */
+    int64_t queued_ms;        /* of which waiting for a free connection */
 } http_client_result_t;
 
 typedef void (*http_client_cb)(const http_client_result_t *res, void *arg);
 
 wx_status_t http_client_new(struct event_base *base, http_client_t **out, wx_err_t *err);
 void http_client_free(http_client_t *c);
+/* At most this many transfers at once (one connection each); more wait in a queue, their
+ * timeout starting when they leave it. <= 0: HTTP_CLIENT_MAX_ACTIVE_DEFAULT. */
+void http_client_set_max_active(http_client_t *c, int max_active);
 /* GET url; cb is called exactly once, later, on the loop (never from inside this call). */
 wx_status_t http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
                             http_client_cb cb, void *arg, wx_err_t *err);
@@ -41,7 +48,7 @@ wx_status_t http_client_post(http_client_t *c, const char *url, const char *cont
                              void *arg, wx_err_t *err);
 /* Finish every pending transfer with HTTP_CLIENT_CANCELLED (graceful shutdown). */
 void http_client_cancel_all(http_client_t *c);
-/* Transfers under way (for tests and metrics). */
+/* Transfers under way or queued (for tests and metrics). */
 int http_client_pending(const http_client_t *c);
 const char *http_client_outcome_str(http_client_outcome_t o);
 

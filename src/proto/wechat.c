@@ -268,6 +268,10 @@ on_reply(const http_client_result_t *res, void *arg)
     }
     if (res->outcome == HTTP_CLIENT_TIMEOUT) {
         rc = wx_err_set(&err, WX_ETIMEOUT, "WeChat did not answer in time");
+    } else if (res->outcome == HTTP_CLIENT_BUSY) {
+        /* Never sent: the code is still good, and retrying would only queue again. */
+        rc = wx_err_set(&err, WX_EBUSY, "too many logins are waiting for WeChat");
+        wx_err_detail(&err, "%s", res->error ? res->error : "");
     } else if (res->outcome == HTTP_CLIENT_CANCELLED) {
         rc = wx_err_set(&err, WX_ETIMEOUT, "the server is shutting down");
     } else if (res->outcome != HTTP_CLIENT_OK) {
