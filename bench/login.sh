@@ -39,6 +39,7 @@ free_port() {
 }
 DIR=$(mktemp -d /var/tmp/wxauth-bench.XXXXXX) # on disk (not tmpfs): disk writes are measured
 AUTH_PORT=$(free_port) EMU_PORT=$(free_port) REF_PORT=$(free_port) NGX_PORT=$(free_port)
+AUTH1_PORT=$(free_port) # a second wxauthd with one worker, same database
 AUTH="http://127.0.0.1:$AUTH_PORT" EMU="http://127.0.0.1:$EMU_PORT" REF="http://127.0.0.1:$REF_PORT"
 APPID=wx5d1e4a0b9c3f7e21
 SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -64,7 +65,7 @@ log_level = error
 [account $APPID]
 name = bench
 secret = $SECRET
-domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT
+domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT,127.0.0.1:$AUTH1_PORT
 INI
 cat >"$DIR/wxauthd.ini" <<INI
 [server]
@@ -87,18 +88,29 @@ ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 # BENCH_WRAP: a command to run wxauthd under (--serve with a profiler: "heaptrack -o FILE").
 WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN ${BENCH_WRAP:-} "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>"$DIR/wxauthd.log" &
 AUTH_PID=$!; pids+=($!)
+sed -e "s|^listen = .*|listen = 127.0.0.1:$AUTH1_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTH1_PORT|" \
+  "$DIR/wxauthd.ini" >"$DIR/wxauthd1.ini"
+WXAUTH_WORKERS=1 "$BUILD/wxauthd" --config "$DIR/wxauthd1.ini" 2>"$DIR/wxauthd1.log" &
+AUTH1_PID=$!; pids+=($!)
 (cd bench/reference && PORT=$REF_PORT DB="$DIR/ref.db" APPID=$APPID SECRET=$SECRET \
   WECHAT_AUTHORIZE="$EMU/connect/oauth2/authorize" WECHAT_API="$EMU" CALLBACK=$CALLBACK \
   PUBLIC=$REF exec node server.mjs) 2>"$DIR/ref.log" & REF_PID=$!; pids+=($!)
-wait_up "$EMU/healthz"; wait_up "$AUTH/healthz"; wait_up "$REF/healthz"
+wait_up "$EMU/healthz"; wait_up "$AUTH/healthz"; wait_up "$REF/healthz"; wait_up "http://127.0.0.1:$AUTH1_PORT/healthz"
 
 ADMIN=("$BUILD/wxauth" --url "$AUTH" --token-file "$DIR/admin_token")
 "${ADMIN[@]}" pool create bench --name "Bench pool" >/dev/null
 WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench --identifier wechat:webpage-authorization \
   --name "WeChat" --appid "$APPID" --secret-env WXB_SECRET --callback "$CALLBACK" \
   --scope snsapi_userinfo >/dev/null
+# The same login on an ES256 pool: what a login costs besides an RSA signature.
+"${ADMIN[@]}" pool create bench-es --name "Bench pool (ES256)" --alg ES256 >/dev/null
+WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench-es --identifier wechat:webpage-authorization \
+  --name "WeChat" --appid "$APPID" --secret-env WXB_SECRET --callback "$CALLBACK" \
+  --scope snsapi_userinfo >/dev/null
 
 AUTH_START="$AUTH/oauth/wechatmp/url/bench"
+AUTH_ES_START="$AUTH/oauth/wechatmp/url/bench-es"
+AUTH1_START="http://127.0.0.1:$AUTH1_PORT/oauth/wechatmp/url/bench"
 REF_START="$REF/oauth/wechatmp/url/bench"
 PERSON_BASE=0 # each run logs in people not seen before in this run's first phase
 declare -A R  # R[scenario,side,field] = list of values over rounds
@@ -115,7 +127,11 @@ fi
 run() {
   local sc=$1 side=$2 n=$3 users=$4; shift 4
   local url=$AUTH_START pid=$AUTH_PID
-  [ "$side" = ref ] && { url=$REF_START; pid=$REF_PID; }
+  case $side in
+    ref) url=$REF_START pid=$REF_PID ;;
+    es) url=$AUTH_ES_START ;;
+    one) url=$AUTH1_START pid=$AUTH1_PID ;;
+  esac
   local out
   # A measurement with failed logins is kept (its failures are shown in the table) and makes
   # the run exit non-zero at the end.
@@ -175,6 +191,23 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 for n in "${LEVELS[@]}"; do row "full login, $n in flight" "c$n"; done
 
+# ES256 pool, and wxauthd with one worker, against wxauthd (RS256, all workers) in the same rounds.
+N1=${LEVELS[1]}
+for r in $(seq 1 "$ROUNDS"); do
+  for side in auth es one; do run side$N1 $side "$N1" 1000; done
+done
+pair() { # pair LABEL SIDE: wxauth's SIDE against wxauth (RS256, every worker)
+  local a b
+  a=$(med "${R[side$N1,$2,rate]:-}") b=$(med "${R[side$N1,auth,rate]:-}")
+  ROWS+=("$(printf '| %s | %s | %s (RS256, %s workers) | %s | %s / %s | %s / %s | %s / %s |' "$1" "$a" "$b" \
+    "${WXAUTH_WORKERS:-$(nproc)}" "$(ratio "$a" "$b")" \
+    "$(med "${R[side$N1,$2,pid0_cpu_ms]:-}")" "$(med "${R[side$N1,auth,pid0_cpu_ms]:-}")" \
+    "$(med "${R[side$N1,$2,pid0_disk_kb]:-}")" "$(med "${R[side$N1,auth,pid0_disk_kb]:-}")" \
+    "$(med "${R[side$N1,$2,p99_ms]:-}")" "$(med "${R[side$N1,auth,p99_ms]:-}")")")
+}
+pair "wxauth, ES256 pool, $N1 in flight" es
+pair "wxauth, 1 worker, $N1 in flight" one
+
 # The same with many users in both databases (rows made like real ones, unknown openids).
 seed() { # seed DB SQL-TEMPLATE
   sqlite3 "$1" "PRAGMA busy_timeout=10000; $2" >/dev/null
@@ -229,6 +262,8 @@ CEIL=$("$BUILD/wxbench_login" --start "http://127.0.0.1:$NGX_PORT/start" --infli
   --seconds "$SECS" --warmup "$WARM" --users 1 | tr ' ' '\n' | awk -F= '$1=="rate" {print $2}')
 ROWS+=("| driver ceiling (nginx answering the 3 redirects, ${LEVELS[1]} in flight), logins/s | $CEIL | | | | | |")
 
+# What one signature costs on this machine (OpenSSL's own figure, same library as both servers).
+SIGN=$(openssl speed -seconds 1 rsa2048 ecdsap256 2>/dev/null | awk '/^rsa 2048/ {rsa=$6} /256 bits ecdsa/ {ec=$(NF-1)} END {printf "RSA-2048 %.3f ms, ECDSA P-256 %.3f ms", 1000/rsa, 1000/ec}')
 MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo), $(free -g | awk '/Mem/ {print $2}') GB, $(uname -sr)"
 {
   echo "## Login benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
@@ -240,7 +275,8 @@ MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /pr
   echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}" "${MEMROWS[@]}"
   echo
-  echo "Command: \`make bench\` (\`bench/login.sh\`). Emulator CPU per login (shared machine): $(med "${R[c${LEVELS[1]},auth,pid1_cpu_ms]:-}") ms."
+  echo "One signature here (openssl speed): $SIGN. Emulator CPU per login (on the same 2 cores): $(med "${R[c${LEVELS[1]},auth,pid1_cpu_ms]:-}") ms."
+  echo "Command: \`make bench\` (\`bench/login.sh\`)."
 } >"$DIR/table.md"
 cat "$DIR/table.md"
 if [ $SMOKE = 0 ]; then
