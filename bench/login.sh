@@ -42,6 +42,7 @@ AUTH_PORT=$(free_port) EMU_PORT=$(free_port) REF_PORT=$(free_port) NGX_PORT=$(fr
 AUTH1_PORT=$(free_port) # a second wxauthd with one worker, same database
 AUTH="http://127.0.0.1:$AUTH_PORT" EMU="http://127.0.0.1:$EMU_PORT" REF="http://127.0.0.1:$REF_PORT"
 APPID=wx5d1e4a0b9c3f7e21
+APPID_ES=wx8a9b0c1d2e3f4a5b # an (appid, openid) belongs to one pool: the ES256 pool has its own
 SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 CALLBACK="http://127.0.0.1:9/callback" # never visited: the driver stops at its 302
 pids=()
@@ -66,6 +67,10 @@ log_level = error
 name = bench
 secret = $SECRET
 domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT,127.0.0.1:$AUTH1_PORT
+[account $APPID_ES]
+name = bench ES256
+secret = $SECRET
+domain = 127.0.0.1:$AUTH_PORT
 INI
 cat >"$DIR/wxauthd.ini" <<INI
 [server]
@@ -105,7 +110,7 @@ WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench --identifier wechat
 # The same login on an ES256 pool: what a login costs besides an RSA signature.
 "${ADMIN[@]}" pool create bench-es --name "Bench pool (ES256)" --alg ES256 >/dev/null
 WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench-es --identifier wechat:webpage-authorization \
-  --name "WeChat" --appid "$APPID" --secret-env WXB_SECRET --callback "$CALLBACK" \
+  --name "WeChat" --appid "$APPID_ES" --secret-env WXB_SECRET --callback "$CALLBACK" \
   --scope snsapi_userinfo >/dev/null
 
 AUTH_START="$AUTH/oauth/wechatmp/url/bench"

@@ -276,8 +276,15 @@ on_ended(wx_status_t rc, const wx_err_t *err, void *arg)
                err->detail, NULL);
         free(e->error_url);
         e->error_url = NULL;
-        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
-                     "internal_error");
+        if (rc == WX_EEXIST) /* the same official account is connected to two pools */
+            finish_error(l, AUTHING_CODE_INTERNAL,
+                         "此微信账号已在另一个用户池登录过，请联系网站管理员 (this WeChat account "
+                         "belongs to another user pool of this site: the site's WeChat connection "
+                         "is set up twice)",
+                         "openid_in_other_pool");
+        else
+            finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
+                         "internal_error");
         return;
     }
     if (e->blocked) {

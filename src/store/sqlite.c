@@ -3,10 +3,12 @@
  * life of the connection; every use ends with reset + clear_bindings, so no statement holds a
  * read snapshot or a pointer to the caller's strings after an operation returns. Operations of
  * more than one statement run in BEGIN IMMEDIATE: the write lock is taken up front, so two
- * connections racing for the same row serialise on busy_timeout instead of one failing late. */
+ * connections racing for the same row serialise on the busy handler instead of one failing
+ * late. */
 #include "store.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,7 +253,9 @@ typedef struct {
     store_t base; /* first, so store.c finds the backend table */
     sqlite3 *db;
     int version;
-    int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
+    int depth;   /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
+    bool writer; /* the process's store writer (store_mark_writer) */
+    int64_t busy_since;
     sqlite3_stmt *stmts[STMT_COUNT];
 } sqlite_store_t;
 
@@ -535,6 +539,44 @@ sqlite_simple(sqlite_store_t *st, sqlite_stmt_id_t id, wx_err_t *err, const char
     return rc;
 }
 
+/* When a connection of this process other than the writer's last found the database locked
+ * (ms, monotonic). Under load the writer (store/writer.c) takes the write lock again right
+ * after each commit, so another connection's write (an admin change, a first signing key)
+ * would find it free only by luck and could run into the busy timeout. So the others wait in
+ * short steps, saying so here, and the writer lets them go first: before each batch it waits,
+ * bounded, until nobody has said so for a few ms. */
+static _Atomic int64_t sqlite_other_waiting_ms;
+
+#define SQLITE_BUSY_STEP_US 1000
+#define SQLITE_WRITER_YIELD_MAX_MS 200
+#define SQLITE_WRITER_YIELD_QUIET_MS 5
+
+static int
+sqlite_busy(void *arg, int count)
+{
+    sqlite_store_t *st = arg;
+    int64_t now = wx_mono_ms();
+    if (count == 0)
+        st->busy_since = now;
+    if (now - st->busy_since >= SQLITE_BUSY_MS)
+        return 0; /* SQLITE_BUSY: "storage busy, please try again" */
+    if (!st->writer)
+        atomic_store(&sqlite_other_waiting_ms, now);
+    usleep(SQLITE_BUSY_STEP_US);
+    return 1;
+}
+
+static void
+sqlite_writer_yield(void)
+{
+    int64_t start = wx_mono_ms(), now = start;
+    while (now - atomic_load(&sqlite_other_waiting_ms) < SQLITE_WRITER_YIELD_QUIET_MS &&
+           now - start < SQLITE_WRITER_YIELD_MAX_MS) {
+        usleep(SQLITE_BUSY_STEP_US);
+        now = wx_mono_ms();
+    }
+}
+
 /* Transactions nest: the outermost is BEGIN IMMEDIATE (the write lock up front), the inner ones
  * savepoints, so an operation with its own transaction can run inside the writer's batch
  * (store/writer.c) and still be undone on its own. */
@@ -545,10 +587,23 @@ sqlite_begin(sqlite_store_t *st, wx_err_t *err)
      * may run as part of it; its own commit or rollback resets the depth. */
     if (st->depth > 0 && sqlite3_get_autocommit(st->db))
         return wx_err_set(err, WX_ESTORE, "storage error: the transaction was rolled back");
-    wx_status_t rc = sqlite_simple(st, st->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT, err, "begin");
+    wx_status_t rc;
+    if (st->depth > 0) {
+        rc = sqlite_simple(st, STMT_SAVEPOINT, err, "savepoint");
+    } else {
+        if (st->writer)
+            sqlite_writer_yield();
+        rc = sqlite_simple(st, STMT_BEGIN, err, "begin");
+    }
     if (rc == WX_OK)
         st->depth++;
     return rc;
+}
+
+static void
+sqlite_mark_writer(store_t *base)
+{
+    ((sqlite_store_t *)base)->writer = true;
 }
 
 static wx_status_t
@@ -763,9 +818,9 @@ sqlite_open(const char *target_url, store_t **out, wx_err_t *err)
     if ((rc = sqlite_parse_target(target_url, target, sizeof(target), &sync, err)) != WX_OK)
         goto out;
     wx_snprintf(pragmas, sizeof(pragmas),
-                "PRAGMA busy_timeout = %d; PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;"
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;"
                 "PRAGMA foreign_keys = ON;",
-                SQLITE_BUSY_MS, sync);
+                sync);
     st = calloc(1, sizeof(*st));
     if (!st) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -782,7 +837,7 @@ sqlite_open(const char *target_url, store_t **out, wx_err_t *err)
     }
     sqlite3_extended_result_codes(st->db, 1);
     /* Set before the pragmas too: switching a fresh file to WAL takes a lock other opens hold. */
-    sqlite3_busy_timeout(st->db, SQLITE_BUSY_MS);
+    sqlite3_busy_handler(st->db, sqlite_busy, st);
     src = sqlite3_exec(st->db, pragmas, NULL, NULL, NULL);
     if (src != SQLITE_OK) {
         rc = sqlite_fail(st, src, err, "pragmas");
@@ -2404,6 +2459,7 @@ const store_backend_t store_sqlite_backend = {
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
     .identity_profile = sqlite_identity_profile,
+    .mark_writer = sqlite_mark_writer,
     .pool_put = sqlite_pool_put,
     .pool_get = sqlite_pool_get,
     .app_put = sqlite_app_put,

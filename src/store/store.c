@@ -53,6 +53,12 @@ store_identity_profile(store_t *st, const char *appid, const char *openid, char 
     DISPATCH(identity_profile, appid, openid, raw, n, err);
 }
 void
+store_mark_writer(store_t *st)
+{
+    if (st->backend->mark_writer)
+        st->backend->mark_writer(st);
+}
+void
 store_tx_rollback(store_t *st)
 {
     st->backend->tx_rollback(st);

@@ -153,6 +153,10 @@ int store_schema_version(store_t *st);
  * many logins in one). Each begin is ended by exactly one commit or rollback; a failed commit
  * still needs its rollback. */
 wx_status_t store_tx_begin(store_t *st, wx_err_t *err);
+/* This connection is the process's store writer (store/writer.h): the backend may let the
+ * other connections' writes go first, so that they are not starved by its back-to-back
+ * transactions. */
+void store_mark_writer(store_t *st);
 wx_status_t store_tx_commit(store_t *st, wx_err_t *err);
 void store_tx_rollback(store_t *st);
 
@@ -326,6 +330,7 @@ typedef struct store_backend {
     void (*tx_rollback)(store_t *);
     wx_status_t (*identity_profile)(store_t *, const char *, const char *, char *, size_t,
                                     wx_err_t *);
+    void (*mark_writer)(store_t *); /* optional */
     wx_status_t (*pool_put)(store_t *, const store_pool_t *, wx_err_t *);
     wx_status_t (*pool_get)(store_t *, const char *, store_pool_t *, wx_err_t *);
     wx_status_t (*pool_max_ttl)(store_t *, int64_t *, wx_err_t *);

@@ -147,6 +147,7 @@ store_writer_start(const char *url, store_writer_t **out, wx_err_t *err)
     pthread_cond_init(&w->cv, NULL);
     if ((rc = store_open(url, &w->st, err)) != WX_OK)
         goto out;
+    store_mark_writer(w->st);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         rc = wx_err_set(err, WX_EIO, "cannot start the store writer thread");
         goto out;

@@ -1,6 +1,7 @@
 /* Many logins at once from one thread (libcurl multi), each its own browser with its own
  * cookie jar: start -> emulator authorize (emu_person/emu_action) -> wxauthd callback. Used by
- * the concurrency test and by bench/login_concurrency. No test framework inside. */
+ * the concurrency test. No test framework inside. (The benchmark has its own driver,
+ * bench/loadgen.c.) */
 #ifndef WXT_HARNESS_MULTI_H
 #define WXT_HARNESS_MULTI_H
 

@@ -250,6 +250,49 @@ test_double_load_same_browser(void **state)
     wxt_browser_free(b);
 }
 
+/* The same official account connected to two pools: a person who logged in through one gets a
+ * clear message from the other (an openid never belongs to two pools), and nothing is written. */
+static void
+test_openid_in_other_pool(void **state)
+{
+    char url[256], body[1024];
+    wxt_resp_t r = {0}, fin = {0};
+    wxt_result_t res = {0};
+    assert_int_equal(wxt_admin(&env, "POST", "/pools", "{\"id\":\"twin\"}", &r), 0);
+    assert_int_equal(r.status, 201);
+    wxt_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"identifier\":\"wechat:webpage-authorization\",\"appid\":\"" WXT_APPID
+             "\",\"app_secret\":\"%s\",\"callback_url\":\"%s\"}",
+             env.secret, env.callback);
+    assert_int_equal(wxt_admin(&env, "POST", "/pools/twin/connections", body, &r), 0);
+    assert_int_equal(r.status, 201);
+    wxt_resp_free(&r);
+
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    login_ok(b, url, "alice", &res, env.callback);
+    wxt_result_free(&res);
+    long before = wxt_emu_calls(&env, "access_token");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/twin", env.auth);
+    wxt_login(b, url, "alice", "allow", &fin, NULL, 0);
+    assert_int_equal(fin.status, 302);
+    assert_true(wxt_parse_result(&env, fin.location, &res));
+    assert_int_equal(res.code, 500);
+    assert_non_null(strstr(res.message, "另一个用户池"));
+    assert_null(res.data);
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), before + 1);
+    wxt_result_free(&res);
+    wxt_resp_free(&fin);
+    assert_int_equal(wxt_admin(&env, "GET", "/pools/twin/users", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+    json_decref(j);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
 static void
 test_replay_from_other_browser_refused(void **state)
 {
@@ -327,6 +370,7 @@ main(void)
         cmocka_unit_test(test_snsapi_base_no_profile),
         cmocka_unit_test(test_double_load_same_browser),
         cmocka_unit_test(test_replay_from_other_browser_refused),
+        cmocka_unit_test(test_openid_in_other_pool),
         cmocka_unit_test(test_verification_file),
         cmocka_unit_test(test_healthz_and_headers),
     };

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,6 +222,113 @@ test_stop_drains(void **state)
     assert_int_equal(store_writer_start(fx->url, &fx->w, &err), WX_OK);
 }
 
+/* Keeps the writer busy: each done submits the next job until `stop`. */
+typedef struct {
+    fx_t *fx;
+    struct event_base *base;
+    atomic_bool stop;
+    atomic_int n;
+    int outstanding; /* submitted, done not yet run (loop thread only) */
+    job_t job;       /* used on the writer thread only */
+} busy_t;
+
+/* The loop ends once stopped and every job's done has run: none is left for a freed base. */
+static void
+busy_settle(busy_t *b)
+{
+    if (--b->outstanding == 0 && atomic_load(&b->stop))
+        event_base_loopbreak(b->base);
+}
+
+static void
+busy_ignore(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    (void)rc;
+    (void)err;
+    busy_settle(arg);
+}
+
+static void busy_next(busy_t *b);
+
+static void
+busy_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    busy_t *b = arg;
+    (void)rc;
+    (void)err;
+    if (!atomic_load(&b->stop))
+        busy_next(b);
+    busy_settle(b);
+}
+
+static wx_status_t
+busy_run(store_t *st, void *arg, wx_err_t *err)
+{
+    busy_t *b = arg;
+    snprintf(b->job.state_id, sizeof(b->job.state_id), "b%d", atomic_fetch_add(&b->n, 1));
+    wx_status_t rc = job_run(st, &b->job, err);
+    usleep(2000); /* a batch that holds the write lock a while */
+    return rc;
+}
+
+static void
+busy_next(busy_t *b)
+{
+    wx_err_t err = {0};
+    /* Several in the queue, so the writer goes from one batch straight to the next. */
+    for (int i = 0; i < 16; i++) {
+        if (store_writer_submit(b->fx->w, b->base, busy_run, i == 0 ? busy_done : busy_ignore, b,
+                                &err) != WX_OK)
+            return;
+        b->outstanding++;
+    }
+}
+
+static void *
+busy_main(void *arg)
+{
+    busy_t *b = arg;
+    busy_next(b);
+    struct timeval limit = {30, 0};
+    event_base_loopexit(b->base, &limit);
+    event_base_dispatch(b->base);
+    return NULL;
+}
+
+/* Another connection of the process can still write while the writer runs batch after batch
+ * (an admin change under load): it is let in, quickly, never starved into a busy timeout. */
+static void
+test_other_writers_not_starved(void **state)
+{
+    fx_t *fx = *state;
+    static busy_t b;
+    memset(&b, 0, sizeof(b));
+    b.fx = fx;
+    b.base = event_base_new();
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, busy_main, &b), 0);
+    usleep(50 * 1000);
+    store_t *st = NULL;
+    wx_err_t err = {0};
+    assert_int_equal(store_open(fx->url, &st, &err), WX_OK);
+    for (int i = 0; i < 20; i++) {
+        store_pool_t p = {.name = "other"};
+        snprintf(p.id, sizeof(p.id), "other%d", i);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (store_pool_put(st, &p, &err) != WX_OK)
+            fail_msg("write %d next to the writer: %s / %s", i, err.msg, err.detail);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+        assert_true(ms < 1000); /* the busy timeout is 5 s: being let in takes a batch or two */
+    }
+    store_close(st);
+    atomic_store(&b.stop, true);
+    pthread_join(t, NULL);
+    event_base_free(b.base);
+    assert_true(atomic_load(&b.n) > 20); /* the writer was busy meanwhile */
+}
+
 int
 main(void)
 {
@@ -227,6 +336,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_jobs_from_many_loops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_writers_not_starved, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
