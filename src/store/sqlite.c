@@ -49,6 +49,7 @@ typedef enum {
     STMT_IDENT_BY_UNIONID,
     STMT_IDENT_INSERT,
     STMT_IDENT_UPDATE,
+    STMT_IDENT_TOUCH,
     STMT_USER_BLOCKED,
     STMT_USERNAME_TAKEN,
     STMT_USER_INSERT,
@@ -173,6 +174,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "unionid = CASE WHEN ?4 = '' THEN unionid ELSE ?4 END, "
         "raw_profile = CASE WHEN ?5 = '' THEN raw_profile ELSE ?5 END, updated_at = ?6 "
         "WHERE appid = ?1 AND openid = ?2",
+    /* The same without unionid: an UPDATE that names a column rewrites its index entries even
+     * when the value stays, and two indexes hold unionid (issue #10: disk written per login). */
+    [STMT_IDENT_TOUCH] =
+        "UPDATE identities SET provider = CASE WHEN ?3 = '' THEN provider ELSE ?3 END, "
+        "raw_profile = CASE WHEN ?4 = '' THEN raw_profile ELSE ?4 END, updated_at = ?5 "
+        "WHERE appid = ?1 AND openid = ?2",
 
     [STMT_USER_BLOCKED] = "SELECT blocked FROM users WHERE id = ?1",
     [STMT_USERNAME_TAKEN] = "SELECT 1 FROM users WHERE pool_id = ?1 AND username = ?2",
@@ -255,7 +262,6 @@ typedef struct {
     int version;
     int depth;   /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
     bool writer; /* the process's store writer (store_mark_writer) */
-    int64_t busy_since;
     sqlite3_stmt *stmts[STMT_COUNT];
 } sqlite_store_t;
 
@@ -555,13 +561,11 @@ static int
 sqlite_busy(void *arg, int count)
 {
     sqlite_store_t *st = arg;
-    int64_t now = wx_mono_ms();
-    if (count == 0)
-        st->busy_since = now;
-    if (now - st->busy_since >= SQLITE_BUSY_MS)
+    /* Counted in steps: SQLite does not always start a new wait at count 0. */
+    if (count >= SQLITE_BUSY_MS * 1000 / SQLITE_BUSY_STEP_US)
         return 0; /* SQLITE_BUSY: "storage busy, please try again" */
     if (!st->writer)
-        atomic_store(&sqlite_other_waiting_ms, now);
+        atomic_store(&sqlite_other_waiting_ms, wx_mono_ms());
     usleep(SQLITE_BUSY_STEP_US);
     return 1;
 }
@@ -838,7 +842,16 @@ sqlite_open(const char *target_url, store_t **out, wx_err_t *err)
     sqlite3_extended_result_codes(st->db, 1);
     /* Set before the pragmas too: switching a fresh file to WAL takes a lock other opens hold. */
     sqlite3_busy_handler(st->db, sqlite_busy, st);
-    src = sqlite3_exec(st->db, pragmas, NULL, NULL, NULL);
+    /* SQLite answers BUSY at once, without the busy handler, where waiting could deadlock
+     * (several processes switching one fresh file to WAL): step back a random while, retry. */
+    for (int64_t until = wx_mono_ms() + SQLITE_BUSY_MS;;) {
+        src = sqlite3_exec(st->db, pragmas, NULL, NULL, NULL);
+        if ((src & 0xff) != SQLITE_BUSY || wx_mono_ms() >= until)
+            break;
+        uint8_t r = 0;
+        wx_rand_bytes(&r, 1);
+        usleep(1000 + (useconds_t)r * 20);
+    }
     if (src != SQLITE_OK) {
         rc = sqlite_fail(st, src, err, "pragmas");
         goto out;
@@ -1346,12 +1359,21 @@ out:
 
 static wx_status_t
 sqlite_identity_save(sqlite_store_t *st, const store_wechat_login_t *in, const char *user_id,
-                     bool have_identity, wx_err_t *err)
+                     bool have_identity, const char *stored_unionid, wx_err_t *err)
 {
     sqlite3_stmt *s = NULL;
     int bsrc = SQLITE_OK, src;
     wx_status_t rc;
-    if (have_identity) {
+    if (have_identity &&
+        (!in->unionid || !*in->unionid || strcmp(in->unionid, stored_unionid) == 0)) {
+        if ((rc = stmt_get(st, STMT_IDENT_TOUCH, &s, err)) != WX_OK)
+            goto out;
+        stmt_bind_text(s, 1, in->appid, &bsrc);
+        stmt_bind_text(s, 2, in->openid, &bsrc);
+        stmt_bind_text(s, 3, in->provider, &bsrc);
+        stmt_bind_text(s, 4, in->raw_profile, &bsrc);
+        stmt_bind_int(s, 5, in->now, &bsrc);
+    } else if (have_identity) {
         if ((rc = stmt_get(st, STMT_IDENT_UPDATE, &s, err)) != WX_OK)
             goto out;
         stmt_bind_text(s, 1, in->appid, &bsrc);
@@ -1463,7 +1485,7 @@ sqlite_user_upsert_wechat(store_t *base, const store_wechat_login_t *in, store_u
             goto out;
         made = true;
     }
-    if ((rc = sqlite_identity_save(st, in, user_id, have_identity, err)) != WX_OK ||
+    if ((rc = sqlite_identity_save(st, in, user_id, have_identity, unionid, err)) != WX_OK ||
         (rc = sqlite_user_login(st, in, user_id, err)) != WX_OK ||
         (rc = sqlite_user_read(st, in->pool_id, user_id, &row, &found, err)) != WX_OK)
         goto out;
