@@ -11,7 +11,8 @@
 #                             (for profiling: perf record -g -p PID while wxbench_login runs)
 #
 # Env: BUILD (build), BENCH_SECONDS (10), BENCH_ROUNDS (3, interleaved; medians reported),
-#      WXAUTH_WORKERS (one per core), BENCH_USERS_BIG (100000).
+#      WXAUTH_WORKERS (one per core), BENCH_USERS_BIG (100000), BENCH_STORE_OPTS (appended to
+#      wxauthd's SQLite URL, e.g. "?synchronous=full").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -77,7 +78,7 @@ cat >"$DIR/wxauthd.ini" <<INI
 listen = 127.0.0.1:$AUTH_PORT
 public_url = $AUTH
 [store]
-url = sqlite:$DIR/wxauth.db
+url = sqlite:$DIR/wxauth.db${BENCH_STORE_OPTS:-}
 [wechat]
 authorize_url = $EMU/connect/oauth2/authorize
 api_base = $EMU
