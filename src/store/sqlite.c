@@ -174,12 +174,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "unionid = CASE WHEN ?4 = '' THEN unionid ELSE ?4 END, "
         "raw_profile = CASE WHEN ?5 = '' THEN raw_profile ELSE ?5 END, updated_at = ?6 "
         "WHERE appid = ?1 AND openid = ?2",
-    /* The same without unionid: an UPDATE that names a column rewrites its index entries even
-     * when the value stays, and two indexes hold unionid (issue #10: disk written per login). */
+    /* The same without unionid, and only when something changed: an UPDATE rewrites the index
+     * entries of every column it names, even to the same value, and any row it touches dirties a
+     * page; a returning user's profile is usually what it was (issue #10: disk per login). So
+     * the identity's updated_at is when its data last changed. */
     [STMT_IDENT_TOUCH] =
         "UPDATE identities SET provider = CASE WHEN ?3 = '' THEN provider ELSE ?3 END, "
         "raw_profile = CASE WHEN ?4 = '' THEN raw_profile ELSE ?4 END, updated_at = ?5 "
-        "WHERE appid = ?1 AND openid = ?2",
+        "WHERE appid = ?1 AND openid = ?2 "
+        "AND ((?3 != '' AND provider != ?3) OR (?4 != '' AND raw_profile != ?4))",
 
     [STMT_USER_BLOCKED] = "SELECT blocked FROM users WHERE id = ?1",
     [STMT_USERNAME_TAKEN] = "SELECT 1 FROM users WHERE pool_id = ?1 AND username = ?2",

@@ -1482,6 +1482,23 @@ test_identity_profile(void **state)
     assert_int_equal(store_identity_profile(fx->st, in.appid, "oNobody", raw, sizeof(raw), &err),
                      WX_ENOENT);
     assert_int_equal(store_identity_profile(fx->st, in.appid, openid, raw, 8, &err), WX_ETOOBIG);
+
+    /* A later login: the same profile leaves it as it is, a new one replaces it, none keeps it. */
+    in.now = T0 + 10;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_int_equal(u.logins_count, 2);
+    in.raw_profile = "{\"openid\":\"x\",\"nickname\":\"Prof 2\"}";
+    in.now = T0 + 20;
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_int_equal(store_identity_profile(fx->st, in.appid, openid, raw, sizeof(raw), &err),
+                     WX_OK);
+    assert_string_equal(raw, in.raw_profile);
+    in.raw_profile = NULL; /* snsapi_base */
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    assert_int_equal(u.logins_count, 4);
+    assert_int_equal(store_identity_profile(fx->st, in.appid, openid, raw, sizeof(raw), &err),
+                     WX_OK);
+    assert_string_equal(raw, "{\"openid\":\"x\",\"nickname\":\"Prof 2\"}");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
