@@ -15,18 +15,22 @@ wx_status_t
 wx_url_encode(wx_buf_t *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        wx_status_t rc;
-        if (is_unreserved(*p)) {
-            rc = wx_buf_append(b, p, 1);
-        } else {
+    const unsigned char *p = (const unsigned char *)s;
+    wx_status_t rc = WX_OK;
+    /* Runs of unreserved bytes go in one append (a login's redirect encodes ~3 KB of JSON). */
+    while (*p && rc == WX_OK) {
+        const unsigned char *run = p;
+        while (*p && is_unreserved(*p))
+            p++;
+        if (p > run)
+            rc = wx_buf_append(b, run, (size_t)(p - run));
+        if (*p && rc == WX_OK) {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
             rc = wx_buf_append(b, e, 3);
+            p++;
         }
-        if (rc != WX_OK)
-            return rc;
     }
-    return WX_OK;
+    return rc;
 }
 
 static int

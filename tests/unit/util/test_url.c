@@ -18,6 +18,23 @@ test_encode(void **state)
     assert_int_equal(wx_url_encode(&b, "http://a.b/c?d=e&f=g h~_.-爱"), WX_OK);
     assert_string_equal(wx_buf_str(&b), "http%3A%2F%2Fa.b%2Fc%3Fd%3De%26f%3Dg%20h~_.-%E7%88%B1");
     wx_buf_free(&b);
+    /* Runs and single bytes at either end; the buffer's cap still holds. */
+    static const char *const cases[][2] = {{"", ""},
+                                           {"abcXYZ019-._~", "abcXYZ019-._~"},
+                                           {"{\"a\":1}", "%7B%22a%22%3A1%7D"},
+                                           {" x ", "%20x%20"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wx_buf_init(&b, 64);
+        assert_int_equal(wx_url_encode(&b, cases[i][0]), WX_OK);
+        assert_string_equal(wx_buf_str(&b), cases[i][1]);
+        wx_buf_free(&b);
+    }
+    wx_buf_init(&b, 8);
+    assert_int_not_equal(wx_url_encode(&b, "abcdefghij"), WX_OK);
+    wx_buf_free(&b);
+    wx_buf_init(&b, 8);
+    assert_int_not_equal(wx_url_encode(&b, "abcdef&"), WX_OK);
+    wx_buf_free(&b);
 }
 
 static void
