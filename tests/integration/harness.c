@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "location_header.h"
 #include "util/url.h"
 
 struct wxt_browser {
@@ -382,14 +383,9 @@ static size_t
 on_header(char *p, size_t s, size_t n, void *arg)
 {
     sink_t *k = arg;
-    size_t len = s * n;
-    if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
-        const char *v = p + 9;
-        while (*v == ' ')
-            v++;
-        size_t vl = len - (size_t)(v - p);
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-            vl--;
+    size_t len = s * n, vl;
+    const char *v;
+    if (wxt_location_header(p, len, &v, &vl)) {
         free(k->location);
         k->location = strndup(v, vl);
     }

@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "location_header.h"
+
 #define UA "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.47.2560(0x28002F35) NetType/WIFI"
 
 typedef struct {
@@ -38,14 +40,9 @@ static size_t
 on_header(char *p, size_t s, size_t n, void *arg)
 {
     flow_t *f = arg;
-    size_t len = s * n;
-    if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
-        const char *v = p + 9;
-        while (*v == ' ')
-            v++;
-        size_t vl = len - (size_t)(v - p);
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-            vl--;
+    size_t len = s * n, vl;
+    const char *v;
+    if (wxt_location_header(p, len, &v, &vl)) {
         free(f->location);
         f->location = strndup(v, vl);
     }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -26,7 +27,7 @@ test_round_trip(void **state)
     assert_true(login_record_is(buf));
     assert_true(login_record_parse(buf, &out));
     assert_memory_equal(&in, &out, sizeof(in));
-    strcpy(in.unionid, "uUnion");
+    snprintf(in.unionid, sizeof(in.unionid), "uUnion");
     in.created = false;
     assert_true(login_record_format(&in, buf, sizeof(buf)));
     assert_true(login_record_parse(buf, &out));
