@@ -3,6 +3,7 @@
  * write-only: sealed on the way in, shown as "set"/"not set", never returned or logged. The
  * identifier cannot change. */
 #include "admin.h"
+#include "conf_cache.h"
 
 #include <string.h>
 
@@ -70,7 +71,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
         admin_store_error(a, &err);
         goto out;
     }
-    if (store_conn_put(a->ctx->store, c, &err) != WX_OK) {
+    if (conf_changed_after(store_conn_put(a->ctx->store, c, &err)) != WX_OK) {
         admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update",
                     c->identifier, "failed");
         admin_store_error(a, &err);
@@ -135,7 +136,8 @@ admin_conns(admin_req_t *a)
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         conn_write(a, &c, false);
     } else if (is(m, "DELETE")) {
-        if (store_conn_delete(a->ctx->store, pool.id, c.identifier, &err) != WX_OK) {
+        if (conf_changed_after(store_conn_delete(a->ctx->store, pool.id, c.identifier, &err)) !=
+            WX_OK) {
             admin_store_error(a, &err);
         } else {
             admin_audit(a, pool.id, "connection.delete", c.identifier, "ok");

@@ -2,6 +2,7 @@
  * /apps/{id}, /apps/{id}/secret). An application's secret is made on creation and shown in
  * that one answer (and again only by resetting it). */
 #include "admin.h"
+#include "conf_cache.h"
 
 #include <string.h>
 
@@ -39,7 +40,7 @@ pool_write(admin_req_t *a, store_pool_t *p, bool creating)
         admin_conflict(a, "id", "a pool with this id exists");
         goto out;
     }
-    if (store_pool_put(a->ctx->store, p, &err) != WX_OK) {
+    if (conf_changed_after(store_pool_put(a->ctx->store, p, &err)) != WX_OK) {
         admin_audit(a, p->id, creating ? "pool.create" : "pool.update", p->id, "failed");
         admin_store_error(a, &err);
         goto out;
@@ -89,7 +90,7 @@ admin_pools(admin_req_t *a)
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         pool_write(a, &p, false);
     } else if (is(m, "DELETE")) {
-        if (store_pool_delete(a->ctx->store, id, &err) != WX_OK) {
+        if (conf_changed_after(store_pool_delete(a->ctx->store, id, &err)) != WX_OK) {
             admin_store_error(a, &err);
             return true;
         }
@@ -145,7 +146,7 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
         goto out;
     if (!creating)
         app->secret[0] = '\0'; /* an update keeps the stored secret */
-    if (store_app_put(a->ctx->store, app, &err) != WX_OK) {
+    if (conf_changed_after(store_app_put(a->ctx->store, app, &err)) != WX_OK) {
         admin_audit(a, app->pool_id, creating ? "app.create" : "app.update", app->id, "failed");
         admin_store_error(a, &err);
         goto out;
@@ -203,7 +204,7 @@ admin_apps(admin_req_t *a)
         if (!is(a->seg[2], "secret") || !is(m, "POST")) {
             admin_error(a, 404, "use POST /apps/{id}/secret to make a new secret");
         } else if (app_new_secret(a, &app, plain, sizeof(plain))) {
-            if (store_app_put(a->ctx->store, &app, &err) != WX_OK) {
+            if (conf_changed_after(store_app_put(a->ctx->store, &app, &err)) != WX_OK) {
                 admin_store_error(a, &err);
             } else {
                 admin_audit(a, app.pool_id, "app.secret_reset", app.id, "ok");
@@ -221,7 +222,7 @@ admin_apps(admin_req_t *a)
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         app_write(a, &app, false);
     } else if (is(m, "DELETE")) {
-        if (store_app_delete(a->ctx->store, app.id, &err) != WX_OK) {
+        if (conf_changed_after(store_app_delete(a->ctx->store, app.id, &err)) != WX_OK) {
             admin_store_error(a, &err);
         } else {
             admin_audit(a, app.pool_id, "app.delete", app.id, "ok");

@@ -427,9 +427,9 @@ replay_login(login_t *l)
     store_user_t *u = malloc(sizeof(*u));
     char *raw = malloc(STORE_PROFILE_MAX);
     if (!pool || !conn || !u || !raw || !login_record_parse(l->state.result, &rec) ||
-        store_pool_get(ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
-        store_conn_get(ctx->store, l->state.pool_id, l->state.conn_identifier, conn, &err) !=
-            WX_OK ||
+        conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
+        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
+                      &err) != WX_OK ||
         store_user_get(ctx->store, l->state.pool_id, rec.user_id, u, &err) != WX_OK) {
         l->r->outcome = "replay_unreadable";
         http_reply_error_page(l->r, 400, "This login link was already used",
@@ -500,9 +500,9 @@ exchange_code(login_t *l)
                      "internal_error");
         goto out;
     }
-    if (store_pool_get(ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
-        store_conn_get(ctx->store, l->state.pool_id, l->state.conn_identifier, conn, &err) !=
-            WX_OK) {
+    if (conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
+        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
+                      &err) != WX_OK) {
         finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
                      "connection_gone");
         goto out;

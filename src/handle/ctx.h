@@ -9,6 +9,7 @@
 #include "../store/store.h"
 #include "../store/writer.h"
 #include "admin_auth.h"
+#include "conf_cache.h"
 #include "keys.h"
 #include "token_cache.h"
 
@@ -30,6 +31,7 @@ typedef struct {
     store_t *store;
     keys_cache_t *keys;        /* signing and verification keys (keys.h) */
     token_cache_t *verified;   /* tokens whose signature this worker checked (token_cache.h) */
+    conf_cache_t *conf;        /* pools and connections the login path read (conf_cache.h) */
     admin_guard_t admin_guard; /* admin sign-in cache and failure counters */
     int logins_inflight;       /* logins of this worker waiting on WeChat */
     struct event *prune_ev;    /* worker 0 only: deletes old login states every minute */

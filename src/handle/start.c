@@ -174,7 +174,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
                               "The user pool id has invalid characters.");
         goto out;
     }
-    rc = store_pool_get(ctx->store, pool_id, &s->pool, &err);
+    rc = conf_pool_get(ctx->conf, ctx->store, pool_id, &s->pool, &err);
     if (rc != WX_OK) {
         r->outcome = "unknown_pool";
         http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown user pool",
@@ -182,10 +182,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
                                               : "The user pool could not be loaded.");
         goto out;
     }
-    if (identifier)
-        rc = store_conn_get(ctx->store, pool_id, identifier, &s->conn, &err);
-    else
-        rc = store_conn_default(ctx->store, pool_id, &s->conn, &err);
+    rc = conf_conn_get(ctx->conf, ctx->store, pool_id, identifier, &s->conn, &err);
     if (rc != WX_OK) {
         r->outcome = "unknown_connection";
         http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown WeChat connection",

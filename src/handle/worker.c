@@ -88,7 +88,9 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     }
     ctx->keys = keys_cache_new(ctx->store, &app->master, app->keys_shared);
     ctx->verified = token_cache_new();
-    if (!ctx->keys || !ctx->verified) {
+    ctx->conf = conf_cache_new();
+    if (!ctx->keys || !ctx->verified || !ctx->conf) {
+        conf_cache_free(ctx->conf);
         keys_cache_free(ctx->keys);
         token_cache_free(ctx->verified);
         store_close(ctx->store);
@@ -115,6 +117,7 @@ handle_worker_fini(http_worker_t *w, void *p)
         event_free(ctx->prune_ev);
     keys_cache_free(ctx->keys);
     token_cache_free(ctx->verified);
+    conf_cache_free(ctx->conf);
     store_close(ctx->store);
     free(ctx);
 }
