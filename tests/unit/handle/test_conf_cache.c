@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,9 +30,10 @@ setup(void **state)
     char rnd[9], url[1100];
     wx_err_t err = {0};
     const char *tmp = getenv("WX_TEST_TMP");
+    const char *dir = tmp && *tmp ? tmp : "/tmp";
+    assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST); /* a fresh build has none yet */
     assert_int_equal(wx_rand_hex(rnd, 4), WX_OK);
-    snprintf(fx->path, sizeof(fx->path), "%s/conf-cache-%ld-%s.db", tmp && *tmp ? tmp : "/tmp",
-             (long)getpid(), rnd);
+    snprintf(fx->path, sizeof(fx->path), "%s/conf-cache-%ld-%s.db", dir, (long)getpid(), rnd);
     snprintf(url, sizeof(url), "sqlite:%s", fx->path);
     assert_int_equal(store_open(url, &fx->st, &err), WX_OK);
     fx->c = conf_cache_new();
