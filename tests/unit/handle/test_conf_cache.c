@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "handle/conf_cache.h"
+
+#include "../tmp_db.h"
 #include "util/rand.h"
 
 typedef struct {
@@ -27,14 +29,10 @@ static int
 setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof(*fx));
-    char rnd[9], url[1100];
+    char url[1200];
     wx_err_t err = {0};
-    const char *tmp = getenv("WX_TEST_TMP");
-    const char *dir = tmp && *tmp ? tmp : "/tmp";
-    assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST); /* a fresh build has none yet */
-    assert_int_equal(wx_rand_hex(rnd, 4), WX_OK);
-    snprintf(fx->path, sizeof(fx->path), "%s/conf-cache-%ld-%s.db", dir, (long)getpid(), rnd);
-    snprintf(url, sizeof(url), "sqlite:%s", fx->path);
+    assert_non_null(fx);
+    wxt_tmp_db("conf-cache", fx->path, sizeof(fx->path), url, sizeof(url));
     assert_int_equal(store_open(url, &fx->st, &err), WX_OK);
     fx->c = conf_cache_new();
     assert_non_null(fx->c);
@@ -46,14 +44,9 @@ static int
 teardown(void **state)
 {
     fx_t *fx = *state;
-    char p[1100];
     conf_cache_free(fx->c);
     store_close(fx->st);
-    remove(fx->path);
-    snprintf(p, sizeof(p), "%s-wal", fx->path);
-    remove(p);
-    snprintf(p, sizeof(p), "%s-shm", fx->path);
-    remove(p);
+    wxt_tmp_db_remove(fx->path);
     free(fx);
     return 0;
 }

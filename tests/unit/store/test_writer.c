@@ -21,6 +21,8 @@
 
 #include "store/store.h"
 #include "store/writer.h"
+
+#include "../tmp_db.h"
 #include "util/rand.h"
 
 #define LOOPS 2
@@ -59,15 +61,9 @@ static int
 setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof(*fx));
-    char rnd[9], dir[1024];
     wx_err_t err = {0};
-    const char *tmp = getenv("WX_TEST_TMP");
     assert_non_null(fx);
-    snprintf(dir, sizeof(dir), "%s", tmp && *tmp ? tmp : "/tmp");
-    mkdir(dir, 0700);
-    assert_int_equal(wx_rand_hex(rnd, 4), WX_OK);
-    snprintf(fx->path, sizeof(fx->path), "%s/writer-%ld-%s.db", dir, (long)getpid(), rnd);
-    snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->path);
+    wxt_tmp_db("writer", fx->path, sizeof(fx->path), fx->url, sizeof(fx->url));
     /* The pool the states belong to, written with a connection of its own. */
     store_t *st = NULL;
     assert_int_equal(store_open(fx->url, &st, &err), WX_OK);
@@ -84,13 +80,8 @@ static int
 teardown(void **state)
 {
     fx_t *fx = *state;
-    char p[1200];
     store_writer_stop(fx->w);
-    remove(fx->path);
-    snprintf(p, sizeof(p), "%s-wal", fx->path);
-    remove(p);
-    snprintf(p, sizeof(p), "%s-shm", fx->path);
-    remove(p);
+    wxt_tmp_db_remove(fx->path);
     free(fx);
     return 0;
 }
