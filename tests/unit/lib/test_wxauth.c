@@ -97,7 +97,9 @@ send_all(int fd, const char *p, size_t n)
 static void
 srv_serve(int c)
 {
-    char req[4096];
+    /* Empty at first: the previous request's bytes on this stack would otherwise end the read
+     * loop at once, and closing with the new request unread resets the client's connection. */
+    char req[4096] = "";
     size_t got = 0;
     struct pollfd p = {.fd = c, .events = POLLIN};
     while (got < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
