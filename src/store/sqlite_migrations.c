@@ -7,7 +7,7 @@
 
 #include "../util/wx.h"
 
-const sqlite_migration_t sqlite_migrations[] = {
+const db_migration_t sqlite_migrations[] = {
     {1, "init",
      "CREATE TABLE pools ("
      "  id TEXT PRIMARY KEY,"
@@ -146,6 +146,6 @@ const sqlite_migration_t sqlite_migrations[] = {
      "CREATE INDEX identities_openid ON identities(openid);"
      "CREATE INDEX identities_unionid ON identities(unionid);"
      "CREATE INDEX audit_events_at ON audit_events(at);"},
-};
 
-const size_t sqlite_migrations_count = WX_ARRAY_LEN(sqlite_migrations);
+    {0, NULL, NULL},
+};

@@ -1,17 +1,11 @@
-/* The SQLite schema as numbered migrations, applied in order at open by sqlite.c.
- * Internal to the SQLite backend: nothing outside src/store/ includes this. */
+/* The SQLite schema as numbered migrations, applied in order at open (store_migrate.c).
+ * Internal to the SQLite driver: nothing outside src/store/ includes this. */
 #ifndef WX_STORE_SQLITE_MIGRATIONS_H
 #define WX_STORE_SQLITE_MIGRATIONS_H
 
-#include <stddef.h>
+#include "db.h"
 
-typedef struct {
-    int version;      /* 1, 2, 3 ... strictly increasing, never reused */
-    const char *name; /* short label recorded in schema_migrations */
-    const char *sql;  /* one or more statements, run inside one transaction */
-} sqlite_migration_t;
-
-extern const sqlite_migration_t sqlite_migrations[];
-extern const size_t sqlite_migrations_count;
+/* In order, ending with a {0} entry. */
+extern const db_migration_t sqlite_migrations[];
 
 #endif

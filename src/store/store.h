@@ -1,6 +1,7 @@
-/* The one storage interface. Backends (sqlite.c now, pg.c later) implement store_backend_t;
- * every SQL dialect detail stays inside the backend file. A store_t is one connection: each
- * worker thread opens its own and never shares it. Every operation is atomic (its own
+/* The one storage interface. The operations are written once (store_*.c over the driver
+ * seam in db.h); a database backend is a driver (db_sqlite.c, db_pg.c) and every dialect detail
+ * stays inside it. A store_t is one connection: each worker thread opens its own and never
+ * shares it. Every operation is atomic (its own
  * transaction) and bounded. Strings are NUL-terminated and fit the fixed sizes below; a value
  * that would not fit is refused with WX_ETOOBIG, never cut. */
 #ifndef WX_STORE_H
@@ -316,75 +317,5 @@ wx_status_t store_audit_list(store_t *st, const store_audit_query_t *q,
                              int64_t *total, wx_err_t *err);
 /* Count audit events with this action (tests). */
 wx_status_t store_audit_count(store_t *st, const char *action, int64_t *out, wx_err_t *err);
-
-/* ---- backend plumbing (store.c dispatches; a backend fills this table) ---- */
-
-typedef struct store_backend {
-    const char *name;   /* "sqlite" */
-    const char *scheme; /* "sqlite:" */
-    wx_status_t (*open)(const char *target, store_t **out, wx_err_t *err);
-    void (*close)(store_t *st);
-    int (*schema_version)(store_t *st);
-    wx_status_t (*tx_begin)(store_t *, wx_err_t *);
-    wx_status_t (*tx_commit)(store_t *, wx_err_t *);
-    void (*tx_rollback)(store_t *);
-    wx_status_t (*identity_profile)(store_t *, const char *, const char *, char *, size_t,
-                                    wx_err_t *);
-    void (*mark_writer)(store_t *); /* optional */
-    wx_status_t (*pool_put)(store_t *, const store_pool_t *, wx_err_t *);
-    wx_status_t (*pool_get)(store_t *, const char *, store_pool_t *, wx_err_t *);
-    wx_status_t (*pool_max_ttl)(store_t *, int64_t *, wx_err_t *);
-    wx_status_t (*app_put)(store_t *, const store_app_t *, wx_err_t *);
-    wx_status_t (*app_get)(store_t *, const char *, store_app_t *, wx_err_t *);
-    wx_status_t (*conn_put)(store_t *, const store_conn_t *, wx_err_t *);
-    wx_status_t (*conn_get)(store_t *, const char *, const char *, store_conn_t *, wx_err_t *);
-    wx_status_t (*conn_default)(store_t *, const char *, store_conn_t *, wx_err_t *);
-    wx_status_t (*txt_get)(store_t *, const char *, char *, size_t, wx_err_t *);
-    wx_status_t (*user_upsert_wechat)(store_t *, const store_wechat_login_t *, store_user_t *,
-                                      bool *, wx_err_t *);
-    wx_status_t (*user_get)(store_t *, const char *, const char *, store_user_t *, wx_err_t *);
-    wx_status_t (*user_set_blocked)(store_t *, const char *, const char *, bool, wx_err_t *);
-    wx_status_t (*user_count)(store_t *, const char *, int64_t *, wx_err_t *);
-    wx_status_t (*state_create)(store_t *, const store_state_t *, wx_err_t *);
-    wx_status_t (*state_claim)(store_t *, const char *, const char *, int64_t, store_state_t *,
-                               wx_err_t *);
-    wx_status_t (*state_finish)(store_t *, const char *, const char *, wx_err_t *);
-    wx_status_t (*state_prune)(store_t *, int64_t, int64_t, int64_t *, wx_err_t *);
-    wx_status_t (*key_add)(store_t *, const store_key_t *, wx_err_t *);
-    wx_status_t (*key_current)(store_t *, const char *, store_key_t *, wx_err_t *);
-    wx_status_t (*key_each)(store_t *, bool (*)(const store_key_t *, void *), void *, wx_err_t *);
-    wx_status_t (*key_rotate)(store_t *, const store_key_t *, int64_t, int64_t, wx_err_t *);
-    wx_status_t (*revoke)(store_t *, const char *, int64_t, int64_t, wx_err_t *);
-    wx_status_t (*is_revoked)(store_t *, const char *, bool *, wx_err_t *);
-    wx_status_t (*revocation_prune)(store_t *, int64_t, int64_t *, wx_err_t *);
-    wx_status_t (*pool_list)(store_t *, bool (*)(const store_pool_t *, void *), void *, wx_err_t *);
-    wx_status_t (*pool_delete)(store_t *, const char *, wx_err_t *);
-    wx_status_t (*app_list)(store_t *, const char *, bool (*)(const store_app_t *, void *), void *,
-                            wx_err_t *);
-    wx_status_t (*app_delete)(store_t *, const char *, wx_err_t *);
-    wx_status_t (*conn_list)(store_t *, const char *, bool (*)(const store_conn_t *, void *),
-                             void *, wx_err_t *);
-    wx_status_t (*conn_delete)(store_t *, const char *, const char *, wx_err_t *);
-    wx_status_t (*user_list)(store_t *, const store_user_query_t *,
-                             bool (*)(const store_user_t *, void *), void *, int64_t *, wx_err_t *);
-    wx_status_t (*user_identities)(store_t *, const char *,
-                                   bool (*)(const store_identity_t *, void *), void *, wx_err_t *);
-    wx_status_t (*user_delete)(store_t *, const char *, const char *, wx_err_t *);
-    wx_status_t (*user_revoke_tokens)(store_t *, const char *, const char *, int64_t, wx_err_t *);
-    wx_status_t (*token_revoked)(store_t *, const char *, const char *, const char *, int64_t,
-                                 bool *, wx_err_t *);
-    wx_status_t (*audit_list)(store_t *, const store_audit_query_t *,
-                              bool (*)(const store_audit_row_t *, void *), void *, int64_t *,
-                              wx_err_t *);
-    wx_status_t (*audit_add)(store_t *, const store_audit_t *, wx_err_t *);
-    wx_status_t (*audit_count)(store_t *, const char *, int64_t *, wx_err_t *);
-} store_backend_t;
-
-/* Every backend's store_t starts with this, so store.c can find the table. */
-struct store {
-    const store_backend_t *backend;
-};
-
-extern const store_backend_t store_sqlite_backend;
 
 #endif

@@ -1,4 +1,4 @@
-/* Tests for what only the SQLite backend (src/store/sqlite.c) promises: the schema_migrations
+/* Tests for what only the SQLite backend (src/store/db_sqlite.c) promises: the schema_migrations
  * record, WAL mode, a private database file, refusing a newer schema, concurrent opens from
  * several processes, and refusing (not cutting) a stored value too long for its field. The
  * backend-neutral behaviour is in test_store.c. */

@@ -1,0 +1,71 @@
+/* Schema migrations at open, for any driver: its numbered list (db_driver_t.migrations) is
+ * applied in order, each in its own write transaction that first re-checks
+ * schema_migrations, so many processes opening a fresh database at once apply each exactly
+ * once. A database newer than the program is refused rather than written by older code. */
+#include "query.h"
+
+#include "../util/clock.h"
+
+static wx_status_t
+migrate_read_version(store_t *st, int *version, wx_err_t *err)
+{
+    int64_t v = 0;
+    wx_status_t rc = sq_int(st, STMT_MIGRATION_VERSION, SQ_NO_ARGS, &v, NULL, err);
+    *version = (int)v;
+    return rc;
+}
+
+static wx_status_t
+migrate_apply(store_t *st, const db_migration_t *m, wx_err_t *err)
+{
+    bool applied = false;
+    int64_t one = 0;
+    db_rc_t drc;
+    wx_status_t rc = sq_begin(st, err);
+    if (rc != WX_OK)
+        return rc;
+    rc = sq_int(st, STMT_MIGRATION_APPLIED, SQ_ARGS(DB_INT(m->version)), &one, &applied, err);
+    if (rc != WX_OK || applied)
+        goto out;
+    if ((drc = st->drv->exec(st->db, m->sql)) != DB_OK) {
+        rc = sq_fail(st, drc, err, "migration");
+        wx_err_set(err, rc, "database migration %d (%s) failed", m->version, m->name);
+        goto out;
+    }
+    rc = sq_run(st, STMT_MIGRATION_RECORD,
+                SQ_ARGS(DB_INT(m->version), DB_TEXT(m->name), DB_INT(wx_now())), NULL, NULL, err,
+                "record migration");
+out:
+    return sq_end(st, true, rc, err);
+}
+
+wx_status_t
+sq_migrate(store_t *st, wx_err_t *err)
+{
+    const db_driver_t *drv = st->drv;
+    wx_status_t rc = WX_OK;
+    int latest = 0, version = 0;
+    db_rc_t drc;
+    for (size_t i = 0; drv->migrations[i].version != 0; i++) {
+        if (drv->migrations[i].version <= latest)
+            return wx_err_set(err, WX_ECONFIG, "database migrations are out of order");
+        latest = drv->migrations[i].version;
+    }
+    /* A no-op read when the table exists, so an up-to-date database takes no write lock. */
+    if ((drc = drv->exec(st->db, drv->migrations_table)) != DB_OK)
+        return sq_fail(st, drc, err, "create schema_migrations");
+    if ((rc = migrate_read_version(st, &version, err)) != WX_OK)
+        return rc;
+    if (version > latest)
+        /* Running old code on a newer schema could write rows the newer code misreads. */
+        return wx_err_set(err, WX_ECONFIG,
+                          "database schema version %d is newer than this program's (%d)", version,
+                          latest);
+    for (size_t i = 0; version < latest && drv->migrations[i].version != 0; i++)
+        if ((rc = migrate_apply(st, &drv->migrations[i], err)) != WX_OK)
+            return rc;
+    if ((rc = migrate_read_version(st, &version, err)) != WX_OK)
+        return rc;
+    st->version = version;
+    return WX_OK;
+}
