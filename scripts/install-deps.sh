@@ -7,7 +7,8 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config clang
-  libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
+  libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
+  postgresql postgresql-common
   libcmocka-dev curl sqlite3 ca-certificates
   nginx-light wrk python3 python3-jwt
   chromium fonts-wqy-microhei

@@ -57,14 +57,18 @@ typedef struct {
 } db_migration_t;
 
 typedef struct db_driver {
-    const char *name;   /* "sqlite", "postgresql" */
-    const char *scheme; /* the store URL prefix it answers: "sqlite:" */
-    bool keeps_scheme;  /* connect gets the whole URL ("postgresql://..."), not what follows */
+    const char *name;       /* "sqlite", "postgresql" */
+    const char *schemes[2]; /* the store URL prefixes it answers: "sqlite:" */
+    bool keeps_scheme;      /* connect gets the whole URL ("postgresql://..."), not what follows */
     wx_status_t (*connect)(const char *target, db_t **out, wx_err_t *err);
     void (*disconnect)(db_t *db);
     /* Start statement `id` (0 <= id < DB_STMT_MAX; sql is the same text for the same id, so a
-     * driver may prepare it once per connection). Placeholders are $1, $2 ... in the text. */
-    db_rc_t (*query)(db_t *db, int id, const char *sql, const db_arg_t *args, size_t nargs);
+     * driver may prepare it once per connection). Placeholders are $1, $2 ... in the text.
+     * guard: the statement runs inside an open transaction, which must stay usable if it fails
+     * (SQLite undoes only the failed statement; PostgreSQL would abort the whole transaction,
+     * so its driver wraps the statement in a savepoint). */
+    db_rc_t (*query)(db_t *db, int id, const char *sql, const db_arg_t *args, size_t nargs,
+                     bool guard);
     db_rc_t (*step)(db_t *db); /* DB_ROW, DB_DONE or an error class */
     /* Columns of the current row. text is NULL for SQL NULL; *len is its length in bytes.
      * Integers read booleans as 0/1. */
@@ -78,8 +82,11 @@ typedef struct db_driver {
     /* Is a transaction still open at the database? (false after the database rolled it back by
      * itself, e.g. SQLite on disk full) */
     bool (*in_tx)(db_t *db);
-    const char *(*errmsg)(db_t *db);  /* the last error, for logs */
-    void (*mark_writer)(db_t *db);    /* optional: this connection is the process's writer */
+    const char *(*errmsg)(db_t *db); /* the last error, for logs */
+    void (*mark_writer)(db_t *db);   /* optional: this connection is the process's writer */
+    /* optional: hold (lock) or let go of a database-wide lock around schema migrations, for
+     * databases whose transactions do not serialise them by themselves */
+    db_rc_t (*lock_schema)(db_t *db, bool lock);
     const db_migration_t *migrations; /* in order; ends with a {0} entry */
     const char *migrations_table;     /* CREATE TABLE IF NOT EXISTS schema_migrations ... */
 } db_driver_t;
@@ -87,5 +94,6 @@ typedef struct db_driver {
 #define DB_STMT_MAX 96
 
 extern const db_driver_t db_sqlite_driver;
+extern const db_driver_t db_pg_driver;
 
 #endif

@@ -104,7 +104,7 @@ sqlite_reset(db_t *d)
 }
 
 static db_rc_t
-sqlite_query(db_t *d, int id, const char *sql, const db_arg_t *args, size_t nargs)
+sqlite_query(db_t *d, int id, const char *sql, const db_arg_t *args, size_t nargs, bool guard)
 {
     int src = SQLITE_OK;
     sqlite_reset(d);
@@ -361,7 +361,7 @@ out:
 
 const db_driver_t db_sqlite_driver = {
     .name = "sqlite",
-    .scheme = "sqlite:",
+    .schemes = {"sqlite:"},
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .query = sqlite_query,

@@ -11,6 +11,7 @@ wx_status_t
 sq_fail(store_t *st, db_rc_t rc, wx_err_t *err, const char *what)
 {
     wx_status_t s;
+    st->last_db = rc;
     if (rc == DB_EBUSY || rc == DB_ERETRY)
         s = wx_err_set(err, WX_EBUSY, "storage busy, please try again");
     else if (rc == DB_ENOMEM)
@@ -22,10 +23,10 @@ sq_fail(store_t *st, db_rc_t rc, wx_err_t *err, const char *what)
 }
 
 static wx_status_t
-sq_start(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, db_rc_t *cls,
+sq_start(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, bool guard, db_rc_t *cls,
          wx_err_t *err, const char *what)
 {
-    db_rc_t rc = st->drv->query(st->db, (int)id, sql_text[id], args, nargs);
+    db_rc_t rc = st->drv->query(st->db, (int)id, sql_text[id], args, nargs, guard);
     if (cls)
         *cls = rc;
     return rc == DB_OK ? WX_OK : sq_fail(st, rc, err, what);
@@ -49,7 +50,9 @@ sq_run(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, db_rc_t *
        int64_t *changes, wx_err_t *err, const char *what)
 {
     bool row = false;
-    wx_status_t rc = sq_start(st, id, args, nargs, cls, err, what);
+    /* A write that fails (a constraint) must leave an open transaction usable; a read that
+     * fails means the connection is in trouble anyway. */
+    wx_status_t rc = sq_start(st, id, args, nargs, st->depth > 0, cls, err, what);
     if (changes)
         *changes = 0;
     if (rc == WX_OK)
@@ -76,7 +79,7 @@ wx_status_t
 sq_one(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, sq_fill_fn fill, void *out,
        bool *found, wx_err_t *err)
 {
-    wx_status_t rc = sq_start(st, id, args, nargs, NULL, err, "query");
+    wx_status_t rc = sq_start(st, id, args, nargs, false, NULL, err, "query");
     *found = false;
     if (rc == WX_OK)
         rc = sq_step(st, found, NULL, err, "step");
@@ -118,7 +121,7 @@ sq_each(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, size_t i
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = sq_start(st, id, args, nargs, NULL, err, "query")) != WX_OK)
+    if ((rc = sq_start(st, id, args, nargs, false, NULL, err, "query")) != WX_OK)
         goto out;
     while ((rc = sq_step(st, &found, NULL, err, "step")) == WX_OK && found) {
         sq_row_t r = {st, -1};

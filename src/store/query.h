@@ -15,7 +15,8 @@ struct store {
     const db_driver_t *drv;
     db_t *db;
     int version;
-    int depth; /* open transactions: 1 = the outer one, more = savepoints inside it */
+    int depth;       /* open transactions: 1 = the outer one, more = savepoints inside it */
+    db_rc_t last_db; /* the class of the last database error (sq_fail) */
 };
 
 /* Statement arguments as a compound literal and its length. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const db_driver_t *const drivers[] = {&db_sqlite_driver};
+static const db_driver_t *const drivers[] = {&db_sqlite_driver, &db_pg_driver};
 
 wx_status_t
 store_open(const char *url, store_t **out, wx_err_t *err)
@@ -19,15 +19,19 @@ store_open(const char *url, store_t **out, wx_err_t *err)
     if (!url || !*url)
         return wx_err_set(err, WX_ECONFIG, "no store URL configured");
     for (size_t i = 0; !drv && i < WX_ARRAY_LEN(drivers); i++) {
-        size_t n = strlen(drivers[i]->scheme);
-        if (strncmp(url, drivers[i]->scheme, n) == 0) {
-            drv = drivers[i];
-            target = drv->keeps_scheme ? url : url + n;
+        for (size_t j = 0; !drv && j < WX_ARRAY_LEN(drivers[i]->schemes); j++) {
+            const char *scheme = drivers[i]->schemes[j];
+            size_t n = scheme ? strlen(scheme) : 0;
+            if (n > 0 && strncmp(url, scheme, n) == 0) {
+                drv = drivers[i];
+                target = drv->keeps_scheme ? url : url + n;
+            }
         }
     }
     if (!drv && strstr(url, "://"))
         return wx_err_set(err, WX_ECONFIG,
-                          "unsupported store URL scheme in '%.64s' (use sqlite:/path/to/file.db)",
+                          "unsupported store URL scheme in '%.64s' (use sqlite:/path/to/file.db or "
+                          "postgresql://user@host/db)",
                           url);
     if (!drv)
         drv = &db_sqlite_driver; /* a plain path is a SQLite file */

@@ -39,8 +39,8 @@ out:
     return sq_end(st, true, rc, err);
 }
 
-wx_status_t
-sq_migrate(store_t *st, wx_err_t *err)
+static wx_status_t
+migrate_all(store_t *st, wx_err_t *err)
 {
     const db_driver_t *drv = st->drv;
     wx_status_t rc = WX_OK;
@@ -68,4 +68,16 @@ sq_migrate(store_t *st, wx_err_t *err)
         return rc;
     st->version = version;
     return WX_OK;
+}
+
+wx_status_t
+sq_migrate(store_t *st, wx_err_t *err)
+{
+    db_rc_t drc;
+    if (st->drv->lock_schema && (drc = st->drv->lock_schema(st->db, true)) != DB_OK)
+        return sq_fail(st, drc, err, "lock schema");
+    wx_status_t rc = migrate_all(st, err);
+    if (st->drv->lock_schema)
+        st->drv->lock_schema(st->db, false);
+    return rc;
 }

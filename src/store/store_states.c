@@ -87,8 +87,12 @@ store_state_claim(store_t *st, const char *state_id, const char *browser, int64_
     if (rc != WX_OK)
         goto out;
     if (changes != 1) {
-        /* Another connection claimed it between the read and the update. */
-        rc = wx_err_set(err, WX_EUSED, "this login link was already used");
+        /* Another connection claimed it between the read and the update (a database that lets
+         * both read, e.g. PostgreSQL): read the winner's claim, which has committed by now. */
+        rc = sq_one(st, STMT_STATE_GET, SQ_ARGS(DB_TEXT(id)), sq_fill_state, out, &found, err);
+        if (rc == WX_OK && found)
+            rc = wx_err_set(err, WX_EUSED, "this login link was already used");
+        expired = false;
         goto out;
     }
     out->status = STORE_STATE_CLAIMED;

@@ -9,6 +9,7 @@
 #include "../util/rand.h"
 
 #define USERS_USERNAME_TRIES 8
+#define USERS_UPSERT_TRIES 3
 
 /* Length of the longest prefix of s within max bytes that does not split a UTF-8 sequence. */
 static size_t
@@ -186,9 +187,9 @@ users_read(store_t *st, const char *pool_id, const char *id, store_user_t *out, 
                   found, err);
 }
 
-wx_status_t
-store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user_t *out,
-                         bool *created, wx_err_t *err)
+static wx_status_t
+users_upsert_once(store_t *st, const store_wechat_login_t *in, store_user_t *out, bool *created,
+                  wx_err_t *err)
 {
     users_ident_t id;
     bool in_tx = false, have_identity = false, found = false, made = false;
@@ -247,6 +248,24 @@ out:
         memset(out, 0, sizeof(*out));
     if (created)
         *created = rc == WX_OK && made;
+    return rc;
+}
+
+/* Where a database lets two transactions read before either writes (PostgreSQL; several
+ * nodes), the first login of one person on two nodes at once, or two new users picking the same
+ * username, makes one insert fail on a unique key. Its transaction is undone, and a second try
+ * finds what the other committed. */
+wx_status_t
+store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user_t *out,
+                         bool *created, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    for (int attempt = 0; attempt < USERS_UPSERT_TRIES; attempt++) {
+        st->last_db = DB_OK;
+        rc = users_upsert_once(st, in, out, created, err);
+        if (rc == WX_OK || (st->last_db != DB_EUNIQUE && st->last_db != DB_ERETRY))
+            break;
+    }
     return rc;
 }
 

@@ -940,6 +940,85 @@ test_state_claim_race(void **state)
     free(s);
 }
 
+typedef struct {
+    store_t *st;
+    store_wechat_login_t in;
+    pthread_barrier_t *go;
+    wx_status_t rc;
+    bool created;
+    char user_id[STORE_ID_MAX];
+    char username[STORE_NAME_MAX];
+} upserter_t;
+
+static void *
+upserter_run(void *arg)
+{
+    upserter_t *u = arg;
+    store_user_t *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    pthread_barrier_wait(u->go);
+    u->rc = out ? store_user_upsert_wechat(u->st, &u->in, out, &u->created, &err) : WX_ENOMEM;
+    if (out) {
+        snprintf(u->user_id, sizeof(u->user_id), "%s", out->id);
+        snprintf(u->username, sizeof(u->username), "%s", out->username);
+    }
+    free(out);
+    return NULL;
+}
+
+/* The first login of one person on two connections (two nodes) at the same instant: both
+ * succeed, as the same new user; and two new people with the same nickname at once both get
+ * in, with different usernames. */
+static void
+test_user_upsert_race(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_t *st[2] = {NULL, NULL};
+    wx_err_t err = {0};
+    int64_t n = 0;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_open(fx->url, &st[i], &err), WX_OK);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        char openid[2][STORE_OPENID_MAX], name[32];
+        pthread_t th[2];
+        upserter_t u[2];
+        pthread_barrier_t go;
+        bool same_person = round % 2 == 0;
+        snprintf(name, sizeof(name), "up%d_", round);
+        tid(fx, name, openid[0], sizeof(openid[0]));
+        assert_true(strlen(openid[0]) + 2 <= sizeof(openid[1]));
+        memcpy(openid[1], openid[0], strlen(openid[0]));
+        memcpy(openid[1] + strlen(openid[0]), "b", 2);
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        for (int i = 0; i < 2; i++) {
+            u[i] = (upserter_t){.st = st[i], .go = &go};
+            u[i].in = login_of(pool, "wx0123456789abcdef", openid[same_person ? 0 : i], NULL);
+            u[i].in.nickname = "Racer";
+            assert_int_equal(pthread_create(&th[i], NULL, upserter_run, &u[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        if (u[0].rc != WX_OK || u[1].rc != WX_OK)
+            fail_msg("round %d: results %s and %s", round, wx_status_str(u[0].rc),
+                     wx_status_str(u[1].rc));
+        if (same_person) {
+            assert_string_equal(u[0].user_id, u[1].user_id);
+            assert_int_equal(u[0].created + u[1].created, 1);
+        } else {
+            assert_string_not_equal(u[0].user_id, u[1].user_id);
+            assert_string_not_equal(u[0].username, u[1].username);
+            assert_true(u[0].created && u[1].created);
+        }
+    }
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, RACE_ROUNDS / 2 + 2 * (RACE_ROUNDS / 2));
+    for (int i = 0; i < 2; i++)
+        store_close(st[i]);
+}
+
 /* ---- signing keys ---- */
 
 typedef struct {
@@ -1523,6 +1602,7 @@ main(void)
         T(test_state_claim),
         T(test_state_prune),
         T(test_state_claim_race),
+        T(test_user_upsert_race),
         T(test_keys),
         T(test_key_rotate),
         T(test_revocations),
