@@ -327,7 +327,11 @@ pg_connect(const char *url, db_t **out, wx_err_t *err)
     if (!d)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     d->row = -1;
-    d->conn = PQconnectdb(url);
+    /* A database that does not answer must not hang a start or a reconnect: 5 s unless the
+     * URL says otherwise (its own connect_timeout comes later, so it wins). */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const vals[] = {"5", url, NULL};
+    d->conn = PQconnectdbParams(keys, vals, 1);
     if (!d->conn) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
         goto out;

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <libpq-fe.h>
 
 #include "location_header.h"
 #include "util/url.h"
@@ -208,6 +209,38 @@ cli_ok(wxt_env_t *e, const char *const *argv)
     assert_int_equal(rc, 0);
 }
 
+/* The env's store: a SQLite file in its directory, or, when the run has a PostgreSQL server
+ * (WX_TEST_STORE_URL=postgresql://user:password@host:port/db), a database of its own on it. */
+static void
+store_url_for_env(wxt_env_t *e)
+{
+    const char *base = getenv("WX_TEST_STORE_URL");
+    if (!base || strncmp(base, "postgresql://", 13) != 0) {
+        snprintf(e->store_url, sizeof(e->store_url), "sqlite:%s/wxauth.db", e->dir);
+        return;
+    }
+    unsigned char rnd[4];
+    char name[32], sql[80];
+    FILE *ur = fopen("/dev/urandom", "r");
+    assert_non_null(ur);
+    assert_int_equal(fread(rnd, 1, sizeof(rnd), ur), sizeof(rnd));
+    fclose(ur);
+    snprintf(name, sizeof(name), "wxt_%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    PGconn *c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect to the test PostgreSQL: %s", PQerrorMessage(c));
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    const char *slash = strrchr(base, '/');
+    assert_true(slash && slash > base + 13);
+    assert_true((size_t)snprintf(e->store_url, sizeof(e->store_url), "%.*s/%s", (int)(slash - base),
+                                 base, name) < sizeof(e->store_url));
+}
+
 int
 wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
 {
@@ -270,15 +303,16 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     write_file(path, text);
 
     snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);
+    store_url_for_env(e);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
              "shutdown_grace_ms = 3000\n\n"
-             "[store]\nurl = sqlite:%s/wxauth.db\n\n"
+             "[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
              "[log]\nlevel = debug\n",
-             e->auth_port, e->auth, o->workers ? o->workers : 2, e->dir, e->emu, e->emu,
+             e->auth_port, e->auth, o->workers ? o->workers : 2, e->store_url, e->emu, e->emu,
              o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
              o->state_ttl ? o->state_ttl : 600);
     if (o->extra_config) {

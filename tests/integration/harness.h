@@ -38,6 +38,9 @@ typedef struct {
     char callback[128]; /* business callback (nothing listens there: tests read Location) */
     char secret[33];
     char admin_token[65]; /* wxauthd's WXAUTH_ADMIN_TOKEN; also in <dir>/admin.token (0600) */
+    /* sqlite:<dir>/wxauth.db, or a fresh database on the run's PostgreSQL server when
+     * WX_TEST_STORE_URL names one (tests/pg/with-postgres.sh) */
+    char store_url[700];
 } wxt_env_t;
 
 typedef struct {

@@ -324,12 +324,10 @@ wxtk_sign_hmac(const char *header, const json_t *payload, const void *secret, si
 store_t *
 wxtk_store(wxt_env_t *e)
 {
-    char url[700];
     store_t *st = NULL;
     wx_err_t err = {0};
-    snprintf(url, sizeof(url), "sqlite:%s/wxauth.db", e->dir);
-    if (store_open(url, &st, &err) != WX_OK)
-        fail_msg("cannot open %s: %s", url, err.msg);
+    if (store_open(e->store_url, &st, &err) != WX_OK)
+        fail_msg("cannot open the env's store: %s", err.msg);
     return st;
 }
 

@@ -847,11 +847,9 @@ test_rate_limit(void **state)
     assert_non_null(strstr(r.body, "wait"));
     wxt_resp_free(&r);
     /* Each failure is in the trail (read from the store: this address is shut out). */
-    char db[700];
-    snprintf(db, sizeof(db), "sqlite:%s/wxauth.db", e2.dir);
     store_t *st = NULL;
     wx_err_t err = {0};
-    assert_int_equal(store_open(db, &st, &err), WX_OK);
+    assert_int_equal(store_open(e2.store_url, &st, &err), WX_OK);
     int64_t n = 0;
     assert_int_equal(store_audit_count(st, "admin.sign_in", &n, &err), WX_OK);
     assert_int_equal(n, 10);

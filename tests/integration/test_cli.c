@@ -712,10 +712,11 @@ variant_start(variant_t *v, const char *name, const char *public_url, const char
     snprintf(v->log, sizeof(v->log), "%s/%s.log", env.dir, name);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = 1\n"
-             "shutdown_grace_ms = 2000\n\n[store]\nurl = sqlite:%s/wxauth.db\n\n"
+             "shutdown_grace_ms = 2000\n\n[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = 1000\nretries = 0\n\n[keys]\nmaster_key_file = master.key\n\n%s",
-             port, public_url ? public_url : v->url, env.dir, env.emu, api_base, admin_section);
+             port, public_url ? public_url : v->url, env.store_url, env.emu, api_base,
+             admin_section);
     write_file(cfg, text, 0600);
     snprintf(tokenv, sizeof(tokenv), "WXAUTH_ADMIN_TOKEN=%s",
              admin_token_env ? admin_token_env : "");

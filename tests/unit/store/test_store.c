@@ -181,6 +181,13 @@ test_open_errors(void **state)
     assert_null(st);
     assert_int_equal(store_open("nosuch://host/db", &st, &err), WX_ECONFIG);
     assert_null(st);
+    /* A PostgreSQL that does not answer: a store error naming where, never the password. */
+    assert_int_equal(store_open("postgresql://wx:s3cr3tpw@127.0.0.1:1/wxauth", &st, &err),
+                     WX_ESTORE);
+    assert_null(st);
+    assert_non_null(strstr(err.msg, "127.0.0.1:1"));
+    assert_null(strstr(err.msg, "s3cr3tpw"));
+    assert_null(strstr(err.detail, "s3cr3tpw"));
 }
 
 typedef struct {
