@@ -33,11 +33,11 @@ demo: deps build
 # The login benchmark against the Node reference (docs/performance.md); a few minutes. Its
 # harness also runs, with tiny loads, in `make check` (ctest bench/smoke).
 bench: deps build
-	@BUILD=$(BUILD) bench/login.sh
+	@BUILD=$(BUILD) WX_PG_FSYNC=on tests/pg/with-postgres.sh bench/login.sh
 	@BUILD=$(BUILD) bench/auth_check.sh
 
 bench-smoke: deps build
-	@BUILD=$(BUILD) bench/login.sh --smoke
+	@BUILD=$(BUILD) tests/pg/with-postgres.sh bench/login.sh --smoke
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

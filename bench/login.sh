@@ -12,7 +12,9 @@
 #
 # Env: BUILD (build), BENCH_SECONDS (10), BENCH_ROUNDS (3, interleaved; medians reported),
 #      WXAUTH_WORKERS (one per core), BENCH_USERS_BIG (100000), BENCH_STORE_OPTS (appended to
-#      wxauthd's SQLite URL, e.g. "?synchronous=full").
+#      wxauthd's SQLite URL, e.g. "?synchronous=full"), WX_TEST_STORE_URL (a postgresql:// URL:
+#      a third wxauthd runs on it and the table gets PostgreSQL rows; `make bench` and the smoke
+#      test start a throw-away server with tests/pg/with-postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,6 +43,9 @@ free_port() {
 DIR=$(mktemp -d /var/tmp/wxauth-bench.XXXXXX) # on disk (not tmpfs): disk writes are measured
 AUTH_PORT=$(free_port) EMU_PORT=$(free_port) REF_PORT=$(free_port) NGX_PORT=$(free_port)
 AUTH1_PORT=$(free_port) # a second wxauthd with one worker, same database
+AUTHPG_PORT=$(free_port) # a third on PostgreSQL, when there is one
+PG_URL=${WX_TEST_STORE_URL:-}
+case $PG_URL in postgresql://*|postgres://*) ;; *) PG_URL= ;; esac
 AUTH="http://127.0.0.1:$AUTH_PORT" EMU="http://127.0.0.1:$EMU_PORT" REF="http://127.0.0.1:$REF_PORT"
 APPID=wx5d1e4a0b9c3f7e21
 APPID_ES=wx8a9b0c1d2e3f4a5b # an (appid, openid) belongs to one pool: the ES256 pool has its own
@@ -67,7 +72,7 @@ log_level = error
 [account $APPID]
 name = bench
 secret = $SECRET
-domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT,127.0.0.1:$AUTH1_PORT
+domain = 127.0.0.1:$AUTH_PORT,127.0.0.1:$REF_PORT,127.0.0.1:$AUTH1_PORT,127.0.0.1:$AUTHPG_PORT
 [account $APPID_ES]
 name = bench ES256
 secret = $SECRET
@@ -102,6 +107,16 @@ AUTH1_PID=$!; pids+=($!)
   WECHAT_AUTHORIZE="$EMU/connect/oauth2/authorize" WECHAT_API="$EMU" CALLBACK=$CALLBACK \
   PUBLIC=$REF exec node server.mjs) 2>"$DIR/ref.log" & REF_PID=$!; pids+=($!)
 wait_up "$EMU/healthz"; wait_up "$AUTH/healthz"; wait_up "$REF/healthz"; wait_up "http://127.0.0.1:$AUTH1_PORT/healthz"
+AUTHPG_PID=
+if [ -n "$PG_URL" ]; then
+  sed -e "s|^listen = .*|listen = 127.0.0.1:$AUTHPG_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTHPG_PORT|" \
+    -e "s|^url = .*|url = $PG_URL|" "$DIR/wxauthd.ini" >"$DIR/wxauthd-pg.ini"
+  chmod 600 "$DIR/wxauthd-pg.ini" # it holds the database password
+  "$BUILD/wxauth" --config "$DIR/wxauthd-pg.ini" init >/dev/null
+  WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd-pg.ini" 2>"$DIR/wxauthd-pg.log" &
+  AUTHPG_PID=$!; pids+=($!)
+  wait_up "http://127.0.0.1:$AUTHPG_PORT/healthz"
+fi
 
 ADMIN=("$BUILD/wxauth" --url "$AUTH" --token-file "$DIR/admin_token")
 "${ADMIN[@]}" pool create bench --name "Bench pool" >/dev/null
@@ -114,7 +129,16 @@ WXB_SECRET=$SECRET "${ADMIN[@]}" connection set --pool bench-es --identifier wec
   --name "WeChat" --appid "$APPID_ES" --secret-env WXB_SECRET --callback "$CALLBACK" \
   --scope snsapi_userinfo >/dev/null
 
+if [ -n "$PG_URL" ]; then
+  PGADMIN=("$BUILD/wxauth" --url "http://127.0.0.1:$AUTHPG_PORT" --token-file "$DIR/admin_token")
+  "${PGADMIN[@]}" pool create bench --name "Bench pool" >/dev/null
+  WXB_SECRET=$SECRET "${PGADMIN[@]}" connection set --pool bench --identifier wechat:webpage-authorization \
+    --name "WeChat" --appid "$APPID" --secret-env WXB_SECRET --callback "$CALLBACK" \
+    --scope snsapi_userinfo >/dev/null
+fi
+
 AUTH_START="$AUTH/oauth/wechatmp/url/bench"
+AUTHPG_START="http://127.0.0.1:$AUTHPG_PORT/oauth/wechatmp/url/bench"
 AUTH_ES_START="$AUTH/oauth/wechatmp/url/bench-es"
 AUTH1_START="http://127.0.0.1:$AUTH1_PORT/oauth/wechatmp/url/bench"
 REF_START="$REF/oauth/wechatmp/url/bench"
@@ -137,6 +161,7 @@ run() {
     ref) url=$REF_START pid=$REF_PID ;;
     es) url=$AUTH_ES_START ;;
     one) url=$AUTH1_START pid=$AUTH1_PID ;;
+    pg) url=$AUTHPG_START pid=$AUTHPG_PID ;;
   esac
   local out
   # A measurement with failed logins is kept (its failures are shown in the table) and makes
@@ -199,8 +224,10 @@ for n in "${LEVELS[@]}"; do row "full login, $n in flight" "c$n"; done
 
 # ES256 pool, and wxauthd with one worker, against wxauthd (RS256, all workers) in the same rounds.
 N1=${LEVELS[1]}
+SIDES=(auth es one)
+[ -z "$PG_URL" ] || SIDES+=(pg)
 for r in $(seq 1 "$ROUNDS"); do
-  for side in auth es one; do run side$N1 $side "$N1" 1000; done
+  for side in "${SIDES[@]}"; do run side$N1 $side "$N1" 1000; done
 done
 pair() { # pair LABEL SIDE: wxauth's SIDE against wxauth (RS256, every worker)
   local a b
@@ -213,6 +240,9 @@ pair() { # pair LABEL SIDE: wxauth's SIDE against wxauth (RS256, every worker)
 }
 pair "wxauth, ES256 pool, $N1 in flight" es
 pair "wxauth, 1 worker, $N1 in flight" one
+# CPU and disk of the PostgreSQL node are wxauthd's only: the database server's own are not
+# counted (its cost is in the rate, on the same 2 cores).
+[ -z "$PG_URL" ] || pair "wxauth on PostgreSQL (local server, fsync=${WX_PG_FSYNC:-off}), $N1 in flight" pg
 
 # The same with many users in both databases (rows made like real ones, unknown openids).
 seed() { # seed DB SQL-TEMPLATE
