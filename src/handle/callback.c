@@ -203,9 +203,16 @@ finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
                      "wechat_queue_full");
         return;
     }
+    if (rc == WX_ESHUTDOWN) { /* our side: stopped before WeChat answered */
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
+                     "服务正在重启，请重新登录 (the server is restarting, please log in again)",
+                     "shutdown");
+        return;
+    }
     finish_error(l, AUTHING_CODE_WECHAT_DOWN,
-                 rc == WX_ETIMEOUT ? "WeChat did not answer in time, please try again"
-                                   : "WeChat could not be reached, please try again",
+                 rc == WX_ETIMEOUT
+                     ? "微信响应超时，请重试 (WeChat did not answer in time, please try again)"
+                     : "无法连接微信，请重试 (WeChat could not be reached, please try again)",
                  rc == WX_ETIMEOUT ? "wechat_timeout" : "wechat_unavailable");
 }
 

@@ -55,6 +55,13 @@ access_log(http_req_t *r, int status)
            "#ms", ms, "outcome", r->outcome, "detail", r->log_extra[0] ? r->log_extra : NULL, NULL);
 }
 
+static void
+reply_written(struct evhttp_request *ev, void *arg)
+{
+    http_worker_t *w = arg;
+    atomic_fetch_sub(&w->unsent, 1);
+}
+
 void
 http_reply_raw(http_req_t *r, int status, const char *content_type, const void *body, size_t len)
 {
@@ -69,7 +76,15 @@ http_reply_raw(http_req_t *r, int status, const char *content_type, const void *
         evhttp_add_header(h, "Cache-Control", "no-store");
     if (b && len)
         evbuffer_add(b, body, len);
+    if (r->worker->draining) /* the client must not send its next request on this connection */
+        evhttp_add_header(h, "Connection", "close");
     access_log(r, status);
+    /* A graceful stop waits until the reply is on the wire, not merely queued: counted down
+     * when libevent has written it all. */
+    if (evhttp_request_get_connection(r->ev)) { /* else libevent drops the reply at once */
+        atomic_fetch_add(&r->worker->unsent, 1);
+        evhttp_request_set_on_complete_cb(r->ev, reply_written, r->worker);
+    }
     evhttp_send_reply(r->ev, status, NULL, b);
     if (b)
         evbuffer_free(b);

@@ -200,24 +200,26 @@ http_server_port(const http_server_t *s)
     return s->port;
 }
 
+/* How long past shutdown_grace_ms replies may take to reach slow clients. */
+#define STOP_WRITE_GRACE_MS 1000
+
 static void
 stop_check(evutil_socket_t fd, short what, void *arg)
 {
     worker_slot_t *sl = arg;
-    if (atomic_load(&sl->w.inflight) == 0 || wx_mono_ms() >= sl->deadline_ms) {
+    int64_t now = wx_mono_ms();
+    if (atomic_load(&sl->w.inflight) > 0 && now >= sl->deadline_ms) {
         /* Past the deadline: fail what still waits on WeChat so each request gets a reply. */
-        int before = atomic_load(&sl->w.inflight);
         http_client_cancel_all(sl->w.client);
         if (sl->w.server->cfg.on_drain && atomic_load(&sl->w.inflight) > 0)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
-        /* Replies made just now are still in their output buffers: give the loop one more
-         * turn to write them before it ends. */
-        bool answered_now = atomic_load(&sl->w.inflight) < before;
-        if ((atomic_load(&sl->w.inflight) == 0 && !answered_now) ||
-            wx_mono_ms() >= sl->deadline_ms + 1000) {
-            event_base_loopexit(sl->w.base, NULL);
-            return;
-        }
+    }
+    /* Done when every request has its reply and every reply is written out (a client that
+     * does not read gets STOP_WRITE_GRACE_MS more). */
+    if ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0) ||
+        now >= sl->deadline_ms + STOP_WRITE_GRACE_MS) {
+        event_base_loopexit(sl->w.base, NULL);
+        return;
     }
     struct timeval tv = {0, 20000};
     evtimer_add(sl->stop_timer, &tv);
@@ -227,6 +229,7 @@ static void
 stop_begin(evutil_socket_t fd, short what, void *arg)
 {
     worker_slot_t *sl = arg;
+    sl->w.draining = true;
     if (sl->bound) { /* stop accepting; connections already open are served */
         evhttp_del_accept_socket(sl->http, sl->bound);
         sl->bound = NULL;

@@ -53,6 +53,8 @@ struct http_worker {
     http_client_t *client; /* outbound HTTP on this loop */
     void *ctx;             /* from worker_init */
     atomic_int inflight;   /* requests not yet replied */
+    atomic_int unsent;     /* replies made but not yet fully written to their socket */
+    bool draining;         /* stopping: replies say Connection: close (loop thread only) */
 };
 
 struct http_req {

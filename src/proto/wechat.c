@@ -273,7 +273,7 @@ on_reply(const http_client_result_t *res, void *arg)
         rc = wx_err_set(&err, WX_EBUSY, "too many logins are waiting for WeChat");
         wx_err_detail(&err, "%s", res->error ? res->error : "");
     } else if (res->outcome == HTTP_CLIENT_CANCELLED) {
-        rc = wx_err_set(&err, WX_ETIMEOUT, "the server is shutting down");
+        rc = wx_err_set(&err, WX_ESHUTDOWN, "the server is shutting down");
     } else if (res->outcome != HTTP_CLIENT_OK) {
         rc = wx_err_set(&err, WX_EIO, "could not reach WeChat (%s)",
                         http_client_outcome_str(res->outcome));

@@ -44,9 +44,9 @@ const char *
 wx_status_str(wx_status_t st)
 {
     static const char *names[] = {
-        "ok",       "out of memory", "invalid", "not found", "exists", "expired",
-        "used",     "too big",       "denied",  "io",        "store",  "crypto",
-        "upstream", "timeout",       "config",  "busy",
+        "ok",       "out of memory", "invalid", "not found", "exists",   "expired",
+        "used",     "too big",       "denied",  "io",        "store",    "crypto",
+        "upstream", "timeout",       "config",  "busy",      "shutdown",
     };
     if ((size_t)st < WX_ARRAY_LEN(names))
         return names[st];

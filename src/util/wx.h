@@ -25,6 +25,7 @@ typedef enum {
     WX_ETIMEOUT,  /* an outbound call timed out */
     WX_ECONFIG,   /* configuration is wrong */
     WX_EBUSY,     /* try again: another request holds it */
+    WX_ESHUTDOWN, /* stopped because the server is shutting down */
 } wx_status_t;
 
 #define WX_ERR_MSG_MAX 256

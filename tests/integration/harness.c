@@ -306,13 +306,14 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     store_url_for_env(e);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
-             "shutdown_grace_ms = 3000\n\n"
+             "shutdown_grace_ms = %d\n\n"
              "[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
              "[log]\nlevel = debug\n",
-             e->auth_port, e->auth, o->workers ? o->workers : 2, e->store_url, e->emu, e->emu,
+             e->auth_port, e->auth, o->workers ? o->workers : 2,
+             o->shutdown_grace_ms ? o->shutdown_grace_ms : 3000, e->store_url, e->emu, e->emu,
              o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
              o->state_ttl ? o->state_ttl : 600);
     if (o->extra_config) {

@@ -24,6 +24,7 @@ typedef struct {
     int latency_ms;        /* WXEMU_LATENCY_MS for the emulator */
     int workers;           /* 0: 2 */
     int retries;           /* -1: default */
+    int shutdown_grace_ms; /* 0: 3000 */
     /* NULL, or lines appended to wxauthd.ini as they are ("[gate]\ncookie = x\n") */
     const char *extra_config;
 } wxt_opts_t;

@@ -61,6 +61,16 @@ flow_go(CURLM *m, flow_t *f)
 int
 wxt_multi_login(const char *start_url, const char *person, int n, wxt_multi_result_t *out)
 {
+    return wxt_multi_login_ex(start_url, person, n, NULL, out);
+}
+
+int
+wxt_multi_login_ex(const char *start_url, const char *person, int n, const wxt_multi_opts_t *o,
+                   wxt_multi_result_t *out)
+{
+    int at_callback = 0; /* logins whose callback request went out */
+    double hook_at = -1; /* when the hook is due (ms), once all are at the callback */
+    bool hooked = false;
     memset(out, 0, sizeof(*out));
     CURLM *m = curl_multi_init();
     curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
@@ -113,6 +123,8 @@ wxt_multi_login(const char *start_url, const char *person, int n, wxt_multi_resu
                 snprintf(f->url, sizeof(f->url), "%s", f->location);
                 f->step = 2;
                 flow_go(m, f);
+                if (++at_callback == n && o && o->hook)
+                    hook_at = now_ms() + o->hook_after_ms;
                 continue;
             }
             double took = now_ms() - f->t0;
@@ -122,6 +134,10 @@ wxt_multi_login(const char *start_url, const char *person, int n, wxt_multi_resu
                 out->ok++;
             } else {
                 out->failed++;
+                if (msg->data.result != CURLE_OK)
+                    out->lost++;
+                else
+                    out->messages++;
                 if (!out->first_error[0])
                     snprintf(out->first_error, sizeof(out->first_error),
                              "step %d: curl %d, HTTP %ld, location %.150s", f->step,
@@ -129,8 +145,12 @@ wxt_multi_login(const char *start_url, const char *person, int n, wxt_multi_resu
             }
             running--;
         }
+        if (!hooked && hook_at >= 0 && now_ms() >= hook_at) {
+            hooked = true;
+            o->hook(o->arg);
+        }
         if (running > 0)
-            curl_multi_poll(m, NULL, 0, 100, &numfds);
+            curl_multi_poll(m, NULL, 0, hook_at >= 0 && !hooked ? 5 : 100, &numfds);
     }
     out->elapsed_ms = now_ms() - t0;
     for (int i = 0; i < n; i++) {

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Run a command against a fresh, throw-away PostgreSQL server on loopback (Debian's default listen_addresses, 'localhost'):
+# Run a command against a fresh, throw-away PostgreSQL server on loopback:
 #   tests/pg/with-postgres.sh CMD [ARGS...]
-# pg_virtualenv (Debian's postgresql-common) creates a temporary cluster of the installed
-# PostgreSQL, listening on 127.0.0.1 only, runs CMD with WX_TEST_STORE_URL pointing at it (and
-# libpq's PG* variables set), then stops and deletes the cluster. If the server cannot be
-# started, this fails: a store test never silently skips PostgreSQL. Tests run it with
-# fsync=off (nothing here must survive a power cut); WX_PG_FSYNC=on keeps PostgreSQL's
-# durable default, as `make bench` does.
+# pg_virtualenv -t (Debian's postgresql-common) creates a cluster of the installed PostgreSQL
+# in a temporary directory (so runs never collide, even as root), listening on localhost only,
+# runs CMD with WX_TEST_STORE_URL pointing at it (and libpq's PG* variables set), then stops
+# and deletes it. If the server cannot be started, this fails: a test never silently skips
+# PostgreSQL. Tests run it with fsync=off (nothing here must survive a power cut);
+# WX_PG_FSYNC=on keeps PostgreSQL's durable default, as `make bench` does.
 set -euo pipefail
 command -v pg_virtualenv >/dev/null ||
   { echo "with-postgres: pg_virtualenv is missing (make deps installs postgresql)" >&2; exit 1; }
 # pg_virtualenv runs CMD from another directory: make a relative path absolute.
 cmd=$1; shift
 case $cmd in */*) cmd=$(realpath "$cmd") ;; esac
-exec pg_virtualenv -o max_connections=200 -o fsync="${WX_PG_FSYNC:-off}" \
+exec pg_virtualenv -t -o max_connections=200 -o fsync="${WX_PG_FSYNC:-off}" \
   sh -c 'export WX_TEST_STORE_URL="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$PGPORT/$PGDATABASE"
 exec "$@"' with-postgres "$cmd" "$@"
