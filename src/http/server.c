@@ -80,6 +80,31 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, wx
     return WX_OK;
 }
 
+/* Our workers share the port with SO_REUSEPORT, which would also let a second wxauthd (or
+ * anything else using it) share it silently and take part of the traffic with another
+ * database and other keys. So first bind once without it: if someone already listens there,
+ * refuse to start. */
+static wx_status_t
+port_is_free(const struct sockaddr_storage *ss, socklen_t len, const char *listen, wx_err_t *err)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    wx_status_t rc = WX_OK;
+    if (fd < 0)
+        return wx_err_set(err, WX_EIO, "cannot create a socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT is fine */
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+        if (errno == EADDRINUSE)
+            rc = wx_err_set(err, WX_ECONFIG,
+                            "%s is already in use by another process (another wxauthd?): stop "
+                            "it or choose another [server] listen address",
+                            listen);
+        else
+            rc = wx_err_set(err, WX_EIO, "cannot listen on %s: %s", listen, strerror(errno));
+    }
+    close(fd);
+    return rc;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -114,6 +139,8 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
     }
     rc = parse_listen(cfg->listen, &ss, &sslen, err);
     if (rc != WX_OK)
+        goto out;
+    if ((rc = port_is_free(&ss, sslen, cfg->listen, err)) != WX_OK)
         goto out;
     for (int i = 0; i < s->nworkers; i++) {
         worker_slot_t *sl = &s->slots[i];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -306,6 +307,36 @@ test_expired_state(void **state)
     wxt_teardown(&e2);
 }
 
+/* A second wxauthd on a port the first already serves refuses to start (it would otherwise
+ * share the port through SO_REUSEPORT and take part of the traffic), saying why. */
+static void
+test_second_server_on_same_port_refused(void **state)
+{
+    char cmd[1600], log[700], *text = NULL;
+    snprintf(log, sizeof(log), "%s/second.log", env.dir);
+    snprintf(cmd, sizeof(cmd), "timeout 20 '%s' --config '%s' 2>'%s' >/dev/null", getenv("WXAUTHD"),
+             env.config, log);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_not_equal(WEXITSTATUS(st), 0);
+    assert_int_not_equal(WEXITSTATUS(st), 124); /* it did not run (timeout's code) */
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    text = calloc(1, 8192);
+    assert_non_null(text);
+    assert_true(fread(text, 1, 8191, f) > 0);
+    fclose(f);
+    assert_non_null(strstr(text, "already in use by another process"));
+    free(text);
+    /* The first one still answers. */
+    wxt_resp_t r;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/healthz", env.auth);
+    assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+}
+
 int
 main(void)
 {
@@ -325,6 +356,7 @@ main(void)
         cmocka_unit_test_setup(test_redirect_not_allowed, reset_faults),
         cmocka_unit_test_setup(test_emulator_rejects_wrong_domain_page, reset_faults),
         cmocka_unit_test_setup(test_expired_state, reset_faults),
+        cmocka_unit_test(test_second_server_on_same_port_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
