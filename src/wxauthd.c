@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "emu/emu.h"
 #include "handle/ctx.h"
 #include "http/reply.h"
 #include "http/server.h"
+#include "util/clock.h"
 #include "util/log.h"
+#include "util/rand.h"
 
 #define WXAUTH_VERSION "0.1.0"
 
@@ -92,10 +95,17 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: %s\n", err.msg);
         return 2;
     }
-    /* Migrate and make sure a signing key exists before any worker serves a login. */
+    /* Who this process is among those sharing the store (claims name it). */
+    if (wx_rand_hex(app.node_id, 16) != WX_OK || gethostname(app.host, sizeof(app.host) - 1) != 0)
+        wx_strlcpy(app.host, "?", sizeof(app.host));
+    app.pid = (int64_t)getpid();
+    /* Migrate, make sure a signing key exists, and say this process is alive before any
+     * worker serves a login. */
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK ||
-        keys_ensure(st, &app.master, "RS256", &err) != WX_OK) {
+        keys_ensure(st, &app.master, "RS256", &err) != WX_OK ||
+        (!check_only &&
+         store_node_seen(st, app.node_id, app.host, app.pid, wx_now(), &err) != WX_OK)) {
         fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
         store_close(st);
         return 1;

@@ -9,6 +9,8 @@
  * is recorded on the state, so a WebView that loads the callback twice gets the same answer. */
 #include "ctx.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +53,8 @@ typedef struct {
     char options[256];
     int64_t claimed_at;
     store_state_status_t status;
-    char *result; /* a reload of a finished login only */
+    char claim_owner[STORE_ID_MAX]; /* the process working on it (store nodes) */
+    char *result;                   /* a reload of a finished login only */
 } login_state_t;
 
 /* One login in flight: only what the next step needs (issue #10 memory target). */
@@ -168,7 +171,8 @@ on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
 /* End the login with an error on the business callback (code != 200, readable message),
  * recorded on the state first so that a reload gets the same answer. */
 static void
-finish_error(login_t *l, int code, const char *message, const char *outcome)
+finish_error_with(login_t *l, int code, const char *message, const char *outcome,
+                  store_job_done_fn done)
 {
     wx_buf_t url;
     wx_err_t err = {0};
@@ -184,9 +188,15 @@ finish_error(login_t *l, int code, const char *message, const char *outcome)
     }
     wx_buf_free(&url);
     e->outcome = outcome;
-    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run,
-                            on_error_recorded, l, &err) != WX_OK)
-        on_error_recorded(err.status ? err.status : WX_EBUSY, &err, l);
+    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run, done, l,
+                            &err) != WX_OK)
+        done(err.status ? err.status : WX_EBUSY, &err, l);
+}
+
+static void
+finish_error(login_t *l, int code, const char *message, const char *outcome)
+{
+    finish_error_with(l, code, message, outcome, on_error_recorded);
 }
 
 /* Map an error of a WeChat call to the business callback's code and message. */
@@ -456,8 +466,48 @@ out:
     free(raw);
 }
 
+/* Is the process that claimed this login gone (killed, crashed) with it? On this host: its
+ * pid no longer runs. Anywhere: it has not said it is alive for NODE_DEAD_S. A login of this
+ * very process, or of one that cannot be looked up right now, is not given up. */
+static bool
+claim_owner_gone(login_t *l)
+{
+    const app_t *app = l->ctx->app;
+    const char *owner = l->state.claim_owner;
+    store_node_t n;
+    wx_err_t err = {0};
+    if (!owner[0] || strcmp(owner, app->node_id) == 0)
+        return false;
+    wx_status_t rc = store_node_get(l->ctx->store, owner, &n, &err);
+    if (rc == WX_ENOENT)
+        return true;
+    if (rc != WX_OK)
+        return false;
+    if (strcmp(n.host, app->host) == 0 && n.pid > 0 && n.pid != app->pid &&
+        kill((pid_t)n.pid, 0) != 0 && errno == ESRCH)
+        return true;
+    return wx_now() - n.seen_at > NODE_DEAD_S;
+}
+
+/* The orphan's outcome is recorded unless its process finished it after all (then the reload
+ * reads that). */
+static void
+on_orphan_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    login_t *l = arg;
+    if (rc == WX_EUSED) {
+        free(l->end->error_url);
+        free(l->end);
+        l->end = NULL;
+        claim_submit(l);
+        return;
+    }
+    on_error_recorded(rc, err, l);
+}
+
 /* The state was claimed before: same browser within the replay window gets the same outcome
- * (waiting for it if the first request is still talking to WeChat); anything else is refused. */
+ * (waiting for it if the first request is still talking to WeChat, and saying at once that it
+ * was cut off if the process working on it died); anything else is refused. */
 static void
 handle_replay(login_t *l)
 {
@@ -477,6 +527,13 @@ handle_replay(login_t *l)
         }
         r->outcome = "replay_same";
         http_reply_redirect(r, l->state.result);
+        return;
+    }
+    if (claim_owner_gone(l)) {
+        finish_error_with(l, AUTHING_CODE_WECHAT_DOWN,
+                          "登录被中断，请重新登录 (the login was interrupted, please log in "
+                          "again)",
+                          "claim_orphaned", on_orphan_recorded);
         return;
     }
     if (l->poll_until_ms == 0)
@@ -555,6 +612,7 @@ keep_claim(login_t *l)
     wx_strlcpy(s->options, c->options, sizeof(s->options));
     s->claimed_at = c->claimed_at;
     s->status = c->status;
+    wx_strlcpy(s->claim_owner, c->claim_owner, sizeof(s->claim_owner));
     free(s->result);
     s->result = NULL;
     if (c->status == STORE_STATE_DONE && !(s->result = strdup(c->result)))
@@ -613,7 +671,8 @@ static wx_status_t
 claim_run(store_t *st, void *arg, wx_err_t *err)
 {
     login_t *l = arg;
-    return store_state_claim(st, l->state_id, l->browser, wx_now(), l->claim, err);
+    return store_state_claim_as(st, l->state_id, l->browser, wx_now(), l->ctx->app->node_id,
+                                l->claim, err);
 }
 
 static void

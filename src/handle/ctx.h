@@ -24,7 +24,16 @@ typedef struct {
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
     store_writer_t *writer;     /* the login path's writes (store/writer.h) */
+    /* This process in the store's nodes table: claims name it, a heartbeat keeps it fresh. */
+    char node_id[33];
+    char host[STORE_NAME_MAX];
+    int64_t pid;
 } app_t;
+
+/* A process that has not said it is alive for this long is taken for dead (its heartbeat is
+ * every NODE_BEAT_S). */
+#define NODE_BEAT_S 2
+#define NODE_DEAD_S 10
 
 typedef struct {
     const app_t *app;
@@ -35,6 +44,7 @@ typedef struct {
     admin_guard_t admin_guard; /* admin sign-in cache and failure counters */
     int logins_inflight;       /* logins of this worker waiting on WeChat */
     struct event *prune_ev;    /* worker 0 only: deletes old login states every minute */
+    struct event *beat_ev;     /* worker 0 only: this process is alive (nodes table) */
 } worker_ctx_t;
 
 #define BIND_COOKIE "wxauth_bind"

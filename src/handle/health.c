@@ -1,5 +1,5 @@
-/* Liveness and readiness. /healthz: the process serves requests. /readyz: it can also reach
- * its store, so a load balancer only sends logins to nodes that can finish them. */
+/* Liveness and readiness. /healthz: the process serves requests. /readyz: it can also read and
+ * write its store, so a load balancer only sends logins to nodes that can finish them. */
 #include "ctx.h"
 
 #include <stdlib.h>
@@ -7,6 +7,8 @@
 #include <openssl/crypto.h>
 
 #include "../http/reply.h"
+#include "../util/clock.h"
+#include "../util/log.h"
 
 void
 handle_healthz(http_req_t *r)
@@ -15,6 +17,34 @@ handle_healthz(http_req_t *r)
     http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* The write probe: the node's heartbeat, through the writer like every login's writes. */
+static wx_status_t
+ready_write_run(store_t *st, void *arg, wx_err_t *err)
+{
+    http_req_t *r = arg;
+    const app_t *app = handle_ctx(r)->app;
+    return store_node_seen(st, app->node_id, app->host, app->pid, wx_now(), err);
+}
+
+static void
+ready_written(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    http_req_t *r = arg;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_WARN, "not_ready", "reason", "store not writable", "error", err->msg,
+               "detail", err->detail, NULL);
+        r->outcome = "not_ready";
+        http_reply_json(
+            r, 503,
+            json_pack("{s:s,s:s}", "status", "unavailable", "reason", "store not writable"));
+        return;
+    }
+    r->outcome = "ok";
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+/* Ready: the store answers, a signing key exists, and a write commits (a database that can
+ * be read but not written, e.g. a full disk or a read-only replica, cannot finish a login). */
 void
 handle_readyz(http_req_t *r)
 {
@@ -32,6 +62,7 @@ handle_readyz(http_req_t *r)
                                   rc == WX_ENOENT ? "no signing key" : "store error"));
         return;
     }
-    r->outcome = "ok";
-    http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+    if (store_writer_submit(ctx->app->writer, r->worker->base, ready_write_run, ready_written, r,
+                            &err) != WX_OK)
+        ready_written(err.status ? err.status : WX_EBUSY, &err, r);
 }

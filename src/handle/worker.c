@@ -30,6 +30,10 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
 {
     prune_t *p = arg;
     wx_status_t rc = store_state_prune(st, p->now, p->keep, &p->states, err);
+    /* Processes gone for a day are no longer needed to explain a claim. */
+    wx_err_t node_err = {0};
+    if (rc == WX_OK)
+        store_node_prune(st, p->now - 86400, NULL, &node_err);
     if (rc != WX_OK)
         return rc;
     p->revocations_failed =
@@ -71,6 +75,31 @@ prune_states(evutil_socket_t fd, short what, void *arg)
         free(p);
 }
 
+static wx_status_t
+beat_run(store_t *st, void *arg, wx_err_t *err)
+{
+    const app_t *app = arg;
+    return store_node_seen(st, app->node_id, app->host, app->pid, wx_now(), err);
+}
+
+static void
+beat_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    if (rc != WX_OK)
+        wx_log(WX_LOG_WARN, "node_heartbeat_failed", "error", err->msg, "detail", err->detail,
+               NULL);
+}
+
+/* This process is alive: a reload of a login it claimed waits for it rather than giving up. */
+static void
+beat(evutil_socket_t fd, short what, void *arg)
+{
+    http_worker_t *w = arg;
+    worker_ctx_t *ctx = w->ctx;
+    wx_err_t err = {0};
+    store_writer_submit(ctx->app->writer, w->base, beat_run, beat_done, (void *)ctx->app, &err);
+}
+
 wx_status_t
 handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
 {
@@ -102,6 +131,10 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
         ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, w);
         if (ctx->prune_ev)
             event_add(ctx->prune_ev, &tv);
+        struct timeval bt = {NODE_BEAT_S, 0};
+        ctx->beat_ev = event_new(w->base, -1, EV_PERSIST, beat, w);
+        if (ctx->beat_ev)
+            event_add(ctx->beat_ev, &bt);
     }
     *out = ctx;
     return WX_OK;
@@ -115,6 +148,8 @@ handle_worker_fini(http_worker_t *w, void *p)
         return;
     if (ctx->prune_ev)
         event_free(ctx->prune_ev);
+    if (ctx->beat_ev)
+        event_free(ctx->beat_ev);
     keys_cache_free(ctx->keys);
     token_cache_free(ctx->verified);
     conf_cache_free(ctx->conf);

@@ -146,5 +146,17 @@ const db_migration_t pg_migrations[] = {
      "CREATE INDEX identities_unionid ON identities(unionid);"
      "CREATE INDEX audit_events_at ON audit_events(at);"},
 
+    /* Issue 11: a claim names the process working on it, and processes say they are alive, so
+     * a reload after a crash learns at once that its login was cut off. */
+    {4, "claims",
+     "ALTER TABLE login_states ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE nodes ("
+     "  id TEXT PRIMARY KEY,"
+     "  host TEXT NOT NULL DEFAULT '',"
+     "  pid BIGINT NOT NULL DEFAULT 0,"
+     "  started_at BIGINT NOT NULL,"
+     "  seen_at BIGINT NOT NULL"
+     ");"},
+
     {0, NULL, NULL},
 };

@@ -25,7 +25,7 @@
     " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1)"
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
-    "expires_at, claimed_at, status, result"
+    "expires_at, claimed_at, status, result, claim_owner"
 #define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 const char *const sql_text[STMT_COUNT] = {
@@ -109,11 +109,11 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE pool_id = $1",
 
     [STMT_STATE_CREATE] = "INSERT INTO login_states (" STATE_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '')",
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '')",
     [STMT_STATE_GET] = "SELECT " STATE_COLS " FROM login_states WHERE id = $1",
     [STMT_STATE_STATUS] = "SELECT status FROM login_states WHERE id = $1",
-    [STMT_STATE_CLAIM] =
-        "UPDATE login_states SET status = 1, claimed_at = $2 WHERE id = $1 AND status = 0",
+    [STMT_STATE_CLAIM] = "UPDATE login_states SET status = 1, claimed_at = $2, claim_owner = $3 "
+                         "WHERE id = $1 AND status = 0",
     [STMT_STATE_FINISH] =
         "UPDATE login_states SET status = 2, result = $2 WHERE id = $1 AND status = 1",
     [STMT_STATE_PRUNE] = "DELETE FROM login_states WHERE expires_at < $1 AND claimed_at + $2 < $1",
@@ -156,4 +156,10 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_AUDIT_ADD] = "INSERT INTO audit_events (at, pool_id, actor, action, subject, outcome) "
                        "VALUES ($1, $2, $3, $4, $5, $6)",
     [STMT_AUDIT_COUNT] = "SELECT count(*) FROM audit_events WHERE action = $1",
+
+    [STMT_NODE_SEEN] = "INSERT INTO nodes (id, host, pid, started_at, seen_at) "
+                       "VALUES ($1, $2, $3, $4, $4) "
+                       "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+    [STMT_NODE_GET] = "SELECT id, host, pid, started_at, seen_at FROM nodes WHERE id = $1",
+    [STMT_NODE_PRUNE] = "DELETE FROM nodes WHERE seen_at < $1",
 };

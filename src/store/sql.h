@@ -61,6 +61,9 @@ typedef enum {
     STMT_AUDIT_LIST_COUNT,
     STMT_AUDIT_ADD,
     STMT_AUDIT_COUNT,
+    STMT_NODE_SEEN,
+    STMT_NODE_GET,
+    STMT_NODE_PRUNE,
     STMT_COUNT
 } sql_stmt_t;
 

@@ -118,8 +118,18 @@ typedef struct {
     int64_t expires_at;
     int64_t claimed_at;
     store_state_status_t status;
-    char result[STORE_RESULT_MAX]; /* DONE only: the redirect URL that ended the login */
+    char result[STORE_RESULT_MAX];  /* DONE only: the redirect URL that ended the login */
+    char claim_owner[STORE_ID_MAX]; /* the process (store_node_seen id) that claimed it */
 } store_state_t;
+
+/* A wxauthd process sharing the store: it says it is alive every few seconds. */
+typedef struct {
+    char id[STORE_ID_MAX]; /* random, new at every start */
+    char host[STORE_NAME_MAX];
+    int64_t pid;
+    int64_t started_at;
+    int64_t seen_at;
+} store_node_t;
 
 typedef struct {
     char kid[STORE_ID_MAX];
@@ -218,11 +228,26 @@ wx_status_t store_state_create(store_t *st, const store_state_t *s, wx_err_t *er
  * So a state logs someone in at most once, whatever the number of callbacks. */
 wx_status_t store_state_claim(store_t *st, const char *id, const char *browser, int64_t now,
                               store_state_t *out, wx_err_t *err);
+/* The same, recording which process claims it (a store_node_seen id; "" for none), so that a
+ * reload can tell a login still in progress from one its process died with. */
+wx_status_t store_state_claim_as(store_t *st, const char *id, const char *browser, int64_t now,
+                                 const char *owner, store_state_t *out, wx_err_t *err);
 /* Record the final redirect of a claimed state (status becomes DONE). */
 wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
 /* Delete states whose expires_at and claimed_at+keep are both before now. */
 wx_status_t store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted,
                               wx_err_t *err);
+
+/* ---- processes (nodes) ---- */
+
+/* Process `id` (on host, with pid) is alive at now: created at its first call (started_at =
+ * now), seen_at updated after. */
+wx_status_t store_node_seen(store_t *st, const char *id, const char *host, int64_t pid, int64_t now,
+                            wx_err_t *err);
+/* WX_ENOENT when there is no such node (never seen, or pruned). */
+wx_status_t store_node_get(store_t *st, const char *id, store_node_t *out, wx_err_t *err);
+/* Forget nodes not seen since before `before`. */
+wx_status_t store_node_prune(store_t *st, int64_t before, int64_t *deleted, wx_err_t *err);
 
 /* ---- signing keys ---- */
 

@@ -58,11 +58,22 @@ wx_status_t
 store_state_claim(store_t *st, const char *state_id, const char *browser, int64_t now,
                   store_state_t *out, wx_err_t *err)
 {
+    return store_state_claim_as(st, state_id, browser, now, "", out, err);
+}
+
+wx_status_t
+store_state_claim_as(store_t *st, const char *state_id, const char *browser, int64_t now,
+                     const char *owner, store_state_t *out, wx_err_t *err)
+{
     bool in_tx = false, found = false, expired = false;
-    char id[STORE_ID_MAX], b[sizeof(out->browser)];
+    char id[STORE_ID_MAX], b[sizeof(out->browser)], who[sizeof(out->claim_owner)];
     int64_t changes = 0;
     wx_status_t rc = WX_OK;
     bool browser_fits = wx_strlcpy(b, browser ? browser : "", sizeof(b));
+    if (!wx_strlcpy(who, owner ? owner : "", sizeof(who))) {
+        rc = wx_err_set(err, WX_ETOOBIG, "claim owner is too long");
+        goto out;
+    }
     if (!sq_key_ok(state_id, sizeof(id)))
         goto out;
     wx_strlcpy(id, state_id, sizeof(id));
@@ -82,8 +93,8 @@ store_state_claim(store_t *st, const char *state_id, const char *browser, int64_
         goto out;
     }
     expired = now >= out->expires_at;
-    rc = sq_run(st, STMT_STATE_CLAIM, SQ_ARGS(DB_TEXT(id), DB_INT(now)), NULL, &changes, err,
-                "state claim");
+    rc = sq_run(st, STMT_STATE_CLAIM, SQ_ARGS(DB_TEXT(id), DB_INT(now), DB_TEXT(who)), NULL,
+                &changes, err, "state claim");
     if (rc != WX_OK)
         goto out;
     if (changes != 1) {
@@ -97,6 +108,7 @@ store_state_claim(store_t *st, const char *state_id, const char *browser, int64_
     }
     out->status = STORE_STATE_CLAIMED;
     out->claimed_at = now;
+    wx_strlcpy(out->claim_owner, who, sizeof(out->claim_owner));
 out:
     rc = sq_end(st, in_tx, rc, err);
     if (rc == WX_OK && !found)

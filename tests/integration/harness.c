@@ -383,6 +383,30 @@ stop(pid_t pid)
 }
 
 void
+wxt_auth_kill9(wxt_env_t *e)
+{
+    kill(e->auth_pid, SIGKILL);
+    waitpid(e->auth_pid, NULL, 0);
+    e->auth_pid = -1;
+}
+
+void
+wxt_auth_restart(wxt_env_t *e)
+{
+    char auth_log[700], tokenv[100];
+    snprintf(auth_log, sizeof(auth_log), "%s/wxauthd.log", e->dir);
+    snprintf(tokenv, sizeof(tokenv), "WXAUTH_ADMIN_TOKEN=%s", e->admin_token);
+    char *auth_env[] = {tokenv, NULL};
+    e->auth_pid =
+        spawn(auth_log, (char *const[]){(char *)need_env("WXAUTHD"), "--config", e->config, NULL},
+              auth_env);
+    if (!wait_healthy(e->auth)) {
+        print_tail(auth_log);
+        fail_msg("wxauthd did not come back after a restart");
+    }
+}
+
+void
 wxt_teardown(wxt_env_t *e)
 {
     char emu_log[700], auth_log[700];

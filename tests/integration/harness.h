@@ -57,6 +57,9 @@ typedef struct wxt_browser wxt_browser_t;
 int wxt_setup(wxt_env_t *e, const wxt_opts_t *o);
 /* Stop both servers with SIGTERM; fails the test if either exits non-zero (ASan/LSan). */
 void wxt_teardown(wxt_env_t *e);
+/* Kill wxauthd with SIGKILL (a crash), then start it again with the same config and store. */
+void wxt_auth_kill9(wxt_env_t *e);
+void wxt_auth_restart(wxt_env_t *e);
 /* Run the wxauth CLI against the env: argv after the options that point it at the env
  * (--config, and --url / --token-file for the admin API). Returns exit code; stdout captured
  * into *out when out != NULL (caller frees). */

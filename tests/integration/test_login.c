@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -357,10 +359,49 @@ test_healthz_and_headers(void **state)
     wxt_resp_free(&r);
 }
 
+/* /readyz answers 503 while the store cannot be written (here: another connection holds the
+ * write lock longer than the store waits), and 200 again once it can. */
+static void
+test_readyz_needs_a_writable_store(void **state)
+{
+    char url[256];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/readyz", env.auth);
+    void *pg = NULL;
+    sqlite3 *db = NULL;
+    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
+        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    } else {
+        PGconn *c = PQconnectdb(env.store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *res = PQexec(c, "BEGIN; LOCK TABLE nodes IN EXCLUSIVE MODE");
+        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+        pg = c;
+    }
+    assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "store not writable"));
+    wxt_resp_free(&r);
+    if (db) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+    } else {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        PQfinish(pg);
+    }
+    assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_readyz_needs_a_writable_store),
         cmocka_unit_test(test_pool_flow_double_slash),
         cmocka_unit_test(test_authorize_url_shape),
         cmocka_unit_test(test_app_flow_with_redirect_url),

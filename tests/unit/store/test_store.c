@@ -1026,6 +1026,52 @@ test_user_upsert_race(void **state)
         store_close(st[i]);
 }
 
+/* Processes say they are alive; a claim names the process working on it. */
+static void
+test_nodes_and_claim_owner(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], node[STORE_ID_MAX];
+    store_state_t *s = calloc(1, sizeof(*s)), *out = calloc(1, sizeof(*out));
+    store_node_t n;
+    wx_err_t err = {0};
+    int64_t deleted = 0;
+    assert_non_null(s);
+    assert_non_null(out);
+    tid(fx, "node", node, sizeof(node));
+    assert_int_equal(store_node_get(fx->st, node, &n, &err), WX_ENOENT);
+    assert_int_equal(store_node_seen(fx->st, node, "host-a", 4242, T0, &err), WX_OK);
+    assert_int_equal(store_node_seen(fx->st, node, "host-a", 4242, T0 + 5, &err), WX_OK);
+    assert_int_equal(store_node_get(fx->st, node, &n, &err), WX_OK);
+    assert_string_equal(n.id, node);
+    assert_string_equal(n.host, "host-a");
+    assert_int_equal(n.pid, 4242);
+    assert_int_equal(n.started_at, T0);
+    assert_int_equal(n.seen_at, T0 + 5);
+    assert_int_equal(store_node_seen(fx->st, "", "h", 1, T0, &err), WX_EINVAL);
+
+    put_pool(fx, "pool", pool, sizeof(pool));
+    make_state(fx, pool, "own", T0, T0 + 600, s);
+    assert_int_equal(store_state_claim_as(fx->st, s->id, BROWSER_A, T0 + 1, node, out, &err),
+                     WX_OK);
+    assert_string_equal(out->claim_owner, node);
+    /* A reload sees who has it. */
+    assert_int_equal(store_state_claim_as(fx->st, s->id, BROWSER_A, T0 + 2, "other", out, &err),
+                     WX_EUSED);
+    assert_string_equal(out->claim_owner, node);
+    assert_int_equal(out->claimed_at, T0 + 1);
+    /* The plain claim records no owner. */
+    make_state(fx, pool, "noown", T0, T0 + 600, s);
+    assert_int_equal(store_state_claim(fx->st, s->id, BROWSER_A, T0 + 1, out, &err), WX_OK);
+    assert_string_equal(out->claim_owner, "");
+
+    assert_int_equal(store_node_prune(fx->st, T0 + 6, &deleted, &err), WX_OK);
+    assert_true(deleted >= 1);
+    assert_int_equal(store_node_get(fx->st, node, &n, &err), WX_ENOENT);
+    free(s);
+    free(out);
+}
+
 /* ---- signing keys ---- */
 
 typedef struct {
@@ -1610,6 +1656,7 @@ main(void)
         T(test_state_prune),
         T(test_state_claim_race),
         T(test_user_upsert_race),
+        T(test_nodes_and_claim_owner),
         T(test_keys),
         T(test_key_rotate),
         T(test_revocations),
