@@ -333,6 +333,22 @@ method_match(const char *want, const char *got)
     return strcmp(want, "GET") == 0 && strcmp(got, "HEAD") == 0;
 }
 
+/* A request id: 8 bytes of the CSPRNG as hex, as before, but drawn 64 ids at a time (one
+ * RAND_bytes per request was ~6 % of a /auth/check's CPU). Ids are public: no cleansing. */
+static void
+req_id_make(http_worker_t *w, char out[17])
+{
+    if (w->rid_left < 8) {
+        if (wx_rand_bytes(w->rid_pool, sizeof(w->rid_pool)) != WX_OK) {
+            wx_strlcpy(out, "0000000000000000", 17);
+            return;
+        }
+        w->rid_left = sizeof(w->rid_pool);
+    }
+    wx_hex_encode(w->rid_pool + sizeof(w->rid_pool) - w->rid_left, 8, out);
+    w->rid_left -= 8;
+}
+
 static void
 dispatch(struct evhttp_request *ev, void *arg)
 {
@@ -348,8 +364,7 @@ dispatch(struct evhttp_request *ev, void *arg)
     r->worker = w;
     r->start_ms = wx_mono_ms();
     r->method = method_name(evhttp_request_get_command(ev));
-    if (wx_rand_hex(r->id, 8) != WX_OK)
-        wx_strlcpy(r->id, "0000000000000000", sizeof(r->id));
+    req_id_make(w, r->id);
     atomic_fetch_add(&w->inflight, 1);
 
     if (wx_target_split(evhttp_request_get_uri(ev), &r->path, &r->query_raw, &err) != WX_OK) {

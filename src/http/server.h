@@ -53,6 +53,9 @@ struct http_worker {
     http_client_t *client; /* outbound HTTP on this loop */
     void *ctx;             /* from worker_init */
     atomic_int inflight;   /* requests not yet replied */
+    /* Request ids are drawn from the CSPRNG in batches (server.c: req_id_make). */
+    unsigned char rid_pool[512];
+    size_t rid_left; /* unused bytes at the end of rid_pool */
 };
 
 struct http_req {

@@ -1079,6 +1079,31 @@ test_revocation_and_logout(void **state)
     free(t3);
 }
 
+/* Request ids (X-Request-Id, in logs and error pages) are 16 hex digits and never repeat, also
+ * across the batches in which a worker draws them from the CSPRNG. */
+static void
+test_request_ids(void **state)
+{
+    enum { N = 300 };
+    char(*ids)[17] = calloc(N, sizeof(*ids));
+    char url[256];
+    assert_non_null(ids);
+    snprintf(url, sizeof(url), "%s/auth/check", env.auth);
+    for (int i = 0; i < N; i++) {
+        wxtk_resp_t r;
+        assert_int_equal(wxtk_http("GET", url, NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 401);
+        assert_non_null(r.request_id);
+        assert_int_equal(strlen(r.request_id), 16);
+        assert_int_equal(strspn(r.request_id, "0123456789abcdef"), 16);
+        memcpy(ids[i], r.request_id, 17);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ids[j], ids[i]);
+        wxtk_resp_free(&r);
+    }
+    free(ids);
+}
+
 static void
 test_blocked_deleted_and_revoked_users(void **state)
 {
@@ -1338,6 +1363,7 @@ main(void)
         cmocka_unit_test(test_truncated_and_not_base64url),
         cmocka_unit_test(test_claims),
         cmocka_unit_test(test_token_over_8k),
+        cmocka_unit_test(test_request_ids),
         cmocka_unit_test(test_revocation_and_logout),
         cmocka_unit_test(test_blocked_deleted_and_revoked_users),
         cmocka_unit_test(test_hs256_application),
