@@ -88,6 +88,23 @@ worker_main(void *arg)
     return NULL;
 }
 
+/* An event loop whose epoll changes are applied once per loop iteration: a keep-alive request
+ * turns its connection's read and write events off and on again within one iteration, and
+ * applying each change at once was ~10 % of a /auth/check's CPU in epoll_ctl. Safe here: no fd
+ * the loop watches is a dup() of another (libevent's one caveat). */
+static struct event_base *
+worker_base_new(void)
+{
+    struct event_config *c = event_config_new();
+    struct event_base *b = NULL;
+    if (!c)
+        return NULL;
+    event_config_set_flag(c, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    b = event_base_new_with_config(c);
+    event_config_free(c);
+    return b;
+}
+
 wx_status_t
 http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t *err)
 {
@@ -119,7 +136,7 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
         worker_slot_t *sl = &s->slots[i];
         sl->w.server = s;
         sl->w.index = i;
-        sl->w.base = event_base_new();
+        sl->w.base = worker_base_new();
         if (!sl->w.base) {
             rc = wx_err_set(err, WX_EIO, "cannot create event loop");
             goto out;
