@@ -33,6 +33,8 @@ typedef struct {
     bool started;
     struct event *stop_timer;
     int64_t deadline_ms;
+    wx_log_batch_t log_batch; /* this worker's log lines, written once per loop turn */
+    struct event *log_flush;
 } worker_slot_t;
 
 struct http_server {
@@ -80,11 +82,32 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, wx
     return WX_OK;
 }
 
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    worker_slot_t *s = arg;
+    wx_log_batch_flush(&s->log_batch);
+}
+
+/* The batch got its first line: flush it once the callbacks already due in this loop turn have
+ * run (an active event goes to the end of the queue), before the loop waits again. Replies
+ * made in this turn leave in a later one, so a request's log line is still written before its
+ * reply is sent, as when each line was written at once. */
+static void
+log_pending(void *arg)
+{
+    worker_slot_t *s = arg;
+    event_active(s->log_flush, EV_TIMEOUT, 1);
+}
+
 static void *
 worker_main(void *arg)
 {
     worker_slot_t *s = arg;
+    wx_log_batch_attach(&s->log_batch);
     event_base_dispatch(s->w.base);
+    wx_log_batch_flush(&s->log_batch);
+    wx_log_batch_attach(NULL);
     return NULL;
 }
 
@@ -137,10 +160,13 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
         sl->w.server = s;
         sl->w.index = i;
         sl->w.base = worker_base_new();
-        if (!sl->w.base) {
+        sl->log_flush = sl->w.base ? event_new(sl->w.base, -1, 0, log_flush_cb, sl) : NULL;
+        if (!sl->log_flush) {
             rc = wx_err_set(err, WX_EIO, "cannot create event loop");
             goto out;
         }
+        sl->log_batch.pending = log_pending;
+        sl->log_batch.arg = sl;
         /* SO_REUSEPORT: each worker has its own accept queue on the same port. */
         sl->listener = evconnlistener_new_bind(sl->w.base, NULL, NULL,
                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
@@ -288,6 +314,8 @@ http_server_free(http_server_t *s)
             evconnlistener_free(sl->listener);
         if (s->cfg.worker_fini && sl->w.ctx)
             s->cfg.worker_fini(&sl->w, sl->w.ctx);
+        if (sl->log_flush)
+            event_free(sl->log_flush);
         if (sl->w.base)
             event_base_free(sl->w.base);
     }
