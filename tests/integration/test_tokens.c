@@ -1115,8 +1115,8 @@ test_blocked_deleted_and_revoked_users(void **state)
     /* Blocked: every token refused, and no new login. */
     char *t = login_demo("t-blocked", sub, sizeof(sub));
     wxtk_expect_valid(&env, &demo_client, "before the block", t, sub);
-    int64_t at = wx_mono_ms();
     assert_int_equal(store_user_set_blocked(st, "demo", sub, true, &err), WX_OK);
+    int64_t at = wx_mono_ms();
     wxtk_expect_refused_within_bound(&env, &demo_client, "user blocked", t, R_REVOKED, at);
     char url[256];
     wxt_resp_t fin = {0};
@@ -1136,8 +1136,8 @@ test_blocked_deleted_and_revoked_users(void **state)
     /* Deleted: refused. */
     t = login_demo("t-deleted", sub, sizeof(sub));
     wxtk_expect_valid(&env, &demo_client, "before the delete", t, sub);
-    at = wx_mono_ms();
     assert_int_equal(store_user_delete(st, "demo", sub, &err), WX_OK);
+    at = wx_mono_ms();
     wxtk_expect_refused_within_bound(&env, &demo_client, "user deleted", t, R_REVOKED, at);
     free(t);
 
@@ -1145,8 +1145,8 @@ test_blocked_deleted_and_revoked_users(void **state)
      * a login after it works. */
     t = login_demo("t-revoke-all", sub, sizeof(sub));
     wxtk_expect_valid(&env, &demo_client, "before the revoke-all", t, sub);
-    at = wx_mono_ms();
     assert_int_equal(store_user_revoke_tokens(st, "demo", sub, (int64_t)time(NULL), &err), WX_OK);
+    at = wx_mono_ms();
     wxtk_expect_refused_within_bound(&env, &demo_client, "user's tokens revoked", t, R_REVOKED, at);
     sleep(1);
     char sub2[64];
