@@ -90,7 +90,8 @@ admin_pools(admin_req_t *a)
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         pool_write(a, &p, false);
     } else if (is(m, "DELETE")) {
-        if (conf_changed_after(store_pool_delete(a->ctx->store, id, &err)) != WX_OK) {
+        if (token_revocations_changed_after(
+                conf_changed_after(store_pool_delete(a->ctx->store, id, &err))) != WX_OK) {
             admin_store_error(a, &err);
             return true;
         }

@@ -96,13 +96,15 @@ admin_users(admin_req_t *a)
         }
         if (is(act, "block") || is(act, "unblock")) {
             bool block = is(act, "block");
-            if (store_user_set_blocked(a->ctx->store, pool.id, uid, block, &err) != WX_OK) {
+            if (token_revocations_changed_after(
+                    store_user_set_blocked(a->ctx->store, pool.id, uid, block, &err)) != WX_OK) {
                 admin_store_error(a, &err);
                 goto out;
             }
             admin_audit(a, pool.id, block ? "user.block" : "user.unblock", uid, "ok");
         } else if (is(act, "revoke-tokens")) {
-            if (store_user_revoke_tokens(a->ctx->store, pool.id, uid, wx_now(), &err) != WX_OK) {
+            if (token_revocations_changed_after(store_user_revoke_tokens(
+                    a->ctx->store, pool.id, uid, wx_now(), &err)) != WX_OK) {
                 admin_store_error(a, &err);
                 goto out;
             }
@@ -128,7 +130,8 @@ admin_users(admin_req_t *a)
         a->r->outcome = "ok";
         admin_reply(a, 200, o);
     } else if (is(m, "DELETE")) {
-        if (store_user_delete(a->ctx->store, pool.id, uid, &err) != WX_OK) {
+        if (token_revocations_changed_after(store_user_delete(a->ctx->store, pool.id, uid, &err)) !=
+            WX_OK) {
             admin_store_error(a, &err);
             goto out;
         }

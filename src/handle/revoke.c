@@ -19,14 +19,15 @@ revoke_token(worker_ctx_t *ctx, http_req_t *r, const char *tok, const char *endp
     token_result_t res;
     wx_err_t err = {0};
     *revoked = false;
-    token_check(ctx, tok, NULL, &res);
+    token_check_fresh(ctx, tok, NULL, &res); /* "already revoked" must be the store's answer */
     if (res.status == TOKEN_ERROR)
         return false;
     if (res.status != TOKEN_OK) {
         token_log_refusal(r, endpoint, &res);
         return true;
     }
-    bool ok = store_revoke(ctx->store, res.jti, res.exp, wx_now(), &err) == WX_OK;
+    bool ok = token_revocations_changed_after(
+                  store_revoke(ctx->store, res.jti, res.exp, wx_now(), &err)) == WX_OK;
     if (!ok)
         wx_log(WX_LOG_ERROR, "revoke_failed", "rid", r->id, "error", err.msg, NULL);
     else

@@ -78,12 +78,16 @@ token_audience_check(worker_ctx_t *ctx, const json_t *header, const json_t *payl
     return rc;
 }
 
-void
-token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out)
+/* The one check; fresh: ask the store about revocation even when a recent "not revoked" answer
+ * is remembered (token_cache.h). */
+static void
+token_check_run(worker_ctx_t *ctx, const char *token, const char *audience, bool fresh,
+                token_result_t *out)
 {
     wx_err_t err = {0};
     json_t *header = NULL, *payload = NULL;
     const char *why = NULL;
+    bool unrevoked = false;
     memset(out, 0, sizeof(*out));
     if (!token || !token[0]) {
         set(out, TOKEN_MISSING, "no token");
@@ -95,7 +99,7 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
         return;
     }
     wx_status_t rc = WX_OK;
-    if (token_cache_get(ctx->verified, token, len, &header, &payload)) {
+    if (token_cache_get(ctx->verified, token, len, wx_mono_ms(), &header, &payload, &unrevoked)) {
         /* Verified before; the key must still be published (a retired key that left the JWKS
          * stops its tokens here as it would in jws_verify). */
         if (!keys_lookup(json_string_value(json_object_get(header, "kid")),
@@ -159,20 +163,27 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
     }
     wx_strlcpy(out->jti, json_string_value(json_object_get(payload, "jti")), sizeof(out->jti));
     claims_int(payload, "exp", &out->exp);
-    bool revoked = true;
-    int64_t iat = 0;
-    claims_int(payload, "iat", &iat);
-    if (store_token_revoked(
-            ctx->store, out->jti, json_string_value(json_object_get(payload, "userPoolId")),
-            json_string_value(json_object_get(payload, "sub")), iat, &revoked, &err) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "revocation_check_failed", "error", err.msg, "detail", err.detail,
-               NULL);
-        set(out, TOKEN_ERROR, "cannot check revocation");
-        goto fail;
-    }
-    if (revoked) {
-        set(out, TOKEN_REVOKED, "token revoked, or its user blocked or deleted");
-        goto fail;
+    if (fresh || !unrevoked) {
+        /* Generation and time are taken before the read: a revocation committed meanwhile
+         * makes the answer stale, and its age is never under-counted. */
+        uint64_t gen = token_cache_revocation_gen();
+        int64_t at_ms = wx_mono_ms();
+        bool revoked = true;
+        int64_t iat = 0;
+        claims_int(payload, "iat", &iat);
+        if (store_token_revoked(
+                ctx->store, out->jti, json_string_value(json_object_get(payload, "userPoolId")),
+                json_string_value(json_object_get(payload, "sub")), iat, &revoked, &err) != WX_OK) {
+            wx_log(WX_LOG_ERROR, "revocation_check_failed", "error", err.msg, "detail", err.detail,
+                   NULL);
+            set(out, TOKEN_ERROR, "cannot check revocation");
+            goto fail;
+        }
+        if (revoked) {
+            set(out, TOKEN_REVOKED, "token revoked, or its user blocked or deleted");
+            goto fail;
+        }
+        token_cache_set_unrevoked(ctx->verified, token, len, gen, at_ms);
     }
     set(out, TOKEN_OK, "ok");
     out->payload = payload;
@@ -181,6 +192,18 @@ token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_re
 fail:
     json_decref(header);
     json_decref(payload);
+}
+
+void
+token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out)
+{
+    token_check_run(ctx, token, audience, false, out);
+}
+
+void
+token_check_fresh(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out)
+{
+    token_check_run(ctx, token, audience, true, out);
 }
 
 void

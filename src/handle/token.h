@@ -37,8 +37,14 @@ typedef struct {
 wx_status_t token_sign(worker_ctx_t *ctx, const char *pool_alg, const char *app_id,
                        const char *payload, wx_buf_t *out, wx_err_t *err);
 /* Verify signature, claims (iss = ours, audience when given), that aud is the token's pool or an
- * application of it (for HS256, the application whose secret signed it), and revocation. */
+ * application of it (for HS256, the application whose secret signed it), and revocation. The
+ * store's "not revoked" answer may come from the worker's cache: a revocation through this
+ * process is seen at once, one through another process within TOKEN_REVOCATION_TTL_MS. */
 void token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out);
+/* token_check with revocation read from the store whatever is cached: for revoking, whose
+ * answer says whether the token was already revoked. */
+void token_check_fresh(worker_ctx_t *ctx, const char *token, const char *audience,
+                       token_result_t *out);
 void token_result_free(token_result_t *r);
 /* The token of "Authorization: Bearer <token>", or NULL. */
 const char *token_from_bearer(http_req_t *r);

@@ -55,6 +55,9 @@ struct http_worker {
     atomic_int inflight;   /* requests not yet replied */
     atomic_int unsent;     /* replies made but not yet fully written to their socket */
     bool draining;         /* stopping: replies say Connection: close (loop thread only) */
+    /* Request ids are drawn from the CSPRNG in batches (server.c: req_id_make). */
+    unsigned char rid_pool[512];
+    size_t rid_left; /* unused bytes at the end of rid_pool */
 };
 
 struct http_req {

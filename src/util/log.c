@@ -1,5 +1,6 @@
-/* JSON-lines log. Lines are built in a local buffer and written with one write(2), so lines
- * from several worker threads never interleave. */
+/* JSON-lines log. Lines are built in a local buffer and written with one write(2) — or, on a
+ * worker thread, gathered in its batch and written with one write(2) of whole lines — so lines
+ * from several threads never interleave. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -7,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "buf.h"
 
 static wx_log_level_t log_level = WX_LOG_INFO;
 static const char *log_service = "wxauth";
@@ -37,19 +36,109 @@ wx_log_parse_level(const char *s, wx_log_level_t *out)
     return false;
 }
 
-static void
-json_str(wx_buf_t *b, const char *s)
+/* One line under construction, on the stack: no allocation per line. A line that would grow
+ * past LINE_MAX_BYTES loses the end of the value that does not fit (cut at a UTF-8 boundary)
+ * and the fields after it, but stays one JSON object ending in a newline. */
+#define LINE_MAX_BYTES 8192
+#define LINE_TAIL 2  /* "}\n" */
+#define FIELD_MIN 24 /* room a field needs beyond its key: separators, quotes, a number */
+
+typedef struct {
+    char d[LINE_MAX_BYTES];
+    size_t len;
+} line_t;
+
+static size_t
+line_room(const line_t *l)
 {
-    wx_buf_puts(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            wx_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            wx_buf_printf(b, "\\u%04x", *p);
-        else
-            wx_buf_append(b, p, 1);
+    return sizeof(l->d) - LINE_TAIL - l->len;
+}
+
+/* Only where the caller knows n fits. */
+static void
+line_put(line_t *l, const char *p, size_t n)
+{
+    memcpy(l->d + l->len, p, n);
+    l->len += n;
+}
+
+/* A JSON string, cut short to what fits; needs room for its two quotes. Runs of plain bytes
+ * are copied at once. */
+static void
+json_str(line_t *l, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t end = sizeof(l->d) - LINE_TAIL - 1; /* the closing quote always fits */
+    l->d[l->len++] = '"';
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (;; p++) {
+        if (*p && *p != '"' && *p != '\\' && *p >= 0x20)
+            continue;
+        size_t n = (size_t)(p - run);
+        if (n > end - l->len) {
+            n = end - l->len;
+            while (n > 0 && (run[n] & 0xC0) == 0x80) /* not inside a UTF-8 character */
+                n--;
+            line_put(l, (const char *)run, n);
+            break;
+        }
+        line_put(l, (const char *)run, n);
+        if (!*p || end - l->len < 6)
+            break;
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            line_put(l, e, 2);
+        } else {
+            char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+            line_put(l, e, 6);
+        }
+        run = p + 1;
     }
-    wx_buf_puts(b, "\"");
+    l->d[l->len++] = '"';
+}
+
+/* Decimal digits of v (0..9999) with width w, zero-padded. */
+static char *
+put_digits(char *o, int v, int w)
+{
+    for (int i = w - 1; i >= 0; i--, v /= 10)
+        o[i] = (char)('0' + v % 10);
+    return o + w;
+}
+
+static void
+put_long(line_t *l, long n)
+{
+    char t[24];
+    size_t i = sizeof(t);
+    unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+    do {
+        t[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        t[--i] = '-';
+    line_put(l, t + i, sizeof(t) - i);
+}
+
+/* The worker thread's batch (wx_log_batch_attach); a thread-local because wx_log is called from
+ * every layer with no context to pass it in. */
+static _Thread_local wx_log_batch_t *log_batch;
+
+void
+wx_log_batch_attach(wx_log_batch_t *b)
+{
+    log_batch = b;
+}
+
+void
+wx_log_batch_flush(wx_log_batch_t *b)
+{
+    if (!b || !b->len)
+        return;
+    ssize_t r = write(STDERR_FILENO, b->data, b->len);
+    (void)r;
+    b->len = 0;
 }
 
 void
@@ -58,19 +147,36 @@ wx_log(wx_log_level_t lvl, const char *event, ...)
     static const char *lvls[] = {"debug", "info", "warn", "error"};
     if (lvl < log_level)
         return;
-    wx_buf_t b;
-    wx_buf_init(&b, 8192);
+    line_t l;
+    l.len = 0;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char t[40];
-    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-    wx_buf_printf(&b, "{\"t\":\"%s.%03ldZ\",\"lvl\":\"%s\",\"svc\":", t, ts.tv_nsec / 1000000,
-                  lvls[lvl]);
-    json_str(&b, log_service);
-    wx_buf_puts(&b, ",\"ev\":");
-    json_str(&b, event);
+    /* {"t":"2026-12-07T10:34:20.123Z","lvl": without printf */
+    char t[48] = "{\"t\":\"";
+    char *o = t + 6;
+    o = put_digits(o, tm.tm_year + 1900, 4);
+    *o++ = '-';
+    o = put_digits(o, tm.tm_mon + 1, 2);
+    *o++ = '-';
+    o = put_digits(o, tm.tm_mday, 2);
+    *o++ = 'T';
+    o = put_digits(o, tm.tm_hour, 2);
+    *o++ = ':';
+    o = put_digits(o, tm.tm_min, 2);
+    *o++ = ':';
+    o = put_digits(o, tm.tm_sec, 2);
+    *o++ = '.';
+    o = put_digits(o, (int)(ts.tv_nsec / 1000000), 3);
+    memcpy(o, "Z\",\"lvl\":\"", 10);
+    o += 10;
+    line_put(&l, t, (size_t)(o - t));
+    line_put(&l, lvls[lvl], strlen(lvls[lvl]));
+    line_put(&l, "\",\"svc\":", 8);
+    json_str(&l, log_service);
+    line_put(&l, ",\"ev\":", 6);
+    json_str(&l, event);
     va_list ap;
     va_start(ap, event);
     const char *k;
@@ -78,27 +184,40 @@ wx_log(wx_log_level_t lvl, const char *event, ...)
         const char *v = va_arg(ap, const char *);
         if (!v)
             continue;
-        wx_buf_puts(&b, ",");
+        if (line_room(&l) < strlen(k) + FIELD_MIN)
+            break; /* full: the fields left are dropped */
+        line_put(&l, ",", 1);
+        long n;
         if (k[0] == '#') { /* numeric value, written bare when it is one */
-            json_str(&b, k + 1);
-            long n;
+            json_str(&l, k + 1);
+            line_put(&l, ":", 1);
             if (wx_parse_long(v, -2147483647L, 2147483647L, &n))
-                wx_buf_printf(&b, ":%ld", n);
-            else {
-                wx_buf_puts(&b, ":");
-                json_str(&b, v);
-            }
+                put_long(&l, n);
+            else
+                json_str(&l, v);
         } else {
-            json_str(&b, k);
-            wx_buf_puts(&b, ":");
-            json_str(&b, v);
+            json_str(&l, k);
+            line_put(&l, ":", 1);
+            json_str(&l, v);
         }
     }
     va_end(ap);
-    wx_buf_puts(&b, "}\n");
-    if (b.data) {
-        ssize_t r = write(STDERR_FILENO, b.data, b.len);
-        (void)r;
+    memcpy(l.d + l.len, "}\n", LINE_TAIL); /* always room for it */
+    l.len += LINE_TAIL;
+    wx_log_batch_t *b = log_batch;
+    if (b && lvl < WX_LOG_WARN) {
+        if (b->len + l.len > sizeof(b->data))
+            wx_log_batch_flush(b);
+        if (l.len <= sizeof(b->data)) {
+            bool was_empty = b->len == 0;
+            memcpy(b->data + b->len, l.d, l.len);
+            b->len += l.len;
+            if (was_empty && b->pending)
+                b->pending(b->arg);
+            return;
+        }
     }
-    wx_buf_free(&b);
+    wx_log_batch_flush(b); /* what this thread logged before goes first */
+    ssize_t r = write(STDERR_FILENO, l.d, l.len);
+    (void)r;
 }

@@ -16,10 +16,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "handle/token_cache.h"
 #include "jose/b64url.h"
 #include "jose/jws.h"
 #include "jose/seal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 /* ---- HTTP ---- */
 
@@ -626,6 +628,39 @@ wxtk_expect_refused(wxt_env_t *e, const wxtk_client_t *c, const char *what, cons
                      why);
         free(why);
     }
+}
+
+void
+wxtk_expect_refused_within_bound(wxt_env_t *e, const wxtk_client_t *c, const char *what,
+                                 const char *token, const char *reason, int64_t written_ms)
+{
+    /* A worker's answer was read before the write returned, so a request sent once the bound
+     * has passed since then must be refused, however long it then takes to be answered. */
+    int64_t bound = written_ms + TOKEN_REVOCATION_TTL_MS;
+    for (;;) {
+        wxtk_resp_t r;
+        int64_t sent = wx_mono_ms();
+        tk_call(e, c, EP_AUTH_CHECK, token, &r);
+        long st = r.status;
+        wxtk_resp_free(&r);
+        if (st == 401)
+            break;
+        if (st != 204)
+            fail_msg("%s: /auth/check answered %ld", what, st);
+        if (sent >= bound)
+            fail_msg(
+                "%s: /auth/check still accepts the token %lld ms after the change (bound %d ms)",
+                what, (long long)(sent - written_ms), TOKEN_REVOCATION_TTL_MS);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    /* Another worker may have read its answer later, but still before the change. */
+    int64_t left = bound - wx_mono_ms();
+    if (left > 0) {
+        struct timespec ts = {left / 1000, (left % 1000) * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    wxtk_expect_refused(e, c, what, token, reason);
 }
 
 void

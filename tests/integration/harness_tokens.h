@@ -96,5 +96,12 @@ void wxtk_expect_valid(wxt_env_t *e, const wxtk_client_t *c, const char *what, c
  * audience array that holds ours. */
 void wxtk_expect_refused(wxt_env_t *e, const wxtk_client_t *c, const char *what, const char *token,
                          const char *reason);
+/* The user or token was changed in the store by another process (this test), in a write that
+ * returned at written_ms (wx_mono_ms): wxauthd's workers may trust their last "not revoked" answer
+ * for TOKEN_REVOCATION_TTL_MS (src/handle/token_cache.h), no longer. Polls /auth/check until it
+ * refuses (failing past the bound), then, once the bound has passed for every worker, expects
+ * every endpoint to refuse as wxtk_expect_refused does. */
+void wxtk_expect_refused_within_bound(wxt_env_t *e, const wxtk_client_t *c, const char *what,
+                                      const char *token, const char *reason, int64_t written_ms);
 
 #endif
