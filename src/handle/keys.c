@@ -11,7 +11,10 @@
 #include "../util/log.h"
 #include "../util/rand.h"
 
-#define KEYS_RECHECK_S 60    /* re-read the store this often */
+/* Re-read the store this often: a key rotated on another node sharing the store is used here
+ * within this many seconds (issue #11). One indexed read per alg; a key is unsealed again
+ * only when its kid changed. */
+#define KEYS_RECHECK_S 5
 #define KEYS_UNKNOWN_KID_S 5 /* at most one extra reload per this many seconds */
 
 static const char *const keys_algs[KEYS_ALG_COUNT] = {"RS256", "ES256", "EdDSA"};
@@ -283,7 +286,7 @@ keys_signing(keys_cache_t *kc, const char *alg, const jwk_t **out, wx_err_t *err
             /* A key new to this worker (just made, or rotated in) may be unknown to the
              * published sets of every worker, ours included: have them all re-read before
              * they verify or publish again, or the token about to be signed would be refused
-             * as "unknown signing key" and missing from the JWKS for up to a minute. */
+             * as "unknown signing key" and missing from the JWKS until their next re-read. */
             keys_cache_changed(kc);
         }
     }
