@@ -104,6 +104,7 @@ main(int argc, char **argv)
     store_t *st = NULL;
     if (store_open(cfg.store_url, &st, &err) != WX_OK ||
         keys_ensure(st, &app.master, "RS256", &err) != WX_OK ||
+        keys_check_master(st, &app.master, "RS256", &err) != WX_OK ||
         (!check_only &&
          store_node_seen(st, app.node_id, app.host, app.pid, wx_now(), &err) != WX_OK)) {
         fprintf(stderr, "wxauthd: store: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);

@@ -147,6 +147,29 @@ out:
 }
 
 wx_status_t
+keys_check_master(store_t *st, const seal_key_t *mk, const char *alg, wx_err_t *err)
+{
+    store_key_t *k = calloc(1, sizeof(*k));
+    jwk_t *j = NULL;
+    wx_status_t rc;
+    if (!k)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    if ((rc = store_key_current(st, alg && alg[0] ? alg : "RS256", k, err)) != WX_OK)
+        goto out;
+    if ((rc = key_open(mk, k, &j, err)) != WX_OK)
+        rc = wx_err_set(err, WX_ECRYPTO,
+                        "the master key does not open the store's signing key %.64s: every "
+                        "node sharing a store needs the same master key (copy master.key from "
+                        "the node that ran `wxauth init`)",
+                        k->kid);
+    jwk_free(j);
+out:
+    OPENSSL_cleanse(k, sizeof(*k));
+    free(k);
+    return rc;
+}
+
+wx_status_t
 keys_rotate(store_t *st, const seal_key_t *mk, const char *alg, int64_t publish_until,
             char *kid_out, size_t n, wx_err_t *err)
 {

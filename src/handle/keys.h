@@ -34,6 +34,9 @@ bool keys_alg_valid(const char *alg);
 /* Make sure alg has a current key; creates one when there is none. Safe when several
  * processes race: the store keeps at most one current key per alg. */
 wx_status_t keys_ensure(store_t *st, const seal_key_t *mk, const char *alg, wx_err_t *err);
+/* Does mk open the store's current key of alg? WX_ECRYPTO with a message saying what to fix when
+ * it does not (a node started with another master key than the one that sealed the keys). */
+wx_status_t keys_check_master(store_t *st, const seal_key_t *mk, const char *alg, wx_err_t *err);
 /* A new current key for alg; the old one stays published until publish_until (plus the
  * re-read interval, for nodes that have not noticed the rotation yet). */
 wx_status_t keys_rotate(store_t *st, const seal_key_t *mk, const char *alg, int64_t publish_until,

@@ -337,6 +337,30 @@ test_second_server_on_same_port_refused(void **state)
     wxt_resp_free(&r);
 }
 
+/* A node started with another master key than the one that sealed the store's keys (a
+ * second node without a copy of master.key) refuses to start and says what to do. */
+static void
+test_other_master_key_refused(void **state)
+{
+    char cmd[1600], log[700], *text = NULL;
+    snprintf(log, sizeof(log), "%s/otherkey.log", env.dir);
+    snprintf(cmd, sizeof(cmd),
+             "WXAUTH_MASTER_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA timeout 20 '%s' "
+             "--config '%s' --check-config 2>'%s' >/dev/null",
+             getenv("WXAUTHD"), env.config, log);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    text = calloc(1, 8192);
+    assert_non_null(text);
+    assert_true(fread(text, 1, 8191, f) > 0);
+    fclose(f);
+    assert_non_null(strstr(text, "needs the same master key"));
+    free(text);
+}
+
 int
 main(void)
 {
@@ -357,6 +381,7 @@ main(void)
         cmocka_unit_test_setup(test_emulator_rejects_wrong_domain_page, reset_faults),
         cmocka_unit_test_setup(test_expired_state, reset_faults),
         cmocka_unit_test(test_second_server_on_same_port_refused),
+        cmocka_unit_test(test_other_master_key_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
