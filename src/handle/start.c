@@ -53,8 +53,11 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        http_reply_error_page(r, 500, "Login could not start",
-                              "Something went wrong on our side. Please try again.");
+        /* The store cannot be written (down, restarting, full): nothing was sent to WeChat
+         * yet, so trying again in a moment is all the user has to do. */
+        http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
+                              "服务暂时不可用，请稍后重试。The service is temporarily unavailable; "
+                              "please try again in a moment.");
         return;
     }
     r->outcome = "to_wechat";

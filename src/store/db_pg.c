@@ -32,6 +32,7 @@ struct db {
     PGresult *res; /* of the current statement */
     int row;       /* the current row of res; -1 before the first step */
     bool prepared[DB_STMT_MAX];
+    bool tx_open;  /* BEGIN sent, COMMIT or ROLLBACK not yet: never reconnect under it */
     char err[256]; /* the last error, for logs */
 };
 
@@ -75,13 +76,18 @@ pg_reset(db_t *d)
     d->row = -1;
 }
 
-/* A broken connection is re-established, unless a transaction was open on it (then the
- * transaction is lost and its caller must see the error). Prepared statements died with it. */
+/* A broken connection is re-established, unless a transaction was open on it: then the
+ * transaction is lost, its caller must see the error (and roll back), and a statement must not
+ * run on a fresh connection as if it were still part of it. Prepared statements died with it. */
 static bool
 pg_alive(db_t *d)
 {
     if (PQstatus(d->conn) == CONNECTION_OK)
         return true;
+    if (d->tx_open) {
+        pg_note_error(d, "the connection to PostgreSQL was lost during a transaction");
+        return false;
+    }
     PQreset(d->conn);
     memset(d->prepared, 0, sizeof(d->prepared));
     if (PQstatus(d->conn) != CONNECTION_OK) {
@@ -161,7 +167,7 @@ pg_query(db_t *d, int id, const char *sql, const db_arg_t *args, size_t nargs, b
         pg_note_error(d, "bad statement id or too many arguments");
         return DB_EFAIL;
     }
-    if (PQtransactionStatus(d->conn) == PQTRANS_IDLE && !pg_alive(d))
+    if (!pg_alive(d))
         return DB_ECONN;
     wx_snprintf(name, sizeof(name), "s%d", id);
     if (!d->prepared[id]) {
@@ -263,7 +269,7 @@ static db_rc_t
 pg_exec(db_t *d, const char *script)
 {
     pg_reset(d);
-    if (PQtransactionStatus(d->conn) == PQTRANS_IDLE && !pg_alive(d))
+    if (!pg_alive(d))
         return DB_ECONN;
     return pg_command(d, script, false);
 }
@@ -274,14 +280,30 @@ pg_tx(db_t *d, db_tx_t op)
     pg_reset(d);
     if ((int)op < 0 || (int)op >= PG_TX_STMTS)
         return DB_EFAIL;
-    if (op == DB_TX_BEGIN && !pg_alive(d))
+    if (op == DB_TX_COMMIT || op == DB_TX_ROLLBACK) {
+        /* Over either way: the transaction ended, or died with its connection. */
+        bool alive = PQstatus(d->conn) == CONNECTION_OK;
+        db_rc_t rc = alive ? pg_command(d, pg_tx_sql[op], op == DB_TX_COMMIT) : DB_ECONN;
+        d->tx_open = false;
+        return rc;
+    }
+    if (!pg_alive(d))
         return DB_ECONN;
-    return pg_command(d, pg_tx_sql[op], op == DB_TX_COMMIT);
+    db_rc_t rc = pg_command(d, pg_tx_sql[op], false);
+    if (op == DB_TX_BEGIN && rc == DB_OK)
+        d->tx_open = true;
+    return rc;
 }
 
 static bool
 pg_in_tx(db_t *d)
 {
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        /* Whatever was open is gone, and the store now takes it as ended: the next BEGIN may
+         * reconnect. */
+        d->tx_open = false;
+        return false;
+    }
     PGTransactionStatusType s = PQtransactionStatus(d->conn);
     return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""PostgreSQL stopped and started again while logins run (issue #11 fault test).
+
+One wxauthd (2 workers) on the throw-away server of tests/pg/with-postgres.sh; 8 browsers log
+in over and over. After 2 s the database is stopped (fast shutdown: connections are cut), and
+started again 3 s later. Checked:
+  - every request gets an answer: a login that cannot finish ends with a clear message, never
+    a closed connection;
+  - /readyz says 503 while the database is down, and 200 again once it is back, without
+    restarting wxauthd; logins succeed again;
+  - no committed login is lost or doubled: the logins that told their browser "code=200" are
+    exactly the successful logins in the audit trail, and alice is one user with one identity.
+"""
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from wxt import Cluster, Failed, fail, login, status_of, wait_status  # noqa: E402
+
+BROWSERS = 8
+
+
+def pg(*args):
+    """pg_ctlcluster on the cluster of pg_virtualenv (its PG_CLUSTER_CONF_ROOT is in our env)."""
+    subprocess.run(["pg_ctlcluster", os.environ.get("PGVERSION", "15"), "regress", *args],
+                   check=True, capture_output=True)
+
+
+def sql(store, query):
+    out = subprocess.run(["psql", store, "-tAc", query], check=True, capture_output=True,
+                         text=True).stdout
+    return int(out.strip())
+
+
+def run(c, store):
+    c.seed()
+    stop = threading.Event()
+    results = []  # (time, code or HTTP status, message)
+    lock = threading.Lock()
+    lost = collections.Counter()
+
+    def browser():
+        while not stop.is_set():
+            t = time.time()
+            try:
+                _, _, code, msg, _ = login(c.front)
+            except Failed:
+                raise
+            except Exception as e:  # no HTTP answer at all
+                with lock:
+                    lost[type(e).__name__] += 1
+                    results.append((t, -1, str(e)))
+                continue
+            with lock:
+                results.append((t, code, msg))
+
+    threads = [threading.Thread(target=browser, daemon=True) for _ in range(BROWSERS)]
+    for th in threads:
+        th.start()
+    time.sleep(2)
+    t_down = time.time()
+    pg("stop", "-m", "fast")
+    not_ready_s = wait_status(f"{c.nodes[0]}/readyz", 503, "readyz with the database down", 10)
+    time.sleep(3)
+    t_up = time.time()
+    pg("start")
+    ready_s = wait_status(f"{c.nodes[0]}/readyz", 200, "readyz with the database back", 30)
+    t_ready = time.time()
+    time.sleep(3)
+    stop.set()
+    for th in threads:
+        th.join(30)
+
+    ok = sum(1 for _, code, _ in results if code == 200)
+    failed = [(t, code, msg) for t, code, msg in results if code != 200]
+    after = [(t, code, msg) for t, code, msg in results if t >= t_ready + 0.5]
+    print(f"# {len(results)} logins; database down for {t_up - t_down:.1f} s: /readyz said 503 "
+          f"after {not_ready_s:.1f} s and 200 {ready_s:.1f} s after the restart; {ok} "
+          f"succeeded, {len(failed)} ended with a message, {sum(lost.values())} lost")
+    for _, code, msg in failed[:3]:
+        print(f"#   e.g. {code}: {msg[:120]}")
+    if lost:
+        fail(f"answers lost: {dict(lost)}")
+    if not after or any(code != 200 for _, code, _ in after):
+        bad = [(code, msg) for _, code, msg in after if code != 200][:3]
+        fail(f"logins after the recovery still fail: {bad} (of {len(after)})")
+    committed = sql(store, "SELECT count(*) FROM audit_events "
+                           "WHERE action = 'login' AND outcome LIKE 'ok%'")
+    users = sql(store, "SELECT count(*) FROM users")
+    idents = sql(store, "SELECT count(*) FROM identities")
+    print(f"# store afterwards: {committed} successful logins in the audit trail, {users} user, "
+          f"{idents} identity")
+    if committed != ok:
+        fail(f"{ok} browsers were told the login succeeded, the store has {committed}")
+    if users != 1 or idents != 1:
+        fail(f"alice should be 1 user with 1 identity: {users} users, {idents} identities")
+
+
+def main():
+    store = os.environ.get("WX_TEST_STORE_URL", "")
+    if not store.startswith("postgresql://"):
+        fail("WX_TEST_STORE_URL must name a PostgreSQL server (tests/pg/with-postgres.sh)")
+    tmp = os.environ.get("WX_TEST_TMP", "/tmp")
+    os.makedirs(tmp, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="pgrestart-", dir=tmp)
+    c = Cluster(d, store, 1, workers=2)
+    try:
+        run(c, store)
+    except BaseException:
+        c.stop(nodes_must_exit_0=False)
+        c.show_logs()
+        raise
+    c.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    print("ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failed as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)
