@@ -13,7 +13,7 @@ deps:
 	@scripts/install-deps.sh
 
 build:
-	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; fi
+	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWX_WERROR=ON >/dev/null; fi
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Everything: the normal build's tests, then the same tests under ASan+UBSan.
@@ -23,7 +23,7 @@ check-plain: build
 	cd $(BUILD) && ctest $(CTEST_ARGS) -j $(JOBS)
 
 check-asan:
-	@if [ ! -f $(BUILD_ASAN)/CMakeCache.txt ]; then cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DWX_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null; fi
+	@if [ ! -f $(BUILD_ASAN)/CMakeCache.txt ]; then cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DWX_SANITIZE=ON -DWX_WERROR=ON -DCMAKE_C_COMPILER=clang >/dev/null; fi
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS) -j $(JOBS)
 

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
+#include "version.h"
 #include "token.h"
 
 #define OPT_END                                                                                    \
@@ -186,7 +187,7 @@ const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 int
 cli_version(cli_t *c)
 {
-    printf("wxauth 0.1.0\n");
+    printf("wxauth %s\n", WXAUTH_VERSION);
     return CLI_OK;
 }
 

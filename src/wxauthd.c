@@ -17,8 +17,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/rand.h"
-
-#define WXAUTH_VERSION "0.1.0"
+#include "version.h"
 
 static void
 usage(FILE *f)
