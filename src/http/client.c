@@ -52,6 +52,7 @@ struct http_client {
     int max_active;
     CURL *pool[EASY_POOL_MAX];
     int npool;
+    http_metrics_t *metrics; /* the worker's, for callers that time their calls */
 };
 
 typedef struct {
@@ -499,4 +500,16 @@ http_client_outcome_str(http_client_outcome_t o)
 {
     static const char *n[] = {"ok", "timeout", "connect", "too big", "cancelled", "other", "busy"};
     return (size_t)o < WX_ARRAY_LEN(n) ? n[o] : "unknown";
+}
+
+void
+http_client_set_metrics(http_client_t *c, http_metrics_t *m)
+{
+    c->metrics = m;
+}
+
+http_metrics_t *
+http_client_metrics(const http_client_t *c)
+{
+    return c->metrics;
 }
