@@ -35,6 +35,7 @@ typedef struct xfer {
     http_client_cb cb;
     void *arg;
     int64_t start_ms;           /* asked for */
+    int64_t start_us;           /* the same, finer, for metrics */
     int64_t active_ms;          /* handed to curl */
     struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
@@ -257,6 +258,7 @@ xfer_report(xfer_t *x, http_client_outcome_t outcome, CURLcode rc)
                     ? "no free outbound connection in time (raise [wechat] max_connections)"
                     : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     res.elapsed_ms = wx_mono_ms() - x->start_ms;
+    res.elapsed_us = wx_mono_us() - x->start_us;
     res.queued_ms = (x->easy ? x->active_ms : wx_mono_ms()) - x->start_ms;
     x->cb(&res, x->arg);
     xfer_free(x);
@@ -405,6 +407,7 @@ xfer_start(http_client_t *c, const char *url, const char *ctype, const char *bod
     x->arg = arg;
     x->timeout_ms = timeout_ms;
     x->start_ms = wx_mono_ms();
+    x->start_us = wx_mono_us();
     wx_buf_init(&x->body, max_body);
     x->url = strdup(url);
     bool ok = x->url != NULL;

@@ -29,6 +29,7 @@ typedef struct {
     const char *content_type; /* may be NULL */
     const char *error;        /* transport error text (no URL, so no secret) */
     int64_t elapsed_ms;       /* from the call, queue included */
+    int64_t elapsed_us;       /* the same in microseconds (metrics) */
     int64_t queued_ms;        /* of which waiting for a free connection */
 } http_client_result_t;
 

@@ -271,7 +271,7 @@ on_reply(const http_client_result_t *res, void *arg)
     wx_snprintf(st, sizeof(st), "%ld", res->status);
     http_metrics_t *m = http_client_metrics(c->client);
     if (m) /* each attempt, its time in our queue included */
-        prom_family_observe(&m->wechat, call_label(c), (uint64_t)res->elapsed_ms * 1000);
+        prom_family_observe(&m->wechat, call_label(c), (uint64_t)res->elapsed_us);
 
     if (!u) {
         rc = wx_err_set(&err, WX_ENOMEM, "out of memory");
