@@ -32,6 +32,7 @@ config_defaults(wx_config_t *c)
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
+    wx_strlcpy(c->metrics_access, "token", sizeof(c->metrics_access));
     wx_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
 
@@ -85,6 +86,8 @@ static const key_t_ keys[] = {
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
     S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),
+    S("metrics", "access", NULL, metrics_access),
+    S("metrics", "token_hash", "WXAUTH_METRICS_TOKEN_HASH", metrics_token_hash),
     S("gate", "cookie", NULL, gate_cookie),
     S("gate", "audience", NULL, gate_audience),
     S("log", "level", "WXAUTH_LOG_LEVEL", log_level),
@@ -193,6 +196,12 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
         c->api_base[--n] = '\0';
     if (strncmp(c->public_url, "https://", 8) == 0)
         c->cookie_secure = true;
+    if (strcmp(c->metrics_access, "token") != 0 && strcmp(c->metrics_access, "public") != 0 &&
+        strcmp(c->metrics_access, "off") != 0) {
+        rc = wx_err_set(err, WX_ECONFIG, "metrics.access must be token, public or off, not '%s'",
+                        c->metrics_access);
+        goto out;
+    }
     wx_log_level_t lvl;
     if (!wx_log_parse_level(c->log_level, &lvl)) {
         rc = wx_err_set(err, WX_ECONFIG, "log.level must be debug, info, warn or error");

@@ -37,6 +37,9 @@ typedef struct {
     char master_key_file[1024]; /* 0600 file with the master key (WXAUTH_MASTER_KEY wins) */
     /* [admin] */
     char admin_token_hash[256]; /* pbkdf2-sha256$… of the admin token; "" = admin API off */
+    /* [metrics] GET /metrics */
+    char metrics_access[16];      /* "token" (default), "public" or "off" */
+    char metrics_token_hash[256]; /* pbkdf2-sha256$… of a scrape-only token; "" = admin token */
     /* [gate] (nginx auth_request) */
     char gate_cookie[64];   /* also take the token from this cookie; "" = Bearer only */
     char gate_audience[64]; /* only tokens for this aud pass /auth/check; "" = any */

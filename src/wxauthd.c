@@ -94,6 +94,11 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: %s\n", err.msg);
         return 2;
     }
+    if (cfg.metrics_token_hash[0] &&
+        admin_hash_parse(cfg.metrics_token_hash, &app.metrics, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: [metrics] token_hash: %s\n", err.msg);
+        return 2;
+    }
     /* Who this process is among those sharing the store (claims name it). */
     if (wx_rand_hex(app.node_id, 16) != WX_OK || gethostname(app.host, sizeof(app.host) - 1) != 0)
         wx_strlcpy(app.host, "?", sizeof(app.host));

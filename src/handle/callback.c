@@ -84,6 +84,7 @@ login_free(void *p)
     login_t *l = p;
     if (l->counted)
         l->ctx->logins_inflight--;
+    prom_family_inc(&l->r->worker->metrics->logins, l->r->outcome); /* how the login ended */
     OPENSSL_cleanse(&l->tok, sizeof(l->tok)); /* WeChat access and refresh tokens */
     OPENSSL_cleanse(l->code, sizeof(l->code));
     free(l->ui);
@@ -707,6 +708,7 @@ handle_callback(http_req_t *r, const char *identifier)
     }
     if (ctx->logins_inflight >= ctx->app->cfg->max_inflight) {
         r->outcome = "busy";
+        prom_family_inc(&r->worker->metrics->logins, r->outcome);
         http_reply_error_page(r, 503, "Server busy",
                               "Too many logins are in progress. Please reload in a moment.");
         return;

@@ -20,6 +20,7 @@ typedef struct {
     wechat_cfg_t wechat;
     seal_key_t master;          /* opens the sealed keys and secrets in the store */
     admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
+    admin_hash_t metrics;       /* scrape-only credential of /metrics; unset: the admin one */
     admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
@@ -38,13 +39,14 @@ typedef struct {
 typedef struct {
     const app_t *app;
     store_t *store;
-    keys_cache_t *keys;        /* signing and verification keys (keys.h) */
-    token_cache_t *verified;   /* tokens whose signature this worker checked (token_cache.h) */
-    conf_cache_t *conf;        /* pools and connections the login path read (conf_cache.h) */
-    admin_guard_t admin_guard; /* admin sign-in cache and failure counters */
-    int logins_inflight;       /* logins of this worker waiting on WeChat */
-    struct event *prune_ev;    /* worker 0 only: deletes old login states every minute */
-    struct event *beat_ev;     /* worker 0 only: this process is alive (nodes table) */
+    keys_cache_t *keys;          /* signing and verification keys (keys.h) */
+    token_cache_t *verified;     /* tokens whose signature this worker checked (token_cache.h) */
+    conf_cache_t *conf;          /* pools and connections the login path read (conf_cache.h) */
+    admin_guard_t admin_guard;   /* admin sign-in cache and failure counters */
+    admin_guard_t metrics_guard; /* the same for /metrics (its own last good token) */
+    atomic_int logins_inflight;  /* logins of this worker waiting on WeChat (read by /metrics) */
+    struct event *prune_ev;      /* worker 0 only: deletes old login states every minute */
+    struct event *beat_ev;       /* worker 0 only: this process is alive (nodes table) */
 } worker_ctx_t;
 
 #define BIND_COOKIE "wxauth_bind"
@@ -75,7 +77,8 @@ void handle_logout(http_req_t *r);
 void handle_me(http_req_t *r);
 void handle_login_status(http_req_t *r);
 void handle_auth_check(http_req_t *r);
-void handle_assets(http_req_t *r); /* /sdk/ and /console/ (assets.h) */
+void handle_assets(http_req_t *r);  /* /sdk/ and /console/ (assets.h) */
+void handle_metrics(http_req_t *r); /* Prometheus text (metrics.c) */
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);

@@ -5,6 +5,7 @@
 const http_route_t handle_routes[] = {
     {"GET", "/healthz", handle_healthz, "healthz"},
     {"GET", "/readyz", handle_readyz, "readyz"},
+    {"GET", "/metrics", handle_metrics, "metrics"},
     /* Authing @authing/wxmp 1.0 (pool flow); "//oauth/..." arrives here too ('/' runs fold). */
     {"GET", "/oauth/wechatmp/url/*", handle_start_pool, "start_pool"},
     /* 1.1+ and authing-js-sdk start, and the WeChat callback (.../{identifier}/callback). */

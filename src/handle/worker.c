@@ -110,6 +110,7 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     ctx->app = app;
     http_client_set_max_active(w->client, app->cfg->wechat_max_connections);
     ctx->admin_guard.fails = app->admin_fails;
+    ctx->metrics_guard.fails = app->admin_fails; /* one limit on guessing either token */
     wx_status_t rc = store_open(app->cfg->store_url, &ctx->store, err);
     if (rc != WX_OK) {
         free(ctx);

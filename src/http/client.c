@@ -35,6 +35,7 @@ typedef struct xfer {
     http_client_cb cb;
     void *arg;
     int64_t start_ms;           /* asked for */
+    int64_t start_us;           /* the same, finer, for metrics */
     int64_t active_ms;          /* handed to curl */
     struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
@@ -52,6 +53,7 @@ struct http_client {
     int max_active;
     CURL *pool[EASY_POOL_MAX];
     int npool;
+    http_metrics_t *metrics; /* the worker's, for callers that time their calls */
 };
 
 typedef struct {
@@ -256,6 +258,7 @@ xfer_report(xfer_t *x, http_client_outcome_t outcome, CURLcode rc)
                     ? "no free outbound connection in time (raise [wechat] max_connections)"
                     : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     res.elapsed_ms = wx_mono_ms() - x->start_ms;
+    res.elapsed_us = wx_mono_us() - x->start_us;
     res.queued_ms = (x->easy ? x->active_ms : wx_mono_ms()) - x->start_ms;
     x->cb(&res, x->arg);
     xfer_free(x);
@@ -404,6 +407,7 @@ xfer_start(http_client_t *c, const char *url, const char *ctype, const char *bod
     x->arg = arg;
     x->timeout_ms = timeout_ms;
     x->start_ms = wx_mono_ms();
+    x->start_us = wx_mono_us();
     wx_buf_init(&x->body, max_body);
     x->url = strdup(url);
     bool ok = x->url != NULL;
@@ -499,4 +503,16 @@ http_client_outcome_str(http_client_outcome_t o)
 {
     static const char *n[] = {"ok", "timeout", "connect", "too big", "cancelled", "other", "busy"};
     return (size_t)o < WX_ARRAY_LEN(n) ? n[o] : "unknown";
+}
+
+void
+http_client_set_metrics(http_client_t *c, http_metrics_t *m)
+{
+    c->metrics = m;
+}
+
+http_metrics_t *
+http_client_metrics(const http_client_t *c)
+{
+    return c->metrics;
 }

@@ -4,6 +4,7 @@
 #define WX_HTTP_CLIENT_H
 
 #include "../util/buf.h"
+#include "metrics.h"
 
 struct event_base;
 typedef struct http_client http_client_t;
@@ -28,6 +29,7 @@ typedef struct {
     const char *content_type; /* may be NULL */
     const char *error;        /* transport error text (no URL, so no secret) */
     int64_t elapsed_ms;       /* from the call, queue included */
+    int64_t elapsed_us;       /* the same in microseconds (metrics) */
     int64_t queued_ms;        /* of which waiting for a free connection */
 } http_client_result_t;
 
@@ -51,5 +53,8 @@ void http_client_cancel_all(http_client_t *c);
 /* Transfers under way or queued (for tests and metrics). */
 int http_client_pending(const http_client_t *c);
 const char *http_client_outcome_str(http_client_outcome_t o);
+/* The worker's metrics block, for callers that time their calls (NULL: none). */
+void http_client_set_metrics(http_client_t *c, http_metrics_t *m);
+http_metrics_t *http_client_metrics(const http_client_t *c);
 
 #endif

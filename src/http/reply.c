@@ -79,6 +79,7 @@ http_reply_raw(http_req_t *r, int status, const char *content_type, const void *
     if (r->worker->draining) /* the client must not send its next request on this connection */
         evhttp_add_header(h, "Connection", "close");
     access_log(r, status);
+    http_metrics_request(r->worker->metrics, r->route_index, status);
     /* A graceful stop waits until the reply is on the wire, not merely queued: counted down
      * when libevent has written it all. */
     if (evhttp_request_get_connection(r->ev)) { /* else libevent drops the reply at once */
@@ -182,6 +183,7 @@ http_reply_abort(http_req_t *r)
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
     r->outcome = r->outcome ? r->outcome : "reset";
     access_log(r, 0);
+    http_metrics_request(r->worker->metrics, r->route_index, 0);
     atomic_fetch_sub(&r->worker->inflight, 1);
     if (c) {
         struct bufferevent *bev = evhttp_connection_get_bufferevent(c);

@@ -235,8 +235,11 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
         evhttp_set_timeout(sl->http, cfg->timeout_s > 0 ? cfg->timeout_s : 30);
         evhttp_set_gencb(sl->http, dispatch, &sl->w);
         rc = http_client_new(sl->w.base, &sl->w.client, err);
+        if (rc == WX_OK)
+            rc = http_metrics_new(cfg->nroutes, &sl->w.metrics, err);
         if (rc != WX_OK)
             goto out;
+        http_client_set_metrics(sl->w.client, sl->w.metrics);
         if (cfg->worker_init) {
             rc = cfg->worker_init(&sl->w, cfg->arg, &sl->w.ctx, err);
             if (rc != WX_OK)
@@ -268,6 +271,25 @@ int
 http_server_port(const http_server_t *s)
 {
     return s->port;
+}
+
+int
+http_server_worker_count(const http_server_t *s)
+{
+    return s->nworkers;
+}
+
+http_worker_t *
+http_server_worker(http_server_t *s, int i)
+{
+    return i >= 0 && i < s->nworkers ? &s->slots[i].w : NULL;
+}
+
+const http_route_t *
+http_server_routes(const http_server_t *s, size_t *n)
+{
+    *n = s->cfg.nroutes;
+    return s->cfg.routes;
 }
 
 /* How long past shutdown_grace_ms replies may take to reach slow clients. */
@@ -344,6 +366,7 @@ http_server_free(http_server_t *s)
             evconnlistener_free(sl->listener);
         if (s->cfg.worker_fini && sl->w.ctx)
             s->cfg.worker_fini(&sl->w, sl->w.ctx);
+        http_metrics_free(sl->w.metrics);
         if (sl->log_flush)
             event_free(sl->log_flush);
         if (sl->w.base)
@@ -459,6 +482,7 @@ dispatch(struct evhttp_request *ev, void *arg)
         if (!method_match(rt->method, r->method))
             continue;
         r->route = rt;
+        r->route_index = i + 1;
         rt->fn(r);
         return;
     }

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "../util/url.h"
+#include "metrics.h"
 
 struct event_base;
 struct evhttp_request;
@@ -50,11 +51,12 @@ struct http_worker {
     http_server_t *server;
     int index;
     struct event_base *base;
-    http_client_t *client; /* outbound HTTP on this loop */
-    void *ctx;             /* from worker_init */
-    atomic_int inflight;   /* requests not yet replied */
-    atomic_int unsent;     /* replies made but not yet fully written to their socket */
-    bool draining;         /* stopping: replies say Connection: close (loop thread only) */
+    http_client_t *client;   /* outbound HTTP on this loop */
+    void *ctx;               /* from worker_init */
+    http_metrics_t *metrics; /* this worker's counters (metrics.h) */
+    atomic_int inflight;     /* requests not yet replied */
+    atomic_int unsent;       /* replies made but not yet fully written to their socket */
+    bool draining;           /* stopping: replies say Connection: close (loop thread only) */
     /* Request ids are drawn from the CSPRNG in batches (server.c: req_id_make). */
     unsigned char rid_pool[512];
     size_t rid_left; /* unused bytes at the end of rid_pool */
@@ -64,6 +66,7 @@ struct http_req {
     struct evhttp_request *ev;
     http_worker_t *worker;
     const http_route_t *route;
+    size_t route_index; /* for metrics: 0 when no route matched, else its index + 1 */
     const char *method;
     char *path;      /* decoded, '/' runs folded */
     char *query_raw; /* NULL when absent */
@@ -79,6 +82,11 @@ struct http_req {
 wx_status_t http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t *err);
 /* Port actually bound (useful with port 0). */
 int http_server_port(const http_server_t *s);
+/* The workers and the route table, for a scrape that sums the workers' metrics. Another
+ * worker's fields may only be read through atomics (metrics, inflight). */
+int http_server_worker_count(const http_server_t *s);
+http_worker_t *http_server_worker(http_server_t *s, int i);
+const http_route_t *http_server_routes(const http_server_t *s, size_t *n);
 /* Stop accepting, let in-flight requests finish up to deadline_ms, then stop the loops and
  * join the threads. Safe to call from any thread once. */
 void http_server_stop(http_server_t *s, int deadline_ms);

@@ -246,6 +246,15 @@ call_name(const call_t *c)
                                     : "sns/userinfo";
 }
 
+/* The `call` label of wxauth_wechat_call_seconds. */
+static const char *
+call_label(const call_t *c)
+{
+    return c->kind == CALL_TOKEN    ? "access_token"
+           : c->kind == CALL_CLIENT ? "stable_token"
+                                    : "userinfo";
+}
+
 static void
 on_reply(const http_client_result_t *res, void *arg)
 {
@@ -260,6 +269,9 @@ on_reply(const http_client_result_t *res, void *arg)
     char ms[24], st[12];
     wx_snprintf(ms, sizeof(ms), "%lld", (long long)res->elapsed_ms);
     wx_snprintf(st, sizeof(st), "%ld", res->status);
+    http_metrics_t *m = http_client_metrics(c->client);
+    if (m) /* each attempt, its time in our queue included */
+        prom_family_observe(&m->wechat, call_label(c), (uint64_t)res->elapsed_us);
 
     if (!u) {
         rc = wx_err_set(&err, WX_ENOMEM, "out of memory");

@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include "../util/clock.h"
 #include "../util/log.h"
 
 /* A batch bigger than this commits and the rest waits for the next one: the first job's
@@ -21,6 +22,7 @@ typedef struct writer_job {
     void *arg;
     wx_status_t rc;
     wx_err_t err;
+    int64_t submitted_us; /* for the latency histogram */
 } writer_job_t;
 
 struct store_writer {
@@ -95,7 +97,10 @@ batch_run(store_writer_t *w, writer_job_t *batch, size_t n)
             w->stats.rerun++;
         }
     }
+    int64_t now_us = wx_mono_us();
     pthread_mutex_lock(&w->mu);
+    for (writer_job_t *j = batch; j; j = j->next)
+        prom_hist_observe(&w->stats.latency, (uint64_t)(now_us - j->submitted_us));
     w->stats.jobs += n;
     w->stats.batches++;
     if (n > w->stats.max_batch)
@@ -172,7 +177,8 @@ store_writer_submit(store_writer_t *w, struct event_base *base, store_job_run_fn
     writer_job_t *j = calloc(1, sizeof(*j));
     if (!j)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
-    *j = (writer_job_t){.base = base, .run = run, .done = done, .arg = arg};
+    *j = (writer_job_t){
+        .base = base, .run = run, .done = done, .arg = arg, .submitted_us = wx_mono_us()};
     pthread_mutex_lock(&w->mu);
     if (w->stopping) {
         pthread_mutex_unlock(&w->mu);

@@ -11,6 +11,7 @@
 #ifndef WX_STORE_WRITER_H
 #define WX_STORE_WRITER_H
 
+#include "../util/prom.h"
 #include "store.h"
 
 struct event_base;
@@ -25,6 +26,8 @@ typedef struct {
     uint64_t batches;   /* transactions committed */
     uint64_t rerun;     /* jobs run again alone after their batch failed to commit */
     uint64_t max_batch; /* most jobs in one transaction */
+    /* Each job, from its submit until its batch ended (queue included): GET /metrics. */
+    prom_hist_t latency;
 } store_writer_stats_t;
 
 /* Opens its own connection to url and starts the thread. */
