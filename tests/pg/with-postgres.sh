@@ -13,6 +13,9 @@ command -v pg_virtualenv >/dev/null ||
 # pg_virtualenv runs CMD from another directory: make a relative path absolute.
 cmd=$1; shift
 case $cmd in */*) cmd=$(realpath "$cmd") ;; esac
-exec pg_virtualenv -t -o max_connections=200 -o fsync="${WX_PG_FSYNC:-off}" \
+# A free port of our own: in -t mode pg_virtualenv takes 5432 unless told, which another server
+# (the system's, a concurrent run) may hold.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+exec pg_virtualenv -t -c "-p $port" -o max_connections=200 -o fsync="${WX_PG_FSYNC:-off}" \
   sh -c 'export WX_TEST_STORE_URL="postgresql://$PGUSER:$PGPASSWORD@127.0.0.1:$PGPORT/$PGDATABASE"
 exec "$@"' with-postgres "$cmd" "$@"
