@@ -9,8 +9,8 @@
 
 #include "cli.h"
 #include "config.h"
-#include "handle/admin_auth.h"
-#include "handle/keys.h"
+#include "keys/admin_hash.h"
+#include "keys/keys.h"
 #include "jose/b64url.h"
 #include "store/store.h"
 #include "util/buf.h"

@@ -5,17 +5,10 @@
 #include <pthread.h>
 
 #include "../http/server.h"
+#include "../keys/admin_hash.h"
 #include "../util/wx.h"
 
 #define ADMIN_FAIL_SLOTS 64
-
-typedef struct {
-    bool set;
-    int iterations;
-    unsigned char salt[64];
-    size_t salt_len;
-    unsigned char hash[32];
-} admin_hash_t;
 
 typedef struct {
     char ip[64];
@@ -51,9 +44,6 @@ typedef enum {
     ADMIN_AUTH_DISABLED, /* no admin credential configured */
 } admin_auth_result_t;
 
-wx_status_t admin_hash_parse(const char *text, admin_hash_t *out, wx_err_t *err);
-/* "pbkdf2-sha256$…" for token (at least 16 characters) into out. */
-wx_status_t admin_hash_make(const char *token, char *out, size_t n, wx_err_t *err);
 admin_auth_result_t admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r);
 
 #endif

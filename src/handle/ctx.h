@@ -10,7 +10,7 @@
 #include "../store/writer.h"
 #include "admin_auth.h"
 #include "conf_cache.h"
-#include "keys.h"
+#include "../keys/keys.h"
 #include "token_cache.h"
 
 struct event;

@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "../http/client.h"
-#include "keys.h"
+#include "../keys/keys.h"
 #include "../util/buf.h"
 #include "../util/clock.h"
 #include "../util/log.h"

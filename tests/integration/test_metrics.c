@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "handle/admin_auth.h"
+#include "keys/admin_hash.h"
 
 static wxt_env_t env;
 

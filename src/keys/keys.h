@@ -1,9 +1,9 @@
 /* Signing and verification keys as wxauthd uses them: private keys live sealed in the store
  * (src/jose/seal.h); each worker keeps the current signing key per alg and the published set in
- * memory and re-reads the store once a minute, or at once (rate-limited) when a token names a
+ * memory and re-reads the store every 5 s, or at once (rate-limited) when a token names a
  * kid it does not know, so a rotation on one node reaches every node without a restart. */
-#ifndef WX_HANDLE_KEYS_H
-#define WX_HANDLE_KEYS_H
+#ifndef WX_KEYS_KEYS_H
+#define WX_KEYS_KEYS_H
 
 #include <stdatomic.h>
 
