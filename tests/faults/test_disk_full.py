@@ -16,12 +16,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from wxt import Cluster, Failed, fail, login, wait_status  # noqa: E402
+from wxt import (Cluster, Failed, entry, fail, login, run_cluster, test_dir,  # noqa: E402
+                 wait_status)
 
 BROWSERS = 4
 DISK = "8m"
@@ -110,32 +110,18 @@ def run(c, mnt, db):
 def main():
     if os.geteuid() != 0:
         fail("this test mounts a small tmpfs and needs root (make check runs as root here)")
-    tmp = os.environ.get("WX_TEST_TMP", "/tmp")
-    os.makedirs(tmp, exist_ok=True)
-    d = tempfile.mkdtemp(prefix="diskfull-", dir=tmp)
+    d = test_dir("diskfull-")
     mnt = f"{d}/disk"
     os.mkdir(mnt)
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK},mode=0700", "tmpfs", mnt],
                    check=True)
-    c = None
     try:
         db = f"{mnt}/wxauth.db"
-        c = Cluster(d, f"sqlite:{db}", 1, workers=2)
-        run(c, mnt, db)
-    except BaseException:
-        if c:
-            c.stop(nodes_must_exit_0=False)
-            c.show_logs()
-        raise
+        run_cluster(Cluster(d, f"sqlite:{db}", 1, workers=2), run, mnt, db)
     finally:
         subprocess.run(["umount", "-l", mnt], check=False)
     shutil.rmtree(d, ignore_errors=True)
-    print("ok")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failed as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    entry(main)

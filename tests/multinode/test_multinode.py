@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -31,7 +30,8 @@ import urllib.request
 import jwt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from wxt import Cluster, Failed, fail, free_port, get, login, opener, wait_status  # noqa: E402
+from wxt import (Cluster, Failed, entry, fail, free_port, get, login, opener,  # noqa: E402
+                 pg_store, run_cluster, test_dir, wait_status)
 
 NODES = 3
 LOGINS = 24
@@ -226,30 +226,14 @@ def run(c, haproxy):
 
 
 def main():
-    store = os.environ.get("WX_TEST_STORE_URL", "")
-    if not store.startswith("postgresql://"):
-        fail("WX_TEST_STORE_URL must name a PostgreSQL server (tests/pg/with-postgres.sh)")
+    store = pg_store()
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not os.path.exists(haproxy):
         fail("haproxy is missing (make deps installs it)")
-    tmp = os.environ.get("WX_TEST_TMP", "/tmp")
-    os.makedirs(tmp, exist_ok=True)
-    d = tempfile.mkdtemp(prefix="multinode-", dir=tmp)
-    c = Cluster(d, store, NODES, front_port=free_port())
-    try:
-        run(c, haproxy)
-    except Exception:
-        c.stop(nodes_must_exit_0=False)
-        c.show_logs()
-        raise
-    c.stop()
+    d = test_dir("multinode-")
+    run_cluster(Cluster(d, store, NODES, front_port=free_port()), run, haproxy)
     shutil.rmtree(d, ignore_errors=True)
-    print("ok")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failed as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    entry(main)

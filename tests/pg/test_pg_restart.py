@@ -16,12 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from wxt import Cluster, Failed, fail, login, status_of, wait_status  # noqa: E402
+from wxt import (Cluster, Failed, entry, fail, login, pg_store, run_cluster,  # noqa: E402
+                 test_dir, wait_status)
 
 BROWSERS = 8
 
@@ -103,27 +103,11 @@ def run(c, store):
 
 
 def main():
-    store = os.environ.get("WX_TEST_STORE_URL", "")
-    if not store.startswith("postgresql://"):
-        fail("WX_TEST_STORE_URL must name a PostgreSQL server (tests/pg/with-postgres.sh)")
-    tmp = os.environ.get("WX_TEST_TMP", "/tmp")
-    os.makedirs(tmp, exist_ok=True)
-    d = tempfile.mkdtemp(prefix="pgrestart-", dir=tmp)
-    c = Cluster(d, store, 1, workers=2)
-    try:
-        run(c, store)
-    except BaseException:
-        c.stop(nodes_must_exit_0=False)
-        c.show_logs()
-        raise
-    c.stop()
+    store = pg_store()
+    d = test_dir("pgrestart-")
+    run_cluster(Cluster(d, store, 1, workers=2), run, store)
     shutil.rmtree(d, ignore_errors=True)
-    print("ok")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failed as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    entry(main)

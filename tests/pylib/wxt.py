@@ -9,6 +9,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -164,7 +165,10 @@ class Cluster:
         time.sleep(1.1)  # the other nodes' pool and connection caches (1 s)
 
     def stop(self, nodes_must_exit_0=True):
-        """SIGTERM everything; the wxauthd processes must exit 0 (no leak, clean stop)."""
+        """SIGTERM everything; the wxauthd processes must exit 0 (no leak, clean stop). Once."""
+        if getattr(self, "stopped", False):
+            return
+        self.stopped = True
         for p in self.procs:
             p.terminate()
         codes = []
@@ -185,3 +189,38 @@ class Cluster:
                 print(f"--- {name}", file=sys.stderr)
                 with open(f"{self.d}/{name}", errors="replace") as f:
                     print("".join(f.readlines()[-15:]), file=sys.stderr)
+
+
+def pg_store():
+    """The run's PostgreSQL server (tests/pg/with-postgres.sh sets it)."""
+    store = os.environ.get("WX_TEST_STORE_URL", "")
+    if not store.startswith("postgresql://"):
+        fail("WX_TEST_STORE_URL must name a PostgreSQL server (tests/pg/with-postgres.sh)")
+    return store
+
+
+def test_dir(prefix):
+    tmp = os.environ.get("WX_TEST_TMP", "/tmp")
+    os.makedirs(tmp, exist_ok=True)
+    return tempfile.mkdtemp(prefix=prefix, dir=tmp)
+
+
+def run_cluster(c, fn, *args):
+    """fn(c, *args), then a clean stop (wxauthd must exit 0); on any failure the logs."""
+    try:
+        fn(c, *args)
+    except BaseException:
+        c.stop(nodes_must_exit_0=False)
+        c.show_logs()
+        raise
+    c.stop()
+
+
+def entry(main):
+    """Run a test's main: "FAIL: why" and exit 1 on a failed check, "ok" when it passes."""
+    try:
+        main()
+    except Failed as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)
+    print("ok")
