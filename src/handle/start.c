@@ -45,6 +45,16 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
     return store_state_create(st, &sp->state, err);
 }
 
+/* The store could not be read or written (down, restarting, full): nothing was sent to WeChat,
+ * so trying again in a moment is all the user has to do. */
+static void
+start_store_unavailable(http_req_t *r)
+{
+    http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
+                          "服务暂时不可用，请稍后重试。The service is temporarily unavailable; "
+                          "please try again in a moment.");
+}
+
 static void
 on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
 {
@@ -53,11 +63,7 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        /* The store cannot be written (down, restarting, full): nothing was sent to WeChat
-         * yet, so trying again in a moment is all the user has to do. */
-        http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
-                              "服务暂时不可用，请稍后重试。The service is temporarily unavailable; "
-                              "please try again in a moment.");
+        start_store_unavailable(r);
         return;
     }
     r->outcome = "to_wechat";
@@ -154,10 +160,12 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         }
         rc = store_app_get(ctx->store, app_id, &s->app, &err);
         if (rc != WX_OK) {
-            r->outcome = "unknown_app";
-            http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown application",
-                                  rc == WX_ENOENT ? "No application has this app_id."
-                                                  : "The application could not be loaded.");
+            r->outcome = rc == WX_ENOENT ? "unknown_app" : "store_unavailable";
+            if (rc == WX_ENOENT)
+                http_reply_error_page(r, 404, "Unknown application",
+                                      "No application has this app_id.");
+            else
+                start_store_unavailable(r);
             goto out;
         }
         if (pool_id && strcmp(pool_id, s->app.pool_id) != 0) {
@@ -179,20 +187,22 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     }
     rc = conf_pool_get(ctx->conf, ctx->store, pool_id, &s->pool, &err);
     if (rc != WX_OK) {
-        r->outcome = "unknown_pool";
-        http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown user pool",
-                              rc == WX_ENOENT ? "No user pool has this id."
-                                              : "The user pool could not be loaded.");
+        r->outcome = rc == WX_ENOENT ? "unknown_pool" : "store_unavailable";
+        if (rc == WX_ENOENT)
+            http_reply_error_page(r, 404, "Unknown user pool", "No user pool has this id.");
+        else
+            start_store_unavailable(r);
         goto out;
     }
     rc = conf_conn_get(ctx->conf, ctx->store, pool_id, identifier, &s->conn, &err);
     if (rc != WX_OK) {
-        r->outcome = "unknown_connection";
-        http_reply_error_page(r, rc == WX_ENOENT ? 404 : 500, "Unknown WeChat connection",
-                              rc == WX_ENOENT
-                                  ? "This user pool has no WeChat webpage connection with that "
-                                    "identifier."
-                                  : "The connection could not be loaded.");
+        r->outcome = rc == WX_ENOENT ? "unknown_connection" : "store_unavailable";
+        if (rc == WX_ENOENT)
+            http_reply_error_page(r, 404, "Unknown WeChat connection",
+                                  "This user pool has no WeChat webpage connection with that "
+                                  "identifier.");
+        else
+            start_store_unavailable(r);
         goto out;
     }
     if (!s->conn.appid[0] || !s->conn.app_secret[0]) {

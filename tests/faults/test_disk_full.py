@@ -10,17 +10,15 @@ block, then freed 3 s later. Checked:
   - the database passes PRAGMA integrity_check, and the logins that told their browser
     "code=200" are exactly the successful logins in its audit trail.
 """
-import collections
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from wxt import (Cluster, Failed, entry, fail, login, run_cluster, test_dir,  # noqa: E402
+from wxt import (Browsers, Cluster, entry, fail, login, run_cluster, test_dir,  # noqa: E402
                  wait_status)
 
 BROWSERS = 4
@@ -44,27 +42,7 @@ def fill(path):
 
 def run(c, mnt, db):
     c.seed()
-    stop = threading.Event()
-    results, lost = [], collections.Counter()
-    lock = threading.Lock()
-
-    def browser():
-        while not stop.is_set():
-            t = time.time()
-            try:
-                _, _, code, msg, _ = login(c.front)
-            except Failed:
-                raise
-            except Exception as e:
-                with lock:
-                    lost[type(e).__name__] += 1
-                continue
-            with lock:
-                results.append((t, code, msg))
-
-    threads = [threading.Thread(target=browser, daemon=True) for _ in range(BROWSERS)]
-    for th in threads:
-        th.start()
+    browsers = Browsers(c.front, BROWSERS)
     time.sleep(1.5)
     fill(f"{mnt}/filler")
     not_ready_s = wait_status(f"{c.nodes[0]}/readyz", 503, "readyz with the disk full", 15)
@@ -74,9 +52,7 @@ def run(c, mnt, db):
     ready_s = wait_status(f"{c.nodes[0]}/readyz", 200, "readyz with space again", 30)
     t_ready = time.time()
     time.sleep(2)
-    stop.set()
-    for th in threads:
-        th.join(30)
+    results, lost = browsers.stop(), browsers.lost
 
     ok = sum(1 for _, code, _ in results if code == 200)
     during = [(code, msg) for t, code, msg in results if t_full <= t < t_ready - 0.5]

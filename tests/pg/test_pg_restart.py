@@ -11,16 +11,14 @@ started again 3 s later. Checked:
   - no committed login is lost or doubled: the logins that told their browser "code=200" are
     exactly the successful logins in the audit trail, and alice is one user with one identity.
 """
-import collections
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from wxt import (Cluster, Failed, entry, fail, login, pg_store, run_cluster,  # noqa: E402
+from wxt import (Browsers, Cluster, entry, fail, login, pg_store, run_cluster,  # noqa: E402
                  test_dir, wait_status)
 
 BROWSERS = 8
@@ -40,29 +38,7 @@ def sql(store, query):
 
 def run(c, store):
     c.seed()
-    stop = threading.Event()
-    results = []  # (time, code or HTTP status, message)
-    lock = threading.Lock()
-    lost = collections.Counter()
-
-    def browser():
-        while not stop.is_set():
-            t = time.time()
-            try:
-                _, _, code, msg, _ = login(c.front)
-            except Failed:
-                raise
-            except Exception as e:  # no HTTP answer at all
-                with lock:
-                    lost[type(e).__name__] += 1
-                    results.append((t, -1, str(e)))
-                continue
-            with lock:
-                results.append((t, code, msg))
-
-    threads = [threading.Thread(target=browser, daemon=True) for _ in range(BROWSERS)]
-    for th in threads:
-        th.start()
+    browsers = Browsers(c.front, BROWSERS)
     time.sleep(2)
     t_down = time.time()
     pg("stop", "-m", "fast")
@@ -73,9 +49,7 @@ def run(c, store):
     ready_s = wait_status(f"{c.nodes[0]}/readyz", 200, "readyz with the database back", 30)
     t_ready = time.time()
     time.sleep(3)
-    stop.set()
-    for th in threads:
-        th.join(30)
+    results, lost = browsers.stop(), browsers.lost
 
     ok = sum(1 for _, code, _ in results if code == 200)
     failed = [(t, code, msg) for t, code, msg in results if code != 200]

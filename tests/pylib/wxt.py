@@ -6,10 +6,12 @@ import http.cookiejar
 import json
 import os
 import secrets
+import collections
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -224,3 +226,37 @@ def entry(main):
         print(f"FAIL: {e}", file=sys.stderr)
         sys.exit(1)
     print("ok")
+
+
+class Browsers:
+    """n browsers logging in through front over and over until stop(): each login's (start
+    time, code or HTTP status, message) in .results; logins that got no HTTP answer at all
+    counted by exception name in .lost (and also listed in .results with code -1)."""
+
+    def __init__(self, front, n):
+        self.front, self.results, self.lost = front, [], collections.Counter()
+        self._stop, self._lock = threading.Event(), threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(n)]
+        for th in self._threads:
+            th.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            t = time.time()
+            try:
+                _, _, code, msg, _ = login(self.front)
+            except Failed:
+                raise
+            except Exception as e:  # no HTTP answer at all
+                with self._lock:
+                    self.lost[type(e).__name__] += 1
+                    self.results.append((t, -1, str(e)))
+                continue
+            with self._lock:
+                self.results.append((t, code, msg))
+
+    def stop(self):
+        self._stop.set()
+        for th in self._threads:
+            th.join(30)
+        return self.results
