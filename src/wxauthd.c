@@ -29,6 +29,19 @@ usage(FILE *f)
                "environment (WXAUTH_STORE_URL, WXAUTH_PUBLIC_URL, ...).\n");
 }
 
+/* Where this process's pid means something: the host name and the pid namespace, so that two
+ * containers with the same host name never take each other's pids for their own. */
+static void
+node_host(char *out, size_t n)
+{
+    char name[64] = "?", ns[64] = "";
+    if (gethostname(name, sizeof(name) - 1) != 0)
+        wx_strlcpy(name, "?", sizeof(name));
+    ssize_t len = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+    ns[len > 0 ? len : 0] = '\0';
+    wx_snprintf(out, n, "%s %s", name, ns);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -100,8 +113,11 @@ main(int argc, char **argv)
         return 2;
     }
     /* Who this process is among those sharing the store (claims name it). */
-    if (wx_rand_hex(app.node_id, 16) != WX_OK || gethostname(app.host, sizeof(app.host) - 1) != 0)
-        wx_strlcpy(app.host, "?", sizeof(app.host));
+    if (wx_rand_hex(app.node_id, 16) != WX_OK) {
+        fprintf(stderr, "wxauthd: no randomness for the node id\n");
+        return 1;
+    }
+    node_host(app.host, sizeof(app.host));
     app.pid = (int64_t)getpid();
     /* Migrate, make sure a signing key exists, and say this process is alive before any
      * worker serves a login. */

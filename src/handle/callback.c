@@ -67,7 +67,9 @@ typedef struct {
     char code[256];
     char ip[64];
     int64_t poll_until_ms;
-    bool counted; /* holds a slot of ctx->logins_inflight */
+    int64_t owner_seen_at;  /* the claim owner's heartbeat when last read */
+    int64_t owner_watch_ms; /* since when it has not changed (0: not watched yet) */
+    bool counted;           /* holds a slot of ctx->logins_inflight */
     login_state_t state;
     store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
@@ -467,9 +469,11 @@ out:
     free(raw);
 }
 
-/* Is the process that claimed this login gone (killed, crashed) with it? On this host: its
- * pid no longer runs. Anywhere: it has not said it is alive for NODE_DEAD_S. A login of this
- * very process, or of one that cannot be looked up right now, is not given up. */
+/* Is the process that claimed this login gone (killed, crashed) with it? In this pid
+ * namespace of this host (app->host names both): its pid no longer runs — known at once.
+ * Anywhere: its heartbeat (seen_at, written with its own clock) has not changed while this
+ * reload watched it for NODE_DEAD_S — no clocks compared. A login of this very process, or of
+ * one that cannot be looked up right now, is not given up. */
 static bool
 claim_owner_gone(login_t *l)
 {
@@ -487,7 +491,13 @@ claim_owner_gone(login_t *l)
     if (strcmp(n.host, app->host) == 0 && n.pid > 0 && n.pid != app->pid &&
         kill((pid_t)n.pid, 0) != 0 && errno == ESRCH)
         return true;
-    return wx_now() - n.seen_at > NODE_DEAD_S;
+    int64_t now_ms = wx_mono_ms();
+    if (l->owner_watch_ms == 0 || n.seen_at != l->owner_seen_at) {
+        l->owner_seen_at = n.seen_at; /* alive, or first look: watch from now */
+        l->owner_watch_ms = now_ms;
+        return false;
+    }
+    return now_ms - l->owner_watch_ms > NODE_DEAD_S * 1000;
 }
 
 /* The orphan's outcome is recorded unless its process finished it after all (then the reload

@@ -34,7 +34,7 @@ typedef struct {
 /* A process that has not said it is alive for this long is taken for dead (its heartbeat is
  * every NODE_BEAT_S). */
 #define NODE_BEAT_S 2
-#define NODE_DEAD_S 10
+#define NODE_DEAD_S 12
 
 typedef struct {
     const app_t *app;

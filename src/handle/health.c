@@ -18,18 +18,25 @@ handle_healthz(http_req_t *r)
 }
 
 /* The write probe: the node's heartbeat, through the writer like every login's writes. */
+/* The job's argument: the writer thread reads only `app` (immutable), never the request. */
+typedef struct {
+    const app_t *app;
+    http_req_t *r;
+} ready_probe_t;
+
 static wx_status_t
 ready_write_run(store_t *st, void *arg, wx_err_t *err)
 {
-    http_req_t *r = arg;
-    const app_t *app = handle_ctx(r)->app;
+    const app_t *app = ((ready_probe_t *)arg)->app;
     return store_node_seen(st, app->node_id, app->host, app->pid, wx_now(), err);
 }
 
 static void
 ready_written(wx_status_t rc, const wx_err_t *err, void *arg)
 {
-    http_req_t *r = arg;
+    ready_probe_t *p = arg;
+    http_req_t *r = p->r;
+    free(p);
     if (rc != WX_OK) {
         wx_log(WX_LOG_WARN, "not_ready", "reason", "store not writable", "error", err->msg,
                "detail", err->detail, NULL);
@@ -62,7 +69,15 @@ handle_readyz(http_req_t *r)
                                   rc == WX_ENOENT ? "no signing key" : "store error"));
         return;
     }
-    if (store_writer_submit(ctx->app->writer, r->worker->base, ready_write_run, ready_written, r,
+    ready_probe_t *p = malloc(sizeof(*p));
+    if (!p) {
+        r->outcome = "not_ready";
+        http_reply_json(r, 503,
+                        json_pack("{s:s,s:s}", "status", "unavailable", "reason", "out of memory"));
+        return;
+    }
+    *p = (ready_probe_t){ctx->app, r};
+    if (store_writer_submit(ctx->app->writer, r->worker->base, ready_write_run, ready_written, p,
                             &err) != WX_OK)
-        ready_written(err.status ? err.status : WX_EBUSY, &err, r);
+        ready_written(err.status ? err.status : WX_EBUSY, &err, p);
 }

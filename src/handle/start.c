@@ -50,6 +50,7 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
 static void
 start_store_unavailable(http_req_t *r)
 {
+    r->outcome = "store_unavailable";
     http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
                           "服务暂时不可用，请稍后重试。The service is temporarily unavailable; "
                           "please try again in a moment.");
@@ -63,7 +64,10 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        start_store_unavailable(r);
+        if (rc == WX_ESTORE || rc == WX_EBUSY || rc == WX_ENOMEM)
+            start_store_unavailable(r);
+        else
+            http_reply_error_page(r, 500, "无法开始登录 · Login could not start", err->msg);
         return;
     }
     r->outcome = "to_wechat";
@@ -160,7 +164,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         }
         rc = store_app_get(ctx->store, app_id, &s->app, &err);
         if (rc != WX_OK) {
-            r->outcome = rc == WX_ENOENT ? "unknown_app" : "store_unavailable";
+            r->outcome = "unknown_app";
             if (rc == WX_ENOENT)
                 http_reply_error_page(r, 404, "Unknown application",
                                       "No application has this app_id.");
@@ -187,7 +191,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     }
     rc = conf_pool_get(ctx->conf, ctx->store, pool_id, &s->pool, &err);
     if (rc != WX_OK) {
-        r->outcome = rc == WX_ENOENT ? "unknown_pool" : "store_unavailable";
+        r->outcome = "unknown_pool";
         if (rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown user pool", "No user pool has this id.");
         else
@@ -196,7 +200,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     }
     rc = conf_conn_get(ctx->conf, ctx->store, pool_id, identifier, &s->conn, &err);
     if (rc != WX_OK) {
-        r->outcome = rc == WX_ENOENT ? "unknown_connection" : "store_unavailable";
+        r->outcome = "unknown_connection";
         if (rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown WeChat connection",
                                   "This user pool has no WeChat webpage connection with that "

@@ -30,14 +30,21 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
 {
     prune_t *p = arg;
     wx_status_t rc = store_state_prune(st, p->now, p->keep, &p->states, err);
-    /* Processes gone for a day are no longer needed to explain a claim. */
-    wx_err_t node_err = {0};
-    if (rc == WX_OK)
-        store_node_prune(st, p->now - 86400, NULL, &node_err);
     if (rc != WX_OK)
         return rc;
+    /* In a transaction of its own, so that its failure undoes only itself (on PostgreSQL a
+     * failed statement would otherwise spoil the states' prune too). Processes gone for a day
+     * are no longer needed to explain a claim. */
+    if (store_tx_begin(st, &p->rev_err) != WX_OK) {
+        p->revocations_failed = true;
+        return WX_OK;
+    }
     p->revocations_failed =
-        store_revocation_prune(st, p->now, &p->revocations, &p->rev_err) != WX_OK;
+        store_revocation_prune(st, p->now, &p->revocations, &p->rev_err) != WX_OK ||
+        store_node_prune(st, p->now - 86400, NULL, &p->rev_err) != WX_OK ||
+        store_tx_commit(st, &p->rev_err) != WX_OK;
+    if (p->revocations_failed)
+        store_tx_rollback(st);
     return WX_OK;
 }
 

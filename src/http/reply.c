@@ -55,11 +55,30 @@ access_log(http_req_t *r, int status)
            "#ms", ms, "outcome", r->outcome, "detail", r->log_extra[0] ? r->log_extra : NULL, NULL);
 }
 
+/* One reply on its way to the socket, counted in its worker's `unsent` until libevent has
+ * written it all (on-complete) or the connection is gone without it (close callback: a client
+ * that reset or timed out), whichever comes first; the other callback is then cleared. */
+typedef struct {
+    http_worker_t *w;
+} reply_track_t;
+
+static void
+reply_closed(struct evhttp_connection *c, void *arg)
+{
+    reply_track_t *t = arg;
+    atomic_fetch_sub(&t->w->unsent, 1);
+    free(t);
+}
+
 static void
 reply_written(struct evhttp_request *ev, void *arg)
 {
-    http_worker_t *w = arg;
-    atomic_fetch_sub(&w->unsent, 1);
+    reply_track_t *t = arg;
+    struct evhttp_connection *c = evhttp_request_get_connection(ev);
+    if (c)
+        evhttp_connection_set_closecb(c, NULL, NULL);
+    atomic_fetch_sub(&t->w->unsent, 1);
+    free(t);
 }
 
 void
@@ -82,9 +101,13 @@ http_reply_raw(http_req_t *r, int status, const char *content_type, const void *
     http_metrics_request(r->worker->metrics, r->route_index, status);
     /* A graceful stop waits until the reply is on the wire, not merely queued: counted down
      * when libevent has written it all. */
-    if (evhttp_request_get_connection(r->ev)) { /* else libevent drops the reply at once */
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    reply_track_t *t = conn ? malloc(sizeof(*t)) : NULL; /* no connection: dropped at once */
+    if (t) {
+        t->w = r->worker;
         atomic_fetch_add(&r->worker->unsent, 1);
-        evhttp_request_set_on_complete_cb(r->ev, reply_written, r->worker);
+        evhttp_request_set_on_complete_cb(r->ev, reply_written, t);
+        evhttp_connection_set_closecb(conn, reply_closed, t);
     }
     evhttp_send_reply(r->ev, status, NULL, b);
     if (b)

@@ -11,13 +11,21 @@
 
 #include <libpq-fe.h>
 
+#include "../util/clock.h"
 #include "pg_migrations.h"
 
 #define PG_ARGS_MAX 16
+/* While the database is unreachable, each attempt to reconnect blocks its thread up to the
+ * connect timeout: try at most this often, and fail fast in between. */
+#define PG_RESET_EVERY_MS 1000
 #define PG_TEXT_OID 25
 #define PG_INT8_OID 20
 /* Serialises schema migrations of every process on this database (any constant will do). */
 #define PG_MIGRATION_LOCK "7741625113"
+
+/* Bounded waits: a lock held elsewhere answers "busy" after 5 s (like SQLite's busy timeout);
+ * a statement that runs longer than 10 s is cancelled by the server. */
+#define PG_SESSION_SETTINGS "SET lock_timeout = '5s'; SET statement_timeout = '10s'"
 
 enum { PG_TX_STMTS = DB_TX_ROLLBACK_TO + 1 };
 
@@ -32,8 +40,10 @@ struct db {
     PGresult *res; /* of the current statement */
     int row;       /* the current row of res; -1 before the first step */
     bool prepared[DB_STMT_MAX];
-    bool tx_open;  /* BEGIN sent, COMMIT or ROLLBACK not yet: never reconnect under it */
-    char err[256]; /* the last error, for logs */
+    bool tx_open;        /* BEGIN sent, COMMIT or ROLLBACK not yet: never reconnect under it */
+    bool broken;         /* the connection is in a state we cannot use (a pipeline not drained) */
+    int64_t reset_at_ms; /* the last reconnection attempt: at most one per PG_RESET_EVERY_MS */
+    char err[256];       /* the last error, for logs */
 };
 
 static void
@@ -82,19 +92,27 @@ pg_reset(db_t *d)
 static bool
 pg_alive(db_t *d)
 {
-    if (PQstatus(d->conn) == CONNECTION_OK)
+    if (PQstatus(d->conn) == CONNECTION_OK && !d->broken)
         return true;
     if (d->tx_open) {
         pg_note_error(d, "the connection to PostgreSQL was lost during a transaction");
         return false;
     }
+    int64_t now = wx_mono_ms();
+    if (d->reset_at_ms && now - d->reset_at_ms < PG_RESET_EVERY_MS) {
+        pg_note_error(d, "PostgreSQL is unreachable (next attempt within a second)");
+        return false;
+    }
+    d->reset_at_ms = now;
+    d->broken = false;
     PQreset(d->conn);
     memset(d->prepared, 0, sizeof(d->prepared));
     if (PQstatus(d->conn) != CONNECTION_OK) {
         pg_note_error(d, PQerrorMessage(d->conn));
         return false;
     }
-    PGresult *r = PQexec(d->conn, "SET lock_timeout = '5s'");
+    PQsetErrorVerbosity(d->conn, PQERRORS_TERSE);
+    PGresult *r = PQexec(d->conn, PG_SESSION_SETTINGS);
     PQclear(r);
     return true;
 }
@@ -142,7 +160,17 @@ pg_exec_guarded(db_t *d, const char *name, int nargs, const char *const *values)
         pg_note_error(d, "the pipeline did not complete");
         rc = DB_ECONN;
     }
-    PQexitPipelineMode(d->conn);
+    if (PQexitPipelineMode(d->conn) != 1) {
+        /* Results left behind: this connection cannot be used as it is; the next use outside a
+         * transaction reconnects. */
+        d->broken = true;
+        if (rc == DB_OK) {
+            pg_note_error(d, "the pipeline could not be ended");
+            rc = DB_ECONN;
+        }
+        pg_reset(d);
+        return rc;
+    }
     if (rc != DB_OK) {
         pg_reset(d);
         if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
@@ -282,7 +310,7 @@ pg_tx(db_t *d, db_tx_t op)
         return DB_EFAIL;
     if (op == DB_TX_COMMIT || op == DB_TX_ROLLBACK) {
         /* Over either way: the transaction ended, or died with its connection. */
-        bool alive = PQstatus(d->conn) == CONNECTION_OK;
+        bool alive = PQstatus(d->conn) == CONNECTION_OK && !d->broken;
         db_rc_t rc = alive ? pg_command(d, pg_tx_sql[op], op == DB_TX_COMMIT) : DB_ECONN;
         d->tx_open = false;
         return rc;
@@ -298,7 +326,7 @@ pg_tx(db_t *d, db_tx_t op)
 static bool
 pg_in_tx(db_t *d)
 {
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    if (PQstatus(d->conn) != CONNECTION_OK || d->broken) {
         /* Whatever was open is gone, and the store now takes it as ended: the next BEGIN may
          * reconnect. */
         d->tx_open = false;
@@ -351,8 +379,12 @@ pg_connect(const char *url, db_t **out, wx_err_t *err)
     d->row = -1;
     /* A database that does not answer must not hang a start or a reconnect: 5 s unless the
      * URL says otherwise (its own connect_timeout comes later, so it wins). */
-    const char *const keys[] = {"connect_timeout", "dbname", NULL};
-    const char *const vals[] = {"5", url, NULL};
+    /* Also: a peer that vanished (network cut, host down) is noticed within seconds, not when
+     * the kernel gives up on TCP minutes later. */
+    const char *const keys[] = {
+        "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
+    const char *const vals[] = {"5", "1", "10", "2", "3", "10000", url, NULL};
     d->conn = PQconnectdbParams(keys, vals, 1);
     if (!d->conn) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -367,9 +399,11 @@ pg_connect(const char *url, db_t **out, wx_err_t *err)
         goto out;
     }
     PQsetNoticeProcessor(d->conn, pg_quiet, NULL);
-    if (pg_command(d, "SET lock_timeout = '5s'", false) != DB_OK) {
+    /* Errors without DETAIL: it quotes row values (openids, profiles) into our logs. */
+    PQsetErrorVerbosity(d->conn, PQERRORS_TERSE);
+    if (pg_command(d, PG_SESSION_SETTINGS, false) != DB_OK) {
         rc = wx_err_set(err, WX_ESTORE, "storage error");
-        wx_err_detail(err, "postgresql set lock_timeout: %s", d->err);
+        wx_err_detail(err, "postgresql session settings: %s", d->err);
     }
 out:
     if (rc != WX_OK)

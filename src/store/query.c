@@ -50,9 +50,12 @@ sq_run(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, db_rc_t *
        int64_t *changes, wx_err_t *err, const char *what)
 {
     bool row = false;
-    /* A write that fails (a constraint) must leave an open transaction usable; a read that
-     * fails means the connection is in trouble anyway. */
-    wx_status_t rc = sq_start(st, id, args, nargs, st->depth > 0, cls, err, what);
+    /* A write that fails (a constraint) must leave the caller's open transaction usable. Only
+     * a statement run directly in the outermost transaction needs its own guard: deeper, the
+     * operation or the writer's job already has a savepoint that undoes it (on PostgreSQL each
+     * guard is a subtransaction, and a backend caches only 64 of them). A read that fails means
+     * the connection is in trouble anyway. */
+    wx_status_t rc = sq_start(st, id, args, nargs, st->depth == 1, cls, err, what);
     if (changes)
         *changes = 0;
     if (rc == WX_OK)
@@ -153,6 +156,13 @@ sq_text(sq_row_t *r, int col, char *dst, size_t n)
     }
     memcpy(dst, t, len);
     dst[len] = '\0';
+}
+
+void
+sq_fill_buf(sq_row_t *r, void *out)
+{
+    sq_buf_t *b = out;
+    sq_text(r, 0, b->dst, b->n);
 }
 
 int64_t

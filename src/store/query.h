@@ -61,6 +61,12 @@ wx_status_t sq_each(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nar
                     void *ctx, wx_err_t *err);
 
 void sq_text(sq_row_t *r, int col, char *dst, size_t n);
+/* Column 0 into a caller's buffer: out is an sq_buf_t. */
+typedef struct {
+    char *dst;
+    size_t n;
+} sq_buf_t;
+void sq_fill_buf(sq_row_t *r, void *out);
 int64_t sq_i64(sq_row_t *r, int col);
 
 /* The row readers of the store's records (column order as in sql.c's *_COLS). */

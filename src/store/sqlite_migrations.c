@@ -1,8 +1,8 @@
 /* SQLite schema history. Append a new entry to change the schema; never edit one that has
  * shipped, since databases in the field have already applied it. Timestamps are INTEGER unix
  * seconds; lists (redirect_urls) are the newline-separated text the caller gave. Columns are
- * NOT NULL with '' or 0 for "none", so reads never meet NULL and a PostgreSQL twin can use the
- * same shapes (TEXT, BIGINT, BOOLEAN for blocked). */
+ * NOT NULL with '' or 0 for "none", so reads never meet NULL; the PostgreSQL twin
+ * (pg_migrations.c) has the same shapes with BIGINT for every integer. */
 #include "sqlite_migrations.h"
 
 #include "../util/wx.h"

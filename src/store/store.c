@@ -28,11 +28,12 @@ store_open(const char *url, store_t **out, wx_err_t *err)
             }
         }
     }
-    if (!drv && strstr(url, "://"))
+    const char *sep = strstr(url, "://");
+    if (!drv && sep) /* only the scheme: the rest may hold a password */
         return wx_err_set(err, WX_ECONFIG,
-                          "unsupported store URL scheme in '%.64s' (use sqlite:/path/to/file.db or "
+                          "unsupported store URL scheme '%.*s' (use sqlite:/path/to/file.db or "
                           "postgresql://user@host/db)",
-                          url);
+                          (int)(sep - url < 32 ? sep - url : 32), url);
     if (!drv)
         drv = &db_sqlite_driver; /* a plain path is a SQLite file */
     st = calloc(1, sizeof(*st));

@@ -151,7 +151,8 @@ typedef struct {
 
 /* ---- lifecycle ---- */
 
-/* url: "sqlite:/path/to/file.db", or a plain path (SQLite). Opening applies any pending
+/* url: "sqlite:/path/to/file.db" or a plain path (SQLite), or "postgresql://…" /
+ * "postgres://…" (a libpq connection URI: PostgreSQL). Opening applies any pending
  * numbered migrations, so a fresh file is ready to use. */
 wx_status_t store_open(const char *url, store_t **out, wx_err_t *err);
 void store_close(store_t *st);

@@ -178,28 +178,16 @@ store_conn_default(store_t *st, const char *pool_id, store_conn_t *out, wx_err_t
     return conf_done(rc, out, sizeof(*out));
 }
 
-typedef struct {
-    char *dst;
-    size_t n;
-} conf_txt_t;
-
-static void
-conf_fill_txt(sq_row_t *r, void *out)
-{
-    conf_txt_t *t = out;
-    sq_text(r, 0, t->dst, t->n);
-}
-
 wx_status_t
 store_txt_get(store_t *st, const char *filename, char *content, size_t n, wx_err_t *err)
 {
-    conf_txt_t t = {content, n};
+    sq_buf_t t = {content, n};
     bool found = false;
     wx_status_t rc = WX_OK;
     if (n == 0)
         return wx_err_set(err, WX_EINVAL, "no room for the txt content");
     if (sq_key_ok(filename, STORE_TXT_NAME_MAX))
-        rc = sq_one(st, STMT_TXT_GET, SQ_ARGS(DB_TEXT(filename)), conf_fill_txt, &t, &found, err);
+        rc = sq_one(st, STMT_TXT_GET, SQ_ARGS(DB_TEXT(filename)), sq_fill_buf, &t, &found, err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "no verification file '%.128s'", filename ? filename : "");
     if (rc != WX_OK)

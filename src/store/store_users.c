@@ -269,31 +269,19 @@ store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user
     return rc;
 }
 
-typedef struct {
-    char *dst;
-    size_t n;
-} users_buf_t;
-
-static void
-users_fill_buf(sq_row_t *r, void *out)
-{
-    users_buf_t *b = out;
-    sq_text(r, 0, b->dst, b->n);
-}
-
 wx_status_t
 store_identity_profile(store_t *st, const char *appid, const char *openid, char *raw, size_t n,
                        wx_err_t *err)
 {
-    users_buf_t b = {raw, n};
+    sq_buf_t b = {raw, n};
     bool found = false;
     wx_status_t rc = WX_OK;
     if (n == 0)
         return wx_err_set(err, WX_EINVAL, "no room for the profile");
     raw[0] = '\0';
     if (sq_key_ok(appid, STORE_ID_MAX) && sq_key_ok(openid, STORE_OPENID_MAX))
-        rc = sq_one(st, STMT_IDENT_PROFILE, SQ_ARGS(DB_TEXT(appid), DB_TEXT(openid)),
-                    users_fill_buf, &b, &found, err);
+        rc = sq_one(st, STMT_IDENT_PROFILE, SQ_ARGS(DB_TEXT(appid), DB_TEXT(openid)), sq_fill_buf,
+                    &b, &found, err);
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "no identity for this openid");
     return rc;
