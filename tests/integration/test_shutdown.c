@@ -25,17 +25,19 @@ sigterm(void *arg)
     kill(e->auth_pid, SIGTERM);
 }
 
-/* Logins wait at the callback (two WeChat calls of 400 ms each) when the server is told to
+/* Logins wait at the callback (two WeChat calls of 700 ms each) when the server is told to
  * stop; the 3 s grace covers them: every one completes, each exactly once in the store. */
 static void
 test_sigterm_finishes_logins_in_flight(void **state)
 {
     wxt_env_t e;
-    wxt_opts_t o = {.latency_ms = 400, .wechat_timeout_ms = 5000, .retries = -1};
+    wxt_opts_t o = {.latency_ms = 700, .wechat_timeout_ms = 5000, .retries = -1};
     wxt_setup(&e, &o);
     char url[256];
     snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e.auth);
-    wxt_multi_opts_t mo = {.hook = sigterm, .arg = &e, .hook_after_ms = 100};
+    /* 500 ms after the last callback request was handed to curl: every one is connected and
+     * waiting on WeChat (1.4 s), even in the sanitizer build, when the stop comes. */
+    wxt_multi_opts_t mo = {.hook = sigterm, .arg = &e, .hook_after_ms = 500};
     wxt_multi_result_t r;
     assert_int_equal(wxt_multi_login_ex(url, "alice", LOGINS, &mo, &r), 0);
     printf("# SIGTERM with %d logins in flight (grace 3 s): %d completed, %d ended with a "
@@ -69,7 +71,7 @@ test_sigterm_past_grace_answers_every_login(void **state)
     wxt_setup(&e, &o);
     char url[256];
     snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e.auth);
-    wxt_multi_opts_t mo = {.hook = sigterm, .arg = &e, .hook_after_ms = 100};
+    wxt_multi_opts_t mo = {.hook = sigterm, .arg = &e, .hook_after_ms = 500};
     wxt_multi_result_t r;
     assert_int_equal(wxt_multi_login_ex(url, "alice", LOGINS, &mo, &r), 0);
     printf("# SIGTERM with %d logins in flight (grace 0.5 s, WeChat 1.5 s per call): %d "
