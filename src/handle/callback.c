@@ -31,6 +31,8 @@
 #define POLL_INTERVAL_MS 100
 #define POLL_MAX_MS 15000
 #define RESULT_URL_MAX 16383 /* the success redirect, with the user object and the token */
+/* A state's result when its target was no longer allowed at the callback (never a URL). */
+#define RESULT_TARGET_REFUSED "refused:redirect_not_allowed"
 
 /* The end of a login, run on the writer thread (end_run) and read back on the loop. */
 typedef struct {
@@ -202,6 +204,121 @@ finish_error(login_t *l, int code, const char *message, const char *outcome)
     finish_error_with(l, code, message, outcome, on_error_recorded);
 }
 
+/* ---- the target, checked again at the callback ---- */
+
+/* Is the stored target still allowed by the lists as they are now (handle_redirect_allowed, as
+ * at the start)? An application deleted, or a callback removed from it, while the user was at
+ * WeChat must not get a token: WX_EDENIED, logged with what is allowed now. Other statuses: the
+ * store could not say. */
+static wx_status_t
+target_check(login_t *l, const store_pool_t *pool, const store_conn_t *conn, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    store_app_t *app = NULL;
+    wx_buf_t allowed;
+    wx_buf_init(&allowed, 8192);
+    if (l->state.app_id[0]) {
+        if (!(app = malloc(sizeof(*app)))) {
+            rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+            goto out;
+        }
+        rc = store_app_get(l->ctx->store, l->state.app_id, app, err);
+        if (rc == WX_ENOENT || (rc == WX_OK && strcmp(app->pool_id, l->state.pool_id) != 0)) {
+            wx_log(WX_LOG_WARN, "redirect_no_longer_allowed", "rid", l->r->id, "url",
+                   l->state.redirect, "app", l->state.app_id, "reason",
+                   "the application was deleted during the login", NULL);
+            rc = WX_EDENIED;
+            goto out;
+        }
+        if (rc != WX_OK)
+            goto out;
+    }
+    if (!handle_redirect_allowed(conn, app, pool, l->state.redirect)) {
+        handle_redirect_patterns(&allowed, conn, app, pool);
+        wx_log(WX_LOG_WARN, "redirect_no_longer_allowed", "rid", l->r->id, "url", l->state.redirect,
+               "app", l->state.app_id, "reason",
+               "the callback address was removed from the allowed list during the login", "allowed",
+               wx_buf_str(&allowed), NULL);
+        rc = WX_EDENIED;
+    }
+out:
+    wx_buf_free(&allowed);
+    free(app);
+    return rc;
+}
+
+/* The end of a login whose target is no longer trusted: an error page, never that callback. */
+static void
+reply_target_refused(login_t *l)
+{
+    wx_buf_t msg;
+    wx_buf_init(&msg, 4096);
+    log_fields(l, "redirect_not_allowed");
+    wx_buf_printf(&msg,
+                  "登录过程中，网站删除了该应用或从允许列表中移除了此回调地址，登录已停止。请回到"
+                  "网站重新登录。While you were logging in, the site deleted this application or "
+                  "removed this callback address from its allowed list, so the login was stopped. "
+                  "Go back to the site and log in again. (Callback address: %s)",
+                  l->state.redirect);
+    http_reply_error_page(l->r, 403,
+                          "该应用已不允许此回调地址 · This application no longer allows this "
+                          "callback address",
+                          wx_buf_str(&msg));
+    wx_buf_free(&msg);
+}
+
+static void
+on_refused_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    login_t *l = arg;
+    if (rc != WX_OK)
+        wx_log(WX_LOG_WARN, "state_finish_failed", "rid", l->r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+    reply_target_refused(l);
+}
+
+/* Record the refusal on the state (a reload shows the same page) and audit it. */
+static void
+finish_target_refused(login_t *l)
+{
+    wx_err_t err = {0};
+    login_end_t *e = l->end ? l->end : calloc(1, sizeof(*e));
+    l->end = e;
+    if (!e || !(e->error_url = strdup(RESULT_TARGET_REFUSED))) {
+        reply_target_refused(l);
+        return;
+    }
+    e->outcome = "redirect_not_allowed";
+    if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run,
+                            on_refused_recorded, l, &err) != WX_OK)
+        on_refused_recorded(err.status ? err.status : WX_EBUSY, &err, l);
+}
+
+/* Check the target; false when the login has been ended here. record: a login being ended
+ * (not a reload of a finished one) records the refusal on its state. */
+static bool
+target_still_allowed(login_t *l, const store_pool_t *pool, const store_conn_t *conn, bool record)
+{
+    wx_err_t err = {0};
+    wx_status_t rc = target_check(l, pool, conn, &err);
+    if (rc == WX_OK)
+        return true;
+    if (rc == WX_EDENIED) {
+        if (record)
+            finish_target_refused(l);
+        else
+            reply_target_refused(l);
+        return false;
+    }
+    wx_log(WX_LOG_ERROR, "app_unreadable", "rid", l->r->id, "error", err.msg, "detail", err.detail,
+           NULL);
+    l->r->outcome = "internal_error";
+    http_reply_error_page(l->r, 503, "暂时无法完成登录 · Login could not finish",
+                          "服务暂时不可用，请稍后刷新本页。The service is temporarily unavailable; "
+                          "please reload this page in a moment.");
+    return false;
+}
+
 /* Map an error of a WeChat call to the business callback's code and message. */
 static void
 finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
@@ -321,6 +438,32 @@ gender_of(int sex)
     return sex == 1 ? "M" : sex == 2 ? "F" : "U";
 }
 
+/* The target once more, now that WeChat answered: the lists may have changed meanwhile. */
+static bool
+target_recheck(login_t *l)
+{
+    worker_ctx_t *ctx = l->ctx;
+    wx_err_t err = {0};
+    bool ok = false;
+    store_pool_t *pool = malloc(sizeof(*pool));
+    store_conn_t *conn = malloc(sizeof(*conn));
+    if (!pool || !conn ||
+        conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
+        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
+                      &err) != WX_OK) {
+        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                     "connection_gone");
+        goto out;
+    }
+    ok = target_still_allowed(l, pool, conn, true);
+out:
+    free(pool);
+    if (conn)
+        OPENSSL_cleanse(conn, sizeof(*conn)); /* the sealed App Secret */
+    free(conn);
+    return ok;
+}
+
 static void
 finish_success(login_t *l)
 {
@@ -328,6 +471,8 @@ finish_success(login_t *l)
     const wechat_userinfo_t *ui = l->ui;
     wx_err_t err = {0};
     wx_buf_t url;
+    if (!target_recheck(l))
+        return;
     login_end_t *e = calloc(1, sizeof(*e));
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
     if (!e)
@@ -456,6 +601,8 @@ replay_login(login_t *l)
                               "Please go back to the page and log in again.");
         goto out;
     }
+    if (!target_still_allowed(l, pool, conn, false))
+        goto out;
     wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
     wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
     if (store_identity_profile(ctx->store, conn->appid, rec.openid, raw, STORE_PROFILE_MAX, &err) !=
@@ -536,6 +683,10 @@ handle_replay(login_t *l)
             replay_login(l);
             return;
         }
+        if (strcmp(l->state.result, RESULT_TARGET_REFUSED) == 0) {
+            reply_target_refused(l);
+            return;
+        }
         r->outcome = "replay_same";
         http_reply_redirect(r, l->state.result);
         return;
@@ -582,6 +733,9 @@ exchange_code(login_t *l)
                      "connection_gone");
         goto out;
     }
+    /* Before anything goes to WeChat or to the callback, even a Deny. */
+    if (!target_still_allowed(l, pool, conn, true))
+        goto out;
     wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
     wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
     l->token_ttl = pool->token_ttl;

@@ -84,6 +84,14 @@ void handle_metrics(http_req_t *r); /* Prometheus text (metrics.c) */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
 void handle_worker_fini(http_worker_t *w, void *ctx);
 
+/* May a login of this connection (app NULL: pool-level) send the browser to url? The start
+ * checks redirect_url with it; the callback checks the stored target again (start.c). */
+bool handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app,
+                             const store_pool_t *pool, const char *url);
+/* The allowed patterns of the same lists, " , "-separated, for developer-facing refusals. */
+void handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store_app_t *app,
+                              const store_pool_t *pool);
+
 /* Identifier and id syntax checks shared by handlers. */
 bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */
 bool handle_valid_identifier(const char *s);  /* [A-Za-z0-9:_.-]{1,64} */

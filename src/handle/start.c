@@ -98,6 +98,71 @@ flag_set(const char *v)
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
+bool
+handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app, const store_pool_t *pool,
+                        const char *url)
+{
+    const char *cb = conn->callback_url;
+    return (cb[0] && strcmp(cb, "#") != 0 && redirect_match(cb, url)) ||
+           (app && redirect_list_match(app->redirect_urls, url)) ||
+           redirect_list_match(pool->redirect_urls, url);
+}
+
+static void
+patterns_add(wx_buf_t *b, const char *list)
+{
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        size_t keep = len;
+        while (keep > 0 && (p[keep - 1] == '\r' || p[keep - 1] == ' '))
+            keep--;
+        if (keep > 0 && !(keep == 1 && p[0] == '#')) {
+            if (b->len > 0)
+                wx_buf_puts(b, " , ");
+            wx_buf_append(b, p, keep);
+        }
+        p += len;
+        if (*p)
+            p++;
+    }
+}
+
+void
+handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store_app_t *app,
+                         const store_pool_t *pool)
+{
+    patterns_add(b, conn->callback_url);
+    if (app)
+        patterns_add(b, app->redirect_urls);
+    patterns_add(b, pool->redirect_urls);
+    if (b->len == 0)
+        wx_buf_puts(b, "(none)");
+}
+
+/* A redirect_url we will not send the browser to: say which address was refused, why, and
+ * what is allowed, on the page (escaped by http_reply_error_page) and in the log, so the
+ * developer sees what to fix. */
+static void
+refuse_target(http_req_t *r, start_t *s, bool have_app, const char *url, const char *why)
+{
+    wx_buf_t allowed, msg;
+    wx_buf_init(&allowed, 8192);
+    wx_buf_init(&msg, 16384);
+    handle_redirect_patterns(&allowed, &s->conn, have_app ? &s->app : NULL, &s->pool);
+    r->outcome = "redirect_not_allowed";
+    wx_log(WX_LOG_INFO, "redirect_refused", "rid", r->id, "url", url, "reason", why, "allowed",
+           wx_buf_str(&allowed), NULL);
+    wx_buf_printf(&msg,
+                  "此回调地址不在允许列表中，无法登录。%s Refused redirect_url: %s — allowed "
+                  "patterns: %s. Use one of them, or ask the site owner to add this address to "
+                  "the application's Callback URLs (wxauth app update ID --redirect URL).",
+                  why, url, wx_buf_str(&allowed));
+    http_reply_error_page(r, 400, "回调地址不被允许 · This redirect_url is not allowed",
+                          msg.len ? wx_buf_str(&msg) : why);
+    wx_buf_free(&allowed);
+    wx_buf_free(&msg);
+}
+
 /* Where the browser goes after WeChat: redirect_url when the allow-lists permit it, else the
  * connection's Callback URL, else ("#") the application's first registered callback. */
 static bool
@@ -108,18 +173,13 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     const char *cb = s->conn.callback_url;
     if (want && *want) {
         if (redirect_validate_url(want, &err) != WX_OK) {
-            http_reply_error_page(r, 400, "Invalid redirect_url", err.msg);
+            refuse_target(r, s, have_app, want, err.msg);
             return false;
         }
-        bool ok = (strcmp(cb, "#") != 0 && cb[0] && redirect_match(cb, want)) ||
-                  (have_app && redirect_list_match(s->app.redirect_urls, want)) ||
-                  redirect_list_match(s->pool.redirect_urls, want);
-        if (!ok) {
-            r->outcome = "redirect_not_allowed";
-            http_reply_error_page(r, 400, "This redirect_url is not allowed",
-                                  "The page asked to return to an address that is not registered "
-                                  "as a callback of this application or connection. Ask the site "
-                                  "owner to add it to the allowed Callback URLs.");
+        if (!handle_redirect_allowed(&s->conn, have_app ? &s->app : NULL, &s->pool, want)) {
+            refuse_target(r, s, have_app, want,
+                          "It matches no registered Callback URL of this application, "
+                          "connection or user pool.");
             return false;
         }
         wx_strlcpy(out, want, n);

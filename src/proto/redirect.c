@@ -18,6 +18,70 @@ authority_end(const char *u)
     return (size_t)(p - u);
 }
 
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* One round of percent-decoding in place; a malformed escape stays as it is. True when
+ * something was decoded. */
+static bool
+decode_round(char *s)
+{
+    bool changed = false;
+    size_t j = 0;
+    for (size_t i = 0; s[i]; i++) {
+        int h, l;
+        if (s[i] == '%' && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0 && (h || l)) {
+            s[j++] = (char)(h * 16 + l);
+            i += 2;
+            changed = true;
+        } else {
+            s[j++] = s[i];
+        }
+    }
+    s[j] = '\0';
+    return changed;
+}
+
+/* Does the path of an absolute URL hold a "." or ".." segment as any server or browser might
+ * see it? Browsers resolve them before sending (so "https://app/cb/.." lands on the site root),
+ * and servers may decode "%2e", "%2f" or "%5c" (also twice) before resolving. So the path is
+ * decoded until nothing changes, split at '/' and '\\', and each piece up to its first ';'
+ * (Tomcat's path parameters) compared with "." and "..". */
+static bool
+path_has_dot_segment(const char *url)
+{
+    char path[REDIRECT_URL_MAX + 1];
+    size_t a = authority_end(url);
+    size_t n = strcspn(url + a, "?#");
+    if (n > REDIRECT_URL_MAX)
+        return true; /* cannot happen after the length check: refuse rather than guess */
+    memcpy(path, url + a, n);
+    path[n] = '\0';
+    for (int round = 0; round < 4 && decode_round(path); round++)
+        ;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, "/\\");
+        size_t seg = strcspn(p, ";");
+        if (seg < len)
+            len = seg;
+        if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+            return true;
+        p += strcspn(p, "/\\");
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
 static wx_status_t
 check_shape(const char *s, bool pattern, wx_err_t *err)
 {
@@ -57,6 +121,10 @@ check_shape(const char *s, bool pattern, wx_err_t *err)
         if (port < 1 || port > 65535)
             return wx_err_set(err, WX_EINVAL, "URL port must be 1 to 65535");
     }
+    if (path_has_dot_segment(s))
+        return wx_err_set(err, WX_EINVAL,
+                          "URL path has a '.' or '..' segment (also when percent-encoded, e.g. "
+                          "%%2e%%2e, or after %%2f or %%5c): use the final address without it");
     if (pattern) {
         if (colon && colon < rest + alen && memchr(colon, '*', alen - (size_t)(colon - rest)))
             return wx_err_set(err, WX_EINVAL, "'*' is not allowed in the port");

@@ -156,33 +156,54 @@ wx_status_t
 wx_target_split(const char *target, char **path, char **query, wx_err_t *err)
 {
     wx_status_t rc = WX_OK;
-    char *raw = NULL, *dec = NULL;
+    char *out = NULL, *seg = NULL;
     *path = *query = NULL;
     if (!target || target[0] != '/')
         return wx_err_set(err, WX_EINVAL, "request target must start with '/'");
     const char *qm = strchr(target, '?');
     size_t plen = qm ? (size_t)(qm - target) : strlen(target);
-    if (wx_url_decode(target, plen, false, &dec) != WX_OK) {
-        rc = wx_err_set(err, WX_EINVAL, "malformed path");
-        goto out;
-    }
-    /* fold runs of '/' */
-    raw = malloc(strlen(dec) + 1);
-    if (!raw) {
+    /* Decoding never makes a segment longer, so the raw length bounds the result. */
+    out = malloc(plen + 1);
+    if (!out) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
         goto out;
     }
+    /* Split the raw path at '/' first (runs folded, so the "//oauth/..." of old SDKs routes),
+     * then decode each segment on its own: an encoded '/' can never become a separator. */
     size_t j = 0;
-    for (size_t i = 0; dec[i]; i++) {
-        if (dec[i] == '/' && j > 0 && raw[j - 1] == '/')
+    for (size_t i = 0; i < plen;) {
+        if (target[i] == '/') {
+            if (j == 0 || out[j - 1] != '/')
+                out[j++] = '/';
+            i++;
             continue;
-        raw[j++] = dec[i];
+        }
+        size_t n = strcspn(target + i, "/?");
+        if (i + n > plen)
+            n = plen - i;
+        if (wx_url_decode(target + i, n, false, &seg) != WX_OK) {
+            rc = wx_err_set(err, WX_EINVAL, "malformed path: a bad %%-escape or an encoded NUL");
+            goto out;
+        }
+        if (strchr(seg, '/')) {
+            rc = wx_err_set(err, WX_EINVAL,
+                            "path segment contains an encoded '/' (%%2F): send '/' unencoded "
+                            "between segments; an encoded one is not accepted in a path");
+            goto out;
+        }
+        if (strcmp(seg, "..") == 0 || strcmp(seg, ".") == 0) {
+            rc = wx_err_set(err, WX_EINVAL,
+                            "path may not contain '.' or '..' segments (also %%2e-encoded)");
+            goto out;
+        }
+        size_t sl = strlen(seg);
+        memcpy(out + j, seg, sl);
+        j += sl;
+        free(seg);
+        seg = NULL;
+        i += n;
     }
-    raw[j] = '\0';
-    if (strstr(raw, "/../") || (j >= 3 && strcmp(raw + j - 3, "/..") == 0)) {
-        rc = wx_err_set(err, WX_EINVAL, "path may not contain '..' segments");
-        goto out;
-    }
+    out[j] = '\0';
     if (qm) {
         *query = strdup(qm + 1);
         if (!*query) {
@@ -190,11 +211,11 @@ wx_target_split(const char *target, char **path, char **query, wx_err_t *err)
             goto out;
         }
     }
-    *path = raw;
-    raw = NULL;
+    *path = out;
+    out = NULL;
 out:
-    free(raw);
-    free(dec);
+    free(out);
+    free(seg);
     return rc;
 }
 

@@ -30,8 +30,10 @@ void wx_query_free(wx_query_t *q);
 const char *wx_query_get(const wx_query_t *q, const char *key);
 
 /* Split a request target "/path?query" into a normalised path (runs of '/' folded, so the
- * "//oauth/..." of old SDKs routes) and the raw query (or NULL). Both allocated. The path is
- * percent-decoded; a decoded NUL or "/.." segment is rejected. */
+ * "//oauth/..." of old SDKs routes) and the raw query (or NULL). Both allocated. The raw path
+ * is split at '/' first and each segment percent-decoded after, so routing sees the client's
+ * segments: a segment holding an encoded '/' (%2F), a decoded NUL, or a "." / ".." segment
+ * (also %2e-encoded) is rejected (WX_EINVAL, err says which). */
 wx_status_t wx_target_split(const char *target, char **path, char **query, wx_err_t *err);
 
 /* Add "key=value" (encoded) to a URL that may or may not already have a query string. */

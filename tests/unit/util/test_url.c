@@ -105,6 +105,46 @@ test_target_split(void **state)
     assert_int_equal(wx_target_split("http://x/", &p, &q, NULL), WX_EINVAL);
 }
 
+/* Issue #12 item 9: the whole path was decoded before routing, so "/api%2Fadmin%2Fv1%2Fpools"
+ * reached the admin API. Segments are split on the raw path, then decoded. */
+static void
+test_target_split_segments(void **state)
+{
+    char *p = NULL, *q = NULL;
+    wx_err_t err = {0};
+    const char *bad[] = {
+        "/api%2Fadmin%2Fv1%2Fpools",
+        "/api%2fadmin/v1/pools",
+        "/api/admin/v1%2Fpools",
+        "/oauth%2Fwechatmp/url/demo",
+        "/%2F",
+        "/a/%2e",
+        "/a/./b",
+        "/a/%2E%2e/b",
+        "/a/..",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (wx_target_split(bad[i], &p, &q, NULL) != WX_EINVAL)
+            fail_msg("'%s' was accepted as '%s'", bad[i], p);
+    }
+    assert_int_equal(wx_target_split("/api/admin/v1%2Fpools?x=1", &p, &q, &err), WX_EINVAL);
+    assert_non_null(strstr(err.msg, "%2F"));
+    assert_null(p);
+    assert_null(q);
+    /* Folding of '/' runs and per-segment decoding are unchanged. */
+    assert_int_equal(wx_target_split("//api//admin/v1/pools/", &p, &q, NULL), WX_OK);
+    assert_string_equal(p, "/api/admin/v1/pools/");
+    free(p);
+    assert_int_equal(wx_target_split("/", &p, &q, NULL), WX_OK);
+    assert_string_equal(p, "/");
+    free(p);
+    assert_int_equal(wx_target_split("/a%20b/c%3Ad/...?q=%2F", &p, &q, NULL), WX_OK);
+    assert_string_equal(p, "/a b/c:d/...");
+    assert_string_equal(q, "q=%2F"); /* the query is left raw */
+    free(p);
+    free(q);
+}
+
 static void
 test_add_param_keeps_fragment(void **state)
 {
@@ -157,6 +197,7 @@ main(void)
         cmocka_unit_test(test_query_order_and_values),
         cmocka_unit_test(test_query_limits),
         cmocka_unit_test(test_target_split),
+        cmocka_unit_test(test_target_split_segments),
         cmocka_unit_test(test_add_param_keeps_fragment),
         cmocka_unit_test(test_buf_bounded),
         cmocka_unit_test(test_parse_long_and_ct_equal),
