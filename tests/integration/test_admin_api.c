@@ -876,16 +876,79 @@ test_rate_limit(void **state)
     wxt_teardown(&e2);
 }
 
+/* ---- [server] trusted_proxies: the client address behind a proxy ---- */
+
+/* GET url with the token and one extra header; the status. */
+static long
+get_via(const char *url, const char *token, const char *header)
+{
+    char auth[160];
+    wxt_resp_t r = {0};
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *const hs[] = {auth, header, NULL};
+    assert_int_equal(wxt_http_headers("GET", url, hs, NULL, &r), 0);
+    long st = r.status;
+    wxt_resp_free(&r);
+    return st;
+}
+
+static void
+test_trusted_proxies(void **state)
+{
+    wxt_env_t e3;
+    wxt_opts_t o = {.extra_config = "[server]\ntrusted_proxies = 10.9.9.9, 127.0.0.0/8\n"};
+    wxt_setup(&e3, &o);
+    char url[256];
+    const char *bad = "wrong-token-wrong-token";
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e3.auth);
+    /* A client behind the proxy is limited by its own address... */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5"), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5"), 429);
+    /* ...(trusted hops on its right are skipped; Forwarded: for= is read too)... */
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5, 10.9.9.9"), 429);
+    assert_int_equal(get_via(url, bad, "Forwarded: for=\"203.0.113.5:4711\";proto=https"), 429);
+    /* ...and neither the proxy's other clients nor a forged left part are shut out with it. */
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.6"), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5, 198.51.100.1"), 401);
+    assert_int_equal(get_via(url, bad, "Forwarded: for=\"[2001:db8::1]\""), 401);
+    /* The actor in the trail is the client, not the proxy. */
+    wxt_resp_t r = {0};
+    char auth[160];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e3.admin_token);
+    const char *const hs[] = {auth, "X-Forwarded-For: 198.51.100.23", NULL};
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", e3.auth);
+    assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "admin@198.51.100.23"));
+    wxt_resp_free(&r);
+    wxt_teardown(&e3);
+    /* Without trusted_proxies the header is not believed (env: the default config). */
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", env.admin_token);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", env.auth);
+    assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "admin@127.0.0.1"));
+    wxt_resp_free(&r);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),          cmocka_unit_test(test_pools),
-        cmocka_unit_test(test_apps),          cmocka_unit_test(test_connections),
-        cmocka_unit_test(test_live_changes),  cmocka_unit_test(test_users),
-        cmocka_unit_test(test_block_unblock), cmocka_unit_test(test_revoke_and_delete),
-        cmocka_unit_test(test_keys),          cmocka_unit_test(test_connection_check),
-        cmocka_unit_test(test_audit_filters), cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_pools),
+        cmocka_unit_test(test_apps),
+        cmocka_unit_test(test_connections),
+        cmocka_unit_test(test_live_changes),
+        cmocka_unit_test(test_users),
+        cmocka_unit_test(test_block_unblock),
+        cmocka_unit_test(test_revoke_and_delete),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_connection_check),
+        cmocka_unit_test(test_audit_filters),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_trusted_proxies),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
