@@ -27,14 +27,20 @@
 #define ADMIN_TOKEN_MAX 256
 
 /* The key failures are counted under: the address, or its /64 for IPv6 (one host usually owns
- * a whole /64, so counting single IPv6 addresses would be no limit at all). */
+ * a whole /64, so counting single IPv6 addresses would be no limit at all); an IPv4-mapped
+ * IPv6 address counts as the IPv4 one. */
 static void
 fail_key(const char *ip, char *out, size_t n)
 {
     unsigned char a[16];
     char txt[INET6_ADDRSTRLEN];
-    if (strchr(ip, ':') && inet_pton(AF_INET6, ip, a) == 1 &&
-        !(memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)) {
+    if (strchr(ip, ':') && inet_pton(AF_INET6, ip, a) == 1) {
+        if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) { /* ::ffff:v4 is v4 */
+            if (inet_ntop(AF_INET, a + 12, txt, sizeof(txt))) {
+                wx_strlcpy(out, txt, n);
+                return;
+            }
+        }
         memset(a + 8, 0, 8);
         if (inet_ntop(AF_INET6, a, txt, sizeof(txt))) {
             wx_snprintf(out, n, "%s/64", txt);

@@ -524,9 +524,9 @@ hop_addr(const char *p, size_t len, char *out, size_t n)
             return false;
         len = (size_t)(close - p - 1);
         p++;
-    } else if (len && memchr(p, '.', len)) { /* v4 or v4:port */
+    } else if (len && memchr(p, '.', len)) { /* v4:port (one colon; ::ffff:v4 has more) */
         const char *colon = memchr(p, ':', len);
-        if (colon)
+        if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - p) - 1))
             len = (size_t)(colon - p);
     }
     wx_cidr_t a;

@@ -912,6 +912,8 @@ test_trusted_proxies(void **state)
     assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.6"), 401);
     assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5, 198.51.100.1"), 401);
     assert_int_equal(get_via(url, bad, "Forwarded: for=\"[2001:db8::1]\""), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: ::ffff:203.0.113.5"), 429);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: [2001:db8::5]:4711, 127.0.0.1"), 401);
     /* The actor in the trail is the client, not the proxy. */
     wxt_resp_t r = {0};
     char auth[160];

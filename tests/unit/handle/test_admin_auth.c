@@ -140,6 +140,9 @@ test_ipv6_per_64(void **state)
     }
     assert_int_equal(check(g, &fast, "2001:db8:1:2:ffff::1", WRONG, T0), ADMIN_AUTH_LIMITED);
     assert_int_equal(check(g, &fast, "2001:db8:1:3::1", WRONG, T0), ADMIN_AUTH_DENIED);
+    for (int i = 0; i < ADMIN_FAIL_LIMIT; i++)
+        check(g, &fast, "192.0.2.44", WRONG, T0);
+    assert_int_equal(check(g, &fast, "::ffff:192.0.2.44", WRONG, T0), ADMIN_AUTH_LIMITED);
     free(g);
 }
 
