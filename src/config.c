@@ -71,6 +71,7 @@ static const key_t_ keys[] = {
     I("server", "timeout_s", NULL, timeout_s, 1, 3600),
     I("server", "shutdown_grace_ms", NULL, shutdown_grace_ms, 0, 600000),
     B("server", "cookie_secure", NULL, cookie_secure),
+    S("server", "trusted_proxies", "WXAUTH_TRUSTED_PROXIES", trusted_proxies),
     S("store", "url", "WXAUTH_STORE_URL", store_url),
     S("wechat", "authorize_url", "WXAUTH_WECHAT_AUTHORIZE_URL", authorize_url),
     S("wechat", "api_base", "WXAUTH_WECHAT_API_BASE", api_base),
@@ -202,6 +203,9 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
                         c->metrics_access);
         goto out;
     }
+    rc = wx_cidr_list_parse(c->trusted_proxies, &c->trusted, err);
+    if (rc != WX_OK)
+        goto out;
     wx_log_level_t lvl;
     if (!wx_log_parse_level(c->log_level, &lvl)) {
         rc = wx_err_set(err, WX_ECONFIG, "log.level must be debug, info, warn or error");

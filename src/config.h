@@ -4,6 +4,7 @@
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H
 
+#include "util/cidr.h"
 #include "util/wx.h"
 
 typedef struct {
@@ -16,6 +17,8 @@ typedef struct {
     int timeout_s;
     int shutdown_grace_ms;
     bool cookie_secure;
+    char trusted_proxies[1024]; /* as written: addresses and CIDR ranges */
+    wx_cidr_list_t trusted;     /* parsed: peers whose X-Forwarded-For / Forwarded we believe */
     /* [store] */
     char store_url[1024];
     /* [wechat] */

@@ -162,6 +162,7 @@ main(int argc, char **argv)
         .max_headers_size = (size_t)cfg.max_headers_size,
         .max_body_size = (size_t)cfg.max_body_size,
         .timeout_s = cfg.timeout_s,
+        .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,
         .arg = &app,

@@ -251,7 +251,17 @@ handle_admin(http_req_t *r)
     char path[512], ip[64];
     static const char prefix[] = "/api/admin/v1/";
     http_add_header(r, "Cache-Control", "no-store");
-    switch (admin_authenticate(&ctx->admin_guard, &ctx->app->admin, r)) {
+    admin_auth_info_t info;
+    admin_auth_result_t res = admin_authenticate(&ctx->admin_guard, &ctx->app->admin, r, &info);
+    if (info.report > 0) {
+        /* Failed sign-ins reach the trail aggregated: at most one row per address per minute,
+         * with the number of wrong tokens since the last row. */
+        char subject[64];
+        wx_snprintf(a.actor, sizeof(a.actor), "unknown@%s", info.ip);
+        wx_snprintf(subject, sizeof(subject), "%d failed", info.report);
+        admin_audit(&a, NULL, "admin.sign_in", subject, "denied");
+    }
+    switch (res) {
     case ADMIN_AUTH_OK:
         break;
     case ADMIN_AUTH_DISABLED:
@@ -262,12 +272,16 @@ handle_admin(http_req_t *r)
     case ADMIN_AUTH_LIMITED:
         r->outcome = "rate_limited";
         http_add_header(r, "Retry-After", "300");
-        http_reply_error(r, 429, 429, "too many failed sign-ins from this address; wait 5 minutes");
+        http_reply_error(r, 429, 429,
+                         "too many wrong tokens from this address; wait 5 minutes (the right "
+                         "token still works)");
+        return;
+    case ADMIN_AUTH_BUSY:
+        r->outcome = "rate_limited";
+        http_add_header(r, "Retry-After", "1");
+        http_reply_error(r, 429, 429, "too many sign-in attempts right now; wait a second");
         return;
     default:
-        /* A failed sign-in is part of the trail too (bounded by the rate limit). */
-        wx_snprintf(a.actor, sizeof(a.actor), "unknown@%s", http_req_ip(r, ip, sizeof(ip)));
-        admin_audit(&a, NULL, "admin.sign_in", NULL, "denied");
         r->outcome = "unauthorized";
         http_add_header(r, "WWW-Authenticate", "Bearer realm=\"wxauth-admin\"");
         http_reply_error(r, 401, 401, "send the admin token as Authorization: Bearer …");

@@ -8,42 +8,71 @@
 #include "../keys/admin_hash.h"
 #include "../util/wx.h"
 
-#define ADMIN_FAIL_SLOTS 64
+#define ADMIN_FAIL_SLOTS 256
+#define ADMIN_FAIL_LIMIT 10   /* wrong tokens per address ... */
+#define ADMIN_FAIL_WINDOW 300 /* ... within this many seconds */
+#define ADMIN_SLOW_PER_SEC 4  /* PBKDF2 checks per second, all addresses and workers together */
 
 typedef struct {
-    char ip[64];
-    int count;
+    char ip[64]; /* the address, or an IPv6 /64 prefix ("2001:db8:1:2::/64") */
+    int count;   /* wrong tokens in the window */
     int64_t window_start;
+    int unreported; /* wrong tokens not yet in an audit row */
+    int64_t audit_minute;
 } admin_fail_t;
 
-/* Failed sign-ins per client address, shared by every worker: the limit holds whichever
- * worker a connection lands on. One lock, taken only by the admin API and never across the
- * (slow) hash. */
+/* Shared by every worker so the limits hold whichever worker a connection lands on: failures
+ * per client address (the worst offenders are kept: a new address never evicts one at the
+ * limit), the global budget of slow (PBKDF2) checks, and the last token that passed (its
+ * SHA-256). One lock, never held across a hash. */
 typedef struct {
     pthread_mutex_t lock;
     admin_fail_t slots[ADMIN_FAIL_SLOTS];
+    int64_t slow_second; /* the second slow_used counts in */
+    int slow_used;
+    bool slow_busy; /* a derivation runs: at most one at a time in the process */
+    struct {
+        bool set;
+        unsigned char owner[32];  /* the credential's hash it passed (admin or metrics) */
+        unsigned char digest[32]; /* SHA-256 of the token */
+    } good[2];
+    int other_unreported; /* failures of addresses the full table could not keep */
+    int64_t other_minute;
 } admin_fails_t;
 #define ADMIN_FAILS_INIT                                                                           \
     {                                                                                              \
         .lock = PTHREAD_MUTEX_INITIALIZER                                                          \
     }
 
-/* Per worker: the last token that passed (no lock), and the shared failure counters. */
+/* Per worker: the last token that passed (no lock), and the shared state. */
 typedef struct {
     bool cached;
     unsigned char cached_digest[32];
-    admin_fails_t *fails;                 /* process-wide; NULL: local below, unlocked */
-    admin_fail_t local[ADMIN_FAIL_SLOTS]; /* only when fails is NULL (tests, one worker) */
+    admin_fails_t *fails; /* process-wide; NULL: local below (tests, one worker) */
+    admin_fails_t local;
+    uint64_t slow_checks; /* PBKDF2 derivations run by this guard (tests, metrics) */
 } admin_guard_t;
 
 typedef enum {
     ADMIN_AUTH_OK,
-    ADMIN_AUTH_MISSING,  /* no Bearer token */
+    ADMIN_AUTH_MISSING,  /* no Bearer token: not a guess, not counted */
     ADMIN_AUTH_DENIED,   /* wrong token */
-    ADMIN_AUTH_LIMITED,  /* too many failures from this address */
+    ADMIN_AUTH_LIMITED,  /* wrong token from an address over the limit (not hashed slowly) */
+    ADMIN_AUTH_BUSY,     /* the global budget of slow checks is spent: retry in a second */
     ADMIN_AUTH_DISABLED, /* no admin credential configured */
 } admin_auth_result_t;
 
-admin_auth_result_t admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r);
+/* What the caller logs and audits about a refusal. */
+typedef struct {
+    char ip[64];
+    int report; /* > 0: write one audit row for this many failures (at most one per minute) */
+} admin_auth_info_t;
+
+/* The request's Bearer token against h, from the client address of http_req_ip. */
+admin_auth_result_t admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
+                                       admin_auth_info_t *info);
+/* The same for a token (NULL: none) from ip at time now; what admin_authenticate runs. */
+admin_auth_result_t admin_auth_check(admin_guard_t *g, const admin_hash_t *h, const char *ip,
+                                     const char *token, int64_t now, admin_auth_info_t *info);
 
 #endif

@@ -147,12 +147,15 @@ metrics_allowed(http_req_t *r)
                          "or [metrics] access = public");
         return false;
     }
-    switch (admin_authenticate(&ctx->metrics_guard, h, r)) {
+    admin_auth_info_t info;
+    admin_auth_result_t res = admin_authenticate(&ctx->metrics_guard, h, r, &info);
+    switch (res) {
     case ADMIN_AUTH_OK:
         return true;
     case ADMIN_AUTH_LIMITED:
+    case ADMIN_AUTH_BUSY:
         r->outcome = "rate_limited";
-        http_add_header(r, "Retry-After", "300");
+        http_add_header(r, "Retry-After", res == ADMIN_AUTH_BUSY ? "1" : "300");
         http_reply_error(r, 429, 429, "too many failed sign-ins from this address; wait 5 minutes");
         return false;
     default:

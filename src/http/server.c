@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -505,15 +506,111 @@ http_req_header(http_req_t *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
+/* One forwarded hop's address, from an X-Forwarded-For item ("192.0.2.1", "[2001:db8::1]",
+ * "192.0.2.1:5000") or a Forwarded "for=" value (the same, maybe quoted), into out; false when it
+ * is not an address ("unknown", an obfuscated name, garbage). */
+static bool
+hop_addr(const char *p, size_t len, char *out, size_t n)
+{
+    while (len && (*p == ' ' || *p == '\t' || *p == '"')) {
+        p++;
+        len--;
+    }
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '"'))
+        len--;
+    if (len && *p == '[') { /* [v6] or [v6]:port */
+        const char *close = memchr(p, ']', len);
+        if (!close)
+            return false;
+        len = (size_t)(close - p - 1);
+        p++;
+    } else if (len && memchr(p, '.', len)) { /* v4:port (one colon; ::ffff:v4 has more) */
+        const char *colon = memchr(p, ':', len);
+        if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - p) - 1))
+            len = (size_t)(colon - p);
+    }
+    wx_cidr_t a;
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return wx_ip_parse(out, &a);
+}
+
+/* The next hop from the right of a header list value: the item that ends at *end (exclusive),
+ * for X-Forwarded-For the whole item, for Forwarded its "for=" parameter. *end moves left. */
+static bool
+hop_prev(const char *v, size_t *end, bool forwarded, const char **item, size_t *ilen)
+{
+    while (*end > 0 && (v[*end - 1] == ',' || v[*end - 1] == ' '))
+        (*end)--;
+    if (*end == 0)
+        return false;
+    size_t start = *end;
+    while (start > 0 && v[start - 1] != ',')
+        start--;
+    *item = v + start;
+    *ilen = *end - start;
+    *end = start;
+    if (!forwarded)
+        return true;
+    /* Forwarded: "for=…;proto=…;by=…": find for= among the ';' pairs. */
+    const char *p = *item, *e = *item + *ilen;
+    while (p < e) {
+        while (p < e && (*p == ' ' || *p == ';'))
+            p++;
+        const char *semi = memchr(p, ';', (size_t)(e - p));
+        const char *pe = semi ? semi : e;
+        if (pe - p > 4 && strncasecmp(p, "for=", 4) == 0) {
+            *item = p + 4;
+            *ilen = (size_t)(pe - p - 4);
+            return true;
+        }
+        p = pe;
+    }
+    *ilen = 0; /* no for=: not an address, the walk stops */
+    return true;
+}
+
 const char *
 http_req_ip(http_req_t *r, char *buf, size_t n)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
-    const char *addr = NULL;
+    const wx_cidr_list_t *trusted = r->worker->server->cfg.trusted_proxies;
+    const char *addr = NULL, *vals[8];
     ev_uint16_t port = 0;
+    size_t nv = 0;
+    bool forwarded = false;
     if (c)
         evhttp_connection_get_peer(c, (char **)&addr, &port);
     wx_strlcpy(buf, addr ? addr : "", n);
+    if (!trusted || trusted->n == 0 || !wx_cidr_list_has(trusted, buf))
+        return buf;
+    /* Walk the hops right to left: each trusted proxy vouches for the address left of it; the
+     * first one that is not a trusted proxy is the client. A hop we cannot read ends the walk
+     * at the last address we could. Several headers of the same name are one list in order. */
+    struct evkeyvalq *hs = evhttp_request_get_input_headers(r->ev);
+    struct evkeyval *h;
+    for (int pass = 0; pass < 2 && nv == 0; pass++) {
+        const char *name = pass == 0 ? "X-Forwarded-For" : "Forwarded";
+        for (h = hs->tqh_first; h; h = h->next.tqe_next) {
+            if (strcasecmp(h->key, name) == 0 && nv < WX_ARRAY_LEN(vals))
+                vals[nv++] = h->value;
+        }
+        forwarded = pass == 1;
+    }
+    char hop[64];
+    while (nv > 0) {
+        const char *v = vals[--nv], *item;
+        size_t end = strlen(v), ilen;
+        while (hop_prev(v, &end, forwarded, &item, &ilen)) {
+            if (!hop_addr(item, ilen, hop, sizeof(hop)))
+                return buf;
+            wx_strlcpy(buf, hop, n);
+            if (!wx_cidr_list_has(trusted, hop))
+                return buf;
+        }
+    }
     return buf;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 
+#include "../util/cidr.h"
 #include "../util/url.h"
 #include "metrics.h"
 
@@ -37,6 +38,9 @@ typedef struct {
     size_t max_headers_size;
     size_t max_body_size;
     int timeout_s; /* read/write timeout of a connection */
+    /* Peers whose X-Forwarded-For / Forwarded name the client (http_req_ip); NULL or empty:
+     * the peer is the client. */
+    const wx_cidr_list_t *trusted_proxies;
     /* Per-worker context (store connection, caches): made in the worker's thread before it
      * serves, destroyed after. */
     wx_status_t (*worker_init)(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
@@ -96,7 +100,9 @@ void http_server_run_until_signal(http_server_t *s, int deadline_ms);
 
 /* Request accessors. */
 const char *http_req_header(http_req_t *r, const char *name);
-/* Peer IP as text. */
+/* The client's IP as text: the peer's, or, when the peer is one of trusted_proxies, the
+ * rightmost address of X-Forwarded-For (else Forwarded: for=) that is not itself a trusted
+ * proxy. Used for logs, the admin sign-in limit and a user's last_ip. */
 const char *http_req_ip(http_req_t *r, char *buf, size_t n);
 /* Value of cookie name into out; false when absent or too long. */
 bool http_req_cookie(http_req_t *r, const char *name, char *out, size_t n);

@@ -208,7 +208,8 @@ test_auth(void **state)
     assert_string_equal(jstr(j, "actor"), "admin@127.0.0.1");
     json_decref(j);
     api_ok("GET", "/session", NULL, 405);
-    /* Both kinds of sign-in are in the trail. */
+    /* Both kinds of sign-in are in the trail; only the wrong Bearer token was a failed one
+     * (no credential and Basic are not guesses). */
     j = api("GET", "/audit?action=admin.sign_in&limit=100", NULL, 200);
     int denied = 0, ok = 0;
     json_t *e;
@@ -216,13 +217,15 @@ test_auth(void **state)
     json_array_foreach(json_object_get(j, "events"), i, e)
     {
         if (strcmp(jstr(e, "outcome"), "denied") == 0 &&
-            strcmp(jstr(e, "actor"), "unknown@127.0.0.1") == 0)
+            strcmp(jstr(e, "actor"), "unknown@127.0.0.1") == 0) {
             denied++;
+            assert_string_equal(jstr(e, "subject"), "1 failed");
+        }
         if (strcmp(jstr(e, "outcome"), "ok") == 0 &&
             strcmp(jstr(e, "actor"), "admin@127.0.0.1") == 0)
             ok++;
     }
-    assert_true(denied >= 3);
+    assert_int_equal(denied, 1);
     assert_true(ok >= 1);
     json_decref(j);
 }
@@ -798,7 +801,8 @@ test_audit_filters(void **state)
         assert_string_equal(jstr(e, "action"), "admin.sign_in");
         assert_string_equal(jstr(e, "outcome"), "denied");
     }
-    assert_true(json_array_size(json_object_get(j, "events")) >= 3);
+    /* test_auth's wrong token (one row: failures are aggregated per address and minute) */
+    assert_true(json_array_size(json_object_get(j, "events")) >= 1);
     json_decref(j);
     char path[256];
     snprintf(path, sizeof(path), "/audit?pool=aud&since=%lld&until=%lld", (long long)at,
@@ -822,51 +826,131 @@ test_audit_filters(void **state)
     api_ok("GET", "/", NULL, 404);
 }
 
-/* ---- failed sign-ins: a fresh server, since the limit shuts this address out ---- */
+/* ---- failed sign-ins: a fresh server, since the limit bites this address ---- */
 
 static void
 test_rate_limit(void **state)
 {
     wxt_env_t e2;
     wxt_setup(&e2, NULL);
-    char url[256];
+    char url[256], health[256];
     wxt_resp_t r = {0};
     snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e2.auth);
+    snprintf(health, sizeof(health), "%s/healthz", e2.auth);
+    /* Requests without a credential (an <img> on some page, a crawler) are not guesses. */
+    for (int i = 0; i < 15; i++) {
+        assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+        if (r.status != 401)
+            fail_msg("credential-less request %d answered %ld", i + 1, r.status);
+        wxt_resp_free(&r);
+    }
     for (int i = 0; i < 10; i++) {
         assert_int_equal(wxt_http_auth("GET", url, "wrong-token-wrong-token", NULL, &r), 0);
         if (r.status != 401)
             fail_msg("failure %d answered %ld", i + 1, r.status);
         wxt_resp_free(&r);
     }
-    /* The 11th is refused before any check, even with the right token: no oracle. */
+    /* The 11th wrong token is refused without being checked... */
     assert_int_equal(wxt_http_auth("GET", url, "wrong-token-wrong-token", NULL, &r), 0);
-    assert_int_equal(r.status, 429);
-    wxt_resp_free(&r);
-    assert_int_equal(wxt_http_auth("GET", url, e2.admin_token, NULL, &r), 0);
     assert_int_equal(r.status, 429);
     assert_non_null(strstr(r.body, "wait"));
     wxt_resp_free(&r);
-    /* Each failure is in the trail (read from the store: this address is shut out). */
+    /* ...but the right token is never refused, and other clients are served meanwhile. */
+    assert_int_equal(wxt_http_auth("GET", url, e2.admin_token, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_http("GET", health, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_http_auth("GET", url, "wrong-token-wrong-token", NULL, &r), 0);
+    assert_int_equal(r.status, 429);
+    wxt_resp_free(&r);
+    /* The failures are in the trail aggregated: one row per address per minute, not 11. */
     store_t *st = NULL;
     wx_err_t err = {0};
     assert_int_equal(store_open(e2.store_url, &st, &err), WX_OK);
     int64_t n = 0;
     assert_int_equal(store_audit_count(st, "admin.sign_in", &n, &err), WX_OK);
-    assert_int_equal(n, 10);
+    assert_true(n >= 1 && n <= 2); /* 2 only if the test straddles a minute */
     store_close(st);
     wxt_teardown(&e2);
+}
+
+/* ---- [server] trusted_proxies: the client address behind a proxy ---- */
+
+/* GET url with the token and one extra header; the status. */
+static long
+get_via(const char *url, const char *token, const char *header)
+{
+    char auth[160];
+    wxt_resp_t r = {0};
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *const hs[] = {auth, header, NULL};
+    assert_int_equal(wxt_http_headers("GET", url, hs, NULL, &r), 0);
+    long st = r.status;
+    wxt_resp_free(&r);
+    return st;
+}
+
+static void
+test_trusted_proxies(void **state)
+{
+    wxt_env_t e3;
+    wxt_opts_t o = {.extra_config = "[server]\ntrusted_proxies = 10.9.9.9, 127.0.0.0/8\n"};
+    wxt_setup(&e3, &o);
+    char url[256];
+    const char *bad = "wrong-token-wrong-token";
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e3.auth);
+    /* A client behind the proxy is limited by its own address... */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5"), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5"), 429);
+    /* ...(trusted hops on its right are skipped; Forwarded: for= is read too)... */
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5, 10.9.9.9"), 429);
+    assert_int_equal(get_via(url, bad, "Forwarded: for=\"203.0.113.5:4711\";proto=https"), 429);
+    /* ...and neither the proxy's other clients nor a forged left part are shut out with it. */
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.6"), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5, 198.51.100.1"), 401);
+    assert_int_equal(get_via(url, bad, "Forwarded: for=\"[2001:db8::1]\""), 401);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: ::ffff:203.0.113.5"), 429);
+    assert_int_equal(get_via(url, bad, "X-Forwarded-For: [2001:db8::5]:4711, 127.0.0.1"), 401);
+    /* The actor in the trail is the client, not the proxy. */
+    wxt_resp_t r = {0};
+    char auth[160];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e3.admin_token);
+    const char *const hs[] = {auth, "X-Forwarded-For: 198.51.100.23", NULL};
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", e3.auth);
+    assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "admin@198.51.100.23"));
+    wxt_resp_free(&r);
+    wxt_teardown(&e3);
+    /* Without trusted_proxies the header is not believed (env: the default config). */
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", env.admin_token);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", env.auth);
+    assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "admin@127.0.0.1"));
+    wxt_resp_free(&r);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),          cmocka_unit_test(test_pools),
-        cmocka_unit_test(test_apps),          cmocka_unit_test(test_connections),
-        cmocka_unit_test(test_live_changes),  cmocka_unit_test(test_users),
-        cmocka_unit_test(test_block_unblock), cmocka_unit_test(test_revoke_and_delete),
-        cmocka_unit_test(test_keys),          cmocka_unit_test(test_connection_check),
-        cmocka_unit_test(test_audit_filters), cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_pools),
+        cmocka_unit_test(test_apps),
+        cmocka_unit_test(test_connections),
+        cmocka_unit_test(test_live_changes),
+        cmocka_unit_test(test_users),
+        cmocka_unit_test(test_block_unblock),
+        cmocka_unit_test(test_revoke_and_delete),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_connection_check),
+        cmocka_unit_test(test_audit_filters),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_trusted_proxies),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -404,8 +404,14 @@ test_hash_token(void **state)
     snprintf(envv, sizeof(envv), "WXT_NEW_ADMIN=%s", "a-new-admin-token-0123456789");
     const char *e[] = {envv, NULL};
     run_env(0, &out, NULL, e, W("admin", "hash-token", "--token-env", "WXT_NEW_ADMIN"));
-    assert_true(strncmp(out, "pbkdf2-sha256$100000$", 21) == 0);
+    assert_true(strncmp(out, "pbkdf2-sha256$100000$", 21) == 0); /* chosen: PBKDF2 */
     has_not(out, "a-new-admin-token");
+    free(out);
+    /* 64 hex characters look generated (256 bits): the fast keyed hash. */
+    const char *hexv[] = {
+        "WXT_HEX=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", NULL};
+    run_env(0, &out, NULL, hexv, W("admin", "hash-token", "--token-env", "WXT_HEX"));
+    assert_true(strncmp(out, "hmac-sha256$", 12) == 0);
     free(out);
     const char *shortv[] = {"WXT_SHORT=short", NULL};
     run_env(2, NULL, &err, shortv, W("admin", "hash-token", "--token-env", "WXT_SHORT"));
@@ -419,13 +425,13 @@ test_hash_token(void **state)
     j = json_loads(out, 0, NULL);
     assert_non_null(j);
     assert_int_equal(strlen(json_string_value(json_object_get(j, "token"))), 43);
-    assert_true(
-        strncmp(json_string_value(json_object_get(j, "token_hash")), "pbkdf2-sha256$", 14) == 0);
+    assert_true(strncmp(json_string_value(json_object_get(j, "token_hash")), "hmac-sha256$", 12) ==
+                0);
     json_decref(j);
     free(out);
     snprintf(path, sizeof(path), "%s/generated.token", env.dir);
     run_env(0, &out, NULL, NULL, W("admin", "hash-token", "--generate", "--out", path));
-    has(out, "token_hash = pbkdf2-sha256$");
+    has(out, "token_hash = hmac-sha256$"); /* a generated token: the fast keyed hash */
     has(out, "written to");
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
