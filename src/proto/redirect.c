@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/url.h"
+
 static size_t
 authority_end(const char *u)
 {
@@ -18,18 +20,6 @@ authority_end(const char *u)
     return (size_t)(p - u);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One round of percent-decoding in place; a malformed escape stays as it is. True when
  * something was decoded. */
 static bool
@@ -39,7 +29,8 @@ decode_round(char *s)
     size_t j = 0;
     for (size_t i = 0; s[i]; i++) {
         int h, l;
-        if (s[i] == '%' && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0 && (h || l)) {
+        if (s[i] == '%' && (h = wx_hex_value(s[i + 1])) >= 0 && (l = wx_hex_value(s[i + 2])) >= 0 &&
+            (h || l)) {
             s[j++] = (char)(h * 16 + l);
             i += 2;
             changed = true;

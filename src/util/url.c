@@ -33,8 +33,8 @@ wx_url_encode(wx_buf_t *b, const char *s)
     return rc;
 }
 
-static int
-hexval(char c)
+int
+wx_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -56,7 +56,8 @@ wx_url_decode(const char *s, size_t n, bool plus_space, char **out)
         char c = s[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0) {
+            if (i + 2 >= n || (h = wx_hex_value(s[i + 1])) < 0 ||
+                (l = wx_hex_value(s[i + 2])) < 0) {
                 free(r);
                 return WX_EINVAL;
             }

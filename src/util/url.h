@@ -23,6 +23,8 @@ wx_status_t wx_url_encode(wx_buf_t *b, const char *s);
 /* Decode n bytes of s (also '+' as space when plus_space) into a new string. Rejects bad
  * escapes and embedded NULs. */
 wx_status_t wx_url_decode(const char *s, size_t n, bool plus_space, char **out);
+/* The value of one hex digit (either case), or -1. */
+int wx_hex_value(char c);
 /* Parse "a=1&b=2" (without '?'). Fails on too many params, too long, or bad escapes. */
 wx_status_t wx_query_parse(const char *qs, wx_query_t *q, wx_err_t *err);
 void wx_query_free(wx_query_t *q);
