@@ -18,6 +18,7 @@
 #define PRUNE_EVERY_S 60
 
 typedef struct {
+    http_worker_t *w; /* its loop waits for the job when stopping (background) */
     int64_t now, keep;
     int64_t states, revocations;
     bool revocations_failed;
@@ -61,6 +62,7 @@ prune_done(wx_status_t rc, const wx_err_t *err, void *arg)
         wx_snprintf(n, sizeof(n), "%lld", (long long)p->states);
         wx_log(WX_LOG_DEBUG, "states_pruned", "#count", n, NULL);
     }
+    atomic_fetch_sub(&p->w->background, 1);
     free(p);
 }
 
@@ -73,28 +75,41 @@ prune_states(evutil_socket_t fd, short what, void *arg)
     http_worker_t *w = arg;
     worker_ctx_t *ctx = w->ctx;
     wx_err_t err = {0};
-    prune_t *p = calloc(1, sizeof(*p));
+    prune_t *p = w->draining ? NULL : calloc(1, sizeof(*p));
     if (!p)
         return;
+    p->w = w;
     p->now = wx_now();
     p->keep = ctx->app->cfg->replay_window;
-    if (store_writer_submit(ctx->app->writer, w->base, prune_run, prune_done, p, &err) != WX_OK)
+    atomic_fetch_add(&w->background, 1);
+    if (store_writer_submit(ctx->app->writer, w->base, prune_run, prune_done, p, &err) != WX_OK) {
+        atomic_fetch_sub(&w->background, 1);
         free(p);
+    }
 }
+
+/* The heartbeat job: the writer thread reads only `app` (immutable). */
+typedef struct {
+    const app_t *app;
+    http_worker_t *w;
+} beat_t;
 
 static wx_status_t
 beat_run(store_t *st, void *arg, wx_err_t *err)
 {
-    const app_t *app = arg;
+    const app_t *app = ((beat_t *)arg)->app;
     return store_node_seen(st, app->node_id, app->host, app->pid, wx_now(), err);
 }
 
 static void
 beat_done(wx_status_t rc, const wx_err_t *err, void *arg)
 {
+    beat_t *b = arg;
     if (rc != WX_OK)
         wx_log(WX_LOG_WARN, "node_heartbeat_failed", "error", err->msg, "detail", err->detail,
                NULL);
+    atomic_fetch_sub(&b->w->background, 1);
+    free(b);
 }
 
 /* This process is alive: a reload of a login it claimed waits for it rather than giving up. */
@@ -104,7 +119,15 @@ beat(evutil_socket_t fd, short what, void *arg)
     http_worker_t *w = arg;
     worker_ctx_t *ctx = w->ctx;
     wx_err_t err = {0};
-    store_writer_submit(ctx->app->writer, w->base, beat_run, beat_done, (void *)ctx->app, &err);
+    beat_t *b = w->draining ? NULL : malloc(sizeof(*b));
+    if (!b)
+        return;
+    *b = (beat_t){ctx->app, w};
+    atomic_fetch_add(&w->background, 1);
+    if (store_writer_submit(ctx->app->writer, w->base, beat_run, beat_done, b, &err) != WX_OK) {
+        atomic_fetch_sub(&w->background, 1);
+        free(b);
+    }
 }
 
 wx_status_t

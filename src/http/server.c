@@ -307,9 +307,10 @@ stop_check(evutil_socket_t fd, short what, void *arg)
         if (sl->w.server->cfg.on_drain && atomic_load(&sl->w.inflight) > 0)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
     }
-    /* Done when every request has its reply and every reply is written out (a client that
-     * does not read gets STOP_WRITE_GRACE_MS more). */
-    if ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0) ||
+    /* Done when every request has its reply, every reply is written out (a client that does
+     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back. */
+    if ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0 &&
+         atomic_load(&sl->w.background) <= 0) ||
         now >= sl->deadline_ms + STOP_WRITE_GRACE_MS) {
         event_base_loopexit(sl->w.base, NULL);
         return;

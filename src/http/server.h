@@ -60,7 +60,10 @@ struct http_worker {
     http_metrics_t *metrics; /* this worker's counters (metrics.h) */
     atomic_int inflight;     /* requests not yet replied */
     atomic_int unsent;       /* replies made but not yet fully written to their socket */
-    bool draining;           /* stopping: replies say Connection: close (loop thread only) */
+    /* Work the app handed to another thread whose completion must still run on this loop
+     * (e.g. a store job of a timer): a stop waits for it, so nothing is left undelivered. */
+    atomic_int background;
+    bool draining; /* stopping: replies say Connection: close (loop thread only) */
     /* Request ids are drawn from the CSPRNG in batches (server.c: req_id_make). */
     unsigned char rid_pool[512];
     size_t rid_left; /* unused bytes at the end of rid_pool */
