@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/addr.h"
 #include "util/ini.h"
 #include "util/log.h"
 
@@ -128,10 +129,18 @@ set_value(wx_config_t *c, const key_t_ *k, const char *v, const char *origin, wx
     return WX_EINVAL;
 }
 
+/* An http(s) URL with a host and nothing a browser or WeChat would cut or reject: no
+ * whitespace or control character (a value pasted with a comment or a stray word). */
 static bool
 is_http_url(const char *s)
 {
-    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+    size_t skip = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
+    if (!skip || !s[skip] || s[skip] == '/')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
 }
 
 wx_status_t
@@ -180,16 +189,25 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
             goto out;
         }
     }
+    wx_err_t aerr = {0};
+    if (wx_addr_parse_listen(c->listen, NULL, NULL, &aerr) != WX_OK) {
+        rc = wx_err_set(err, WX_ECONFIG, "server.listen: %s", aerr.msg);
+        goto out;
+    }
     size_t n = strlen(c->public_url);
     while (n > 0 && c->public_url[n - 1] == '/')
         c->public_url[--n] = '\0';
-    if (!is_http_url(c->public_url)) {
-        rc = wx_err_set(err, WX_ECONFIG, "server.public_url must start with http:// or https://");
+    if (!is_http_url(c->public_url) || strpbrk(c->public_url, "?#")) {
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "server.public_url must be an http:// or https:// URL with a host, "
+                        "without spaces, query or fragment, not '%s'",
+                        c->public_url);
         goto out;
     }
     if (!is_http_url(c->authorize_url) || !is_http_url(c->api_base)) {
         rc = wx_err_set(err, WX_ECONFIG,
-                        "wechat.authorize_url and wechat.api_base must be http(s) URLs");
+                        "wechat.authorize_url and wechat.api_base must be http(s) URLs with a "
+                        "host and without spaces");
         goto out;
     }
     n = strlen(c->api_base);

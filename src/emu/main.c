@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../http/server.h"
+#include "../util/addr.h"
 #include "../util/log.h"
 #include "state.h"
 
@@ -30,6 +31,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: wxauthd --emulator [--config FILE] [--listen ADDR] [--ua-check on|off]\n"
+               "                         [--check-config]\n"
                "The WeChat emulator; every config key is in src/emu/README.md.\n"
                "WXEMU_LATENCY_MS=N adds N ms to every sns/* API call.\n");
 }
@@ -63,6 +65,7 @@ int
 emu_main(int argc, char **argv)
 {
     const char *config_path = NULL, *listen = NULL, *ua = NULL;
+    bool check_only = false;
     static emu_config_t cfg;
     emu_model_t model = {0};
     emu_t *e = NULL;
@@ -80,6 +83,8 @@ emu_main(int argc, char **argv)
             listen = argv[++i];
         } else if (strcmp(argv[i], "--ua-check") == 0 && i + 1 < argc) {
             ua = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -102,6 +107,15 @@ emu_main(int argc, char **argv)
     if (ua && !emu_parse_bool(ua, &cfg.ua_check)) {
         wx_err_set(&err, WX_ECONFIG, "--ua-check must be on or off");
         goto config_error;
+    }
+    wx_err_t aerr = {0};
+    if (wx_addr_parse_listen(cfg.listen, NULL, NULL, &aerr) != WX_OK) {
+        wx_err_set(&err, WX_ECONFIG, "listen: %s", aerr.msg);
+        goto config_error;
+    }
+    if (check_only) {
+        printf("config ok\n");
+        goto out;
     }
     wx_log_set_level(cfg.log_level);
     if (!config_path)

@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "../util/addr.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
@@ -47,41 +48,6 @@ struct http_server {
 };
 
 static void dispatch(struct evhttp_request *ev, void *arg);
-
-static wx_status_t
-parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, wx_err_t *err)
-{
-    char host[128];
-    const char *colon = strrchr(listen, ':');
-    long port;
-    if (!colon || (size_t)(colon - listen) >= sizeof(host) ||
-        !wx_parse_long(colon + 1, 0, 65535, &port))
-        return wx_err_set(err, WX_ECONFIG, "listen address '%s' is not host:port", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *h = host;
-    if (h[0] == '[') { /* [::1]:8080 */
-        h++;
-        size_t n = strlen(h);
-        if (n && h[n - 1] == ']')
-            h[n - 1] = '\0';
-    }
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, strcmp(h, "localhost") == 0 ? "127.0.0.1" : h, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        *len = sizeof(*sin);
-    } else if (inet_pton(AF_INET6, h, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*sin6);
-    } else {
-        return wx_err_set(err, WX_ECONFIG, "listen host '%s' must be an IP address", host);
-    }
-    return WX_OK;
-}
 
 /* Our workers share the port with SO_REUSEPORT, which would also let a second wxauthd (or
  * anything else using it) share it silently and take part of the traffic with another
@@ -178,7 +144,7 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
         goto out;
     }
-    rc = parse_listen(cfg->listen, &ss, &sslen, err);
+    rc = wx_addr_parse_listen(cfg->listen, &ss, &sslen, err);
     if (rc != WX_OK)
         goto out;
     if ((rc = port_is_free(&ss, sslen, cfg->listen, err)) != WX_OK)

@@ -1,4 +1,6 @@
-/* INI parser. */
+/* INI parser. A '#' or ';' at the start of a line, or after whitespace anywhere on it, starts a
+ * comment that runs to the end of the line: docs and habit put comments after values, and
+ * taking "8080   # nginx" as the value would be worse than any value that needs " #". */
 #include "ini.h"
 
 #include <ctype.h>
@@ -19,6 +21,17 @@ trim(char *s)
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         s[--n] = '\0';
     return s;
+}
+
+/* Cut the line at its comment, if any. */
+static void
+strip_comment(char *l)
+{
+    for (char *p = l; *p; p++)
+        if ((*p == '#' || *p == ';') && (p == l || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            return;
+        }
 }
 
 static wx_status_t
@@ -56,13 +69,17 @@ wx_ini_parse(const char *text, wx_ini_t *ini, wx_err_t *err)
         if (save)
             *save++ = '\0';
         lineno++;
+        strip_comment(p);
         char *l = trim(p);
-        if (!*l || *l == '#' || *l == ';')
+        if (!*l)
             continue;
         if (*l == '[') {
             char *end = strchr(l, ']');
             if (!end || end[1] != '\0') {
-                rc = wx_err_set(err, WX_ECONFIG, "line %d: malformed section header", lineno);
+                rc = wx_err_set(err, WX_ECONFIG,
+                                "line %d: malformed section header (write [name] alone on its "
+                                "line, a comment after it starting with # or ;)",
+                                lineno);
                 goto out;
             }
             *end = '\0';

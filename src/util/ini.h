@@ -1,4 +1,5 @@
-/* A small INI reader: [section] headers, key = value lines, '#' or ';' comments. Used for the
+/* A small INI reader: [section] headers, key = value lines, '#' or ';' comments (whole lines,
+ * or after whitespace at the end of one). Used for the
  * server's and the emulator's config files. Keys are looked up as "section.key". */
 #ifndef WX_INI_H
 #define WX_INI_H

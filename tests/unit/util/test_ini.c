@@ -29,6 +29,32 @@ test_parse(void **state)
     assert_non_null(strstr(err.msg, "line 2"));
 }
 
+/* Comments after a value or a header, as docs and habit write them (issue #14). */
+static void
+test_inline_comments(void **state)
+{
+    wx_ini_t ini;
+    wx_err_t err = {0};
+    assert_int_equal(wx_ini_parse("[server]   # the HTTP side\n"
+                                  "listen = 127.0.0.1:8080   # nginx proxies here\n"
+                                  "public_url = https://id.example.com ; the issuer\n"
+                                  "store = postgresql://u:p#w;x@db/wx\n"
+                                  "empty =   # nothing\n"
+                                  "[b] ; c\nk=v\t#tab\n",
+                                  &ini, &err),
+                     WX_OK);
+    assert_string_equal(wx_ini_get(&ini, "server", "listen"), "127.0.0.1:8080");
+    assert_string_equal(wx_ini_get(&ini, "server", "public_url"), "https://id.example.com");
+    /* '#' and ';' inside a word are part of it (a password, a fragment) */
+    assert_string_equal(wx_ini_get(&ini, "server", "store"), "postgresql://u:p#w;x@db/wx");
+    assert_string_equal(wx_ini_get(&ini, "server", "empty"), "");
+    assert_string_equal(wx_ini_get(&ini, "b", "k"), "v");
+    wx_ini_free(&ini);
+    /* A header followed by something that is not a comment is still an error, with its line. */
+    assert_int_equal(wx_ini_parse("[a]\n[b] x\n", &ini, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "line 2: malformed section header"));
+}
+
 static const char *
 tmpfile_with(const char *text)
 {
@@ -83,6 +109,23 @@ test_config_errors(void **state)
     p = tmpfile_with("[server]\npublic_url = ftp://x\n");
     assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
     remove(p);
+    /* A stray word after a URL would end up inside the issuer: refused, naming the value. */
+    p = tmpfile_with("[server]\npublic_url = https://id.example.com nginx\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "without spaces"));
+    assert_non_null(strstr(err.msg, "https://id.example.com nginx"));
+    remove(p);
+    p = tmpfile_with("[server]\nlisten = 127.0.0.1:8080 nginx\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "server.listen"));
+    remove(p);
+    p = tmpfile_with("[server]\nlisten = id.example.com:80\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "IP address"));
+    remove(p);
+    p = tmpfile_with("[wechat]\napi_base = http://\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    remove(p);
     assert_int_equal(config_load("/nonexistent/wxauthd.ini", &c, &err), WX_ECONFIG);
 }
 
@@ -91,6 +134,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_inline_comments),
         cmocka_unit_test(test_config_defaults_and_overrides),
         cmocka_unit_test(test_config_errors),
     };
