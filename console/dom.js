@@ -18,12 +18,14 @@
     }
   }
 
-  // An image source: only https: URLs (WeChat avatars) or our own files.
+  // An image source: only https: URLs (WeChat avatars), our own files, or http: URLs while the
+  // console itself is on http: (a demo: the emulator's drawn avatars).
   function safeSrc(v) {
     const s = String(v);
     try {
       const u = new URL(s, location.href);
       if (u.protocol === 'https:' || u.origin === location.origin) return u.href;
+      if (u.protocol === 'http:' && location.protocol === 'http:') return u.href;
     } catch (e) {
       /* not a URL */
     }
@@ -119,18 +121,24 @@
     return h('span', { class: 'badge' + (kind ? ' ' + kind : ''), text });
   }
 
-  // An avatar: the picture when photo is an https: URL, else a circle with the first letter.
+  // An avatar: the picture when photo is an https: URL (or http: while the console itself is on
+  // http:, as in the demo with the emulator's drawn avatars), else — and when the picture fails
+  // to load — a circle with the first letter.
   function avatar(photo, name, size) {
     const cls = 'avatar' + (size === 'large' ? ' large' : '');
+    const first = Array.from(String(name || '?').trim())[0] || '?';
+    const initial = () => h('span', { class: cls + ' initial', 'aria-hidden': 'true', text: first.toUpperCase() });
     let ok = false;
     try {
-      ok = !!photo && new URL(photo).protocol === 'https:';
+      const p = !!photo && new URL(photo).protocol;
+      ok = p === 'https:' || (p === 'http:' && location.protocol === 'http:');
     } catch (e) {
       ok = false;
     }
-    if (ok) return h('img', { class: cls, src: photo, alt: '', referrerpolicy: 'no-referrer', loading: 'lazy' });
-    const first = Array.from(String(name || '?').trim())[0] || '?';
-    return h('span', { class: cls + ' initial', 'aria-hidden': 'true', text: first.toUpperCase() });
+    if (!ok) return initial();
+    const img = h('img', { class: cls, src: photo, alt: '', referrerpolicy: 'no-referrer', loading: 'lazy' });
+    img.addEventListener('error', () => img.replaceWith(initial()), { once: true });
+    return img;
   }
 
   // A short status message at the top of the page (role=status), cleared on navigation.

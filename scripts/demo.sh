@@ -59,11 +59,9 @@ open_platform = demo-open-platform
 
 [person alice]
 nickname = Alice 爱丽丝
-avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132
 
 [person bob]
 nickname = Bob
-avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132
 follower = yes
 
 [person snapshot]

@@ -90,10 +90,12 @@ account_json(const emu_account_t *a)
 static json_t *
 person_json(const emu_t *e, const emu_person_t *p, const emu_account_t *a)
 {
+    char avatar[EMU_AVATAR_MAX + 200];
+    emu_avatar_url(e, p, avatar, sizeof(avatar));
     json_t *o =
         json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:s,s:s,s:s}", "id", p->id, "nickname", p->nickname,
-                  "avatar", p->avatar, "follower", p->follower, "snapshot", p->snapshot, "sex",
-                  p->sex, "country", p->country, "province", p->province, "city", p->city);
+                  "avatar", avatar, "follower", p->follower, "snapshot", p->snapshot, "sex", p->sex,
+                  "country", p->country, "province", p->province, "city", p->city);
     char openid[EMU_OPENID_LEN + 1], unionid[EMU_OPENID_LEN + 1];
     if (o && a && emu_person_ids(e, a, p, openid, unionid) == WX_OK) {
         json_object_set_new(o, "openid", json_string(openid));

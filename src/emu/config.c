@@ -31,6 +31,15 @@ emulator_set(emu_config_t *c, const char *key, const char *v, wx_err_t *err)
 {
     if (strcmp(key, "listen") == 0)
         return set_string(c->listen, sizeof(c->listen), key, v, err);
+    if (strcmp(key, "public_url") == 0) {
+        if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+            return wx_err_set(err, WX_EINVAL, "public_url must be an http(s) URL");
+        wx_status_t rc = set_string(c->public_url, sizeof(c->public_url), key, v, err);
+        size_t n = strlen(c->public_url);
+        while (rc == WX_OK && n > 8 && c->public_url[n - 1] == '/')
+            c->public_url[--n] = '\0';
+        return rc;
+    }
     if (strcmp(key, "ua_check") == 0) {
         if (!emu_parse_bool(v, &c->ua_check))
             return wx_err_set(err, WX_EINVAL, "ua_check must be on or off");

@@ -12,6 +12,7 @@
 
 typedef struct {
     char listen[128];
+    char public_url[160]; /* where browsers reach the emulator ("" = http:// + listen) */
     bool ua_check;
     long latency_ms, jitter_ms; /* added to every sns API call */
     char id_seed[256];

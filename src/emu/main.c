@@ -25,6 +25,7 @@ static const http_route_t emu_routes[] = {
     {NULL, "/cgi-bin/*", emu_route_sns_unknown, "cgi_unknown"},
     {"GET", "/healthz", emu_route_healthz, "healthz"},
     {NULL, "/emu/admin/*", emu_route_admin, "admin"},
+    {"GET", "/mmopen/*", emu_route_avatar, "avatar"},
 };
 
 static void
@@ -39,9 +40,20 @@ usage(FILE *f)
 static wx_status_t
 worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err)
 {
-    (void)w;
     (void)err;
+    emu_t *e = arg;
     *ctx = arg; /* one worker: the emulator's state is its context */
+    /* Drawn avatars need the emulator's address; the port is known once bound (0 = any). */
+    if (!e->cfg.public_url[0]) {
+        const char *h = e->cfg.listen, *colon = strrchr(h, ':');
+        int hl = colon ? (int)(colon - h) : 0;
+        if ((hl == 7 && strncmp(h, "0.0.0.0", 7) == 0) || hl == 0)
+            h = "127.0.0.1", hl = 9;
+        else if (hl == 4 && strncmp(h, "[::]", 4) == 0)
+            h = "[::1]", hl = 5;
+        wx_snprintf(e->cfg.public_url, sizeof(e->cfg.public_url), "http://%.*s:%d", hl, h,
+                    http_server_port(w->server));
+    }
     return WX_OK;
 }
 

@@ -221,6 +221,7 @@ emu_person_init(emu_person_t *p, const char *id, wx_err_t *err)
                           EMU_PERSON_ID_MAX);
     wx_strlcpy(p->id, id, sizeof(p->id));
     wx_strlcpy(p->nickname, id, sizeof(p->nickname));
+    wx_snprintf(p->avatar, sizeof(p->avatar), EMU_AVATAR_DRAWN, id);
     return WX_OK;
 }
 
@@ -230,8 +231,12 @@ emu_person_set(emu_person_t *p, const char *key, const char *value, wx_err_t *er
     if (strcmp(key, "nickname") == 0)
         return set_text(p->nickname, sizeof(p->nickname), "nickname", value, err);
     if (strcmp(key, "avatar") == 0) {
+        if (strcmp(value, "drawn") == 0) {
+            wx_snprintf(p->avatar, sizeof(p->avatar), EMU_AVATAR_DRAWN, p->id);
+            return WX_OK;
+        }
         if (value[0] && strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0)
-            return wx_err_set(err, WX_EINVAL, "avatar must be empty or an http(s) URL");
+            return wx_err_set(err, WX_EINVAL, "avatar must be drawn, empty or an http(s) URL");
         return set_text(p->avatar, sizeof(p->avatar), "avatar", value, err);
     }
     if (strcmp(key, "follower") == 0)
@@ -283,8 +288,7 @@ crowd_member(const emu_model_t *m, const char *id)
     memset(&slot, 0, sizeof(slot));
     wx_strlcpy(slot.id, id, sizeof(slot.id));
     wx_snprintf(slot.nickname, sizeof(slot.nickname), "用户 %zu", k);
-    wx_snprintf(slot.avatar, sizeof(slot.avatar), "https://thirdwx.qlogo.cn/mmopen/vi_32/%s/132",
-                id);
+    wx_snprintf(slot.avatar, sizeof(slot.avatar), EMU_AVATAR_DRAWN, id);
     return &slot;
 }
 

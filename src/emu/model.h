@@ -15,6 +15,8 @@
 #define EMU_DOMAIN_MAX 270 /* host (253) + ":65535" */
 #define EMU_PLATFORM_MAX 64
 #define EMU_AVATAR_MAX 512
+/* A person's avatar drawn by the emulator (avatar.c): a path on the emulator, the default. */
+#define EMU_AVATAR_DRAWN "/mmopen/vi_32/%s/132"
 #define EMU_PLACE_MAX 64
 #define EMU_CROWD_PREFIX "crowd-"
 #define EMU_CROWD_MAX 10000000

@@ -126,12 +126,14 @@ self_link(wx_buf_t *b, const char *self, const char *person, const char *action)
 }
 
 static void
-avatar(wx_buf_t *b, const emu_person_t *p)
+avatar(const emu_t *e, wx_buf_t *b, const emu_person_t *p)
 {
+    char url[EMU_AVATAR_MAX + 200];
     if (!p->avatar[0])
         return;
+    emu_avatar_url(e, p, url, sizeof(url));
     wx_buf_puts(b, "<img alt=\"\" src=\"");
-    http_html_escape(b, p->avatar);
+    http_html_escape(b, url);
     wx_buf_puts(b, "\">");
 }
 
@@ -152,7 +154,7 @@ emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self
         wx_buf_puts(b, "<a class=\"person\" href=\"");
         self_link(b, self, p->id, NULL);
         wx_buf_puts(b, "\">");
-        avatar(b, p);
+        avatar(e, b, p);
         http_html_escape(b, p->nickname);
         wx_buf_puts(b, " <small>");
         http_html_escape(b, p->id);
@@ -180,7 +182,7 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_puts(b, "</div><h1>申请获得以下权限 &middot; requests</h1><ul>"
                    "<li>获得你的公开信息（昵称、头像等）<br><small>your public profile: "
                    "nickname, avatar</small></li></ul><div class=\"who\">微信用户 WeChat user: ");
-    avatar(b, p);
+    avatar(e, b, p);
     http_html_escape(b, p->nickname);
     wx_buf_puts(b, " <small><a href=\"");
     self_link(b, self, "", NULL);

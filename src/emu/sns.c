@@ -239,7 +239,9 @@ emu_sns_userinfo(emu_t *e, http_req_t *r, emu_resp_t *out)
     json_object_set_new(o, "city", json_string(legacy ? p->city : ""));
     json_object_set_new(o, "province", json_string(legacy ? p->province : ""));
     json_object_set_new(o, "country", json_string(legacy ? p->country : ""));
-    json_object_set_new(o, "headimgurl", json_string(p->avatar));
+    char avatar[EMU_AVATAR_MAX + 200];
+    emu_avatar_url(e, p, avatar, sizeof(avatar));
+    json_object_set_new(o, "headimgurl", json_string(avatar));
     json_object_set_new(o, "privilege", json_array());
     char unionid[EMU_OPENID_LEN + 1];
     if (a->open_platform[0] &&

@@ -64,6 +64,9 @@ void emu_route_cgi_token(http_req_t *r);
 void emu_route_cgi_stable_token(http_req_t *r);
 void emu_route_healthz(http_req_t *r);
 void emu_route_admin(http_req_t *r);
+void emu_route_avatar(http_req_t *r); /* avatar.c: the people's drawn avatars */
+/* The headimgurl of p: its configured URL, or the emulator's own drawing (avatar.c). */
+void emu_avatar_url(const emu_t *e, const emu_person_t *p, char *out, size_t n);
 
 /* serve.c: run handler fn for endpoint ep with faults, latency, logging and the call ring. */
 void emu_serve(http_req_t *r, emu_endpoint_t ep, emu_handler_fn fn);

@@ -9,9 +9,10 @@
 #include "ctx.h"
 
 /* The console loads only its own files and talks only to its own origin; no inline script or
- * style, no framing, no plugins. img-src allows https: for WeChat avatar URLs. */
+ * style, no framing, no plugins. img-src allows https: for WeChat avatar URLs, and http: for
+ * the emulator's drawn ones in a demo on http: (an https: console never loads http: images). */
 #define CONSOLE_CSP                                                                                \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "       \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; " \
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "                   \
     "frame-ancestors 'none'"
 

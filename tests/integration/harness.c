@@ -283,23 +283,21 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     close(tfd);
 
     snprintf(path, sizeof(path), "%s/emulator.ini", e->dir);
-    snprintf(
-        text, sizeof(text),
-        "[emulator]\nlisten = 127.0.0.1:%d\nua_check = on\n\n"
-        "[account " WXT_APPID "]\nname = Test Service Account\nsecret = %s\n"
-        "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
-        "open_platform = op-test\n\n"
-        "[account " WXT_APPID2 "]\nname = Second Account\nsecret = %s\n"
-        "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
-        "open_platform = op-test\n\n"
-        "[account " WXT_APPID_BASE "]\nname = Base Only\nsecret = %s\n"
-        "domain = 127.0.0.1:%d\nscopes = snsapi_base\n\n"
-        "[person alice]\nnickname = Alice 爱丽丝\n"
-        "avatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132\n\n"
-        "[person bob]\nnickname = Bob\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132\n"
-        "follower = yes\n\n"
-        "[person snap]\nnickname = Snapshot\nsnapshot = yes\n",
-        e->emu_port, e->secret, e->auth_port, e->secret, e->auth_port, e->secret, e->auth_port);
+    snprintf(text, sizeof(text),
+             "[emulator]\nlisten = 127.0.0.1:%d\nua_check = on\n\n"
+             "[account " WXT_APPID "]\nname = Test Service Account\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+             "open_platform = op-test\n\n"
+             "[account " WXT_APPID2 "]\nname = Second Account\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base,snsapi_userinfo\n"
+             "open_platform = op-test\n\n"
+             "[account " WXT_APPID_BASE "]\nname = Base Only\nsecret = %s\n"
+             "domain = 127.0.0.1:%d\nscopes = snsapi_base\n\n"
+             "[person alice]\nnickname = Alice 爱丽丝\n\n"
+             "[person bob]\nnickname = Bob\nfollower = yes\n\n"
+             "[person snap]\nnickname = Snapshot\nsnapshot = yes\n",
+             e->emu_port, e->secret, e->auth_port, e->secret, e->auth_port, e->secret,
+             e->auth_port);
     write_file(path, text);
 
     snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);

@@ -18,31 +18,15 @@ async function shot(page, name) {
   return file;
 }
 
-// WeChat's avatar CDN cannot be reached from a closed network: answer its URLs with a drawn
-// avatar (the person's initial), so the pages show a picture as they would in WeChat.
-function avatarSvg(who) {
-  const colors = ['#5b8ff9', '#f6903d', '#e8684a', '#9270ca', '#5ad8a6'];
-  let h = 0;
-  for (const c of who) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const letter = (who[0] || '?').toUpperCase().replace(/[^A-Z0-9]/, '?');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132" viewBox="0 0 132 132">` +
-    `<rect width="132" height="132" fill="${colors[h % colors.length]}"/>` +
-    `<text x="66" y="88" font-family="sans-serif" font-size="64" fill="#fff" text-anchor="middle">${letter}</text></svg>`;
-}
-
 // A fresh browser profile: WeChat on an Android phone (400 px wide) or a desktop browser. Only
-// loopback is reachable; avatar URLs get avatarSvg().
+// loopback is reachable (the emulator draws its people's avatars itself).
 async function newContext(browser, { desktop = false } = {}) {
   const ctx = await browser.newContext(desktop
     ? { userAgent: DESKTOP_UA, viewport: { width: 1024, height: 720 }, locale: 'zh-CN' }
     : { userAgent: WECHAT_UA, viewport: { width: 400, height: 760 }, deviceScaleFactor: 1,
       isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  // Routes run last-registered first: the catch-all refusal is registered first.
+  // Anything but loopback is refused.
   await ctx.route((url) => !['127.0.0.1', 'localhost'].includes(url.hostname), (route) => route.abort());
-  await ctx.route('https://thirdwx.qlogo.cn/**', (route) => {
-    const m = /\/vi_32\/([^/]+)\//.exec(route.request().url());
-    route.fulfill({ status: 200, contentType: 'image/svg+xml', body: avatarSvg(m ? m[1] : '?') });
-  });
   return ctx;
 }
 
@@ -61,4 +45,4 @@ async function answerConsent(page, env, { person = 'alice', nickname = 'Alice çˆ
   await (action === 'deny' ? page.locator('a.btn.deny') : allow).click();
 }
 
-module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent, avatarSvg };
+module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent };

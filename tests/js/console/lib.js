@@ -10,11 +10,6 @@ const { launch, outDir, DESKTOP_UA, WECHAT_UA } = require('../lib/browser');
 const XSS_NICKNAME = '<img src=x onerror=alert(1)>';
 const WAIT = 30000; // generous for ASan builds, still bounded
 
-// WeChat avatars are on the internet, which tests cannot reach: answer them locally.
-const AVATAR_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#8fb7e8"/>' +
-  '<circle cx="32" cy="25" r="12" fill="#fff"/><rect x="12" y="42" width="40" height="22" rx="11" fill="#fff"/></svg>';
-
 async function openConsole(opts = {}) {
   const env = await startServers(opts.servers || {});
   let browser;
@@ -30,8 +25,6 @@ async function openConsole(opts = {}) {
   const problems = [];
   const networkErrors = [];
   const dialogs = [];
-  await page.route('https://thirdwx.qlogo.cn/**', (route) =>
-    route.fulfill({ status: 200, contentType: 'image/svg+xml', body: AVATAR_SVG }));
   // Record CSP violations from inside the page (an init script runs before the page's own).
   await page.addInitScript(() => {
     window.__cspViolations = [];

@@ -71,9 +71,10 @@ async function startServers(opts = {}) {
     `[emulator]\nlisten = 127.0.0.1:${emuPort}\nua_check = ${opts.uaCheck === false ? 'off' : 'on'}\n\n` +
     `[account ${APPID}]\nname = Test Service Account\nsecret = ${secret}\n` +
     `domain = 127.0.0.1:${authPort}\nscopes = snsapi_base,snsapi_userinfo\nopen_platform = op-test\n\n` +
-    '[person alice]\nnickname = Alice 爱丽丝\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132\n\n' +
-    '[person bob]\nnickname = Bob\navatar = https://thirdwx.qlogo.cn/mmopen/vi_32/bob/132\nfollower = yes\n\n' +
-    (opts.people || ''));
+    // No avatar lines: the emulator draws its people's avatars itself (nothing from the internet).
+    '[person alice]\nnickname = Alice 爱丽丝\n\n' +
+    '[person bob]\nnickname = Bob\nfollower = yes\n\n' +
+    (opts.people || '').replaceAll('{{emu}}', emu));
   const config = path.join(dir, 'wxauthd.ini');
   fs.writeFileSync(config,
     `[server]\nlisten = 127.0.0.1:${authPort}\npublic_url = ${auth}\nworkers = 2\nshutdown_grace_ms = 3000\n\n` +
