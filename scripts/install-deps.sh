@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
+  libqrencode-dev zbar-tools
   postgresql postgresql-common
   libcmocka-dev curl sqlite3 ca-certificates
   nginx-light haproxy wrk python3 python3-jwt

@@ -522,6 +522,20 @@
   };
 
   /**
+   * The address of a QR code (SVG, drawn by wxauthd at /qrcode.svg) of pageUrl (default: this
+   * page): on a desktop browser, show it so the user opens the page in WeChat on the phone.
+   * null when there is no page address. A wxauth extension: Authing's hosts do not serve it.
+   */
+  AuthingWxmp.prototype.getQrCodeUrl = function (pageUrl) {
+    var loc = root && root.location;
+    var url = pageUrl || (loc && loc.href);
+    if (!url || typeof url !== 'string') {
+      return null;
+    }
+    return this.apiHost + '/qrcode.svg?' + buildQuery([['url', url]]);
+  };
+
+  /**
    * Read the login result from the business callback's query string (default
    * window.location.search). Returns {ok, code, message, userinfo, userInfo[, reason]};
    * userinfo and userInfo are the same object (1.x and 5.x names). Never throws.

@@ -28,6 +28,16 @@ for (const file of FILES) {
         'https://id.example.com/connections/social/wechat:webpage-authorization?app_id=62e7f0c91073aaba0db4d65b');
     });
 
+    it('getQrCodeUrl: /qrcode.svg on the API host with the page address, encoded', () => {
+      const w = new AuthingWxmp({ appId: 'app1', host: 'https://id.example.com/' });
+      assert.equal(w.getQrCodeUrl('https://shop.example.com/p?a=1&b=中'),
+        'https://id.example.com/qrcode.svg?url=https%3A%2F%2Fshop.example.com%2Fp%3Fa%3D1%26b%3D%E4%B8%AD');
+      const p = new AuthingWxmp({ userPoolId: 'demo', host: { oauth: 'http://127.0.0.1:8080/' } });
+      assert.equal(p.getQrCodeUrl('http://a/'), 'http://127.0.0.1:8080/qrcode.svg?url=http%3A%2F%2Fa%2F');
+      // without an argument: this page (the test context's location)
+      assert.equal(w.getQrCodeUrl(), 'https://id.example.com/qrcode.svg?url=https%3A%2F%2Fbiz.example.com%2Fpage');
+    });
+
     it('app flow with redirectUrl (1.2)', () => {
       const w = new AuthingWxmp({ appId: 'app1', host: 'https://id.example.com', redirectUrl: 'http://localhost:8080' });
       assert.equal(w.getAuthorizationUrl(),

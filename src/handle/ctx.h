@@ -79,6 +79,7 @@ void handle_login_status(http_req_t *r);
 void handle_auth_check(http_req_t *r);
 void handle_assets(http_req_t *r);  /* /sdk/ and /console/ (assets.h) */
 void handle_metrics(http_req_t *r); /* Prometheus text (metrics.c) */
+void handle_qrcode(http_req_t *r);  /* GET /qrcode.svg?url= (qrcode.c) */
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);

@@ -22,6 +22,8 @@ const http_route_t handle_routes[] = {
     {"POST", "/api/v2/logout", handle_logout, "logout"},
     /* nginx auth_request sends the subrequest with the original request's method. */
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
+    /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */
+    {"GET", "/qrcode.svg", handle_qrcode, "qrcode"},
     /* Built-in static files: the browser SDK and the web console (assets.c). */
     {NULL, "/sdk/*", handle_assets, "sdk"},
     {NULL, "/console*", handle_assets, "console"},

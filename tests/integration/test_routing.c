@@ -75,12 +75,42 @@ test_routes_still_answer(void **state)
     wxt_resp_free(&r);
 }
 
+/* GET /qrcode.svg (handle/qrcode.c): an SVG for an http(s) URL, a 400 that says what to send
+ * otherwise. That the picture scans is checked by the sample app's browser test. */
+static void
+test_qrcode(void **state)
+{
+    wxt_resp_t r = {0};
+    assert_int_equal(
+        status_of("/qrcode.svg?url=https%3A%2F%2Fapp.example.com%2Fp%3Fa%3D1", NULL, &r), 200);
+    assert_string_equal(r.content_type, "image/svg+xml");
+    assert_true(strncmp(r.body, "<svg ", 5) == 0);
+    assert_null(strstr(r.body, "app.example.com")); /* the URL is drawn, never written */
+    wxt_resp_free(&r);
+    const char *bad[] = {"/qrcode.svg", "/qrcode.svg?url=", "/qrcode.svg?url=javascript%3Aalert(1)",
+                         "/qrcode.svg?url=https%3A%2F%2Fa%0A"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        long st = status_of(bad[i], NULL, &r);
+        if (st != 400 || !strstr(r.body, "url"))
+            fail_msg("%s: want a 400 naming url, got %ld %.200s", bad[i], st, r.body);
+        wxt_resp_free(&r);
+    }
+    char big[1400];
+    int n = snprintf(big, sizeof(big), "%s/qrcode.svg?url=https://a/", env.auth);
+    memset(big + n, 'x', 1050);
+    big[n + 1050] = '\0';
+    assert_int_equal(wxt_http_auth("GET", big, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 400);
+    wxt_resp_free(&r);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encoded_slash_refused),
         cmocka_unit_test(test_routes_still_answer),
+        cmocka_unit_test(test_qrcode),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

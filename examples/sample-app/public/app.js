@@ -77,30 +77,33 @@
   /* ---- entry page ---------------------------------------------------------------------- */
 
   function entryPage() {
-    var wx = client();
+    var authingWx = client();
     var user, inWechat, button;
-    if (!wx) {
+    if (!authingWx) {
       sdkMissing('entry');
       return;
     }
-    user = wx.getCurrentUser();
+    user = authingWx.getCurrentUser();
     if (user) {
       setText($('signed-in-name'), user.nickname || user.username || user.id);
       show($('signed-in'), true);
     }
-    inWechat = wx.checkWechatUA();
+    inWechat = authingWx.checkWechatUA();
     button = $('login');
     if (!inWechat && !settings.desktopLogin) {
       /* WeChat logs in only inside its own app: say so before the user taps anything. */
       button.disabled = true;
       notice('\u8bf7\u5728\u5fae\u4fe1\u4e2d\u6253\u5f00 \u00b7 Please open this page in WeChat',
-        wx.notInWechatMessage + '\u3002WeChat login works only inside the WeChat app: send ' +
-        'this link to a WeChat chat and open it there.');
+        authingWx.notInWechatMessage + '\u3002WeChat login works only inside the WeChat app: ' +
+        'scan the code below with WeChat on your phone.');
+      /* A QR code of this page, drawn by wxauthd: the phone opens it in WeChat. */
+      $('qr').src = authingWx.getQrCodeUrl();
+      show($('open-in-wechat'), true);
     } else if (!inWechat) {
       show($('demo-banner'), true);
     }
     button.onclick = function () {
-      var r = wx.login({ requireWechat: !settings.desktopLogin });
+      var r = authingWx.login({ requireWechat: !settings.desktopLogin });
       if (!r.ok) {
         notice('\u65e0\u6cd5\u767b\u5f55 \u00b7 Cannot log in', r.message);
         return;
@@ -222,13 +225,13 @@
   }
 
   function callbackPage() {
-    var wx = client();
+    var authingWx = client();
     var r, user, token;
-    if (!wx) {
+    if (!authingWx) {
       sdkMissing('callback');
       return;
     }
-    r = wx.getUserInfo();
+    r = authingWx.getUserInfo();
     if (r.ok) {
       user = r.userinfo;
       token = user.token;
@@ -241,8 +244,8 @@
       return;
     } else {
       /* Not a return from the login (a reload, a bookmark): use the stored session. */
-      user = wx.getCurrentUser();
-      token = wx.getToken();
+      user = authingWx.getCurrentUser();
+      token = authingWx.getToken();
       if (!user || !token) {
         showError(null, '\u5c1a\u672a\u767b\u5f55 \u00b7 You are not logged in.');
         return;
@@ -257,7 +260,7 @@
     }
     show($('logout'), true);
     $('logout').onclick = function () {
-      wx.logout(function () {
+      authingWx.logout(function () {
         window.location.href = '/';
       });
     };

@@ -4,6 +4,10 @@
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { launch } = require('../lib/browser');
 const { startServers, startSampleApp } = require('../lib/servers');
 const { WAIT, TEST_TIMEOUT, shot, newContext, answerConsent } = require('./helpers');
@@ -171,6 +175,16 @@ describe('sample app, emulator UA check on (as real WeChat)', () => {
     assert.match(text, /请在微信客户端打开链接/);
     assert.equal(await page.locator('#login').isDisabled(), true);
     assert.equal(await page.locator('#demo-banner').isVisible(), false);
+    // A QR code of this page, drawn by wxauthd, that a phone's camera reads back (zbarimg).
+    const qr = page.locator('#qr');
+    await qr.waitFor({ timeout: WAIT });
+    await page.waitForFunction(() => document.getElementById('qr').naturalWidth > 0, null, { timeout: WAIT });
+    assert.ok((await qr.getAttribute('src')).startsWith(`${env.auth}/qrcode.svg?url=`));
+    const png = path.join(os.tmpdir(), `wxauth-qr-${process.pid}.png`);
+    await qr.screenshot({ path: png });
+    const decoded = execFileSync('zbarimg', ['--quiet', '--raw', png], { encoding: 'utf8' }).trim();
+    fs.rmSync(png, { force: true });
+    assert.equal(decoded, page.url());
     await shot(page, 'sample-desktop-entry');
 
     // Going to the login URL anyway ends on the emulated WeChat's own refusal, as in WeChat.
