@@ -6,6 +6,7 @@
  * and for each connection:
  *   secret    an App Secret is stored
  *   callback  the Callback URL is well-formed and usable as a login's target
+ *   pool-flow pool-flow pages (@authing/wxmp 1.0, no app) have a page to return to
  *   domain    the host WeChat must have as 网页授权域名 (no port, no IP for real WeChat)
  *   txt-file  GET <public_url>/<Txt Filename> gives 200 and the exact Txt Content
  *   wechat    WeChat (or the emulator) accepts the App ID and App Secret (the server asks it,
@@ -128,19 +129,59 @@ check_keys(doctor_t *d)
 /* ---- per connection ---- */
 
 static bool
-any_plain_callback(const json_t *apps)
+plain_url_in(const json_t *urls)
 {
-    size_t i, j;
-    json_t *a, *u;
-    json_array_foreach(apps, i, a)
+    size_t j;
+    json_t *u;
+    json_array_foreach(urls, j, u)
     {
-        json_array_foreach(json_object_get(a, "redirect_urls"), j, u)
-        {
-            if (json_string_value(u) && !strchr(json_string_value(u), '*'))
-                return true;
-        }
+        if (json_string_value(u) && !strchr(json_string_value(u), '*'))
+            return true;
     }
     return false;
+}
+
+static bool
+any_plain_callback(const json_t *apps)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(apps, i, a)
+    {
+        if (plain_url_in(json_object_get(a, "redirect_urls")))
+            return true;
+    }
+    return false;
+}
+
+/* Pool-flow pages (@authing/wxmp 1.0) send no application and no redirect_url: with a
+ * Callback URL of '#' or a pattern they return to the pool's first plain registered callback,
+ * and without one they have nowhere to go (start.c pick_target). */
+static void
+check_pool_flow(doctor_t *d, const char *subj, const char *pool, const json_t *conn,
+                const json_t *pool_json)
+{
+    const char *cb = jstr(conn, "callback_url");
+    char fix[400];
+    if (strcmp(jstr(conn, "identifier"), "wechat:webpage-authorization") != 0)
+        return; /* the pool flow uses the default connection only */
+    if (cb[0] && strcmp(cb, "#") != 0 && !strchr(cb, '*'))
+        return; /* a plain Callback URL: the pool flow returns there */
+    if (plain_url_in(json_object_get(pool_json, "redirect_urls"))) {
+        report(d, ST_OK, "pool-flow", subj, NULL,
+               "pool-flow logins (@authing/wxmp 1.0) return to the pool's first registered "
+               "callback");
+        return;
+    }
+    wx_snprintf(fix, sizeof(fix),
+                "wxauth pool update %s --redirect https://your.site/wechat/callback (or a plain "
+                "connection --callback URL)",
+                pool);
+    report(d, ST_WARN, "pool-flow", subj, fix,
+           "pages built for @authing/wxmp 1.0 (pool flow: no app_id, no redirect_url) would "
+           "have no callback page: the Callback URL is %s and the pool has no plain registered "
+           "callback",
+           cb[0] ? cb : "empty");
 }
 
 static void
@@ -354,7 +395,8 @@ check_wechat(doctor_t *d, const char *subj, const char *pool, const json_t *conn
 }
 
 static void
-check_conn(doctor_t *d, const char *pool, const json_t *conn, const json_t *apps)
+check_conn(doctor_t *d, const char *pool, const json_t *pool_json, const json_t *conn,
+           const json_t *apps)
 {
     char subj[200], set_cmd[300];
     const char *ident = jstr(conn, "identifier");
@@ -368,6 +410,7 @@ check_conn(doctor_t *d, const char *pool, const json_t *conn, const json_t *apps
         report(d, ST_FAIL, "secret", subj, fix, "no App Secret is stored");
     }
     check_callback(d, subj, conn, apps, set_cmd);
+    check_pool_flow(d, subj, pool, conn, pool_json);
     check_txt(d, subj, conn, set_cmd);
     char api_base[512];
     check_wechat(d, subj, pool, conn, set_cmd, api_base, sizeof(api_base));
@@ -379,7 +422,7 @@ static int
 check_pool(doctor_t *d, const char *pool)
 {
     char path[300];
-    json_t *conns = NULL, *apps = NULL, *conn;
+    json_t *conns = NULL, *apps = NULL, *pool_json = NULL, *conn;
     size_t i;
     int rc;
     const char *want = cli_opt(d->c, "identifier");
@@ -390,6 +433,9 @@ check_pool(doctor_t *d, const char *pool)
     if (!cli_pathf(path, sizeof(path), "/pools/%s/apps", pool) ||
         (rc = cli_api(d->c, "GET", path, NULL, &apps)) != CLI_OK)
         goto out;
+    if (!cli_pathf(path, sizeof(path), "/pools/%s", pool) ||
+        (rc = cli_api(d->c, "GET", path, NULL, &pool_json)) != CLI_OK)
+        goto out;
     json_t *list = json_object_get(conns, "connections");
     bool found = false;
     json_array_foreach(list, i, conn)
@@ -397,7 +443,7 @@ check_pool(doctor_t *d, const char *pool)
         if (want && strcmp(jstr(conn, "identifier"), want) != 0)
             continue;
         found = true;
-        check_conn(d, pool, conn, json_object_get(apps, "apps"));
+        check_conn(d, pool, pool_json, conn, json_object_get(apps, "apps"));
     }
     if (want && !found) {
         rc = cli_err(CLI_NOT_FOUND, "pool %s has no connection %s", pool, want);
@@ -412,6 +458,7 @@ check_pool(doctor_t *d, const char *pool)
 out:
     json_decref(conns);
     json_decref(apps);
+    json_decref(pool_json);
     return rc;
 }
 

@@ -164,7 +164,8 @@ refuse_target(http_req_t *r, start_t *s, bool have_app, const char *url, const c
 }
 
 /* Where the browser goes after WeChat: redirect_url when the allow-lists permit it, else the
- * connection's Callback URL, else ("#") the application's first registered callback. */
+ * connection's Callback URL, else ("#") the application's first registered callback — or, for
+ * a pool-flow login (@authing/wxmp 1.0, no application), the pool's first one. */
 static bool
 pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
 {
@@ -192,11 +193,23 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     }
     if (have_app && redirect_list_first_plain(s->app.redirect_urls, out, n))
         return true;
+    if (!have_app && redirect_list_first_plain(s->pool.redirect_urls, out, n))
+        return true;
     r->outcome = "no_callback";
-    http_reply_error_page(r, 400, "No callback page configured",
-                          "This WeChat connection has no usable Callback URL (it is empty, '#' "
-                          "without an application callback, or a pattern). Pass redirect_url or "
-                          "configure a Callback URL.");
+    wx_log(WX_LOG_WARN, "no_callback", "rid", r->id, "pool", s->pool.id, "app",
+           have_app ? s->app.id : NULL, "identifier", s->conn.identifier, "callback_url",
+           cb[0] ? cb : NULL, NULL);
+    http_reply_error_page(
+        r, 400, "未配置登录后返回的页面 · No callback page configured",
+        have_app ? "这个微信连接没有可用的回调地址。This WeChat connection has no usable Callback "
+                   "URL (it is empty, '#' while the application has no plain registered "
+                   "callback, or a pattern) and the page sent no redirect_url. Fix: `wxauth "
+                   "connection set --callback URL`, or `wxauth app update APP --redirect URL`."
+                 : "这个用户池没有可用的回调地址。This user pool's WeChat connection has no "
+                   "usable Callback URL (it is empty, '#', or a pattern) and pool-flow pages "
+                   "(@authing/wxmp 1.0) send no redirect_url. Fix: `wxauth connection set "
+                   "--callback URL` with a plain URL, or `wxauth pool update POOL --redirect "
+                   "URL`.");
     return false;
 }
 

@@ -593,6 +593,38 @@ test_doctor_good(void **state)
     free(out);
 }
 
+/* Pool-flow pages (@authing/wxmp 1.0) with a Callback URL of '#' (admin.md step 7): the doctor
+ * warns while they would have nowhere to return, and once the pool has a registered callback
+ * the login starts and goes there. */
+static void
+test_doctor_pool_flow(void **state)
+{
+    char *out = NULL, url[512];
+    wxt_resp_t r = {0};
+    run(0, &out, NULL, W("doctor", "--pool", "shop"));
+    expect_doctor(out, "warn", "pool-flow", "@authing/wxmp 1.0");
+    expect_doctor(out, "warn", "pool-flow", "wxauth pool update shop --redirect");
+    free(out);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/shop", env.auth);
+    assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
+    assert_int_equal(r.status, 400);
+    has(r.body, "未配置登录后返回的页面");
+    has(r.body, "wxauth pool update POOL --redirect");
+    wxt_resp_free(&r);
+
+    run(0, NULL, NULL,
+        W("pool", "update", "shop", "--redirect", "https://shop.example.com/pool-callback"));
+    run(0, &out, NULL, W("doctor", "--pool", "shop"));
+    expect_doctor(out, "ok", "pool-flow", "pool's first registered callback");
+    free(out);
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302); /* to WeChat: the login has a page to return to */
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+    run(0, NULL, NULL, W("pool", "update", "shop", "--clear-redirects"));
+}
+
 static void
 test_doctor_wrong_secret(void **state)
 {
@@ -856,6 +888,7 @@ main(void)
         cmocka_unit_test(test_hash_token),
         cmocka_unit_test(test_setup_with_cli_then_login),
         cmocka_unit_test(test_doctor_good),
+        cmocka_unit_test(test_doctor_pool_flow),
         cmocka_unit_test(test_doctor_wrong_secret),
         cmocka_unit_test(test_doctor_txt_and_unreachable),
         cmocka_unit_test(test_init_local),
