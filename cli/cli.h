@@ -214,6 +214,7 @@ int cli_user_block(cli_t *c);
 int cli_user_unblock(cli_t *c);
 int cli_user_revoke(cli_t *c);
 int cli_user_delete(cli_t *c);
+int cli_user_import(cli_t *c);
 int cli_keys_list(cli_t *c);
 int cli_keys_rotate(cli_t *c);
 int cli_audit_list(cli_t *c);

@@ -1,4 +1,5 @@
 /* `wxauth user …`: looking after the users of a pool (/pools/{id}/users…): list and search,
+ * import from Authing,
  * show with identities, count, block/unblock, revoke their tokens, delete. */
 #include <string.h>
 
@@ -140,4 +141,141 @@ cli_user_delete(cli_t *c)
     if (!user_path(c, "", path, sizeof(path)) || !cli_confirm(c, "user", c->pos[0]))
         return CLI_USAGE;
     return cli_api_done(c, "DELETE", path, NULL, "user %s deleted", c->pos[0]);
+}
+
+/* ---- import ---- */
+
+#define IMPORT_BATCH_USERS 200
+#define IMPORT_BATCH_BYTES (48 * 1024) /* under wxauthd's default max_body_size (64 KB) */
+
+/* The users of an export file: a JSON array, {"users": […]}, Authing's list answer
+ * {"data": {"list": […]}} or {"list": […]}, or one user object per line (JSON lines). */
+static json_t *
+import_read(const char *path, char *why, size_t n)
+{
+    json_error_t je;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    json_t *all = NULL, *arr = NULL;
+    if (!f) {
+        wx_snprintf(why, n, "cannot read %s", path);
+        return NULL;
+    }
+    all = json_loadf(f, JSON_DISABLE_EOF_CHECK, &je);
+    if (all && json_is_object(all)) {
+        /* maybe the first of several lines: read the rest as JSON lines */
+        json_t *next;
+        arr = json_array();
+        json_array_append_new(arr, all);
+        all = NULL;
+        while ((next = json_loadf(f, JSON_DISABLE_EOF_CHECK, &je)) != NULL)
+            json_array_append_new(arr, next);
+        if (json_array_size(arr) == 1) { /* one object: a wrapper or a single user */
+            json_t *o = json_array_get(arr, 0), *l = json_object_get(o, "users");
+            if (!l)
+                l = json_object_get(json_object_get(o, "data"), "list");
+            if (!l)
+                l = json_object_get(o, "list");
+            if (json_is_array(l)) {
+                json_incref(l);
+                json_decref(arr);
+                arr = l;
+            }
+        }
+    } else if (all && json_is_array(all)) {
+        arr = all;
+        all = NULL;
+    } else {
+        wx_snprintf(why, n, "%s: line %d: %s", path, je.line,
+                    all ? "not a list of users" : je.text);
+    }
+    json_decref(all);
+    if (f != stdin)
+        fclose(f);
+    return arr;
+}
+
+static int
+import_batch(cli_t *c, const char *path, const char *ident, json_t *batch, size_t first,
+             json_int_t tot[3], size_t *nfailed)
+{
+    json_t *res = NULL, *f;
+    size_t i;
+    json_t *body = json_pack("{s:O}", "users", batch);
+    if (ident)
+        json_object_set_new(body, "identifier", json_string(ident));
+    int rc = cli_api(c, "POST", path, body, &res);
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    tot[0] += json_integer_value(json_object_get(res, "created"));
+    tot[1] += json_integer_value(json_object_get(res, "linked"));
+    tot[2] += json_integer_value(json_object_get(res, "existing"));
+    json_array_foreach(json_object_get(res, "failed"), i, f)
+    {
+        const char *id = json_string_value(json_object_get(f, "id"));
+        fprintf(stderr, "user #%lld%s%s%s: %s\n",
+                (long long)(first + (size_t)json_integer_value(json_object_get(f, "index")) + 1),
+                id ? " (" : "", id ? id : "", id ? ")" : "",
+                json_string_value(json_object_get(f, "message")));
+        (*nfailed)++;
+    }
+    json_decref(res);
+    return CLI_OK;
+}
+
+int
+cli_user_import(cli_t *c)
+{
+    char path[300], why[300];
+    json_t *users = NULL, *batch = NULL, *u;
+    json_int_t tot[3] = {0};
+    size_t nfailed = 0, first = 0, bytes = 0, i;
+    int rc = CLI_OK;
+    const char *pool = cli_need(c, "pool"), *ident = cli_opt(c, "identifier");
+    if (!pool || !cli_pathf(path, sizeof(path), "/pools/%s/users/import", pool))
+        return CLI_USAGE;
+    if (!(users = import_read(c->pos[0], why, sizeof(why))))
+        return cli_err(CLI_USAGE, "%s", why);
+    if (json_array_size(users) == 0) {
+        rc = cli_err(CLI_USAGE, "%s holds no users", c->pos[0]);
+        goto out;
+    }
+    batch = json_array();
+    json_array_foreach(users, i, u)
+    {
+        char *one = json_dumps(u, JSON_COMPACT);
+        size_t len = one ? strlen(one) : 0;
+        free(one);
+        if (json_array_size(batch) &&
+            (json_array_size(batch) >= IMPORT_BATCH_USERS || bytes + len > IMPORT_BATCH_BYTES)) {
+            if ((rc = import_batch(c, path, ident, batch, first, tot, &nfailed)) != CLI_OK)
+                goto out;
+            first = i;
+            bytes = 0;
+            json_array_clear(batch);
+        }
+        json_array_append(batch, u);
+        bytes += len + 1;
+    }
+    if ((rc = import_batch(c, path, ident, batch, first, tot, &nfailed)) != CLI_OK)
+        goto out;
+    if (c->json) {
+        json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "created", tot[0], "linked", tot[1], "existing",
+                              tot[2], "failed", (json_int_t)nfailed);
+        cli_print_json(o);
+        json_decref(o);
+    } else {
+        printf("imported into pool %s: %lld created, %lld linked to an existing user, %lld "
+               "already there, %zu failed\n",
+               pool, (long long)tot[0], (long long)tot[1], (long long)tot[2], nfailed);
+    }
+    if (nfailed)
+        rc = cli_err(CLI_FAIL,
+                     "%zu users were not imported (above: which and why); fix them and "
+                     "run the import again: users already imported are kept as they are",
+                     nfailed);
+out:
+    json_decref(batch);
+    json_decref(users);
+    return rc;
 }

@@ -69,6 +69,7 @@ static const cli_opt_t user_list_opts[] = {
     {"offset", "N", "skip the first N users (paging)", false},
     {"limit", "N", "at most N users, 1..1000 (default 50)", false},
     OPT_END};
+static const cli_opt_t user_import_opts[] = {POOL_OPT, IDENT_OPT, OPT_END};
 static const cli_opt_t delete_opts[] = {{"yes", NULL, "do not ask for confirmation", false},
                                         OPT_END};
 static const cli_opt_t conn_delete_opts[] = {
@@ -166,6 +167,13 @@ const cli_cmd_t cli_cmds[] = {
      pool_only, true, cli_user_revoke},
     {"user", "delete", "USER_ID", 1, 1, "delete a user and their identities", NULL,
      user_delete_opts, true, cli_user_delete},
+    {"user", "import", "FILE", 1, 1, "import users exported from Authing (FILE, or - for stdin)",
+     "FILE holds Authing's users: a JSON array, {\"users\": [...]}, the ManagementClient's "
+     "{\"data\": {\"list\": [...]}}, or one user per line. Each keeps its id (so tokens' sub "
+     "stays the same) and gets the WeChat identity (openid, unionid) of the pool's connection "
+     "(--identifier). Running it again changes nothing; a user that cannot be imported is named "
+     "with the reason and the others are kept.",
+     user_import_opts, true, cli_user_import},
     {"keys", "list", NULL, 0, 0, "list signing keys (never the private part)", NULL, no_opts, true,
      cli_keys_list},
     {"keys", "rotate", NULL, 0, 0, "make a new signing key; the old one stays published",

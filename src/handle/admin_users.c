@@ -1,4 +1,5 @@
-/* Admin resource: users of a pool (/pools/{id}/users[/{uid}[/block|unblock|revoke-tokens]]).
+/* Admin resource: users of a pool (/pools/{id}/users[/{uid}[/block|unblock|revoke-tokens]],
+ * and POST /pools/{id}/users/import: users exported from Authing).
  * Blocking refuses the user's next login with a clear message and their tokens online;
  * revoke-tokens refuses every token issued so far; delete removes user and identities. */
 #include "admin.h"
@@ -7,7 +8,9 @@
 #include <string.h>
 
 #include "../proto/admin_input.h"
+#include "../proto/user_import.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 
 static bool
 is(const char *m, const char *want)
@@ -58,6 +61,92 @@ user_list(admin_req_t *a, const char *pool_id)
                           (json_int_t)offset, "limit", (json_int_t)limit));
 }
 
+#define IMPORT_MAX 1000 /* users per request; the CLI sends batches */
+
+/* POST /pools/{id}/users/import {"identifier"?, "users":[Authing user…]}: each user in its own
+ * transaction, so one bad entry loses none of the others, and a rerun changes nothing. */
+static void
+user_import(admin_req_t *a, const store_pool_t *pool)
+{
+    wx_err_t err = {0};
+    store_conn_t *conn = NULL;
+    json_t *body = admin_body(a), *users, *u, *failed = NULL;
+    int64_t counts[4] = {0};
+    size_t i;
+    char why[300], id[STORE_ID_MAX], summary[160];
+    if (!body)
+        return;
+    const char *ident = json_string_value(json_object_get(body, "identifier"));
+    if (!ident)
+        ident = "wechat:webpage-authorization";
+    users = json_object_get(body, "users");
+    if (!json_is_array(users) || json_array_size(users) == 0 ||
+        json_array_size(users) > IMPORT_MAX) {
+        admin_error(a, 400, "users must be an array of 1-1000 users (Authing's export shape)");
+        goto out;
+    }
+    if (!(conn = calloc(1, sizeof(*conn)))) {
+        admin_error(a, 500, "out of memory");
+        goto out;
+    }
+    /* openids belong to one official account: the connection says which. */
+    if (store_conn_get(a->ctx->store, pool->id, ident, conn, &err) != WX_OK) {
+        if (err.status == WX_ENOENT)
+            admin_error(a, 400,
+                        "the pool has no WeChat connection with this identifier: create it "
+                        "first (its App ID is the one the openids belong to)");
+        else
+            admin_store_error(a, &err);
+        goto out;
+    }
+    failed = json_array();
+    int64_t now = wx_now();
+    json_array_foreach(users, i, u)
+    {
+        store_user_import_t in;
+        store_import_outcome_t oc = 0;
+        if (!user_import_from_authing(u, pool->id, conn->identifier, conn->appid, now, &in, why,
+                                      sizeof(why))) {
+            json_t *f = json_pack("{s:I,s:s}", "index", (json_int_t)i, "message", why);
+            const char *keys[] = {"id", "_id", "userId"};
+            for (size_t k = 0; k < WX_ARRAY_LEN(keys); k++) {
+                const char *v = json_string_value(json_object_get(u, keys[k]));
+                if (v && *v && strlen(v) < STORE_ID_MAX) {
+                    json_object_set_new(f, "id", json_string(v));
+                    break;
+                }
+            }
+            json_array_append_new(failed, f);
+            continue;
+        }
+        wx_err_t e = {0};
+        if (store_user_import(a->ctx->store, &in, &oc, id, &e) != WX_OK) {
+            json_t *f = json_pack("{s:I,s:s}", "index", (json_int_t)i, "message", e.msg);
+            if (in.id)
+                json_object_set_new(f, "id", json_string(in.id));
+            json_array_append_new(failed, f);
+            if (e.status == WX_ESTORE || e.status == WX_EIO)
+                wx_log(WX_LOG_ERROR, "user_import_failed", "rid", a->r->id, "error", e.msg,
+                       "detail", e.detail, NULL);
+            continue;
+        }
+        counts[oc]++;
+    }
+    wx_snprintf(summary, sizeof(summary), "%lld created, %lld linked, %lld existing, %zu failed",
+                (long long)counts[STORE_IMPORT_CREATED], (long long)counts[STORE_IMPORT_LINKED],
+                (long long)counts[STORE_IMPORT_EXISTS], json_array_size(failed));
+    admin_audit(a, pool->id, "user.import", summary, json_array_size(failed) ? "partial" : "ok");
+    a->r->outcome = "ok";
+    admin_reply(a, 200,
+                json_pack("{s:I,s:I,s:I,s:O}", "created", (json_int_t)counts[STORE_IMPORT_CREATED],
+                          "linked", (json_int_t)counts[STORE_IMPORT_LINKED], "existing",
+                          (json_int_t)counts[STORE_IMPORT_EXISTS], "failed", failed));
+out:
+    json_decref(failed);
+    json_decref(body);
+    free(conn);
+}
+
 bool
 admin_users(admin_req_t *a)
 {
@@ -76,6 +165,13 @@ admin_users(admin_req_t *a)
             user_list(a, pool.id);
         else
             admin_error(a, 405, "use GET on /pools/{id}/users");
+        return true;
+    }
+    if (a->nseg == 4 && is(a->seg[3], "import")) {
+        if (is(m, "POST"))
+            user_import(a, &pool);
+        else
+            admin_error(a, 405, "use POST on /pools/{id}/users/import");
         return true;
     }
     u = calloc(1, sizeof(*u));

@@ -91,6 +91,11 @@ const char *const sql_text[STMT_COUNT] = {
         "AND (($3 != '' AND provider != $3) OR ($4 != '' AND raw_profile != $4))",
 
     [STMT_USER_BLOCKED] = "SELECT blocked FROM users WHERE id = $1",
+    [STMT_USER_POOL_OF] = "SELECT pool_id FROM users WHERE id = $1",
+    [STMT_USER_IMPORT] =
+        "INSERT INTO users (id, pool_id, username, nickname, photo, gender, country, province, "
+        "city, logins_count, last_login, created_at, updated_at, blocked) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     [STMT_USERNAME_TAKEN] = "SELECT 1 FROM users WHERE pool_id = $1 AND username = $2",
     [STMT_USER_INSERT] = "INSERT INTO users (id, pool_id, username, created_at, updated_at) "
                          "VALUES ($1, $2, $3, $4, $4)",

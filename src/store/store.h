@@ -204,6 +204,34 @@ wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size
  * *created tells whether a new user was made. out holds the row after the update. */
 wx_status_t store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user_t *out,
                                      bool *created, wx_err_t *err);
+/* A user brought from another system (Authing's export), with its WeChat identity. Optional
+ * strings may be NULL or "". */
+typedef struct {
+    const char *pool_id;
+    const char *id;       /* kept, so tokens' sub stays the same; NULL/"": a new one is drawn */
+    const char *username; /* made unique in the pool like a login's; NULL/"": the nickname */
+    const char *nickname, *photo, *gender, *country, *province, *city;
+    const char *provider; /* connection identifier */
+    const char *appid;
+    const char *openid;
+    const char *unionid;
+    int64_t logins_count, last_login, created_at; /* 0: unknown (created_at: now) */
+    bool blocked;
+    int64_t now;
+} store_user_import_t;
+
+typedef enum {
+    STORE_IMPORT_CREATED = 1, /* a new user with this identity */
+    STORE_IMPORT_EXISTS,      /* the identity is already this user's (a rerun): nothing written */
+    STORE_IMPORT_LINKED,      /* the user existed; the identity was added to it */
+} store_import_outcome_t;
+
+/* Import one user, atomically. The identity (appid, openid) already held by another user, or
+ * the id held by a user of another pool, is WX_EEXIST saying which; nothing is changed then.
+ * Running the same import again changes nothing (STORE_IMPORT_EXISTS). *id_out (STORE_ID_MAX)
+ * gets the user's id. */
+wx_status_t store_user_import(store_t *st, const store_user_import_t *in,
+                              store_import_outcome_t *outcome, char *id_out, wx_err_t *err);
 /* The raw WeChat profile JSON last stored for the identity (appid, openid); WX_ENOENT when
  * there is no such identity. */
 wx_status_t store_identity_profile(store_t *st, const char *appid, const char *openid, char *raw,

@@ -269,6 +269,137 @@ store_user_upsert_wechat(store_t *st, const store_wechat_login_t *in, store_user
     return rc;
 }
 
+static wx_status_t
+users_import_check(const store_user_import_t *in, wx_err_t *err)
+{
+    const sq_field_t f[] = {
+        {"pool id", in->pool_id, STORE_ID_MAX},
+        {"user id", in->id, STORE_ID_MAX},
+        {"username", in->username, STORE_NAME_MAX},
+        {"nickname", in->nickname, STORE_NAME_MAX},
+        {"photo URL", in->photo, STORE_URL_MAX},
+        {"gender", in->gender, sizeof(((store_user_t *)0)->gender)},
+        {"country", in->country, STORE_NAME_MAX},
+        {"province", in->province, STORE_NAME_MAX},
+        {"city", in->city, STORE_NAME_MAX},
+        {"connection identifier", in->provider, STORE_IDENT_MAX},
+        {"WeChat App ID", in->appid, STORE_ID_MAX},
+        {"openid", in->openid, STORE_OPENID_MAX},
+        {"unionid", in->unionid, STORE_OPENID_MAX},
+    };
+    wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
+    if (rc != WX_OK || (rc = sq_require("pool id", in->pool_id, err)) != WX_OK ||
+        (rc = sq_require("WeChat App ID", in->appid, err)) != WX_OK ||
+        (rc = sq_require("openid", in->openid, err)) != WX_OK)
+        return rc;
+    if (in->gender && *in->gender && strcmp(in->gender, "M") != 0 && strcmp(in->gender, "F") != 0 &&
+        strcmp(in->gender, "U") != 0)
+        return wx_err_set(err, WX_EINVAL, "gender must be M, F or U");
+    return WX_OK;
+}
+
+static void
+users_fill_pool(sq_row_t *r, void *out)
+{
+    users_ident_t *i = out;
+    sq_text(r, 0, i->pool_id, sizeof(i->pool_id));
+}
+
+/* The user the import names, or a new one. */
+static wx_status_t
+users_import_insert(store_t *st, const store_user_import_t *in, const char *id, wx_err_t *err)
+{
+    char username[STORE_NAME_MAX];
+    const char *nick = in->nickname ? in->nickname : "";
+    store_wechat_login_t pick = {.pool_id = in->pool_id,
+                                 .openid = in->openid,
+                                 .nickname = in->username && *in->username ? in->username : nick};
+    bool found = false;
+    int64_t one = 0;
+    wx_status_t rc = sq_int(st, STMT_POOL_EXISTS, SQ_ARGS(DB_TEXT(in->pool_id)), &one, &found, err);
+    if (rc != WX_OK)
+        return rc;
+    if (!found)
+        return wx_err_set(err, WX_ENOENT, "no such pool '%s'", in->pool_id);
+    if ((rc = users_username_pick(st, &pick, username, sizeof(username), err)) != WX_OK)
+        return rc;
+    int64_t created = in->created_at > 0 ? in->created_at : in->now;
+    return sq_run(st, STMT_USER_IMPORT,
+                  SQ_ARGS(DB_TEXT(id), DB_TEXT(in->pool_id), DB_TEXT(username), DB_TEXT(nick),
+                          DB_TEXT(in->photo), DB_TEXT(in->gender && *in->gender ? in->gender : "U"),
+                          DB_TEXT(in->country), DB_TEXT(in->province), DB_TEXT(in->city),
+                          DB_INT(in->logins_count), DB_INT(in->last_login), DB_INT(created),
+                          DB_INT(in->now), DB_INT(in->blocked ? 1 : 0)),
+                  NULL, NULL, err, "user import");
+}
+
+wx_status_t
+store_user_import(store_t *st, const store_user_import_t *in, store_import_outcome_t *outcome,
+                  char *id_out, wx_err_t *err)
+{
+    users_ident_t ident, owner;
+    char id[STORE_ID_MAX] = "";
+    bool in_tx = false, found = false;
+    wx_status_t rc;
+    *outcome = 0;
+    if ((rc = users_import_check(in, err)) != WX_OK)
+        goto out;
+    if ((rc = sq_begin(st, err)) != WX_OK)
+        goto out;
+    in_tx = true;
+    memset(&ident, 0, sizeof(ident));
+    rc = sq_one(st, STMT_IDENT_FIND, SQ_ARGS(DB_TEXT(in->appid), DB_TEXT(in->openid)),
+                users_fill_ident, &ident, &found, err);
+    if (rc != WX_OK)
+        goto out;
+    if (found) { /* already here: the same user (a rerun) or a conflict */
+        if (strcmp(ident.pool_id, in->pool_id) != 0 ||
+            (in->id && *in->id && strcmp(ident.user_id, in->id) != 0)) {
+            rc = wx_err_set(err, WX_EEXIST, "this openid already belongs to user %s of pool %s",
+                            ident.user_id, ident.pool_id);
+            goto out;
+        }
+        wx_strlcpy(id, ident.user_id, sizeof(id));
+        *outcome = STORE_IMPORT_EXISTS;
+        goto out;
+    }
+    if (in->id && *in->id) {
+        wx_strlcpy(id, in->id, sizeof(id));
+        memset(&owner, 0, sizeof(owner));
+        rc = sq_one(st, STMT_USER_POOL_OF, SQ_ARGS(DB_TEXT(id)), users_fill_pool, &owner, &found,
+                    err);
+        if (rc != WX_OK)
+            goto out;
+        if (found && strcmp(owner.pool_id, in->pool_id) != 0) {
+            rc = wx_err_set(err, WX_EEXIST, "user id %s already belongs to pool %s", id,
+                            owner.pool_id);
+            goto out;
+        }
+    } else {
+        found = false;
+        if ((rc = wx_rand_hex(id, 12)) != WX_OK) {
+            rc = wx_err_set(err, rc, "could not draw a user id");
+            goto out;
+        }
+    }
+    if (!found && (rc = users_import_insert(st, in, id, err)) != WX_OK)
+        goto out;
+    rc =
+        sq_run(st, STMT_IDENT_INSERT,
+               SQ_ARGS(DB_TEXT(id), DB_TEXT(in->pool_id), DB_TEXT(in->provider), DB_TEXT(in->appid),
+                       DB_TEXT(in->openid), DB_TEXT(in->unionid), DB_TEXT(""), DB_INT(in->now)),
+               NULL, NULL, err, "identity import");
+    if (rc == WX_OK)
+        *outcome = found ? STORE_IMPORT_LINKED : STORE_IMPORT_CREATED;
+out:
+    rc = sq_end(st, in_tx, rc, err);
+    if (rc != WX_OK)
+        *outcome = 0;
+    if (id_out)
+        wx_strlcpy(id_out, rc == WX_OK ? id : "", STORE_ID_MAX);
+    return rc;
+}
+
 wx_status_t
 store_identity_profile(store_t *st, const char *appid, const char *openid, char *raw, size_t n,
                        wx_err_t *err)

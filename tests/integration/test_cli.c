@@ -562,6 +562,73 @@ test_setup_with_cli_then_login(void **state)
     run(3, NULL, NULL, W("user", "delete", "--pool", "shop", "000000000000000000000000", "--yes"));
 }
 
+/* ---- import from Authing ---- */
+
+/* `wxauth user import`: Authing's export (the ManagementClient's {"data":{"list":[…]}} shape,
+ * v2 and v3 users) lands with its ids kept; a bad entry is named and loses nothing else; a
+ * rerun changes nothing; the imported person's next WeChat login is that same user. */
+static void
+test_user_import(void **state)
+{
+    char *out = NULL, *err = NULL, path[700], text[2048], url[512], openid[128], unionid[128];
+    wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"dave\",\"nickname\":\"Dave\"}");
+    wxt_emu_person_ids(&env, NEW_APPID, "dave", openid, sizeof(openid), unionid, sizeof(unionid));
+    snprintf(text, sizeof(text),
+             "{\"code\":200,\"data\":{\"totalCount\":3,\"list\":["
+             "{\"_id\":\"5f0c1a2b3c4d5e6f7a8b9c0d\",\"id\":\"5f0c1a2b3c4d5e6f7a8b9c0d\","
+             "\"username\":\"dave_old\",\"nickname\":\"Dave 老用户\",\"openid\":\"%s\","
+             "\"unionid\":\"%s\",\"loginsCount\":41,\"createdAt\":\"2021-03-04T05:06:07.000Z\"},"
+             "{\"userId\":\"62e7f0c91073aaba0db4d65b\",\"nickname\":\"Erin\",\"identities\":"
+             "[{\"provider\":\"wechat\",\"userIdInIdp\":\"oErinImported\"}]},"
+             "{\"id\":\"bad1\",\"nickname\":\"no openid\"}]}}",
+             openid, unionid);
+    snprintf(path, sizeof(path), "%s/authing-users.json", env.dir);
+    write_file(path, text, 0600);
+
+    run(1, &out, &err, W("user", "import", "--pool", "shop", path));
+    has(out, "2 created");
+    has(out, "1 failed");
+    has(err, "user #3 (bad1): no WeChat openid");
+    free(out);
+    free(err);
+    run(1, &out, NULL, W("user", "import", "--pool", "shop", path));
+    has(out, "0 created");
+    has(out, "2 already there");
+    free(out);
+    json_t *j = run_json(W("user", "get", "--pool", "shop", "62e7f0c91073aaba0db4d65b", "--json"));
+    assert_string_equal(json_string_value(json_object_get(j, "nickname")), "Erin");
+    json_decref(j);
+    run(0, &out, NULL, W("audit", "list", "--pool", "shop", "--action", "user.import"));
+    has(out, "2 created");
+    free(out);
+
+    /* Dave logs in with WeChat: the imported user, id and history kept. */
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_resp_t r = {0};
+    wxt_result_t res;
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=shop-web",
+             env.auth);
+    wxt_login(b, url, "dave", "allow", &r, NULL, 0);
+    assert_true(wxt_parse_result(&env, r.location, &res));
+    if (res.code != 200)
+        fail_msg("login: %d %s", res.code, res.message);
+    assert_string_equal(json_string_value(json_object_get(res.data, "id")),
+                        "5f0c1a2b3c4d5e6f7a8b9c0d");
+    assert_int_equal(json_integer_value(json_object_get(res.data, "loginsCount")), 42);
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+
+    /* Usage errors say what is wrong. */
+    run(2, NULL, &err, W("user", "import", "--pool", "shop", "/nonexistent.json"));
+    has(err, "cannot read /nonexistent.json");
+    free(err);
+    write_file(path, "[]", 0600);
+    run(2, NULL, &err, W("user", "import", "--pool", "shop", path));
+    has(err, "holds no users");
+    free(err);
+}
+
 /* ---- doctor ---- */
 
 static void
@@ -887,6 +954,7 @@ main(void)
         cmocka_unit_test(test_exit_codes_and_credentials),
         cmocka_unit_test(test_hash_token),
         cmocka_unit_test(test_setup_with_cli_then_login),
+        cmocka_unit_test(test_user_import),
         cmocka_unit_test(test_doctor_good),
         cmocka_unit_test(test_doctor_pool_flow),
         cmocka_unit_test(test_doctor_wrong_secret),

@@ -976,6 +976,95 @@ upserter_run(void *arg)
 /* The first login of one person on two connections (two nodes) at the same instant: both
  * succeed, as the same new user; and two new people with the same nickname at once both get
  * in, with different usernames. */
+/* Users brought from Authing's export (store_user_import): ids kept, reruns change nothing,
+ * conflicts named, and a later WeChat login finds the imported user. */
+static void
+test_user_import(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], other[STORE_ID_MAX], id[STORE_ID_MAX], openid[STORE_OPENID_MAX];
+    char got_id[STORE_ID_MAX], id2[STORE_ID_MAX];
+    store_import_outcome_t oc;
+    store_user_t u;
+    wx_err_t err = {0};
+    bool created = true;
+    put_pool(fx, "imp", pool, sizeof(pool));
+    put_pool(fx, "imp2", other, sizeof(other));
+    tid(fx, "uimp", id, sizeof(id));
+    tid(fx, "oImp", openid, sizeof(openid));
+    store_user_import_t in = {.pool_id = pool,
+                              .id = id,
+                              .nickname = "导入的用户",
+                              .photo = "https://img.example/i.png",
+                              .gender = "F",
+                              .provider = "wechat:webpage-authorization",
+                              .appid = "wx0123456789abcdef",
+                              .openid = openid,
+                              .unionid = "uImp",
+                              .logins_count = 7,
+                              .last_login = T0 - 100,
+                              .created_at = T0 - 1000,
+                              .now = T0};
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_OK);
+    assert_int_equal(oc, STORE_IMPORT_CREATED);
+    assert_string_equal(got_id, id);
+    assert_int_equal(store_user_get(fx->st, pool, id, &u, &err), WX_OK);
+    assert_string_equal(u.nickname, "导入的用户");
+    assert_string_equal(u.username, "导入的用户");
+    assert_string_equal(u.gender, "F");
+    assert_int_equal(u.logins_count, 7);
+    assert_int_equal(u.created_at, T0 - 1000);
+
+    /* The same import again: nothing written. */
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_OK);
+    assert_int_equal(oc, STORE_IMPORT_EXISTS);
+    assert_string_equal(got_id, id);
+
+    /* The person logs in with WeChat: the imported user, its id kept (tokens' sub). */
+    store_wechat_login_t lg = login_of(pool, "wx0123456789abcdef", openid, "uImp");
+    assert_int_equal(store_user_upsert_wechat(fx->st, &lg, &u, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(u.id, id);
+    assert_int_equal(u.logins_count, 8);
+
+    /* The openid under another id: refused, naming whose it is. */
+    tid(fx, "uimpX", id2, sizeof(id2));
+    in.id = id2;
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_EEXIST);
+    assert_non_null(strstr(err.msg, id));
+    assert_int_equal(store_user_get(fx->st, pool, id2, &u, &err), WX_ENOENT);
+
+    /* A second identity (another official account) for the same id: linked. */
+    in.id = id;
+    in.appid = "wxfedcba9876543210";
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_OK);
+    assert_int_equal(oc, STORE_IMPORT_LINKED);
+
+    /* The id held by a user of another pool: refused. */
+    in.pool_id = other;
+    in.appid = "wx1111111111111111";
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_EEXIST);
+    assert_non_null(strstr(err.msg, pool));
+
+    /* No id: one is drawn; a taken username gets a suffix, as at a login. */
+    in.pool_id = pool;
+    in.id = NULL;
+    in.appid = "wx2222222222222222";
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_OK);
+    assert_int_equal(oc, STORE_IMPORT_CREATED);
+    assert_true(is_hex24(got_id));
+    assert_int_equal(store_user_get(fx->st, pool, got_id, &u, &err), WX_OK);
+    assert_string_not_equal(u.username, "导入的用户");
+    assert_true(strncmp(u.username, "导入的用户_", strlen("导入的用户_")) == 0);
+
+    /* Refused before anything is written. */
+    in.openid = NULL;
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_EINVAL);
+    in.openid = "x";
+    in.gender = "X";
+    assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_EINVAL);
+}
+
 static void
 test_user_upsert_race(void **state)
 {
@@ -1655,6 +1744,7 @@ main(void)
         T(test_state_claim),
         T(test_state_prune),
         T(test_state_claim_race),
+        T(test_user_import),
         T(test_user_upsert_race),
         T(test_nodes_and_claim_owner),
         T(test_keys),
