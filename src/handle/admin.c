@@ -326,7 +326,7 @@ handle_admin(http_req_t *r)
         admin_audit_list(&a);
         return;
     }
-    if (admin_pools(&a) || admin_apps(&a) || admin_conns(&a) || admin_users(&a))
+    if (admin_stats(&a) || admin_pools(&a) || admin_apps(&a) || admin_conns(&a) || admin_users(&a))
         return;
     admin_error(&a, 404, "no such admin resource");
 }

@@ -41,6 +41,7 @@ bool admin_pools(admin_req_t *a);
 bool admin_apps(admin_req_t *a);
 bool admin_conns(admin_req_t *a);
 bool admin_users(admin_req_t *a);
+bool admin_stats(admin_req_t *a); /* GET /pools/{id}/stats (admin_stats.c) */
 /* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c). */
 void admin_conn_check(admin_req_t *a, const store_conn_t *c);
 

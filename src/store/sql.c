@@ -161,6 +161,10 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_AUDIT_ADD] = "INSERT INTO audit_events (at, pool_id, actor, action, subject, outcome) "
                        "VALUES ($1, $2, $3, $4, $5, $6)",
     [STMT_AUDIT_COUNT] = "SELECT count(*) FROM audit_events WHERE action = $1",
+    /* Logins of a pool per hour and outcome (the audit row every login end writes). */
+    [STMT_LOGIN_STATS] = "SELECT at / 3600, outcome, count(*) FROM audit_events "
+                         "WHERE pool_id = $1 AND action = 'login' AND at >= $2 "
+                         "GROUP BY at / 3600, outcome ORDER BY at / 3600, outcome",
 
     [STMT_NODE_SEEN] = "INSERT INTO nodes (id, host, pid, started_at, seen_at) "
                        "VALUES ($1, $2, $3, $4, $4) "

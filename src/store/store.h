@@ -369,6 +369,16 @@ typedef struct {
 wx_status_t store_audit_list(store_t *st, const store_audit_query_t *q,
                              bool (*fn)(const store_audit_row_t *a, void *arg), void *arg,
                              int64_t *total, wx_err_t *err);
+/* Logins of a pool since a time, per hour (unix time / 3600) and outcome ("ok",
+ * "ok:new_user", or why it failed), from the audit row each login end writes; oldest first. */
+typedef struct {
+    int64_t hour;
+    char outcome[128];
+    int64_t count;
+} store_login_stat_t;
+wx_status_t store_login_stats(store_t *st, const char *pool_id, int64_t since,
+                              bool (*fn)(const store_login_stat_t *s, void *arg), void *arg,
+                              wx_err_t *err);
 /* Count audit events with this action (tests). */
 wx_status_t store_audit_count(store_t *st, const char *action, int64_t *out, wx_err_t *err);
 

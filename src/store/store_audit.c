@@ -83,3 +83,36 @@ store_audit_list(store_t *st, const store_audit_query_t *q,
                      sizeof(store_audit_row_t), audit_fill, audit_emit, &e, err);
     return rc;
 }
+
+static void
+stat_fill(sq_row_t *r, void *out)
+{
+    store_login_stat_t *s = out;
+    memset(s, 0, sizeof(*s));
+    s->hour = sq_i64(r, 0);
+    sq_text(r, 1, s->outcome, sizeof(s->outcome));
+    s->count = sq_i64(r, 2);
+}
+
+typedef struct {
+    bool (*fn)(const store_login_stat_t *, void *);
+    void *arg;
+} stat_emit_t;
+
+static bool
+stat_emit(void *item, void *ctx)
+{
+    const stat_emit_t *e = ctx;
+    return e->fn(item, e->arg);
+}
+
+wx_status_t
+store_login_stats(store_t *st, const char *pool_id, int64_t since,
+                  bool (*fn)(const store_login_stat_t *, void *), void *arg, wx_err_t *err)
+{
+    stat_emit_t e = {fn, arg};
+    if (!sq_key_ok(pool_id, STORE_ID_MAX))
+        return WX_OK;
+    return sq_each(st, STMT_LOGIN_STATS, SQ_ARGS(DB_TEXT(pool_id), DB_INT(since)),
+                   sizeof(store_login_stat_t), stat_fill, stat_emit, &e, err);
+}

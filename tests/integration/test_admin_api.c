@@ -540,6 +540,60 @@ test_live_changes(void **state)
 
 /* ---- users ---- */
 
+static json_int_t
+jint(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+/* GET /pools/{id}/stats: the console dashboard's numbers follow the logins that happen. */
+static void
+test_stats(void **state)
+{
+    wxt_result_t res;
+    json_t *before = api("GET", "/pools/demo/stats", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(before, "hours")), 24);
+    assert_int_equal(jint(before, "window_hours"), 24);
+    person_add("stat1", "Stat One");
+    login("/oauth/wechatmp/url/demo", "stat1", &res);
+    assert_int_equal(res.code, 200);
+    wxt_result_free(&res);
+    login("/oauth/wechatmp/url/demo", "stat1", &res);
+    assert_int_equal(res.code, 200);
+    wxt_result_free(&res);
+    /* one declined on WeChat's consent page */
+    char url[300];
+    wxt_resp_t fin = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    wxt_login(b, url, "stat1", "deny", &fin, NULL, 0);
+    wxt_resp_free(&fin);
+    wxt_browser_free(b);
+
+    json_t *after = api("GET", "/pools/demo/stats?hours=2", NULL, 200);
+    json_t *all = api("GET", "/pools/demo/stats", NULL, 200);
+    assert_int_equal(jint(all, "logins"), jint(before, "logins") + 2);
+    assert_int_equal(jint(all, "new_users"), jint(before, "new_users") + 1);
+    assert_int_equal(jint(all, "failed"), jint(before, "failed") + 1);
+    assert_int_equal(jint(all, "users_total"), jint(before, "users_total") + 1);
+    assert_int_equal(json_array_size(json_object_get(after, "hours")), 2);
+    json_int_t sum = 0;
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(all, "hours"), i, h) sum += jint(h, "ok");
+    assert_int_equal(sum, jint(all, "logins"));
+    bool seen = false;
+    json_array_foreach(json_object_get(all, "top_failures"), i, h) seen |=
+        strcmp(json_string_value(json_object_get(h, "outcome")), "denied") == 0;
+    assert_true(seen);
+    json_decref(before);
+    json_decref(after);
+    json_decref(all);
+    json_decref(api("GET", "/pools/demo/stats?hours=0", NULL, 400));
+    json_decref(api("GET", "/pools/nope/stats", NULL, 404));
+    json_decref(api("POST", "/pools/demo/stats", "{}", 405));
+}
+
 static void
 test_users(void **state)
 {
@@ -943,6 +997,7 @@ main(void)
         cmocka_unit_test(test_apps),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_live_changes),
+        cmocka_unit_test(test_stats),
         cmocka_unit_test(test_users),
         cmocka_unit_test(test_block_unblock),
         cmocka_unit_test(test_revoke_and_delete),

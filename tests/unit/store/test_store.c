@@ -1065,6 +1065,63 @@ test_user_import(void **state)
     assert_int_equal(store_user_import(fx->st, &in, &oc, got_id, &err), WX_EINVAL);
 }
 
+static bool
+stat_row(const store_login_stat_t *s, void *arg)
+{
+    store_login_stat_t *rows = arg;
+    for (int i = 0; i < 8; i++)
+        if (!rows[i].count) {
+            rows[i] = *s;
+            return true;
+        }
+    return false;
+}
+
+/* Logins per hour and outcome for the console's dashboard (store_login_stats). */
+static void
+test_login_stats(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], other[STORE_ID_MAX];
+    store_login_stat_t rows[8];
+    wx_err_t err = {0};
+    put_pool(fx, "stats", pool, sizeof(pool));
+    put_pool(fx, "stats2", other, sizeof(other));
+    const int64_t h0 = (T0 / 3600) * 3600;
+    const struct {
+        int64_t at;
+        const char *pool, *action, *outcome;
+    } ev[] = {
+        {h0 - 7200, pool, "login", "ok"},           /* before the window */
+        {h0 + 10, pool, "login", "ok:new_user"},    /* hour h0 */
+        {h0 + 20, pool, "login", "ok"},             /* hour h0 */
+        {h0 + 30, pool, "login", "ok"},             /* hour h0 */
+        {h0 + 3601, pool, "login", "wechat_error"}, /* hour h0 + 1 */
+        {h0 + 3602, pool, "user.block", "ok"},      /* not a login */
+        {h0 + 3603, other, "login", "ok"},          /* another pool */
+    };
+    for (size_t i = 0; i < WX_ARRAY_LEN(ev); i++) {
+        store_audit_t a = {.at = ev[i].at,
+                           .pool_id = ev[i].pool,
+                           .actor = "u",
+                           .action = ev[i].action,
+                           .outcome = ev[i].outcome};
+        assert_int_equal(store_audit_add(fx->st, &a, &err), WX_OK);
+    }
+    memset(rows, 0, sizeof(rows));
+    assert_int_equal(store_login_stats(fx->st, pool, h0, stat_row, rows, &err), WX_OK);
+    assert_int_equal(rows[0].hour, h0 / 3600);
+    assert_string_equal(rows[0].outcome, "ok");
+    assert_int_equal(rows[0].count, 2);
+    assert_int_equal(rows[1].hour, h0 / 3600);
+    assert_string_equal(rows[1].outcome, "ok:new_user");
+    assert_int_equal(rows[1].count, 1);
+    assert_int_equal(rows[2].hour, h0 / 3600 + 1);
+    assert_string_equal(rows[2].outcome, "wechat_error");
+    assert_int_equal(rows[2].count, 1);
+    assert_int_equal(rows[3].count, 0);
+}
+
 static void
 test_user_upsert_race(void **state)
 {
@@ -1745,6 +1802,7 @@ main(void)
         T(test_state_prune),
         T(test_state_claim_race),
         T(test_user_import),
+        T(test_login_stats),
         T(test_user_upsert_race),
         T(test_nodes_and_claim_owner),
         T(test_keys),
