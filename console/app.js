@@ -1,4 +1,4 @@
-// The console's hash router: #/pools, #/pools/<id>[/apps|/connections|/users][/<id>],
+// The console's hash router: #/pools, #/pools/<id>[/overview|/apps|/connections|/users][/<id>],
 // #/pools/<id>/new-connection, #/keys, #/audit, #/signin. Without a stored admin token every
 // route goes to #/signin. Only the newest navigation renders (a slow answer for a page the
 // person already left is dropped).
@@ -14,6 +14,7 @@
     [/^\/signin$/, V.signin, null],
     [/^\/pools$/, V.pools, 'pools'],
     [/^\/pools\/([^/]+)$/, V.pool, 'pools'],
+    [/^\/pools\/([^/]+)\/overview$/, V.overview, 'pools'],
     [/^\/pools\/([^/]+)\/apps$/, V.apps, 'pools'],
     [/^\/pools\/([^/]+)\/apps\/([^/]+)$/, V.app, 'pools'],
     [/^\/pools\/([^/]+)\/connections$/, V.connections, 'pools'],

@@ -23,7 +23,7 @@
       children);
   }
 
-  const POOL_TABS = [['settings', 'Settings', ''], ['apps', 'Applications', 'apps'], ['connections', 'Connections', 'connections'], ['users', 'Users', 'users']];
+  const POOL_TABS = [['overview', 'Overview', 'overview'], ['settings', 'Settings', ''], ['apps', 'Applications', 'apps'], ['connections', 'Connections', 'connections'], ['users', 'Users', 'users']];
 
   function poolTabs(poolId, active) {
     return h('nav', { class: 'tabs', 'aria-label': 'Pool sections' },
@@ -147,7 +147,7 @@
       onSubmit: async (v) => {
         const p = await api.post('/pools', v);
         WX.flash(`Pool ${p.id} created.`, 'ok');
-        ctx.go(route('pools', p.id));
+        ctx.go(route('pools', p.id, 'overview')); // the getting-started checklist
       },
     });
     const details = h('details', { class: 'create', open: list.length === 0 }, h('summary', { text: 'New pool' }), create.el);

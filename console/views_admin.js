@@ -40,7 +40,7 @@
         { label: 'Published until', cell: (k) => WX.timeEl(k.publish_until) },
       ], keys, { caption: 'Signing keys' }) : WX.empty('No signing keys yet: wxauthd makes one with the first token, or rotate now.'),
       h('div', { class: 'card' }, h('h2', { text: 'Rotate' }),
-        h('p', { class: 'hint', text: 'Private keys are sealed under the master key and never leave the server; verifiers get the public keys from /.well-known/jwks.json.' }),
+        h('p', { class: 'hint', text: 'Private keys are sealed under the master key and never leave the server; verifiers get the public keys from /oidc/.well-known/jwks.json (the issuer + /.well-known/jwks.json).' }),
         rotate.el));
   };
 

@@ -58,7 +58,8 @@
 
   V.app = async function (ctx) {
     const [poolId, appId] = ctx.params;
-    const [pool, a] = await Promise.all([api.get(P(poolId)), api.get(api.path('apps', appId))]);
+    const [pool, a, server, conns] = await Promise.all([api.get(P(poolId)), api.get(api.path('apps', appId)),
+      api.get('/server'), api.get(P(poolId, 'connections'))]);
     const slot = h('div', { class: 'slot' });
     const f = WX.form({
       id: 'app-edit',
@@ -100,6 +101,7 @@
         ['Created', WX.timeEl(a.created_at)],
         ['Updated', WX.timeEl(a.updated_at)],
       ])),
+      WX.ui.appSnippets(server, a, conns.connections || []),
       h('div', { class: 'card' }, h('h2', { text: 'Settings' }), f.el),
       h('div', { class: 'card danger-zone' }, h('h2', { text: 'Secret and deletion' }), h('div', { class: 'actions' }, reset, del)));
   };

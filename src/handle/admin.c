@@ -3,6 +3,8 @@
  * changes reach running workers through the store (each reads it per login). */
 #include "admin.h"
 
+#include "version.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,6 +318,18 @@ handle_admin(http_req_t *r)
         admin_audit(&a, NULL, "admin.sign_in", NULL, "ok");
         r->outcome = "ok";
         admin_reply(&a, 200, json_pack("{s:b,s:s}", "ok", 1, "actor", a.actor));
+        return;
+    }
+    if (is(a.seg[0], "server") && a.nseg == 1) {
+        /* What the console's snippets and checklist need to know about this wxauthd. */
+        const app_t *app = a.ctx->app;
+        char jwks[700];
+        wx_snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", app->issuer);
+        r->outcome = "ok";
+        admin_reply(&a, 200,
+                    json_pack("{s:s,s:s,s:s,s:s,s:s}", "version", WXAUTH_VERSION, "public_url",
+                              app->cfg->public_url, "issuer", app->issuer, "jwks_uri", jwks,
+                              "wechat_api", app->cfg->api_base));
         return;
     }
     if (is(a.seg[0], "keys")) {

@@ -589,6 +589,12 @@ test_stats(void **state)
     json_decref(before);
     json_decref(after);
     json_decref(all);
+    json_t *srv = api("GET", "/server", NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(srv, "public_url")), env.auth);
+    char iss[300];
+    snprintf(iss, sizeof(iss), "%s/oidc", env.auth);
+    assert_string_equal(json_string_value(json_object_get(srv, "issuer")), iss);
+    json_decref(srv);
     json_decref(api("GET", "/pools/demo/stats?hours=0", NULL, 400));
     json_decref(api("GET", "/pools/nope/stats", NULL, 404));
     json_decref(api("POST", "/pools/demo/stats", "{}", 405));
