@@ -66,7 +66,8 @@
 
   V.user = async function (ctx) {
     const [id, uid] = ctx.params;
-    const [pool, u] = await Promise.all([api.get(P(id)), api.get(P(id, 'users', uid))]);
+    const history = `/audit?pool=${encodeURIComponent(id)}&actor=${encodeURIComponent(uid)}&action=login&limit=20`;
+    const [pool, u, logins] = await Promise.all([api.get(P(id)), api.get(P(id, 'users', uid)), api.get(history)]);
     const act = async (what, done) => {
       try {
         await api.post(P(id, 'users', uid, what));
@@ -129,6 +130,15 @@
           { label: 'unionid', cell: (i) => code(i.unionid) },
           { label: 'First seen', cell: (i) => WX.timeEl(i.created_at) },
           { label: 'Last used', cell: (i) => WX.timeEl(i.updated_at) },
-        ], ids, { caption: 'WeChat identities' }) : WX.empty('No identities.')));
+        ], ids, { caption: 'WeChat identities' }) : WX.empty('No identities.')),
+      h('div', { class: 'card' }, h('h2', { text: 'Recent logins' }),
+        (logins.events || []).length ? WX.table([
+          { label: 'When', cell: (e) => WX.timeEl(e.at) },
+          { label: 'Outcome', cell: (e) => WX.badge(e.outcome === 'ok:new_user' ? 'first login' : e.outcome, e.outcome.startsWith('ok') ? 'ok' : 'muted') },
+          { label: 'openid', cell: (e) => code(e.subject) },
+        ], logins.events, { caption: 'Recent logins', class: 'logins' }) : WX.empty('No logins recorded.'),
+        logins.total > (logins.events || []).length
+          ? h('p', null, h('a', { href: `#/audit?pool=${encodeURIComponent(id)}&actor=${encodeURIComponent(uid)}&action=login`, text: `All ${logins.total} logins in the audit log →` }))
+          : null));
   };
 })();

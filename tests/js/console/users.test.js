@@ -106,6 +106,10 @@ test('console: users, XSS nickname, search, block; apps; audit', async (t) => {
       assert.equal(await page.locator('.user-name').textContent(), XSS_NICKNAME);
       await page.getByRole('heading', { level: 2, name: 'WeChat identities' }).waitFor();
       await page.locator('.card table.grid').getByText(logins.xss.openid).first().waitFor();
+      // The user's login history, from the audit trail: the one login so far, their first.
+      const hist = page.locator('table.logins tbody tr');
+      assert.equal(await hist.count(), 1);
+      assert.match(await hist.first().innerText(), /first login/);
       await page.getByRole('button', { name: 'Block…' }).click();
       const dlg = page.getByRole('dialog');
       await dlg.waitFor();
