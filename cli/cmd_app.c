@@ -5,6 +5,8 @@
 
 #include "cli.h"
 
+#define APP_SECRET_MAX 128 /* the server takes 16-128 characters */
+
 static const cli_col_t app_cols[] = {
     {"ID", "id"},
     {"POOL", "pool_id"},
@@ -78,13 +80,22 @@ cli_app_create(cli_t *c)
         goto out;
     }
     json_object_set_new(body, "id", json_string(c->pos[0]));
+    char given[APP_SECRET_MAX + 1];
+    bool have = false;
+    if ((rc = cli_secret_read(c, "secret", NULL, given, sizeof(given), &have)) != CLI_OK)
+        goto out;
+    if (have)
+        json_object_set_new(body, "secret", json_string(given));
+    cli_wipe(given, sizeof(given));
     rc = cli_api(c, "POST", path, body, &res);
     if (rc != CLI_OK)
         goto out;
     if (!c->json)
-        printf("application %s created in pool %s\n", c->pos[0], pool);
+        printf("application %s created in pool %s%s\n", c->pos[0], pool,
+               have ? " with the secret given" : "");
     /* Tests and scripts read this line; keep its words. */
-    print_secret(c, res, "app secret (shown once): ");
+    if (!have)
+        print_secret(c, res, "app secret (shown once): ");
 out:
     json_decref(body);
     json_decref(res);
@@ -113,13 +124,23 @@ out:
 int
 cli_app_reset_secret(cli_t *c)
 {
-    char path[256];
-    json_t *res = NULL;
+    char path[256], given[APP_SECRET_MAX + 1];
+    json_t *res = NULL, *body = NULL;
+    bool have = false;
     if (!cli_pathf(path, sizeof(path), "/apps/%s/secret", c->pos[0]))
         return CLI_USAGE;
-    int rc = cli_api(c, "POST", path, NULL, &res);
-    if (rc == CLI_OK)
+    int rc = cli_secret_read(c, "secret", NULL, given, sizeof(given), &have);
+    if (rc != CLI_OK)
+        return rc;
+    if (have)
+        body = json_pack("{s:s}", "secret", given);
+    cli_wipe(given, sizeof(given));
+    rc = cli_api(c, "POST", path, body, &res);
+    if (rc == CLI_OK && have)
+        printf("application %s: the secret given is set; the old one no longer works\n", c->pos[0]);
+    else if (rc == CLI_OK)
         print_secret(c, res, ""); /* alone on its line, for $(wxauth app reset-secret ID) */
+    json_decref(body);
     json_decref(res);
     return rc;
 }

@@ -40,6 +40,13 @@ static const cli_opt_t app_create_opts[] = {
     {"name", "NAME", "display name (default: the id)", false},
     {"redirect", "URL", "registered callback (URL, or pattern with *)", true},
     {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    {"secret-env", "VAR", "keep an existing app secret (e.g. Authing's), read from VAR", false},
+    {"secret-file", "FILE", "the same, from the first line of FILE", false},
+    OPT_END};
+static const cli_opt_t app_secret_opts[] = {
+    {"secret-env", "VAR", "set this secret (e.g. Authing's), read from VAR, instead of a new one",
+     false},
+    {"secret-file", "FILE", "the same, from the first line of FILE", false},
     OPT_END};
 static const cli_opt_t app_update_opts[] = {
     {"name", "NAME", "display name", false},
@@ -128,13 +135,17 @@ const cli_cmd_t cli_cmds[] = {
      cli_app_get},
     {"app", "create", "ID", 1, 1, "create an application; prints its secret once",
      "ID is the app_id the SDK sends (1-63 letters, digits, _ or -). The application secret "
-     "(for introspection and HS256 tokens) is shown only in this answer.",
+     "(for introspection and HS256 tokens) is shown only in this answer; --secret-env or "
+     "--secret-file keeps one you already have (Authing's: backends that verify HS256 tokens "
+     "with it keep working) and prints nothing.",
      app_create_opts, true, cli_app_create},
     {"app", "update", "ID", 1, 1, "change an application's name, callbacks or token alg", NULL,
      app_update_opts, true, cli_app_update},
     {"app", "reset-secret", "ID", 1, 1, "make and print a new application secret",
-     "The old secret stops working at once (HS256 tokens signed with it stop verifying).", no_opts,
-     true, cli_app_reset_secret},
+     "The old secret stops working at once (HS256 tokens signed with it stop verifying). With "
+     "--secret-env/--secret-file the given secret is set instead (moving from Authing) and "
+     "nothing is printed.",
+     app_secret_opts, true, cli_app_reset_secret},
     {"app", "delete", "ID", 1, 1, "delete an application", NULL, delete_opts, true, cli_app_delete},
     {"connection", "list", NULL, 0, 0, "list the WeChat connections of a pool", NULL, pool_only,
      true, cli_conn_list},

@@ -111,27 +111,55 @@ app_row(const store_app_t *x, void *arg)
     return true;
 }
 
-/* Seal a new secret into app and return it for the answer (caller cleanses). */
+/* Seal a secret into app — the one given (an existing secret kept when moving from Authing),
+ * else a new one — and return it for the answer (caller cleanses). */
 static bool
-app_new_secret(admin_req_t *a, store_app_t *app, char *plain, size_t n)
+app_new_secret(admin_req_t *a, store_app_t *app, const char *given, char *plain, size_t n)
 {
     wx_err_t err = {0};
-    if (keys_app_secret_new(&a->ctx->app->master, app->id, plain, n, app->secret,
-                            sizeof(app->secret), &err) != WX_OK) {
-        admin_store_error(a, &err);
+    wx_status_t rc = given ? keys_app_secret_set(&a->ctx->app->master, app->id, given, app->secret,
+                                                 sizeof(app->secret), &err)
+                           : keys_app_secret_new(&a->ctx->app->master, app->id, plain, n,
+                                                 app->secret, sizeof(app->secret), &err);
+    if (rc == WX_OK && given && !wx_strlcpy(plain, given, n))
+        rc = wx_err_set(&err, WX_EINVAL, "an application secret must be 16 to 128 characters");
+    if (rc != WX_OK) {
+        if (rc == WX_EINVAL) {
+            json_t *errors = json_object();
+            json_object_set_new(errors, "secret", json_string(err.msg));
+            admin_invalid(a, errors);
+        } else {
+            admin_store_error(a, &err);
+        }
         return false;
     }
     return true;
+}
+
+/* The write-only "secret" member of a body, taken out so the field rules never see it. */
+static char *
+take_secret(json_t *body)
+{
+    const char *s = json_string_value(json_object_get(body, "secret"));
+    char *copy = s ? strdup(s) : NULL;
+    if (s) {
+        OPENSSL_cleanse((char *)s, strlen(s)); /* jansson's copy */
+        json_object_del(body, "secret");
+    }
+    return copy;
 }
 
 static void
 app_write(admin_req_t *a, store_app_t *app, bool creating)
 {
     wx_err_t err = {0};
-    char plain[65] = "";
+    char plain[STORE_SECRET_PLAIN_MAX + 1] = "";
     json_t *body = admin_body(a), *errors = json_object();
+    char *given = NULL;
     if (!body)
         goto out;
+    if (creating) /* an update never changes the secret: POST /apps/{id}/secret does */
+        given = take_secret(body);
     if (!admin_app_apply(body, app, errors)) {
         admin_invalid(a, errors);
         errors = NULL;
@@ -143,7 +171,7 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
         admin_conflict(a, "id", "an application with this id exists");
         goto out;
     }
-    if (creating && !app_new_secret(a, app, plain, sizeof(plain)))
+    if (creating && !app_new_secret(a, app, given, plain, sizeof(plain)))
         goto out;
     if (!creating)
         app->secret[0] = '\0'; /* an update keeps the stored secret */
@@ -162,6 +190,10 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
 out:
     OPENSSL_cleanse(plain, sizeof(plain));
     OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    if (given) {
+        OPENSSL_cleanse(given, strlen(given));
+        free(given);
+    }
     json_decref(body);
     json_decref(errors);
 }
@@ -201,20 +233,33 @@ admin_apps(admin_req_t *a)
         return true;
     }
     if (a->nseg == 3) {
-        char plain[65] = "";
+        char plain[STORE_SECRET_PLAIN_MAX + 1] = "", *given = NULL;
+        json_t *body = NULL;
+        const char *ct = http_req_header(a->r, "Content-Type");
+        /* A JSON body {"secret": "…"} sets that secret; no body makes a new one. */
         if (!is(a->seg[2], "secret") || !is(m, "POST")) {
             admin_error(a, 404, "use POST /apps/{id}/secret to make a new secret");
-        } else if (app_new_secret(a, &app, plain, sizeof(plain))) {
+        } else if (ct && strncmp(ct, "application/json", 16) == 0 &&
+                   (body = admin_body(a)) == NULL) {
+            /* admin_body replied */
+        } else if (app_new_secret(a, &app, (given = body ? take_secret(body) : NULL), plain,
+                                  sizeof(plain))) {
             if (conf_changed_after(store_app_put(a->ctx->store, &app, &err)) != WX_OK) {
                 admin_store_error(a, &err);
             } else {
-                admin_audit(a, app.pool_id, "app.secret_reset", app.id, "ok");
+                admin_audit(a, app.pool_id, given ? "app.secret_set" : "app.secret_reset", app.id,
+                            "ok");
                 a->r->outcome = "ok";
                 admin_reply(a, 200, json_pack("{s:s,s:s}", "id", app.id, "secret", plain));
             }
         }
         OPENSSL_cleanse(plain, sizeof(plain));
         OPENSSL_cleanse(app.secret, sizeof(app.secret));
+        if (given) {
+            OPENSSL_cleanse(given, strlen(given));
+            free(given);
+        }
+        json_decref(body);
         return true;
     }
     if (is(m, "GET")) {

@@ -211,6 +211,23 @@ keys_app_secret_new(const seal_key_t *mk, const char *app_id, char *plain, size_
     return seal_text(mk, aad, plain, sealed, sealed_n, err);
 }
 
+wx_status_t
+keys_app_secret_set(const seal_key_t *mk, const char *app_id, const char *given, char *sealed,
+                    size_t sealed_n, wx_err_t *err)
+{
+    char aad[STORE_ID_MAX + 16];
+    size_t n = given ? strlen(given) : 0;
+    /* Authing's secrets are 32 hex digits; anything a backend can hold as one word will do. */
+    if (n < 16 || n > 128)
+        return wx_err_set(err, WX_EINVAL, "an application secret must be 16 to 128 characters");
+    for (size_t i = 0; i < n; i++)
+        if (given[i] <= ' ' || given[i] > '~')
+            return wx_err_set(err, WX_EINVAL,
+                              "an application secret must be printable ASCII without spaces");
+    wx_snprintf(aad, sizeof(aad), "app_secret:%s", app_id);
+    return seal_text(mk, aad, given, sealed, sealed_n, err);
+}
+
 static void
 conn_aad(const store_conn_t *c, char *aad, size_t n)
 {

@@ -45,6 +45,10 @@ wx_status_t keys_rotate(store_t *st, const seal_key_t *mk, const char *alg, int6
  * who shows it once. */
 wx_status_t keys_app_secret_new(const seal_key_t *mk, const char *app_id, char *plain,
                                 size_t plain_n, char *sealed, size_t sealed_n, wx_err_t *err);
+/* Seal an application secret the operator already has (moving from Authing: backends keep
+ * verifying HS256 tokens with it). 16-128 printable ASCII characters, else WX_EINVAL. */
+wx_status_t keys_app_secret_set(const seal_key_t *mk, const char *app_id, const char *given,
+                                char *sealed, size_t sealed_n, wx_err_t *err);
 /* Seal / open a connection's WeChat App Secret (bound to pool and identifier). */
 wx_status_t keys_conn_secret_seal(const seal_key_t *mk, const store_conn_t *c, const char *plain,
                                   char *out, size_t n, wx_err_t *err);

@@ -629,6 +629,64 @@ test_user_import(void **state)
     free(err);
 }
 
+/* An application keeps the secret it had at Authing (--secret-env): HS256 tokens of a login
+ * verify with it, so backends doing jwt.verify(token, appSecret) keep working. */
+static void
+test_app_secret_kept(void **state)
+{
+    char *out = NULL, *err = NULL, tok[700], url[512], iss[300];
+    const char *kept = "0123456789abcdef0123456789abcdef"; /* Authing's shape: 32 hex */
+    const char *e[] = {"APP_SECRET=0123456789abcdef0123456789abcdef", "SHORT=abc",
+                       "NEW_SECRET=fedcba9876543210fedcba9876543210", NULL};
+    snprintf(tok, sizeof(tok), "%s/admin.token", env.dir);
+    run_env(0, &out, NULL, e,
+            W("--url", env.auth, "--token-file", tok, "app", "create", "legacy", "--pool", "shop",
+              "--redirect", "http://127.0.0.1:9/legacy-cb", "--token-alg", "HS256", "--secret-env",
+              "APP_SECRET"));
+    has(out, "application legacy created in pool shop with the secret given");
+    has_not(out, kept);
+    has_not(out, "shown once");
+    free(out);
+    run_env(2, NULL, &err, e,
+            W("--url", env.auth, "--token-file", tok, "app", "create", "legacy2", "--pool", "shop",
+              "--secret-env", "SHORT"));
+    has(err, "16 to 128 characters");
+    free(err);
+
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_resp_t r = {0};
+    wxt_result_t res;
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=legacy",
+             env.auth);
+    wxt_login(b, url, "carol", "allow", &r, NULL, 0);
+    assert_true(wxt_parse_result(&env, r.location, &res));
+    if (res.code != 200)
+        fail_msg("login: %d %s", res.code, res.message);
+    char token[4096];
+    snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(res.data, "token")));
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+    snprintf(iss, sizeof(iss), "%s/oidc", env.auth);
+    run_env(0, &out, NULL, e,
+            W("token", "verify", token, "--hs256-secret-env", "APP_SECRET", "--alg", "HS256",
+              "--iss", iss, "--aud", "legacy"));
+    has(out, "valid: sub=");
+    free(out);
+
+    /* Setting another known secret: the old one no longer signs. */
+    run_env(0, &out, NULL, e,
+            W("--url", env.auth, "--token-file", tok, "app", "reset-secret", "legacy",
+              "--secret-env", "NEW_SECRET"));
+    has(out, "the secret given is set");
+    has_not(out, "fedcba");
+    free(out);
+    run(0, &out, NULL, W("audit", "list", "--pool", "shop", "--action", "app."));
+    has(out, "app.secret_set");
+    free(out);
+    run(0, NULL, NULL, W("app", "delete", "legacy", "--yes"));
+}
+
 /* ---- doctor ---- */
 
 static void
@@ -955,6 +1013,7 @@ main(void)
         cmocka_unit_test(test_hash_token),
         cmocka_unit_test(test_setup_with_cli_then_login),
         cmocka_unit_test(test_user_import),
+        cmocka_unit_test(test_app_secret_kept),
         cmocka_unit_test(test_doctor_good),
         cmocka_unit_test(test_doctor_pool_flow),
         cmocka_unit_test(test_doctor_wrong_secret),
