@@ -17,6 +17,7 @@ config_defaults(wx_config_t *c)
     c->max_headers_size = 16384;
     c->max_body_size = 65536;
     c->timeout_s = 30;
+    c->request_timeout_ms = 10000;
     c->shutdown_grace_ms = 10000;
     wx_strlcpy(c->store_url, "sqlite:wxauth.db", sizeof(c->store_url));
     wx_strlcpy(c->authorize_url, "https://open.weixin.qq.com/connect/oauth2/authorize",
@@ -69,6 +70,9 @@ static const key_t_ keys[] = {
     I("server", "max_headers_size", NULL, max_headers_size, 1024, 1048576),
     I("server", "max_body_size", NULL, max_body_size, 1024, 16777216),
     I("server", "timeout_s", NULL, timeout_s, 1, 3600),
+    I("server", "request_timeout_ms", NULL, request_timeout_ms, 0, 3600000),
+    I("server", "max_connections", NULL, max_connections, 0, 100000000),
+    I("server", "max_connections_per_addr", NULL, max_connections_per_addr, 0, 100000000),
     I("server", "shutdown_grace_ms", NULL, shutdown_grace_ms, 0, 600000),
     B("server", "cookie_secure", NULL, cookie_secure),
     S("server", "trusted_proxies", "WXAUTH_TRUSTED_PROXIES", trusted_proxies),

@@ -15,6 +15,9 @@ typedef struct {
     int max_headers_size;
     int max_body_size;
     int timeout_s;
+    int request_timeout_ms;       /* whole head + body of one request (0: no deadline) */
+    int max_connections;          /* open client connections; 0: from the fd limit */
+    int max_connections_per_addr; /* per peer address; 0: max_connections / 4 */
     int shutdown_grace_ms;
     bool cookie_secure;
     char trusted_proxies[1024]; /* as written: addresses and CIDR ranges */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "emu/emu.h"
 #include "handle/ctx.h"
+#include "http/conn_limit.h"
 #include "http/reply.h"
 #include "http/server.h"
 #include "util/clock.h"
@@ -80,6 +81,15 @@ main(int argc, char **argv)
     wx_log_level_t lvl = WX_LOG_INFO;
     wx_log_parse_level(cfg.log_level, &lvl);
     wx_log_set_level(lvl);
+    /* Every client connection is a file descriptor: use all the hard limit allows. */
+    long fd_before = 0, fd_after = 0;
+    char fb[24], fa[24];
+    wx_status_t frc = http_conns_raise_fd_limit(&fd_before, &fd_after, &err);
+    wx_snprintf(fb, sizeof(fb), "%ld", fd_before);
+    wx_snprintf(fa, sizeof(fa), "%ld", fd_after);
+    wx_log(frc == WX_OK ? WX_LOG_INFO : WX_LOG_WARN, "fd_limit", "#before", fb, "#now", fa, "error",
+           frc == WX_OK ? NULL : err.msg, NULL);
+    err = (wx_err_t){0};
 
     static app_t app;
     static keys_shared_t keys_shared;
@@ -162,6 +172,11 @@ main(int argc, char **argv)
         .max_headers_size = (size_t)cfg.max_headers_size,
         .max_body_size = (size_t)cfg.max_body_size,
         .timeout_s = cfg.timeout_s,
+        .max_connections = cfg.max_connections,
+        .max_connections_per_addr = cfg.max_connections_per_addr,
+        .request_timeout_ms = cfg.request_timeout_ms,
+        /* outbound WeChat connections, the store's files, a margin */
+        .reserve_fds_per_worker = cfg.wechat_max_connections + 16,
         .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,

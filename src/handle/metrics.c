@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../http/conn_limit.h"
 #include "../http/reply.h"
 #include "../util/log.h"
 
@@ -52,6 +53,38 @@ write_requests(wx_buf_t *b, http_server_t *s, int nworkers)
     return rc;
 }
 
+/* The connection limits' counters (http/conn_limit.h). */
+static wx_status_t
+write_conn_limits(wx_buf_t *b, http_server_t *s)
+{
+    http_conns_stats_t cs;
+    http_conns_stats(http_server_conns(s), &cs);
+    wx_status_t rc = prom_write_header(b, "wxauth_connections_refused_total", "counter",
+                                       "Client connections refused (503 and closed) at accept, "
+                                       "by the cap they hit ([server] max_connections, "
+                                       "max_connections_per_addr).");
+    prom_label_t tl[] = {{"cap", "total"}}, al[] = {{"cap", "address"}};
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_connections_refused_total", tl, 1,
+                             (uint64_t)cs.refused_total);
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_connections_refused_total", al, 1,
+                             (uint64_t)cs.refused_addr);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_requests_timed_out_total", "counter",
+                               "Connections closed because a request's head and body took "
+                               "longer than [server] request_timeout_ms.");
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_requests_timed_out_total", NULL, 0, (uint64_t)cs.timed_out);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_accept_paused_total", "counter",
+                               "Times accepting paused because the process had no free file "
+                               "descriptor.");
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_accept_paused_total", NULL, 0, (uint64_t)cs.accept_paused);
+    return rc;
+}
+
 static wx_status_t
 write_metrics(wx_buf_t *b, http_req_t *r)
 {
@@ -81,6 +114,8 @@ write_metrics(wx_buf_t *b, http_req_t *r)
                            "HTTP requests received and not yet answered.");
     if (rc == WX_OK)
         rc = prom_write_int(b, "wxauth_http_requests_in_flight", NULL, 0, req_inflight);
+    if (rc == WX_OK)
+        rc = write_conn_limits(b, s);
     if (rc == WX_OK)
         rc = prom_write_header(b, "wxauth_logins_total", "counter",
                                "WeChat callbacks answered, by the login's outcome word (as in "

@@ -104,9 +104,9 @@ def login(front, pool="demo", person="alice"):
 
 class Cluster:
     """The emulator and n wxauthd nodes sharing `store`, public at `front` (a load balancer's
-    address, or the only node's)."""
+    address, or the only node's). wrap: a command the nodes run under (e.g. prlimit)."""
 
-    def __init__(self, d, store, n, front_port=None, workers=1, extra=""):
+    def __init__(self, d, store, n, front_port=None, workers=1, extra="", wrap=()):
         self.d, self.store, self.procs, self.logs = d, store, [], []
         self.wxauthd, self.cli = os.environ["WXAUTHD"], os.environ["WXAUTH_CLI"]
         self.emu_port = free_port()
@@ -144,7 +144,8 @@ class Cluster:
         env = dict(os.environ, WXAUTH_ADMIN_TOKEN=self.admin)
         for i in range(n):
             self.logs.append(f"{d}/node{i + 1}.log")
-            self.procs.append(subprocess.Popen([self.wxauthd, "--config", f"{d}/node{i + 1}.ini"],
+            self.procs.append(subprocess.Popen([*wrap, self.wxauthd, "--config",
+                                                f"{d}/node{i + 1}.ini"],
                                                env=env, stderr=open(self.logs[-1], "w")))
         wait_status(f"{self.emu}/healthz", 200, "the emulator")
         for node in self.nodes:
