@@ -104,9 +104,10 @@ def login(front, pool="demo", person="alice"):
 
 class Cluster:
     """The emulator and n wxauthd nodes sharing `store`, public at `front` (a load balancer's
-    address, or the only node's). wrap: a command the nodes run under (e.g. prlimit)."""
+    address, or the only node's). wrap: a command the nodes run under (e.g. prlimit); admin: their admin token (default: a
+    generated one)."""
 
-    def __init__(self, d, store, n, front_port=None, workers=1, extra="", wrap=()):
+    def __init__(self, d, store, n, front_port=None, workers=1, extra="", wrap=(), admin=None):
         self.d, self.store, self.procs, self.logs = d, store, [], []
         self.wxauthd, self.cli = os.environ["WXAUTHD"], os.environ["WXAUTH_CLI"]
         self.emu_port = free_port()
@@ -116,7 +117,7 @@ class Cluster:
         self.front_port = front_port or self.ports[0]
         self.front = f"http://127.0.0.1:{self.front_port}"
         self.secret = secrets.token_hex(16)
-        self.admin = secrets.token_hex(32)
+        self.admin = admin or secrets.token_hex(32)
         with open(f"{d}/emu.ini", "w") as f:
             f.write(f"[emulator]\nlisten = 127.0.0.1:{self.emu_port}\n\n"
                     f"[account {APPID}]\nname = Test\nsecret = {self.secret}\n"
