@@ -90,6 +90,7 @@ static const key_t_ keys[] = {
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
+    S("admin", "listen", "WXAUTH_ADMIN_LISTEN", admin_listen),
     S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),
     S("metrics", "access", NULL, metrics_access),
     S("metrics", "token_hash", "WXAUTH_METRICS_TOKEN_HASH", metrics_token_hash),
@@ -136,6 +137,36 @@ static bool
 is_http_url(const char *s)
 {
     return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+/* [admin] listen: "public", a host:port, or (unset) loopback on the port after the server's,
+ * so the admin API is never on the public listener unless asked for. */
+static wx_status_t
+admin_listen_resolve(wx_config_t *c, wx_err_t *err)
+{
+    const char *colon = strrchr(c->listen, ':');
+    long port = 0;
+    if (strcmp(c->admin_listen, "public") == 0)
+        return WX_OK;
+    if (c->admin_listen[0]) {
+        const char *ac = strrchr(c->admin_listen, ':');
+        if (!ac || ac == c->admin_listen || !wx_parse_long(ac + 1, 0, 65535, &port))
+            return wx_err_set(err, WX_ECONFIG,
+                              "admin.listen must be host:port (e.g. 127.0.0.1:8081) or public, "
+                              "not '%s'",
+                              c->admin_listen);
+        if (strcmp(c->admin_listen, c->listen) == 0)
+            return wx_err_set(err, WX_ECONFIG,
+                              "admin.listen is server.listen: write admin.listen = public to "
+                              "serve the admin API on the public listener");
+        return WX_OK;
+    }
+    if (!colon || !wx_parse_long(colon + 1, 0, 65535, &port) || port == 65535)
+        return wx_err_set(err, WX_ECONFIG,
+                          "cannot derive admin.listen from server.listen = %s: set admin.listen",
+                          c->listen);
+    wx_snprintf(c->admin_listen, sizeof(c->admin_listen), "127.0.0.1:%ld", port ? port + 1 : 0);
+    return WX_OK;
 }
 
 wx_status_t
@@ -207,6 +238,8 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
                         c->metrics_access);
         goto out;
     }
+    if ((rc = admin_listen_resolve(c, err)) != WX_OK)
+        goto out;
     rc = wx_cidr_list_parse(c->trusted_proxies, &c->trusted, err);
     if (rc != WX_OK)
         goto out;

@@ -42,6 +42,10 @@ typedef struct {
     /* [keys] */
     char master_key_file[1024]; /* 0600 file with the master key (WXAUTH_MASTER_KEY wins) */
     /* [admin] */
+    /* Where the admin API and the console listen: "host:port" (a listener of its own; 404 on
+     * the public one), or "public" (on [server] listen, as before). Default: 127.0.0.1 and
+     * the port after [server] listen's. */
+    char admin_listen[128];
     char admin_token_hash[256]; /* pbkdf2-sha256$… of the admin token; "" = admin API off */
     /* [metrics] GET /metrics */
     char metrics_access[16];      /* "token" (default), "public" or "off" */

@@ -324,7 +324,11 @@ admin_signed_in(http_req_t *r, admin_auth_result_t res, const admin_auth_info_t 
         }
         admin_audit(&a, NULL, "admin.sign_in", NULL, "ok");
         r->outcome = "ok";
-        admin_reply(&a, 200, json_pack("{s:b,s:s}", "ok", 1, "actor", a.actor));
+        /* public_url: the console runs on the admin listener, so its own origin is not the
+         * address browsers log in at. */
+        admin_reply(&a, 200,
+                    json_pack("{s:b,s:s,s:s}", "ok", 1, "actor", a.actor, "public_url",
+                              ctx->app->cfg->public_url));
         return;
     }
     if (is(a.seg[0], "keys")) {

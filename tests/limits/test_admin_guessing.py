@@ -4,7 +4,7 @@
 An operator-chosen admin token (short: its hash is PBKDF2, ~75 ms a check, at most 4 a second
 in the process). 8 guessers, each guess from a new client address (X-Forwarded-For through a
 trusted proxy, so no per-address limit stops the derivations), run in another process against
-wxauthd with one worker. Meanwhile GET /healthz on the same worker: p99 of 200 requests under
+wxauthd's admin listener (one worker). Meanwhile GET /healthz on that same worker: p99 of 200 requests under
 100 ms wanted (with the derivations on the loop, requests waited behind them: p99 ~450 ms here).
 Then the right token still works.
 """
@@ -53,7 +53,7 @@ def guess(url):
 
 
 def run(c):
-    url = c.nodes[0]
+    url = c.admin_urls[0]  # the admin listener: its loop is the one a derivation could stall
     p = subprocess.Popen([sys.executable, __file__, "--guess", url], stdout=subprocess.PIPE,
                          text=True)
     time.sleep(1.0)

@@ -112,8 +112,10 @@ class Cluster:
         self.wxauthd, self.cli = os.environ["WXAUTHD"], os.environ["WXAUTH_CLI"]
         self.emu_port = free_port()
         self.ports = [free_port() for _ in range(n)]
+        self.admin_ports = [free_port() for _ in range(n)]  # [admin] listen of each node
         self.emu = f"http://127.0.0.1:{self.emu_port}"
         self.nodes = [f"http://127.0.0.1:{p}" for p in self.ports]
+        self.admin_urls = [f"http://127.0.0.1:{p}" for p in self.admin_ports]
         self.front_port = front_port or self.ports[0]
         self.front = f"http://127.0.0.1:{self.front_port}"
         self.secret = secrets.token_hex(16)
@@ -129,6 +131,7 @@ class Cluster:
             with open(path, "w") as f:
                 f.write(f"[server]\nlisten = 127.0.0.1:{p}\npublic_url = {self.front}\n"
                         f"workers = {workers}\nshutdown_grace_ms = 2000\n\n"
+                        f"[admin]\nlisten = 127.0.0.1:{self.admin_ports[i]}\n\n"
                         f"[store]\nurl = {store}\n\n"
                         f"[wechat]\nauthorize_url = {self.emu}/connect/oauth2/authorize\n"
                         f"api_base = {self.emu}\n\n[keys]\nmaster_key_file = master.key\n"
@@ -151,12 +154,15 @@ class Cluster:
         wait_status(f"{self.emu}/healthz", 200, "the emulator")
         for node in self.nodes:
             wait_status(f"{node}/readyz", 200, "a node")
+        for admin in self.admin_urls:
+            wait_status(f"{admin}/healthz", 200, "a node's admin listener")
 
     def add(self, proc):
         self.procs.append(proc)
 
     def admin_cli(self, *args, url=None, json_out=False):
-        base = [self.cli, "--url", url or self.front, "--token-file", f"{self.d}/admin.token"]
+        base = [self.cli, "--url", url or self.admin_urls[0], "--token-file",
+                f"{self.d}/admin.token"]
         out = subprocess.run(base + (["--json"] if json_out else []) + list(args), check=True,
                              capture_output=True, text=True,
                              env=dict(os.environ, WXT_SECRET=self.secret)).stdout
