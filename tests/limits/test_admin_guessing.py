@@ -72,7 +72,7 @@ def run(c):
     print(f"# /healthz beside {GUESSERS} guessers (their answers {out.strip()}): p50 {p50:.1f} ms,"
           f" p90 {p90:.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms")
     n401 = sum(int(kv.split(":")[1]) for kv in out.split() if kv.startswith("401:"))
-    if n401 < 8:
+    if n401 < 3:  # ~75 ms each, far slower under ASan: a few are enough to stall a loop
         fail(f"only {n401} guesses were checked (401): the test did not make wxauthd derive")
     if p99 >= 100:
         fail(f"/healthz p99 {p99:.1f} ms beside PBKDF2 guessers (under 100 ms wanted)")
