@@ -268,12 +268,11 @@ static void
 conn_answer_close(struct evhttp_connection *evcon, int fd, const char *status)
 {
     char msg[160];
-    int n = snprintf(msg, sizeof(msg),
-                     "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n"
-                     "Retry-After: 1\r\n\r\n",
-                     status);
-    if (n > 0 && (size_t)n < sizeof(msg))
-        (void)send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (wx_snprintf(msg, sizeof(msg),
+                    "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n"
+                    "Retry-After: 1\r\n\r\n",
+                    status))
+        (void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
     evhttp_connection_free(evcon);
 }
 
