@@ -82,6 +82,9 @@ cat >"$DIR/wxauthd.ini" <<INI
 [server]
 listen = 127.0.0.1:$AUTH_PORT
 public_url = $AUTH
+[admin]
+# the admin API on the public listener, as before [admin] listen: one port per node here
+listen = public
 [store]
 url = sqlite:$DIR/wxauth.db${BENCH_STORE_OPTS:-}
 [wechat]
@@ -99,7 +102,7 @@ ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 # BENCH_WRAP: a command to run wxauthd under (--serve with a profiler: "heaptrack -o FILE").
 WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN ${BENCH_WRAP:-} "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>"$DIR/wxauthd.log" &
 AUTH_PID=$!; pids+=($!)
-sed -e "s|^listen = .*|listen = 127.0.0.1:$AUTH1_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTH1_PORT|" \
+sed -e "0,/^listen = /s|^listen = .*|listen = 127.0.0.1:$AUTH1_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTH1_PORT|" \
   "$DIR/wxauthd.ini" >"$DIR/wxauthd1.ini"
 WXAUTH_WORKERS=1 "$BUILD/wxauthd" --config "$DIR/wxauthd1.ini" 2>"$DIR/wxauthd1.log" &
 AUTH1_PID=$!; pids+=($!)
@@ -109,7 +112,7 @@ AUTH1_PID=$!; pids+=($!)
 wait_up "$EMU/healthz"; wait_up "$AUTH/healthz"; wait_up "$REF/healthz"; wait_up "http://127.0.0.1:$AUTH1_PORT/healthz"
 AUTHPG_PID=
 if [ -n "$PG_URL" ]; then
-  sed -e "s|^listen = .*|listen = 127.0.0.1:$AUTHPG_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTHPG_PORT|" \
+  sed -e "0,/^listen = /s|^listen = .*|listen = 127.0.0.1:$AUTHPG_PORT|" -e "s|^public_url = .*|public_url = http://127.0.0.1:$AUTHPG_PORT|" \
     -e "s|^url = .*|url = $PG_URL|" "$DIR/wxauthd.ini" >"$DIR/wxauthd-pg.ini"
   chmod 600 "$DIR/wxauthd-pg.ini" # it holds the database password
   "$BUILD/wxauth" --config "$DIR/wxauthd-pg.ini" init >/dev/null

@@ -50,7 +50,8 @@ typedef struct {
 } global_t;
 
 static const global_t globals[] = {
-    {"url", true, "URL", "admin API base URL (else WXAUTH_URL, [cli] url, or the config's listen)"},
+    {"url", true, "URL",
+     "admin API base URL (else WXAUTH_URL, [cli] url, or the config's [admin] listen)"},
     {"token-file", true, "FILE",
      "file holding the admin token (else WXAUTH_ADMIN_TOKEN, or [cli] token_file)"},
     {"token", true, "TOKEN", "the admin token itself (visible in `ps`: prefer the two above)"},

@@ -1,7 +1,8 @@
 /* Where the admin API is and the admin token, for the commands that use it.
  *   URL:   --url, else WXAUTH_URL, else [cli] url of the config file, else http:// + the
- *          config's [server] listen (a wildcard address becomes loopback), else the server's
- *          default http://127.0.0.1:8080.
+ *          config's [admin] listen (by default 127.0.0.1 and the port after [server] listen's;
+ *          [server] listen itself with admin.listen = public; a wildcard address becomes
+ *          loopback), else the default http://127.0.0.1:8081.
  *   token: --token-file, else --token (accepted with a warning: argv is visible to every local
  *          user), else WXAUTH_ADMIN_TOKEN, else [cli] token_file of the config file.
  * The config file is wxauthd's own (--config or WXAUTH_CONFIG): one file serves both. */
@@ -87,9 +88,13 @@ cli_target_resolve(cli_t *c)
             rc = cli_err(CLI_USAGE, "%s", err.msg);
             goto out;
         }
-        if (!url_from_listen(cfg.listen, c->target.url, sizeof(c->target.url))) {
+        /* The admin API's own listener ([admin] listen, by default loopback on the port
+         * after the server's), or the server's with admin.listen = public. */
+        const char *listen =
+            strcmp(cfg.admin_listen, "public") == 0 ? cfg.listen : cfg.admin_listen;
+        if (!url_from_listen(listen, c->target.url, sizeof(c->target.url))) {
             rc = cli_err(CLI_USAGE, "cannot tell the admin API's URL from listen = %s: give --url",
-                         cfg.listen);
+                         listen);
             goto out;
         }
     }

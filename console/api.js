@@ -6,6 +6,9 @@
   const WX = (window.WX = window.WX || {});
   const KEY = 'wxauth.console.admin-token';
   const BASE = '/api/admin/v1';
+  // wxauthd's public address ([server] public_url), from POST /session: the console is served on
+  // the admin listener ([admin] listen), so its own origin is not where browsers log in.
+  const PUBLIC_KEY = 'wxauth.console.public-url';
 
   class ApiError extends Error {
     constructor(status, message, errors) {
@@ -27,9 +30,18 @@
     sessionStorage.setItem(KEY, t);
   }
 
+  function publicUrl() {
+    try {
+      return sessionStorage.getItem(PUBLIC_KEY) || location.origin;
+    } catch (e) {
+      return location.origin;
+    }
+  }
+
   function signOut() {
     try {
       sessionStorage.removeItem(KEY);
+      sessionStorage.removeItem(PUBLIC_KEY);
     } catch (e) {
       /* storage off: nothing kept */
     }
@@ -94,11 +106,14 @@
   async function signIn(t) {
     const res = await request('POST', '/session', undefined, { token: t, signingIn: true });
     setToken(t);
+    if (res && typeof res.public_url === 'string' && /^https?:\/\//.test(res.public_url)) {
+      sessionStorage.setItem(PUBLIC_KEY, res.public_url);
+    }
     return res;
   }
 
   WX.api = {
-    ApiError, token, signIn, signOut, path, query, request,
+    ApiError, token, signIn, signOut, path, query, request, publicUrl,
     get: (p, q) => request('GET', p + query(q)),
     post: (p, body) => request('POST', p, body === undefined ? {} : body),
     put: (p, body) => request('PUT', p, body),

@@ -194,7 +194,7 @@
         WX.flash(e.message, 'error');
       }
     });
-    const origin = location.origin;
+    const origin = WX.api.publicUrl();
     return poolPage(p, 'settings', p.name || p.id, {},
       h('div', { class: 'card' },
         h('h2', { text: 'Login URLs' }),

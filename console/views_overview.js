@@ -82,7 +82,7 @@
     return h('div', { class: 'card try-login' },
       h('h2', { text: 'Try a login' }),
       h('div', { class: 'try-row' },
-        h('img', { class: 'qr', src: `/qrcode.svg?url=${encodeURIComponent(s.url)}`, alt: 'QR code of the login URL: scan it with WeChat', width: 180, height: 180 }),
+        h('img', { class: 'qr', src: `${server.public_url}/qrcode.svg?url=${encodeURIComponent(s.url)}`, alt: 'QR code of the login URL: scan it with WeChat', width: 180, height: 180 }),
         h('div', null,
           h('p', { text: `Scan with WeChat on a phone to log in through ${s.via}; the login ends on its callback page.` }),
           copyable(s.url, 'login URL'),

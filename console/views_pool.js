@@ -216,7 +216,7 @@
     } catch (e) {
       domain = '';
     }
-    const origin = location.origin;
+    const origin = WX.api.publicUrl();
     return poolPage(pool, 'connections', c.display_name || c.identifier, { crumbs: [['Connections', route('pools', id, 'connections')], [c.identifier]] },
       h('div', { class: 'card' },
         h('h2', { text: 'Set-up in WeChat' }),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `make demo`: wxauthd + the WeChat emulator + the sample business app (examples/sample-app), on
-# SQLite, in the foreground until Ctrl-C. Ports: WXAUTH_PORT (8080), WXEMU_PORT (8090),
-# WXDEMO_PORT (8000, the sample app).
+# SQLite, in the foreground until Ctrl-C. Ports: WXAUTH_PORT (8080), WXADMIN_PORT (8081, the
+# admin API and the console), WXEMU_PORT (8090), WXDEMO_PORT (8000, the sample app).
 # WXEMU_LATENCY_MS=N gives every emulated WeChat API call N ms of latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
 AUTH_PORT=${WXAUTH_PORT:-8080}
+ADMIN_PORT=${WXADMIN_PORT:-8081}
 EMU_PORT=${WXEMU_PORT:-8090}
 DEMO_PORT=${WXDEMO_PORT:-8000}
 DIR=${WXDEMO_DIR:-.demo}
@@ -15,6 +16,7 @@ case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
 APPID=wx5d1e4a0b9c3f7e21
 APPID2=wx8a9b0c1d2e3f4a5b
 AUTH="http://127.0.0.1:$AUTH_PORT"
+ADMINURL="http://127.0.0.1:$ADMIN_PORT"
 EMU="http://127.0.0.1:$EMU_PORT"
 CALLBACK="http://127.0.0.1:$DEMO_PORT/callback"
 
@@ -75,6 +77,9 @@ cat > "$DIR/wxauthd.ini" <<INI
 listen = 127.0.0.1:$AUTH_PORT
 public_url = $AUTH
 
+[admin]
+listen = 127.0.0.1:$ADMIN_PORT
+
 [store]
 url = sqlite:$DIR/wxauth.db
 
@@ -107,7 +112,7 @@ WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>
 "$BUILD/wxsample" --listen "127.0.0.1:$DEMO_PORT" --wxauth "$AUTH" --app demo-app --desktop-login \
   2>>"$DIR/demo-app.log" & pids+=($!)
 
-for url in "$AUTH/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/"; do
+for url in "$AUTH/healthz" "$ADMINURL/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/"; do
   for _ in $(seq 1 100); do
     curl -fsS -o /dev/null "$url" 2>/dev/null && break
     sleep 0.1
@@ -117,7 +122,7 @@ done
 
 # Seed through the admin API with the demo's admin token, as docs/admin.md does it. Pools and
 # apps are made once (a second run finds them); `connection set` creates or updates.
-ADMIN=("$BUILD/wxauth" --url "$AUTH" --token-file "$DIR/admin_token")
+ADMIN=("$BUILD/wxauth" --url "$ADMINURL" --token-file "$DIR/admin_token")
 "${ADMIN[@]}" pool get demo >/dev/null 2>&1 ||
   "${ADMIN[@]}" pool create demo --name "Demo pool" >/dev/null
 "${ADMIN[@]}" app get demo-app >/dev/null 2>&1 ||
@@ -138,7 +143,8 @@ cat <<MSG
   WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
   Verification file:        $AUTH/MP_verify_wxauthDemo2026.txt
-  Web console:              $AUTH/console/   (sign in with the admin token below)
+  Web console:              $ADMINURL/console/   (sign in with the admin token below; the
+                            admin API and the console listen on loopback only: [admin] listen)
   Admin API token:          $DIR/admin_token   (Authorization: Bearer \$(cat $DIR/admin_token))
 
   From a shell (README "Quick start" explains each step):

@@ -18,6 +18,7 @@ config_defaults(wx_config_t *c)
     c->max_headers_size = 16384;
     c->max_body_size = 65536;
     c->timeout_s = 30;
+    c->request_timeout_ms = 10000;
     c->shutdown_grace_ms = 10000;
     wx_strlcpy(c->store_url, "sqlite:wxauth.db", sizeof(c->store_url));
     wx_strlcpy(c->authorize_url, "https://open.weixin.qq.com/connect/oauth2/authorize",
@@ -70,6 +71,9 @@ static const key_t_ keys[] = {
     I("server", "max_headers_size", NULL, max_headers_size, 1024, 1048576),
     I("server", "max_body_size", NULL, max_body_size, 1024, 16777216),
     I("server", "timeout_s", NULL, timeout_s, 1, 3600),
+    I("server", "request_timeout_ms", NULL, request_timeout_ms, 0, 3600000),
+    I("server", "max_connections", NULL, max_connections, 0, 100000000),
+    I("server", "max_connections_per_addr", NULL, max_connections_per_addr, 0, 100000000),
     I("server", "shutdown_grace_ms", NULL, shutdown_grace_ms, 0, 600000),
     B("server", "cookie_secure", NULL, cookie_secure),
     S("server", "trusted_proxies", "WXAUTH_TRUSTED_PROXIES", trusted_proxies),
@@ -87,6 +91,7 @@ static const key_t_ keys[] = {
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
+    S("admin", "listen", "WXAUTH_ADMIN_LISTEN", admin_listen),
     S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),
     S("metrics", "access", NULL, metrics_access),
     S("metrics", "token_hash", "WXAUTH_METRICS_TOKEN_HASH", metrics_token_hash),
@@ -141,6 +146,36 @@ is_http_url(const char *s)
         if (*p <= ' ' || *p == 0x7f)
             return false;
     return true;
+}
+
+/* [admin] listen: "public", a host:port, or (unset) loopback on the port after the server's,
+ * so the admin API is never on the public listener unless asked for. */
+static wx_status_t
+admin_listen_resolve(wx_config_t *c, wx_err_t *err)
+{
+    const char *colon = strrchr(c->listen, ':');
+    long port = 0;
+    if (strcmp(c->admin_listen, "public") == 0)
+        return WX_OK;
+    if (c->admin_listen[0]) {
+        const char *ac = strrchr(c->admin_listen, ':');
+        if (!ac || ac == c->admin_listen || !wx_parse_long(ac + 1, 0, 65535, &port))
+            return wx_err_set(err, WX_ECONFIG,
+                              "admin.listen must be host:port (e.g. 127.0.0.1:8081) or public, "
+                              "not '%s'",
+                              c->admin_listen);
+        if (strcmp(c->admin_listen, c->listen) == 0)
+            return wx_err_set(err, WX_ECONFIG,
+                              "admin.listen is server.listen: write admin.listen = public to "
+                              "serve the admin API on the public listener");
+        return WX_OK;
+    }
+    if (!colon || !wx_parse_long(colon + 1, 0, 65535, &port) || port == 65535)
+        return wx_err_set(err, WX_ECONFIG,
+                          "cannot derive admin.listen from server.listen = %s: set admin.listen",
+                          c->listen);
+    wx_snprintf(c->admin_listen, sizeof(c->admin_listen), "127.0.0.1:%ld", port ? port + 1 : 0);
+    return WX_OK;
 }
 
 wx_status_t
@@ -221,6 +256,8 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
                         c->metrics_access);
         goto out;
     }
+    if ((rc = admin_listen_resolve(c, err)) != WX_OK)
+        goto out;
     rc = wx_cidr_list_parse(c->trusted_proxies, &c->trusted, err);
     if (rc != WX_OK)
         goto out;

@@ -15,6 +15,9 @@ typedef struct {
     int max_headers_size;
     int max_body_size;
     int timeout_s;
+    int request_timeout_ms;       /* whole head + body of one request (0: no deadline) */
+    int max_connections;          /* open client connections; 0: from the fd limit */
+    int max_connections_per_addr; /* per peer address; 0: max_connections / 4 */
     int shutdown_grace_ms;
     bool cookie_secure;
     char trusted_proxies[1024]; /* as written: addresses and CIDR ranges */
@@ -39,6 +42,10 @@ typedef struct {
     /* [keys] */
     char master_key_file[1024]; /* 0600 file with the master key (WXAUTH_MASTER_KEY wins) */
     /* [admin] */
+    /* Where the admin API and the console listen: "host:port" (a listener of its own; 404 on
+     * the public one), or "public" (on [server] listen, as before). Default: 127.0.0.1 and
+     * the port after [server] listen's. */
+    char admin_listen[128];
     char admin_token_hash[256]; /* pbkdf2-sha256$… of the admin token; "" = admin API off */
     /* [metrics] GET /metrics */
     char metrics_access[16];      /* "token" (default), "public" or "off" */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "emu/emu.h"
 #include "handle/ctx.h"
+#include "http/conn_limit.h"
 #include "http/reply.h"
 #include "http/server.h"
 #include "util/clock.h"
@@ -80,6 +81,15 @@ main(int argc, char **argv)
     wx_log_level_t lvl = WX_LOG_INFO;
     wx_log_parse_level(cfg.log_level, &lvl);
     wx_log_set_level(lvl);
+    /* Every client connection is a file descriptor: use all the hard limit allows. */
+    long fd_before = 0, fd_after = 0;
+    char fb[24], fa[24];
+    wx_status_t frc = http_conns_raise_fd_limit(&fd_before, &fd_after, &err);
+    wx_snprintf(fb, sizeof(fb), "%ld", fd_before);
+    wx_snprintf(fa, sizeof(fa), "%ld", fd_after);
+    wx_log(frc == WX_OK ? WX_LOG_INFO : WX_LOG_WARN, "fd_limit", "#before", fb, "#now", fa, "error",
+           frc == WX_OK ? NULL : err.msg, NULL);
+    err = (wx_err_t){0};
 
     static app_t app;
     static keys_shared_t keys_shared;
@@ -152,16 +162,35 @@ main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+    /* The admin API and the console: on a listener of their own ([admin] listen, loopback by
+     * default) and absent from the public one, or with "public" on the public one. */
+    bool admin_apart = strcmp(cfg.admin_listen, "public") != 0;
+    static http_route_t all_routes[64];
+    const http_route_t *routes = handle_routes;
+    size_t nroutes = handle_routes_count;
+    if (!admin_apart &&
+        handle_routes_count + handle_admin_routes_count <= WX_ARRAY_LEN(all_routes)) {
+        memcpy(all_routes, handle_routes, handle_routes_count * sizeof(*all_routes));
+        memcpy(all_routes + handle_routes_count, handle_admin_routes,
+               handle_admin_routes_count * sizeof(*all_routes));
+        routes = all_routes;
+        nroutes = handle_routes_count + handle_admin_routes_count;
+    }
     http_server_config_t hc = {
         .service = "wxauthd",
         .listen = cfg.listen,
         .workers = cfg.workers,
-        .routes = handle_routes,
-        .nroutes = handle_routes_count,
+        .routes = routes,
+        .nroutes = nroutes,
         .fallback = handle_txt,
         .max_headers_size = (size_t)cfg.max_headers_size,
         .max_body_size = (size_t)cfg.max_body_size,
         .timeout_s = cfg.timeout_s,
+        .max_connections = cfg.max_connections,
+        .max_connections_per_addr = cfg.max_connections_per_addr,
+        .request_timeout_ms = cfg.request_timeout_ms,
+        /* outbound WeChat connections, the store's files, a margin */
+        .reserve_fds_per_worker = cfg.wechat_max_connections + 16,
         .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,
@@ -183,9 +212,32 @@ main(int argc, char **argv)
         store_writer_stop(app.writer);
         return 1;
     }
+    /* One worker is plenty for the admin API; a slow sign-in check never runs on its loop
+     * either (handle/admin_auth.c). */
+    http_server_t *admin_srv = NULL;
+    http_server_config_t ac = hc;
+    ac.service = "wxauthd-admin";
+    ac.listen = cfg.admin_listen;
+    ac.workers = 1;
+    ac.routes = handle_admin_routes;
+    ac.nroutes = handle_admin_routes_count;
+    ac.fallback = NULL;
+    ac.worker_init = handle_admin_worker_init;
+    if (admin_apart && http_server_start(&ac, &admin_srv, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: [admin] listen: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
+                err.detail);
+        http_server_stop(srv, 0);
+        http_server_free(srv);
+        store_writer_stop(app.writer);
+        return 1;
+    }
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
-           "wechat_api", cfg.api_base, NULL);
+           "wechat_api", cfg.api_base, "admin_listen", cfg.admin_listen, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
+    if (admin_srv) {
+        http_server_stop(admin_srv, cfg.shutdown_grace_ms);
+        http_server_free(admin_srv);
+    }
     store_writer_stop(app.writer); /* after the workers: their last writes are done */
     http_server_free(srv);
     wx_log(WX_LOG_INFO, "stopped", NULL);

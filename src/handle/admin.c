@@ -245,16 +245,25 @@ admin_audit_list(admin_req_t *a)
 
 /* ---- entry ---- */
 
+static void admin_signed_in(http_req_t *r, admin_auth_result_t res, const admin_auth_info_t *info);
+
 void
 handle_admin(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    http_add_header(r, "Cache-Control", "no-store");
+    admin_authenticate_async(&ctx->admin_guard, &ctx->app->admin, r, admin_signed_in);
+}
+
+/* The rest of handle_admin, once the token is checked (maybe after a derivation off the loop). */
+static void
+admin_signed_in(http_req_t *r, admin_auth_result_t res, const admin_auth_info_t *info_)
 {
     worker_ctx_t *ctx = handle_ctx(r);
     admin_req_t a = {.r = r, .ctx = ctx};
     char path[512], ip[64];
     static const char prefix[] = "/api/admin/v1/";
-    http_add_header(r, "Cache-Control", "no-store");
-    admin_auth_info_t info;
-    admin_auth_result_t res = admin_authenticate(&ctx->admin_guard, &ctx->app->admin, r, &info);
+    admin_auth_info_t info = *info_;
     if (info.report > 0) {
         /* Failed sign-ins reach the trail aggregated: at most one row per address per minute,
          * with the number of wrong tokens since the last row. */
@@ -317,7 +326,11 @@ handle_admin(http_req_t *r)
         }
         admin_audit(&a, NULL, "admin.sign_in", NULL, "ok");
         r->outcome = "ok";
-        admin_reply(&a, 200, json_pack("{s:b,s:s}", "ok", 1, "actor", a.actor));
+        /* public_url: the console runs on the admin listener, so its own origin is not the
+         * address browsers log in at. */
+        admin_reply(&a, 200,
+                    json_pack("{s:b,s:s,s:s}", "ok", 1, "actor", a.actor, "public_url",
+                              ctx->app->cfg->public_url));
         return;
     }
     if (is(a.seg[0], "server") && a.nseg == 1) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -132,31 +133,44 @@ remember_good(admin_guard_t *g, admin_fails_t *t, const admin_hash_t *h,
     pthread_mutex_unlock(&t->lock);
 }
 
-admin_auth_result_t
-admin_auth_check(admin_guard_t *g, const admin_hash_t *h, const char *ip, const char *token,
-                 int64_t now, admin_auth_info_t *info)
-{
-    unsigned char digest[SHA256_DIGEST_LENGTH];
+typedef struct auth_pending auth_pending_t;
+static admin_auth_result_t auth_finish(admin_guard_t *g, const admin_hash_t *h, auth_pending_t *p,
+                                       bool good, bool slow, int64_t now, admin_auth_info_t *info);
+
+/* What the first half of a check hands the second when a slow derivation runs between them. */
+struct auth_pending {
     char key[64];
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    bool limited;
+};
+
+/* The part of a check that needs no derivation: the cached and remembered good tokens, the
+ * limit, and for a fast credential the whole check. ADMIN_AUTH_PENDING: a slow derivation is
+ * due and its budget taken; run admin_hash_check, then auth_finish. */
+static admin_auth_result_t
+auth_begin(admin_guard_t *g, const admin_hash_t *h, const char *ip, const char *token, int64_t now,
+           admin_auth_info_t *info, auth_pending_t *p)
+{
     admin_fails_t *t = g->fails ? g->fails : &g->local;
     admin_auth_result_t res = ADMIN_AUTH_DENIED;
-    bool good = false, limited = false, slow = false;
+    bool good = false, slow = false;
     memset(info, 0, sizeof(*info));
+    memset(p, 0, sizeof(*p));
     wx_strlcpy(info->ip, ip, sizeof(info->ip));
     if (!h->set)
         return ADMIN_AUTH_DISABLED;
     if (!token || !token[0])
         return ADMIN_AUTH_MISSING;
-    fail_key(ip, key, sizeof(key));
-    SHA256((const unsigned char *)token, strlen(token), digest);
-    if (g->cached && CRYPTO_memcmp(digest, g->cached_digest, sizeof(digest)) == 0)
+    fail_key(ip, p->key, sizeof(p->key));
+    SHA256((const unsigned char *)token, strlen(token), p->digest);
+    if (g->cached && CRYPTO_memcmp(p->digest, g->cached_digest, sizeof(p->digest)) == 0)
         return ADMIN_AUTH_OK;
     pthread_mutex_lock(&t->lock);
     int gi = good_index(t, h);
-    good = gi >= 0 && CRYPTO_memcmp(digest, t->good[gi].digest, sizeof(digest)) == 0;
-    admin_fail_t *f = good ? NULL : fail_slot(t, key, now, false);
-    limited = f && f->count >= ADMIN_FAIL_LIMIT;
-    if (!good && admin_hash_is_slow(h) && !limited) {
+    good = gi >= 0 && CRYPTO_memcmp(p->digest, t->good[gi].digest, sizeof(p->digest)) == 0;
+    admin_fail_t *f = good ? NULL : fail_slot(t, p->key, now, false);
+    p->limited = f && f->count >= ADMIN_FAIL_LIMIT;
+    if (!good && admin_hash_is_slow(h) && !p->limited) {
         if (t->slow_second != now) {
             t->slow_second = now;
             t->slow_used = 0;
@@ -171,46 +185,152 @@ admin_auth_check(admin_guard_t *g, const admin_hash_t *h, const char *ip, const 
     }
     pthread_mutex_unlock(&t->lock);
     if (good) {
-        memcpy(g->cached_digest, digest, sizeof(digest));
+        memcpy(g->cached_digest, p->digest, sizeof(p->digest));
         g->cached = true;
         return ADMIN_AUTH_OK;
     }
     if (res == ADMIN_AUTH_BUSY)
-        goto out;
-    if (!admin_hash_is_slow(h) || slow) {
-        good = admin_hash_check(h, token);
-        if (slow) {
-            g->slow_checks++;
-            pthread_mutex_lock(&t->lock);
-            t->slow_busy = false;
-            pthread_mutex_unlock(&t->lock);
-        }
+        return res;
+    if (slow)
+        return ADMIN_AUTH_PENDING;
+    /* A slow credential while limited is not derived at all (denied); a fast one always is. */
+    good = !admin_hash_is_slow(h) && admin_hash_check(h, token);
+    return auth_finish(g, h, p, good, false, now, info);
+}
+
+/* The second half: free the slow budget's slot, remember a good token or count a wrong one. */
+static admin_auth_result_t
+auth_finish(admin_guard_t *g, const admin_hash_t *h, auth_pending_t *p, bool good, bool slow,
+            int64_t now, admin_auth_info_t *info)
+{
+    admin_fails_t *t = g->fails ? g->fails : &g->local;
+    admin_auth_result_t res;
+    if (slow) {
+        g->slow_checks++;
+        pthread_mutex_lock(&t->lock);
+        t->slow_busy = false;
+        pthread_mutex_unlock(&t->lock);
     }
     if (good) {
-        remember_good(g, t, h, digest);
+        remember_good(g, t, h, p->digest);
         res = ADMIN_AUTH_OK;
-        goto out;
+    } else {
+        res = p->limited ? ADMIN_AUTH_LIMITED : ADMIN_AUTH_DENIED;
+        pthread_mutex_lock(&t->lock);
+        fail_record(t, p->key, now, !p->limited, info);
+        pthread_mutex_unlock(&t->lock);
     }
-    res = limited ? ADMIN_AUTH_LIMITED : ADMIN_AUTH_DENIED;
-    pthread_mutex_lock(&t->lock);
-    fail_record(t, key, now, !limited, info);
-    pthread_mutex_unlock(&t->lock);
-out:
-    OPENSSL_cleanse(digest, sizeof(digest));
+    OPENSSL_cleanse(p->digest, sizeof(p->digest));
     return res;
 }
 
 admin_auth_result_t
-admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r, admin_auth_info_t *info)
+admin_auth_check(admin_guard_t *g, const admin_hash_t *h, const char *ip, const char *token,
+                 int64_t now, admin_auth_info_t *info)
 {
-    char ip[64], token[ADMIN_TOKEN_MAX + 1];
+    auth_pending_t p;
+    admin_auth_result_t res = auth_begin(g, h, ip, token, now, info, &p);
+    if (res == ADMIN_AUTH_PENDING)
+        res = auth_finish(g, h, &p, admin_hash_check(h, token), true, now, info);
+    OPENSSL_cleanse(&p, sizeof(p));
+    return res;
+}
+
+static void
+log_failure(http_req_t *r, admin_auth_result_t res, const admin_auth_info_t *info)
+{
+    if (res == ADMIN_AUTH_DENIED || res == ADMIN_AUTH_LIMITED)
+        wx_log(WX_LOG_WARN, "admin_auth_failed", "rid", r->id, "ip", info->ip, "reason",
+               res == ADMIN_AUTH_LIMITED ? "wrong token, address limited" : "wrong token", NULL);
+}
+
+/* A slow (PBKDF2) derivation on a thread of its own, its result back on the request's loop:
+ * ~75 ms of hashing must never stall a worker's event loop. At most one runs at a time in the
+ * process (the slow budget), so a thread per derivation is cheap. */
+typedef struct {
+    admin_guard_t *g;
+    const admin_hash_t *h;
+    http_req_t *r;
+    admin_auth_done_fn done;
+    auth_pending_t p;
+    int64_t now;
+    bool good;
+    char token[ADMIN_TOKEN_MAX + 1];
+} slow_job_t;
+
+static void
+slow_done(evutil_socket_t fd, short what, void *arg)
+{
+    slow_job_t *j = arg;
+    admin_auth_info_t info;
+    memset(&info, 0, sizeof(info));
+    http_req_ip(j->r, info.ip, sizeof(info.ip));
+    admin_auth_result_t res = auth_finish(j->g, j->h, &j->p, j->good, true, j->now, &info);
+    http_req_t *r = j->r;
+    admin_auth_done_fn done = j->done;
+    atomic_fetch_sub(&r->worker->background, 1);
+    OPENSSL_cleanse(j, sizeof(*j));
+    free(j);
+    log_failure(r, res, &info);
+    done(r, res, &info);
+}
+
+static void *
+slow_thread(void *arg)
+{
+    slow_job_t *j = arg;
+    j->good = admin_hash_check(j->h, j->token);
+    OPENSSL_cleanse(j->token, sizeof(j->token));
+    if (event_base_once(j->r->worker->base, -1, EV_TIMEOUT, slow_done, j, NULL) != 0)
+        wx_log(WX_LOG_ERROR, "admin_auth_lost", "rid", j->r->id, NULL); /* out of memory */
+    return NULL;
+}
+
+void
+admin_authenticate_async(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
+                         admin_auth_done_fn done)
+{
+    char token[ADMIN_TOKEN_MAX + 1];
+    admin_auth_info_t info;
+    auth_pending_t p;
     const char *a = http_req_header(r, "Authorization");
     bool have = a && strncasecmp(a, "Bearer ", 7) == 0 && wx_strlcpy(token, a + 7, sizeof(token));
+    char ip[64];
+    int64_t now = wx_now();
     http_req_ip(r, ip, sizeof(ip));
-    admin_auth_result_t res = admin_auth_check(g, h, ip, have ? token : NULL, wx_now(), info);
-    if (res == ADMIN_AUTH_DENIED || res == ADMIN_AUTH_LIMITED)
-        wx_log(WX_LOG_WARN, "admin_auth_failed", "rid", r->id, "ip", ip, "reason",
-               res == ADMIN_AUTH_LIMITED ? "wrong token, address limited" : "wrong token", NULL);
+    admin_auth_result_t res = auth_begin(g, h, ip, have ? token : NULL, now, &info, &p);
+    if (res == ADMIN_AUTH_PENDING) {
+        slow_job_t *j = calloc(1, sizeof(*j));
+        pthread_t th;
+        pthread_attr_t attr;
+        bool started = false;
+        if (j) {
+            *j = (slow_job_t){.g = g, .h = h, .r = r, .done = done, .p = p, .now = now};
+            wx_strlcpy(j->token, token, sizeof(j->token));
+            atomic_fetch_add(&r->worker->background, 1); /* a stop waits for its answer */
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            started = pthread_create(&th, &attr, slow_thread, j) == 0;
+            pthread_attr_destroy(&attr);
+            if (!started) {
+                atomic_fetch_sub(&r->worker->background, 1);
+                OPENSSL_cleanse(j, sizeof(*j));
+                free(j);
+            }
+        }
+        OPENSSL_cleanse(token, sizeof(token));
+        OPENSSL_cleanse(&p, sizeof(p));
+        if (started)
+            return;
+        /* No thread to be had: "retry in a second" rather than hash on the loop. */
+        admin_fails_t *t = g->fails ? g->fails : &g->local;
+        pthread_mutex_lock(&t->lock);
+        t->slow_busy = false;
+        pthread_mutex_unlock(&t->lock);
+        res = ADMIN_AUTH_BUSY;
+    }
     OPENSSL_cleanse(token, sizeof(token));
-    return res;
+    OPENSSL_cleanse(&p, sizeof(p));
+    log_failure(r, res, &info);
+    done(r, res, &info);
 }

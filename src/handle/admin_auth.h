@@ -60,6 +60,7 @@ typedef enum {
     ADMIN_AUTH_LIMITED,  /* wrong token from an address over the limit (not hashed slowly) */
     ADMIN_AUTH_BUSY,     /* the global budget of slow checks is spent: retry in a second */
     ADMIN_AUTH_DISABLED, /* no admin credential configured */
+    ADMIN_AUTH_PENDING,  /* internal (admin_auth.c): a slow derivation is under way */
 } admin_auth_result_t;
 
 /* What the caller logs and audits about a refusal. */
@@ -68,9 +69,13 @@ typedef struct {
     int report; /* > 0: write one audit row for this many failures (at most one per minute) */
 } admin_auth_info_t;
 
-/* The request's Bearer token against h, from the client address of http_req_ip. */
-admin_auth_result_t admin_authenticate(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
-                                       admin_auth_info_t *info);
+typedef void (*admin_auth_done_fn)(http_req_t *r, admin_auth_result_t res,
+                                   const admin_auth_info_t *info);
+/* The request's Bearer token against h, from the client address of http_req_ip; done(r, …) is
+ * called with the result on the request's loop: at once, or — when a slow (PBKDF2) derivation
+ * is due — once a thread has run it, so a guess never stalls the loop. Failures are logged. */
+void admin_authenticate_async(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
+                              admin_auth_done_fn done);
 /* The same for a token (NULL: none) from ip at time now; what admin_authenticate runs. */
 admin_auth_result_t admin_auth_check(admin_guard_t *g, const admin_hash_t *h, const char *ip,
                                      const char *token, int64_t now, admin_auth_info_t *info);

@@ -333,6 +333,13 @@ finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
                      "wechat_queue_full");
         return;
     }
+    if (rc == WX_ELOCAL) { /* our side: no socket for the call (fd limit); WeChat not asked */
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
+                     "服务器繁忙，请稍后重试 (the login server is overloaded, please try again "
+                     "later)",
+                     "local_resources");
+        return;
+    }
     if (rc == WX_ESHUTDOWN) { /* our side: stopped before WeChat answered */
         finish_error(l, AUTHING_CODE_WECHAT_DOWN,
                      "服务正在重启，请重新登录 (the server is restarting, please log in again)",

@@ -61,6 +61,8 @@ handle_ctx(http_req_t *r)
 /* The route table of wxauthd. */
 extern const http_route_t handle_routes[];
 extern const size_t handle_routes_count;
+extern const http_route_t handle_admin_routes[];
+extern const size_t handle_admin_routes_count;
 
 void handle_start_pool(http_req_t *r);
 void handle_social(http_req_t *r);
@@ -83,6 +85,7 @@ void handle_qrcode(http_req_t *r);  /* GET /qrcode.svg?url= (qrcode.c) */
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
+wx_status_t handle_admin_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err);
 void handle_worker_fini(http_worker_t *w, void *ctx);
 
 /* May a login of this connection (app NULL: pool-level) send the browser to url? The start

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../http/conn_limit.h"
 #include "../http/reply.h"
 #include "../util/log.h"
 
@@ -52,6 +53,38 @@ write_requests(wx_buf_t *b, http_server_t *s, int nworkers)
     return rc;
 }
 
+/* The connection limits' counters (http/conn_limit.h). */
+static wx_status_t
+write_conn_limits(wx_buf_t *b, http_server_t *s)
+{
+    http_conns_stats_t cs;
+    http_conns_stats(http_server_conns(s), &cs);
+    wx_status_t rc = prom_write_header(b, "wxauth_connections_refused_total", "counter",
+                                       "Client connections refused (503 and closed) at accept, "
+                                       "by the cap they hit ([server] max_connections, "
+                                       "max_connections_per_addr).");
+    prom_label_t tl[] = {{"cap", "total"}}, al[] = {{"cap", "address"}};
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_connections_refused_total", tl, 1,
+                             (uint64_t)cs.refused_total);
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_connections_refused_total", al, 1,
+                             (uint64_t)cs.refused_addr);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_requests_timed_out_total", "counter",
+                               "Connections closed because a request's head and body took "
+                               "longer than [server] request_timeout_ms.");
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_requests_timed_out_total", NULL, 0, (uint64_t)cs.timed_out);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_accept_paused_total", "counter",
+                               "Times accepting paused because the process had no free file "
+                               "descriptor.");
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_accept_paused_total", NULL, 0, (uint64_t)cs.accept_paused);
+    return rc;
+}
+
 static wx_status_t
 write_metrics(wx_buf_t *b, http_req_t *r)
 {
@@ -81,6 +114,8 @@ write_metrics(wx_buf_t *b, http_req_t *r)
                            "HTTP requests received and not yet answered.");
     if (rc == WX_OK)
         rc = prom_write_int(b, "wxauth_http_requests_in_flight", NULL, 0, req_inflight);
+    if (rc == WX_OK)
+        rc = write_conn_limits(b, s);
     if (rc == WX_OK)
         rc = prom_write_header(b, "wxauth_logins_total", "counter",
                                "WeChat callbacks answered, by the login's outcome word (as in "
@@ -125,55 +160,64 @@ out:
     return rc;
 }
 
-/* The access rule of the file comment. */
-static bool
-metrics_allowed(http_req_t *r)
+static void metrics_write(http_req_t *r);
+
+/* The token checked (maybe after a derivation off the loop): the metrics, or a refusal. */
+static void
+metrics_signed_in(http_req_t *r, admin_auth_result_t res, const admin_auth_info_t *info)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    const app_t *app = ctx->app;
-    const char *access = app->cfg->metrics_access;
-    const admin_hash_t *h = app->metrics.set ? &app->metrics : &app->admin;
-    if (strcmp(access, "public") == 0)
-        return true;
-    if (strcmp(access, "off") == 0) {
-        r->outcome = "off";
-        http_reply_error(r, 404, 404, "not found");
-        return false;
-    }
-    if (!h->set) {
-        r->outcome = "disabled";
-        http_reply_error(r, 403, 403,
-                         "/metrics needs a token: set [metrics] token_hash or the admin token, "
-                         "or [metrics] access = public");
-        return false;
-    }
-    admin_auth_info_t info;
-    admin_auth_result_t res = admin_authenticate(&ctx->metrics_guard, h, r, &info);
+    const app_t *app = handle_ctx(r)->app;
     switch (res) {
     case ADMIN_AUTH_OK:
-        return true;
+        metrics_write(r);
+        return;
     case ADMIN_AUTH_LIMITED:
     case ADMIN_AUTH_BUSY:
         r->outcome = "rate_limited";
         http_add_header(r, "Retry-After", res == ADMIN_AUTH_BUSY ? "1" : "300");
         http_reply_error(r, 429, 429, "too many failed sign-ins from this address; wait 5 minutes");
-        return false;
+        return;
     default:
         r->outcome = "unauthorized";
         http_add_header(r, "WWW-Authenticate", "Bearer realm=\"wxauth-metrics\"");
         http_reply_error(r, 401, 401,
                          app->metrics.set ? "send the metrics token as Authorization: Bearer …"
                                           : "send the admin token as Authorization: Bearer …");
-        return false;
+        return;
     }
 }
 
+/* The access rule of the file comment. */
 void
 handle_metrics(http_req_t *r)
 {
-    wx_buf_t b;
-    if (!metrics_allowed(r))
+    worker_ctx_t *ctx = handle_ctx(r);
+    const app_t *app = ctx->app;
+    const char *access = app->cfg->metrics_access;
+    const admin_hash_t *h = app->metrics.set ? &app->metrics : &app->admin;
+    if (strcmp(access, "public") == 0) {
+        metrics_write(r);
         return;
+    }
+    if (strcmp(access, "off") == 0) {
+        r->outcome = "off";
+        http_reply_error(r, 404, 404, "not found");
+        return;
+    }
+    if (!h->set) {
+        r->outcome = "disabled";
+        http_reply_error(r, 403, 403,
+                         "/metrics needs a token: set [metrics] token_hash or the admin token, "
+                         "or [metrics] access = public");
+        return;
+    }
+    admin_authenticate_async(&ctx->metrics_guard, h, r, metrics_signed_in);
+}
+
+static void
+metrics_write(http_req_t *r)
+{
+    wx_buf_t b;
     wx_buf_init(&b, METRICS_BODY_MAX);
     if (write_metrics(&b, r) != WX_OK) {
         wx_buf_free(&b);

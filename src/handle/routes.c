@@ -1,4 +1,5 @@
-/* The route table of wxauthd. Order matters: the first matching route wins. */
+/* The route tables of wxauthd: the public listener's and the admin listener's. Order matters:
+ * the first matching route wins. */
 #include "admin.h"
 #include "ctx.h"
 
@@ -24,10 +25,17 @@ const http_route_t handle_routes[] = {
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
     /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */
     {"GET", "/qrcode.svg", handle_qrcode, "qrcode"},
-    /* Built-in static files: the browser SDK and the web console (assets.c). */
+    /* Built-in static files: the browser SDK (assets.c). */
     {NULL, "/sdk/*", handle_assets, "sdk"},
-    {NULL, "/console*", handle_assets, "console"},
-    /* Administration (admin.h). */
-    {NULL, "/api/admin/v1/*", handle_admin, "admin"},
 };
 const size_t handle_routes_count = sizeof(handle_routes) / sizeof(handle_routes[0]);
+
+/* The admin listener's ([admin] listen), or appended to the public ones with "public". */
+const http_route_t handle_admin_routes[] = {
+    {"GET", "/healthz", handle_healthz, "healthz"},
+    /* The web console (assets.c) and the API it calls (admin.h). */
+    {NULL, "/console*", handle_assets, "console"},
+    {NULL, "/api/admin/v1/*", handle_admin, "admin"},
+};
+const size_t handle_admin_routes_count =
+    sizeof(handle_admin_routes) / sizeof(handle_admin_routes[0]);

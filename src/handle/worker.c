@@ -130,10 +130,9 @@ beat(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-wx_status_t
-handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
+static wx_status_t
+worker_init(http_worker_t *w, const app_t *app, bool timers, void **out, wx_err_t *err)
 {
-    const app_t *app = arg;
     worker_ctx_t *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -157,7 +156,7 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
         free(ctx);
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     }
-    if (w->index == 0) {
+    if (timers && w->index == 0) {
         struct timeval tv = {PRUNE_EVERY_S, 0};
         ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, w);
         if (ctx->prune_ev)
@@ -169,6 +168,20 @@ handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
     }
     *out = ctx;
     return WX_OK;
+}
+
+wx_status_t
+handle_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
+{
+    return worker_init(w, arg, true, out, err);
+}
+
+/* The admin listener's worker: the same context, without the process's timers (the public
+ * listener's first worker runs the prune and the heartbeat). */
+wx_status_t
+handle_admin_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
+{
+    return worker_init(w, arg, false, out, err);
 }
 
 void

@@ -9,9 +9,11 @@
  * reset and reused. */
 #include "client.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -39,6 +41,7 @@ typedef struct xfer {
     int64_t active_ms;          /* handed to curl */
     struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
+    int sock_errno; /* socket() failed with this: a cause on our side, not WeChat's */
 } xfer_t;
 
 struct http_client {
@@ -217,11 +220,31 @@ xfer_free(xfer_t *x)
     free(x);
 }
 
+/* curl's sockets come from here so that a socket() failing for want of a descriptor (or of
+ * kernel memory) is known as ours, not reported as "could not connect" to WeChat. */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    xfer_t *x = arg;
+    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s == CURL_SOCKET_BAD)
+        x->sock_errno = errno;
+    return s;
+}
+
+static bool
+errno_is_local(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 static http_client_outcome_t
-outcome_of(CURLcode rc, bool too_big)
+outcome_of(const xfer_t *x, CURLcode rc, bool too_big)
 {
     if (too_big)
         return HTTP_CLIENT_TOO_BIG;
+    if (rc != CURLE_OK && errno_is_local(x->sock_errno))
+        return HTTP_CLIENT_LOCAL;
     switch (rc) {
     case CURLE_OK:
         return HTTP_CLIENT_OK;
@@ -253,10 +276,18 @@ xfer_report(xfer_t *x, http_client_outcome_t outcome, CURLcode rc)
     res.content_type = ctype;
     res.body = wx_buf_str(&x->body);
     res.body_len = x->body.len;
-    res.error = outcome == HTTP_CLIENT_CANCELLED ? "server shutting down"
-                : outcome == HTTP_CLIENT_BUSY
-                    ? "no free outbound connection in time (raise [wechat] max_connections)"
-                    : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+    char local[160];
+    if (outcome == HTTP_CLIENT_LOCAL) {
+        wx_snprintf(local, sizeof(local),
+                    "no socket on this server (%s): raise the open-file limit or lower "
+                    "[server] max_connections",
+                    strerror(x->sock_errno));
+        res.error = local;
+    } else
+        res.error = outcome == HTTP_CLIENT_CANCELLED ? "server shutting down"
+                    : outcome == HTTP_CLIENT_BUSY
+                        ? "no free outbound connection in time (raise [wechat] max_connections)"
+                        : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     res.elapsed_ms = wx_mono_ms() - x->start_ms;
     res.elapsed_us = wx_mono_us() - x->start_us;
     res.queued_ms = (x->easy ? x->active_ms : wx_mono_ms()) - x->start_ms;
@@ -271,7 +302,7 @@ xfer_finish(xfer_t *x, CURLcode rc, bool cancelled)
 {
     http_client_t *c = x->c;
     xfer_unlink(x);
-    xfer_report(x, cancelled ? HTTP_CLIENT_CANCELLED : outcome_of(rc, x->too_big), rc);
+    xfer_report(x, cancelled ? HTTP_CLIENT_CANCELLED : outcome_of(x, rc, x->too_big), rc);
     xfer_launch_queued(c);
 }
 
@@ -300,6 +331,8 @@ xfer_launch(xfer_t *x)
         return WX_ENOMEM;
     curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -501,7 +534,8 @@ http_client_free(http_client_t *c)
 const char *
 http_client_outcome_str(http_client_outcome_t o)
 {
-    static const char *n[] = {"ok", "timeout", "connect", "too big", "cancelled", "other", "busy"};
+    static const char *n[] = {"ok",        "timeout", "connect", "too big",
+                              "cancelled", "other",   "busy",    "local"};
     return (size_t)o < WX_ARRAY_LEN(n) ? n[o] : "unknown";
 }
 

@@ -17,6 +17,7 @@ typedef enum {
     HTTP_CLIENT_CANCELLED, /* server shutting down */
     HTTP_CLIENT_OTHER,     /* any other transport failure */
     HTTP_CLIENT_BUSY,      /* waited for a free connection longer than the timeout; not sent */
+    HTTP_CLIENT_LOCAL,     /* our side had no socket to give (EMFILE, ENFILE, ...); not sent */
 } http_client_outcome_t;
 
 #define HTTP_CLIENT_MAX_ACTIVE_DEFAULT 256

@@ -14,6 +14,7 @@
 
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "conn_limit.h"
 
 void
 http_add_header(http_req_t *r, const char *name, const char *value)
@@ -76,7 +77,7 @@ reply_written(struct evhttp_request *ev, void *arg)
     reply_track_t *t = arg;
     struct evhttp_connection *c = evhttp_request_get_connection(ev);
     if (c)
-        evhttp_connection_set_closecb(c, NULL, NULL);
+        http_conns_set_closecb(c, NULL, NULL);
     atomic_fetch_sub(&t->w->unsent, 1);
     free(t);
 }
@@ -107,7 +108,7 @@ http_reply_raw(http_req_t *r, int status, const char *content_type, const void *
         t->w = r->worker;
         atomic_fetch_add(&r->worker->unsent, 1);
         evhttp_request_set_on_complete_cb(r->ev, reply_written, t);
-        evhttp_connection_set_closecb(conn, reply_closed, t);
+        http_conns_set_closecb(conn, reply_closed, t);
     }
     evhttp_send_reply(r->ev, status, NULL, b);
     if (b)

@@ -24,6 +24,7 @@
 #include "../util/log.h"
 #include "../util/rand.h"
 #include "client.h"
+#include "conn_limit.h"
 #include "reply.h"
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
     int64_t deadline_ms;
     wx_log_batch_t log_batch; /* this worker's log lines, written once per loop turn */
     struct event *log_flush;
+    http_conns_worker_t *conns; /* this worker's side of the connection limits */
 } worker_slot_t;
 
 struct http_server {
@@ -45,6 +47,7 @@ struct http_server {
     int nworkers;
     int port;
     bool stopped;
+    http_conns_t *conns;
 };
 
 static void dispatch(struct evhttp_request *ev, void *arg);
@@ -97,6 +100,7 @@ worker_main(void *arg)
 {
     worker_slot_t *s = arg;
     wx_log_batch_attach(&s->log_batch);
+    http_conns_worker_attach(s->conns);
     event_base_dispatch(s->w.base);
     wx_log_batch_flush(&s->log_batch);
     wx_log_batch_attach(NULL);
@@ -132,6 +136,7 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
     if (!s)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    http_conns_libevent_log_init();
     signal(SIGPIPE, SIG_IGN);
     s->cfg = *cfg;
     s->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -148,6 +153,14 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
     if (rc != WX_OK)
         goto out;
     if ((rc = port_is_free(&ss, sslen, cfg->listen, err)) != WX_OK)
+        goto out;
+    http_conns_config_t cc = {.max_total = cfg->max_connections,
+                              .max_per_addr = cfg->max_connections_per_addr,
+                              .request_timeout_ms = cfg->request_timeout_ms,
+                              .reserve_per_worker = cfg->reserve_fds_per_worker,
+                              .workers = s->nworkers,
+                              .trusted_proxies = cfg->trusted_proxies};
+    if ((rc = http_conns_new(&cc, &s->conns, err)) != WX_OK)
         goto out;
     for (int i = 0; i < s->nworkers; i++) {
         worker_slot_t *sl = &s->slots[i];
@@ -193,6 +206,10 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
             goto out;
         }
         sl->listener = NULL; /* owned by evhttp now */
+        rc = http_conns_worker_new(s->conns, sl->w.base, sl->http,
+                                   evhttp_bound_socket_get_listener(sl->bound), &sl->conns, err);
+        if (rc != WX_OK)
+            goto out;
         evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                                  EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                                  EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
@@ -225,7 +242,13 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
     char nw[12], port[12];
     wx_snprintf(nw, sizeof(nw), "%d", s->nworkers);
     wx_snprintf(port, sizeof(port), "%d", s->port);
-    wx_log(WX_LOG_INFO, "listening", "addr", cfg->listen, "#port", port, "#workers", nw, NULL);
+    http_conns_stats_t cs;
+    char mc[12], ma[12];
+    http_conns_stats(s->conns, &cs);
+    wx_snprintf(mc, sizeof(mc), "%d", cs.max_total);
+    wx_snprintf(ma, sizeof(ma), "%d", cs.max_per_addr);
+    wx_log(WX_LOG_INFO, "listening", "addr", cfg->listen, "#port", port, "#workers", nw,
+           "#max_connections", mc, "#max_connections_per_addr", ma, NULL);
     *out = s;
     s = NULL;
 out:
@@ -250,6 +273,12 @@ http_worker_t *
 http_server_worker(http_server_t *s, int i)
 {
     return i >= 0 && i < s->nworkers ? &s->slots[i].w : NULL;
+}
+
+const struct http_conns *
+http_server_conns(const http_server_t *s)
+{
+    return s->conns;
 }
 
 const http_route_t *
@@ -291,6 +320,7 @@ stop_begin(evutil_socket_t fd, short what, void *arg)
     worker_slot_t *sl = arg;
     sl->w.draining = true;
     if (sl->bound) { /* stop accepting; connections already open are served */
+        http_conns_worker_stop(sl->conns);
         evhttp_del_accept_socket(sl->http, sl->bound);
         sl->bound = NULL;
     }
@@ -329,7 +359,8 @@ http_server_free(http_server_t *s)
         if (sl->w.client)
             http_client_free(sl->w.client);
         if (sl->http)
-            evhttp_free(sl->http);
+            evhttp_free(sl->http); /* closes connections: after it, their counts can go */
+        http_conns_worker_free(sl->conns);
         if (sl->listener)
             evconnlistener_free(sl->listener);
         if (s->cfg.worker_fini && sl->w.ctx)
@@ -341,6 +372,7 @@ http_server_free(http_server_t *s)
             event_base_free(sl->w.base);
     }
     free(s->slots);
+    http_conns_free(s->conns);
     free(s);
 }
 
@@ -429,6 +461,7 @@ dispatch(struct evhttp_request *ev, void *arg)
     r->ev = ev;
     r->worker = w;
     r->start_ms = wx_mono_ms();
+    http_conns_request_read(ev); /* head and body are in: the request's deadline stops */
     r->method = method_name(evhttp_request_get_command(ev));
     req_id_make(w, r->id);
     atomic_fetch_add(&w->inflight, 1);

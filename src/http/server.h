@@ -38,6 +38,13 @@ typedef struct {
     size_t max_headers_size;
     size_t max_body_size;
     int timeout_s; /* read/write timeout of a connection */
+    /* Connection limits (conn_limit.h): open connections in total and per peer address
+     * (<= 0: derived from the fd limit), the deadline of a request's head and body (<= 0:
+     * none), and the fds the app keeps per worker besides client connections. */
+    int max_connections;
+    int max_connections_per_addr;
+    int request_timeout_ms;
+    int reserve_fds_per_worker;
     /* Peers whose X-Forwarded-For / Forwarded name the client (http_req_ip); NULL or empty:
      * the peer is the client. */
     const wx_cidr_list_t *trusted_proxies;
@@ -92,6 +99,8 @@ int http_server_port(const http_server_t *s);
 /* The workers and the route table, for a scrape that sums the workers' metrics. Another
  * worker's fields may only be read through atomics (metrics, inflight). */
 int http_server_worker_count(const http_server_t *s);
+/* The connection limits and their counters (conn_limit.h). */
+const struct http_conns *http_server_conns(const http_server_t *s);
 http_worker_t *http_server_worker(http_server_t *s, int i);
 const http_route_t *http_server_routes(const http_server_t *s, size_t *n);
 /* Stop accepting, let in-flight requests finish up to deadline_ms, then stop the loops and

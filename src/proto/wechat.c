@@ -286,6 +286,10 @@ on_reply(const http_client_result_t *res, void *arg)
         wx_err_detail(&err, "%s", res->error ? res->error : "");
     } else if (res->outcome == HTTP_CLIENT_CANCELLED) {
         rc = wx_err_set(&err, WX_ESHUTDOWN, "the server is shutting down");
+    } else if (res->outcome == HTTP_CLIENT_LOCAL) {
+        /* Never sent: the cause is ours (no fd), and WeChat must not be blamed for it. */
+        rc = wx_err_set(&err, WX_ELOCAL, "this server is out of resources, WeChat not called");
+        wx_err_detail(&err, "%s", res->error ? res->error : "");
     } else if (res->outcome != HTTP_CLIENT_OK) {
         rc = wx_err_set(&err, WX_EIO, "could not reach WeChat (%s)",
                         http_client_outcome_str(res->outcome));

@@ -26,6 +26,7 @@ typedef enum {
     WX_ECONFIG,   /* configuration is wrong */
     WX_EBUSY,     /* try again: another request holds it */
     WX_ESHUTDOWN, /* stopped because the server is shutting down */
+    WX_ELOCAL,    /* out of a resource on our side (file descriptors, kernel memory) */
 } wx_status_t;
 
 #define WX_ERR_MSG_MAX 256

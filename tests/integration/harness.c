@@ -167,7 +167,7 @@ wxt_cli(wxt_env_t *e, char **out, const char *const *argv)
     args[n++] = e->config;
     /* Management commands go through the admin API; init ignores these two. */
     args[n++] = "--url";
-    args[n++] = e->auth;
+    args[n++] = e->admin;
     args[n++] = "--token-file";
     args[n++] = tokpath;
     for (int i = 0; argv[i] && n < 42; i++)
@@ -257,7 +257,11 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     e->emu_port = free_port();
     while (e->emu_port == e->auth_port)
         e->emu_port = free_port();
+    e->admin_port = free_port();
+    while (e->admin_port == e->auth_port || e->admin_port == e->emu_port)
+        e->admin_port = free_port();
     snprintf(e->auth, sizeof(e->auth), "http://127.0.0.1:%d", e->auth_port);
+    snprintf(e->admin, sizeof(e->admin), "http://127.0.0.1:%d", e->admin_port);
     snprintf(e->emu, sizeof(e->emu), "http://127.0.0.1:%d", e->emu_port);
     snprintf(e->callback, sizeof(e->callback), "http://127.0.0.1:9/callback");
     unsigned char rnd[16];
@@ -304,16 +308,16 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     store_url_for_env(e);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
-             "shutdown_grace_ms = %d\n\n"
+             "shutdown_grace_ms = %d\n\n[admin]\nlisten = 127.0.0.1:%d\n\n"
              "[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
              "[log]\nlevel = debug\n",
              e->auth_port, e->auth, o->workers ? o->workers : 2,
-             o->shutdown_grace_ms ? o->shutdown_grace_ms : 3000, e->store_url, e->emu, e->emu,
-             o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
-             o->state_ttl ? o->state_ttl : 600);
+             o->shutdown_grace_ms ? o->shutdown_grace_ms : 3000, e->admin_port, e->store_url,
+             e->emu, e->emu, o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000,
+             o->retries >= 0 ? o->retries : 1, o->state_ttl ? o->state_ttl : 600);
     if (o->extra_config) {
         size_t used = strlen(text);
         assert_true(strlen(o->extra_config) < sizeof(text) - used);
@@ -336,7 +340,7 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
         spawn(emu_log, (char *const[]){(char *)bin, "--emulator", "--config", path, NULL}, emu_env);
     e->auth_pid =
         spawn(auth_log, (char *const[]){(char *)bin, "--config", e->config, NULL}, auth_env);
-    if (!wait_healthy(e->emu) || !wait_healthy(e->auth)) {
+    if (!wait_healthy(e->emu) || !wait_healthy(e->auth) || !wait_healthy(e->admin)) {
         print_tail(emu_log);
         print_tail(auth_log);
         fail_msg("servers did not become healthy");
@@ -398,7 +402,7 @@ wxt_auth_restart(wxt_env_t *e)
     e->auth_pid =
         spawn(auth_log, (char *const[]){(char *)need_env("WXAUTHD"), "--config", e->config, NULL},
               auth_env);
-    if (!wait_healthy(e->auth)) {
+    if (!wait_healthy(e->auth) || !wait_healthy(e->admin)) {
         print_tail(auth_log);
         fail_msg("wxauthd did not come back after a restart");
     }
@@ -564,7 +568,7 @@ int
 wxt_admin(wxt_env_t *e, const char *method, const char *path, const char *json, wxt_resp_t *out)
 {
     char url[1024];
-    snprintf(url, sizeof(url), "%s/api/admin/v1%s", e->auth, path);
+    snprintf(url, sizeof(url), "%s/api/admin/v1%s", e->admin, path);
     return wxt_http_auth(method, url, e->admin_token, json, out);
 }
 

@@ -32,9 +32,10 @@ typedef struct {
 typedef struct {
     char dir[512];
     char config[600];
-    int auth_port, emu_port;
+    int auth_port, emu_port, admin_port;
     pid_t auth_pid, emu_pid;
-    char auth[64]; /* http://127.0.0.1:PORT */
+    char auth[64];  /* http://127.0.0.1:PORT */
+    char admin[64]; /* the admin API and console: http://127.0.0.1:PORT ([admin] listen) */
     char emu[64];
     char callback[128]; /* business callback (nothing listens there: tests read Location) */
     char secret[33];

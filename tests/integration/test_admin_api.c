@@ -190,7 +190,7 @@ test_auth(void **state)
 {
     char url[256];
     wxt_resp_t r = {0};
-    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", env.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", env.admin);
     assert_int_equal(wxt_http("GET", url, NULL, &r), 0); /* no credential */
     assert_int_equal(r.status, 401);
     wxt_resp_free(&r);
@@ -274,7 +274,7 @@ test_pools(void **state)
     api_ok("POST", "/pools/shop", "{}", 405);
     wxt_resp_t r = {0};
     char url[256];
-    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", env.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", env.admin);
     char auth[128];
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", env.admin_token);
     const char *const form[] = {auth, "Content-Type: application/x-www-form-urlencoded", NULL};
@@ -895,7 +895,7 @@ test_rate_limit(void **state)
     wxt_setup(&e2, NULL);
     char url[256], health[256];
     wxt_resp_t r = {0};
-    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e2.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e2.admin);
     snprintf(health, sizeof(health), "%s/healthz", e2.auth);
     /* Requests without a credential (an <img> on some page, a crawler) are not guesses. */
     for (int i = 0; i < 15; i++) {
@@ -960,7 +960,7 @@ test_trusted_proxies(void **state)
     wxt_setup(&e3, &o);
     char url[256];
     const char *bad = "wrong-token-wrong-token";
-    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e3.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/pools", e3.admin);
     /* A client behind the proxy is limited by its own address... */
     for (int i = 0; i < 10; i++)
         assert_int_equal(get_via(url, bad, "X-Forwarded-For: 203.0.113.5"), 401);
@@ -979,7 +979,7 @@ test_trusted_proxies(void **state)
     char auth[160];
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e3.admin_token);
     const char *const hs[] = {auth, "X-Forwarded-For: 198.51.100.23", NULL};
-    snprintf(url, sizeof(url), "%s/api/admin/v1/session", e3.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", e3.admin);
     assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "admin@198.51.100.23"));
@@ -987,7 +987,7 @@ test_trusted_proxies(void **state)
     wxt_teardown(&e3);
     /* Without trusted_proxies the header is not believed (env: the default config). */
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", env.admin_token);
-    snprintf(url, sizeof(url), "%s/api/admin/v1/session", env.auth);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", env.admin);
     assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "admin@127.0.0.1"));

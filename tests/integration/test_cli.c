@@ -91,7 +91,7 @@ run(int want, char **out, char **err, const char *const *words)
     argv[n++] = "--config";
     argv[n++] = env.config;
     argv[n++] = "--url";
-    argv[n++] = env.auth;
+    argv[n++] = env.admin;
     argv[n++] = "--token-file";
     argv[n++] = tok;
     for (int i = 0; words[i] && n < 47; i++)
@@ -357,12 +357,12 @@ test_exit_codes_and_credentials(void **state)
     /* A wrong credential: 4 (three tries only: ten would shut this address out). */
     write_file(tok, env.admin_token, 0600);
     const char *wrong[] = {"WXAUTH_ADMIN_TOKEN=wrong-wrong-wrong-wrong", NULL};
-    run_env(4, NULL, &err, wrong, W("--url", env.auth, "pool", "list"));
+    run_env(4, NULL, &err, wrong, W("--url", env.admin, "pool", "list"));
     has(err, "refused the credential");
     has(err, "WXAUTH_ADMIN_TOKEN");
     free(err);
     /* No credential anywhere: a usage error that says where to put one. */
-    run_env(2, NULL, &err, NULL, W("--url", env.auth, "pool", "list"));
+    run_env(2, NULL, &err, NULL, W("--url", env.admin, "pool", "list"));
     has(err, "no admin token");
     free(err);
 
@@ -374,24 +374,28 @@ test_exit_codes_and_credentials(void **state)
     /* Both from a config file's [cli] section (token_file relative to the file). */
     snprintf(cfg, sizeof(cfg), "%s/cli.ini", env.dir);
     char text[900];
-    snprintf(text, sizeof(text), "[cli]\nurl = %s\ntoken_file = admin.token\n", env.auth);
+    snprintf(text, sizeof(text), "[cli]\nurl = %s\ntoken_file = admin.token\n", env.admin);
     write_file(cfg, text, 0600);
     run_env(0, &out, NULL, NULL, W("--config", cfg, "pool", "get", "demo"));
     has(out, "demo");
     free(out);
     /* WXAUTH_URL and WXAUTH_ADMIN_TOKEN alone, no config file. */
-    snprintf(url, sizeof(url), "WXAUTH_URL=%s", env.auth);
+    snprintf(url, sizeof(url), "WXAUTH_URL=%s", env.admin);
     const char *url_env[] = {url, envtok, NULL};
     run_env(0, &out, NULL, url_env, W("keys", "list"));
     free(out);
+    /* No URL anywhere: wxauthd's own config file names the admin API's [admin] listen. */
+    run_env(0, &out, NULL, NULL, W("--config", env.config, "--token-file", tok, "pool", "list"));
+    has(out, "demo");
+    free(out);
     /* --token works, with a warning about ps. */
-    run_env(0, NULL, &err, NULL, W("--url", env.auth, "--token", env.admin_token, "pool", "list"));
+    run_env(0, NULL, &err, NULL, W("--url", env.admin, "--token", env.admin_token, "pool", "list"));
     has(err, "warning: --token");
     has_not(err, env.admin_token);
     free(err);
     /* A token file others can read gets a warning. */
     chmod(tok, 0644);
-    run_env(0, NULL, &err, NULL, W("--url", env.auth, "--token-file", tok, "pool", "list"));
+    run_env(0, NULL, &err, NULL, W("--url", env.admin, "--token-file", tok, "pool", "list"));
     has(err, "chmod 600");
     free(err);
     chmod(tok, 0600);
@@ -640,7 +644,7 @@ test_app_secret_kept(void **state)
                        "NEW_SECRET=fedcba9876543210fedcba9876543210", NULL};
     snprintf(tok, sizeof(tok), "%s/admin.token", env.dir);
     run_env(0, &out, NULL, e,
-            W("--url", env.auth, "--token-file", tok, "app", "create", "legacy", "--pool", "shop",
+            W("--url", env.admin, "--token-file", tok, "app", "create", "legacy", "--pool", "shop",
               "--redirect", "http://127.0.0.1:9/legacy-cb", "--token-alg", "HS256", "--secret-env",
               "APP_SECRET"));
     has(out, "application legacy created in pool shop with the secret given");
@@ -648,7 +652,7 @@ test_app_secret_kept(void **state)
     has_not(out, "shown once");
     free(out);
     run_env(2, NULL, &err, e,
-            W("--url", env.auth, "--token-file", tok, "app", "create", "legacy2", "--pool", "shop",
+            W("--url", env.admin, "--token-file", tok, "app", "create", "legacy2", "--pool", "shop",
               "--secret-env", "SHORT"));
     has(err, "16 to 128 characters");
     free(err);
@@ -676,7 +680,7 @@ test_app_secret_kept(void **state)
 
     /* Setting another known secret: the old one no longer signs. */
     run_env(0, &out, NULL, e,
-            W("--url", env.auth, "--token-file", tok, "app", "reset-secret", "legacy",
+            W("--url", env.admin, "--token-file", tok, "app", "reset-secret", "legacy",
               "--secret-env", "NEW_SECRET"));
     has(out, "the secret given is set");
     has_not(out, "fedcba");
@@ -694,7 +698,7 @@ test_doctor_good(void **state)
 {
     char *out = NULL;
     run(0, &out, NULL, W("doctor", "--pool", "shop"));
-    expect_doctor(out, "ok", "server", env.auth);
+    expect_doctor(out, "ok", "server", env.admin);
     expect_doctor(out, "ok", "clock", "agree");
     expect_doctor(out, "ok", "keys", "RS256");
     expect_doctor(out, "ok", "callback", "first registered callback");
@@ -758,7 +762,7 @@ test_doctor_wrong_secret(void **state)
     char tok[700];
     snprintf(tok, sizeof(tok), "%s/admin.token", env.dir);
     run_env(0, NULL, NULL, e,
-            W("--url", env.auth, "--token-file", tok, "connection", "set", "--pool", "shop",
+            W("--url", env.admin, "--token-file", tok, "connection", "set", "--pool", "shop",
               "--secret-env", "WXT_BAD"));
     run(1, &out, NULL, W("doctor", "--pool", "shop"));
     expect_doctor(out, "FAIL", "wechat", "WeChat refused the App Secret");
@@ -877,7 +881,9 @@ variant_start(variant_t *v, const char *name, const char *public_url, const char
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = 1\n"
              "shutdown_grace_ms = 2000\n\n[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
-             "timeout_ms = 1000\nretries = 0\n\n[keys]\nmaster_key_file = master.key\n\n%s",
+             "timeout_ms = 1000\nretries = 0\n\n[keys]\nmaster_key_file = master.key\n\n"
+             /* the admin API on the public listener, as it was before [admin] listen */
+             "[admin]\nlisten = public\n\n%s",
              port, public_url ? public_url : v->url, env.store_url, env.emu, api_base,
              admin_section);
     write_file(cfg, text, 0600);

@@ -1,6 +1,7 @@
 /* Routing on the raw path (issue #12 item 9): the path is split at '/' before any segment is
  * decoded, so an encoded '/' (%2F) never becomes a separator and cannot reach a route such as
- * the admin API; every route clients use today still answers. */
+ * the admin API; every route clients use today still answers. The admin API and the console
+ * answer on their own listener ([admin] listen, issue #12 item 3) and nowhere else. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,12 +30,18 @@ group_teardown(void **state)
 }
 
 static long
-status_of(const char *path, const char *token, wxt_resp_t *r)
+status_at(const char *base, const char *path, const char *token, wxt_resp_t *r)
 {
     char url[512];
-    snprintf(url, sizeof(url), "%s%s", env.auth, path);
+    snprintf(url, sizeof(url), "%s%s", base, path);
     assert_int_equal(wxt_http_auth("GET", url, token, NULL, r), 0);
     return r->status;
+}
+
+static long
+status_of(const char *path, const char *token, wxt_resp_t *r)
+{
+    return status_at(env.auth, path, token, r);
 }
 
 static void
@@ -60,9 +67,9 @@ static void
 test_routes_still_answer(void **state)
 {
     wxt_resp_t r = {0};
-    assert_int_equal(status_of("/api/admin/v1/pools", env.admin_token, &r), 200);
+    assert_int_equal(status_at(env.admin, "/api/admin/v1/pools", env.admin_token, &r), 200);
     wxt_resp_free(&r);
-    assert_int_equal(status_of("//api//admin/v1/pools", env.admin_token, &r), 200);
+    assert_int_equal(status_at(env.admin, "//api//admin/v1/pools", env.admin_token, &r), 200);
     wxt_resp_free(&r);
     /* The double slash of the Authing SDKs, and an encoded ':' inside one segment. */
     assert_int_equal(status_of("//oauth/wechatmp/url/demo", NULL, &r), 302);
@@ -104,6 +111,36 @@ test_qrcode(void **state)
     wxt_resp_free(&r);
 }
 
+/* [admin] listen: the admin API and the console answer on their own listener only; the
+ * public one says 404 (even to the right token), and the admin one serves nothing public. */
+static void
+test_admin_on_its_own_listener(void **state)
+{
+    const char *admin_paths[] = {"/api/admin/v1/pools", "/api/admin/v1/session", "/console/",
+                                 "/console/app.js", "/console"};
+    for (size_t i = 0; i < sizeof(admin_paths) / sizeof(admin_paths[0]); i++) {
+        wxt_resp_t r = {0};
+        long st = status_of(admin_paths[i], env.admin_token, &r);
+        if (st != 404)
+            fail_msg("public listener %s: want 404, got %ld", admin_paths[i], st);
+        wxt_resp_free(&r);
+    }
+    wxt_resp_t r = {0};
+    assert_int_equal(status_at(env.admin, "/console/", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "wxauth console"));
+    wxt_resp_free(&r);
+    assert_int_equal(status_at(env.admin, "/api/admin/v1/pools", NULL, &r), 401);
+    wxt_resp_free(&r);
+    const char *public_paths[] = {"/oauth/wechatmp/url/demo", "/oidc/.well-known/jwks.json",
+                                  "/metrics", "/sdk/wxmp.js"};
+    for (size_t i = 0; i < sizeof(public_paths) / sizeof(public_paths[0]); i++) {
+        long st = status_at(env.admin, public_paths[i], env.admin_token, &r);
+        if (st != 404)
+            fail_msg("admin listener %s: want 404, got %ld", public_paths[i], st);
+        wxt_resp_free(&r);
+    }
+}
+
 int
 main(void)
 {
@@ -111,6 +148,7 @@ main(void)
         cmocka_unit_test(test_encoded_slash_refused),
         cmocka_unit_test(test_routes_still_answer),
         cmocka_unit_test(test_qrcode),
+        cmocka_unit_test(test_admin_on_its_own_listener),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -112,7 +112,7 @@ def run(c, haproxy):
 
     # 2. A key rotated on node 1 is used and published by every node within 5 s.
     old_kid = kid_of(tokens[-1])
-    new_kid = c.admin_cli("keys", "rotate", url=nodes[0], json_out=True)["kid"]
+    new_kid = c.admin_cli("keys", "rotate", url=c.admin_urls[0], json_out=True)["kid"]
     if new_kid == old_kid:
         fail("the rotation did not make a new key")
     t0, seen = time.time(), set()

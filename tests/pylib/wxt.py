@@ -104,19 +104,22 @@ def login(front, pool="demo", person="alice"):
 
 class Cluster:
     """The emulator and n wxauthd nodes sharing `store`, public at `front` (a load balancer's
-    address, or the only node's)."""
+    address, or the only node's). wrap: a command the nodes run under (e.g. prlimit); admin: their admin token (default: a
+    generated one)."""
 
-    def __init__(self, d, store, n, front_port=None, workers=1, extra=""):
+    def __init__(self, d, store, n, front_port=None, workers=1, extra="", wrap=(), admin=None):
         self.d, self.store, self.procs, self.logs = d, store, [], []
         self.wxauthd, self.cli = os.environ["WXAUTHD"], os.environ["WXAUTH_CLI"]
         self.emu_port = free_port()
         self.ports = [free_port() for _ in range(n)]
+        self.admin_ports = [free_port() for _ in range(n)]  # [admin] listen of each node
         self.emu = f"http://127.0.0.1:{self.emu_port}"
         self.nodes = [f"http://127.0.0.1:{p}" for p in self.ports]
+        self.admin_urls = [f"http://127.0.0.1:{p}" for p in self.admin_ports]
         self.front_port = front_port or self.ports[0]
         self.front = f"http://127.0.0.1:{self.front_port}"
         self.secret = secrets.token_hex(16)
-        self.admin = secrets.token_hex(32)
+        self.admin = admin or secrets.token_hex(32)
         with open(f"{d}/emu.ini", "w") as f:
             f.write(f"[emulator]\nlisten = 127.0.0.1:{self.emu_port}\n\n"
                     f"[account {APPID}]\nname = Test\nsecret = {self.secret}\n"
@@ -128,6 +131,7 @@ class Cluster:
             with open(path, "w") as f:
                 f.write(f"[server]\nlisten = 127.0.0.1:{p}\npublic_url = {self.front}\n"
                         f"workers = {workers}\nshutdown_grace_ms = 2000\n\n"
+                        f"[admin]\nlisten = 127.0.0.1:{self.admin_ports[i]}\n\n"
                         f"[store]\nurl = {store}\n\n"
                         f"[wechat]\nauthorize_url = {self.emu}/connect/oauth2/authorize\n"
                         f"api_base = {self.emu}\n\n[keys]\nmaster_key_file = master.key\n"
@@ -144,17 +148,21 @@ class Cluster:
         env = dict(os.environ, WXAUTH_ADMIN_TOKEN=self.admin)
         for i in range(n):
             self.logs.append(f"{d}/node{i + 1}.log")
-            self.procs.append(subprocess.Popen([self.wxauthd, "--config", f"{d}/node{i + 1}.ini"],
+            self.procs.append(subprocess.Popen([*wrap, self.wxauthd, "--config",
+                                                f"{d}/node{i + 1}.ini"],
                                                env=env, stderr=open(self.logs[-1], "w")))
         wait_status(f"{self.emu}/healthz", 200, "the emulator")
         for node in self.nodes:
             wait_status(f"{node}/readyz", 200, "a node")
+        for admin in self.admin_urls:
+            wait_status(f"{admin}/healthz", 200, "a node's admin listener")
 
     def add(self, proc):
         self.procs.append(proc)
 
     def admin_cli(self, *args, url=None, json_out=False):
-        base = [self.cli, "--url", url or self.front, "--token-file", f"{self.d}/admin.token"]
+        base = [self.cli, "--url", url or self.admin_urls[0], "--token-file",
+                f"{self.d}/admin.token"]
         out = subprocess.run(base + (["--json"] if json_out else []) + list(args), check=True,
                              capture_output=True, text=True,
                              env=dict(os.environ, WXT_SECRET=self.secret)).stdout

@@ -47,7 +47,7 @@ async function openConsole(opts = {}) {
   const shots = outDir('console');
   return {
     env, browser, context, page, problems, dialogs, networkErrors,
-    url: env.auth + '/console/',
+    url: env.admin + '/console/',
     async shot(name) {
       const file = path.join(shots, name + '.png');
       await page.screenshot({ path: file, fullPage: true });

@@ -134,6 +134,9 @@ test('console: sign-in, pool and connection forms, verification file', async (t)
       assert.equal(file.status, 200);
       assert.match(file.headers.get('content-type'), /^text\/plain/);
       assert.equal(await file.text(), 'Sh0pC0ns0le');
+      // The console is on the admin listener; the login URL it shows is the public one.
+      assert.notEqual(env.admin, env.auth);
+      await page.locator('code', { hasText: `${env.auth}/connections/social/wechat:webpage-authorization?app_id=` }).first().waitFor({ timeout: 5000 });
       const conn = await env.api('GET', '/pools/shop/connections/wechat:webpage-authorization');
       assert.equal(conn.app_secret, 'set');
       assert.equal(conn.scope, 'snsapi_base');

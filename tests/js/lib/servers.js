@@ -53,7 +53,7 @@ function stop(proc) {
 }
 
 // opts: {uaCheck: bool (default true), people: extra ini text, extraConfig: ini text appended
-// to wxauthd.ini}. Returns an env with auth/emu base URLs, the admin token, api() for the admin
+// to wxauthd.ini}. Returns an env with auth/admin/emu base URLs, the admin token, api() for the admin
 // API, seed() helpers and stop().
 async function startServers(opts = {}) {
   const bin = need('WXAUTHD');
@@ -62,7 +62,10 @@ async function startServers(opts = {}) {
   const authPort = await freePort();
   let emuPort = await freePort();
   while (emuPort === authPort) emuPort = await freePort();
+  let adminPort = await freePort();
+  while (adminPort === authPort || adminPort === emuPort) adminPort = await freePort();
   const auth = `http://127.0.0.1:${authPort}`;
+  const admin = `http://127.0.0.1:${adminPort}`; // [admin] listen: the admin API and the console
   const emu = `http://127.0.0.1:${emuPort}`;
   const secret = crypto.randomBytes(16).toString('hex');
   const adminToken = crypto.randomBytes(24).toString('hex');
@@ -78,6 +81,7 @@ async function startServers(opts = {}) {
   const config = path.join(dir, 'wxauthd.ini');
   fs.writeFileSync(config,
     `[server]\nlisten = 127.0.0.1:${authPort}\npublic_url = ${auth}\nworkers = 2\nshutdown_grace_ms = 3000\n\n` +
+    `[admin]\nlisten = 127.0.0.1:${adminPort}\n\n` +
     `[store]\nurl = sqlite:${dir}/wxauth.db\n\n` +
     `[wechat]\nauthorize_url = ${emu}/connect/oauth2/authorize\napi_base = ${emu}\ntimeout_ms = 3000\n\n` +
     '[keys]\nmaster_key_file = master.key\n\n[log]\nlevel = debug\n\n' + (opts.extraConfig || ''));
@@ -89,10 +93,11 @@ async function startServers(opts = {}) {
   const authProc = start(bin, ['--config', config], authLog, { WXAUTH_ADMIN_TOKEN: adminToken });
   await waitHealthy(emu, emuProc, emuLog);
   await waitHealthy(auth, authProc, authLog);
+  await waitHealthy(admin, authProc, authLog);
 
   // The admin API; throws on an unexpected status so a broken seed fails loudly.
   async function api(method, p, body, want) {
-    const r = await fetch(auth + '/api/admin/v1' + p, {
+    const r = await fetch(admin + '/api/admin/v1' + p, {
       method,
       headers: { Authorization: `Bearer ${adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -105,7 +110,7 @@ async function startServers(opts = {}) {
   }
 
   return {
-    dir, auth, emu, appid: APPID, secret, adminToken, api, authLog, emuLog,
+    dir, auth, admin, emu, appid: APPID, secret, adminToken, api, authLog, emuLog,
     // A pool with one app and the WeChat webpage connection, ready for logins.
     async seed({ pool = 'demo', app = 'demo-app', redirect, callback, identifier = 'wechat:webpage-authorization',
       scope = 'snsapi_userinfo', tokenAlg } = {}) {

@@ -129,6 +129,44 @@ test_config_errors(void **state)
     assert_int_equal(config_load("/nonexistent/wxauthd.ini", &c, &err), WX_ECONFIG);
 }
 
+/* [admin] listen: loopback on the port after the server's unless set; "public" kept; a bad
+ * value or the server's own address refused. [server] connection limits parsed. */
+static void
+test_config_admin_listen_and_limits(void **state)
+{
+    wx_config_t c;
+    wx_err_t err = {0};
+    unsetenv("WXAUTH_ADMIN_LISTEN");
+    assert_int_equal(config_load(NULL, &c, &err), WX_OK);
+    assert_string_equal(c.admin_listen, "127.0.0.1:8081");
+    assert_int_equal(c.request_timeout_ms, 10000);
+    assert_int_equal(c.max_connections, 0);
+    const char *p = tmpfile_with("[server]\nlisten = 0.0.0.0:9000\nmax_connections = 500\n"
+                                 "max_connections_per_addr = 50\nrequest_timeout_ms = 2500\n");
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    assert_string_equal(c.admin_listen, "127.0.0.1:9001");
+    assert_int_equal(c.max_connections, 500);
+    assert_int_equal(c.max_connections_per_addr, 50);
+    assert_int_equal(c.request_timeout_ms, 2500);
+    remove(p);
+    p = tmpfile_with("[admin]\nlisten = public\n");
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    assert_string_equal(c.admin_listen, "public");
+    remove(p);
+    p = tmpfile_with("[admin]\nlisten = 10.0.0.5:7000\n");
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    assert_string_equal(c.admin_listen, "10.0.0.5:7000");
+    remove(p);
+    p = tmpfile_with("[admin]\nlisten = nowhere\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "admin.listen"));
+    remove(p);
+    p = tmpfile_with("[server]\nlisten = 127.0.0.1:8080\n[admin]\nlisten = 127.0.0.1:8080\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "public"));
+    remove(p);
+}
+
 int
 main(void)
 {
@@ -137,6 +175,7 @@ main(void)
         cmocka_unit_test(test_inline_comments),
         cmocka_unit_test(test_config_defaults_and_overrides),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_admin_listen_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
