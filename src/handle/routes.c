@@ -13,6 +13,9 @@ const http_route_t handle_routes[] = {
     /* Tokens: discovery, keys and the online checks (authing-compat.md §4). */
     {"GET", "/oidc/.well-known/openid-configuration", handle_discovery, "discovery"},
     {"GET", "/.well-known/openid-configuration", handle_discovery, "discovery"},
+    /* RFC 8414 §3.1: the well-known part goes before the issuer's path. */
+    {"GET", "/.well-known/openid-configuration/oidc", handle_discovery, "discovery"},
+    {"GET", "/.well-known/oauth-authorization-server/oidc", handle_discovery, "discovery"},
     {"GET", "/oidc/.well-known/jwks.json", handle_jwks, "jwks"},
     {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
     {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
