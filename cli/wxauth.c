@@ -35,17 +35,33 @@ static const cli_opt_t pool_write_opts[] = {
     {"redirect", "URL", "allowed redirect_url pattern for pool-level logins", true},
     {"clear-redirects", NULL, "remove every allowed redirect_url (update only)", false},
     OPT_END};
+/* An application's OpenID Connect settings (docs/oidc.md). */
+#define APP_OIDC_OPTS                                                                              \
+    {"post-logout-redirect", "URL", "OIDC post_logout_redirect_uri (exact URL)", true},            \
+        {"web-origin", "ORIGIN", "origin its pages call from (http(s)://host[:port])", true},      \
+        {"access-token-ttl", "SECONDS", "OIDC access token lifetime (0: the pool's)", false},      \
+        {"id-token-ttl", "SECONDS", "OIDC ID token lifetime (0: the pool's)", false},              \
+    {                                                                                              \
+        "refresh-token-ttl", "SECONDS", "OIDC refresh token lifetime (0: 30 days)", false          \
+    }
 static const cli_opt_t app_create_opts[] = {
     POOL_OPT,
     {"name", "NAME", "display name (default: the id)", false},
     {"redirect", "URL", "registered callback (URL, or pattern with *)", true},
     {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    {"public", NULL, "a public OIDC client (browser or app: no secret, PKCE required)", false},
+    APP_OIDC_OPTS,
     OPT_END};
 static const cli_opt_t app_update_opts[] = {
     {"name", "NAME", "display name", false},
     {"redirect", "URL", "registered callback; replaces the list", true},
     {"clear-redirects", NULL, "remove every registered callback", false},
     {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    {"public", NULL, "make it a public OIDC client (no secret, PKCE required)", false},
+    {"confidential", NULL, "make it a confidential OIDC client (secret required)", false},
+    APP_OIDC_OPTS,
+    {"clear-post-logout-redirects", NULL, "remove every post_logout_redirect_uri", false},
+    {"clear-web-origins", NULL, "remove every web origin", false},
     OPT_END};
 static const cli_opt_t conn_opts[] = {POOL_OPT, IDENT_OPT, OPT_END};
 static const cli_opt_t conn_set_opts[] = {
@@ -129,8 +145,9 @@ const cli_cmd_t cli_cmds[] = {
      "ID is the app_id the SDK sends (1-63 letters, digits, _ or -). The application secret "
      "(for introspection and HS256 tokens) is shown only in this answer.",
      app_create_opts, true, cli_app_create},
-    {"app", "update", "ID", 1, 1, "change an application's name, callbacks or token alg", NULL,
-     app_update_opts, true, cli_app_update},
+    {"app", "update", "ID", 1, 1,
+     "change an application's name, callbacks, token alg or OIDC settings", NULL, app_update_opts,
+     true, cli_app_update},
     {"app", "reset-secret", "ID", 1, 1, "make and print a new application secret",
      "The old secret stops working at once (HS256 tokens signed with it stop verifying).", no_opts,
      true, cli_app_reset_secret},

@@ -3,7 +3,9 @@
 #include "sql.h"
 
 #define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at"
-#define APP_COLS "id, pool_id, name, redirect_urls, created_at, updated_at, secret, token_alg"
+#define APP_COLS                                                                                   \
+    "id, pool_id, name, redirect_urls, created_at, updated_at, secret, token_alg, public_client, " \
+    "logout_urls, web_origins, access_ttl, id_ttl, refresh_ttl"
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
     "txt_content, created_at, updated_at"
@@ -31,6 +33,7 @@
 const char *const sql_text[STMT_COUNT] = {
     [STMT_MIGRATION_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
     [STMT_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = $1",
+    [STMT_MIGRATION_COUNT] = "SELECT count(*) FROM schema_migrations WHERE version <= $1",
     [STMT_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 
@@ -42,10 +45,14 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_POOL_EXISTS] = "SELECT 1 FROM pools WHERE id = $1",
 
     [STMT_APP_PUT] = "INSERT INTO applications (" APP_COLS ") "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
                      "ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, "
                      "name = excluded.name, redirect_urls = excluded.redirect_urls, "
                      "updated_at = excluded.updated_at, token_alg = excluded.token_alg, "
+                     "public_client = excluded.public_client, "
+                     "logout_urls = excluded.logout_urls, web_origins = excluded.web_origins, "
+                     "access_ttl = excluded.access_ttl, id_ttl = excluded.id_ttl, "
+                     "refresh_ttl = excluded.refresh_ttl, "
                      "secret = CASE excluded.secret WHEN '' THEN applications.secret "
                      "ELSE excluded.secret END",
     [STMT_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = $1",

@@ -44,6 +44,14 @@ typedef struct {
     char token_alg[16]; /* "" signs with the pool's key; "HS256" with the app secret (Authing) */
     int64_t created_at;
     int64_t updated_at;
+    /* OpenID Connect (docs/oidc.md). redirect_urls above are also its redirect_uris, matched
+     * exactly there (a pattern with '*' never matches an OIDC redirect_uri). */
+    bool public_client;               /* no secret at /oidc/token; PKCE S256 required */
+    char logout_urls[STORE_URLS_MAX]; /* post_logout_redirect_uris, newline-separated, exact */
+    char web_origins[STORE_URLS_MAX]; /* origins its pages call from, newline-separated */
+    int64_t access_ttl;               /* seconds; 0: the pool's token_ttl */
+    int64_t id_ttl;                   /* seconds; 0: the pool's token_ttl */
+    int64_t refresh_ttl;              /* seconds; 0: 30 days */
 } store_app_t;
 
 typedef struct {

@@ -308,6 +308,33 @@ test_app_put_get(void **state)
     assert_string_equal(got.name, "Shop 2");
     assert_int_equal(got.created_at, 2000);
 
+    /* Issue 13: the OpenID Connect settings; a new application is confidential, no lists. */
+    assert_false(got.public_client);
+    assert_string_equal(got.logout_urls, "");
+    assert_string_equal(got.web_origins, "");
+    assert_int_equal(got.access_ttl + got.id_ttl + got.refresh_ttl, 0);
+    a.public_client = true;
+    snprintf(a.logout_urls, sizeof(a.logout_urls), "https://shop.example/bye\nhttps://b.example/");
+    snprintf(a.web_origins, sizeof(a.web_origins), "https://shop.example\nhttp://127.0.0.1:8080");
+    a.access_ttl = 600;
+    a.id_ttl = 300;
+    a.refresh_ttl = 86400;
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_true(got.public_client);
+    assert_string_equal(got.logout_urls, "https://shop.example/bye\nhttps://b.example/");
+    assert_string_equal(got.web_origins, "https://shop.example\nhttp://127.0.0.1:8080");
+    assert_int_equal(got.access_ttl, 600);
+    assert_int_equal(got.id_ttl, 300);
+    assert_int_equal(got.refresh_ttl, 86400);
+    a.public_client = false;
+    a.logout_urls[0] = '\0';
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_false(got.public_client);
+    assert_string_equal(got.logout_urls, "");
+    assert_string_equal(got.name, "Shop 2");
+
     assert_int_equal(store_app_get(fx->st, "missing-app", &got, &err), WX_ENOENT);
     assert_non_null(strstr(err.msg, "missing-app"));
     tid(fx, "other", a.id, sizeof(a.id));
