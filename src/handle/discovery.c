@@ -38,25 +38,34 @@ handle_discovery(http_req_t *r)
     const char *host = ctx->app->cfg->public_url;
     json_t *doc = json_object();
     json_object_set_new(doc, "issuer", json_string(ctx->app->issuer));
-    /* Logins start at the social-connection URL (Authing's layout) until /oidc/auth exists. */
-    disc_url(doc, "authorization_endpoint", host,
-             "/connections/social/wechat:webpage-authorization");
+    disc_url(doc, "authorization_endpoint", host, "/oidc/auth");
+    disc_url(doc, "token_endpoint", host, "/oidc/token");
     disc_url(doc, "jwks_uri", host, "/oidc/.well-known/jwks.json");
     disc_url(doc, "userinfo_endpoint", host, "/oidc/me");
     disc_url(doc, "introspection_endpoint", host, "/oidc/token/introspection");
     disc_url(doc, "revocation_endpoint", host, "/oidc/token/revocation");
-    /* The social start ends with an id_token-shaped token at the business callback. */
-    disc_list(doc, "response_types_supported", "id_token", NULL);
+    disc_list(doc, "response_types_supported", "code", NULL);
+    disc_list(doc, "response_modes_supported", "query", "form_post", NULL);
+    disc_list(doc, "grant_types_supported", "authorization_code", "refresh_token", NULL);
     disc_list(doc, "subject_types_supported", "public", NULL);
     disc_list(doc, "scopes_supported", "openid", "profile", NULL);
     disc_list(doc, "id_token_signing_alg_values_supported", "RS256", "ES256", "EdDSA", "HS256",
               NULL);
+    disc_list(doc, "code_challenge_methods_supported", "S256", NULL);
+    disc_list(doc, "token_endpoint_auth_methods_supported", "client_secret_basic",
+              "client_secret_post", "none", NULL);
     disc_list(doc, "introspection_endpoint_auth_methods_supported", "client_secret_basic",
               "client_secret_post", NULL);
     disc_list(doc, "revocation_endpoint_auth_methods_supported", "client_secret_basic",
               "client_secret_post", NULL);
-    disc_list(doc, "claims_supported", "iss", "sub", "aud", "exp", "iat", "jti", "nickname",
-              "picture", "gender", "openid", "unionid", "userPoolId", NULL);
+    disc_list(doc, "prompt_values_supported", "none", "login", NULL);
+    disc_list(doc, "claims_supported", "iss", "sub", "aud", "exp", "iat", "jti", "auth_time",
+              "nonce", "sid", "at_hash", "azp", "nickname", "picture", "gender", "openid",
+              "unionid", "userPoolId", NULL);
+    /* RFC 9207: the answer names its issuer (mix-up defence); no request objects. */
+    json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
+    json_object_set_new(doc, "request_parameter_supported", json_false());
+    json_object_set_new(doc, "request_uri_parameter_supported", json_false());
     http_add_header(r, "Access-Control-Allow-Origin", "*");
     http_add_header(r, "Cache-Control", "public, max-age=3600");
     r->outcome = "ok";

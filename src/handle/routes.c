@@ -17,6 +17,10 @@ const http_route_t handle_routes[] = {
     {"GET", "/.well-known/openid-configuration/oidc", handle_discovery, "discovery"},
     {"GET", "/.well-known/oauth-authorization-server/oidc", handle_discovery, "discovery"},
     {"GET", "/oidc/.well-known/jwks.json", handle_jwks, "jwks"},
+    /* OpenID Connect provider (docs/oidc.md). */
+    {"GET", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
+    {"POST", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
+    {"POST", "/oidc/token", handle_oidc_token, "oidc_token"},
     {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
     {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
     {"POST", "/oidc/token/revocation", handle_revocation, "revocation"},

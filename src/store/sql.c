@@ -34,7 +34,7 @@
     " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1)"
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
-    "expires_at, claimed_at, status, result, claim_owner"
+    "expires_at, claimed_at, status, result, claim_owner, oidc"
 #define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 const char *const sql_text[STMT_COUNT] = {
@@ -123,7 +123,7 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE pool_id = $1",
 
     [STMT_STATE_CREATE] = "INSERT INTO login_states (" STATE_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '')",
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '', $11)",
     [STMT_STATE_GET] = "SELECT " STATE_COLS " FROM login_states WHERE id = $1",
     [STMT_STATE_STATUS] = "SELECT status FROM login_states WHERE id = $1",
     [STMT_STATE_CLAIM] = "UPDATE login_states SET status = 1, claimed_at = $2, claim_owner = $3 "

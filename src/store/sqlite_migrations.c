@@ -159,7 +159,8 @@ const db_migration_t sqlite_migrations[] = {
      "  seen_at INTEGER NOT NULL"
      ");"},
 
-    /* Issue 13: wxauth as an OpenID Connect provider. Per application: a public client (no
+    /* Issue 13: wxauth as an OpenID Connect provider. A login started at /oidc/auth carries
+     * the client's request (state, nonce, PKCE challenge) on its login state. Per application: a public client (no
      * secret, PKCE required), where RP-initiated logout may send the browser, the origins its
      * pages call from, token lifetimes (0: the pool's). Authorization codes and refresh tokens
      * are kept by their SHA-256 only, so any node redeems them and a database leak does not.
@@ -167,6 +168,7 @@ const db_migration_t sqlite_migrations[] = {
      * Version 5 is left to a branch developed at the same time; the runner applies what is
      * missing, whatever its number. */
     {6, "oidc",
+     "ALTER TABLE login_states ADD COLUMN oidc TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE applications ADD COLUMN public_client INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE applications ADD COLUMN logout_urls TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE applications ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';"

@@ -22,6 +22,7 @@
 #define STORE_PROFILE_MAX 8192 /* raw WeChat userinfo JSON */
 #define STORE_RESULT_MAX 4096  /* how a login ended: an error redirect, or a login record */
 #define STORE_PEM_MAX 8192
+#define STORE_OIDC_REQ_MAX 2048 /* the OIDC request a login state carries (proto/oidc.h) */
 
 typedef struct store store_t;
 
@@ -128,6 +129,7 @@ typedef struct {
     store_state_status_t status;
     char result[STORE_RESULT_MAX];  /* DONE only: the redirect URL that ended the login */
     char claim_owner[STORE_ID_MAX]; /* the process (store_node_seen id) that claimed it */
+    char oidc[STORE_OIDC_REQ_MAX];  /* a login of /oidc/auth: the client's request; else "" */
 } store_state_t;
 
 /* A wxauthd process sharing the store: it says it is alive every few seconds. */

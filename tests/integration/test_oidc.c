@@ -1,6 +1,9 @@
 /* wxauth as an OpenID Connect provider (issue #13): the discovery document at every URL that
  * serves it has each field OIDC Discovery 1.0 §3 requires, one issuer, and nothing it does not
- * implement (each advertised endpoint answers). */
+ * implement (each advertised endpoint answers); the code flow through the emulator, with its
+ * tokens checked independently (at_hash recomputed here); and the attack cases: code replay,
+ * a code for another client, redirect_uri mismatch, PKCE downgrade and wrong verifier,
+ * refresh-token reuse, prompt=none without a session, errors before the client is known. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +14,41 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "harness.h"
+#include "harness_tokens.h"
+#include "util/url.h"
 
 static wxt_env_t env;
+static char web_secret[65], other_secret[65];
+
+#define WEB_CB "http://127.0.0.1:9/oidc-cb"
+#define SPA_CB "http://127.0.0.1:9/spa-cb"
+/* RFC 7636 Appendix B */
+#define VERIFIER "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 static int
 group_setup(void **state)
 {
-    return wxt_setup(&env, NULL);
+    wxt_setup(&env, NULL);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "oidc-web", "--pool", "demo",
+                                          "--redirect", WEB_CB, "--redirect",
+                                          "http://127.0.0.1:9/oidc-*", NULL},
+                    web_secret);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "oidc-other", "--pool", "demo",
+                                          "--redirect", WEB_CB, NULL},
+                    other_secret);
+    char unused[65];
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "oidc-spa", "--pool", "demo", "--public",
+                                          "--redirect", SPA_CB, NULL},
+                    unused);
+    wxtk_person_add(&env, "oidc-alice", "Alice");
+    return 0;
 }
 
 static int
@@ -184,11 +214,418 @@ test_discovery_documents(void **state)
     json_decref(first);
 }
 
+/* ---- the code flow ---- */
+
+/* The value of parameter key in a URL's query (caller frees), or NULL. */
+static char *
+url_param(const char *url, const char *key)
+{
+    const char *q = url ? strchr(url, '?') : NULL;
+    wx_query_t qs;
+    char *v = NULL;
+    if (!q || wx_query_parse(q + 1, &qs, NULL) != WX_OK)
+        return NULL;
+    const char *x = wx_query_get(&qs, key);
+    v = x ? strdup(x) : NULL;
+    wx_query_free(&qs);
+    return v;
+}
+
+/* GET /oidc/auth?client_id=…&redirect_uri=…&<extra> in browser b; when it goes to WeChat, sign
+ * person in there. Returns the final answer (a redirect to the client, or a page). */
+static void
+authorize(wxt_browser_t *b, const char *client, const char *redirect, const char *extra,
+          wxt_resp_t *out)
+{
+    char url[2048];
+    char *ru = wxtk_escape(redirect);
+    snprintf(url, sizeof(url), "%s/oidc/auth?client_id=%s&redirect_uri=%s%s%s", env.auth, client,
+             ru, extra && *extra ? "&" : "", extra ? extra : "");
+    free(ru);
+    /* wxt_login's steps, stopping at the first answer that is not a way to WeChat. */
+    wxt_resp_t r1 = {0};
+    assert_int_equal(wxt_get(b, url, &r1), 0);
+    if (r1.status != 302 || !r1.location || strncmp(r1.location, env.emu, strlen(env.emu)) != 0) {
+        *out = r1;
+        return;
+    }
+    wxt_resp_free(&r1);
+    wxt_login(b, url, "oidc-alice", "allow", out, NULL, 0);
+}
+
+/* A code for client at redirect (state "st-1"); asserts the answer is one. Caller frees. */
+static char *
+get_code(wxt_browser_t *b, const char *client, const char *redirect, const char *extra)
+{
+    wxt_resp_t r = {0};
+    char want[256];
+    authorize(b, client, redirect, extra, &r);
+    if (r.status != 302 || !r.location || strncmp(r.location, redirect, strlen(redirect)) != 0)
+        fail_msg("authorize %s: want a redirect to %s, got %ld %s %.300s", client, redirect,
+                 r.status, r.location ? r.location : "", r.body ? r.body : "");
+    char *code = url_param(r.location, "code");
+    char *state = url_param(r.location, "state");
+    char *iss = url_param(r.location, "iss");
+    snprintf(want, sizeof(want), "%s/oidc", env.auth);
+    if (!code || !state || strcmp(state, "st-1") != 0 || !iss || strcmp(iss, want) != 0)
+        fail_msg("answer lacks code, state st-1 or iss %s: %s", want, r.location);
+    free(state);
+    free(iss);
+    wxt_resp_free(&r);
+    return code;
+}
+
+static char *
+basic(const char *id, const char *secret)
+{
+    char plain[200], *out = malloc(400);
+    int n = snprintf(plain, sizeof(plain), "%s:%s", id, secret);
+    strcpy(out, "Authorization: Basic ");
+    EVP_EncodeBlock((unsigned char *)out + strlen(out), (const unsigned char *)plain, n);
+    return out;
+}
+
+/* POST /oidc/token with body; client "id:secret" by Basic, or secret NULL: none. */
+static json_t *
+token_call(const char *id, const char *secret, const char *body, long want_status)
+{
+    char url[256];
+    wxtk_resp_t r = {0};
+    char *auth = secret ? basic(id, secret) : NULL;
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", auth, NULL};
+    snprintf(url, sizeof(url), "%s/oidc/token", env.auth);
+    assert_int_equal(wxtk_http("POST", url, h, body, &r), 0);
+    if (r.status != want_status)
+        fail_msg("token %s: want %ld, got %ld %s", body, want_status, r.status, r.body);
+    json_t *j = wxtk_json(&r);
+    wxtk_resp_free(&r);
+    free(auth);
+    return j;
+}
+
+static json_t *
+redeem(const char *id, const char *secret, const char *code, const char *redirect,
+       const char *extra, long want_status)
+{
+    char body[2048];
+    char *ru = wxtk_escape(redirect);
+    snprintf(body, sizeof(body), "grant_type=authorization_code&code=%s&redirect_uri=%s%s%s", code,
+             ru, extra ? "&" : "", extra ? extra : "");
+    free(ru);
+    return token_call(id, secret, body, want_status);
+}
+
+static void
+expect_error(json_t *j, const char *error)
+{
+    const char *e = json_string_value(json_object_get(j, "error"));
+    if (!e || strcmp(e, error) != 0)
+        fail_msg("want error %s, got %s", error, json_dumps(j, 0));
+    assert_non_null(json_string_value(json_object_get(j, "error_description")));
+    json_decref(j);
+}
+
+static long
+me_status(const char *access_token)
+{
+    char url[256], hdr[4096];
+    wxtk_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oidc/me", env.auth);
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", access_token);
+    const char *h[] = {hdr, NULL};
+    assert_int_equal(wxtk_http("GET", url, h, NULL, &r), 0);
+    long st = r.status;
+    wxtk_resp_free(&r);
+    return st;
+}
+
+/* at_hash recomputed here (OIDC Core §3.1.3.6), independently of the server's code. */
+static void
+check_at_hash(const char *alg, const char *access_token, const char *at_hash)
+{
+    unsigned char md[64];
+    unsigned int n = 0;
+    assert_string_equal(alg, "RS256");
+    EVP_Digest(access_token, strlen(access_token), md, &n, EVP_sha256(), NULL);
+    char *want = wxtk_b64(md, n / 2);
+    assert_string_equal(at_hash, want);
+    free(want);
+}
+
+static void
+test_code_flow(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB,
+                          "response_type=code&scope=openid%20profile&state=st-1&nonce=n-42&"
+                          "code_challenge=" CHALLENGE "&code_challenge_method=S256");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, "code_verifier=" VERIFIER, 200);
+    const char *at = json_string_value(json_object_get(t, "access_token"));
+    const char *idt = json_string_value(json_object_get(t, "id_token"));
+    const char *rt = json_string_value(json_object_get(t, "refresh_token"));
+    assert_non_null(at);
+    assert_non_null(idt);
+    assert_non_null(rt);
+    assert_string_equal(json_string_value(json_object_get(t, "token_type")), "Bearer");
+    assert_true(json_integer_value(json_object_get(t, "expires_in")) > 0);
+    json_t *h = wxtk_part(idt, 0), *c = wxtk_part(idt, 1);
+    char iss[128];
+    snprintf(iss, sizeof(iss), "%s/oidc", env.auth);
+    assert_string_equal(json_string_value(json_object_get(c, "iss")), iss);
+    assert_string_equal(json_string_value(json_object_get(c, "aud")), "oidc-web");
+    assert_string_equal(json_string_value(json_object_get(c, "nonce")), "n-42");
+    assert_non_null(json_string_value(json_object_get(c, "sub")));
+    assert_non_null(json_string_value(json_object_get(c, "sid")));
+    int64_t iat = json_integer_value(json_object_get(c, "iat"));
+    int64_t auth_time = json_integer_value(json_object_get(c, "auth_time"));
+    assert_true(auth_time > 0 && auth_time <= iat);
+    assert_true(json_integer_value(json_object_get(c, "exp")) > iat);
+    check_at_hash(json_string_value(json_object_get(h, "alg")), at,
+                  json_string_value(json_object_get(c, "at_hash")));
+    /* Both tokens pass the online checks; the access token reads the profile. */
+    assert_int_equal(me_status(at), 200);
+    assert_int_equal(me_status(idt), 200);
+    /* Refresh: new tokens, same sid and auth_time, no nonce. */
+    char body[512];
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt);
+    json_t *t2 = token_call("oidc-web", web_secret, body, 200);
+    json_t *c2 = wxtk_part(json_string_value(json_object_get(t2, "id_token")), 1);
+    assert_string_equal(json_string_value(json_object_get(c2, "sid")),
+                        json_string_value(json_object_get(c, "sid")));
+    assert_int_equal(json_integer_value(json_object_get(c2, "auth_time")), auth_time);
+    assert_null(json_object_get(c2, "nonce"));
+    assert_string_not_equal(json_string_value(json_object_get(t2, "refresh_token")), rt);
+    json_decref(c2);
+    json_decref(t2);
+    json_decref(h);
+    json_decref(c);
+    json_decref(t);
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* A code comes back: refused, and what it issued is taken back (RFC 6749 §4.1.2). */
+static void
+test_code_replay(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    char *at = strdup(json_string_value(json_object_get(t, "access_token")));
+    char *rt = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    assert_int_equal(me_status(at), 200);
+    expect_error(redeem("oidc-web", web_secret, code, WEB_CB, NULL, 400), "invalid_grant");
+    assert_int_equal(me_status(at), 401);
+    char body[512];
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt);
+    expect_error(token_call("oidc-web", web_secret, body, 400), "invalid_grant");
+    free(at);
+    free(rt);
+    free(code);
+    wxt_browser_free(b);
+}
+
+static void
+test_code_for_another_client(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    expect_error(redeem("oidc-other", other_secret, code, WEB_CB, NULL, 400), "invalid_grant");
+    /* And wrong credentials are the client's fault (401), whatever the code. */
+    expect_error(redeem("oidc-web", other_secret, code, WEB_CB, NULL, 401), "invalid_client");
+    expect_error(redeem("oidc-web", NULL, code, WEB_CB, "client_id=oidc-web", 401),
+                 "invalid_client");
+    free(code);
+    wxt_browser_free(b);
+}
+
+static void
+test_redirect_uri_mismatch(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    /* Unregistered, a prefix trick, a pattern's match (patterns serve only the Authing flow),
+     * a case change: each an error page here, never a redirect. */
+    const char *bad[] = {"http://evil.example/cb", WEB_CB "/x", WEB_CB "?a=1",
+                         "http://127.0.0.1:9/oidc-x", "http://127.0.0.1:9/OIDC-cb"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wxt_resp_t r = {0};
+        authorize(b, "oidc-web", bad[i], "response_type=code&scope=openid&state=st-1", &r);
+        if (r.status != 400 || r.location)
+            fail_msg("%s: want a 400 page, got %ld %s", bad[i], r.status,
+                     r.location ? r.location : "");
+        wxt_resp_free(&r);
+    }
+    /* Unknown or missing client: a page too. */
+    wxt_resp_t r = {0};
+    authorize(b, "nobody", WEB_CB, "response_type=code&scope=openid", &r);
+    assert_int_equal(r.status, 400);
+    assert_null(r.location);
+    wxt_resp_free(&r);
+    /* At the token endpoint: the code's redirect_uri, exactly. */
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    expect_error(redeem("oidc-web", web_secret, code, WEB_CB "/", NULL, 400), "invalid_grant");
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* Errors once the client is known go back to it, with the state. */
+static void
+expect_auth_error(wxt_browser_t *b, const char *client, const char *redirect, const char *extra,
+                  const char *error)
+{
+    wxt_resp_t r = {0};
+    authorize(b, client, redirect, extra, &r);
+    char *e = url_param(r.location, "error");
+    char *st = url_param(r.location, "state");
+    if (r.status != 302 || !e || strcmp(e, error) != 0 || !st || strcmp(st, "st-1") != 0)
+        fail_msg("%s: want error=%s&state=st-1 at %s, got %ld %s", extra, error, redirect, r.status,
+                 r.location ? r.location : "(no redirect)");
+    free(e);
+    free(st);
+    wxt_resp_free(&r);
+}
+
+static void
+test_pkce(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    const char *pkce = "response_type=code&scope=openid&state=st-1&code_challenge=" CHALLENGE
+                       "&code_challenge_method=S256";
+    /* Downgrade: a challenge, then no verifier. */
+    char *code = get_code(b, "oidc-web", WEB_CB, pkce);
+    expect_error(redeem("oidc-web", web_secret, code, WEB_CB, NULL, 400), "invalid_grant");
+    free(code);
+    /* A wrong verifier. */
+    code = get_code(b, "oidc-web", WEB_CB, pkce);
+    expect_error(redeem("oidc-web", web_secret, code, WEB_CB,
+                        "code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", 400),
+                 "invalid_grant");
+    free(code);
+    /* A verifier where no challenge was made (injected code). */
+    code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    expect_error(redeem("oidc-web", web_secret, code, WEB_CB, "code_verifier=" VERIFIER, 400),
+                 "invalid_grant");
+    free(code);
+    /* The plain method, and a public client without PKCE, are refused at the start. */
+    expect_auth_error(b, "oidc-web", WEB_CB,
+                      "response_type=code&scope=openid&state=st-1&code_challenge=" CHALLENGE
+                      "&code_challenge_method=plain",
+                      "invalid_request");
+    expect_auth_error(b, "oidc-spa", SPA_CB, "response_type=code&scope=openid&state=st-1",
+                      "invalid_request");
+    expect_auth_error(b, "oidc-web", WEB_CB, "response_type=token&scope=openid&state=st-1",
+                      "unsupported_response_type");
+    expect_auth_error(b, "oidc-web", WEB_CB, "response_type=code&scope=profile&state=st-1",
+                      "invalid_scope");
+    /* The public client: none + PKCE. */
+    code = get_code(b, "oidc-spa", SPA_CB,
+                    "response_type=code&scope=openid&state=st-1&code_challenge=" CHALLENGE
+                    "&code_challenge_method=S256");
+    json_t *t =
+        redeem("oidc-spa", NULL, code, SPA_CB, "client_id=oidc-spa&code_verifier=" VERIFIER, 200);
+    assert_non_null(json_string_value(json_object_get(t, "id_token")));
+    json_decref(t);
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* A refresh token used twice: the family (its successor too) is revoked. */
+static void
+test_refresh_reuse(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char body[512];
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    char *rt1 = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt1);
+    t = token_call("oidc-web", web_secret, body, 200);
+    char *rt2 = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    /* Another client cannot use it... (and that use counts: rt2 is now rotated) */
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt1);
+    expect_error(token_call("oidc-web", web_secret, body, 400), "invalid_grant");
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt2);
+    expect_error(token_call("oidc-web", web_secret, body, 400), "invalid_grant");
+    expect_error(token_call("oidc-web", web_secret, "grant_type=password&username=a", 400),
+                 "unsupported_grant_type");
+    free(rt1);
+    free(rt2);
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* prompt=none: without a session, login_required to the client; with one (same browser, the
+ * pool's other application), a code at once, without WeChat. */
+static void
+test_sessions(void **state)
+{
+    wxt_browser_t *fresh = wxt_browser_new(WXT_WECHAT_UA);
+    expect_auth_error(fresh, "oidc-web", WEB_CB,
+                      "response_type=code&scope=openid&state=st-1&prompt=none", "login_required");
+    wxt_browser_free(fresh);
+
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    free(code);
+    long before = wxt_emu_calls(&env, "access_token");
+    char url[1024];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url),
+             "%s/oidc/auth?client_id=oidc-other&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2F"
+             "oidc-cb&response_type=code&scope=openid&state=st-1&prompt=none",
+             env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    char *c2 = url_param(r.location, "code");
+    if (r.status != 302 || !c2)
+        fail_msg("prompt=none with a session: want a code, got %ld %s", r.status,
+                 r.location ? r.location : "");
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), before);
+    json_t *t = redeem("oidc-other", other_secret, c2, WEB_CB, NULL, 200);
+    json_decref(t);
+    free(c2);
+    wxt_resp_free(&r);
+    /* prompt=login goes to WeChat again. */
+    snprintf(url, sizeof(url),
+             "%s/oidc/auth?client_id=oidc-other&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2F"
+             "oidc-cb&response_type=code&scope=openid&state=st-1&prompt=login",
+             env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.location, env.emu));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
+/* Outside WeChat: a clear page, Chinese first, no redirect anywhere. */
+static void
+test_outside_wechat(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0");
+    wxt_resp_t r = {0};
+    authorize(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1", &r);
+    assert_int_equal(r.status, 200);
+    assert_null(r.location);
+    assert_non_null(strstr(r.body, "请在微信中打开"));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery_documents),
+        cmocka_unit_test(test_code_flow),
+        cmocka_unit_test(test_code_replay),
+        cmocka_unit_test(test_code_for_another_client),
+        cmocka_unit_test(test_redirect_uri_mismatch),
+        cmocka_unit_test(test_pkce),
+        cmocka_unit_test(test_refresh_reuse),
+        cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_outside_wechat),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -791,6 +791,7 @@ make_state(fx_t *fx, const char *pool, const char *prefix, int64_t created, int6
     snprintf(s->browser, sizeof(s->browser), BROWSER_A);
     snprintf(s->scope, sizeof(s->scope), "snsapi_userinfo");
     snprintf(s->options, sizeof(s->options), "with_identities=1");
+    snprintf(s->oidc, sizeof(s->oidc), "oidc:1 m=query&s=xyz&n=&c=&p=openid");
     s->created_at = created;
     s->expires_at = expires;
     assert_int_equal(store_state_create(fx->st, s, &err), WX_OK);
@@ -823,6 +824,7 @@ test_state_claim(void **state)
     assert_string_equal(out->redirect, s->redirect);
     assert_string_equal(out->scope, "snsapi_userinfo");
     assert_string_equal(out->options, "with_identities=1");
+    assert_string_equal(out->oidc, "oidc:1 m=query&s=xyz&n=&c=&p=openid");
     assert_int_equal(out->created_at, T0);
     assert_int_equal(out->expires_at, T0 + 600);
 
