@@ -42,6 +42,7 @@ handle_discovery(http_req_t *r)
     disc_url(doc, "token_endpoint", host, "/oidc/token");
     disc_url(doc, "jwks_uri", host, "/oidc/.well-known/jwks.json");
     disc_url(doc, "userinfo_endpoint", host, "/oidc/me");
+    disc_url(doc, "end_session_endpoint", host, "/oidc/session/end");
     disc_url(doc, "introspection_endpoint", host, "/oidc/token/introspection");
     disc_url(doc, "revocation_endpoint", host, "/oidc/token/revocation");
     disc_list(doc, "response_types_supported", "code", NULL);

@@ -21,10 +21,13 @@ const http_route_t handle_routes[] = {
     {"GET", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
     {"POST", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
     {"POST", "/oidc/token", handle_oidc_token, "oidc_token"},
+    {"GET", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
+    {"POST", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
     {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
     {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
     {"POST", "/oidc/token/revocation", handle_revocation, "revocation"},
     {"GET", "/oidc/me", handle_me, "me"},
+    {"POST", "/oidc/me", handle_me, "me"},
     {"GET", "/api/v2/users/login-status", handle_login_status, "login_status"},
     {"POST", "/api/v2/logout", handle_logout, "logout"},
     /* nginx auth_request sends the subrequest with the original request's method. */

@@ -599,6 +599,104 @@ test_sessions(void **state)
     wxt_browser_free(b);
 }
 
+/* /oidc/me takes the access token in the header, a form body or the query (RFC 6750 §2). */
+static void
+test_userinfo_forms(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    const char *at = json_string_value(json_object_get(t, "access_token"));
+    char url[4096], body[4096];
+    wxtk_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oidc/me?access_token=%s", env.auth, at);
+    assert_int_equal(wxtk_http("GET", url, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"nickname\":\"Alice\""));
+    wxtk_resp_free(&r);
+    snprintf(url, sizeof(url), "%s/oidc/me", env.auth);
+    snprintf(body, sizeof(body), "access_token=%s", at);
+    const char *form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    assert_int_equal(wxtk_http("POST", url, form, body, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxtk_resp_free(&r);
+    assert_int_equal(wxtk_http("POST", url, form, "access_token=forged", &r), 0);
+    assert_int_equal(r.status, 401);
+    wxtk_resp_free(&r);
+    assert_int_equal(wxtk_http("POST", url, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 401);
+    wxtk_resp_free(&r);
+    json_decref(t);
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* RP-initiated logout: only a registered post_logout_redirect_uri of the named client, and
+ * the session is over (prompt=none then says login_required). */
+static void
+test_logout(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char url[4096];
+    wxt_resp_t r = {0};
+    assert_int_equal(
+        wxt_cli(&env, NULL,
+                (const char *const[]){"app", "update", "oidc-web", "--post-logout-redirect",
+                                      "http://127.0.0.1:9/bye", NULL}),
+        0);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    const char *idt = json_string_value(json_object_get(t, "id_token"));
+    /* Open redirect attempts: unregistered, a prefix, no client named. Pages, and the session
+     * lives on. */
+    const char *bad[] = {"http%3A%2F%2Fevil.example%2F", "http%3A%2F%2F127.0.0.1%3A9%2Fbye%2Fx",
+                         "http%3A%2F%2F127.0.0.1%3A9%2Fbye%3Fa%3D1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(url, sizeof(url),
+                 "%s/oidc/session/end?id_token_hint=%s&post_logout_redirect_uri=%s", env.auth, idt,
+                 bad[i]);
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        if (r.status != 400 || r.location)
+            fail_msg("%s: want a 400 page, got %ld %s", bad[i], r.status,
+                     r.location ? r.location : "");
+        wxt_resp_free(&r);
+    }
+    snprintf(url, sizeof(url),
+             "%s/oidc/session/end?post_logout_redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2Fbye",
+             env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 400);
+    wxt_resp_free(&r);
+    snprintf(url, sizeof(url),
+             "%s/oidc/session/end?client_id=oidc-other&id_token_hint=%s&post_logout_redirect_uri="
+             "http%%3A%%2F%%2F127.0.0.1%%3A9%%2Fbye",
+             env.auth, idt);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 400);
+    wxt_resp_free(&r);
+    const char *silent = "response_type=code&scope=openid&state=st-1&prompt=none";
+    char *c2 = get_code(b, "oidc-other", WEB_CB, silent); /* the session lives on */
+    free(c2);
+    snprintf(url, sizeof(url),
+             "%s/oidc/session/end?id_token_hint=%s&post_logout_redirect_uri=http%%3A%%2F%%2F127.0."
+             "0.1%%3A9%%2Fbye&state=s%%261",
+             env.auth, idt);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_string_equal(r.location, "http://127.0.0.1:9/bye?state=s%261");
+    wxt_resp_free(&r);
+    expect_auth_error(b, "oidc-other", WEB_CB, silent, "login_required");
+    /* Without a target: a page saying so. */
+    snprintf(url, sizeof(url), "%s/oidc/session/end", env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "已退出登录"));
+    wxt_resp_free(&r);
+    json_decref(t);
+    free(code);
+    wxt_browser_free(b);
+}
+
 /* Outside WeChat: a clear page, Chinese first, no redirect anywhere. */
 static void
 test_outside_wechat(void **state)
@@ -625,6 +723,8 @@ main(void)
         cmocka_unit_test(test_pkce),
         cmocka_unit_test(test_refresh_reuse),
         cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_userinfo_forms),
+        cmocka_unit_test(test_logout),
         cmocka_unit_test(test_outside_wechat),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
