@@ -10,7 +10,7 @@ PKGS=(
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   postgresql postgresql-common
   libcmocka-dev curl sqlite3 ca-certificates
-  nginx-light haproxy wrk python3 python3-jwt
+  nginx-light haproxy wrk python3 python3-jwt python3-authlib
   chromium fonts-wqy-microhei
 )
 # Node.js: the machine's own if it has one (it may not come from Debian), else Debian's.
