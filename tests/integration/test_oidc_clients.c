@@ -2,7 +2,8 @@
  * (tests/js/oidc/openid_client.mjs: discovery, code + PKCE through the emulator, refresh,
  * userinfo, a public client signed in from the session, logout, prompt=none after it), then
  * Debian's python3-authlib (tests/interop/oidc_authlib.py) validating the discovery document
- * and the ID token of that login, at_hash and nonce included. Each script exits non-zero on
+ * and the ID token of that login, at_hash and nonce included; Apache httpd with Debian's
+ * mod_auth_openidc protecting a page (tests/interop/oidc_apache.py). Each script exits non-zero on
  * any failed check, and the authlib one also makes sure a wrong nonce or access token fails. */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -28,7 +29,7 @@
 #define RP_BYE "http://127.0.0.1:9/rp-bye"
 
 static wxt_env_t env;
-static char web_secret[65];
+static char web_secret[65], apache_secret[65];
 
 static int
 group_setup(void **state)
@@ -43,7 +44,12 @@ group_setup(void **state)
                     (const char *const[]){"app", "create", "rp-spa", "--pool", "demo", "--public",
                                           "--redirect", RP_CB, NULL},
                     unused);
+    /* Its redirect_uri is registered by oidc_apache.py once Apache's port is known. */
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "rp-apache", "--pool", "demo", NULL},
+                    apache_secret);
     wxtk_person_add(&env, "rp-bob", "Bob");
+    wxtk_person_add(&env, "rp-carol", "Carol");
     return 0;
 }
 
@@ -137,11 +143,32 @@ test_openid_client_then_authlib(void **state)
     free(out2);
 }
 
+/* Apache httpd with Debian's mod_auth_openidc protecting a page (tests/interop/oidc_apache.py). */
+static void
+test_mod_auth_openidc(void **state)
+{
+    const char *src = getenv("WX_SRC_DIR");
+    char py[600];
+    char *out = NULL;
+    if (!src || !src[0])
+        fail_msg("WX_SRC_DIR is not set (run through ctest)");
+    snprintf(py, sizeof(py), "%s/tests/interop/oidc_apache.py", src);
+    setenv("WXT_ADMIN_TOKEN", env.admin_token, 1);
+    assert_int_equal(run((const char *const[]){PYTHON, py, env.auth, "rp-apache", apache_secret,
+                                               "rp-carol", env.dir, NULL},
+                         &out),
+                     0);
+    if (strncmp(out, "ok ", 3) != 0)
+        fail_msg("mod_auth_openidc: %.300s", out);
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openid_client_then_authlib),
+        cmocka_unit_test(test_mod_auth_openidc),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
