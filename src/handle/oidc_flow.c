@@ -60,37 +60,6 @@ out:
     return ok;
 }
 
-wx_status_t
-oidc_session_start(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const char *user_id,
-                   int64_t auth_time, char sid[STORE_ID_MAX], wx_err_t *err)
-{
-    const wx_config_t *cfg = ctx->app->cfg;
-    store_oidc_session_t s = {0};
-    char plain[256], sealed[512];
-    seal_key_t k;
-    wx_status_t rc;
-    if (!session_key(ctx, &k))
-        return wx_err_set(err, WX_ECONFIG, "no master key to seal the session cookie");
-    if ((rc = wx_rand_alnum(s.id, 32)) != WX_OK)
-        goto out;
-    wx_strlcpy(s.pool_id, pool_id, sizeof(s.pool_id));
-    wx_strlcpy(s.user_id, user_id, sizeof(s.user_id));
-    s.auth_time = auth_time;
-    s.seen_at = wx_now();
-    s.expires_at = auth_time + cfg->oidc_session_max;
-    if ((rc = store_oidc_session_add(ctx->store, &s, err)) != WX_OK)
-        goto out;
-    wx_snprintf(plain, sizeof(plain), "%s %s", s.id, pool_id);
-    if ((rc = seal_text(&k, SESSION_AAD, plain, sealed, sizeof(sealed), err)) != WX_OK)
-        goto out;
-    http_set_cookie(r, OIDC_SESSION_COOKIE, sealed, (long)cfg->oidc_session_max,
-                    cfg->cookie_secure);
-    wx_strlcpy(sid, s.id, STORE_ID_MAX);
-out:
-    seal_key_wipe(&k);
-    return rc;
-}
-
 void
 oidc_session_end(http_req_t *r, worker_ctx_t *ctx)
 {
@@ -153,42 +122,138 @@ oidc_reply_error(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri,
     reply_response(r, ctx, redirect_uri, q->form_post, NULL, error, description, q->state);
 }
 
+/* A code (and, at the end of a WeChat login, a new session) on its way to the store: written
+ * by the store writer like the rest of the login path, so the event loop never waits on the
+ * database's write lock; the answer leaves once they are committed. */
+typedef struct {
+    http_req_t *r;
+    worker_ctx_t *ctx;
+    char code[CODE_LEN + 1];
+    store_oidc_code_t c;
+    bool with_session;
+    store_oidc_session_t s;
+    char cookie[512]; /* the sealed session cookie */
+    oidc_request_t q;
+} issue_t;
+
+static void
+issue_free(issue_t *is)
+{
+    OPENSSL_cleanse(is->code, sizeof(is->code));
+    OPENSSL_cleanse(is->cookie, sizeof(is->cookie));
+    free(is);
+}
+
+static wx_status_t
+issue_run(store_t *st, void *arg, wx_err_t *err)
+{
+    issue_t *is = arg;
+    wx_status_t rc = WX_OK;
+    if (is->with_session)
+        rc = store_oidc_session_add(st, &is->s, err);
+    return rc == WX_OK ? store_oidc_code_add(st, &is->c, err) : rc;
+}
+
+static void
+issue_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    issue_t *is = arg;
+    http_req_t *r = is->r;
+    worker_ctx_t *ctx = is->ctx;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "oidc_code_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        r->outcome = "internal_error";
+        oidc_reply_error(r, ctx, is->c.redirect_uri, &is->q, "server_error",
+                         "the authorization code could not be stored; try again");
+        issue_free(is);
+        return;
+    }
+    if (is->with_session)
+        http_set_cookie(r, OIDC_SESSION_COOKIE, is->cookie, (long)ctx->app->cfg->oidc_session_max,
+                        ctx->app->cfg->cookie_secure);
+    if (!r->outcome || strcmp(r->outcome, "ok_new_user") != 0)
+        r->outcome = "ok";
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s app=%s", is->c.pool_id, is->c.app_id);
+    reply_response(r, ctx, is->c.redirect_uri, is->q.form_post, is->code, NULL, NULL, is->q.state);
+    issue_free(is);
+}
+
+/* A new session for a user who just signed in with WeChat: its row and sealed cookie, for the
+ * writer to add with the code. false (logged) when it cannot be made: the login still ends
+ * well, without a session. */
+static bool
+session_prepare(http_req_t *r, worker_ctx_t *ctx, issue_t *is, const char *pool_id,
+                const char *user_id, int64_t auth_time)
+{
+    char plain[256];
+    seal_key_t k;
+    wx_err_t err = {0};
+    bool ok = false;
+    if (!session_key(ctx, &k)) {
+        wx_log(WX_LOG_WARN, "oidc_session_failed", "rid", r->id, "error", "no master key", NULL);
+        return false;
+    }
+    if (wx_rand_alnum(is->s.id, 32) != WX_OK)
+        goto out;
+    wx_strlcpy(is->s.pool_id, pool_id, sizeof(is->s.pool_id));
+    wx_strlcpy(is->s.user_id, user_id, sizeof(is->s.user_id));
+    is->s.auth_time = auth_time;
+    is->s.seen_at = wx_now();
+    is->s.expires_at = auth_time + ctx->app->cfg->oidc_session_max;
+    wx_snprintf(plain, sizeof(plain), "%s %s", is->s.id, pool_id);
+    ok = seal_text(&k, SESSION_AAD, plain, is->cookie, sizeof(is->cookie), &err) == WX_OK;
+    if (!ok)
+        wx_log(WX_LOG_WARN, "oidc_session_failed", "rid", r->id, "error", err.msg, NULL);
+out:
+    seal_key_wipe(&k);
+    return ok;
+}
+
+/* Make the code and hand code (and session) to the writer; the reply follows in issue_done. */
+static void
+issue_submit(http_req_t *r, worker_ctx_t *ctx, issue_t *is, const char *pool_id, const char *app_id,
+             const char *redirect_uri, const char *user_id, int64_t auth_time, const char *sid)
+{
+    store_oidc_code_t *c = &is->c;
+    wx_err_t err = {0};
+    is->r = r;
+    is->ctx = ctx;
+    if (wx_rand_alnum(is->code, CODE_LEN) != WX_OK ||
+        wx_sha256_hex(is->code, CODE_LEN, c->hash) != WX_OK) {
+        wx_err_set(&err, WX_ECRYPTO, "no random code");
+        issue_done(WX_ECRYPTO, &err, is);
+        return;
+    }
+    wx_strlcpy(c->pool_id, pool_id, sizeof(c->pool_id));
+    wx_strlcpy(c->app_id, app_id, sizeof(c->app_id));
+    wx_strlcpy(c->user_id, user_id, sizeof(c->user_id));
+    wx_strlcpy(c->redirect_uri, redirect_uri, sizeof(c->redirect_uri));
+    wx_strlcpy(c->code_challenge, is->q.code_challenge, sizeof(c->code_challenge));
+    wx_strlcpy(c->nonce, is->q.nonce, sizeof(c->nonce));
+    wx_strlcpy(c->scope, is->q.scope, sizeof(c->scope));
+    wx_strlcpy(c->sid, sid, sizeof(c->sid));
+    c->auth_time = auth_time;
+    c->created_at = wx_now();
+    c->expires_at = c->created_at + ctx->app->cfg->oidc_code_ttl;
+    if (store_writer_submit(ctx->app->writer, r->worker->base, issue_run, issue_done, is, &err) !=
+        WX_OK)
+        issue_done(err.status ? err.status : WX_EBUSY, &err, is);
+}
+
 void
 oidc_reply_code(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const char *app_id,
                 const char *redirect_uri, const oidc_request_t *q, const char *user_id,
                 int64_t auth_time, const char *sid)
 {
-    store_oidc_code_t c = {0};
-    char code[CODE_LEN + 1];
-    wx_err_t err = {0};
-    if (wx_rand_alnum(code, CODE_LEN) != WX_OK || wx_sha256_hex(code, CODE_LEN, c.hash) != WX_OK)
-        goto fail;
-    wx_strlcpy(c.pool_id, pool_id, sizeof(c.pool_id));
-    wx_strlcpy(c.app_id, app_id, sizeof(c.app_id));
-    wx_strlcpy(c.user_id, user_id, sizeof(c.user_id));
-    wx_strlcpy(c.redirect_uri, redirect_uri, sizeof(c.redirect_uri));
-    wx_strlcpy(c.code_challenge, q->code_challenge, sizeof(c.code_challenge));
-    wx_strlcpy(c.nonce, q->nonce, sizeof(c.nonce));
-    wx_strlcpy(c.scope, q->scope, sizeof(c.scope));
-    wx_strlcpy(c.sid, sid, sizeof(c.sid));
-    c.auth_time = auth_time;
-    c.created_at = wx_now();
-    c.expires_at = c.created_at + ctx->app->cfg->oidc_code_ttl;
-    if (store_oidc_code_add(ctx->store, &c, &err) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "oidc_code_failed", "rid", r->id, "error", err.msg, "detail",
-               err.detail, NULL);
-        goto fail;
+    issue_t *is = calloc(1, sizeof(*is));
+    if (!is) {
+        r->outcome = "internal_error";
+        oidc_reply_error(r, ctx, redirect_uri, q, "temporarily_unavailable", "out of memory");
+        return;
     }
-    r->outcome = "ok";
-    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s app=%s", pool_id, app_id);
-    reply_response(r, ctx, redirect_uri, q->form_post, code, NULL, NULL, q->state);
-    OPENSSL_cleanse(code, sizeof(code));
-    return;
-fail:
-    OPENSSL_cleanse(code, sizeof(code));
-    r->outcome = "internal_error";
-    oidc_reply_error(r, ctx, redirect_uri, q, "server_error",
-                     "the authorization code could not be stored; try again");
+    is->q = *q;
+    issue_submit(r, ctx, is, pool_id, app_id, redirect_uri, user_id, auth_time, sid);
 }
 
 void
@@ -196,20 +261,18 @@ oidc_login_done(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const cha
                 const char *redirect_uri, const char *request, const char *user_id,
                 int64_t auth_time)
 {
-    oidc_request_t q;
-    char sid[STORE_ID_MAX] = "";
-    wx_err_t err = {0};
-    if (!oidc_request_parse(request, &q)) {
+    issue_t *is = calloc(1, sizeof(*is));
+    if (!is || !oidc_request_parse(request, &is->q)) {
+        free(is);
         http_reply_error_page(r, 500, "登录失败 · Login failed",
-                              "登录请求已损坏，请从应用重新登录。The login request could not be "
+                              "登录请求无法读取，请从应用重新登录。The login request could not be "
                               "read; please sign in again from the application.");
         return;
     }
-    /* A session lets the pool's other applications sign this user in without WeChat. Without
-     * one the login still ends well: the code does not depend on it. */
-    if (oidc_session_start(r, ctx, pool_id, user_id, auth_time, sid, &err) != WX_OK)
-        wx_log(WX_LOG_WARN, "oidc_session_failed", "rid", r->id, "error", err.msg, NULL);
-    oidc_reply_code(r, ctx, pool_id, app_id, redirect_uri, &q, user_id, auth_time, sid);
+    /* A session lets the pool's other applications sign this user in without WeChat. */
+    is->with_session = session_prepare(r, ctx, is, pool_id, user_id, auth_time);
+    issue_submit(r, ctx, is, pool_id, app_id, redirect_uri, user_id, auth_time,
+                 is->with_session ? is->s.id : "");
 }
 
 wx_status_t

@@ -13,24 +13,19 @@
  * false when there is none (no cookie, not ours, ended, expired, another pool). */
 bool oidc_session_current(http_req_t *r, worker_ctx_t *ctx, const char *pool_id,
                           store_oidc_session_t *out);
-/* Start a session for a user who just signed in with WeChat at auth_time; sets the cookie.
- * sid gets its id. */
-wx_status_t oidc_session_start(http_req_t *r, worker_ctx_t *ctx, const char *pool_id,
-                               const char *user_id, int64_t auth_time, char sid[STORE_ID_MAX],
-                               wx_err_t *err);
 /* End the browser's session (logout): the row and the cookie. */
 void oidc_session_end(http_req_t *r, worker_ctx_t *ctx);
 
 /* Answer the client at redirect_uri (query or form_post) with a new authorization code for
- * this user, or with an error (code NULL). */
+ * this user (written by the store writer first), or with an error. */
 void oidc_reply_code(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const char *app_id,
                      const char *redirect_uri, const oidc_request_t *q, const char *user_id,
                      int64_t auth_time, const char *sid);
 void oidc_reply_error(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri,
                       const oidc_request_t *q, const char *error, const char *description);
 
-/* The end of a WeChat login that /oidc/auth started (callback.c): a session, a code, and the
- * browser back at the client. */
+/* The end of a WeChat login that /oidc/auth started (callback.c): a session and a code, written
+ * together by the store writer, and the browser back at the client. */
 void oidc_login_done(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const char *app_id,
                      const char *redirect_uri, const char *request, const char *user_id,
                      int64_t auth_time);
