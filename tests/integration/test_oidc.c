@@ -697,6 +697,50 @@ test_logout(void **state)
     wxt_browser_free(b);
 }
 
+/* The user declines on WeChat's consent page: the client hears access_denied with its state,
+ * not Authing's code=1001 on a business callback. */
+static void
+test_declined(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char url[1024];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url),
+             "%s/oidc/auth?client_id=oidc-web&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2Foidc-"
+             "cb&response_type=code&scope=openid&state=st-1",
+             env.auth);
+    wxt_login(b, url, "oidc-alice", "deny", &r, NULL, 0);
+    char *e = url_param(r.location, "error"), *st = url_param(r.location, "state");
+    if (r.status != 302 || strncmp(r.location, WEB_CB "?", strlen(WEB_CB) + 1) != 0 || !e ||
+        strcmp(e, "access_denied") != 0 || !st || strcmp(st, "st-1") != 0)
+        fail_msg("want %s?error=access_denied&state=st-1, got %ld %s", WEB_CB, r.status,
+                 r.location ? r.location : "");
+    assert_null(url_param(r.location, "code"));
+    free(e);
+    free(st);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
+/* response_mode=form_post: a page that posts code, state and iss to the redirect_uri, with a
+ * CSP that allows only its own submit handler. */
+static void
+test_form_post(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    wxt_resp_t r = {0};
+    authorize(b, "oidc-web", WEB_CB,
+              "response_type=code&scope=openid&state=st%3C1&response_mode=form_post", &r);
+    if (r.status != 200 || !r.body)
+        fail_msg("want a 200 form, got %ld %s", r.status, r.location ? r.location : "");
+    assert_non_null(strstr(r.body, "<form method=\"post\" action=\"" WEB_CB "\">"));
+    assert_non_null(strstr(r.body, "name=\"code\" value=\""));
+    assert_non_null(strstr(r.body, "name=\"state\" value=\"st&lt;1\""));
+    assert_non_null(strstr(r.body, "name=\"iss\""));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
 /* Outside WeChat: a clear page, Chinese first, no redirect anywhere. */
 static void
 test_outside_wechat(void **state)
@@ -725,6 +769,8 @@ main(void)
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_userinfo_forms),
         cmocka_unit_test(test_logout),
+        cmocka_unit_test(test_declined),
+        cmocka_unit_test(test_form_post),
         cmocka_unit_test(test_outside_wechat),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
