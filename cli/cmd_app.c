@@ -15,9 +15,63 @@ static const cli_col_t app_cols[] = {
     {"CALLBACKS", "redirect_urls"},
     {"CREATED", "created_at"},
 };
-static const char *const app_keys[] = {"id",        "pool_id", "name",       "redirect_urls",
-                                       "token_alg", "secret",  "created_at", "updated_at",
+static const char *const app_keys[] = {"id",
+                                       "pool_id",
+                                       "name",
+                                       "redirect_urls",
+                                       "token_alg",
+                                       "public_client",
+                                       "post_logout_redirect_uris",
+                                       "web_origins",
+                                       "access_token_ttl",
+                                       "id_token_ttl",
+                                       "refresh_token_ttl",
+                                       "secret",
+                                       "created_at",
+                                       "updated_at",
                                        NULL};
+
+/* A list option, or its --clear-… flag (an empty list); not both. */
+static int
+app_list_opt(const cli_t *c, json_t *body, const char *opt, const char *clear, const char *field)
+{
+    if (clear && cli_flag(c, clear)) {
+        if (cli_opts(c, opt))
+            return cli_err(CLI_USAGE, "--%s and --%s do not go together", clear, opt);
+        json_object_set_new(body, field, json_array());
+    }
+    cli_body_list(c, body, opt, field);
+    return CLI_OK;
+}
+
+static int
+app_oidc_body(const cli_t *c, json_t *body)
+{
+    static const char *const ttls[][2] = {{"access-token-ttl", "access_token_ttl"},
+                                          {"id-token-ttl", "id_token_ttl"},
+                                          {"refresh-token-ttl", "refresh_token_ttl"}};
+    int rc = CLI_OK;
+    if (cli_flag(c, "public") && cli_flag(c, "confidential"))
+        return cli_err(CLI_USAGE, "--public and --confidential do not go together");
+    if (cli_flag(c, "public"))
+        json_object_set_new(body, "public_client", json_true());
+    if (cli_flag(c, "confidential"))
+        json_object_set_new(body, "public_client", json_false());
+    for (size_t i = 0; i < WX_ARRAY_LEN(ttls) && rc == CLI_OK; i++) {
+        long v = 0;
+        if (!cli_opt(c, ttls[i][0]))
+            continue;
+        /* The server says which range; the CLI only needs a number. */
+        if ((rc = cli_opt_long(c, ttls[i][0], 0, 365L * 86400, &v)) == CLI_OK)
+            json_object_set_new(body, ttls[i][1], json_integer(v));
+    }
+    if (rc == CLI_OK)
+        rc = app_list_opt(c, body, "post-logout-redirect", "clear-post-logout-redirects",
+                          "post_logout_redirect_uris");
+    if (rc == CLI_OK)
+        rc = app_list_opt(c, body, "web-origin", "clear-web-origins", "web_origins");
+    return rc;
+}
 
 int
 cli_app_list(cli_t *c)
@@ -50,7 +104,7 @@ app_body(const cli_t *c, json_t *body)
         json_object_set_new(body, "redirect_urls", json_array());
     }
     cli_body_list(c, body, "redirect", "redirect_urls");
-    return CLI_OK;
+    return app_oidc_body(c, body);
 }
 
 /* The secret of an answer, printed once, then wiped from the JSON text jansson holds. */
@@ -111,7 +165,8 @@ cli_app_update(cli_t *c)
     if (rc != CLI_OK)
         goto out;
     if (json_object_size(body) == 0)
-        rc = cli_err(CLI_USAGE, "nothing to change: give --name, --redirect or --token-alg");
+        rc = cli_err(CLI_USAGE, "nothing to change: give --name, --redirect, --token-alg or an "
+                                "OIDC setting (--public, --post-logout-redirect, …)");
     else if (!cli_pathf(path, sizeof(path), "/apps/%s", c->pos[0]))
         rc = CLI_USAGE;
     else

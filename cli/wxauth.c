@@ -35,6 +35,15 @@ static const cli_opt_t pool_write_opts[] = {
     {"redirect", "URL", "allowed redirect_url pattern for pool-level logins", true},
     {"clear-redirects", NULL, "remove every allowed redirect_url (update only)", false},
     OPT_END};
+/* An application's OpenID Connect settings (docs/oidc.md). */
+#define APP_OIDC_OPTS                                                                              \
+    {"post-logout-redirect", "URL", "OIDC post_logout_redirect_uri (exact URL)", true},            \
+        {"web-origin", "ORIGIN", "origin its pages call from (http(s)://host[:port])", true},      \
+        {"access-token-ttl", "SECONDS", "OIDC access token lifetime (0: the pool's)", false},      \
+        {"id-token-ttl", "SECONDS", "OIDC ID token lifetime (0: the pool's)", false},              \
+    {                                                                                              \
+        "refresh-token-ttl", "SECONDS", "OIDC refresh token lifetime (0: 30 days)", false          \
+    }
 static const cli_opt_t app_create_opts[] = {
     POOL_OPT,
     {"name", "NAME", "display name (default: the id)", false},
@@ -42,6 +51,8 @@ static const cli_opt_t app_create_opts[] = {
     {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
     {"secret-env", "VAR", "keep an existing app secret (e.g. Authing's), read from VAR", false},
     {"secret-file", "FILE", "the same, from the first line of FILE", false},
+    {"public", NULL, "a public OIDC client (browser or app: no secret, PKCE required)", false},
+    APP_OIDC_OPTS,
     OPT_END};
 static const cli_opt_t app_secret_opts[] = {
     {"secret-env", "VAR", "set this secret (e.g. Authing's), read from VAR, instead of a new one",
@@ -53,6 +64,11 @@ static const cli_opt_t app_update_opts[] = {
     {"redirect", "URL", "registered callback; replaces the list", true},
     {"clear-redirects", NULL, "remove every registered callback", false},
     {"token-alg", "pool|HS256", "HS256: sign with the app secret, as Authing does", false},
+    {"public", NULL, "make it a public OIDC client (no secret, PKCE required)", false},
+    {"confidential", NULL, "make it a confidential OIDC client (secret required)", false},
+    APP_OIDC_OPTS,
+    {"clear-post-logout-redirects", NULL, "remove every post_logout_redirect_uri", false},
+    {"clear-web-origins", NULL, "remove every web origin", false},
     OPT_END};
 static const cli_opt_t conn_opts[] = {POOL_OPT, IDENT_OPT, OPT_END};
 static const cli_opt_t conn_set_opts[] = {
@@ -139,8 +155,9 @@ const cli_cmd_t cli_cmds[] = {
      "--secret-file keeps one you already have (Authing's: backends that verify HS256 tokens "
      "with it keep working) and prints nothing.",
      app_create_opts, true, cli_app_create},
-    {"app", "update", "ID", 1, 1, "change an application's name, callbacks or token alg", NULL,
-     app_update_opts, true, cli_app_update},
+    {"app", "update", "ID", 1, 1,
+     "change an application's name, callbacks, token alg or OIDC settings", NULL, app_update_opts,
+     true, cli_app_update},
     {"app", "reset-secret", "ID", 1, 1, "make and print a new application secret",
      "The old secret stops working at once (HS256 tokens signed with it stop verifying). With "
      "--secret-env/--secret-file the given secret is set instead (moving from Authing) and "

@@ -11,7 +11,8 @@ PKGS=(
   libqrencode-dev zbar-tools
   postgresql postgresql-common
   libcmocka-dev curl sqlite3 ca-certificates
-  nginx-light haproxy wrk python3 python3-jwt
+  nginx-light haproxy wrk python3 python3-jwt python3-authlib
+  apache2 libapache2-mod-auth-openidc
   chromium fonts-wqy-microhei
 )
 # Node.js: the machine's own if it has one (it may not come from Debian), else Debian's.

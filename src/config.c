@@ -34,6 +34,9 @@ config_defaults(wx_config_t *c)
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
+    c->oidc_code_ttl = 60;
+    c->oidc_session_idle = 86400;
+    c->oidc_session_max = 7 * 86400;
     wx_strlcpy(c->metrics_access, "token", sizeof(c->metrics_access));
     wx_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
@@ -90,6 +93,9 @@ static const key_t_ keys[] = {
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
+    I("oidc", "code_ttl", NULL, oidc_code_ttl, 10, 600),
+    L("oidc", "session_idle", NULL, oidc_session_idle, 60, 31536000),
+    L("oidc", "session_max", NULL, oidc_session_max, 60, 31536000),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
     S("admin", "listen", "WXAUTH_ADMIN_LISTEN", admin_listen),
     S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),

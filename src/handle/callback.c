@@ -23,6 +23,7 @@
 #include "../proto/authing.h"
 #include "../proto/login_record.h"
 #include "../store/writer.h"
+#include "oidc_flow.h"
 #include "token.h"
 #include "../util/clock.h"
 #include "../util/log.h"
@@ -57,6 +58,7 @@ typedef struct {
     store_state_status_t status;
     char claim_owner[STORE_ID_MAX]; /* the process working on it (store nodes) */
     char *result;                   /* a reload of a finished login only */
+    char *oidc;                     /* a login of /oidc/auth: the client's request, else NULL */
 } login_state_t;
 
 /* One login in flight: only what the next step needs (issue #10 memory target). */
@@ -94,6 +96,7 @@ login_free(void *p)
     free(l->ui);
     free(l->claim);
     free(l->state.result);
+    free(l->state.oidc);
     if (l->end)
         free(l->end->error_url);
     free(l->end);
@@ -162,6 +165,17 @@ end_success_run(store_t *st, void *arg, wx_err_t *err)
 
 /* ---- replies ---- */
 
+/* Where an error sends the browser: the business callback with code and message, or for a
+ * login of /oidc/auth the client's redirect_uri with an OAuth error (oidc_flow.h). */
+static wx_status_t
+result_error_url(login_t *l, wx_buf_t *url, int code, const char *message)
+{
+    if (l->state.oidc)
+        return oidc_login_error_url(url, l->ctx->app, l->state.redirect, l->state.oidc, code,
+                                    message);
+    return authing_result_url(url, l->state.redirect, code, message, NULL);
+}
+
 static void
 on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
 {
@@ -184,7 +198,7 @@ finish_error_with(login_t *l, int code, const char *message, const char *outcome
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
     login_end_t *e = l->end ? l->end : calloc(1, sizeof(*e));
     l->end = e;
-    if (!e || authing_result_url(&url, l->state.redirect, code, message, NULL) != WX_OK ||
+    if (!e || result_error_url(l, &url, code, message) != WX_OK ||
         !(e->error_url = strdup(wx_buf_str(&url)))) {
         wx_buf_free(&url);
         l->r->outcome = outcome;
@@ -363,6 +377,12 @@ reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *
     json_t *claims = NULL, *data = NULL;
     wx_buf_t tok, url;
     char *payload = NULL;
+    if (l->state.oidc) { /* the client gets a code, and the tokens from /oidc/token */
+        log_fields(l, rec->created ? "ok_new_user" : "ok");
+        oidc_login_done(l->r, ctx, l->state.pool_id, l->state.app_id, l->state.redirect,
+                        l->state.oidc, u->id, rec->iat);
+        return;
+    }
     wx_buf_init(&tok, 16384);
     wx_buf_init(&url, RESULT_URL_MAX);
     /* The identity of this login, not whichever the user used last elsewhere. */
@@ -506,8 +526,7 @@ finish_success(login_t *l)
     if (wx_rand_alnum(e->rec.jti, 22) != WX_OK)
         goto internal;
     /* Made now, recorded by the writer if the user turns out to be blocked. */
-    if (authing_result_url(&url, l->state.redirect, AUTHING_CODE_BLOCKED,
-                           "This account has been blocked", NULL) != WX_OK ||
+    if (result_error_url(l, &url, AUTHING_CODE_BLOCKED, "This account has been blocked") != WX_OK ||
         !(e->error_url = strdup(wx_buf_str(&url))))
         goto internal;
     wx_buf_free(&url);
@@ -788,6 +807,10 @@ keep_claim(login_t *l)
     free(s->result);
     s->result = NULL;
     if (c->status == STORE_STATE_DONE && !(s->result = strdup(c->result)))
+        return false;
+    free(s->oidc);
+    s->oidc = NULL;
+    if (c->oidc[0] && !(s->oidc = strdup(c->oidc)))
         return false;
     free(l->claim);
     l->claim = NULL;

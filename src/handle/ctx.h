@@ -82,6 +82,14 @@ void handle_auth_check(http_req_t *r);
 void handle_assets(http_req_t *r);  /* /sdk/ and /console/ (assets.h) */
 void handle_metrics(http_req_t *r); /* Prometheus text (metrics.c) */
 void handle_qrcode(http_req_t *r);  /* GET /qrcode.svg?url= (qrcode.c) */
+/* OpenID Connect provider (docs/oidc.md). */
+void handle_oidc_auth(http_req_t *r);        /* oidc_auth.c */
+void handle_oidc_token(http_req_t *r);       /* oidc_token.c */
+void handle_oidc_session_end(http_req_t *r); /* oidc_logout.c */
+/* Start the WeChat login of an /oidc/auth request whose client and redirect_uri were checked
+ * (start.c): the state carries the request (proto/oidc.h) to the callback. */
+void handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id,
+                       const char *redirect_uri, const char *request);
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);

@@ -1,10 +1,15 @@
-/* GET /oidc/me (OIDC Core §5.3): the profile of the Bearer token's user, read fresh from the
- * store, so a nickname changed since the token was signed shows its new value. */
+/* GET and POST /oidc/me (OIDC Core §5.3): the profile of the token's user, read fresh from the
+ * store, so a nickname changed since the token was signed shows its new value. The token comes
+ * as RFC 6750 allows: the Authorization header (§2.1), a form body (§2.2, POST) or the
+ * access_token query parameter (§2.3, which authing-js-sdk's getUserInfoByAccessToken sends). */
 #include "ctx.h"
 
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "../http/reply.h"
+#include "form.h"
 #include "token.h"
 
 void
@@ -14,7 +19,14 @@ handle_me(http_req_t *r)
     token_result_t res;
     wx_err_t err = {0};
     store_user_t *u = NULL;
-    token_check(ctx, token_from_bearer(r), NULL, &res);
+    wx_query_t form = {0};
+    const char *tok = token_from_bearer(r);
+    if (!tok && strcmp(r->method, "POST") == 0 && http_req_header(r, "Content-Type") &&
+        handle_form_parse(r, &form, &err) == WX_OK)
+        tok = wx_query_get(&form, "access_token");
+    if (!tok)
+        tok = wx_query_get(&r->query, "access_token");
+    token_check(ctx, tok, NULL, &res);
     if (res.status != TOKEN_OK) {
         token_log_refusal(r, "me", &res);
         r->outcome = res.why;
@@ -27,7 +39,7 @@ handle_me(http_req_t *r)
                         json_pack("{s:s,s:s}", "error",
                                   res.status == TOKEN_MISSING ? "invalid_request" : "invalid_token",
                                   "error_description", res.why));
-        return;
+        goto out;
     }
     const char *pool = json_string_value(json_object_get(res.payload, "userPoolId"));
     const char *sub = json_string_value(json_object_get(res.payload, "sub"));
@@ -51,4 +63,5 @@ handle_me(http_req_t *r)
 out:
     free(u);
     token_result_free(&res);
+    wx_query_free(&form);
 }

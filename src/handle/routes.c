@@ -14,11 +14,21 @@ const http_route_t handle_routes[] = {
     /* Tokens: discovery, keys and the online checks (authing-compat.md §4). */
     {"GET", "/oidc/.well-known/openid-configuration", handle_discovery, "discovery"},
     {"GET", "/.well-known/openid-configuration", handle_discovery, "discovery"},
+    /* RFC 8414 §3.1: the well-known part goes before the issuer's path. */
+    {"GET", "/.well-known/openid-configuration/oidc", handle_discovery, "discovery"},
+    {"GET", "/.well-known/oauth-authorization-server/oidc", handle_discovery, "discovery"},
     {"GET", "/oidc/.well-known/jwks.json", handle_jwks, "jwks"},
+    /* OpenID Connect provider (docs/oidc.md). */
+    {"GET", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
+    {"POST", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
+    {"POST", "/oidc/token", handle_oidc_token, "oidc_token"},
+    {"GET", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
+    {"POST", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
     {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
     {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
     {"POST", "/oidc/token/revocation", handle_revocation, "revocation"},
     {"GET", "/oidc/me", handle_me, "me"},
+    {"POST", "/oidc/me", handle_me, "me"},
     {"GET", "/api/v2/users/login-status", handle_login_status, "login_status"},
     {"POST", "/api/v2/logout", handle_logout, "logout"},
     /* nginx auth_request sends the subrequest with the original request's method. */

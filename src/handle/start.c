@@ -213,8 +213,15 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     return false;
 }
 
+/* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise). */
+typedef struct {
+    const char *redirect_uri;
+    const char *request;
+} start_oidc_t;
+
 static void
-start_login(http_req_t *r, const char *pool_id, const char *identifier, const char *app_id)
+start_login(http_req_t *r, const char *pool_id, const char *identifier, const char *app_id,
+            const start_oidc_t *oidc)
 {
     worker_ctx_t *ctx = handle_ctx(r);
     const wx_config_t *cfg = ctx->app->cfg;
@@ -288,8 +295,12 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
                               "The connection has no App ID or App Secret yet.");
         goto out;
     }
-    if (!pick_target(r, s, have_app, s->state.redirect, sizeof(s->state.redirect)))
+    if (oidc) {
+        wx_strlcpy(s->state.redirect, oidc->redirect_uri, sizeof(s->state.redirect));
+        wx_strlcpy(s->state.oidc, oidc->request, sizeof(s->state.oidc));
+    } else if (!pick_target(r, s, have_app, s->state.redirect, sizeof(s->state.redirect))) {
         goto out;
+    }
 
     /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. */
     if (!http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind)) || strlen(bind) != BIND_COOKIE_LEN) {
@@ -349,7 +360,15 @@ handle_start_pool(http_req_t *r)
     }
     memcpy(pool, rest, n);
     pool[n] = '\0';
-    start_login(r, pool, NULL, NULL);
+    start_login(r, pool, NULL, NULL, NULL);
+}
+
+void
+handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id, const char *redirect_uri,
+                  const char *request)
+{
+    start_oidc_t oidc = {redirect_uri, request};
+    start_login(r, pool_id, NULL, app_id, &oidc);
 }
 
 void
@@ -385,5 +404,5 @@ handle_social(http_req_t *r)
         return;
     }
     /* Old authing-js-sdk form: /connections/social/{identifier}/{userPoolId}. */
-    start_login(r, second[0] ? second : NULL, ident, wx_query_get(&r->query, "app_id"));
+    start_login(r, second[0] ? second : NULL, ident, wx_query_get(&r->query, "app_id"), NULL);
 }

@@ -30,6 +30,7 @@ static wx_status_t
 prune_run(store_t *st, void *arg, wx_err_t *err)
 {
     prune_t *p = arg;
+    int64_t oidc = 0;
     wx_status_t rc = store_state_prune(st, p->now, p->keep, &p->states, err);
     if (rc != WX_OK)
         return rc;
@@ -43,6 +44,8 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
     p->revocations_failed =
         store_revocation_prune(st, p->now, &p->revocations, &p->rev_err) != WX_OK ||
         store_node_prune(st, p->now - 86400, NULL, &p->rev_err) != WX_OK ||
+        /* OIDC codes stay a day past expiry so a late replay is still known as one. */
+        store_oidc_prune(st, p->now - 86400, &oidc, &p->rev_err) != WX_OK ||
         store_tx_commit(st, &p->rev_err) != WX_OK;
     if (p->revocations_failed)
         store_tx_rollback(st);

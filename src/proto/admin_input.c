@@ -85,9 +85,35 @@ copy(json_t *errors, const char *field, const char *v, char *dst, size_t n)
     }
 }
 
-/* redirect_urls: an array of URL patterns, stored newline-separated. */
+typedef enum { URLS_PATTERN, URLS_EXACT, URLS_ORIGIN } urls_kind_t;
+
+/* A web origin (RFC 6454): http(s)://host[:port], nothing after it, as a browser sends it in
+ * an Origin header (lower case). */
+static bool
+origin_ok(const char *s)
+{
+    const char *h = strncmp(s, "https://", 8) == 0  ? s + 8
+                    : strncmp(s, "http://", 7) == 0 ? s + 7
+                                                    : NULL;
+    if (!h || !*h || strlen(s) > 255)
+        return false;
+    const char *colon = NULL;
+    for (const char *p = h; *p; p++) {
+        char c = *p;
+        if (c == ':' && !colon && p > h)
+            colon = p;
+        else if (colon
+                     ? !(c >= '0' && c <= '9')
+                     : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+            return false;
+    }
+    return !colon || (colon[1] != '\0' && strlen(colon + 1) <= 5);
+}
+
+/* An array of URLs (patterns, exact URLs or origins), stored newline-separated. */
 static void
-urls_apply(json_t *errors, const char *field, const json_t *v, char *dst, size_t n)
+urls_apply_kind(json_t *errors, const char *field, const json_t *v, char *dst, size_t n,
+                urls_kind_t kind)
 {
     size_t i, len = 0;
     const json_t *u;
@@ -105,8 +131,16 @@ urls_apply(json_t *errors, const char *field, const json_t *v, char *dst, size_t
             return;
         }
         const char *s = json_string_value(u);
-        if (redirect_validate_pattern(s, &err) != WX_OK) {
-            wx_snprintf(msg, sizeof(msg), "%.100s: %.180s", s, err.msg);
+        if (kind == URLS_ORIGIN ? !origin_ok(s) : redirect_validate_pattern(s, &err) != WX_OK) {
+            wx_snprintf(msg, sizeof(msg), "%.100s: %.180s", s,
+                        kind == URLS_ORIGIN
+                            ? "not an origin: http(s)://host[:port] in lower case, no path"
+                            : err.msg);
+            bad(errors, field, msg);
+            return;
+        }
+        if (kind == URLS_EXACT && strchr(s, '*')) {
+            wx_snprintf(msg, sizeof(msg), "%.100s: an exact URL, without *", s);
             bad(errors, field, msg);
             return;
         }
@@ -120,6 +154,28 @@ urls_apply(json_t *errors, const char *field, const json_t *v, char *dst, size_t
         memcpy(dst + len, s, l + 1);
         len += l;
     }
+}
+
+static void
+urls_apply(json_t *errors, const char *field, const json_t *v, char *dst, size_t n)
+{
+    urls_apply_kind(errors, field, v, dst, n, URLS_PATTERN);
+}
+
+/* A token lifetime: 0 (the default) or min..max seconds. */
+static void
+ttl_apply(json_t *errors, const char *field, const json_t *v, int64_t min, int64_t max,
+          int64_t *dst)
+{
+    char msg[96];
+    json_int_t x = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (x != 0 && (x < min || x > max)) {
+        wx_snprintf(msg, sizeof(msg), "must be 0 (the default) or %lld to %lld seconds",
+                    (long long)min, (long long)max);
+        bad(errors, field, msg);
+        return;
+    }
+    *dst = x;
 }
 
 static json_t *
@@ -204,6 +260,21 @@ admin_app_apply(const json_t *in, store_app_t *a, json_t *errors)
                 copy(errors, key, s, a->name, sizeof(a->name));
         } else if (strcmp(key, "redirect_urls") == 0) {
             urls_apply(errors, key, v, a->redirect_urls, sizeof(a->redirect_urls));
+        } else if (strcmp(key, "public_client") == 0) {
+            if (!json_is_boolean(v))
+                bad(errors, key, "must be true or false");
+            else
+                a->public_client = json_is_true(v);
+        } else if (strcmp(key, "post_logout_redirect_uris") == 0) {
+            urls_apply_kind(errors, key, v, a->logout_urls, sizeof(a->logout_urls), URLS_EXACT);
+        } else if (strcmp(key, "web_origins") == 0) {
+            urls_apply_kind(errors, key, v, a->web_origins, sizeof(a->web_origins), URLS_ORIGIN);
+        } else if (strcmp(key, "access_token_ttl") == 0) {
+            ttl_apply(errors, key, v, 60, 30 * 86400, &a->access_ttl);
+        } else if (strcmp(key, "id_token_ttl") == 0) {
+            ttl_apply(errors, key, v, 60, 30 * 86400, &a->id_ttl);
+        } else if (strcmp(key, "refresh_token_ttl") == 0) {
+            ttl_apply(errors, key, v, 60, 365 * 86400, &a->refresh_ttl);
         } else if (strcmp(key, "token_alg") == 0) {
             if ((s = str_of(errors, key, v))) {
                 if (strcmp(s, "HS256") != 0 && strcmp(s, "pool") != 0)
@@ -336,11 +407,19 @@ admin_pool_json(const store_pool_t *p)
 json_t *
 admin_app_json(const store_app_t *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I}", "id", a->id, "pool_id", a->pool_id,
-                     "name", a->name, "redirect_urls", urls_json(a->redirect_urls), "token_alg",
-                     a->token_alg[0] ? a->token_alg : "pool", "secret",
-                     a->secret[0] ? "set" : "not set", "created_at", (json_int_t)a->created_at,
-                     "updated_at", (json_int_t)a->updated_at);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I}", "id", a->id, "pool_id", a->pool_id,
+                          "name", a->name, "redirect_urls", urls_json(a->redirect_urls),
+                          "token_alg", a->token_alg[0] ? a->token_alg : "pool", "secret",
+                          a->secret[0] ? "set" : "not set", "created_at", (json_int_t)a->created_at,
+                          "updated_at", (json_int_t)a->updated_at);
+    /* OpenID Connect settings, one by one (a json_pack format this long shifts easily). */
+    json_object_set_new(o, "public_client", json_boolean(a->public_client));
+    json_object_set_new(o, "post_logout_redirect_uris", urls_json(a->logout_urls));
+    json_object_set_new(o, "web_origins", urls_json(a->web_origins));
+    json_object_set_new(o, "access_token_ttl", json_integer(a->access_ttl));
+    json_object_set_new(o, "id_token_ttl", json_integer(a->id_ttl));
+    json_object_set_new(o, "refresh_token_ttl", json_integer(a->refresh_ttl));
+    return o;
 }
 
 json_t *

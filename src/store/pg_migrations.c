@@ -158,5 +158,67 @@ const db_migration_t pg_migrations[] = {
      "  seen_at BIGINT NOT NULL"
      ");"},
 
+    /* Issue 13: wxauth as an OpenID Connect provider. A login started at /oidc/auth carries
+     * the client's request (state, nonce, PKCE challenge) on its login state. Per application: a public client (no
+     * secret, PKCE required), where RP-initiated logout may send the browser, the origins its
+     * pages call from, token lifetimes (0: the pool's). Authorization codes and refresh tokens
+     * are kept by their SHA-256 only, so any node redeems them and a database leak does not.
+     * A refresh token's family is every token rotated from one code: reuse revokes them all.
+     * Version 5 is left to a branch developed at the same time; the runner applies what is
+     * missing, whatever its number. */
+    {6, "oidc",
+     "ALTER TABLE login_states ADD COLUMN oidc TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE applications ADD COLUMN public_client INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE applications ADD COLUMN logout_urls TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE applications ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE applications ADD COLUMN access_ttl BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE applications ADD COLUMN id_ttl BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE applications ADD COLUMN refresh_ttl BIGINT NOT NULL DEFAULT 0;"
+     "CREATE TABLE oidc_codes ("
+     "  hash TEXT PRIMARY KEY,"
+     "  pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
+     "  app_id TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  redirect_uri TEXT NOT NULL DEFAULT '',"
+     "  code_challenge TEXT NOT NULL DEFAULT '',"
+     "  nonce TEXT NOT NULL DEFAULT '',"
+     "  scope TEXT NOT NULL DEFAULT '',"
+     "  sid TEXT NOT NULL DEFAULT '',"
+     "  auth_time BIGINT NOT NULL DEFAULT 0,"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  used_at BIGINT NOT NULL DEFAULT 0,"
+     "  access_jti TEXT NOT NULL DEFAULT '',"
+     "  access_exp BIGINT NOT NULL DEFAULT 0,"
+     "  family TEXT NOT NULL DEFAULT ''"
+     ");"
+     "CREATE INDEX oidc_codes_expires ON oidc_codes(expires_at);"
+     "CREATE TABLE oidc_refresh ("
+     "  hash TEXT PRIMARY KEY,"
+     "  family TEXT NOT NULL,"
+     "  pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
+     "  app_id TEXT NOT NULL,"
+     "  user_id TEXT NOT NULL,"
+     "  scope TEXT NOT NULL DEFAULT '',"
+     "  sid TEXT NOT NULL DEFAULT '',"
+     "  auth_time BIGINT NOT NULL DEFAULT 0,"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  rotated_at BIGINT NOT NULL DEFAULT 0,"
+     "  revoked_at BIGINT NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX oidc_refresh_family ON oidc_refresh(family);"
+     "CREATE INDEX oidc_refresh_expires ON oidc_refresh(expires_at);"
+     "CREATE TABLE oidc_sessions ("
+     "  id TEXT PRIMARY KEY,"
+     "  pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
+     "  user_id TEXT NOT NULL,"
+     "  auth_time BIGINT NOT NULL,"
+     "  seen_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  ended_at BIGINT NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX oidc_sessions_expires ON oidc_sessions(expires_at);"},
+
     {0, NULL, NULL},
 };

@@ -198,6 +198,12 @@ sq_fill_app(sq_row_t *r, void *out)
     a->updated_at = sq_i64(r, 5);
     sq_text(r, 6, a->secret, sizeof(a->secret));
     sq_text(r, 7, a->token_alg, sizeof(a->token_alg));
+    a->public_client = sq_i64(r, 8) != 0;
+    sq_text(r, 9, a->logout_urls, sizeof(a->logout_urls));
+    sq_text(r, 10, a->web_origins, sizeof(a->web_origins));
+    a->access_ttl = sq_i64(r, 11);
+    a->id_ttl = sq_i64(r, 12);
+    a->refresh_ttl = sq_i64(r, 13);
 }
 
 void
@@ -261,6 +267,7 @@ sq_fill_state(sq_row_t *r, void *out)
     s->status = (store_state_status_t)sq_i64(r, 11);
     sq_text(r, 12, s->result, sizeof(s->result));
     sq_text(r, 13, s->claim_owner, sizeof(s->claim_owner));
+    sq_text(r, 14, s->oidc, sizeof(s->oidc));
 }
 
 void

@@ -3,7 +3,16 @@
 #include "sql.h"
 
 #define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at"
-#define APP_COLS "id, pool_id, name, redirect_urls, created_at, updated_at, secret, token_alg"
+#define OIDC_CODE_COLS                                                                             \
+    "hash, pool_id, app_id, user_id, redirect_uri, code_challenge, nonce, scope, sid, "            \
+    "auth_time, created_at, expires_at, used_at, access_jti, access_exp, family"
+#define OIDC_REFRESH_COLS                                                                          \
+    "hash, family, pool_id, app_id, user_id, scope, sid, auth_time, created_at, expires_at, "      \
+    "rotated_at, revoked_at"
+#define OIDC_SESSION_COLS "id, pool_id, user_id, auth_time, seen_at, expires_at, ended_at"
+#define APP_COLS                                                                                   \
+    "id, pool_id, name, redirect_urls, created_at, updated_at, secret, token_alg, public_client, " \
+    "logout_urls, web_origins, access_ttl, id_ttl, refresh_ttl"
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
     "txt_content, created_at, updated_at"
@@ -25,12 +34,13 @@
     " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1)"
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
-    "expires_at, claimed_at, status, result, claim_owner"
+    "expires_at, claimed_at, status, result, claim_owner, oidc"
 #define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 const char *const sql_text[STMT_COUNT] = {
     [STMT_MIGRATION_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
     [STMT_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = $1",
+    [STMT_MIGRATION_COUNT] = "SELECT count(*) FROM schema_migrations WHERE version <= $1",
     [STMT_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 
@@ -42,10 +52,14 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_POOL_EXISTS] = "SELECT 1 FROM pools WHERE id = $1",
 
     [STMT_APP_PUT] = "INSERT INTO applications (" APP_COLS ") "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
                      "ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, "
                      "name = excluded.name, redirect_urls = excluded.redirect_urls, "
                      "updated_at = excluded.updated_at, token_alg = excluded.token_alg, "
+                     "public_client = excluded.public_client, "
+                     "logout_urls = excluded.logout_urls, web_origins = excluded.web_origins, "
+                     "access_ttl = excluded.access_ttl, id_ttl = excluded.id_ttl, "
+                     "refresh_ttl = excluded.refresh_ttl, "
                      "secret = CASE excluded.secret WHEN '' THEN applications.secret "
                      "ELSE excluded.secret END",
     [STMT_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = $1",
@@ -114,7 +128,7 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE pool_id = $1",
 
     [STMT_STATE_CREATE] = "INSERT INTO login_states (" STATE_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '')",
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '', $11)",
     [STMT_STATE_GET] = "SELECT " STATE_COLS " FROM login_states WHERE id = $1",
     [STMT_STATE_STATUS] = "SELECT status FROM login_states WHERE id = $1",
     [STMT_STATE_CLAIM] = "UPDATE login_states SET status = 1, claimed_at = $2, claim_owner = $3 "
@@ -171,4 +185,27 @@ const char *const sql_text[STMT_COUNT] = {
                        "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
     [STMT_NODE_GET] = "SELECT id, host, pid, started_at, seen_at FROM nodes WHERE id = $1",
     [STMT_NODE_PRUNE] = "DELETE FROM nodes WHERE seen_at < $1",
+
+    [STMT_OIDC_CODE_ADD] = "INSERT INTO oidc_codes (" OIDC_CODE_COLS ") VALUES ($1, $2, $3, $4, "
+                           "$5, $6, $7, $8, $9, $10, $11, $12, 0, '', 0, '')",
+    [STMT_OIDC_CODE_GET] = "SELECT " OIDC_CODE_COLS " FROM oidc_codes WHERE hash = $1",
+    [STMT_OIDC_CODE_USE] = "UPDATE oidc_codes SET used_at = $2 WHERE hash = $1 AND used_at = 0",
+    [STMT_OIDC_CODE_ISSUED] =
+        "UPDATE oidc_codes SET access_jti = $2, access_exp = $3, family = $4 WHERE hash = $1",
+    [STMT_OIDC_REFRESH_ADD] = "INSERT INTO oidc_refresh (" OIDC_REFRESH_COLS ") VALUES ($1, $2, "
+                              "$3, $4, $5, $6, $7, $8, $9, $10, 0, 0)",
+    [STMT_OIDC_REFRESH_GET] = "SELECT " OIDC_REFRESH_COLS " FROM oidc_refresh WHERE hash = $1",
+    [STMT_OIDC_REFRESH_ROTATE] =
+        "UPDATE oidc_refresh SET rotated_at = $2 WHERE hash = $1 AND rotated_at = 0",
+    [STMT_OIDC_FAMILY_REVOKE] =
+        "UPDATE oidc_refresh SET revoked_at = $2 WHERE family = $1 AND revoked_at = 0",
+    [STMT_OIDC_SESSION_ADD] = "INSERT INTO oidc_sessions (" OIDC_SESSION_COLS ") "
+                              "VALUES ($1, $2, $3, $4, $5, $6, 0)",
+    [STMT_OIDC_SESSION_GET] = "SELECT " OIDC_SESSION_COLS " FROM oidc_sessions WHERE id = $1",
+    [STMT_OIDC_SESSION_SEEN] = "UPDATE oidc_sessions SET seen_at = $2 WHERE id = $1",
+    [STMT_OIDC_SESSION_END] =
+        "UPDATE oidc_sessions SET ended_at = $2 WHERE id = $1 AND ended_at = 0",
+    [STMT_OIDC_PRUNE_CODES] = "DELETE FROM oidc_codes WHERE expires_at < $1",
+    [STMT_OIDC_PRUNE_REFRESH] = "DELETE FROM oidc_refresh WHERE expires_at < $1",
+    [STMT_OIDC_PRUNE_SESSIONS] = "DELETE FROM oidc_sessions WHERE expires_at < $1",
 };

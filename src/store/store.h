@@ -22,6 +22,7 @@
 #define STORE_PROFILE_MAX 8192 /* raw WeChat userinfo JSON */
 #define STORE_RESULT_MAX 4096  /* how a login ended: an error redirect, or a login record */
 #define STORE_PEM_MAX 8192
+#define STORE_OIDC_REQ_MAX 2048 /* the OIDC request a login state carries (proto/oidc.h) */
 
 typedef struct store store_t;
 
@@ -44,6 +45,14 @@ typedef struct {
     char token_alg[16]; /* "" signs with the pool's key; "HS256" with the app secret (Authing) */
     int64_t created_at;
     int64_t updated_at;
+    /* OpenID Connect (docs/oidc.md). redirect_urls above are also its redirect_uris, matched
+     * exactly there (a pattern with '*' never matches an OIDC redirect_uri). */
+    bool public_client;               /* no secret at /oidc/token; PKCE S256 required */
+    char logout_urls[STORE_URLS_MAX]; /* post_logout_redirect_uris, newline-separated, exact */
+    char web_origins[STORE_URLS_MAX]; /* origins its pages call from, newline-separated */
+    int64_t access_ttl;               /* seconds; 0: the pool's token_ttl */
+    int64_t id_ttl;                   /* seconds; 0: the pool's token_ttl */
+    int64_t refresh_ttl;              /* seconds; 0: 30 days */
 } store_app_t;
 
 typedef struct {
@@ -120,6 +129,7 @@ typedef struct {
     store_state_status_t status;
     char result[STORE_RESULT_MAX];  /* DONE only: the redirect URL that ended the login */
     char claim_owner[STORE_ID_MAX]; /* the process (store_node_seen id) that claimed it */
+    char oidc[STORE_OIDC_REQ_MAX];  /* a login of /oidc/auth: the client's request; else "" */
 } store_state_t;
 
 /* A wxauthd process sharing the store: it says it is alive every few seconds. */
@@ -298,6 +308,90 @@ wx_status_t store_revoke(store_t *st, const char *jti, int64_t expires_at, int64
                          wx_err_t *err);
 wx_status_t store_is_revoked(store_t *st, const char *jti, bool *out, wx_err_t *err);
 wx_status_t store_revocation_prune(store_t *st, int64_t now, int64_t *deleted, wx_err_t *err);
+
+/* ---- OpenID Connect: authorization codes, refresh tokens, login sessions (docs/oidc.md) ----
+ * Codes and refresh tokens are looked up by hash: the SHA-256 of the value, in hex; the value
+ * itself is never stored. */
+#define STORE_HASH_MAX 65   /* 64 hex digits */
+#define STORE_NONCE_MAX 256 /* nonce as the client sent it */
+#define STORE_SCOPE_MAX 256
+
+typedef struct {
+    char hash[STORE_HASH_MAX];
+    char pool_id[STORE_ID_MAX];
+    char app_id[STORE_ID_MAX]; /* the client the code was issued to */
+    char user_id[STORE_ID_MAX];
+    char redirect_uri[STORE_URL_MAX];
+    char code_challenge[64]; /* PKCE S256 challenge (base64url, 43 chars), "" without PKCE */
+    char nonce[STORE_NONCE_MAX];
+    char scope[STORE_SCOPE_MAX];
+    char sid[STORE_ID_MAX]; /* the login session */
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0 until redeemed */
+    /* What the redemption issued, so a replay can take it back (RFC 6749 §4.1.2). */
+    char access_jti[STORE_ID_MAX];
+    int64_t access_exp;
+    char family[STORE_ID_MAX]; /* its refresh tokens' family, "" when none */
+} store_oidc_code_t;
+
+typedef struct {
+    char hash[STORE_HASH_MAX];
+    char family[STORE_ID_MAX]; /* every token rotated from one code */
+    char pool_id[STORE_ID_MAX];
+    char app_id[STORE_ID_MAX];
+    char user_id[STORE_ID_MAX];
+    char scope[STORE_SCOPE_MAX];
+    char sid[STORE_ID_MAX];
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t rotated_at; /* 0 while it is the family's current token */
+    int64_t revoked_at; /* 0 unless the family was revoked */
+} store_oidc_refresh_t;
+
+typedef struct {
+    char id[STORE_ID_MAX]; /* the sid claim */
+    char pool_id[STORE_ID_MAX];
+    char user_id[STORE_ID_MAX];
+    int64_t auth_time;  /* when the user signed in with WeChat */
+    int64_t seen_at;    /* last use (sliding lifetime) */
+    int64_t expires_at; /* absolute end */
+    int64_t ended_at;   /* 0 until logout */
+} store_oidc_session_t;
+
+/* WX_EEXIST when the hash is taken. */
+wx_status_t store_oidc_code_add(store_t *st, const store_oidc_code_t *c, wx_err_t *err);
+/* Redeem a code once, atomically: WX_OK and the code (now used) in *out; WX_EUSED when it was
+ * redeemed before (out holds it, with what that redemption issued, so the caller can revoke
+ * it); WX_EEXPIRED; WX_ENOENT for an unknown hash. */
+wx_status_t store_oidc_code_redeem(store_t *st, const char *hash, int64_t now,
+                                   store_oidc_code_t *out, wx_err_t *err);
+/* Record what the redemption of a code issued (access token id and expiry, refresh family). */
+wx_status_t store_oidc_code_issued(store_t *st, const char *hash, const char *access_jti,
+                                   int64_t access_exp, const char *family, wx_err_t *err);
+
+/* WX_EEXIST when the hash is taken. */
+wx_status_t store_oidc_refresh_add(store_t *st, const store_oidc_refresh_t *r, wx_err_t *err);
+/* Use a refresh token once, atomically: WX_OK and the token (now rotated) in *out, for the
+ * caller to add its successor. A token used before is a stolen copy or a replay (RFC 9700
+ * §4.14.2): its whole family is revoked, and the answer is WX_EUSED (the revocation is kept).
+ * WX_EDENIED for a revoked family, WX_EEXPIRED, WX_ENOENT for an unknown hash. */
+wx_status_t store_oidc_refresh_rotate(store_t *st, const char *hash, int64_t now,
+                                      store_oidc_refresh_t *out, wx_err_t *err);
+/* Revoke every refresh token of a family (a replayed code, logout, revocation). */
+wx_status_t store_oidc_family_revoke(store_t *st, const char *family, int64_t now, wx_err_t *err);
+
+wx_status_t store_oidc_session_add(store_t *st, const store_oidc_session_t *s, wx_err_t *err);
+/* The session when it is live at `now` (not ended, not past expires_at, seen within idle
+ * seconds), its seen_at moved to now; WX_ENOENT otherwise. */
+wx_status_t store_oidc_session_use(store_t *st, const char *id, int64_t now, int64_t idle,
+                                   store_oidc_session_t *out, wx_err_t *err);
+/* End a session (logout); ending an ended or unknown one succeeds. */
+wx_status_t store_oidc_session_end(store_t *st, const char *id, int64_t now, wx_err_t *err);
+/* Delete codes, refresh tokens and sessions that ended before `before`. */
+wx_status_t store_oidc_prune(store_t *st, int64_t before, int64_t *deleted, wx_err_t *err);
 
 /* ---- listing and deleting (admin) ---- */
 /* Each *_list streams rows to fn, which returns false to stop; fn must not use the same store. */

@@ -98,17 +98,21 @@ store_app_put(store_t *st, const store_app_t *a, wx_err_t *err)
         {"application redirect URLs", a->redirect_urls, sizeof(a->redirect_urls)},
         {"application secret", a->secret, sizeof(a->secret)},
         {"application token alg", a->token_alg, sizeof(a->token_alg)},
+        {"application logout URLs", a->logout_urls, sizeof(a->logout_urls)},
+        {"application web origins", a->web_origins, sizeof(a->web_origins)},
     };
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sq_require("application id", a->id, err)) != WX_OK ||
         (rc = sq_require("application pool id", a->pool_id, err)) != WX_OK)
         return rc;
-    return conf_put(st, STMT_APP_PUT,
-                    SQ_ARGS(DB_TEXT(a->id), DB_TEXT(a->pool_id), DB_TEXT(a->name),
-                            DB_TEXT(a->redirect_urls),
-                            DB_INT(a->created_at > 0 ? a->created_at : now), DB_INT(now),
-                            DB_TEXT(a->secret), DB_TEXT(a->token_alg)),
-                    a->pool_id, err, "app put");
+    return conf_put(
+        st, STMT_APP_PUT,
+        SQ_ARGS(DB_TEXT(a->id), DB_TEXT(a->pool_id), DB_TEXT(a->name), DB_TEXT(a->redirect_urls),
+                DB_INT(a->created_at > 0 ? a->created_at : now), DB_INT(now), DB_TEXT(a->secret),
+                DB_TEXT(a->token_alg), DB_INT(a->public_client ? 1 : 0), DB_TEXT(a->logout_urls),
+                DB_TEXT(a->web_origins), DB_INT(a->access_ttl), DB_INT(a->id_ttl),
+                DB_INT(a->refresh_ttl)),
+        a->pool_id, err, "app put");
 }
 
 wx_status_t

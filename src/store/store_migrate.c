@@ -1,7 +1,9 @@
 /* Schema migrations at open, for any driver: its numbered list (db_driver_t.migrations) is
  * applied in order, each in its own write transaction that first re-checks
  * schema_migrations, so many processes opening a fresh database at once apply each exactly
- * once. A database newer than the program is refused rather than written by older code. */
+ * once. Numbers may leave gaps (branches developed at once reserve theirs), and one filled in
+ * later is still applied: what decides is which migrations are recorded, not the highest one.
+ * A database newer than the program is refused rather than written by older code. */
 #include "query.h"
 
 #include "../util/clock.h"
@@ -45,8 +47,9 @@ migrate_all(store_t *st, wx_err_t *err)
     const db_driver_t *drv = st->drv;
     wx_status_t rc = WX_OK;
     int latest = 0, version = 0;
+    int64_t known = 0, applied = 0;
     db_rc_t drc;
-    for (size_t i = 0; drv->migrations[i].version != 0; i++) {
+    for (size_t i = 0; drv->migrations[i].version != 0; i++, known++) {
         if (drv->migrations[i].version <= latest)
             return wx_err_set(err, WX_ECONFIG, "database migrations are out of order");
         latest = drv->migrations[i].version;
@@ -61,7 +64,11 @@ migrate_all(store_t *st, wx_err_t *err)
         return wx_err_set(err, WX_ECONFIG,
                           "database schema version %d is newer than this program's (%d)", version,
                           latest);
-    for (size_t i = 0; version < latest && drv->migrations[i].version != 0; i++)
+    /* A no-op count when up to date, so an up-to-date database takes no write lock. */
+    if ((rc = sq_int(st, STMT_MIGRATION_COUNT, SQ_ARGS(DB_INT(latest)), &applied, NULL, err)) !=
+        WX_OK)
+        return rc;
+    for (size_t i = 0; applied < known && drv->migrations[i].version != 0; i++)
         if ((rc = migrate_apply(st, &drv->migrations[i], err)) != WX_OK)
             return rc;
     if ((rc = migrate_read_version(st, &version, err)) != WX_OK)

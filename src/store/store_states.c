@@ -28,6 +28,7 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
         {"state browser binding", s->browser, sizeof(s->browser)},
         {"state scope", s->scope, sizeof(s->scope)},
         {"state options", s->options, sizeof(s->options)},
+        {"state OIDC request", s->oidc, sizeof(s->oidc)},
     };
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sq_require("state pool id", s->pool_id, err)) != WX_OK ||
@@ -39,7 +40,7 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
                 SQ_ARGS(DB_TEXT(s->id), DB_TEXT(s->pool_id), DB_TEXT(s->conn_identifier),
                         DB_TEXT(s->app_id), DB_TEXT(s->redirect), DB_TEXT(s->browser),
                         DB_TEXT(s->scope), DB_TEXT(s->options), DB_INT(s->created_at),
-                        DB_INT(s->expires_at)),
+                        DB_INT(s->expires_at), DB_TEXT(s->oidc)),
                 &cls, NULL, err, "state create");
     if (cls == DB_EUNIQUE)
         rc = wx_err_set(err, WX_EEXIST, "login state already exists");

@@ -310,6 +310,55 @@ test_pools(void **state)
 
 /* ---- applications ---- */
 
+/* Issue 13: an application's OpenID Connect settings, set and read back, checked field by
+ * field; a PATCH changes only what it names. */
+static void
+test_app_oidc_settings(void **state)
+{
+    api_ok("POST", "/pools", "{\"id\":\"oidcp\"}", 201);
+    json_t *j = api("POST", "/pools/oidcp/apps", "{\"id\":\"spa\"}", 201);
+    assert_false(json_is_true(json_object_get(j, "public_client")));
+    assert_int_equal(json_array_size(json_object_get(j, "post_logout_redirect_uris")), 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "access_token_ttl")), 0);
+    json_decref(j);
+    j = api("PATCH", "/apps/spa",
+            "{\"public_client\":true,\"post_logout_redirect_uris\":[\"https://spa.example/bye\"],"
+            "\"web_origins\":[\"https://spa.example\",\"http://127.0.0.1:5173\"],"
+            "\"access_token_ttl\":600,\"id_token_ttl\":300,\"refresh_token_ttl\":86400}",
+            200);
+    assert_true(json_is_true(json_object_get(j, "public_client")));
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(j, "post_logout_redirect_uris"), 0)),
+        "https://spa.example/bye");
+    assert_int_equal(json_array_size(json_object_get(j, "web_origins")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "access_token_ttl")), 600);
+    assert_int_equal(json_integer_value(json_object_get(j, "id_token_ttl")), 300);
+    assert_int_equal(json_integer_value(json_object_get(j, "refresh_token_ttl")), 86400);
+    json_decref(j);
+    j = api("PATCH", "/apps/spa", "{\"name\":\"SPA\"}", 200);
+    assert_true(json_is_true(json_object_get(j, "public_client")));
+    assert_int_equal(json_array_size(json_object_get(j, "web_origins")), 2);
+    json_decref(j);
+    j = api("GET", "/apps/spa", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "refresh_token_ttl")), 86400);
+    json_decref(j);
+    /* Exact URLs only for logout (RFC 9700: no patterns), real origins, sane lifetimes. */
+    expect_invalid("PATCH", "/apps/spa",
+                   "{\"post_logout_redirect_uris\":[\"https://*.example.com/bye\"]}",
+                   "post_logout_redirect_uris");
+    expect_invalid("PATCH", "/apps/spa", "{\"post_logout_redirect_uris\":[\"javascript:x\"]}",
+                   "post_logout_redirect_uris");
+    expect_invalid("PATCH", "/apps/spa", "{\"web_origins\":[\"https://spa.example/\"]}",
+                   "web_origins");
+    expect_invalid("PATCH", "/apps/spa", "{\"web_origins\":[\"*\"]}", "web_origins");
+    expect_invalid("PATCH", "/apps/spa", "{\"web_origins\":[\"https://SPA.example\"]}",
+                   "web_origins");
+    expect_invalid("PATCH", "/apps/spa", "{\"public_client\":\"yes\"}", "public_client");
+    expect_invalid("PATCH", "/apps/spa", "{\"access_token_ttl\":5}", "access_token_ttl");
+    expect_invalid("PATCH", "/apps/spa", "{\"refresh_token_ttl\":-1}", "refresh_token_ttl");
+    api_ok("DELETE", "/pools/oidcp", NULL, 200);
+}
+
 static void
 test_apps(void **state)
 {
@@ -1001,6 +1050,7 @@ main(void)
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_apps),
+        cmocka_unit_test(test_app_oidc_settings),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_live_changes),
         cmocka_unit_test(test_stats),

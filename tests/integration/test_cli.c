@@ -469,6 +469,47 @@ add_account(void)
     wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"carol\",\"nickname\":\"Carol\"}");
 }
 
+/* Issue 13: `wxauth app create|update` set an application's OpenID Connect settings, lists
+ * repeatable, and a --clear-… flag empties one. */
+static void
+test_app_oidc_options(void **state)
+{
+    char *out = NULL, *err = NULL;
+    run(0, NULL, NULL, W("pool", "create", "oidc-cli"));
+    run(0, NULL, NULL,
+        W("app", "create", "spa", "--pool", "oidc-cli", "--public", "--redirect",
+          "http://127.0.0.1:9/spa-cb", "--post-logout-redirect", "http://127.0.0.1:9/bye",
+          "--post-logout-redirect", "http://127.0.0.1:9/bye2", "--web-origin", "http://127.0.0.1:9",
+          "--access-token-ttl", "900"));
+    json_t *j = run_json(W("app", "get", "spa", "--json"));
+    assert_true(json_is_true(json_object_get(j, "public_client")));
+    assert_int_equal(json_array_size(json_object_get(j, "post_logout_redirect_uris")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "web_origins"), 0)),
+                        "http://127.0.0.1:9");
+    assert_int_equal(json_integer_value(json_object_get(j, "access_token_ttl")), 900);
+    json_decref(j);
+    run(0, NULL, NULL,
+        W("app", "update", "spa", "--confidential", "--clear-post-logout-redirects",
+          "--refresh-token-ttl", "3600"));
+    j = run_json(W("app", "get", "spa", "--json"));
+    assert_false(json_is_true(json_object_get(j, "public_client")));
+    assert_int_equal(json_array_size(json_object_get(j, "post_logout_redirect_uris")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "web_origins")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "refresh_token_ttl")), 3600);
+    json_decref(j);
+    /* The server's message names the field; contradictory flags are usage errors. */
+    run(2, NULL, &err, W("app", "update", "spa", "--web-origin", "https://a.example/path"));
+    has(err, "web_origins");
+    free(err);
+    run(2, NULL, &err, W("app", "update", "spa", "--public", "--confidential"));
+    has(err, "do not go together");
+    free(err);
+    run(0, &out, NULL, W("app", "get", "spa"));
+    has(out, "post_logout_redirect_uris");
+    free(out);
+    run(0, NULL, NULL, W("pool", "delete", "oidc-cli", "--yes"));
+}
+
 static void
 test_setup_with_cli_then_login(void **state)
 {
@@ -1017,6 +1058,7 @@ main(void)
         cmocka_unit_test(test_tables_and_json),
         cmocka_unit_test(test_exit_codes_and_credentials),
         cmocka_unit_test(test_hash_token),
+        cmocka_unit_test(test_app_oidc_options),
         cmocka_unit_test(test_setup_with_cli_then_login),
         cmocka_unit_test(test_user_import),
         cmocka_unit_test(test_app_secret_kept),

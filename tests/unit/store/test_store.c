@@ -308,6 +308,33 @@ test_app_put_get(void **state)
     assert_string_equal(got.name, "Shop 2");
     assert_int_equal(got.created_at, 2000);
 
+    /* Issue 13: the OpenID Connect settings; a new application is confidential, no lists. */
+    assert_false(got.public_client);
+    assert_string_equal(got.logout_urls, "");
+    assert_string_equal(got.web_origins, "");
+    assert_int_equal(got.access_ttl + got.id_ttl + got.refresh_ttl, 0);
+    a.public_client = true;
+    snprintf(a.logout_urls, sizeof(a.logout_urls), "https://shop.example/bye\nhttps://b.example/");
+    snprintf(a.web_origins, sizeof(a.web_origins), "https://shop.example\nhttp://127.0.0.1:8080");
+    a.access_ttl = 600;
+    a.id_ttl = 300;
+    a.refresh_ttl = 86400;
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_true(got.public_client);
+    assert_string_equal(got.logout_urls, "https://shop.example/bye\nhttps://b.example/");
+    assert_string_equal(got.web_origins, "https://shop.example\nhttp://127.0.0.1:8080");
+    assert_int_equal(got.access_ttl, 600);
+    assert_int_equal(got.id_ttl, 300);
+    assert_int_equal(got.refresh_ttl, 86400);
+    a.public_client = false;
+    a.logout_urls[0] = '\0';
+    assert_int_equal(store_app_put(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_app_get(fx->st, a.id, &got, &err), WX_OK);
+    assert_false(got.public_client);
+    assert_string_equal(got.logout_urls, "");
+    assert_string_equal(got.name, "Shop 2");
+
     assert_int_equal(store_app_get(fx->st, "missing-app", &got, &err), WX_ENOENT);
     assert_non_null(strstr(err.msg, "missing-app"));
     tid(fx, "other", a.id, sizeof(a.id));
@@ -764,6 +791,7 @@ make_state(fx_t *fx, const char *pool, const char *prefix, int64_t created, int6
     snprintf(s->browser, sizeof(s->browser), BROWSER_A);
     snprintf(s->scope, sizeof(s->scope), "snsapi_userinfo");
     snprintf(s->options, sizeof(s->options), "with_identities=1");
+    snprintf(s->oidc, sizeof(s->oidc), "oidc:1 m=query&s=xyz&n=&c=&p=openid");
     s->created_at = created;
     s->expires_at = expires;
     assert_int_equal(store_state_create(fx->st, s, &err), WX_OK);
@@ -796,6 +824,7 @@ test_state_claim(void **state)
     assert_string_equal(out->redirect, s->redirect);
     assert_string_equal(out->scope, "snsapi_userinfo");
     assert_string_equal(out->options, "with_identities=1");
+    assert_string_equal(out->oidc, "oidc:1 m=query&s=xyz&n=&c=&p=openid");
     assert_int_equal(out->created_at, T0);
     assert_int_equal(out->expires_at, T0 + 600);
 
@@ -1779,6 +1808,229 @@ test_identity_profile(void **state)
     assert_string_equal(raw, "{\"openid\":\"x\",\"nickname\":\"Prof 2\"}");
 }
 
+/* ---- OpenID Connect: codes, refresh tokens, sessions (issue #13) ---- */
+
+static void
+make_code(fx_t *fx, const char *pool, const char *prefix, int64_t expires, store_oidc_code_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    tid(fx, prefix, c->hash, sizeof(c->hash));
+    snprintf(c->pool_id, sizeof(c->pool_id), "%s", pool);
+    snprintf(c->app_id, sizeof(c->app_id), "client-a");
+    snprintf(c->user_id, sizeof(c->user_id), "user-1");
+    snprintf(c->redirect_uri, sizeof(c->redirect_uri), "https://rp.example/cb");
+    snprintf(c->code_challenge, sizeof(c->code_challenge),
+             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    snprintf(c->nonce, sizeof(c->nonce), "n-0S6_WzA2Mj");
+    snprintf(c->scope, sizeof(c->scope), "openid profile");
+    snprintf(c->sid, sizeof(c->sid), "sid-1");
+    c->auth_time = T0 - 5;
+    c->created_at = T0;
+    c->expires_at = expires;
+}
+
+static void
+test_oidc_code_single_use(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_oidc_code_t c, got;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    make_code(fx, pool, "code", T0 + 60, &c);
+    assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_EEXIST);
+    assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0 + 1, &got, &err), WX_OK);
+    assert_string_equal(got.app_id, "client-a");
+    assert_string_equal(got.redirect_uri, "https://rp.example/cb");
+    assert_string_equal(got.code_challenge, c.code_challenge);
+    assert_string_equal(got.nonce, "n-0S6_WzA2Mj");
+    assert_string_equal(got.sid, "sid-1");
+    assert_int_equal(got.auth_time, T0 - 5);
+    assert_int_equal(got.used_at, T0 + 1);
+    assert_int_equal(store_oidc_code_issued(fx->st, c.hash, "jti-1", T0 + 3600, "fam-1", &err),
+                     WX_OK);
+    /* A replay, even in the same second: refused, with what the first redemption issued. */
+    assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0 + 1, &got, &err), WX_EUSED);
+    assert_string_equal(got.access_jti, "jti-1");
+    assert_int_equal(got.access_exp, T0 + 3600);
+    assert_string_equal(got.family, "fam-1");
+    assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0 + 30, &got, &err), WX_EUSED);
+    /* Expired, unknown, absurd. */
+    make_code(fx, pool, "late", T0 + 60, &c);
+    assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0 + 60, &got, &err), WX_EEXPIRED);
+    assert_int_equal(store_oidc_code_redeem(fx->st, "nope", T0, &got, &err), WX_ENOENT);
+    assert_int_equal(store_oidc_code_redeem(fx->st, NULL, T0, &got, &err), WX_ENOENT);
+    make_code(fx, "no-such-pool", "orphan", T0 + 60, &c);
+    assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_ENOENT);
+}
+
+typedef struct {
+    store_t *st;
+    const char *hash;
+    bool refresh;
+    pthread_barrier_t *go;
+    wx_status_t rc;
+} redeemer_t;
+
+static void *
+redeemer_run(void *arg)
+{
+    redeemer_t *r = arg;
+    store_oidc_code_t c;
+    store_oidc_refresh_t t;
+    wx_err_t err = {0};
+    pthread_barrier_wait(r->go);
+    r->rc = r->refresh ? store_oidc_refresh_rotate(r->st, r->hash, T0 + 1, &t, &err)
+                       : store_oidc_code_redeem(r->st, r->hash, T0 + 1, &c, &err);
+    return NULL;
+}
+
+static void
+make_refresh(fx_t *fx, const char *pool, const char *prefix, const char *family,
+             store_oidc_refresh_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    tid(fx, prefix, t->hash, sizeof(t->hash));
+    snprintf(t->family, sizeof(t->family), "%s", family);
+    snprintf(t->pool_id, sizeof(t->pool_id), "%s", pool);
+    snprintf(t->app_id, sizeof(t->app_id), "client-a");
+    snprintf(t->user_id, sizeof(t->user_id), "user-1");
+    snprintf(t->scope, sizeof(t->scope), "openid");
+    snprintf(t->sid, sizeof(t->sid), "sid-1");
+    t->auth_time = T0 - 5;
+    t->created_at = T0;
+    t->expires_at = T0 + 86400;
+}
+
+/* Two connections redeeming one code (or rotating one refresh token) at the same instant:
+ * exactly one wins, every time, and the loser sees a reuse. */
+static void
+test_oidc_redeem_race(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], prefix[16], family[STORE_ID_MAX];
+    store_t *st[2] = {NULL, NULL};
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_open(fx->url, &st[i], &err), WX_OK);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        pthread_t th[2];
+        redeemer_t r[2];
+        pthread_barrier_t go;
+        store_oidc_code_t c;
+        store_oidc_refresh_t t;
+        int ok = 0, used = 0;
+        bool refresh = round % 2 == 1;
+        snprintf(prefix, sizeof(prefix), "race%d", round);
+        if (refresh) {
+            tid(fx, prefix, family, sizeof(family));
+            make_refresh(fx, pool, prefix, family, &t);
+            assert_int_equal(store_oidc_refresh_add(fx->st, &t, &err), WX_OK);
+        } else {
+            make_code(fx, pool, prefix, T0 + 60, &c);
+            assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_OK);
+        }
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        for (int i = 0; i < 2; i++) {
+            r[i] = (redeemer_t){
+                .st = st[i], .hash = refresh ? t.hash : c.hash, .refresh = refresh, .go = &go};
+            assert_int_equal(pthread_create(&th[i], NULL, redeemer_run, &r[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < 2; i++) {
+            ok += r[i].rc == WX_OK;
+            used += r[i].rc == WX_EUSED;
+        }
+        if (ok != 1 || used != 1)
+            fail_msg("round %d (%s): results %s and %s", round, refresh ? "refresh" : "code",
+                     wx_status_str(r[0].rc), wx_status_str(r[1].rc));
+    }
+    for (int i = 0; i < 2; i++)
+        store_close(st[i]);
+}
+
+static void
+test_oidc_refresh_rotation(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], family[STORE_ID_MAX];
+    store_oidc_refresh_t a, b, got;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "fam", family, sizeof(family));
+    make_refresh(fx, pool, "rt1", family, &a);
+    assert_int_equal(store_oidc_refresh_add(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_oidc_refresh_add(fx->st, &a, &err), WX_EEXIST);
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, a.hash, T0 + 10, &got, &err), WX_OK);
+    assert_string_equal(got.family, family);
+    assert_string_equal(got.sid, "sid-1");
+    assert_int_equal(got.auth_time, T0 - 5);
+    assert_int_equal(got.rotated_at, T0 + 10);
+    /* Its successor works once... */
+    make_refresh(fx, pool, "rt2", family, &b);
+    assert_int_equal(store_oidc_refresh_add(fx->st, &b, &err), WX_OK);
+    /* ...until the rotated one comes back: reuse revokes the whole family, successor too. */
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, a.hash, T0 + 20, &got, &err), WX_EUSED);
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, b.hash, T0 + 21, &got, &err), WX_EDENIED);
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, "nope", T0, &got, &err), WX_ENOENT);
+    /* Expiry; and a family revoked on purpose (logout). */
+    tid(fx, "fam2", family, sizeof(family));
+    make_refresh(fx, pool, "rt3", family, &a);
+    assert_int_equal(store_oidc_refresh_add(fx->st, &a, &err), WX_OK);
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, a.hash, T0 + 86400, &got, &err),
+                     WX_EEXPIRED);
+    assert_int_equal(store_oidc_family_revoke(fx->st, family, T0 + 1, &err), WX_OK);
+    assert_int_equal(store_oidc_refresh_rotate(fx->st, a.hash, T0 + 2, &got, &err), WX_EDENIED);
+    assert_int_equal(store_oidc_family_revoke(fx->st, "no-such-family", T0, &err), WX_OK);
+}
+
+static void
+test_oidc_sessions(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_oidc_session_t s = {0}, got;
+    store_oidc_code_t c;
+    wx_err_t err = {0};
+    int64_t deleted = 0;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "sid", s.id, sizeof(s.id));
+    snprintf(s.pool_id, sizeof(s.pool_id), "%s", pool);
+    snprintf(s.user_id, sizeof(s.user_id), "user-1");
+    s.auth_time = T0;
+    s.seen_at = T0;
+    s.expires_at = T0 + 1000;
+    assert_int_equal(store_oidc_session_add(fx->st, &s, &err), WX_OK);
+    assert_int_equal(store_oidc_session_add(fx->st, &s, &err), WX_EEXIST);
+    /* Sliding: used within the idle time, it lives on; after it, it is gone. */
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 90, 100, &got, &err), WX_OK);
+    assert_string_equal(got.user_id, "user-1");
+    assert_int_equal(got.auth_time, T0);
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 180, 100, &got, &err), WX_OK);
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 280, 100, &got, &err), WX_ENOENT);
+    /* Absolute: never past expires_at, however often used. */
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 270, 100, &got, &err), WX_OK);
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 1000, 2000, &got, &err), WX_ENOENT);
+    /* Logout ends it, twice is fine, unknown is fine. */
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 300, 100, &got, &err), WX_OK);
+    assert_int_equal(store_oidc_session_end(fx->st, s.id, T0 + 301, &err), WX_OK);
+    assert_int_equal(store_oidc_session_end(fx->st, s.id, T0 + 302, &err), WX_OK);
+    assert_int_equal(store_oidc_session_end(fx->st, "nope", T0, &err), WX_OK);
+    assert_int_equal(store_oidc_session_use(fx->st, s.id, T0 + 303, 100, &got, &err), WX_ENOENT);
+    assert_int_equal(store_oidc_session_use(fx->st, "nope", T0, 100, &got, &err), WX_ENOENT);
+    /* Pruning removes what ended before the cut, not what lives on. */
+    make_code(fx, pool, "prune", T0 + 60, &c);
+    assert_int_equal(store_oidc_code_add(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_oidc_prune(fx->st, T0 + 61, &deleted, &err), WX_OK);
+    assert_true(deleted >= 1);
+    assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0, &c, &err), WX_ENOENT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1790,6 +2042,10 @@ main(void)
         T(test_open_concurrent),
         T(test_pool_put_get),
         T(test_app_put_get),
+        T(test_oidc_code_single_use),
+        T(test_oidc_redeem_race),
+        T(test_oidc_refresh_rotation),
+        T(test_oidc_sessions),
         T(test_conn_put_get),
         T(test_conn_default),
         T(test_txt_get),

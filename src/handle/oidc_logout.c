@@ -1,0 +1,108 @@
+/* GET|POST /oidc/session/end: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+ * The browser's login session at wxauthd ends (row and cookie), so the pool's applications no
+ * longer sign it in without WeChat. The browser goes back only to a post_logout_redirect_uri
+ * registered for the client exactly, the client known from a valid id_token_hint (its aud) or
+ * client_id; anything else ends on a page here, never on an unchecked address. */
+#include "ctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../http/reply.h"
+#include "../proto/oidc.h"
+#include "../util/log.h"
+#include "../util/url.h"
+#include "form.h"
+#include "oidc_flow.h"
+#include "token.h"
+
+static void
+logout_run(http_req_t *r, const wx_query_t *p)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const char *hint = wx_query_get(p, "id_token_hint");
+    const char *client_id = wx_query_get(p, "client_id");
+    const char *target = wx_query_get(p, "post_logout_redirect_uri");
+    const char *state = wx_query_get(p, "state");
+    token_result_t res = {0};
+    wx_err_t err = {0};
+    store_app_t *app = NULL;
+    const char *aud = NULL;
+    if (hint && *hint) {
+        token_check(ctx, hint, NULL, &res);
+        if (res.status != TOKEN_OK) {
+            r->outcome = "bad_hint";
+            http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
+                                  "id_token_hint 无效。The id_token_hint is not a valid ID token "
+                                  "of this server (expired, revoked or forged).");
+            goto out;
+        }
+        aud = json_string_value(json_object_get(res.payload, "aud"));
+    }
+    if (client_id && aud && strcmp(client_id, aud) != 0) {
+        r->outcome = "client_mismatch";
+        http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
+                              "client_id 与 id_token_hint 不一致。client_id differs from the "
+                              "id_token_hint's audience.");
+        goto out;
+    }
+    const char *client = aud ? aud : client_id;
+    if (target && *target) {
+        app = calloc(1, sizeof(*app));
+        if (!app || !client || !handle_valid_id(client) ||
+            store_app_get(ctx->store, client, app, &err) != WX_OK ||
+            !oidc_redirect_registered(app->logout_urls, target)) {
+            r->outcome = "logout_redirect_not_allowed";
+            wx_log(WX_LOG_INFO, "logout_redirect_refused", "rid", r->id, "url", target, "client",
+                   client ? client : "", NULL);
+            http_reply_error_page(
+                r, 400, "退出地址未注册 · post_logout_redirect_uri is not registered",
+                "此地址未注册为该应用的退出后返回地址。The post_logout_redirect_uri must equal one "
+                "registered for the client (wxauth app update ID --post-logout-redirect URL), "
+                "and the client must be named by id_token_hint or client_id.");
+            goto out;
+        }
+    }
+    oidc_session_end(r, ctx);
+    if (target && *target) {
+        wx_buf_t b;
+        wx_buf_init(&b, 4096);
+        if (wx_buf_puts(&b, target) == WX_OK &&
+            (!state || !*state || wx_url_add_param(&b, "state", state) == WX_OK)) {
+            r->outcome = "ok";
+            http_reply_redirect(r, wx_buf_str(&b));
+        } else {
+            http_reply_error_page(r, 400, "退出登录 · Signed out", "state is too long.");
+        }
+        wx_buf_free(&b);
+        goto out;
+    }
+    r->outcome = "ok";
+    http_reply_error_page(r, 200, "已退出登录 · You are signed out",
+                          "您已退出登录，可以关闭此页面。You are signed out of this site's "
+                          "WeChat login; you may close this page.");
+out:
+    if (app)
+        OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    free(app);
+    token_result_free(&res);
+}
+
+void
+handle_oidc_session_end(http_req_t *r)
+{
+    http_add_header(r, "Cache-Control", "no-store");
+    if (strcmp(r->method, "POST") == 0) {
+        wx_query_t form;
+        wx_err_t err = {0};
+        if (handle_form_parse(r, &form, &err) != WX_OK)
+            http_reply_error_page(r, 400, "请求无效 · Invalid request", err.msg);
+        else
+            logout_run(r, &form);
+        wx_query_free(&form);
+        return;
+    }
+    logout_run(r, &r->query);
+}
