@@ -154,6 +154,7 @@ test_mod_auth_openidc(void **state)
         fail_msg("WX_SRC_DIR is not set (run through ctest)");
     snprintf(py, sizeof(py), "%s/tests/interop/oidc_apache.py", src);
     setenv("WXT_ADMIN_TOKEN", env.admin_token, 1);
+    setenv("WXT_ADMIN_URL", env.admin, 1); /* [admin] listen: the admin API's own listener */
     assert_int_equal(run((const char *const[]){PYTHON, py, env.auth, "rp-apache", apache_secret,
                                                "rp-carol", env.dir, NULL},
                          &out),

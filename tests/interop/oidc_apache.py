@@ -66,7 +66,8 @@ class Browser:
 
 
 def register(auth, client_id, base):
-    u = urllib.parse.urlsplit(auth)
+    # The admin API listens on its own address ([admin] listen), named by the test.
+    u = urllib.parse.urlsplit(os.environ.get("WXT_ADMIN_URL") or auth)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     body = json.dumps({"redirect_urls": [base + "/protected/redirect_uri"],
                        "post_logout_redirect_uris": [base + "/loggedout"]})
