@@ -171,6 +171,12 @@ main(int argc, char **argv)
      * thread's heap: under load that is an madvise and a TLB flush on every core many times a
      * second (issue #10 profile). Keep up to 4 MB per heap instead. */
     mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    static login_limits_t limits;
+    if (login_limits_init(&limits, &cfg, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 1;
+    }
+    app.limits = &limits;
     /* The login path's writes go through one writer thread (store/writer.h). */
     if (store_writer_start(cfg.store_url, &app.writer, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: store writer: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
@@ -188,6 +194,7 @@ main(int argc, char **argv)
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
     store_writer_stop(app.writer); /* after the workers: their last writes are done */
     http_server_free(srv);
+    login_limits_free(&limits);
     wx_log(WX_LOG_INFO, "stopped", NULL);
     return 0;
 }

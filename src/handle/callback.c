@@ -859,7 +859,9 @@ handle_callback(http_req_t *r, const char *identifier)
     worker_ctx_t *ctx = handle_ctx(r);
     const char *state = wx_query_get(&r->query, "state");
     const char *code = wx_query_get(&r->query, "code");
-    char bind[BIND_COOKIE_LEN + 1] = "";
+    char bind[BIND_COOKIE_LEN + 1] = "", client[64];
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
     if (!state || !*state || strlen(state) >= STORE_ID_MAX) {
         r->outcome = "no_state";
         http_reply_error_page(r, 400, "Invalid login link",

@@ -10,6 +10,7 @@
 #include "../store/writer.h"
 #include "admin_auth.h"
 #include "conf_cache.h"
+#include "login_limits.h"
 #include "../keys/keys.h"
 #include "token_cache.h"
 
@@ -22,6 +23,7 @@ typedef struct {
     admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
     admin_hash_t metrics;       /* scrape-only credential of /metrics; unset: the admin one */
     admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
+    login_limits_t *limits;     /* the login endpoints' limits, shared by the workers */
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
     store_writer_t *writer;     /* the login path's writes (store/writer.h) */
@@ -91,6 +93,12 @@ bool handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app,
 /* The allowed patterns of the same lists, " , "-separated, for developer-facing refusals. */
 void handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store_app_t *app,
                               const store_pool_t *pool);
+
+/* The per-address rate limit of a login endpoint (login_limits.h): true when r may go on (key
+ * gets the client's address key, wx_ip_client_key); false when r has been answered 429. */
+bool handle_rate_allow(http_req_t *r, login_rate_kind_t kind, char *key, size_t n);
+/* The login endpoints' 429 page, Retry-After included (start.c). */
+void handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome);
 
 /* Identifier and id syntax checks shared by handlers. */
 bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */

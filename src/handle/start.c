@@ -10,6 +10,7 @@
 
 #include "../http/reply.h"
 #include "../proto/redirect.h"
+#include "../util/cidr.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
@@ -23,11 +24,20 @@ typedef struct {
     store_state_t state;
 } start_t;
 
+/* Why the store refused a new state (the caps on pending logins). */
+typedef enum {
+    START_CAP_NONE = 0,
+    START_CAP_ADDRESS, /* [limits] pending_per_address */
+    START_CAP_TOTAL,   /* [limits] pending_total */
+} start_cap_t;
+
 /* What the redirect needs once the state is committed. */
 typedef struct {
     http_req_t *r;
+    const app_t *app;
     store_state_t state;
     char *authorize_url;
+    start_cap_t capped; /* set by the writer thread */
 } start_pending_t;
 
 static void
@@ -38,11 +48,86 @@ pending_free(void *p)
     free(sp);
 }
 
+/* How long the total of pending states read from the store is trusted: it is counted at most
+ * once a second per process (the states this process adds meanwhile are added to it), so a
+ * flood at the cap does not count up to pending_total rows on every start. */
+#define TOTAL_READ_EVERY_MS 1000
+
+/* On the writer thread: the caps on unfinished logins, then the new state. The counts are read
+ * in the transaction that inserts, so one process never goes past a cap; processes on one
+ * PostgreSQL may together pass it by the few states they insert at the same moment. */
 static wx_status_t
 state_create_run(store_t *st, void *arg, wx_err_t *err)
 {
     start_pending_t *sp = arg;
-    return store_state_create(st, &sp->state, err);
+    const wx_config_t *cfg = sp->app->cfg;
+    login_limits_t *lim = sp->app->limits;
+    int64_t now = sp->state.created_at, n = 0;
+    wx_status_t rc;
+    if (cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
+        rc = store_state_pending_count(st, sp->state.client_ip, now, cfg->pending_per_address, &n,
+                                       err);
+        if (rc != WX_OK)
+            return rc;
+        if (n >= cfg->pending_per_address) {
+            sp->capped = START_CAP_ADDRESS;
+            return wx_err_set(err, WX_EDENIED, "too many unfinished logins from this address");
+        }
+    }
+    if (cfg->pending_total > 0) {
+        int64_t ms = wx_mono_ms();
+        if (lim->total_read_ms == 0 || ms - lim->total_read_ms >= TOTAL_READ_EVERY_MS ||
+            lim->total_seen + lim->total_added >= cfg->pending_total) {
+            rc = store_state_pending_count(st, NULL, now, cfg->pending_total, &n, err);
+            if (rc != WX_OK)
+                return rc;
+            lim->total_seen = n;
+            lim->total_added = 0;
+            lim->total_read_ms = ms;
+        }
+        if (lim->total_seen + lim->total_added >= cfg->pending_total) {
+            sp->capped = START_CAP_TOTAL;
+            return wx_err_set(err, WX_EDENIED, "too many unfinished logins in all");
+        }
+    }
+    rc = store_state_create(st, &sp->state, err);
+    if (rc == WX_OK)
+        lim->total_added++;
+    return rc;
+}
+
+/* The 429 of the login endpoints: Chinese first, when to come back (Retry-After), logged by
+ * the caller. */
+void
+handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome)
+{
+    char ra[16], msg[512];
+    wx_snprintf(ra, sizeof(ra), "%d", retry_after_s > 0 ? retry_after_s : 1);
+    wx_snprintf(msg, sizeof(msg),
+                "登录请求过于频繁，请稍后再试（约 %s 秒后）。Too many login requests from your "
+                "network; please try again in about %s seconds.",
+                ra, ra);
+    r->outcome = outcome;
+    http_add_header(r, "Retry-After", ra);
+    http_reply_error_page(r, 429, "登录请求过于频繁 · Too many login requests", msg);
+}
+
+bool
+handle_rate_allow(http_req_t *r, login_rate_kind_t kind, char *key, size_t n)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    char ip[64];
+    int retry = 0;
+    bool first = false;
+    http_req_ip(r, ip, sizeof(ip));
+    wx_ip_client_key(ip, key, n);
+    if (login_rate_take(ctx->app->limits, kind, key, wx_mono_ms(), &retry, &first))
+        return true;
+    if (first) /* once per address and bout: the access log has every refusal */
+        wx_log(WX_LOG_WARN, "login_rate_limited", "rid", r->id, "ip", ip, "endpoint",
+               kind == LOGIN_RATE_START ? "start" : "callback", NULL);
+    handle_reply_limited(r, retry, "rate_limited");
+    return false;
 }
 
 /* The store could not be read or written (down, restarting, full): nothing was sent to WeChat,
@@ -61,6 +146,18 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     start_pending_t *sp = arg;
     http_req_t *r = sp->r;
+    if (rc != WX_OK && sp->capped != START_CAP_NONE) {
+        const app_t *app = sp->app;
+        bool total = sp->capped == START_CAP_TOTAL;
+        char cap[24];
+        wx_snprintf(cap, sizeof(cap), "%d",
+                    total ? app->cfg->pending_total : app->cfg->pending_per_address);
+        wx_log(WX_LOG_WARN, total ? "login_pending_total_cap" : "login_pending_address_cap", "rid",
+               r->id, "ip", sp->state.client_ip, "#cap", cap, NULL);
+        /* Unfinished logins end within state_ttl; most come back from WeChat far sooner. */
+        handle_reply_limited(r, 60, total ? "pending_total_cap" : "pending_address_cap");
+        return;
+    }
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
@@ -208,8 +305,13 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     wx_err_t err = {0};
     wx_status_t rc;
     bool have_app = app_id && *app_id;
-    char bind[BIND_COOKIE_LEN + 1];
+    /* A HEAD (link checkers, previews) is answered as the GET would be, without its effects:
+     * no state in the store, no cookie. */
+    bool head = strcmp(r->method, "HEAD") == 0;
+    char bind[BIND_COOKIE_LEN + 1], client[64];
     wx_buf_t url;
+    if (!handle_rate_allow(r, LOGIN_RATE_START, client, sizeof(client)))
+        return;
     wx_buf_init(&url, 4096);
     start_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -278,18 +380,33 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     if (!pick_target(r, s, have_app, s->state.redirect, sizeof(s->state.redirect)))
         goto out;
 
+    store_state_t *st = &s->state;
+    if (head) {
+        /* The redirect a GET would get, with a state that exists nowhere. */
+        char cb[1024];
+        if (state_id_make(st->id) != WX_OK ||
+            !wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
+                         s->conn.identifier) ||
+            wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb,
+                                 s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
+                                 st->id) != WX_OK)
+            goto fail;
+        r->outcome = "head";
+        http_reply_redirect(r, wx_buf_str(&url));
+        goto out;
+    }
     /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. */
     if (!http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind)) || strlen(bind) != BIND_COOKIE_LEN) {
         if (wx_rand_alnum(bind, BIND_COOKIE_LEN) != WX_OK)
             goto fail;
         http_set_cookie(r, BIND_COOKIE, bind, -1, cfg->cookie_secure);
     }
-    store_state_t *st = &s->state;
     if (state_id_make(st->id) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
     wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
+    wx_strlcpy(st->client_ip, client, sizeof(st->client_ip));
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
@@ -305,6 +422,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     if (!sp)
         goto fail;
     sp->r = r;
+    sp->app = ctx->app;
     sp->state = *st;
     sp->authorize_url = wx_buf_steal(&url);
     r->data = sp;

@@ -158,5 +158,13 @@ const db_migration_t pg_migrations[] = {
      "  seen_at BIGINT NOT NULL"
      ");"},
 
+    /* Issue 12: who started a pending login, so unfinished logins can be capped per address
+     * and in total; the partial index holds only pending rows, so counting them stays cheap
+     * however many finished logins the table keeps. */
+    {5, "login_limits",
+     "ALTER TABLE login_states ADD COLUMN client_ip TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX login_states_pending ON login_states(client_ip, expires_at) "
+     "WHERE status = 0;"},
+
     {0, NULL, NULL},
 };

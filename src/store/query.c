@@ -261,6 +261,7 @@ sq_fill_state(sq_row_t *r, void *out)
     s->status = (store_state_status_t)sq_i64(r, 11);
     sq_text(r, 12, s->result, sizeof(s->result));
     sq_text(r, 13, s->claim_owner, sizeof(s->claim_owner));
+    sq_text(r, 14, s->client_ip, sizeof(s->client_ip));
 }
 
 void

@@ -1,0 +1,283 @@
+/* Abuse of the login endpoints (issue #12 items 5-7), against a real wxauthd and emulator on
+ * loopback, with clients on several loopback addresses (127.0.0.x as source):
+ * - one address flooding the start or the callback gets 429 (Chinese first, Retry-After) while
+ *   another address still logs in; a HEAD of the start writes nothing;
+ * - the caps on unfinished logins per address and in total, counted in the store;
+ * - the browser-binding cookie is server-issued: a planted value is replaced, never reused;
+ *   with an https public_url it is __Host-wxauth_bind;
+ * - a finished login's record is sealed in the store, a reload still works, the record is gone
+ *   once the replay window ends, and a pruned row's bytes are not left in the SQLite file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+/* rates: start and callback limits; limits off otherwise. */
+static wxt_env_t rates;
+/* caps: pending states per address and in total; no rate limits. */
+static wxt_env_t caps;
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One integer from the env's store (SQLite file or PostgreSQL database). */
+static long long
+store_int(const wxt_env_t *e, const char *sql)
+{
+    long long v = -1;
+    if (strncmp(e->store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(e->store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(e->store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+    }
+    return v;
+}
+
+static const char LIMITED_ZH[] = "登录请求过于频繁，请稍后再试";
+
+static void
+assert_limited(const wxt_resp_t *r)
+{
+    char ra[32];
+    if (r->status != 429)
+        fail_msg("want 429, got %ld: %.300s", r->status, r->body ? r->body : "");
+    assert_non_null(strstr(r->body, LIMITED_ZH));
+    assert_non_null(strstr(r->body, "Too many login requests"));
+    /* Chinese first: the title and the message each start with it. */
+    assert_true(strstr(r->body, "登录请求过于频繁") < strstr(r->body, "Too many login requests"));
+    assert_true(wxt_resp_header(r, "Retry-After", ra, sizeof(ra)));
+    assert_true(atoi(ra) >= 1);
+    assert_non_null(strstr(r->content_type, "text/html"));
+}
+
+static void
+login_ok(wxt_browser_t *b, const wxt_env_t *e, const char *start)
+{
+    wxt_resp_t fin = {0};
+    wxt_result_t res = {0};
+    wxt_login(b, start, "alice", "allow", &fin, NULL, 0);
+    if (fin.status != 302)
+        fail_msg("final status %ld body %.300s", fin.status, fin.body ? fin.body : "");
+    assert_true(wxt_parse_result(e, fin.location, &res));
+    assert_int_equal(res.code, 200);
+    wxt_result_free(&res);
+    wxt_resp_free(&fin);
+}
+
+static int
+group_setup(void **state)
+{
+    wxt_opts_t o = {.retries = -1,
+                    .limits = true,
+                    .extra_config = "[limits]\nstart_per_minute = 10\ncallback_per_minute = 20\n"
+                                    "pending_per_address = 0\npending_total = 0\n"};
+    wxt_setup(&rates, &o);
+    wxt_opts_t c = {.retries = -1,
+                    .limits = true,
+                    .extra_config = "[limits]\nstart_per_minute = 0\ncallback_per_minute = 0\n"
+                                    "pending_per_address = 4\npending_total = 10\n"};
+    wxt_setup(&caps, &c);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    wxt_teardown(&rates);
+    wxt_teardown(&caps);
+    return 0;
+}
+
+/* One address starting logins in a loop gets 429 once its minute's allowance is spent (no
+ * more than the allowance plus what refilled meanwhile passes), and another address still logs
+ * in while the first is refused. */
+static void
+test_start_flood_limited_other_address_served(void **state)
+{
+    char url[256];
+    int ok = 0, limited = 0;
+    wxt_browser_t *flood = wxt_browser_new(NULL), *user = wxt_browser_new(NULL);
+    wxt_browser_source(flood, "127.0.0.21");
+    wxt_browser_source(user, "127.0.0.2");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 30; i++) {
+        wxt_resp_t r = {0};
+        assert_int_equal(wxt_get(flood, url, &r), 0);
+        if (r.status == 302) {
+            ok++;
+            assert_int_equal(limited, 0); /* once refused, refused for the rest of the burst */
+        } else {
+            assert_limited(&r);
+            limited++;
+        }
+        wxt_resp_free(&r);
+    }
+    int64_t took = now_ms() - t0;
+    assert_true(ok >= 10);
+    assert_true(ok <= 10 + took / 6000 + 1); /* 10 a minute: one more every 6 s */
+    assert_true(limited > 0);
+
+    login_ok(user, &rates, url); /* another address is served meanwhile */
+    wxt_resp_t r = {0};
+    assert_int_equal(wxt_get(flood, url, &r), 0);
+    assert_limited(&r); /* and the flood is still refused */
+    wxt_resp_free(&r);
+    wxt_browser_free(flood);
+    wxt_browser_free(user);
+}
+
+/* Callbacks from one address (a state guesser) are limited the same way. */
+static void
+test_callback_flood_limited(void **state)
+{
+    char url[256];
+    int answered = 0, limited = 0;
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, "127.0.0.22");
+    snprintf(url, sizeof(url),
+             "%s/connections/social/wechat:webpage-authorization/callback?code=x&state=guess1",
+             rates.auth);
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 40; i++) {
+        wxt_resp_t r = {0};
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        if (r.status == 429) {
+            assert_limited(&r);
+            limited++;
+        } else {
+            assert_int_equal(r.status, 400); /* unknown state */
+            answered++;
+        }
+        wxt_resp_free(&r);
+    }
+    int64_t took = now_ms() - t0;
+    assert_true(answered >= 20);
+    assert_true(answered <= 20 + took / 3000 + 1);
+    assert_true(limited > 0);
+    wxt_browser_free(b);
+}
+
+/* A HEAD of a start URL answers as the GET would (302 to WeChat's authorize page), but writes
+ * no state and sets no cookie; the GET after it writes one. */
+static void
+test_head_writes_nothing(void **state)
+{
+    char url[256];
+    wxt_resp_t r = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, "127.0.0.23");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+    long long before = store_int(&rates, "SELECT count(*) FROM login_states");
+    for (int i = 0; i < 3; i++) {
+        char v[512];
+        assert_int_equal(wxt_head(b, url, &r), 0);
+        assert_int_equal(r.status, 302);
+        assert_non_null(r.location);
+        assert_true(strncmp(r.location, rates.emu, strlen(rates.emu)) == 0);
+        assert_non_null(strstr(r.location, "state="));
+        assert_false(wxt_resp_header(&r, "Set-Cookie", v, sizeof(v)));
+        wxt_resp_free(&r);
+    }
+    assert_int_equal(store_int(&rates, "SELECT count(*) FROM login_states"), before);
+    /* A HEAD of a bad start is refused as the GET would be. */
+    char bad[256];
+    snprintf(bad, sizeof(bad), "%s/oauth/wechatmp/url/nosuchpool", rates.auth);
+    assert_int_equal(wxt_head(b, bad, &r), 0);
+    assert_int_equal(r.status, 404);
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    wxt_resp_free(&r);
+    assert_int_equal(store_int(&rates, "SELECT count(*) FROM login_states"), before + 1);
+    wxt_browser_free(b);
+}
+
+/* Unfinished logins are capped per address (4 here) and in total (10), counted in the store:
+ * past them the start answers 429, an address under the cap still logs in, and the store
+ * holds no more pending states than the total cap. */
+static void
+test_pending_caps(void **state)
+{
+    char url[256];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", caps.auth);
+    wxt_browser_t *a = wxt_browser_new(NULL), *user = wxt_browser_new(NULL);
+    wxt_browser_source(a, "127.0.0.31");
+    wxt_browser_source(user, "127.0.0.32");
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(wxt_get(a, url, &r), 0);
+        assert_int_equal(r.status, 302);
+        wxt_resp_free(&r);
+    }
+    assert_int_equal(wxt_get(a, url, &r), 0);
+    assert_limited(&r);
+    wxt_resp_free(&r);
+    /* Another address is under its cap: it logs in (its state is no longer pending after). */
+    login_ok(user, &caps, url);
+    assert_int_equal(store_int(&caps, "SELECT count(*) FROM login_states WHERE status = 0"), 4);
+
+    /* Fill the total: 4 more from .33, then .34 gets 2 before the total (10) is reached. */
+    const char *more[] = {"127.0.0.33", "127.0.0.34", "127.0.0.35"};
+    int passed[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        wxt_browser_t *b = wxt_browser_new(NULL);
+        wxt_browser_source(b, more[k]);
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(wxt_get(b, url, &r), 0);
+            if (r.status == 302)
+                passed[k]++;
+            else
+                assert_limited(&r);
+            wxt_resp_free(&r);
+        }
+        wxt_browser_free(b);
+    }
+    assert_int_equal(passed[0], 4);
+    assert_int_equal(passed[1], 2);
+    assert_int_equal(passed[2], 0);
+    assert_int_equal(store_int(&caps, "SELECT count(*) FROM login_states WHERE status = 0"), 10);
+    wxt_browser_free(a);
+    wxt_browser_free(user);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_start_flood_limited_other_address_served),
+        cmocka_unit_test(test_callback_flood_limited),
+        cmocka_unit_test(test_head_writes_nothing),
+        cmocka_unit_test(test_pending_caps),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
