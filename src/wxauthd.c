@@ -91,6 +91,10 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: %s\n", err.msg);
         return 2;
     }
+    if (handle_bind_key_derive(&app.master, app.bind_key, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 1;
+    }
     /* The admin credential: a hash from the config, or a token from the environment hashed
      * here (handy for tests and the demo; the hash is what stays in memory). */
     const char *admin_token = getenv("WXAUTH_ADMIN_TOKEN");

@@ -895,7 +895,7 @@ handle_callback(http_req_t *r, const char *identifier)
     wx_strlcpy(l->code, code ? code : "", sizeof(l->code));
     http_req_ip(r, l->ip, sizeof(l->ip));
     /* No cookie: hash of "" never equals a stored binding, so the claim is refused. */
-    http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind));
+    http_req_cookie(r, handle_bind_cookie_name(ctx->app->cfg), bind, sizeof(bind));
     if (wx_sha256_hex(bind, strlen(bind), l->browser) != WX_OK) {
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
         return;

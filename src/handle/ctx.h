@@ -20,6 +20,7 @@ typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
     seal_key_t master;          /* opens the sealed keys and secrets in the store */
+    unsigned char bind_key[32]; /* MACs the browser-binding cookie (from master: every node) */
     admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
     admin_hash_t metrics;       /* scrape-only credential of /metrics; unset: the admin one */
     admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
@@ -51,8 +52,14 @@ typedef struct {
     struct event *beat_ev;       /* worker 0 only: this process is alive (nodes table) */
 } worker_ctx_t;
 
+/* The browser-binding cookie: 22 random letters and digits, then 32 hex digits of their MAC
+ * under app->bind_key, so only values this server (or another node of it) issued are used.
+ * With an https public_url its name has the __Host- prefix (Secure, Path=/, no Domain), so
+ * neither a sibling subdomain nor a plain-http page can plant one. */
 #define BIND_COOKIE "wxauth_bind"
-#define BIND_COOKIE_LEN 43
+#define BIND_COOKIE_HOST "__Host-wxauth_bind"
+#define BIND_RANDOM_LEN 22
+#define BIND_COOKIE_LEN (BIND_RANDOM_LEN + 32)
 
 static inline worker_ctx_t *
 handle_ctx(http_req_t *r)
@@ -99,6 +106,11 @@ void handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store
 bool handle_rate_allow(http_req_t *r, login_rate_kind_t kind, char *key, size_t n);
 /* The login endpoints' 429 page, Retry-After included (start.c). */
 void handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome);
+
+/* The binding cookie's name for this config (start.c). */
+const char *handle_bind_cookie_name(const wx_config_t *cfg);
+/* app->bind_key from the master key (start.c). */
+wx_status_t handle_bind_key_derive(const seal_key_t *master, unsigned char out[32], wx_err_t *err);
 
 /* Identifier and id syntax checks shared by handlers. */
 bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "../http/reply.h"
 #include "../proto/redirect.h"
 #include "../util/cidr.h"
@@ -187,6 +191,63 @@ state_id_make(char out[STORE_ID_MAX])
         ms /= 62;
     }
     return wx_rand_alnum(out + 8, 24);
+}
+
+const char *
+handle_bind_cookie_name(const wx_config_t *cfg)
+{
+    return strncmp(cfg->public_url, "https://", 8) == 0 ? BIND_COOKIE_HOST : BIND_COOKIE;
+}
+
+wx_status_t
+handle_bind_key_derive(const seal_key_t *master, unsigned char out[32], wx_err_t *err)
+{
+    static const char label[] = "wxauth browser-binding cookie v1";
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), master->k, sizeof(master->k), (const unsigned char *)label,
+              sizeof(label) - 1, out, &n) ||
+        n != 32)
+        return wx_err_set(err, WX_ECRYPTO, "cannot derive the browser-binding key");
+    return WX_OK;
+}
+
+/* The MAC part of a binding value whose first BIND_RANDOM_LEN characters are v. */
+static bool
+bind_mac(const app_t *app, const char *v, char out[33])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), app->bind_key, sizeof(app->bind_key), (const unsigned char *)v,
+              BIND_RANDOM_LEN, md, &n) ||
+        n < 16)
+        return false;
+    wx_hex_encode(md, 16, out);
+    return true;
+}
+
+/* Was v issued by this server (any node)? Anything else — a value a page, a sibling site or
+ * an attacker chose, or one of the old unsigned values — is ignored and replaced. */
+static bool
+bind_valid(const app_t *app, const char *v)
+{
+    char mac[33];
+    if (strlen(v) != BIND_COOKIE_LEN)
+        return false;
+    for (size_t i = 0; i < BIND_RANDOM_LEN; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+              (v[i] >= '0' && v[i] <= '9')))
+            return false;
+    return bind_mac(app, v, mac) && CRYPTO_memcmp(mac, v + BIND_RANDOM_LEN, 32) == 0;
+}
+
+static bool
+bind_new(const app_t *app, char out[BIND_COOKIE_LEN + 1])
+{
+    char mac[33];
+    if (wx_rand_alnum(out, BIND_RANDOM_LEN) != WX_OK || !bind_mac(app, out, mac))
+        return false;
+    memcpy(out + BIND_RANDOM_LEN, mac, 33);
+    return true;
 }
 
 static bool
@@ -395,11 +456,13 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         http_reply_redirect(r, wx_buf_str(&url));
         goto out;
     }
-    /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. */
-    if (!http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind)) || strlen(bind) != BIND_COOKIE_LEN) {
-        if (wx_rand_alnum(bind, BIND_COOKIE_LEN) != WX_OK)
+    /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. A value
+     * this server issued is kept (logins in two tabs both work); any other is replaced. */
+    const char *bname = handle_bind_cookie_name(cfg);
+    if (!http_req_cookie(r, bname, bind, sizeof(bind)) || !bind_valid(ctx->app, bind)) {
+        if (!bind_new(ctx->app, bind))
             goto fail;
-        http_set_cookie(r, BIND_COOKIE, bind, -1, cfg->cookie_secure);
+        http_set_cookie(r, bname, bind, -1, cfg->cookie_secure); /* on with https */
     }
     if (state_id_make(st->id) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
         goto fail;

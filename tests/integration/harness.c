@@ -305,6 +305,9 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
 
     snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);
     store_url_for_env(e);
+    char public_url[80];
+    snprintf(public_url, sizeof(public_url), "%s://127.0.0.1:%d",
+             o->public_https ? "https" : "http", e->auth_port);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
              "shutdown_grace_ms = %d\n\n"
@@ -313,7 +316,7 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
              "[log]\nlevel = debug\n%s",
-             e->auth_port, e->auth, o->workers ? o->workers : 2,
+             e->auth_port, public_url, o->workers ? o->workers : 2,
              o->shutdown_grace_ms ? o->shutdown_grace_ms : 3000, e->store_url, e->emu, e->emu,
              o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000, o->retries >= 0 ? o->retries : 1,
              o->state_ttl ? o->state_ttl : 600,

@@ -30,6 +30,9 @@ typedef struct {
     /* false: the [limits] of wxauthd are all off (tests run many logins from one address);
      * true: none written, so wxauthd's defaults or extra_config's [limits] apply. */
     bool limits;
+    /* public_url = https://127.0.0.1:PORT (what wxauthd tells browsers and WeChat; the env
+     * still speaks plain http on that port: tests rewrite the scheme themselves). */
+    bool public_https;
 } wxt_opts_t;
 
 typedef struct {

@@ -26,6 +26,8 @@
 static wxt_env_t rates;
 /* caps: pending states per address and in total; no rate limits. */
 static wxt_env_t caps;
+/* tls: public_url is https (nothing serves TLS here: the test sends the callback over http). */
+static wxt_env_t tls;
 
 static int64_t
 now_ms(void)
@@ -106,6 +108,8 @@ group_setup(void **state)
                     .extra_config = "[limits]\nstart_per_minute = 0\ncallback_per_minute = 0\n"
                                     "pending_per_address = 4\npending_total = 10\n"};
     wxt_setup(&caps, &c);
+    wxt_opts_t t = {.retries = -1, .public_https = true};
+    wxt_setup(&tls, &t);
     return 0;
 }
 
@@ -114,6 +118,7 @@ group_teardown(void **state)
 {
     wxt_teardown(&rates);
     wxt_teardown(&caps);
+    wxt_teardown(&tls);
     return 0;
 }
 
@@ -270,6 +275,124 @@ test_pending_caps(void **state)
     wxt_browser_free(user);
 }
 
+/* The start's answer r1 (302 to the emulator), then the emulator with person allowing: the
+ * callback URL WeChat sends the browser to, not loaded yet. */
+static void
+to_wechat(wxt_browser_t *b, const char *start, const char *person, wxt_resp_t *r1, char *cb,
+          size_t n)
+{
+    char url[4096];
+    wxt_resp_t r2 = {0};
+    assert_int_equal(wxt_get(b, start, r1), 0);
+    assert_int_equal(r1->status, 302);
+    /* The emulator-only parameters go before the #wechat_redirect fragment. */
+    snprintf(url, sizeof(url), "%.*s&emu_person=%s&emu_action=allow",
+             (int)strcspn(r1->location, "#"), r1->location, person);
+    assert_int_equal(wxt_get(b, url, &r2), 0);
+    assert_int_equal(r2.status, 302);
+    snprintf(cb, n, "%s", r2.location);
+    wxt_resp_free(&r2);
+}
+
+/* A value planted in the browsers (by a sibling site, a script, or an attacker's own browser)
+ * is never used to bind a login: the start replaces it with a server-issued one, so a callback
+ * URL the attacker got with that value does not log the victim in as the attacker. */
+static void
+test_planted_bind_cookie_not_reused(void **state)
+{
+    char url[256], cb[4096], sc[512], again[512];
+    /* 43 letters: what the old server took as its own; the other has the issued shape (22
+     * letters and 32 hex digits) with a MAC the attacker had to guess. */
+    const char *planted = "PlantedByAnAttackerPlantedByAnAttacker12345";
+    const char *forged = "AAAAAAAAAAAAAAAAAAAAAA00000000000000000000000000000000";
+    wxt_resp_t r1 = {0}, r = {0};
+    wxt_result_t res = {0};
+    wxt_browser_t *attacker = wxt_browser_new(NULL), *victim = wxt_browser_new(NULL);
+    wxt_browser_source(attacker, "127.0.0.24");
+    wxt_browser_source(victim, "127.0.0.25");
+    wxt_browser_cookie_set(attacker, "127.0.0.1", "wxauth_bind", planted);
+    wxt_browser_cookie_set(victim, "127.0.0.1", "wxauth_bind", planted);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+
+    to_wechat(attacker, url, "bob", &r1, cb, sizeof(cb));
+    assert_true(wxt_resp_header(&r1, "Set-Cookie", sc, sizeof(sc)));
+    assert_true(strncmp(sc, "wxauth_bind=", 12) == 0);
+    assert_null(strstr(sc, planted));
+    wxt_resp_free(&r1);
+    /* The victim, holding the planted value, loads the attacker's callback: refused. */
+    assert_int_equal(wxt_get(victim, cb, &r), 0);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "another browser"));
+    wxt_resp_free(&r);
+    /* The attacker's own browser finishes its own login; its issued value is kept (no new
+     * cookie on the next start, so logins in two tabs both work). */
+    assert_int_equal(wxt_get(attacker, cb, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_true(wxt_parse_result(&rates, r.location, &res));
+    assert_int_equal(res.code, 200);
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_get(attacker, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_false(wxt_resp_header(&r, "Set-Cookie", again, sizeof(again)));
+    wxt_resp_free(&r);
+    /* The victim logs in normally: the planted value is replaced, the login works. */
+    login_ok(victim, &rates, url);
+    char now[128];
+    assert_true(wxt_browser_cookie_get(victim, "wxauth_bind", now, sizeof(now)));
+    assert_string_not_equal(now, planted);
+    /* A forged value of the issued shape is replaced too. */
+    wxt_browser_t *f = wxt_browser_new(NULL);
+    wxt_browser_source(f, "127.0.0.26");
+    wxt_browser_cookie_set(f, "127.0.0.1", "wxauth_bind", forged);
+    assert_int_equal(wxt_get(f, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_true(wxt_resp_header(&r, "Set-Cookie", sc, sizeof(sc)));
+    assert_null(strstr(sc, forged));
+    wxt_resp_free(&r);
+    wxt_browser_free(f);
+    wxt_browser_free(attacker);
+    wxt_browser_free(victim);
+}
+
+/* With an https public_url the cookie is __Host-wxauth_bind (Secure, Path=/, no Domain), and
+ * only that name binds: the unprefixed one, which a sibling site could set, is not read. */
+static void
+test_https_host_prefixed_cookie(void **state)
+{
+    char url[256], cb[4096], sc[512], value[128], hdr[256];
+    wxt_resp_t r1 = {0}, r = {0};
+    wxt_result_t res = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", tls.auth);
+    to_wechat(b, url, "alice", &r1, cb, sizeof(cb));
+    assert_true(wxt_resp_header(&r1, "Set-Cookie", sc, sizeof(sc)));
+    assert_true(strncmp(sc, "__Host-wxauth_bind=", 19) == 0);
+    assert_non_null(strstr(sc, "; Secure"));
+    assert_non_null(strstr(sc, "Path=/;"));
+    assert_null(strstr(sc, "Domain"));
+    snprintf(value, sizeof(value), "%.*s", (int)strcspn(sc + 19, ";"), sc + 19);
+    wxt_resp_free(&r1);
+    /* WeChat sends the browser to the https callback; the test speaks http to the same port. */
+    assert_true(strncmp(cb, "https://", 8) == 0);
+    char plain[4096];
+    snprintf(plain, sizeof(plain), "http://%s", cb + 8);
+    snprintf(hdr, sizeof(hdr), "Cookie: wxauth_bind=%s", value);
+    const char *unprefixed[] = {hdr, NULL};
+    assert_int_equal(wxt_http_headers("GET", plain, unprefixed, NULL, &r), 0);
+    assert_int_equal(r.status, 403);
+    wxt_resp_free(&r);
+    snprintf(hdr, sizeof(hdr), "Cookie: __Host-wxauth_bind=%s", value);
+    const char *prefixed[] = {hdr, NULL};
+    assert_int_equal(wxt_http_headers("GET", plain, prefixed, NULL, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_true(wxt_parse_result(&tls, r.location, &res));
+    assert_int_equal(res.code, 200);
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
 int
 main(void)
 {
@@ -278,6 +401,8 @@ main(void)
         cmocka_unit_test(test_callback_flood_limited),
         cmocka_unit_test(test_head_writes_nothing),
         cmocka_unit_test(test_pending_caps),
+        cmocka_unit_test(test_planted_bind_cookie_not_reused),
+        cmocka_unit_test(test_https_host_prefixed_cookie),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
