@@ -120,6 +120,9 @@ const char *const sql_text[STMT_COUNT] = {
     /* Pending states (not yet back from WeChat, not expired), counted no further than the
      * limit: the partial index login_states_pending holds only pending rows. The unary + keeps
      * SQLite's planner off login_states_expires (every unexpired row, finished ones too). */
+    /* A finished login's outcome is read only within the replay window after its claim. */
+    [STMT_STATE_RESULTS_CLEAR] = "UPDATE login_states SET result = '' WHERE result != '' "
+                                 "AND claimed_at > 0 AND claimed_at < $1",
     [STMT_STATE_PENDING_IP] = "SELECT count(*) FROM (SELECT 1 FROM login_states WHERE "
                               "client_ip = $1 AND status = 0 AND expires_at > $2 LIMIT $3) AS t",
     [STMT_STATE_PENDING_ALL] = "SELECT count(*) FROM (SELECT 1 FROM login_states WHERE "

@@ -241,6 +241,9 @@ wx_status_t store_state_pending_count(store_t *st, const char *client_ip, int64_
                                       int64_t limit, int64_t *count, wx_err_t *err);
 /* Record the final redirect of a claimed state (status becomes DONE). */
 wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
+/* Empty the result (a sealed login record, or an error redirect) of every state claimed
+ * before cutoff: past the replay window nothing reads it, and a record is as good as a token. */
+wx_status_t store_state_results_clear(store_t *st, int64_t cutoff, int64_t *cleared, wx_err_t *err);
 /* Delete states whose expires_at and claimed_at+keep are both before now. */
 wx_status_t store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted,
                               wx_err_t *err);

@@ -186,3 +186,14 @@ store_state_pending_count(store_t *st, const char *client_ip, int64_t now, int64
         *count = 0;
     return rc;
 }
+
+wx_status_t
+store_state_results_clear(store_t *st, int64_t cutoff, int64_t *cleared, wx_err_t *err)
+{
+    int64_t n = 0;
+    wx_status_t rc = sq_run(st, STMT_STATE_RESULTS_CLEAR, SQ_ARGS(DB_INT(cutoff)), NULL, &n, err,
+                            "state results clear");
+    if (cleared)
+        *cleared = rc == WX_OK ? n : 0;
+    return rc;
+}

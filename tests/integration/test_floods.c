@@ -26,6 +26,8 @@
 static wxt_env_t rates;
 /* caps: pending states per address and in total; no rate limits. */
 static wxt_env_t caps;
+/* brief: states live 2 s and the replay window is 1 s, so the prune deletes them at once. */
+static wxt_env_t brief;
 /* tls: public_url is https (nothing serves TLS here: the test sends the callback over http). */
 static wxt_env_t tls;
 
@@ -62,6 +64,49 @@ store_int(const wxt_env_t *e, const char *sql)
         PQfinish(c);
     }
     return v;
+}
+
+/* One text value (NULL: none) from the env's store into out. */
+static bool
+store_text(const wxt_env_t *e, const char *sql, char *out, size_t n)
+{
+    bool found = false;
+    out[0] = '\0';
+    if (strncmp(e->store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(e->store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+            found = true;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(e->store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        if (PQntuples(r) > 0) {
+            snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+            found = true;
+        }
+        PQclear(r);
+        PQfinish(c);
+    }
+    return found;
+}
+
+/* The state parameter of a URL into out. */
+static void
+state_of(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "state=");
+    assert_non_null(p);
+    p += 6;
+    snprintf(out, n, "%.*s", (int)strcspn(p, "&#"), p);
 }
 
 static const char LIMITED_ZH[] = "登录请求过于频繁，请稍后再试";
@@ -101,7 +146,8 @@ group_setup(void **state)
     wxt_opts_t o = {.retries = -1,
                     .limits = true,
                     .extra_config = "[limits]\nstart_per_minute = 10\ncallback_per_minute = 20\n"
-                                    "pending_per_address = 0\npending_total = 0\n"};
+                                    "pending_per_address = 0\npending_total = 0\n"
+                                    "[login]\nreplay_window = 4\n"};
     wxt_setup(&rates, &o);
     wxt_opts_t c = {.retries = -1,
                     .limits = true,
@@ -110,6 +156,8 @@ group_setup(void **state)
     wxt_setup(&caps, &c);
     wxt_opts_t t = {.retries = -1, .public_https = true};
     wxt_setup(&tls, &t);
+    wxt_opts_t s = {.retries = -1, .state_ttl = 2, .extra_config = "[login]\nreplay_window = 1\n"};
+    wxt_setup(&brief, &s);
     return 0;
 }
 
@@ -119,6 +167,7 @@ group_teardown(void **state)
     wxt_teardown(&rates);
     wxt_teardown(&caps);
     wxt_teardown(&tls);
+    wxt_teardown(&brief);
     return 0;
 }
 
@@ -393,6 +442,134 @@ test_https_host_prefixed_cookie(void **state)
     wxt_browser_free(b);
 }
 
+/* A finished login's record (what its token is rebuilt from on a reload) is sealed in the
+ * store: the raw column holds neither the record nor the user's ids; a reload still gets the
+ * same login; once the replay window (4 s here) is over the column is empty. */
+static void
+test_login_record_sealed_then_dropped(void **state)
+{
+    char url[256], cb[4096], st[128], sql[256], raw[4096];
+    wxt_resp_t f1 = {0}, f2 = {0};
+    wxt_result_t res = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, "127.0.0.27");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+    wxt_login(b, url, "alice", "allow", &f1, cb, sizeof(cb));
+    assert_int_equal(f1.status, 302);
+    assert_true(wxt_parse_result(&rates, f1.location, &res));
+    assert_int_equal(res.code, 200);
+    const char *uid = json_string_value(json_object_get(res.data, "id"));
+    const char *openid = json_string_value(json_object_get(res.data, "openid"));
+    assert_non_null(uid);
+    assert_non_null(openid);
+    /* The reload first (within the window), then look at the column. */
+    assert_int_equal(wxt_get(b, cb, &f2), 0);
+    assert_int_equal(f2.status, 302);
+    assert_string_equal(f1.location, f2.location);
+    wxt_resp_free(&f2);
+    state_of(cb, st, sizeof(st));
+    snprintf(sql, sizeof(sql), "SELECT result FROM login_states WHERE id = '%s'", st);
+    assert_true(store_text(&rates, sql, raw, sizeof(raw)));
+    if (raw[0]) { /* unless the window already ended on a very slow machine */
+        assert_true(strncmp(raw, "wxs1.", 5) == 0);
+        assert_null(strstr(raw, "wxauth-login"));
+        assert_null(strstr(raw, uid));
+        assert_null(strstr(raw, openid));
+    }
+    /* After the window: emptied by the prune (every 2 s here). */
+    for (int i = 0; i < 150 && raw[0]; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        assert_true(store_text(&rates, sql, raw, sizeof(raw)));
+    }
+    assert_string_equal(raw, "");
+    assert_int_equal(wxt_get(b, cb, &f2), 0);
+    assert_int_equal(f2.status, 400); /* already used */
+    wxt_resp_free(&f2);
+    wxt_result_free(&res);
+    wxt_resp_free(&f1);
+    wxt_browser_free(b);
+}
+
+/* Whether needle occurs in the file at path. */
+static bool
+file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t cap = 1 << 20, len = 0, nl = strlen(needle);
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    bool found = false;
+    for (size_t i = 0; !found && i + nl <= len; i++)
+        found = memcmp(buf + i, needle, nl) == 0;
+    free(buf);
+    return found;
+}
+
+/* SQLite: a pruned login state leaves no trace in the database file (secure_delete): its id,
+ * found in the file while the row lives, is gone once the row is deleted and checkpointed. */
+static void
+test_pruned_state_not_in_sqlite_file(void **state)
+{
+    char url[256], st[128], sql[256], path[700];
+    wxt_resp_t r = {0};
+    if (strncmp(brief.store_url, "sqlite:", 7) != 0) {
+        print_message("PostgreSQL store: nothing to check in a SQLite file\n");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s", brief.store_url + 7);
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", brief.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    state_of(r.location, st, sizeof(st));
+    wxt_resp_free(&r);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM login_states WHERE id = '%s'", st);
+    assert_int_equal(store_int(&brief, sql), 1);
+    long long n = 1;
+    for (int i = 0; i < 200 && n > 0; i++) { /* expires in 2 s; the prune runs every second */
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        n = store_int(&brief, sql);
+    }
+    assert_int_equal(n, 0);
+    /* Bring the WAL into the file and empty it, as SQLite does at its checkpoints. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    /* A connection learns the file is in WAL mode at its first read; until then a checkpoint
+     * does nothing. */
+    assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL),
+                     SQLITE_OK);
+    int rc = SQLITE_BUSY;
+    for (int i = 0; i < 100 && rc != SQLITE_OK; i++) { /* wxauthd may be reading: retry */
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+    assert_false(file_has(path, st));
+    char wal[720];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    assert_false(file_has(wal, st));
+    wxt_browser_free(b);
+}
+
 int
 main(void)
 {
@@ -403,6 +580,8 @@ main(void)
         cmocka_unit_test(test_pending_caps),
         cmocka_unit_test(test_planted_bind_cookie_not_reused),
         cmocka_unit_test(test_https_host_prefixed_cookie),
+        cmocka_unit_test(test_login_record_sealed_then_dropped),
+        cmocka_unit_test(test_pruned_state_not_in_sqlite_file),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
