@@ -79,9 +79,14 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
         }
     }
     if (cfg->pending_total > 0) {
-        int64_t ms = wx_mono_ms();
-        if (lim->total_read_ms == 0 || ms - lim->total_read_ms >= TOTAL_READ_EVERY_MS ||
-            lim->total_seen + lim->total_added >= cfg->pending_total) {
+        int64_t ms = wx_mono_ms(), cap = cfg->pending_total;
+        /* Read again when the count is old, or when only this process's own new states put
+         * the estimate at the cap (then confirm before refusing); a cap the store confirmed
+         * is not read again for a second, so a flood at it costs no counting. */
+        bool stale = lim->total_read_ms == 0 || ms - lim->total_read_ms >= TOTAL_READ_EVERY_MS;
+        bool grown = lim->total_added > 0 && lim->total_seen < cap &&
+                     lim->total_seen + lim->total_added >= cap;
+        if (stale || grown) {
             rc = store_state_pending_count(st, NULL, now, cfg->pending_total, &n, err);
             if (rc != WX_OK)
                 return rc;
@@ -89,7 +94,7 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
             lim->total_added = 0;
             lim->total_read_ms = ms;
         }
-        if (lim->total_seen + lim->total_added >= cfg->pending_total) {
+        if (lim->total_seen + lim->total_added >= cap) {
             sp->capped = START_CAP_TOTAL;
             return wx_err_set(err, WX_EDENIED, "too many unfinished logins in all");
         }
