@@ -92,6 +92,11 @@ authorize_url = $EMU/connect/oauth2/authorize
 api_base = $EMU
 [keys]
 master_key_file = master.key
+# Every client of the bench is 127.0.0.1: no per-address limits (the total cap stays on).
+[limits]
+start_per_minute = 0
+callback_per_minute = 0
+pending_per_address = 0
 INI
 ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 (umask 077; echo "$ADMIN_TOKEN" >"$DIR/admin_token")

@@ -31,6 +31,11 @@ if [ ! -s "$DIR/app_secret" ]; then
   (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/app_secret")
 fi
 SECRET=$(cat "$DIR/app_secret")
+# The emulator's openid key: random, but kept with the demo's store so users stay the same.
+if [ ! -s "$DIR/emu_id_seed" ]; then
+  (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/emu_id_seed")
+fi
+EMU_ID_SEED=$(cat "$DIR/emu_id_seed")
 # The admin API / console credential of the demo (wxauthd keeps only its hash in memory).
 if [ ! -s "$DIR/admin_token" ]; then
   (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$DIR/admin_token")
@@ -41,6 +46,7 @@ cat > "$DIR/emulator.ini" <<INI
 # The WeChat emulator of the demo (see src/emu/README.md for every key).
 [emulator]
 listen = 127.0.0.1:$EMU_PORT
+id_seed = $EMU_ID_SEED
 # Demo mode: desktop browsers are let in (real WeChat only opens inside its app), so a new user
 # can log in to the sample app from any browser; the sample app runs with --desktop-login to match.
 ua_check = off

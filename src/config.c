@@ -31,6 +31,11 @@ config_defaults(wx_config_t *c)
     c->state_ttl = 600;
     c->replay_window = 60;
     c->max_inflight = 10000;
+    c->start_per_minute = 60;
+    c->callback_per_minute = 120;
+    c->pending_per_address = 300;
+    c->pending_total = 100000;
+    c->limit_addresses = 16384;
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
@@ -90,6 +95,11 @@ static const key_t_ keys[] = {
     I("login", "state_ttl", NULL, state_ttl, 1, 86400),
     I("login", "replay_window", NULL, replay_window, 0, 600),
     I("login", "max_inflight", NULL, max_inflight, 1, 1000000),
+    I("limits", "start_per_minute", NULL, start_per_minute, 0, 1000000),
+    I("limits", "callback_per_minute", NULL, callback_per_minute, 0, 1000000),
+    I("limits", "pending_per_address", NULL, pending_per_address, 0, 10000000),
+    I("limits", "pending_total", NULL, pending_total, 0, 100000000),
+    I("limits", "addresses", NULL, limit_addresses, 64, 4194304),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),

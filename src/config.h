@@ -35,6 +35,12 @@ typedef struct {
     int state_ttl;     /* seconds a login link stays valid */
     int replay_window; /* seconds a double-loaded callback gets the same outcome */
     int max_inflight;  /* logins waiting on WeChat, per worker */
+    /* [limits] (handle/login_limits.h); 0 turns a limit off */
+    int start_per_minute;    /* login starts per client address and minute, per process */
+    int callback_per_minute; /* WeChat callbacks per client address and minute, per process */
+    int pending_per_address; /* unfinished logins per client address, in the store */
+    int pending_total;       /* unfinished logins in all, in the store */
+    int limit_addresses;     /* client addresses the rate limits remember, per process */
     /* [token] */
     int64_t token_ttl; /* default token lifetime when the pool sets none */
     int token_leeway;  /* seconds of clock skew allowed when checking exp/nbf/iat */

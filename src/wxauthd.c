@@ -101,6 +101,10 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: %s\n", err.msg);
         return 2;
     }
+    if (handle_bind_key_derive(&app.master, app.bind_key, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 1;
+    }
     /* The admin credential: a hash from the config, or a token from the environment hashed
      * here (handy for tests and the demo; the hash is what stays in memory). */
     const char *admin_token = getenv("WXAUTH_ADMIN_TOKEN");
@@ -200,6 +204,12 @@ main(int argc, char **argv)
      * thread's heap: under load that is an madvise and a TLB flush on every core many times a
      * second (issue #10 profile). Keep up to 4 MB per heap instead. */
     mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    static login_limits_t limits;
+    if (login_limits_init(&limits, &cfg, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: %s\n", err.msg);
+        return 1;
+    }
+    app.limits = &limits;
     /* The login path's writes go through one writer thread (store/writer.h). */
     if (store_writer_start(cfg.store_url, &app.writer, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: store writer: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
@@ -240,6 +250,7 @@ main(int argc, char **argv)
     }
     store_writer_stop(app.writer); /* after the workers: their last writes are done */
     http_server_free(srv);
+    login_limits_free(&limits);
     wx_log(WX_LOG_INFO, "stopped", NULL);
     return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/cidr.h"
+#include "../util/rand.h"
 #include "faults.h"
 #include "grants.h"
 
@@ -13,7 +15,6 @@ emu_config_defaults(emu_config_t *c)
     memset(c, 0, sizeof(*c));
     wx_strlcpy(c->listen, EMU_LISTEN_DEFAULT, sizeof(c->listen));
     c->ua_check = true;
-    wx_strlcpy(c->id_seed, EMU_SEED_DEFAULT, sizeof(c->id_seed));
     c->max_grants = EMU_GRANTS_CAP_DEFAULT;
     c->log_level = WX_LOG_INFO;
 }
@@ -180,5 +181,52 @@ emu_config_env(emu_config_t *c, wx_err_t *err)
     if (v && v[0] && !wx_parse_long(v, 0, EMU_LATENCY_MAX_MS, &c->latency_ms))
         return wx_err_set(err, WX_ECONFIG, "WXEMU_LATENCY_MS must be an integer in [0, %d]",
                           EMU_LATENCY_MAX_MS);
+    return WX_OK;
+}
+
+bool
+emu_listen_is_loopback(const char *listen)
+{
+    char host[128];
+    wx_cidr_t a;
+    const char *end;
+    if (listen[0] == '[') {
+        end = strchr(listen, ']');
+        if (!end)
+            return false;
+        listen++;
+    } else {
+        end = strrchr(listen, ':');
+        if (!end)
+            end = listen + strlen(listen);
+    }
+    if ((size_t)(end - listen) >= sizeof(host))
+        return false;
+    memcpy(host, listen, (size_t)(end - listen));
+    host[end - listen] = '\0';
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (!wx_ip_parse(host, &a))
+        return false; /* empty (every address), or a name that may resolve anywhere */
+    if (!a.v6)
+        return a.addr[0] == 127;
+    static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return memcmp(a.addr, one, sizeof(one)) == 0;
+}
+
+wx_status_t
+emu_config_finish(emu_config_t *c, bool *seeded, wx_err_t *err)
+{
+    /* Its admin API rewrites accounts, people, the clock and the faults, and lists every
+     * person's openid: never open to a network without a token. */
+    if (!c->admin_token[0] && !emu_listen_is_loopback(c->listen))
+        return wx_err_set(err, WX_ECONFIG,
+                          "listen = %s is not a loopback address, and [emulator] admin_token is "
+                          "not set: set admin_token (its admin API changes accounts, people, "
+                          "the clock and faults), or listen on 127.0.0.1 or [::1]",
+                          c->listen);
+    *seeded = c->id_seed[0] != '\0';
+    if (!*seeded && wx_rand_hex(c->id_seed, 32) != WX_OK)
+        return wx_err_set(err, WX_ECRYPTO, "no random bytes for the id_seed");
     return WX_OK;
 }

@@ -120,6 +120,9 @@ emu_main(int argc, char **argv)
         wx_err_set(&err, WX_ECONFIG, "--ua-check must be on or off");
         goto config_error;
     }
+    bool seeded = false;
+    if (emu_config_finish(&cfg, &seeded, &err) != WX_OK)
+        goto config_error;
     wx_err_t aerr = {0};
     if (wx_addr_parse_listen(cfg.listen, NULL, NULL, &aerr) != WX_OK) {
         wx_err_set(&err, WX_ECONFIG, "listen: %s", aerr.msg);
@@ -130,6 +133,11 @@ emu_main(int argc, char **argv)
         goto out;
     }
     wx_log_set_level(cfg.log_level);
+    if (!seeded)
+        wx_log(WX_LOG_INFO, "id_seed_random", "detail",
+               "no [emulator] id_seed: openids and unionids are random for this run (set id_seed "
+               "to keep them across restarts)",
+               NULL);
     if (!config_path)
         wx_log(WX_LOG_WARN, "no_config", "detail",
                "no --config: no accounts or people until added via /emu/admin/", NULL);

@@ -12,7 +12,6 @@
  * offenders, and reported for the audit trail at most once per address per minute. */
 #include "admin_auth.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,34 +21,11 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "../util/cidr.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 
 #define ADMIN_TOKEN_MAX 256
-
-/* The key failures are counted under: the address, or its /64 for IPv6 (one host usually owns
- * a whole /64, so counting single IPv6 addresses would be no limit at all); an IPv4-mapped
- * IPv6 address counts as the IPv4 one. */
-static void
-fail_key(const char *ip, char *out, size_t n)
-{
-    unsigned char a[16];
-    char txt[INET6_ADDRSTRLEN];
-    if (strchr(ip, ':') && inet_pton(AF_INET6, ip, a) == 1) {
-        if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) { /* ::ffff:v4 is v4 */
-            if (inet_ntop(AF_INET, a + 12, txt, sizeof(txt))) {
-                wx_strlcpy(out, txt, n);
-                return;
-            }
-        }
-        memset(a + 8, 0, 8);
-        if (inet_ntop(AF_INET6, a, txt, sizeof(txt))) {
-            wx_snprintf(out, n, "%s/64", txt);
-            return;
-        }
-    }
-    wx_strlcpy(out, ip, n);
-}
 
 /* The counters of key; with create, a slot is made for it: a free or expired one, else the one
  * with fewest failures as long as it is under the limit, so new addresses can never push out
@@ -161,7 +137,7 @@ auth_begin(admin_guard_t *g, const admin_hash_t *h, const char *ip, const char *
         return ADMIN_AUTH_DISABLED;
     if (!token || !token[0])
         return ADMIN_AUTH_MISSING;
-    fail_key(ip, p->key, sizeof(p->key));
+    wx_ip_client_key(ip, p->key, sizeof(p->key)); /* IPv6: its /64 */
     SHA256((const unsigned char *)token, strlen(token), p->digest);
     if (g->cached && CRYPTO_memcmp(p->digest, g->cached_digest, sizeof(p->digest)) == 0)
         return ADMIN_AUTH_OK;

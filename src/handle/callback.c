@@ -20,6 +20,7 @@
 #include "../http/reply.h"
 #include "../jose/jwk.h"
 #include "../jose/jws.h"
+#include "../jose/seal.h"
 #include "../proto/authing.h"
 #include "../proto/login_record.h"
 #include "../store/writer.h"
@@ -125,6 +126,17 @@ log_fields(login_t *l, const char *outcome)
 
 /* ---- the end of a login, on the writer thread ---- */
 
+/* A login record is as good as the token it rebuilds (issue #12 item 7): it is kept sealed
+ * under the master key, bound to its state ("login_record:<state id>") so it opens for that
+ * state only. */
+#define RECORD_SEALED_MAX SEAL_LEN(512)
+
+static void
+record_aad(const char *state_id, char *out, size_t n)
+{
+    wx_snprintf(out, n, "login_record:%s", state_id);
+}
+
 /* An error: the audit row and the state's outcome. */
 static wx_status_t
 end_error_run(store_t *st, void *arg, wx_err_t *err)
@@ -155,12 +167,17 @@ end_success_run(store_t *st, void *arg, wx_err_t *err)
     wx_strlcpy(e->rec.user_id, e->user.id, sizeof(e->rec.user_id));
     wx_strlcpy(e->rec.openid, e->user.openid, sizeof(e->rec.openid));
     wx_strlcpy(e->rec.unionid, e->user.unionid, sizeof(e->rec.unionid));
-    char record[512];
+    char record[512], sealed[RECORD_SEALED_MAX], aad[STORE_ID_MAX + 16];
     if (!login_record_format(&e->rec, record, sizeof(record)))
         return wx_err_set(err, WX_EINVAL, "login record does not fit");
+    record_aad(l->state.id, aad, sizeof(aad));
+    rc = seal_text(&l->ctx->app->master, aad, record, sealed, sizeof(sealed), err);
+    OPENSSL_cleanse(record, sizeof(record));
+    if (rc != WX_OK)
+        return rc;
     if ((rc = audit_add(st, l, e->user.id, created ? "ok:new_user" : "ok", err)) != WX_OK)
         return rc;
-    return store_state_finish(st, l->state.id, record, err);
+    return store_state_finish(st, l->state.id, sealed, err);
 }
 
 /* ---- replies ---- */
@@ -617,7 +634,16 @@ replay_login(login_t *l)
     store_conn_t *conn = malloc(sizeof(*conn));
     store_user_t *u = malloc(sizeof(*u));
     char *raw = malloc(STORE_PROFILE_MAX);
-    if (!pool || !conn || !u || !raw || !login_record_parse(l->state.result, &rec) ||
+    char record[512], aad[STORE_ID_MAX + 16];
+    record_aad(l->state.id, aad, sizeof(aad));
+    /* Sealed since issue #12; a record in clear is one written before the upgrade. */
+    bool opened = seal_is_sealed(l->state.result)
+                      ? seal_open(&ctx->app->master, aad, l->state.result, record, sizeof(record),
+                                  &err) == WX_OK
+                      : wx_strlcpy(record, l->state.result, sizeof(record));
+    if (!opened)
+        wx_log(WX_LOG_ERROR, "login_record_unreadable", "rid", l->r->id, "error", err.msg, NULL);
+    if (!pool || !conn || !u || !raw || !opened || !login_record_parse(record, &rec) ||
         conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
         conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
                       &err) != WX_OK ||
@@ -636,6 +662,7 @@ replay_login(login_t *l)
         raw[0] = '\0';
     reply_login(l, u, &rec, raw[0] ? raw : NULL);
 out:
+    OPENSSL_cleanse(record, sizeof(record));
     free(pool);
     free(conn);
     free(u);
@@ -705,7 +732,7 @@ handle_replay(login_t *l)
         return;
     }
     if (l->state.status == STORE_STATE_DONE) {
-        if (login_record_is(l->state.result)) {
+        if (seal_is_sealed(l->state.result) || login_record_is(l->state.result)) {
             replay_login(l);
             return;
         }
@@ -889,7 +916,9 @@ handle_callback(http_req_t *r, const char *identifier)
     worker_ctx_t *ctx = handle_ctx(r);
     const char *state = wx_query_get(&r->query, "state");
     const char *code = wx_query_get(&r->query, "code");
-    char bind[BIND_COOKIE_LEN + 1] = "";
+    char bind[BIND_COOKIE_LEN + 1] = "", client[64];
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
     if (!state || !*state || strlen(state) >= STORE_ID_MAX) {
         r->outcome = "no_state";
         http_reply_error_page(r, 400, "Invalid login link",
@@ -923,7 +952,7 @@ handle_callback(http_req_t *r, const char *identifier)
     wx_strlcpy(l->code, code ? code : "", sizeof(l->code));
     http_req_ip(r, l->ip, sizeof(l->ip));
     /* No cookie: hash of "" never equals a stored binding, so the claim is refused. */
-    http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind));
+    http_req_cookie(r, handle_bind_cookie_name(ctx->app->cfg), bind, sizeof(bind));
     if (wx_sha256_hex(bind, strlen(bind), l->browser) != WX_OK) {
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
         return;

@@ -10,6 +10,7 @@
 #include "../store/writer.h"
 #include "admin_auth.h"
 #include "conf_cache.h"
+#include "login_limits.h"
 #include "../keys/keys.h"
 #include "token_cache.h"
 
@@ -19,9 +20,11 @@ typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
     seal_key_t master;          /* opens the sealed keys and secrets in the store */
+    unsigned char bind_key[32]; /* MACs the browser-binding cookie (from master: every node) */
     admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
     admin_hash_t metrics;       /* scrape-only credential of /metrics; unset: the admin one */
     admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
+    login_limits_t *limits;     /* the login endpoints' limits, shared by the workers */
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
     store_writer_t *writer;     /* the login path's writes (store/writer.h) */
@@ -49,8 +52,14 @@ typedef struct {
     struct event *beat_ev;       /* worker 0 only: this process is alive (nodes table) */
 } worker_ctx_t;
 
+/* The browser-binding cookie: 22 random letters and digits, then 32 hex digits of their MAC
+ * under app->bind_key, so only values this server (or another node of it) issued are used.
+ * With an https public_url its name has the __Host- prefix (Secure, Path=/, no Domain), so
+ * neither a sibling subdomain nor a plain-http page can plant one. */
 #define BIND_COOKIE "wxauth_bind"
-#define BIND_COOKIE_LEN 43
+#define BIND_COOKIE_HOST "__Host-wxauth_bind"
+#define BIND_RANDOM_LEN 22
+#define BIND_COOKIE_LEN (BIND_RANDOM_LEN + 32)
 
 static inline worker_ctx_t *
 handle_ctx(http_req_t *r)
@@ -103,6 +112,17 @@ bool handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app,
 /* The allowed patterns of the same lists, " , "-separated, for developer-facing refusals. */
 void handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store_app_t *app,
                               const store_pool_t *pool);
+
+/* The per-address rate limit of a login endpoint (login_limits.h): true when r may go on (key
+ * gets the client's address key, wx_ip_client_key); false when r has been answered 429. */
+bool handle_rate_allow(http_req_t *r, login_rate_kind_t kind, char *key, size_t n);
+/* The login endpoints' 429 page, Retry-After included (start.c). */
+void handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome);
+
+/* The binding cookie's name for this config (start.c). */
+const char *handle_bind_cookie_name(const wx_config_t *cfg);
+/* app->bind_key from the master key (start.c). */
+wx_status_t handle_bind_key_derive(const seal_key_t *master, unsigned char out[32], wx_err_t *err);
 
 /* Identifier and id syntax checks shared by handlers. */
 bool handle_valid_id(const char *s);          /* [A-Za-z0-9_-]{1,63} */

@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "../http/reply.h"
 #include "../proto/redirect.h"
+#include "../util/cidr.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
@@ -23,11 +28,20 @@ typedef struct {
     store_state_t state;
 } start_t;
 
+/* Why the store refused a new state (the caps on pending logins). */
+typedef enum {
+    START_CAP_NONE = 0,
+    START_CAP_ADDRESS, /* [limits] pending_per_address */
+    START_CAP_TOTAL,   /* [limits] pending_total */
+} start_cap_t;
+
 /* What the redirect needs once the state is committed. */
 typedef struct {
     http_req_t *r;
+    const app_t *app;
     store_state_t state;
     char *authorize_url;
+    start_cap_t capped; /* set by the writer thread */
 } start_pending_t;
 
 static void
@@ -38,11 +52,91 @@ pending_free(void *p)
     free(sp);
 }
 
+/* How long the total of pending states read from the store is trusted: it is counted at most
+ * once a second per process (the states this process adds meanwhile are added to it), so a
+ * flood at the cap does not count up to pending_total rows on every start. */
+#define TOTAL_READ_EVERY_MS 1000
+
+/* On the writer thread: the caps on unfinished logins, then the new state. The counts are read
+ * in the transaction that inserts, so one process never goes past a cap; processes on one
+ * PostgreSQL may together pass it by the few states they insert at the same moment. */
 static wx_status_t
 state_create_run(store_t *st, void *arg, wx_err_t *err)
 {
     start_pending_t *sp = arg;
-    return store_state_create(st, &sp->state, err);
+    const wx_config_t *cfg = sp->app->cfg;
+    login_limits_t *lim = sp->app->limits;
+    int64_t now = sp->state.created_at, n = 0;
+    wx_status_t rc;
+    if (cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
+        rc = store_state_pending_count(st, sp->state.client_ip, now, cfg->pending_per_address, &n,
+                                       err);
+        if (rc != WX_OK)
+            return rc;
+        if (n >= cfg->pending_per_address) {
+            sp->capped = START_CAP_ADDRESS;
+            return wx_err_set(err, WX_EDENIED, "too many unfinished logins from this address");
+        }
+    }
+    if (cfg->pending_total > 0) {
+        int64_t ms = wx_mono_ms(), cap = cfg->pending_total;
+        /* Read again when the count is old, or when only this process's own new states put
+         * the estimate at the cap (then confirm before refusing); a cap the store confirmed
+         * is not read again for a second, so a flood at it costs no counting. */
+        bool stale = lim->total_read_ms == 0 || ms - lim->total_read_ms >= TOTAL_READ_EVERY_MS;
+        bool grown = lim->total_added > 0 && lim->total_seen < cap &&
+                     lim->total_seen + lim->total_added >= cap;
+        if (stale || grown) {
+            rc = store_state_pending_count(st, NULL, now, cfg->pending_total, &n, err);
+            if (rc != WX_OK)
+                return rc;
+            lim->total_seen = n;
+            lim->total_added = 0;
+            lim->total_read_ms = ms;
+        }
+        if (lim->total_seen + lim->total_added >= cap) {
+            sp->capped = START_CAP_TOTAL;
+            return wx_err_set(err, WX_EDENIED, "too many unfinished logins in all");
+        }
+    }
+    rc = store_state_create(st, &sp->state, err);
+    if (rc == WX_OK)
+        lim->total_added++;
+    return rc;
+}
+
+/* The 429 of the login endpoints: Chinese first, when to come back (Retry-After), logged by
+ * the caller. */
+void
+handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome)
+{
+    char ra[16], msg[512];
+    wx_snprintf(ra, sizeof(ra), "%d", retry_after_s > 0 ? retry_after_s : 1);
+    wx_snprintf(msg, sizeof(msg),
+                "登录请求过于频繁，请稍后再试（约 %s 秒后）。Too many login requests from your "
+                "network; please try again in about %s seconds.",
+                ra, ra);
+    r->outcome = outcome;
+    http_add_header(r, "Retry-After", ra);
+    http_reply_error_page(r, 429, "登录请求过于频繁 · Too many login requests", msg);
+}
+
+bool
+handle_rate_allow(http_req_t *r, login_rate_kind_t kind, char *key, size_t n)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    char ip[64];
+    int retry = 0;
+    bool first = false;
+    http_req_ip(r, ip, sizeof(ip));
+    wx_ip_client_key(ip, key, n);
+    if (login_rate_take(ctx->app->limits, kind, key, wx_mono_ms(), &retry, &first))
+        return true;
+    if (first) /* once per address and bout: the access log has every refusal */
+        wx_log(WX_LOG_WARN, "login_rate_limited", "rid", r->id, "ip", ip, "endpoint",
+               kind == LOGIN_RATE_START ? "start" : "callback", NULL);
+    handle_reply_limited(r, retry, "rate_limited");
+    return false;
 }
 
 /* The store could not be read or written (down, restarting, full): nothing was sent to WeChat,
@@ -61,6 +155,18 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     start_pending_t *sp = arg;
     http_req_t *r = sp->r;
+    if (rc != WX_OK && sp->capped != START_CAP_NONE) {
+        const app_t *app = sp->app;
+        bool total = sp->capped == START_CAP_TOTAL;
+        char cap[24];
+        wx_snprintf(cap, sizeof(cap), "%d",
+                    total ? app->cfg->pending_total : app->cfg->pending_per_address);
+        wx_log(WX_LOG_WARN, total ? "login_pending_total_cap" : "login_pending_address_cap", "rid",
+               r->id, "ip", sp->state.client_ip, "#cap", cap, NULL);
+        /* Unfinished logins end within state_ttl; most come back from WeChat far sooner. */
+        handle_reply_limited(r, 60, total ? "pending_total_cap" : "pending_address_cap");
+        return;
+    }
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "state_create_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
@@ -90,6 +196,63 @@ state_id_make(char out[STORE_ID_MAX])
         ms /= 62;
     }
     return wx_rand_alnum(out + 8, 24);
+}
+
+const char *
+handle_bind_cookie_name(const wx_config_t *cfg)
+{
+    return strncmp(cfg->public_url, "https://", 8) == 0 ? BIND_COOKIE_HOST : BIND_COOKIE;
+}
+
+wx_status_t
+handle_bind_key_derive(const seal_key_t *master, unsigned char out[32], wx_err_t *err)
+{
+    static const char label[] = "wxauth browser-binding cookie v1";
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), master->k, sizeof(master->k), (const unsigned char *)label,
+              sizeof(label) - 1, out, &n) ||
+        n != 32)
+        return wx_err_set(err, WX_ECRYPTO, "cannot derive the browser-binding key");
+    return WX_OK;
+}
+
+/* The MAC part of a binding value whose first BIND_RANDOM_LEN characters are v. */
+static bool
+bind_mac(const app_t *app, const char *v, char out[33])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), app->bind_key, sizeof(app->bind_key), (const unsigned char *)v,
+              BIND_RANDOM_LEN, md, &n) ||
+        n < 16)
+        return false;
+    wx_hex_encode(md, 16, out);
+    return true;
+}
+
+/* Was v issued by this server (any node)? Anything else — a value a page, a sibling site or
+ * an attacker chose, or one of the old unsigned values — is ignored and replaced. */
+static bool
+bind_valid(const app_t *app, const char *v)
+{
+    char mac[33];
+    if (strlen(v) != BIND_COOKIE_LEN)
+        return false;
+    for (size_t i = 0; i < BIND_RANDOM_LEN; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+              (v[i] >= '0' && v[i] <= '9')))
+            return false;
+    return bind_mac(app, v, mac) && CRYPTO_memcmp(mac, v + BIND_RANDOM_LEN, 32) == 0;
+}
+
+static bool
+bind_new(const app_t *app, char out[BIND_COOKIE_LEN + 1])
+{
+    char mac[33];
+    if (wx_rand_alnum(out, BIND_RANDOM_LEN) != WX_OK || !bind_mac(app, out, mac))
+        return false;
+    memcpy(out + BIND_RANDOM_LEN, mac, 33);
+    return true;
 }
 
 static bool
@@ -228,8 +391,13 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     wx_err_t err = {0};
     wx_status_t rc;
     bool have_app = app_id && *app_id;
-    char bind[BIND_COOKIE_LEN + 1];
+    /* A HEAD (link checkers, previews) is answered as the GET would be, without its effects:
+     * no state in the store, no cookie. */
+    bool head = strcmp(r->method, "HEAD") == 0;
+    char bind[BIND_COOKIE_LEN + 1], client[64];
     wx_buf_t url;
+    if (!handle_rate_allow(r, LOGIN_RATE_START, client, sizeof(client)))
+        return;
     wx_buf_init(&url, 4096);
     start_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -302,18 +470,35 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         goto out;
     }
 
-    /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. */
-    if (!http_req_cookie(r, BIND_COOKIE, bind, sizeof(bind)) || strlen(bind) != BIND_COOKIE_LEN) {
-        if (wx_rand_alnum(bind, BIND_COOKIE_LEN) != WX_OK)
-            goto fail;
-        http_set_cookie(r, BIND_COOKIE, bind, -1, cfg->cookie_secure);
-    }
     store_state_t *st = &s->state;
+    if (head) {
+        /* The redirect a GET would get, with a state that exists nowhere. */
+        char cb[1024];
+        if (state_id_make(st->id) != WX_OK ||
+            !wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
+                         s->conn.identifier) ||
+            wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb,
+                                 s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
+                                 st->id) != WX_OK)
+            goto fail;
+        r->outcome = "head";
+        http_reply_redirect(r, wx_buf_str(&url));
+        goto out;
+    }
+    /* Bind the state to this browser, so a leaked callback URL is useless elsewhere. A value
+     * this server issued is kept (logins in two tabs both work); any other is replaced. */
+    const char *bname = handle_bind_cookie_name(cfg);
+    if (!http_req_cookie(r, bname, bind, sizeof(bind)) || !bind_valid(ctx->app, bind)) {
+        if (!bind_new(ctx->app, bind))
+            goto fail;
+        http_set_cookie(r, bname, bind, -1, cfg->cookie_secure); /* on with https */
+    }
     if (state_id_make(st->id) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
     wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
+    wx_strlcpy(st->client_ip, client, sizeof(st->client_ip));
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
@@ -329,6 +514,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     if (!sp)
         goto fail;
     sp->r = r;
+    sp->app = ctx->app;
     sp->state = *st;
     sp->authorize_url = wx_buf_steal(&url);
     r->data = sp;

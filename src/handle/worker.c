@@ -15,7 +15,15 @@
 #include "../util/log.h"
 #include "../util/rand.h"
 
-#define PRUNE_EVERY_S 60
+/* The prune also empties finished logins' results once the replay window is over, so it runs
+ * every half window (at most a minute, at least a second): a record outlives its window by
+ * at most that. */
+static int
+prune_every_s(const wx_config_t *cfg)
+{
+    int s = cfg->replay_window / 2;
+    return s < 1 ? 1 : s > 60 ? 60 : s;
+}
 
 typedef struct {
     http_worker_t *w; /* its loop waits for the job when stopping (background) */
@@ -31,7 +39,10 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
 {
     prune_t *p = arg;
     int64_t oidc = 0;
-    wx_status_t rc = store_state_prune(st, p->now, p->keep, &p->states, err);
+    wx_status_t rc = store_state_results_clear(st, p->now - p->keep, NULL, err);
+    if (rc != WX_OK)
+        return rc;
+    rc = store_state_prune(st, p->now, p->keep, &p->states, err);
     if (rc != WX_OK)
         return rc;
     /* In a transaction of its own, so that its failure undoes only itself (on PostgreSQL a
@@ -70,8 +81,8 @@ prune_done(wx_status_t rc, const wx_err_t *err, void *arg)
 }
 
 /* Old login states are deleted once expired and past the replay window, so the table holds
- * only the last few minutes of logins. One worker does it; with many nodes each prunes the
- * same rows, which is harmless. */
+ * only the last few minutes of logins; their results are emptied at the end of the window. One
+ * worker does it; with many nodes each prunes the same rows, which is harmless. */
 static void
 prune_states(evutil_socket_t fd, short what, void *arg)
 {
@@ -160,7 +171,7 @@ worker_init(http_worker_t *w, const app_t *app, bool timers, void **out, wx_err_
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     }
     if (timers && w->index == 0) {
-        struct timeval tv = {PRUNE_EVERY_S, 0};
+        struct timeval tv = {prune_every_s(app->cfg), 0};
         ctx->prune_ev = event_new(w->base, -1, EV_PERSIST, prune_states, w);
         if (ctx->prune_ev)
             event_add(ctx->prune_ev, &tv);

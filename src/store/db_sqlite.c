@@ -320,9 +320,11 @@ sqlite_connect(const char *target_url, db_t **out, wx_err_t *err)
     }
     if ((rc = sqlite_parse_target(target_url, target, sizeof(target), &sync, err)) != WX_OK)
         goto out;
+    /* secure_delete: deleted rows and replaced values (pruned login states, their records) are
+     * overwritten with zeros, not left readable in free pages of the file (issue #12). */
     wx_snprintf(pragmas, sizeof(pragmas),
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;"
-                "PRAGMA foreign_keys = ON;",
+                "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
                 sync);
     if (!(d = calloc(1, sizeof(*d)))) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");

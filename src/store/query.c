@@ -268,6 +268,7 @@ sq_fill_state(sq_row_t *r, void *out)
     sq_text(r, 12, s->result, sizeof(s->result));
     sq_text(r, 13, s->claim_owner, sizeof(s->claim_owner));
     sq_text(r, 14, s->oidc, sizeof(s->oidc));
+    sq_text(r, 15, s->client_ip, sizeof(s->client_ip));
 }
 
 void

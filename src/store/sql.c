@@ -34,7 +34,7 @@
     " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1)"
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
-    "expires_at, claimed_at, status, result, claim_owner, oidc"
+    "expires_at, claimed_at, status, result, claim_owner, oidc, client_ip"
 #define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 const char *const sql_text[STMT_COUNT] = {
@@ -127,8 +127,9 @@ const char *const sql_text[STMT_COUNT] = {
         "UPDATE users SET blocked = $3, updated_at = $4 WHERE pool_id = $1 AND id = $2",
     [STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE pool_id = $1",
 
-    [STMT_STATE_CREATE] = "INSERT INTO login_states (" STATE_COLS ") "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '', $11)",
+    [STMT_STATE_CREATE] =
+        "INSERT INTO login_states (" STATE_COLS ") "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '', '', $11, $12)",
     [STMT_STATE_GET] = "SELECT " STATE_COLS " FROM login_states WHERE id = $1",
     [STMT_STATE_STATUS] = "SELECT status FROM login_states WHERE id = $1",
     [STMT_STATE_CLAIM] = "UPDATE login_states SET status = 1, claimed_at = $2, claim_owner = $3 "
@@ -136,6 +137,16 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_STATE_FINISH] =
         "UPDATE login_states SET status = 2, result = $2 WHERE id = $1 AND status = 1",
     [STMT_STATE_PRUNE] = "DELETE FROM login_states WHERE expires_at < $1 AND claimed_at + $2 < $1",
+    /* Pending states (not yet back from WeChat, not expired), counted no further than the
+     * limit: the partial index login_states_pending holds only pending rows. The unary + keeps
+     * SQLite's planner off login_states_expires (every unexpired row, finished ones too). */
+    /* A finished login's outcome is read only within the replay window after its claim. */
+    [STMT_STATE_RESULTS_CLEAR] = "UPDATE login_states SET result = '' WHERE result != '' "
+                                 "AND claimed_at > 0 AND claimed_at < $1",
+    [STMT_STATE_PENDING_IP] = "SELECT count(*) FROM (SELECT 1 FROM login_states WHERE "
+                              "client_ip = $1 AND status = 0 AND expires_at > $2 LIMIT $3) AS t",
+    [STMT_STATE_PENDING_ALL] = "SELECT count(*) FROM (SELECT 1 FROM login_states WHERE "
+                               "status = 0 AND +expires_at > $1 LIMIT $2) AS t",
 
     [STMT_KEY_ADD] = "INSERT INTO signing_keys (" KEY_COLS ") VALUES ($1, $2, $3, $4, $5, $6)",
     [STMT_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = $2, publish_until = $3 "

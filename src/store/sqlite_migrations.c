@@ -159,11 +159,19 @@ const db_migration_t sqlite_migrations[] = {
      "  seen_at INTEGER NOT NULL"
      ");"},
 
+    /* Issue 12: who started a pending login, so unfinished logins can be capped per address
+     * and in total; the partial index holds only pending rows, so counting them stays cheap
+     * however many finished logins the table keeps. */
+    {5, "login_limits",
+     "ALTER TABLE login_states ADD COLUMN client_ip TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX login_states_pending ON login_states(client_ip, expires_at) "
+     "WHERE status = 0;"},
+
     /* Issue 13: wxauth as an OpenID Connect provider. A login started at /oidc/auth carries
-     * the client's request (state, nonce, PKCE challenge) on its login state. Per application: a public client (no
-     * secret, PKCE required), where RP-initiated logout may send the browser, the origins its
-     * pages call from, token lifetimes (0: the pool's). Authorization codes and refresh tokens
-     * are kept by their SHA-256 only, so any node redeems them and a database leak does not.
+     * the client's request (state, nonce, PKCE challenge) on its login state. Per application: a
+     * public client (no secret, PKCE required), where RP-initiated logout may send the browser, the
+     * origins its pages call from, token lifetimes (0: the pool's). Authorization codes and refresh
+     * tokens are kept by their SHA-256 only, so any node redeems them and a database leak does not.
      * A refresh token's family is every token rotated from one code: reuse revokes them all.
      * Version 5 is left to a branch developed at the same time; the runner applies what is
      * missing, whatever its number. */
@@ -220,6 +228,11 @@ const db_migration_t sqlite_migrations[] = {
      "  ended_at INTEGER NOT NULL DEFAULT 0"
      ");"
      "CREATE INDEX oidc_sessions_expires ON oidc_sessions(expires_at);"},
+
+    /* Issue 12: finished logins' results are emptied once the replay window ends; this index
+     * holds only the rows that still have one, so finding them reads no others. */
+    {7, "results_index",
+     "CREATE INDEX login_states_results ON login_states(claimed_at) WHERE result != '';"},
 
     {0, NULL, NULL},
 };

@@ -130,6 +130,7 @@ typedef struct {
     char result[STORE_RESULT_MAX];  /* DONE only: the redirect URL that ended the login */
     char claim_owner[STORE_ID_MAX]; /* the process (store_node_seen id) that claimed it */
     char oidc[STORE_OIDC_REQ_MAX];  /* a login of /oidc/auth: the client's request; else "" */
+    char client_ip[64]; /* who started it (wx_ip_client_key: IPv6 as its /64); "" = unknown */
 } store_state_t;
 
 /* A wxauthd process sharing the store: it says it is alive every few seconds. */
@@ -271,8 +272,16 @@ wx_status_t store_state_claim(store_t *st, const char *id, const char *browser, 
  * reload can tell a login still in progress from one its process died with. */
 wx_status_t store_state_claim_as(store_t *st, const char *id, const char *browser, int64_t now,
                                  const char *owner, store_state_t *out, wx_err_t *err);
+/* Pending states (status PENDING, expires_at > now) started from client_ip (NULL: from
+ * anywhere), counted up to limit at most: *count = min(pending, limit). The start's caps on
+ * unfinished logins per address and in total (handle/start.c). */
+wx_status_t store_state_pending_count(store_t *st, const char *client_ip, int64_t now,
+                                      int64_t limit, int64_t *count, wx_err_t *err);
 /* Record the final redirect of a claimed state (status becomes DONE). */
 wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
+/* Empty the result (a sealed login record, or an error redirect) of every state claimed
+ * before cutoff: past the replay window nothing reads it, and a record is as good as a token. */
+wx_status_t store_state_results_clear(store_t *st, int64_t cutoff, int64_t *cleared, wx_err_t *err);
 /* Delete states whose expires_at and claimed_at+keep are both before now. */
 wx_status_t store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted,
                               wx_err_t *err);

@@ -29,6 +29,7 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
         {"state scope", s->scope, sizeof(s->scope)},
         {"state options", s->options, sizeof(s->options)},
         {"state OIDC request", s->oidc, sizeof(s->oidc)},
+        {"state client address", s->client_ip, sizeof(s->client_ip)},
     };
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sq_require("state pool id", s->pool_id, err)) != WX_OK ||
@@ -40,7 +41,7 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
                 SQ_ARGS(DB_TEXT(s->id), DB_TEXT(s->pool_id), DB_TEXT(s->conn_identifier),
                         DB_TEXT(s->app_id), DB_TEXT(s->redirect), DB_TEXT(s->browser),
                         DB_TEXT(s->scope), DB_TEXT(s->options), DB_INT(s->created_at),
-                        DB_INT(s->expires_at), DB_TEXT(s->oidc)),
+                        DB_INT(s->expires_at), DB_TEXT(s->oidc), DB_TEXT(s->client_ip)),
                 &cls, NULL, err, "state create");
     if (cls == DB_EUNIQUE)
         rc = wx_err_set(err, WX_EEXIST, "login state already exists");
@@ -164,5 +165,36 @@ store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted, wx_e
                             "state prune");
     if (deleted)
         *deleted = rc == WX_OK ? n : 0;
+    return rc;
+}
+
+wx_status_t
+store_state_pending_count(store_t *st, const char *client_ip, int64_t now, int64_t limit,
+                          int64_t *count, wx_err_t *err)
+{
+    bool found = false;
+    wx_status_t rc;
+    *count = 0;
+    if (client_ip && !sq_key_ok(client_ip, sizeof(((store_state_t *)0)->client_ip)))
+        return wx_err_set(err, WX_ETOOBIG, "client address is too long");
+    if (client_ip)
+        rc = sq_int(st, STMT_STATE_PENDING_IP,
+                    SQ_ARGS(DB_TEXT(client_ip), DB_INT(now), DB_INT(limit)), count, &found, err);
+    else
+        rc = sq_int(st, STMT_STATE_PENDING_ALL, SQ_ARGS(DB_INT(now), DB_INT(limit)), count, &found,
+                    err);
+    if (rc == WX_OK && !found)
+        *count = 0;
+    return rc;
+}
+
+wx_status_t
+store_state_results_clear(store_t *st, int64_t cutoff, int64_t *cleared, wx_err_t *err)
+{
+    int64_t n = 0;
+    wx_status_t rc = sq_run(st, STMT_STATE_RESULTS_CLEAR, SQ_ARGS(DB_INT(cutoff)), NULL, &n, err,
+                            "state results clear");
+    if (cleared)
+        *cleared = rc == WX_OK ? n : 0;
     return rc;
 }

@@ -89,3 +89,26 @@ wx_cidr_list_has(const wx_cidr_list_t *l, const char *ip)
             return true;
     return false;
 }
+
+void
+wx_ip_client_key(const char *ip, char *out, size_t n)
+{
+    wx_cidr_t a;
+    char txt[INET6_ADDRSTRLEN];
+    if (!wx_ip_parse(ip, &a)) {
+        wx_strlcpy(out, ip, n);
+        return;
+    }
+    if (!a.v6) {
+        if (inet_ntop(AF_INET, a.addr, txt, sizeof(txt)))
+            wx_strlcpy(out, txt, n);
+        else
+            wx_strlcpy(out, ip, n);
+        return;
+    }
+    memset(a.addr + 8, 0, 8);
+    if (inet_ntop(AF_INET6, a.addr, txt, sizeof(txt)))
+        wx_snprintf(out, n, "%s/64", txt);
+    else
+        wx_strlcpy(out, ip, n);
+}

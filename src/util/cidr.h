@@ -24,5 +24,9 @@ wx_status_t wx_cidr_list_parse(const char *text, wx_cidr_list_t *out, wx_err_t *
 bool wx_cidr_list_has(const wx_cidr_list_t *l, const char *ip);
 /* Parse one address into a /32 or /128 entry; false when ip is not an address. */
 bool wx_ip_parse(const char *ip, wx_cidr_t *out);
+/* The key per-address limits count a client under: the IPv4 address (an IPv4-mapped IPv6 one
+ * counts as IPv4), or the /64 of an IPv6 address ("2001:db8:1:2::/64"), since one host usually
+ * owns a whole /64. Text that is not an address is copied as it is. */
+void wx_ip_client_key(const char *ip, char *out, size_t n);
 
 #endif

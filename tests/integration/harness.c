@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -306,6 +307,9 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
 
     snprintf(e->config, sizeof(e->config), "%s/wxauthd.ini", e->dir);
     store_url_for_env(e);
+    char public_url[80];
+    snprintf(public_url, sizeof(public_url), "%s://127.0.0.1:%d",
+             o->public_https ? "https" : "http", e->auth_port);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
              "shutdown_grace_ms = %d\n\n[admin]\nlisten = 127.0.0.1:%d\n\n"
@@ -313,11 +317,14 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"
              "[login]\nstate_ttl = %d\n\n[keys]\nmaster_key_file = master.key\n\n"
-             "[log]\nlevel = debug\n",
-             e->auth_port, e->auth, o->workers ? o->workers : 2,
+             "[log]\nlevel = debug\n%s",
+             e->auth_port, public_url, o->workers ? o->workers : 2,
              o->shutdown_grace_ms ? o->shutdown_grace_ms : 3000, e->admin_port, e->store_url,
              e->emu, e->emu, o->wechat_timeout_ms ? o->wechat_timeout_ms : 2000,
-             o->retries >= 0 ? o->retries : 1, o->state_ttl ? o->state_ttl : 600);
+             o->retries >= 0 ? o->retries : 1, o->state_ttl ? o->state_ttl : 600,
+             o->limits ? ""
+                       : "\n[limits]\nstart_per_minute = 0\ncallback_per_minute = 0\n"
+                         "pending_per_address = 0\npending_total = 0\n");
     if (o->extra_config) {
         size_t used = strlen(text);
         assert_true(strlen(o->extra_config) < sizeof(text) - used);
@@ -430,6 +437,7 @@ wxt_teardown(wxt_env_t *e)
 
 typedef struct {
     wx_buf_t body;
+    wx_buf_t headers;
     char *location;
 } sink_t;
 
@@ -446,6 +454,10 @@ on_header(char *p, size_t s, size_t n, void *arg)
     sink_t *k = arg;
     size_t len = s * n, vl;
     const char *v;
+    if (len > 5 && strncmp(p, "HTTP/", 5) == 0)
+        k->headers.len = 0; /* a new response (after a 100 Continue): its headers only */
+    else
+        wx_buf_append(&k->headers, p, len);
     if (wxt_location_header(p, len, &v, &vl)) {
         free(k->location);
         k->location = strndup(v, vl);
@@ -462,6 +474,7 @@ perform_ex(CURL *h, const char *method, const char *url, const char *const *head
     struct curl_slist *hdrs = NULL;
     const char *json = body;
     wx_buf_init(&k.body, 4 * 1024 * 1024);
+    wx_buf_init(&k.headers, 256 * 1024);
     memset(out, 0, sizeof(*out));
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -477,11 +490,14 @@ perform_ex(CURL *h, const char *method, const char *url, const char *const *head
         if (json_ct)
             hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+        if (strcmp(method, "HEAD") == 0) /* after HTTPGET, which turns it off */
+            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     }
     CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
@@ -489,6 +505,7 @@ perform_ex(CURL *h, const char *method, const char *url, const char *const *head
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
         wx_buf_free(&k.body);
+        wx_buf_free(&k.headers);
         free(k.location);
         return -1;
     }
@@ -497,6 +514,7 @@ perform_ex(CURL *h, const char *method, const char *url, const char *const *head
     curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
     out->content_type = ct ? strdup(ct) : NULL;
     out->body = wx_buf_steal(&k.body);
+    out->headers = wx_buf_steal(&k.headers);
     out->location = k.location;
     return 0;
 }
@@ -530,6 +548,71 @@ int
 wxt_get(wxt_browser_t *b, const char *url, wxt_resp_t *out)
 {
     return perform(b->h, "GET", url, NULL, out);
+}
+
+int
+wxt_head(wxt_browser_t *b, const char *url, wxt_resp_t *out)
+{
+    return perform(b->h, "HEAD", url, NULL, out);
+}
+
+void
+wxt_browser_source(wxt_browser_t *b, const char *ip)
+{
+    char v[80];
+    snprintf(v, sizeof(v), "host!%s", ip);
+    assert_int_equal(curl_easy_setopt(b->h, CURLOPT_INTERFACE, v), CURLE_OK);
+}
+
+void
+wxt_browser_cookie_set(wxt_browser_t *b, const char *host, const char *name, const char *value)
+{
+    char line[1024];
+    snprintf(line, sizeof(line), "%s\tFALSE\t/\tFALSE\t0\t%s\t%s", host, name, value);
+    assert_int_equal(curl_easy_setopt(b->h, CURLOPT_COOKIELIST, line), CURLE_OK);
+}
+
+bool
+wxt_browser_cookie_get(wxt_browser_t *b, const char *name, char *out, size_t n)
+{
+    struct curl_slist *list = NULL;
+    bool found = false;
+    assert_int_equal(curl_easy_getinfo(b->h, CURLINFO_COOKIELIST, &list), CURLE_OK);
+    for (struct curl_slist *c = list; c && !found; c = c->next) {
+        /* domain, subdomains, path, secure, expiry, name, value (tab-separated) */
+        const char *f = c->data;
+        for (int i = 0; i < 5 && f; i++) {
+            f = strchr(f, '\t');
+            if (f)
+                f++;
+        }
+        const char *tab = f ? strchr(f, '\t') : NULL;
+        if (tab && (size_t)(tab - f) == strlen(name) && strncmp(f, name, strlen(name)) == 0) {
+            snprintf(out, n, "%s", tab + 1);
+            found = true;
+        }
+    }
+    curl_slist_free_all(list);
+    return found;
+}
+
+bool
+wxt_resp_header(const wxt_resp_t *r, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, n, "%.*s", (int)(len - (size_t)(v - p)), v);
+            return true;
+        }
+        p = eol ? eol + 2 : p + len;
+    }
+    return false;
 }
 
 int
@@ -578,6 +661,7 @@ wxt_resp_free(wxt_resp_t *r)
     free(r->location);
     free(r->body);
     free(r->content_type);
+    free(r->headers);
     memset(r, 0, sizeof(*r));
 }
 

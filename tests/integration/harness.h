@@ -27,6 +27,12 @@ typedef struct {
     int shutdown_grace_ms; /* 0: 3000 */
     /* NULL, or lines appended to wxauthd.ini as they are ("[gate]\ncookie = x\n") */
     const char *extra_config;
+    /* false: the [limits] of wxauthd are all off (tests run many logins from one address);
+     * true: none written, so wxauthd's defaults or extra_config's [limits] apply. */
+    bool limits;
+    /* public_url = https://127.0.0.1:PORT (what wxauthd tells browsers and WeChat; the env
+     * still speaks plain http on that port: tests rewrite the scheme themselves). */
+    bool public_https;
 } wxt_opts_t;
 
 typedef struct {
@@ -50,6 +56,7 @@ typedef struct {
     char *location; /* Location header or NULL */
     char *body;
     char *content_type;
+    char *headers; /* every response header line, "Name: value\r\n" each */
 } wxt_resp_t;
 
 typedef struct wxt_browser wxt_browser_t;
@@ -74,6 +81,17 @@ int wxt_cli_run(wxt_env_t *e, const char *const *argv, const char *const *env, c
 wxt_browser_t *wxt_browser_new(const char *user_agent);
 void wxt_browser_free(wxt_browser_t *b);
 int wxt_get(wxt_browser_t *b, const char *url, wxt_resp_t *out);
+/* HEAD with the browser's cookies. */
+int wxt_head(wxt_browser_t *b, const char *url, wxt_resp_t *out);
+/* Connect from this local address (e.g. "127.0.0.2": another client to wxauthd). */
+void wxt_browser_source(wxt_browser_t *b, const char *ip);
+/* Put a cookie in the jar for host (as a script or a sibling site could plant it). */
+void wxt_browser_cookie_set(wxt_browser_t *b, const char *host, const char *name,
+                            const char *value);
+/* The jar's value of cookie name (any host) into out; false when absent. */
+bool wxt_browser_cookie_get(wxt_browser_t *b, const char *name, char *out, size_t n);
+/* The value of response header name (case-insensitive) into out; false when absent. */
+bool wxt_resp_header(const wxt_resp_t *r, const char *name, char *out, size_t n);
 void wxt_resp_free(wxt_resp_t *r);
 /* Plain requests without a browser (admin APIs). */
 int wxt_http(const char *method, const char *url, const char *json_body, wxt_resp_t *out);

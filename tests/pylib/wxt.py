@@ -135,6 +135,9 @@ class Cluster:
                         f"[store]\nurl = {store}\n\n"
                         f"[wechat]\nauthorize_url = {self.emu}/connect/oauth2/authorize\n"
                         f"api_base = {self.emu}\n\n[keys]\nmaster_key_file = master.key\n"
+                        # every client of these tests is loopback: no per-address limits
+                        f"\n[limits]\nstart_per_minute = 0\ncallback_per_minute = 0\n"
+                        f"pending_per_address = 0\n"
                         f"{extra}")
             os.chmod(path, 0o600)
         with open(f"{d}/admin.token", "w") as f:

@@ -35,7 +35,7 @@ test_defaults(void **state)
     assert_true(c.ua_check);
     assert_int_equal(c.latency_ms, 0);
     assert_int_equal(c.jitter_ms, 0);
-    assert_string_equal(c.id_seed, "wxemu-default-seed");
+    assert_string_equal(c.id_seed, ""); /* a random one is drawn by emu_config_finish */
     assert_string_equal(c.admin_token, "");
     assert_false(c.legacy_profile);
     assert_int_equal(m.naccounts, 0);
@@ -182,13 +182,68 @@ test_model_helpers(void **state)
     emu_model_free(&m);
 }
 
+/* A listen address other than loopback needs an admin token; the message says what to set. */
+static void
+test_non_loopback_needs_admin_token(void **state)
+{
+    emu_config_t c;
+    wx_err_t err = {0};
+    bool seeded = false;
+    const char *loop[] = {"127.0.0.1:8090", "127.3.4.5:1", "[::1]:8090", "localhost:8090"};
+    const char *open[] = {"0.0.0.0:8090", "192.0.2.7:8090",   "[::]:8090", "[2001:db8::1]:80",
+                          ":8090",        "example.com:8090", "[::1"};
+    for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+        emu_config_defaults(&c);
+        snprintf(c.listen, sizeof(c.listen), "%s", loop[i]);
+        assert_true(emu_listen_is_loopback(loop[i]));
+        assert_int_equal(emu_config_finish(&c, &seeded, &err), WX_OK);
+    }
+    for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
+        emu_config_defaults(&c);
+        snprintf(c.listen, sizeof(c.listen), "%s", open[i]);
+        assert_false(emu_listen_is_loopback(open[i]));
+        assert_int_equal(emu_config_finish(&c, &seeded, &err), WX_ECONFIG);
+        assert_non_null(strstr(err.msg, "admin_token"));
+        assert_non_null(strstr(err.msg, open[i]));
+        snprintf(c.admin_token, sizeof(c.admin_token), "t0ken");
+        assert_int_equal(emu_config_finish(&c, &seeded, &err), WX_OK);
+    }
+}
+
+/* Without id_seed each run draws its own (openids cannot be computed from a person's id);
+ * a configured one is kept, so tests that need fixed openids set it. */
+static void
+test_id_seed_random_unless_set(void **state)
+{
+    emu_config_t a, b;
+    emu_model_t m;
+    wx_err_t err = {0};
+    bool seeded = true;
+    emu_config_defaults(&a);
+    emu_config_defaults(&b);
+    assert_int_equal(emu_config_finish(&a, &seeded, &err), WX_OK);
+    assert_false(seeded);
+    assert_int_equal(emu_config_finish(&b, &seeded, &err), WX_OK);
+    assert_int_equal(strlen(a.id_seed), 64);
+    assert_string_not_equal(a.id_seed, b.id_seed);
+    assert_int_equal(parse("[emulator]\nid_seed = fixed\n", &a, &m, &err), WX_OK);
+    assert_int_equal(emu_config_finish(&a, &seeded, &err), WX_OK);
+    assert_true(seeded);
+    assert_string_equal(a.id_seed, "fixed");
+    emu_model_free(&m);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_env),
         cmocka_unit_test(test_model_helpers),
+        cmocka_unit_test(test_non_loopback_needs_admin_token),
+        cmocka_unit_test(test_id_seed_random_unless_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -914,6 +914,67 @@ test_state_prune(void **state)
     free(out);
 }
 
+/* Pending states counted per client address and in all, up to a limit; a finished state's
+ * result emptied once claimed before the cutoff (issue #12: caps on unfinished logins, and no
+ * login record kept past the replay window). */
+static void
+test_state_pending_count_and_results_clear(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], ip[64], other[64], done[STORE_ID_MAX];
+    store_state_t *s = calloc(1, sizeof(*s)), *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    int64_t now = T0 + 5000, n = -1;
+    assert_non_null(s);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    snprintf(ip, sizeof(ip), "10.9.%s", fx->tag);
+    snprintf(other, sizeof(other), "10.8.%s", fx->tag);
+    const struct {
+        const char *prefix;
+        const char *ip;
+        int64_t expires;
+    } rows[] = {{"qa", ip, now + 100},
+                {"qb", ip, now + 100},
+                {"qc", ip, now - 1},
+                {"qd", ip, now + 100},
+                {"qe", other, now + 100}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        make_state(fx, pool, rows[i].prefix, now - 10, rows[i].expires, s);
+        /* make_state stores no address: this one again, with it */
+        snprintf(s->id, sizeof(s->id), "%sip%s", rows[i].prefix, fx->tag);
+        snprintf(s->client_ip, sizeof(s->client_ip), "%s", rows[i].ip);
+        assert_int_equal(store_state_create(fx->st, s, &err), WX_OK);
+    }
+    snprintf(done, sizeof(done), "qdip%s", fx->tag);
+    assert_int_equal(store_state_claim(fx->st, done, BROWSER_A, now - 50, out, &err), WX_OK);
+    assert_int_equal(store_state_finish(fx->st, done, "result-x", &err), WX_OK);
+
+    /* qa, qb: pending and live; qc expired; qd claimed; qe another address. */
+    assert_int_equal(store_state_pending_count(fx->st, ip, now, 100, &n, &err), WX_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_state_pending_count(fx->st, ip, now, 1, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_state_pending_count(fx->st, other, now, 100, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_state_pending_count(fx->st, NULL, now, 1000000, &n, &err), WX_OK);
+    assert_true(n >= 3 + 4); /* and the 4 live ones make_state stored without an address */
+    assert_int_equal(store_state_pending_count(fx->st, NULL, now, 3, &n, &err), WX_OK);
+    assert_int_equal(n, 3);
+
+    int64_t cleared = -1;
+    assert_int_equal(store_state_results_clear(fx->st, now - 100, &cleared, &err), WX_OK);
+    assert_int_equal(store_state_claim(fx->st, done, BROWSER_A, now, out, &err), WX_EUSED);
+    assert_string_equal(out->result, "result-x"); /* claimed after the cutoff: kept */
+    assert_int_equal(store_state_results_clear(fx->st, now, &cleared, &err), WX_OK);
+    assert_true(cleared >= 1);
+    assert_int_equal(store_state_claim(fx->st, done, BROWSER_A, now, out, &err), WX_EUSED);
+    assert_string_equal(out->result, "");
+    assert_int_equal(out->status, STORE_STATE_DONE);
+    free(s);
+    free(out);
+}
+
 typedef struct {
     store_t *st;
     const char *id;
@@ -2055,6 +2116,7 @@ main(void)
         T(test_user_username_collision),
         T(test_user_blocked),
         T(test_state_claim),
+        T(test_state_pending_count_and_results_clear),
         T(test_state_prune),
         T(test_state_claim_race),
         T(test_user_import),
