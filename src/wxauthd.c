@@ -177,16 +177,28 @@ main(int argc, char **argv)
                 err.detail);
         return 1;
     }
+    /* PostgreSQL: the loops' reads go to reader threads (handle/reads.h). */
+    int readers = cfg.store_readers;
+    if (readers < 0)
+        readers = store_is_network(cfg.store_url) ? 4 : 0;
+    if (readers > 0 && store_readers_start(cfg.store_url, readers, &app.readers, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: store readers: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
+                err.detail);
+        store_writer_stop(app.writer);
+        return 1;
+    }
     http_server_t *srv = NULL;
     if (http_server_start(&hc, &srv, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
+        store_readers_stop(app.readers);
         store_writer_stop(app.writer);
         return 1;
     }
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
-    store_writer_stop(app.writer); /* after the workers: their last writes are done */
+    store_readers_stop(app.readers); /* after the workers, before their loops are freed */
+    store_writer_stop(app.writer);   /* after the workers: their last writes are done */
     http_server_free(srv);
     wx_log(WX_LOG_INFO, "stopped", NULL);
     return 0;

@@ -4,6 +4,7 @@
  * written by the process's store writer (store/writer.h); the redirect leaves once it is
  * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
+#include "reads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -200,14 +201,72 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     return false;
 }
 
+/* A start while its pool, connection and application are read (reads.h). */
+typedef struct {
+    http_req_t *r;
+    conf_fetch_t f;
+    bool pool_given; /* the path named the pool too: it must be the application's */
+} start_fetch_t;
+
+static void
+start_fetch_free(void *p)
+{
+    start_fetch_t *sf = p;
+    conf_fetch_clear(&sf->f);
+    free(sf);
+}
+
+static void start_login_read(void *arg);
+
 static void
 start_login(http_req_t *r, const char *pool_id, const char *identifier, const char *app_id)
 {
+    bool have_app = app_id && *app_id;
+    if (have_app && !handle_valid_id(app_id)) {
+        http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
+        return;
+    }
+    if (!have_app && (!pool_id || !*pool_id)) {
+        http_reply_error_page(r, 400, "app_id is required",
+                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
+        return;
+    }
+    if (pool_id && *pool_id && !handle_valid_id(pool_id)) {
+        http_reply_error_page(r, 400, "Invalid user pool id",
+                              "The user pool id has invalid characters.");
+        return;
+    }
+    start_fetch_t *sf = calloc(1, sizeof(*sf));
+    if (!sf) {
+        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        return;
+    }
+    sf->r = r;
+    sf->pool_given = pool_id && *pool_id;
+    if (!wx_strlcpy(sf->f.pool_id, pool_id ? pool_id : "", sizeof(sf->f.pool_id)) ||
+        !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
+        !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
+        free(sf);
+        http_reply_error_page(r, 400, "Invalid login link", "An id in the link is too long.");
+        return;
+    }
+    r->data = sf;
+    r->data_free = start_fetch_free;
+    conf_fetch(r->worker, &sf->f, start_login_read, sf);
+}
+
+/* Pool, connection and application are read: check them, then write the state. */
+static void
+start_login_read(void *arg)
+{
+    start_fetch_t *sf = arg;
+    http_req_t *r = sf->r;
+    conf_fetch_t *f = &sf->f;
     worker_ctx_t *ctx = handle_ctx(r);
     const wx_config_t *cfg = ctx->app->cfg;
     wx_err_t err = {0};
     wx_status_t rc;
-    bool have_app = app_id && *app_id;
+    bool have_app = f->app_id[0] != '\0';
     char bind[BIND_COOKIE_LEN + 1];
     wx_buf_t url;
     wx_buf_init(&url, 4096);
@@ -216,52 +275,41 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
         return;
     }
-
+    const char *pool_id = f->pool_id;
+    if ((f->app_rc != WX_OK && f->app_rc != WX_ENOENT) ||
+        (f->pool_rc != WX_OK && f->pool_rc != WX_ENOENT) ||
+        (f->conn_rc != WX_OK && f->conn_rc != WX_ENOENT))
+        wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", r->id, "error", f->err.msg, "detail",
+               f->err.detail, NULL);
     if (have_app) {
-        if (!handle_valid_id(app_id)) {
-            http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
-            goto out;
-        }
-        rc = store_app_get(ctx->store, app_id, &s->app, &err);
-        if (rc != WX_OK) {
+        if (f->app_rc != WX_OK) {
             r->outcome = "unknown_app";
-            if (rc == WX_ENOENT)
+            if (f->app_rc == WX_ENOENT)
                 http_reply_error_page(r, 404, "Unknown application",
                                       "No application has this app_id.");
             else
                 start_store_unavailable(r);
             goto out;
         }
-        if (pool_id && strcmp(pool_id, s->app.pool_id) != 0) {
+        if (sf->pool_given && strcmp(pool_id, f->app.pool_id) != 0) {
             http_reply_error_page(r, 400, "Application and user pool do not match",
                                   "The app_id belongs to another user pool.");
             goto out;
         }
-        pool_id = s->app.pool_id;
+        s->app = f->app;
     }
-    if (!pool_id || !*pool_id) {
-        http_reply_error_page(r, 400, "app_id is required",
-                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
-        goto out;
-    }
-    if (!handle_valid_id(pool_id)) {
-        http_reply_error_page(r, 400, "Invalid user pool id",
-                              "The user pool id has invalid characters.");
-        goto out;
-    }
-    rc = conf_pool_get(ctx->conf, ctx->store, pool_id, &s->pool, &err);
-    if (rc != WX_OK) {
+    if (f->pool_rc != WX_OK) {
         r->outcome = "unknown_pool";
-        if (rc == WX_ENOENT)
+        if (f->pool_rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown user pool", "No user pool has this id.");
         else
             start_store_unavailable(r);
         goto out;
     }
-    rc = conf_conn_get(ctx->conf, ctx->store, pool_id, identifier, &s->conn, &err);
-    if (rc != WX_OK) {
+    s->pool = f->pool;
+    if (f->conn_rc != WX_OK) {
         r->outcome = "unknown_connection";
-        if (rc == WX_ENOENT)
+        if (f->conn_rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown WeChat connection",
                                   "This user pool has no WeChat webpage connection with that "
                                   "identifier.");
@@ -269,6 +317,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
             start_store_unavailable(r);
         goto out;
     }
+    s->conn = f->conn;
     if (!s->conn.appid[0] || !s->conn.app_secret[0]) {
         r->outcome = "connection_incomplete";
         http_reply_error_page(r, 503, "WeChat connection not configured",
@@ -289,7 +338,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
-    wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
+    wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
@@ -307,6 +356,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     sp->r = r;
     sp->state = *st;
     sp->authorize_url = wx_buf_steal(&url);
+    start_fetch_free(sf); /* its part is done; f and pool_id are not used from here */
     r->data = sp;
     r->data_free = pending_free;
     if (!sp->authorize_url)

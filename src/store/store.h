@@ -156,6 +156,8 @@ typedef struct {
  * numbered migrations, so a fresh file is ready to use. */
 wx_status_t store_open(const char *url, store_t **out, wx_err_t *err);
 void store_close(store_t *st);
+/* Does url name a database across a network (PostgreSQL), rather than a local file? */
+bool store_is_network(const char *url);
 /* Schema version after migrations (for tests and `wxauth doctor`). */
 int store_schema_version(store_t *st);
 
