@@ -76,6 +76,7 @@ typedef struct login {
     int64_t owner_seen_at;  /* the claim owner's heartbeat when last read */
     int64_t owner_watch_ms; /* since when it has not changed (0: not watched yet) */
     bool counted;           /* holds a slot of ctx->logins_inflight */
+    int64_t claim_now;      /* the time this claim was made with (a rerun makes it again) */
     login_state_t state;
     store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
@@ -158,18 +159,16 @@ log_fields(login_t *l, const char *outcome)
 
 /* An error: the audit row and the state's outcome. */
 static wx_status_t
-end_error_run(store_t *st, void *arg, wx_err_t *err)
+end_error_write(store_t *st, login_t *l, wx_err_t *err)
 {
-    login_t *l = arg;
     wx_status_t rc = audit_add(st, l, "system", l->end->outcome, err);
     return rc == WX_OK ? store_state_finish(st, l->state.id, l->end->error_url, err) : rc;
 }
 
 /* A success: user and identity, audit row and the state's record, all or nothing. */
 static wx_status_t
-end_success_run(store_t *st, void *arg, wx_err_t *err)
+end_success_write(store_t *st, login_t *l, wx_err_t *err)
 {
-    login_t *l = arg;
     login_end_t *e = l->end;
     bool created = false;
     wx_status_t rc = store_user_upsert_wechat(st, &e->in, &e->user, &created, err);
@@ -192,6 +191,69 @@ end_success_run(store_t *st, void *arg, wx_err_t *err)
     if ((rc = audit_add(st, l, e->user.id, created ? "ok:new_user" : "ok", err)) != WX_OK)
         return rc;
     return store_state_finish(st, l->state.id, record, err);
+}
+
+/* The state was finished before this job's write. Run again after a lost COMMIT
+ * (store_writer_rerunning), the stored outcome may be this very job's: an error or blocked
+ * redirect equal to ours, or a login record with our jti (random, never reused). Then it did
+ * commit: WX_OK, with the success's user and record read back. Anything else stays EUSED. */
+static wx_status_t
+end_recorded(store_t *st, login_t *l, bool success, wx_err_t *err)
+{
+    login_end_t *e = l->end;
+    store_state_t *s = malloc(sizeof(*s));
+    login_record_t rec;
+    wx_status_t rc = WX_EUSED;
+    if (!s)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    if (store_state_get(st, l->state.id, s, err) != WX_OK || s->status != STORE_STATE_DONE)
+        goto out;
+    if (e->error_url && strcmp(s->result, e->error_url) == 0) {
+        e->blocked = success; /* a success job records the error only for a blocked user */
+        rc = WX_OK;
+    } else if (success && login_record_parse(s->result, &rec) && strcmp(rec.jti, e->rec.jti) == 0 &&
+               store_user_get(st, l->state.pool_id, rec.user_id, &e->user, err) == WX_OK) {
+        e->rec = rec;
+        rc = WX_OK;
+    }
+out:
+    free(s);
+    if (rc == WX_OK) {
+        wx_err_clear(err);
+        wx_log(WX_LOG_INFO, "login_end_found_committed", "state", l->state.id, NULL);
+    } else {
+        rc = wx_err_set(err, WX_EUSED, "login state already finished");
+    }
+    return rc;
+}
+
+/* The write in a savepoint of its own: when it finds the state finished on a rerun, what it
+ * wrote is undone (no second login count, no second audit row) and the stored end is read. */
+static wx_status_t
+end_run(store_t *st, login_t *l, bool success, wx_err_t *err)
+{
+    wx_status_t rc = store_tx_begin(st, err);
+    if (rc != WX_OK)
+        return rc;
+    rc = success ? end_success_write(st, l, err) : end_error_write(st, l, err);
+    if (rc == WX_OK && (rc = store_tx_commit(st, err)) == WX_OK)
+        return WX_OK;
+    store_tx_rollback(st);
+    if (rc == WX_EUSED && store_writer_rerunning())
+        rc = end_recorded(st, l, success, err);
+    return rc;
+}
+
+static wx_status_t
+end_error_run(store_t *st, void *arg, wx_err_t *err)
+{
+    return end_run(st, arg, false, err);
+}
+
+static wx_status_t
+end_success_run(store_t *st, void *arg, wx_err_t *err)
+{
+    return end_run(st, arg, true, err);
 }
 
 /* ---- replies ---- */
@@ -943,14 +1005,29 @@ static wx_status_t
 claim_run(store_t *st, void *arg, wx_err_t *err)
 {
     login_t *l = arg;
-    return store_state_claim_as(st, l->state_id, l->browser, wx_now(), l->ctx->app->node_id,
-                                l->claim, err);
+    const char *me = l->ctx->app->node_id;
+    if (!l->claim_now)
+        l->claim_now = wx_now();
+    wx_status_t rc =
+        store_state_claim_as(st, l->state_id, l->browser, l->claim_now, me, l->claim, err);
+    /* Run again after a lost COMMIT: a claim by this process at this very time is the one this
+     * job made the first time (only a rerun may take it as its own: a double-loaded callback
+     * in the same second must still see it as used). */
+    if (rc == WX_EUSED && store_writer_rerunning() && l->claim->status == STORE_STATE_CLAIMED &&
+        l->claim->claimed_at == l->claim_now && strcmp(l->claim->claim_owner, me) == 0) {
+        wx_err_clear(err);
+        rc = l->claim_now >= l->claim->expires_at
+                 ? wx_err_set(err, WX_EEXPIRED, "login link expired, please start again")
+                 : WX_OK;
+    }
+    return rc;
 }
 
 static void
 claim_submit(login_t *l)
 {
     wx_err_t err = {0};
+    l->claim_now = 0;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
         http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
         return;

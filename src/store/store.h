@@ -235,6 +235,8 @@ wx_status_t store_state_claim(store_t *st, const char *id, const char *browser, 
  * reload can tell a login still in progress from one its process died with. */
 wx_status_t store_state_claim_as(store_t *st, const char *id, const char *browser, int64_t now,
                                  const char *owner, store_state_t *out, wx_err_t *err);
+/* The state as stored (WX_ENOENT when there is none). */
+wx_status_t store_state_get(store_t *st, const char *id, store_state_t *out, wx_err_t *err);
 /* Record the final redirect of a claimed state (status becomes DONE). */
 wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
 /* Delete states whose expires_at and claimed_at+keep are both before now. */
