@@ -3,6 +3,8 @@
  * revoke-tokens refuses every token issued so far; delete removes user and identities. */
 #include "admin.h"
 
+#include "../util/utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,10 @@ user_list(admin_req_t *a, const char *pool_id)
     const char *search = wx_query_get(&a->r->query, "search");
     if (search && strlen(search) >= STORE_NAME_MAX) {
         admin_error(a, 400, "search is too long");
+        return;
+    }
+    if (search && !wx_utf8_valid(search, strlen(search))) {
+        admin_error(a, 400, "search is not valid UTF-8 text (percent-encode UTF-8 bytes)");
         return;
     }
     store_user_query_t q = {.pool_id = pool_id, .search = search, .offset = offset, .limit = limit};

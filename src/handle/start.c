@@ -74,6 +74,8 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
                err->detail, NULL);
         if (rc == WX_ESTORE || rc == WX_EBUSY || rc == WX_ENOMEM)
             start_store_unavailable(r);
+        else if (rc == WX_EINVAL || rc == WX_ETOOBIG) /* the link's own values (redirect_url) */
+            http_reply_error_page(r, 400, "无法开始登录 · Login could not start", err->msg);
         else
             http_reply_error_page(r, 500, "无法开始登录 · Login could not start", err->msg);
         return;
