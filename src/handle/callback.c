@@ -110,6 +110,17 @@ login_free(void *p)
     free(l);
 }
 
+/* The configuration read is used up: not kept while the login waits on WeChat (~11 KB). */
+static void
+login_conf_drop(login_t *l)
+{
+    if (l->conf) {
+        conf_fetch_clear(l->conf);
+        free(l->conf);
+        l->conf = NULL;
+    }
+}
+
 static void
 login_conf_done(void *arg)
 {
@@ -562,6 +573,7 @@ finish_success_read(login_t *l)
     wx_buf_t url;
     if (!target_recheck(l))
         return;
+    login_conf_drop(l);
     login_end_t *e = calloc(1, sizeof(*e));
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
     if (!e)
@@ -924,8 +936,9 @@ exchange_code_read(login_t *l)
                      "secret_unreadable");
         return;
     }
+    login_conf_drop(l); /* not kept while WeChat answers; l->appid is conn's App ID */
     wx_status_t rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat,
-                                          conn->appid, secret, l->code, on_token, l, &err);
+                                          l->appid, secret, l->code, on_token, l, &err);
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc != WX_OK)
         finish_wechat_error(l, WX_EIO, &err);
