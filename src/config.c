@@ -21,6 +21,7 @@ config_defaults(wx_config_t *c)
     c->request_timeout_ms = 10000;
     c->shutdown_grace_ms = 10000;
     wx_strlcpy(c->store_url, "sqlite:wxauth.db", sizeof(c->store_url));
+    c->store_readers = -1;
     wx_strlcpy(c->authorize_url, "https://open.weixin.qq.com/connect/oauth2/authorize",
                sizeof(c->authorize_url));
     wx_strlcpy(c->api_base, "https://api.weixin.qq.com", sizeof(c->api_base));
@@ -86,6 +87,7 @@ static const key_t_ keys[] = {
     B("server", "cookie_secure", NULL, cookie_secure),
     S("server", "trusted_proxies", "WXAUTH_TRUSTED_PROXIES", trusted_proxies),
     S("store", "url", "WXAUTH_STORE_URL", store_url),
+    I("store", "readers", NULL, store_readers, -1, 64),
     S("wechat", "authorize_url", "WXAUTH_WECHAT_AUTHORIZE_URL", authorize_url),
     S("wechat", "api_base", "WXAUTH_WECHAT_API_BASE", api_base),
     I("wechat", "timeout_ms", NULL, wechat_timeout_ms, 100, 120000),

@@ -24,6 +24,7 @@ typedef struct {
     wx_cidr_list_t trusted;     /* parsed: peers whose X-Forwarded-For / Forwarded we believe */
     /* [store] */
     char store_url[1024];
+    int store_readers; /* reader threads (handle/reads.h); -1: 4 on PostgreSQL, 0 on SQLite */
     /* [wechat] */
     char authorize_url[512]; /* full URL of the authorize page */
     char api_base[512];      /* scheme://host of the sns APIs */

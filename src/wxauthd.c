@@ -216,9 +216,20 @@ main(int argc, char **argv)
                 err.detail);
         return 1;
     }
+    /* PostgreSQL: the loops' reads go to reader threads (handle/reads.h). */
+    int readers = cfg.store_readers;
+    if (readers < 0)
+        readers = store_is_network(cfg.store_url) ? 4 : 0;
+    if (readers > 0 && store_readers_start(cfg.store_url, readers, &app.readers, &err) != WX_OK) {
+        fprintf(stderr, "wxauthd: store readers: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
+                err.detail);
+        store_writer_stop(app.writer);
+        return 1;
+    }
     http_server_t *srv = NULL;
     if (http_server_start(&hc, &srv, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: %s%s%s\n", err.msg, err.detail[0] ? ": " : "", err.detail);
+        store_readers_stop(app.readers);
         store_writer_stop(app.writer);
         return 1;
     }
@@ -237,18 +248,19 @@ main(int argc, char **argv)
         fprintf(stderr, "wxauthd: [admin] listen: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
                 err.detail);
         http_server_stop(srv, 0);
-        http_server_free(srv);
+        store_readers_stop(app.readers);
         store_writer_stop(app.writer);
+        http_server_free(srv);
         return 1;
     }
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, "admin_listen", cfg.admin_listen, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);
-    if (admin_srv) {
+    if (admin_srv)
         http_server_stop(admin_srv, cfg.shutdown_grace_ms);
-        http_server_free(admin_srv);
-    }
-    store_writer_stop(app.writer); /* after the workers: their last writes are done */
+    store_readers_stop(app.readers); /* after the workers, before their loops are freed */
+    store_writer_stop(app.writer);   /* after the workers: their last writes are done */
+    http_server_free(admin_srv);
     http_server_free(srv);
     login_limits_free(&limits);
     wx_log(WX_LOG_INFO, "stopped", NULL);

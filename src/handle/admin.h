@@ -9,12 +9,28 @@
 
 #define ADMIN_PATH_MAX_SEGS 6
 
+/* One admin request. Its store work runs off the loop (handle/reads.h: a reader thread with
+ * PostgreSQL) with everything it needs read from the request first (path, query, body); the
+ * reply it makes there is kept and sent on the loop (evhttp is not thread-safe). */
 typedef struct {
     http_req_t *r;
     worker_ctx_t *ctx;
     const char *seg[ADMIN_PATH_MAX_SEGS]; /* path segments after /api/admin/v1/ */
     size_t nseg;
     char actor[96]; /* "admin@<ip>", for the audit trail */
+    char path[512]; /* what seg[] points into */
+    /* Off the loop: the store to use; NULL on the loop (replies go out at once, audit rows
+     * are handed off). */
+    store_t *st;
+    char *body; /* the request body, read on the loop (NULL: none) */
+    size_t body_len;
+    char content_type[64];
+    /* The reply made off the loop: a JSON body, or an error (status, message). */
+    bool replied;
+    int reply_status;
+    json_t *reply_json;
+    char reply_msg[512];
+    store_conn_t *check; /* a connection to check with WeChat, on the loop (admin_check.c) */
 } admin_req_t;
 
 /* Replies. */
@@ -42,7 +58,8 @@ bool admin_apps(admin_req_t *a);
 bool admin_conns(admin_req_t *a);
 bool admin_users(admin_req_t *a);
 bool admin_stats(admin_req_t *a); /* GET /pools/{id}/stats (admin_stats.c) */
-/* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c). */
+/* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c); on the loop
+ * only (admin_conns.c asks for it through a->check). */
 void admin_conn_check(admin_req_t *a, const store_conn_t *c);
 
 void handle_admin(http_req_t *r);

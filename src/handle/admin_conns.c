@@ -47,7 +47,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
         goto out;
     }
     store_conn_t old;
-    if (creating && store_conn_get(a->ctx->store, c->pool_id, c->identifier, &old, &err) == WX_OK) {
+    if (creating && store_conn_get(a->st, c->pool_id, c->identifier, &old, &err) == WX_OK) {
         OPENSSL_cleanse(old.app_secret, sizeof(old.app_secret));
         admin_conflict(a, "identifier", "this pool already has a connection with this identifier");
         goto out;
@@ -55,8 +55,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
     /* Another connection's verification file of the same name would shadow this one. */
     if (c->txt_filename[0]) {
         char content[STORE_TXT_CONTENT_MAX];
-        if (store_txt_get(a->ctx->store, c->txt_filename, content, sizeof(content), &err) ==
-                WX_OK &&
+        if (store_txt_get(a->st, c->txt_filename, content, sizeof(content), &err) == WX_OK &&
             strcmp(prev_txt, c->txt_filename) != 0 && strcmp(content, c->txt_content) != 0) {
             admin_invalid(a, json_pack("{s:s}", "txt_filename",
                                        "another connection already serves a file with this "
@@ -71,7 +70,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
         admin_store_error(a, &err);
         goto out;
     }
-    if (conf_changed_after(store_conn_put(a->ctx->store, c, &err)) != WX_OK) {
+    if (conf_changed_after(store_conn_put(a->st, c, &err)) != WX_OK) {
         admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update",
                     c->identifier, "failed");
         admin_store_error(a, &err);
@@ -79,7 +78,7 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
     }
     admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update", c->identifier,
                 secret[0] ? "ok (app secret set)" : "ok");
-    store_conn_get(a->ctx->store, c->pool_id, c->identifier, c, &err);
+    store_conn_get(a->st, c->pool_id, c->identifier, c, &err);
     a->r->outcome = "ok";
     admin_reply(a, creating ? 201 : 200, admin_conn_json(c, public_url));
 out:
@@ -97,14 +96,14 @@ admin_conns(admin_req_t *a)
     const char *m = a->r->method;
     if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 5 || !is(a->seg[2], "connections"))
         return false;
-    if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+    if (store_pool_get(a->st, a->seg[1], &pool, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
     if (a->nseg == 3) {
         if (is(m, "GET")) {
             conn_list_t l = {json_array(), a->ctx->app->cfg->public_url};
-            if (store_conn_list(a->ctx->store, pool.id, conn_row, &l, &err) != WX_OK) {
+            if (store_conn_list(a->st, pool.id, conn_row, &l, &err) != WX_OK) {
                 json_decref(l.arr);
                 admin_store_error(a, &err);
             } else {
@@ -119,7 +118,7 @@ admin_conns(admin_req_t *a)
         }
         return true;
     }
-    if (store_conn_get(a->ctx->store, pool.id, a->seg[3], &c, &err) != WX_OK) {
+    if (store_conn_get(a->st, pool.id, a->seg[3], &c, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
@@ -128,16 +127,17 @@ admin_conns(admin_req_t *a)
             admin_error(a, 404, "no such admin resource");
         else if (!is(m, "POST"))
             admin_error(a, 405, "use POST on /pools/{id}/connections/{identifier}/check");
-        else
-            admin_conn_check(a, &c);
+        else if (!(a->check = malloc(sizeof(*a->check))))
+            admin_error(a, 500, "out of memory");
+        else /* WeChat is asked from the loop, once this part is over (admin.c) */
+            *a->check = c;
     } else if (is(m, "GET")) {
         a->r->outcome = "ok";
         admin_reply(a, 200, admin_conn_json(&c, a->ctx->app->cfg->public_url));
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         conn_write(a, &c, false);
     } else if (is(m, "DELETE")) {
-        if (conf_changed_after(store_conn_delete(a->ctx->store, pool.id, c.identifier, &err)) !=
-            WX_OK) {
+        if (conf_changed_after(store_conn_delete(a->st, pool.id, c.identifier, &err)) != WX_OK) {
             admin_store_error(a, &err);
         } else {
             admin_audit(a, pool.id, "connection.delete", c.identifier, "ok");

@@ -36,17 +36,17 @@ pool_write(admin_req_t *a, store_pool_t *p, bool creating)
         goto out;
     }
     store_pool_t old;
-    if (creating && store_pool_get(a->ctx->store, p->id, &old, &err) == WX_OK) {
+    if (creating && store_pool_get(a->st, p->id, &old, &err) == WX_OK) {
         admin_conflict(a, "id", "a pool with this id exists");
         goto out;
     }
-    if (conf_changed_after(store_pool_put(a->ctx->store, p, &err)) != WX_OK) {
+    if (conf_changed_after(store_pool_put(a->st, p, &err)) != WX_OK) {
         admin_audit(a, p->id, creating ? "pool.create" : "pool.update", p->id, "failed");
         admin_store_error(a, &err);
         goto out;
     }
     admin_audit(a, p->id, creating ? "pool.create" : "pool.update", p->id, "ok");
-    store_pool_get(a->ctx->store, p->id, p, &err);
+    store_pool_get(a->st, p->id, p, &err);
     a->r->outcome = "ok";
     admin_reply(a, creating ? 201 : 200, admin_pool_json(p));
 out:
@@ -65,7 +65,7 @@ admin_pools(admin_req_t *a)
     if (a->nseg == 1) {
         if (is(m, "GET")) {
             json_t *arr = json_array();
-            if (store_pool_list(a->ctx->store, pool_row, arr, &err) != WX_OK) {
+            if (store_pool_list(a->st, pool_row, arr, &err) != WX_OK) {
                 json_decref(arr);
                 admin_store_error(a, &err);
             } else {
@@ -80,7 +80,7 @@ admin_pools(admin_req_t *a)
         return true;
     }
     const char *id = a->seg[1];
-    if (store_pool_get(a->ctx->store, id, &p, &err) != WX_OK) {
+    if (store_pool_get(a->st, id, &p, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
@@ -91,7 +91,7 @@ admin_pools(admin_req_t *a)
         pool_write(a, &p, false);
     } else if (is(m, "DELETE")) {
         if (token_revocations_changed_after(
-                conf_changed_after(store_pool_delete(a->ctx->store, id, &err))) != WX_OK) {
+                conf_changed_after(store_pool_delete(a->st, id, &err))) != WX_OK) {
             admin_store_error(a, &err);
             return true;
         }
@@ -166,7 +166,7 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
         goto out;
     }
     store_app_t old;
-    if (creating && store_app_get(a->ctx->store, app->id, &old, &err) == WX_OK) {
+    if (creating && store_app_get(a->st, app->id, &old, &err) == WX_OK) {
         OPENSSL_cleanse(old.secret, sizeof(old.secret));
         admin_conflict(a, "id", "an application with this id exists");
         goto out;
@@ -175,13 +175,13 @@ app_write(admin_req_t *a, store_app_t *app, bool creating)
         goto out;
     if (!creating)
         app->secret[0] = '\0'; /* an update keeps the stored secret */
-    if (conf_changed_after(store_app_put(a->ctx->store, app, &err)) != WX_OK) {
+    if (conf_changed_after(store_app_put(a->st, app, &err)) != WX_OK) {
         admin_audit(a, app->pool_id, creating ? "app.create" : "app.update", app->id, "failed");
         admin_store_error(a, &err);
         goto out;
     }
     admin_audit(a, app->pool_id, creating ? "app.create" : "app.update", app->id, "ok");
-    store_app_get(a->ctx->store, app->id, app, &err);
+    store_app_get(a->st, app->id, app, &err);
     json_t *o = admin_app_json(app);
     if (o && creating) /* shown once */
         json_object_set_new(o, "secret", json_string(plain));
@@ -207,11 +207,11 @@ admin_apps(admin_req_t *a)
     const char *m = a->r->method;
     /* /pools/{id}/apps */
     if (is(a->seg[0], "pools") && a->nseg == 3 && is(a->seg[2], "apps")) {
-        if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+        if (store_pool_get(a->st, a->seg[1], &pool, &err) != WX_OK) {
             admin_store_error(a, &err);
         } else if (is(m, "GET")) {
             json_t *arr = json_array();
-            if (store_app_list(a->ctx->store, pool.id, app_row, arr, &err) != WX_OK) {
+            if (store_app_list(a->st, pool.id, app_row, arr, &err) != WX_OK) {
                 json_decref(arr);
                 admin_store_error(a, &err);
             } else {
@@ -228,14 +228,14 @@ admin_apps(admin_req_t *a)
     }
     if (!is(a->seg[0], "apps") || a->nseg < 2 || a->nseg > 3)
         return false;
-    if (store_app_get(a->ctx->store, a->seg[1], &app, &err) != WX_OK) {
+    if (store_app_get(a->st, a->seg[1], &app, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
     if (a->nseg == 3) {
         char plain[STORE_SECRET_PLAIN_MAX + 1] = "", *given = NULL;
         json_t *body = NULL;
-        const char *ct = http_req_header(a->r, "Content-Type");
+        const char *ct = a->content_type; /* read on the loop (handle_admin) */
         /* A JSON body {"secret": "…"} sets that secret; no body makes a new one. */
         if (!is(a->seg[2], "secret") || !is(m, "POST")) {
             admin_error(a, 404, "use POST /apps/{id}/secret to make a new secret");
@@ -244,7 +244,7 @@ admin_apps(admin_req_t *a)
             /* admin_body replied */
         } else if (app_new_secret(a, &app, (given = body ? take_secret(body) : NULL), plain,
                                   sizeof(plain))) {
-            if (conf_changed_after(store_app_put(a->ctx->store, &app, &err)) != WX_OK) {
+            if (conf_changed_after(store_app_put(a->st, &app, &err)) != WX_OK) {
                 admin_store_error(a, &err);
             } else {
                 admin_audit(a, app.pool_id, given ? "app.secret_set" : "app.secret_reset", app.id,
@@ -268,7 +268,7 @@ admin_apps(admin_req_t *a)
     } else if (is(m, "PUT") || is(m, "PATCH")) {
         app_write(a, &app, false);
     } else if (is(m, "DELETE")) {
-        if (conf_changed_after(store_app_delete(a->ctx->store, app.id, &err)) != WX_OK) {
+        if (conf_changed_after(store_app_delete(a->st, app.id, &err)) != WX_OK) {
             admin_store_error(a, &err);
         } else {
             admin_audit(a, app.pool_id, "app.delete", app.id, "ok");

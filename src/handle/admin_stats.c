@@ -89,7 +89,7 @@ admin_stats(admin_req_t *a)
     }
     if (!admin_query_int(a, "hours", 1, 24 * 31, 24, &hours))
         return true;
-    if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+    if (store_pool_get(a->st, a->seg[1], &pool, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
@@ -101,9 +101,8 @@ admin_stats(admin_req_t *a)
         json_array_append_new(s.hours,
                               json_pack("{s:I,s:i,s:i,s:i}", "hour", (json_int_t)(h * 3600), "ok",
                                         0, "new_users", 0, "failed", 0));
-    if (store_login_stats(a->ctx->store, pool.id, s.first_hour * 3600, stat_row, &s, &err) !=
-            WX_OK ||
-        store_user_count(a->ctx->store, pool.id, &users, &err) != WX_OK) {
+    if (store_login_stats(a->st, pool.id, s.first_hour * 3600, stat_row, &s, &err) != WX_OK ||
+        store_user_count(a->st, pool.id, &users, &err) != WX_OK) {
         json_decref(s.hours);
         json_decref(s.failures);
         admin_store_error(a, &err);

@@ -4,6 +4,8 @@
  * revoke-tokens refuses every token issued so far; delete removes user and identities. */
 #include "admin.h"
 
+#include "../util/utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,9 +50,13 @@ user_list(admin_req_t *a, const char *pool_id)
         admin_error(a, 400, "search is too long");
         return;
     }
+    if (search && !wx_utf8_valid(search, strlen(search))) {
+        admin_error(a, 400, "search is not valid UTF-8 text (percent-encode UTF-8 bytes)");
+        return;
+    }
     store_user_query_t q = {.pool_id = pool_id, .search = search, .offset = offset, .limit = limit};
     json_t *arr = json_array();
-    if (store_user_list(a->ctx->store, &q, user_row, arr, &total, &err) != WX_OK) {
+    if (store_user_list(a->st, &q, user_row, arr, &total, &err) != WX_OK) {
         json_decref(arr);
         admin_store_error(a, &err);
         return;
@@ -90,7 +96,7 @@ user_import(admin_req_t *a, const store_pool_t *pool)
         goto out;
     }
     /* openids belong to one official account: the connection says which. */
-    if (store_conn_get(a->ctx->store, pool->id, ident, conn, &err) != WX_OK) {
+    if (store_conn_get(a->st, pool->id, ident, conn, &err) != WX_OK) {
         if (err.status == WX_ENOENT)
             admin_error(a, 400,
                         "the pool has no WeChat connection with this identifier: create it "
@@ -120,7 +126,7 @@ user_import(admin_req_t *a, const store_pool_t *pool)
             continue;
         }
         wx_err_t e = {0};
-        if (store_user_import(a->ctx->store, &in, &oc, id, &e) != WX_OK) {
+        if (store_user_import(a->st, &in, &oc, id, &e) != WX_OK) {
             json_t *f = json_pack("{s:I,s:s}", "index", (json_int_t)i, "message", e.msg);
             if (in.id)
                 json_object_set_new(f, "id", json_string(in.id));
@@ -156,7 +162,7 @@ admin_users(admin_req_t *a)
     const char *m = a->r->method;
     if (!is(a->seg[0], "pools") || a->nseg < 3 || a->nseg > 5 || !is(a->seg[2], "users"))
         return false;
-    if (store_pool_get(a->ctx->store, a->seg[1], &pool, &err) != WX_OK) {
+    if (store_pool_get(a->st, a->seg[1], &pool, &err) != WX_OK) {
         admin_store_error(a, &err);
         return true;
     }
@@ -180,7 +186,7 @@ admin_users(admin_req_t *a)
         return true;
     }
     const char *uid = a->seg[3];
-    if (store_user_get(a->ctx->store, pool.id, uid, u, &err) != WX_OK) {
+    if (store_user_get(a->st, pool.id, uid, u, &err) != WX_OK) {
         admin_store_error(a, &err);
         goto out;
     }
@@ -193,14 +199,14 @@ admin_users(admin_req_t *a)
         if (is(act, "block") || is(act, "unblock")) {
             bool block = is(act, "block");
             if (token_revocations_changed_after(
-                    store_user_set_blocked(a->ctx->store, pool.id, uid, block, &err)) != WX_OK) {
+                    store_user_set_blocked(a->st, pool.id, uid, block, &err)) != WX_OK) {
                 admin_store_error(a, &err);
                 goto out;
             }
             admin_audit(a, pool.id, block ? "user.block" : "user.unblock", uid, "ok");
         } else if (is(act, "revoke-tokens")) {
-            if (token_revocations_changed_after(store_user_revoke_tokens(
-                    a->ctx->store, pool.id, uid, wx_now(), &err)) != WX_OK) {
+            if (token_revocations_changed_after(
+                    store_user_revoke_tokens(a->st, pool.id, uid, wx_now(), &err)) != WX_OK) {
                 admin_store_error(a, &err);
                 goto out;
             }
@@ -209,14 +215,14 @@ admin_users(admin_req_t *a)
             admin_error(a, 404, "use block, unblock or revoke-tokens");
             goto out;
         }
-        store_user_get(a->ctx->store, pool.id, uid, u, &err);
+        store_user_get(a->st, pool.id, uid, u, &err);
         a->r->outcome = "ok";
         admin_reply(a, 200, admin_user_json(u));
         goto out;
     }
     if (is(m, "GET")) {
         json_t *o = admin_user_json(u), *ids = json_array();
-        if (store_user_identities(a->ctx->store, u->id, ident_row, ids, &err) != WX_OK) {
+        if (store_user_identities(a->st, u->id, ident_row, ids, &err) != WX_OK) {
             json_decref(o);
             json_decref(ids);
             admin_store_error(a, &err);
@@ -226,7 +232,7 @@ admin_users(admin_req_t *a)
         a->r->outcome = "ok";
         admin_reply(a, 200, o);
     } else if (is(m, "DELETE")) {
-        if (token_revocations_changed_after(store_user_delete(a->ctx->store, pool.id, uid, &err)) !=
+        if (token_revocations_changed_after(store_user_delete(a->st, pool.id, uid, &err)) !=
             WX_OK) {
             admin_store_error(a, &err);
             goto out;

@@ -23,6 +23,8 @@ add_id_header(http_req_t *r, const char *name, const json_t *v)
     http_add_header(r, name, s);
 }
 
+static void auth_checked(http_req_t *r, token_result_t *rp, void *arg);
+
 void
 handle_auth_check(http_req_t *r)
 {
@@ -32,8 +34,14 @@ handle_auth_check(http_req_t *r)
     const char *tok = token_from_bearer(r);
     if (!tok && cfg->gate_cookie[0] && http_req_cookie(r, cfg->gate_cookie, cookie, sizeof(cookie)))
         tok = cookie;
-    token_result_t res;
-    token_check(ctx, tok, cfg->gate_audience[0] ? cfg->gate_audience : NULL, &res);
+    token_check(r, tok, cfg->gate_audience[0] ? cfg->gate_audience : NULL, auth_checked, NULL);
+}
+
+static void
+auth_checked(http_req_t *r, token_result_t *rp, void *arg)
+{
+    const token_result_t res = *rp;
+    (void)arg;
     if (res.status != TOKEN_OK) {
         token_log_refusal(r, "auth_check", &res);
         r->outcome = res.why;
@@ -54,5 +62,4 @@ handle_auth_check(http_req_t *r)
     add_id_header(r, "X-Wxauth-Pool", json_object_get(res.payload, "userPoolId"));
     r->outcome = "ok";
     http_reply_raw(r, 204, NULL, NULL, 0);
-    token_result_free(&res);
 }

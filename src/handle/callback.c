@@ -3,11 +3,15 @@
  * count, audit row and the state's outcome commit together or not at all — and only then sign
  * the token and send the browser to the business callback. Written as continuations on the
  * worker's loop:
- *   handle_callback -> (writer) on_claimed -> on_token -> on_userinfo -> (writer) on_ended
+ *   handle_callback -> (writer) on_claimed -> (read) exchange_code_read -> on_token ->
+ *   on_userinfo -> (read) finish_success_read -> (writer) on_ended
  * The claim and the end go through the process's store writer (store/writer.h), so the loop
- * never waits on the database's write lock; WeChat calls hold no thread either. Every outcome
+ * never waits on the database's write lock; its reads (pool, connection, application, a
+ * reload's user) go through handle/reads.h, so it never waits on a remote database either;
+ * WeChat calls hold no thread. Every outcome
  * is recorded on the state, so a WebView that loads the callback twice gets the same answer. */
 #include "ctx.h"
+#include "reads.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -63,7 +67,7 @@ typedef struct {
 } login_state_t;
 
 /* One login in flight: only what the next step needs (issue #10 memory target). */
-typedef struct {
+typedef struct login {
     http_req_t *r;
     worker_ctx_t *ctx;
     char state_id[STORE_ID_MAX];
@@ -75,6 +79,7 @@ typedef struct {
     int64_t owner_seen_at;  /* the claim owner's heartbeat when last read */
     int64_t owner_watch_ms; /* since when it has not changed (0: not watched yet) */
     bool counted;           /* holds a slot of ctx->logins_inflight */
+    int64_t claim_now;      /* the time this claim was made with (a rerun makes it again) */
     login_state_t state;
     store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
@@ -83,6 +88,8 @@ typedef struct {
     wechat_token_t tok;
     wechat_userinfo_t *ui; /* snsapi_userinfo only, once WeChat answered */
     login_end_t *end;      /* while the end is with the writer, and after */
+    conf_fetch_t *conf;    /* pool, connection and application as last read (reads.h) */
+    void (*conf_next)(struct login *l);
 } login_t;
 
 static void
@@ -101,7 +108,46 @@ login_free(void *p)
     if (l->end)
         free(l->end->error_url);
     free(l->end);
+    if (l->conf)
+        conf_fetch_clear(l->conf);
+    free(l->conf);
     free(l);
+}
+
+/* The configuration read is used up: not kept while the login waits on WeChat (~11 KB). */
+static void
+login_conf_drop(login_t *l)
+{
+    if (l->conf) {
+        conf_fetch_clear(l->conf);
+        free(l->conf);
+        l->conf = NULL;
+    }
+}
+
+static void
+login_conf_done(void *arg)
+{
+    login_t *l = arg;
+    l->conf_next(l);
+}
+
+/* Read the login's pool, connection and application as they are now (off the loop), then
+ * next(l): l->conf holds them, each with its status. */
+static void
+login_conf_read(login_t *l, void (*next)(login_t *l))
+{
+    if (!l->conf && !(l->conf = malloc(sizeof(*l->conf)))) {
+        l->r->outcome = "internal_error";
+        http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
+        return;
+    }
+    memset(l->conf, 0, sizeof(*l->conf));
+    wx_strlcpy(l->conf->pool_id, l->state.pool_id, sizeof(l->conf->pool_id));
+    wx_strlcpy(l->conf->identifier, l->state.conn_identifier, sizeof(l->conf->identifier));
+    wx_strlcpy(l->conf->app_id, l->state.app_id, sizeof(l->conf->app_id));
+    l->conf_next = next;
+    conf_fetch(l->r->worker, l->conf, login_conf_done, l);
 }
 
 static wx_status_t
@@ -137,20 +183,38 @@ record_aad(const char *state_id, char *out, size_t n)
     wx_snprintf(out, n, "login_record:%s", state_id);
 }
 
+/* The login record a finished state keeps: sealed since issue #12, or in clear when it was
+ * written before the upgrade. False (logged) when it neither opens nor parses. */
+static bool
+record_open(const login_t *l, const char *result, login_record_t *rec)
+{
+    char record[512], aad[STORE_ID_MAX + 16];
+    wx_err_t err = {0};
+    bool ok;
+    record_aad(l->state.id, aad, sizeof(aad));
+    ok = seal_is_sealed(result)
+             ? seal_open(&l->ctx->app->master, aad, result, record, sizeof(record), &err) == WX_OK
+             : wx_strlcpy(record, result, sizeof(record));
+    if (!ok)
+        wx_log(WX_LOG_ERROR, "login_record_unreadable", "state", l->state.id, "error", err.msg,
+               NULL);
+    ok = ok && login_record_parse(record, rec);
+    OPENSSL_cleanse(record, sizeof(record));
+    return ok;
+}
+
 /* An error: the audit row and the state's outcome. */
 static wx_status_t
-end_error_run(store_t *st, void *arg, wx_err_t *err)
+end_error_write(store_t *st, login_t *l, wx_err_t *err)
 {
-    login_t *l = arg;
     wx_status_t rc = audit_add(st, l, "system", l->end->outcome, err);
     return rc == WX_OK ? store_state_finish(st, l->state.id, l->end->error_url, err) : rc;
 }
 
 /* A success: user and identity, audit row and the state's record, all or nothing. */
 static wx_status_t
-end_success_run(store_t *st, void *arg, wx_err_t *err)
+end_success_write(store_t *st, login_t *l, wx_err_t *err)
 {
-    login_t *l = arg;
     login_end_t *e = l->end;
     bool created = false;
     wx_status_t rc = store_user_upsert_wechat(st, &e->in, &e->user, &created, err);
@@ -178,6 +242,69 @@ end_success_run(store_t *st, void *arg, wx_err_t *err)
     if ((rc = audit_add(st, l, e->user.id, created ? "ok:new_user" : "ok", err)) != WX_OK)
         return rc;
     return store_state_finish(st, l->state.id, sealed, err);
+}
+
+/* The state was finished before this job's write. Run again after a lost COMMIT
+ * (store_writer_rerunning), the stored outcome may be this very job's: an error or blocked
+ * redirect equal to ours, or a login record with our jti (random, never reused). Then it did
+ * commit: WX_OK, with the success's user and record read back. Anything else stays EUSED. */
+static wx_status_t
+end_recorded(store_t *st, login_t *l, bool success, wx_err_t *err)
+{
+    login_end_t *e = l->end;
+    store_state_t *s = malloc(sizeof(*s));
+    login_record_t rec;
+    wx_status_t rc = WX_EUSED;
+    if (!s)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    if (store_state_get(st, l->state.id, s, err) != WX_OK || s->status != STORE_STATE_DONE)
+        goto out;
+    if (e->error_url && strcmp(s->result, e->error_url) == 0) {
+        e->blocked = success; /* a success job records the error only for a blocked user */
+        rc = WX_OK;
+    } else if (success && record_open(l, s->result, &rec) && strcmp(rec.jti, e->rec.jti) == 0 &&
+               store_user_get(st, l->state.pool_id, rec.user_id, &e->user, err) == WX_OK) {
+        e->rec = rec;
+        rc = WX_OK;
+    }
+out:
+    free(s);
+    if (rc == WX_OK) {
+        wx_err_clear(err);
+        wx_log(WX_LOG_INFO, "login_end_found_committed", "state", l->state.id, NULL);
+    } else {
+        rc = wx_err_set(err, WX_EUSED, "login state already finished");
+    }
+    return rc;
+}
+
+/* The write in a savepoint of its own: when it finds the state finished on a rerun, what it
+ * wrote is undone (no second login count, no second audit row) and the stored end is read. */
+static wx_status_t
+end_run(store_t *st, login_t *l, bool success, wx_err_t *err)
+{
+    wx_status_t rc = store_tx_begin(st, err);
+    if (rc != WX_OK)
+        return rc;
+    rc = success ? end_success_write(st, l, err) : end_error_write(st, l, err);
+    if (rc == WX_OK && (rc = store_tx_commit(st, err)) == WX_OK)
+        return WX_OK;
+    store_tx_rollback(st);
+    if (rc == WX_EUSED && store_writer_rerunning())
+        rc = end_recorded(st, l, success, err);
+    return rc;
+}
+
+static wx_status_t
+end_error_run(store_t *st, void *arg, wx_err_t *err)
+{
+    return end_run(st, arg, false, err);
+}
+
+static wx_status_t
+end_success_run(store_t *st, void *arg, wx_err_t *err)
+{
+    return end_run(st, arg, true, err);
 }
 
 /* ---- replies ---- */
@@ -245,15 +372,14 @@ static wx_status_t
 target_check(login_t *l, const store_pool_t *pool, const store_conn_t *conn, wx_err_t *err)
 {
     wx_status_t rc = WX_OK;
-    store_app_t *app = NULL;
+    const store_app_t *app = NULL;
     wx_buf_t allowed;
     wx_buf_init(&allowed, 8192);
     if (l->state.app_id[0]) {
-        if (!(app = malloc(sizeof(*app)))) {
-            rc = wx_err_set(err, WX_ENOMEM, "out of memory");
-            goto out;
-        }
-        rc = store_app_get(l->ctx->store, l->state.app_id, app, err);
+        app = &l->conf->app; /* read with pool and connection (login_conf_read) */
+        rc = l->conf->app_rc;
+        if (rc != WX_OK && rc != WX_ENOENT)
+            *err = l->conf->err;
         if (rc == WX_ENOENT || (rc == WX_OK && strcmp(app->pool_id, l->state.pool_id) != 0)) {
             wx_log(WX_LOG_WARN, "redirect_no_longer_allowed", "rid", l->r->id, "url",
                    l->state.redirect, "app", l->state.app_id, "reason",
@@ -274,7 +400,6 @@ target_check(login_t *l, const store_pool_t *pool, const store_conn_t *conn, wx_
     }
 out:
     wx_buf_free(&allowed);
-    free(app);
     return rc;
 }
 
@@ -482,34 +607,29 @@ gender_of(int sex)
     return sex == 1 ? "M" : sex == 2 ? "F" : "U";
 }
 
-/* The target once more, now that WeChat answered: the lists may have changed meanwhile. */
+/* The target once more, now that WeChat answered: the lists may have changed meanwhile
+ * (l->conf was just read again). */
 static bool
 target_recheck(login_t *l)
 {
-    worker_ctx_t *ctx = l->ctx;
-    wx_err_t err = {0};
-    bool ok = false;
-    store_pool_t *pool = malloc(sizeof(*pool));
-    store_conn_t *conn = malloc(sizeof(*conn));
-    if (!pool || !conn ||
-        conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
-        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
-                      &err) != WX_OK) {
+    if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
         finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
                      "connection_gone");
-        goto out;
+        return false;
     }
-    ok = target_still_allowed(l, pool, conn, true);
-out:
-    free(pool);
-    if (conn)
-        OPENSSL_cleanse(conn, sizeof(*conn)); /* the sealed App Secret */
-    free(conn);
-    return ok;
+    return target_still_allowed(l, &l->conf->pool, &l->conf->conn, true);
 }
+
+static void finish_success_read(login_t *l);
 
 static void
 finish_success(login_t *l)
+{
+    login_conf_read(l, finish_success_read);
+}
+
+static void
+finish_success_read(login_t *l)
 {
     const wx_config_t *cfg = l->ctx->app->cfg;
     const wechat_userinfo_t *ui = l->ui;
@@ -517,6 +637,7 @@ finish_success(login_t *l)
     wx_buf_t url;
     if (!target_recheck(l))
         return;
+    login_conf_drop(l);
     login_end_t *e = calloc(1, sizeof(*e));
     wx_buf_init(&url, STORE_RESULT_MAX - 1);
     if (!e)
@@ -623,81 +744,135 @@ poll_state(evutil_socket_t fd, short what, void *arg)
     claim_submit(arg);
 }
 
+/* A reload of a finished login: its user and profile, read off the loop. */
+typedef struct {
+    login_t *l;
+    char pool_id[STORE_ID_MAX];
+    char appid[STORE_ID_MAX];
+    login_record_t rec;
+    store_user_t user;
+    wx_status_t profile_rc;
+    char raw[STORE_PROFILE_MAX];
+} replay_read_t;
+
+static wx_status_t
+replay_read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    replay_read_t *q = arg;
+    wx_status_t rc = store_user_get(st, q->pool_id, q->rec.user_id, &q->user, err);
+    if (rc != WX_OK)
+        return rc;
+    wx_err_t e2 = {0};
+    q->profile_rc =
+        store_identity_profile(st, q->appid, q->rec.openid, q->raw, sizeof(q->raw), &e2);
+    return WX_OK;
+}
+
+static void
+replay_unreadable(login_t *l)
+{
+    l->r->outcome = "replay_unreadable";
+    http_reply_error_page(l->r, 400, "This login link was already used",
+                          "Please go back to the page and log in again.");
+}
+
+static void
+replay_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    replay_read_t *q = arg;
+    login_t *l = q->l;
+    if (rc != WX_OK) {
+        if (rc != WX_ENOENT)
+            wx_log(WX_LOG_WARN, "replay_read_failed", "rid", l->r->id, "error", err->msg, "detail",
+                   err->detail, NULL);
+        replay_unreadable(l);
+    } else {
+        reply_login(l, &q->user, &q->rec, q->profile_rc == WX_OK && q->raw[0] ? q->raw : NULL);
+    }
+    free(q);
+}
+
+/* Pool, connection and application are read: check the target, then read the user. */
+static void
+replay_conf_read(login_t *l)
+{
+    conf_fetch_t *f = l->conf;
+    replay_read_t *q = NULL;
+    if (f->pool_rc != WX_OK || f->conn_rc != WX_OK || !(q = calloc(1, sizeof(*q))) ||
+        !record_open(l, l->state.result, &q->rec)) {
+        free(q);
+        replay_unreadable(l);
+        return;
+    }
+    if (!target_still_allowed(l, &f->pool, &f->conn, false)) {
+        free(q);
+        return;
+    }
+    wx_strlcpy(l->appid, f->conn.appid, sizeof(l->appid));
+    wx_strlcpy(l->pool_alg, f->pool.alg, sizeof(l->pool_alg));
+    q->l = l;
+    wx_strlcpy(q->pool_id, l->state.pool_id, sizeof(q->pool_id));
+    wx_strlcpy(q->appid, f->conn.appid, sizeof(q->appid));
+    handle_read(l->r->worker, replay_read_run, replay_read_done, q);
+}
+
 /* A reload of a finished login: rebuild it from its record (reads only). */
 static void
 replay_login(login_t *l)
 {
-    worker_ctx_t *ctx = l->ctx;
-    wx_err_t err = {0};
-    login_record_t rec;
-    store_pool_t *pool = malloc(sizeof(*pool));
-    store_conn_t *conn = malloc(sizeof(*conn));
-    store_user_t *u = malloc(sizeof(*u));
-    char *raw = malloc(STORE_PROFILE_MAX);
-    char record[512], aad[STORE_ID_MAX + 16];
-    record_aad(l->state.id, aad, sizeof(aad));
-    /* Sealed since issue #12; a record in clear is one written before the upgrade. */
-    bool opened = seal_is_sealed(l->state.result)
-                      ? seal_open(&ctx->app->master, aad, l->state.result, record, sizeof(record),
-                                  &err) == WX_OK
-                      : wx_strlcpy(record, l->state.result, sizeof(record));
-    if (!opened)
-        wx_log(WX_LOG_ERROR, "login_record_unreadable", "rid", l->r->id, "error", err.msg, NULL);
-    if (!pool || !conn || !u || !raw || !opened || !login_record_parse(record, &rec) ||
-        conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
-        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
-                      &err) != WX_OK ||
-        store_user_get(ctx->store, l->state.pool_id, rec.user_id, u, &err) != WX_OK) {
-        l->r->outcome = "replay_unreadable";
-        http_reply_error_page(l->r, 400, "This login link was already used",
-                              "Please go back to the page and log in again.");
-        goto out;
-    }
-    if (!target_still_allowed(l, pool, conn, false))
-        goto out;
-    wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
-    wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
-    if (store_identity_profile(ctx->store, conn->appid, rec.openid, raw, STORE_PROFILE_MAX, &err) !=
-        WX_OK)
-        raw[0] = '\0';
-    reply_login(l, u, &rec, raw[0] ? raw : NULL);
-out:
-    OPENSSL_cleanse(record, sizeof(record));
-    free(pool);
-    free(conn);
-    free(u);
-    free(raw);
+    login_conf_read(l, replay_conf_read);
+}
+
+/* The claim owner's row in the nodes table, read off the loop. */
+typedef struct {
+    login_t *l;
+    char id[STORE_ID_MAX];
+    store_node_t n;
+} owner_read_t;
+
+static wx_status_t
+owner_read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    owner_read_t *q = arg;
+    return store_node_get(st, q->id, &q->n, err);
 }
 
 /* Is the process that claimed this login gone (killed, crashed) with it? In this pid
  * namespace of this host (app->host names both): its pid no longer runs — known at once.
  * Anywhere: its heartbeat (seen_at, written with its own clock) has not changed while this
- * reload watched it for NODE_DEAD_S — no clocks compared. A login of this very process, or of
- * one that cannot be looked up right now, is not given up. */
+ * reload watched it for NODE_DEAD_S — no clocks compared. A login of one that cannot be
+ * looked up right now is not given up. */
 static bool
-claim_owner_gone(login_t *l)
+claim_owner_gone(login_t *l, wx_status_t rc, const store_node_t *n)
 {
     const app_t *app = l->ctx->app;
-    const char *owner = l->state.claim_owner;
-    store_node_t n;
-    wx_err_t err = {0};
-    if (!owner[0] || strcmp(owner, app->node_id) == 0)
-        return false;
-    wx_status_t rc = store_node_get(l->ctx->store, owner, &n, &err);
     if (rc == WX_ENOENT)
         return true;
     if (rc != WX_OK)
         return false;
-    if (strcmp(n.host, app->host) == 0 && n.pid > 0 && n.pid != app->pid &&
-        kill((pid_t)n.pid, 0) != 0 && errno == ESRCH)
+    if (strcmp(n->host, app->host) == 0 && n->pid > 0 && n->pid != app->pid &&
+        kill((pid_t)n->pid, 0) != 0 && errno == ESRCH)
         return true;
     int64_t now_ms = wx_mono_ms();
-    if (l->owner_watch_ms == 0 || n.seen_at != l->owner_seen_at) {
-        l->owner_seen_at = n.seen_at; /* alive, or first look: watch from now */
+    if (l->owner_watch_ms == 0 || n->seen_at != l->owner_seen_at) {
+        l->owner_seen_at = n->seen_at; /* alive, or first look: watch from now */
         l->owner_watch_ms = now_ms;
         return false;
     }
     return now_ms - l->owner_watch_ms > NODE_DEAD_S * 1000;
+}
+
+static void replay_wait(login_t *l, bool owner_gone);
+
+static void
+owner_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    owner_read_t *q = arg;
+    login_t *l = q->l;
+    (void)err;
+    bool gone = claim_owner_gone(l, rc, &q->n);
+    free(q);
+    replay_wait(l, gone);
 }
 
 /* The orphan's outcome is recorded unless its process finished it after all (then the reload
@@ -744,7 +919,24 @@ handle_replay(login_t *l)
         http_reply_redirect(r, l->state.result);
         return;
     }
-    if (claim_owner_gone(l)) {
+    /* A login of this very process is not given up; another's owner is looked up. */
+    const char *owner = l->state.claim_owner;
+    owner_read_t *q = NULL;
+    if (!owner[0] || strcmp(owner, l->ctx->app->node_id) == 0 || !(q = calloc(1, sizeof(*q)))) {
+        replay_wait(l, false);
+        return;
+    }
+    q->l = l;
+    wx_strlcpy(q->id, owner, sizeof(q->id));
+    handle_read(r->worker, owner_read_run, owner_read_done, q);
+}
+
+/* A reload of a login still claimed: end it if its process died, else wait for its end. */
+static void
+replay_wait(login_t *l, bool owner_gone)
+{
+    http_req_t *r = l->r;
+    if (owner_gone) {
         finish_error_with(l, AUTHING_CODE_WECHAT_DOWN,
                           "登录被中断，请重新登录 (the login was interrupted, please log in "
                           "again)",
@@ -764,55 +956,55 @@ handle_replay(login_t *l)
         http_reply_error_page(r, 500, "Login failed", "Please try again.");
 }
 
-/* Connection and pool as they are now; then the code goes to WeChat. */
+static void exchange_code_read(login_t *l);
+
+/* Connection and pool as they are now (read off the loop); then the code goes to WeChat. */
 static void
 exchange_code(login_t *l)
+{
+    login_conf_read(l, exchange_code_read);
+}
+
+static void
+exchange_code_read(login_t *l)
 {
     http_req_t *r = l->r;
     worker_ctx_t *ctx = l->ctx;
     wx_err_t err = {0};
-    store_pool_t *pool = malloc(sizeof(*pool));
-    store_conn_t *conn = malloc(sizeof(*conn));
+    const store_pool_t *pool = &l->conf->pool;
+    const store_conn_t *conn = &l->conf->conn;
     char secret[STORE_SECRET_PLAIN_MAX + 1];
-    if (!pool || !conn) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
-                     "internal_error");
-        goto out;
-    }
-    if (conf_pool_get(ctx->conf, ctx->store, l->state.pool_id, pool, &err) != WX_OK ||
-        conf_conn_get(ctx->conf, ctx->store, l->state.pool_id, l->state.conn_identifier, conn,
-                      &err) != WX_OK) {
+    if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
+        if (l->conf->pool_rc != WX_ENOENT && l->conf->conn_rc != WX_ENOENT)
+            wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", r->id, "error", l->conf->err.msg,
+                   "detail", l->conf->err.detail, NULL);
         finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
                      "connection_gone");
-        goto out;
+        return;
     }
     /* Before anything goes to WeChat or to the callback, even a Deny. */
     if (!target_still_allowed(l, pool, conn, true))
-        goto out;
+        return;
     wx_strlcpy(l->appid, conn->appid, sizeof(l->appid));
     wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
     l->token_ttl = pool->token_ttl;
     if (!l->code[0]) { /* WeChat sends no code when the user taps Deny */
         finish_error(l, AUTHING_CODE_DENIED, "用户取消了授权 (the user declined authorization)",
                      "denied");
-        goto out;
+        return;
     }
     if (keys_conn_secret_open(&ctx->app->master, conn, secret, sizeof(secret), &err) != WX_OK) {
         wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "error", err.msg, NULL);
         finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection's App Secret cannot be read",
                      "secret_unreadable");
-        goto out;
+        return;
     }
+    login_conf_drop(l); /* not kept while WeChat answers; l->appid is conn's App ID */
     wx_status_t rc = wechat_code_exchange(r->worker->client, r->worker->base, &ctx->app->wechat,
-                                          conn->appid, secret, l->code, on_token, l, &err);
+                                          l->appid, secret, l->code, on_token, l, &err);
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc != WX_OK)
         finish_wechat_error(l, WX_EIO, &err);
-out:
-    free(pool);
-    if (conn)
-        OPENSSL_cleanse(conn, sizeof(*conn)); /* the sealed App Secret */
-    free(conn);
 }
 
 /* Keep what the rest of the login reads; the outcome only for a reload. */
@@ -893,14 +1085,29 @@ static wx_status_t
 claim_run(store_t *st, void *arg, wx_err_t *err)
 {
     login_t *l = arg;
-    return store_state_claim_as(st, l->state_id, l->browser, wx_now(), l->ctx->app->node_id,
-                                l->claim, err);
+    const char *me = l->ctx->app->node_id;
+    if (!l->claim_now)
+        l->claim_now = wx_now();
+    wx_status_t rc =
+        store_state_claim_as(st, l->state_id, l->browser, l->claim_now, me, l->claim, err);
+    /* Run again after a lost COMMIT: a claim by this process at this very time is the one this
+     * job made the first time (only a rerun may take it as its own: a double-loaded callback
+     * in the same second must still see it as used). */
+    if (rc == WX_EUSED && store_writer_rerunning() && l->claim->status == STORE_STATE_CLAIMED &&
+        l->claim->claimed_at == l->claim_now && strcmp(l->claim->claim_owner, me) == 0) {
+        wx_err_clear(err);
+        rc = l->claim_now >= l->claim->expires_at
+                 ? wx_err_set(err, WX_EEXPIRED, "login link expired, please start again")
+                 : WX_OK;
+    }
+    return rc;
 }
 
 static void
 claim_submit(login_t *l)
 {
     wx_err_t err = {0};
+    l->claim_now = 0;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
         http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
         return;

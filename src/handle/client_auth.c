@@ -2,6 +2,7 @@
  * and its secret, by HTTP Basic (client_secret_basic) or in the form (client_secret_post). The
  * secret is compared in constant time with the sealed one in the store. */
 #include "client_auth.h"
+#include "reads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,42 +54,98 @@ out:
     return ok;
 }
 
-client_auth_t
-client_authenticate(worker_ctx_t *ctx, http_req_t *r, const wx_query_t *form, store_app_t *app)
+/* The application's row, read off the loop (handle/reads.h). */
+typedef struct {
+    http_req_t *r;
+    client_auth_cb cb;
+    void *arg;
+    char id[STORE_ID_MAX];
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    store_app_t app;
+} client_job_t;
+
+static void
+client_job_free(client_job_t *j)
+{
+    OPENSSL_cleanse(j, sizeof(*j));
+    free(j);
+}
+
+static wx_status_t
+client_job_run(store_t *st, void *arg, wx_err_t *err)
+{
+    client_job_t *j = arg;
+    return store_app_get(st, j->id, &j->app, err);
+}
+
+static void
+client_job_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    client_job_t *j = arg;
+    http_req_t *r = j->r;
+    worker_ctx_t *ctx = handle_ctx(r);
+    char stored[STORE_SECRET_PLAIN_MAX + 1] = "", aad[STORE_ID_MAX + 16];
+    wx_err_t e2 = {0};
+    client_auth_t res = CLIENT_AUTH_DENIED;
+    if (rc != WX_OK && rc != WX_ENOENT) {
+        wx_log(WX_LOG_ERROR, "client_app_unreadable", "rid", r->id, "app", j->id, "error", err->msg,
+               "detail", err->detail, NULL);
+        res = CLIENT_AUTH_ERROR;
+        goto out;
+    }
+    if (rc != WX_OK || !j->app.secret[0])
+        goto out;
+    wx_snprintf(aad, sizeof(aad), "app_secret:%s", j->app.id);
+    if (seal_open(&ctx->app->master, aad, j->app.secret, stored, sizeof(stored), &e2) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "app", j->app.id, "error",
+               e2.msg, NULL);
+        goto out;
+    }
+    if (wx_ct_equal(j->secret, strlen(j->secret), stored, strlen(stored)))
+        res = CLIENT_AUTH_OK;
+out:
+    OPENSSL_cleanse(stored, sizeof(stored));
+    OPENSSL_cleanse(j->app.secret, sizeof(j->app.secret));
+    if (res == CLIENT_AUTH_DENIED)
+        wx_log(WX_LOG_WARN, "client_auth_failed", "rid", r->id, "client", j->id, NULL);
+    j->cb(r, res, &j->app, j->arg);
+    client_job_free(j);
+}
+
+void
+client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg)
 {
     char id[STORE_ID_MAX] = "", secret[STORE_SECRET_PLAIN_MAX + 1] = "";
-    char stored[STORE_SECRET_PLAIN_MAX + 1] = "", aad[STORE_ID_MAX + 16];
-    wx_err_t err = {0};
-    client_auth_t res = CLIENT_AUTH_DENIED;
+    client_job_t *j = NULL;
     const char *h = http_req_header(r, "Authorization");
     const char *fid = wx_query_get(form, "client_id");
     const char *fsec = wx_query_get(form, "client_secret");
     if (h && strncasecmp(h, "Basic ", 6) == 0) {
         if (!parse_basic(h, id, sizeof(id), secret, sizeof(secret)))
-            goto out;
+            goto denied;
     } else if (fid || fsec) {
         if (!fid || !fsec || !wx_strlcpy(id, fid, sizeof(id)) ||
             !wx_strlcpy(secret, fsec, sizeof(secret)))
-            goto out;
+            goto denied;
     } else {
-        res = CLIENT_AUTH_NONE;
-        goto out;
+        cb(r, CLIENT_AUTH_NONE, NULL, arg);
+        return;
     }
-    if (store_app_get(ctx->store, id, app, &err) != WX_OK || !app->secret[0])
-        goto out;
-    wx_snprintf(aad, sizeof(aad), "app_secret:%s", app->id);
-    if (seal_open(&ctx->app->master, aad, app->secret, stored, sizeof(stored), &err) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "app", app->id, "error",
-               err.msg, NULL);
-        goto out;
+    if (!(j = calloc(1, sizeof(*j)))) {
+        OPENSSL_cleanse(secret, sizeof(secret));
+        cb(r, CLIENT_AUTH_ERROR, NULL, arg);
+        return;
     }
-    if (wx_ct_equal(secret, strlen(secret), stored, strlen(stored)))
-        res = CLIENT_AUTH_OK;
-out:
+    j->r = r;
+    j->cb = cb;
+    j->arg = arg;
+    memcpy(j->id, id, sizeof(id));
+    memcpy(j->secret, secret, sizeof(secret));
     OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(stored, sizeof(stored));
-    OPENSSL_cleanse(app->secret, sizeof(app->secret));
-    if (res == CLIENT_AUTH_DENIED)
-        wx_log(WX_LOG_WARN, "client_auth_failed", "rid", r->id, "client", id, NULL);
-    return res;
+    handle_read(r->worker, client_job_run, client_job_done, j);
+    return;
+denied:
+    OPENSSL_cleanse(secret, sizeof(secret));
+    wx_log(WX_LOG_WARN, "client_auth_failed", "rid", r->id, "client", id, NULL);
+    cb(r, CLIENT_AUTH_DENIED, NULL, arg);
 }

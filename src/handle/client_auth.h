@@ -8,10 +8,14 @@ typedef enum {
     CLIENT_AUTH_OK,
     CLIENT_AUTH_NONE,   /* no credentials were given */
     CLIENT_AUTH_DENIED, /* credentials given and wrong (unknown app, bad secret, malformed) */
+    CLIENT_AUTH_ERROR,  /* the store could not say */
 } client_auth_t;
 
-/* On CLIENT_AUTH_OK, app holds the application (its secret wiped). */
-client_auth_t client_authenticate(worker_ctx_t *ctx, http_req_t *r, const wx_query_t *form,
-                                  store_app_t *app);
+/* Called on the request's loop, maybe before client_authenticate returns. On CLIENT_AUTH_OK,
+ * app holds the application (its secret wiped); otherwise it may be NULL. */
+typedef void (*client_auth_cb)(http_req_t *r, client_auth_t res, const store_app_t *app, void *arg);
+
+/* The application is read off the loop (handle/reads.h). form must live until cb. */
+void client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg);
 
 #endif

@@ -70,22 +70,72 @@ fresh(uint64_t gen, int64_t at_ms, uint64_t now_gen, int64_t now_ms)
     return gen == now_gen && now_ms - at_ms < CONF_CACHE_TTL_MS;
 }
 
+uint64_t
+conf_cache_gen(void)
+{
+    return atomic_load(&conf_gen);
+}
+
+bool
+conf_pool_cached(conf_cache_t *c, const char *id, store_pool_t *out)
+{
+    pool_slot_t *s = &c->pools[slot_of(id, NULL)];
+    if (s->gen && fresh(s->gen, s->at_ms, atomic_load(&conf_gen), wx_mono_ms()) &&
+        strcmp(s->pool.id, id) == 0) {
+        *out = s->pool;
+        return true;
+    }
+    return false;
+}
+
+void
+conf_pool_remember(conf_cache_t *c, const store_pool_t *p, uint64_t gen, int64_t at_ms)
+{
+    pool_slot_t *s = &c->pools[slot_of(p->id, NULL)];
+    s->pool = *p;
+    s->gen = gen;
+    s->at_ms = at_ms;
+}
+
+bool
+conf_conn_cached(conf_cache_t *c, const char *pool_id, const char *identifier, store_conn_t *out)
+{
+    bool dflt = identifier == NULL;
+    conn_slot_t *s = &c->conns[slot_of(pool_id, identifier)];
+    if (s->gen && fresh(s->gen, s->at_ms, atomic_load(&conf_gen), wx_mono_ms()) &&
+        s->is_default == dflt && strcmp(s->pool_id, pool_id) == 0 &&
+        (dflt || strcmp(s->conn.identifier, identifier) == 0)) {
+        *out = s->conn;
+        return true;
+    }
+    return false;
+}
+
+void
+conf_conn_remember(conf_cache_t *c, const char *pool_id, const char *identifier,
+                   const store_conn_t *conn, uint64_t gen, int64_t at_ms)
+{
+    conn_slot_t *s = &c->conns[slot_of(pool_id, identifier)];
+    if (!wx_strlcpy(s->pool_id, pool_id, sizeof(s->pool_id))) {
+        s->gen = 0;
+        return;
+    }
+    s->conn = *conn;
+    s->is_default = identifier == NULL;
+    s->gen = gen;
+    s->at_ms = at_ms;
+}
+
 wx_status_t
 conf_pool_get(conf_cache_t *c, store_t *st, const char *id, store_pool_t *out, wx_err_t *err)
 {
-    uint64_t gen = atomic_load(&conf_gen);
+    uint64_t gen = conf_cache_gen();
     int64_t now = wx_mono_ms();
-    pool_slot_t *s = &c->pools[slot_of(id, NULL)];
-    if (s->gen && fresh(s->gen, s->at_ms, gen, now) && strcmp(s->pool.id, id) == 0) {
-        *out = s->pool;
+    if (conf_pool_cached(c, id, out))
         return WX_OK;
-    }
     wx_status_t rc = store_pool_get(st, id, out, err);
-    if (rc == WX_OK) {
-        s->pool = *out;
-        s->gen = gen; /* read before the store: a change meanwhile makes the entry stale */
-        s->at_ms = now;
-    }
+    if (rc == WX_OK)
+        conf_pool_remember(c, out, gen, now);
     return rc;
 }
 
@@ -93,24 +143,13 @@ wx_status_t
 conf_conn_get(conf_cache_t *c, store_t *st, const char *pool_id, const char *identifier,
               store_conn_t *out, wx_err_t *err)
 {
-    uint64_t gen = atomic_load(&conf_gen);
+    uint64_t gen = conf_cache_gen();
     int64_t now = wx_mono_ms();
-    bool dflt = identifier == NULL;
-    conn_slot_t *s = &c->conns[slot_of(pool_id, identifier)];
-    if (s->gen && fresh(s->gen, s->at_ms, gen, now) && s->is_default == dflt &&
-        strcmp(s->pool_id, pool_id) == 0 && (dflt || strcmp(s->conn.identifier, identifier) == 0)) {
-        *out = s->conn;
+    if (conf_conn_cached(c, pool_id, identifier, out))
         return WX_OK;
-    }
-    wx_status_t rc = dflt ? store_conn_default(st, pool_id, out, err)
-                          : store_conn_get(st, pool_id, identifier, out, err);
-    if (rc == WX_OK && wx_strlcpy(s->pool_id, pool_id, sizeof(s->pool_id))) {
-        s->conn = *out;
-        s->is_default = dflt;
-        s->gen = gen;
-        s->at_ms = now;
-    } else if (rc == WX_OK) {
-        s->gen = 0;
-    }
+    wx_status_t rc = identifier ? store_conn_get(st, pool_id, identifier, out, err)
+                                : store_conn_default(st, pool_id, out, err);
+    if (rc == WX_OK)
+        conf_conn_remember(c, pool_id, identifier, out, gen, now);
     return rc;
 }

@@ -14,9 +14,21 @@ typedef struct conf_cache conf_cache_t;
 
 conf_cache_t *conf_cache_new(void);
 void conf_cache_free(conf_cache_t *c);
+/* The generation to remember an entry with: read it (and the time) before the store, so that
+ * a change made meanwhile makes the entry stale. */
+uint64_t conf_cache_gen(void);
+/* A fresh entry, or false: then read the store (off the loop) and remember what it said. */
+bool conf_pool_cached(conf_cache_t *c, const char *id, store_pool_t *out);
+void conf_pool_remember(conf_cache_t *c, const store_pool_t *p, uint64_t gen, int64_t at_ms);
+/* identifier NULL: the pool's default connection (store_conn_default). */
+bool conf_conn_cached(conf_cache_t *c, const char *pool_id, const char *identifier,
+                      store_conn_t *out);
+void conf_conn_remember(conf_cache_t *c, const char *pool_id, const char *identifier,
+                        const store_conn_t *conn, uint64_t gen, int64_t at_ms);
+/* The same, reading the store at once when the cache has no fresh entry (tests; the server
+ * reads through handle/reads.h instead, off its loops). */
 wx_status_t conf_pool_get(conf_cache_t *c, store_t *st, const char *id, store_pool_t *out,
                           wx_err_t *err);
-/* identifier NULL: the pool's default connection (store_conn_default). */
 wx_status_t conf_conn_get(conf_cache_t *c, store_t *st, const char *pool_id, const char *identifier,
                           store_conn_t *out, wx_err_t *err);
 /* An admin write to pools, applications or connections: every worker's entries are stale. */

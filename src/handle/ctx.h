@@ -7,6 +7,7 @@
 #include "../http/server.h"
 #include "../proto/wechat.h"
 #include "../store/store.h"
+#include "../store/readers.h"
 #include "../store/writer.h"
 #include "admin_auth.h"
 #include "conf_cache.h"
@@ -28,6 +29,7 @@ typedef struct {
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
     store_writer_t *writer;     /* the login path's writes (store/writer.h) */
+    store_readers_t *readers;   /* the loops' reads, PostgreSQL only (handle/reads.h) */
     /* This process in the store's nodes table: claims name it, a heartbeat keeps it fresh. */
     char node_id[33];
     char host[STORE_NAME_MAX];

@@ -3,6 +3,7 @@
  * tenant's application learns nothing about another's users. */
 #include "ctx.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../http/reply.h"
@@ -11,51 +12,39 @@
 #include "form.h"
 #include "token.h"
 
-void
-handle_introspection(http_req_t *r)
+/* The request's form, kept while the application and the token are read. */
+typedef struct {
+    wx_query_t form;
+    char pool_id[STORE_ID_MAX]; /* the authenticated application's */
+} intro_t;
+
+static void
+intro_free(void *p)
+{
+    intro_t *in = p;
+    wx_query_free(&in->form);
+    free(in);
+}
+
+static void
+intro_checked(http_req_t *r, token_result_t *rp, void *arg)
 {
     worker_ctx_t *ctx = handle_ctx(r);
-    wx_query_t form;
-    wx_err_t err = {0};
-    store_app_t app;
-    token_result_t res = {0};
-    if (handle_form_parse(r, &form, &err) != WX_OK) {
-        r->outcome = "bad_request";
-        http_reply_json(
-            r, 400,
-            json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", err.msg));
-        goto out;
-    }
-    if (client_authenticate(ctx, r, &form, &app) != CLIENT_AUTH_OK) {
-        r->outcome = "invalid_client";
-        http_add_header(r, "WWW-Authenticate", "Basic realm=\"wxauth\"");
-        http_reply_json(r, 401,
-                        json_pack("{s:s,s:s}", "error", "invalid_client", "error_description",
-                                  "authenticate with the application id and secret"));
-        goto out;
-    }
-    const char *tok = wx_query_get(&form, "token");
-    if (!tok) {
-        r->outcome = "bad_request";
-        http_reply_json(r, 400,
-                        json_pack("{s:s,s:s}", "error", "invalid_request", "error_description",
-                                  "token is required"));
-        goto out;
-    }
-    token_check(ctx, tok, NULL, &res);
+    intro_t *in = arg;
+    const token_result_t res = *rp;
     const char *pool =
         res.payload ? json_string_value(json_object_get(res.payload, "userPoolId")) : NULL;
     if (res.status == TOKEN_ERROR) {
         r->outcome = res.why;
         http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
-        goto out;
+        return;
     }
-    if (res.status != TOKEN_OK || !pool || strcmp(pool, app.pool_id) != 0) {
+    if (res.status != TOKEN_OK || !pool || strcmp(pool, in->pool_id) != 0) {
         if (res.status != TOKEN_OK)
             token_log_refusal(r, "introspection", &res);
         r->outcome = "inactive";
         http_reply_json(r, 200, json_pack("{s:b}", "active", 0));
-        goto out;
+        return;
     }
     int64_t iat = 0;
     claims_int(res.payload, "iat", &iat);
@@ -68,7 +57,55 @@ handle_introspection(http_req_t *r)
                           json_object_get(res.payload, "userPoolId"));
     r->outcome = "active";
     http_reply_json(r, 200, o);
-out:
-    token_result_free(&res);
-    wx_query_free(&form);
+}
+
+static void
+intro_authenticated(http_req_t *r, client_auth_t res, const store_app_t *app, void *arg)
+{
+    intro_t *in = arg;
+    if (res == CLIENT_AUTH_ERROR) {
+        r->outcome = "store_unavailable";
+        http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
+        return;
+    }
+    if (res != CLIENT_AUTH_OK) {
+        r->outcome = "invalid_client";
+        http_add_header(r, "WWW-Authenticate", "Basic realm=\"wxauth\"");
+        http_reply_json(r, 401,
+                        json_pack("{s:s,s:s}", "error", "invalid_client", "error_description",
+                                  "authenticate with the application id and secret"));
+        return;
+    }
+    wx_strlcpy(in->pool_id, app->pool_id, sizeof(in->pool_id));
+    const char *tok = wx_query_get(&in->form, "token");
+    if (!tok) {
+        r->outcome = "bad_request";
+        http_reply_json(r, 400,
+                        json_pack("{s:s,s:s}", "error", "invalid_request", "error_description",
+                                  "token is required"));
+        return;
+    }
+    token_check(r, tok, NULL, intro_checked, in);
+}
+
+void
+handle_introspection(http_req_t *r)
+{
+    wx_err_t err = {0};
+    intro_t *in = calloc(1, sizeof(*in));
+    if (!in) {
+        http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
+        return;
+    }
+    if (handle_form_parse(r, &in->form, &err) != WX_OK) {
+        intro_free(in);
+        r->outcome = "bad_request";
+        http_reply_json(
+            r, 400,
+            json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", err.msg));
+        return;
+    }
+    r->data = in;
+    r->data_free = intro_free;
+    client_authenticate(r, &in->form, intro_authenticated, in);
 }

@@ -7,13 +7,11 @@
 #include "../proto/claims.h"
 #include "token.h"
 
-void
-handle_login_status(http_req_t *r)
+static void
+login_status_checked(http_req_t *r, token_result_t *rp, void *arg)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    const char *tok = wx_query_get(&r->query, "token");
-    token_result_t res;
-    token_check(ctx, tok ? tok : token_from_bearer(r), NULL, &res);
+    const token_result_t res = *rp;
+    (void)arg;
     if (res.status != TOKEN_OK) {
         token_log_refusal(r, "login_status", &res);
         r->outcome = res.why;
@@ -35,5 +33,11 @@ handle_login_status(http_req_t *r)
                     json_pack("{s:i,s:s,s:b,s:I,s:I,s:{s:s?,s:s?,s:s}}", "code", 200, "message",
                               "已登录", "status", 1, "exp", (json_int_t)res.exp, "iat",
                               (json_int_t)iat, "data", "id", sub, "userPoolId", pool, "arn", arn));
-    token_result_free(&res);
+}
+
+void
+handle_login_status(http_req_t *r)
+{
+    const char *tok = wx_query_get(&r->query, "token");
+    token_check(r, tok ? tok : token_from_bearer(r), NULL, login_status_checked, NULL);
 }

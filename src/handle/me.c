@@ -9,42 +9,41 @@
 #include <string.h>
 
 #include "../http/reply.h"
+#include "../util/log.h"
 #include "form.h"
+#include "reads.h"
 #include "token.h"
 
-void
-handle_me(http_req_t *r)
+/* The token's user, read off the loop. */
+typedef struct {
+    http_req_t *r;
+    char pool[STORE_ID_MAX], sub[STORE_ID_MAX];
+    store_user_t u;
+} me_read_t;
+
+static wx_status_t
+me_run(store_t *st, void *arg, wx_err_t *err)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    token_result_t res;
-    wx_err_t err = {0};
-    store_user_t *u = NULL;
-    wx_query_t form = {0};
-    const char *tok = token_from_bearer(r);
-    if (!tok && strcmp(r->method, "POST") == 0 && http_req_header(r, "Content-Type") &&
-        handle_form_parse(r, &form, &err) == WX_OK)
-        tok = wx_query_get(&form, "access_token");
-    if (!tok)
-        tok = wx_query_get(&r->query, "access_token");
-    token_check(ctx, tok, NULL, &res);
-    if (res.status != TOKEN_OK) {
-        token_log_refusal(r, "me", &res);
-        r->outcome = res.why;
-        http_add_header(r, "WWW-Authenticate",
-                        res.status == TOKEN_MISSING
-                            ? "Bearer"
-                            : "Bearer error=\"invalid_token\", error_description=\"token is "
-                              "invalid, expired or revoked\"");
-        http_reply_json(r, res.status == TOKEN_ERROR ? 503 : 401,
-                        json_pack("{s:s,s:s}", "error",
-                                  res.status == TOKEN_MISSING ? "invalid_request" : "invalid_token",
-                                  "error_description", res.why));
+    me_read_t *m = arg;
+    return store_user_get(st, m->pool, m->sub, &m->u, err);
+}
+
+static void
+me_read(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    me_read_t *m = arg;
+    http_req_t *r = m->r;
+    const store_user_t *u = &m->u;
+    if (rc != WX_OK && rc != WX_ENOENT) {
+        wx_log(WX_LOG_ERROR, "user_unreadable", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        r->outcome = "store_unavailable";
+        http_reply_json(r, 503,
+                        json_pack("{s:s,s:s}", "error", "temporarily_unavailable",
+                                  "error_description", "cannot read the user right now"));
         goto out;
     }
-    const char *pool = json_string_value(json_object_get(res.payload, "userPoolId"));
-    const char *sub = json_string_value(json_object_get(res.payload, "sub"));
-    u = calloc(1, sizeof(*u));
-    if (!u || !pool || !sub || store_user_get(ctx->store, pool, sub, u, &err) != WX_OK) {
+    if (rc != WX_OK) {
         r->outcome = "no_user";
         http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         http_reply_json(r, 401,
@@ -61,7 +60,58 @@ handle_me(http_req_t *r)
     r->outcome = "ok";
     http_reply_json(r, 200, o);
 out:
-    free(u);
-    token_result_free(&res);
+    free(m);
+}
+
+static void
+me_checked(http_req_t *r, token_result_t *res, void *arg)
+{
+    (void)arg;
+    if (res->status != TOKEN_OK) {
+        token_log_refusal(r, "me", res);
+        r->outcome = res->why;
+        http_add_header(r, "WWW-Authenticate",
+                        res->status == TOKEN_MISSING
+                            ? "Bearer"
+                            : "Bearer error=\"invalid_token\", error_description=\"token is "
+                              "invalid, expired or revoked\"");
+        http_reply_json(
+            r, res->status == TOKEN_ERROR ? 503 : 401,
+            json_pack("{s:s,s:s}", "error",
+                      res->status == TOKEN_MISSING ? "invalid_request" : "invalid_token",
+                      "error_description", res->why));
+        return;
+    }
+    const char *pool = json_string_value(json_object_get(res->payload, "userPoolId"));
+    const char *sub = json_string_value(json_object_get(res->payload, "sub"));
+    me_read_t *m = calloc(1, sizeof(*m));
+    if (!m || !pool || !sub || !wx_strlcpy(m->pool, pool, sizeof(m->pool)) ||
+        !wx_strlcpy(m->sub, sub, sizeof(m->sub))) {
+        free(m);
+        r->outcome = "no_user";
+        http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        http_reply_json(r, 401,
+                        json_pack("{s:s,s:s}", "error", "invalid_token", "error_description",
+                                  "the user no longer exists"));
+        return;
+    }
+    m->r = r;
+    handle_read(r->worker, me_run, me_read, m);
+}
+
+/* The token as OIDC Core §5.3.1 lets a client send it: the Bearer header, else a form body
+ * of a POST, else the query (authing-js-sdk's getUserInfoByAccessToken). */
+void
+handle_me(http_req_t *r)
+{
+    wx_query_t form = {0};
+    wx_err_t err = {0};
+    const char *tok = token_from_bearer(r);
+    if (!tok && strcmp(r->method, "POST") == 0 && http_req_header(r, "Content-Type") &&
+        handle_form_parse(r, &form, &err) == WX_OK)
+        tok = wx_query_get(&form, "access_token");
+    if (!tok)
+        tok = wx_query_get(&r->query, "access_token");
+    token_check(r, tok, NULL, me_checked, NULL); /* keeps a copy of what it needs later */
     wx_query_free(&form);
 }

@@ -5,6 +5,7 @@
  * reaches the port read it, "off" answers 404. Loopback is not trusted: behind a reverse proxy
  * on the same host every request comes from loopback. */
 #include "ctx.h"
+#include "../http/sockets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,12 @@ write_metrics(wx_buf_t *b, http_req_t *r)
         prom_family_sum(calls, &w->metrics->wechat);
     }
     store_writer_stats(app->writer, &ws);
+    store_readers_stats_t rs = {0};
+    if (app->readers)
+        store_readers_stats(app->readers, &rs);
+    int64_t conns = 0;
+    wx_err_t cerr = {0};
+    bool conns_known = http_sockets_open(http_server_port(s), &conns, &cerr) == WX_OK;
 
     if ((rc = write_requests(b, s, nworkers)) != WX_OK)
         goto out;
@@ -114,6 +121,12 @@ write_metrics(wx_buf_t *b, http_req_t *r)
                            "HTTP requests received and not yet answered.");
     if (rc == WX_OK)
         rc = prom_write_int(b, "wxauth_http_requests_in_flight", NULL, 0, req_inflight);
+    if (rc == WX_OK && conns_known)
+        rc = prom_write_header(b, "wxauth_http_connections_open", "gauge",
+                               "TCP connections open on the listening port (idle keep-alive "
+                               "ones included).");
+    if (rc == WX_OK && conns_known)
+        rc = prom_write_int(b, "wxauth_http_connections_open", NULL, 0, conns);
     if (rc == WX_OK)
         rc = write_conn_limits(b, s);
     if (rc == WX_OK)
@@ -154,6 +167,12 @@ write_metrics(wx_buf_t *b, http_req_t *r)
                                "commit.");
     if (rc == WX_OK)
         rc = prom_write_uint(b, "wxauth_store_write_reruns_total", NULL, 0, ws.rerun);
+    if (rc == WX_OK && app->readers)
+        rc = prom_write_header(b, "wxauth_store_read_seconds", "histogram",
+                               "Store reads handed off by the event loops (PostgreSQL), from "
+                               "their submit until they ended (queue included).");
+    if (rc == WX_OK && app->readers)
+        rc = prom_write_hist(b, "wxauth_store_read_seconds", NULL, 0, &rs.latency);
 out:
     free(logins);
     free(calls);

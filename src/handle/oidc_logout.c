@@ -18,29 +18,29 @@
 #include "oidc_flow.h"
 #include "token.h"
 
+/* A logout's parameters, copied: the id_token_hint is checked as a continuation (token.h). */
+typedef struct {
+    char *client_id, *target, *state;
+} logout_t;
+
 static void
-logout_run(http_req_t *r, const wx_query_t *p)
+logout_free(void *p)
+{
+    logout_t *q = p;
+    free(q->client_id);
+    free(q->target);
+    free(q->state);
+    free(q);
+}
+
+/* The hint checked (aud: its audience, NULL without a hint): end the session, then go back. */
+static void
+logout_finish(http_req_t *r, logout_t *q, const char *aud)
 {
     worker_ctx_t *ctx = handle_ctx(r);
-    const char *hint = wx_query_get(p, "id_token_hint");
-    const char *client_id = wx_query_get(p, "client_id");
-    const char *target = wx_query_get(p, "post_logout_redirect_uri");
-    const char *state = wx_query_get(p, "state");
-    token_result_t res = {0};
     wx_err_t err = {0};
     store_app_t *app = NULL;
-    const char *aud = NULL;
-    if (hint && *hint) {
-        token_check(ctx, hint, NULL, &res);
-        if (res.status != TOKEN_OK) {
-            r->outcome = "bad_hint";
-            http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
-                                  "id_token_hint 无效。The id_token_hint is not a valid ID token "
-                                  "of this server (expired, revoked or forged).");
-            goto out;
-        }
-        aud = json_string_value(json_object_get(res.payload, "aud"));
-    }
+    const char *client_id = q->client_id, *target = q->target, *state = q->state;
     if (client_id && aud && strcmp(client_id, aud) != 0) {
         r->outcome = "client_mismatch";
         http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
@@ -87,7 +87,46 @@ out:
     if (app)
         OPENSSL_cleanse(app->secret, sizeof(app->secret));
     free(app);
-    token_result_free(&res);
+}
+
+static void
+logout_hint_checked(http_req_t *r, token_result_t *res, void *arg)
+{
+    logout_t *q = arg;
+    if (res->status != TOKEN_OK) {
+        r->outcome = "bad_hint";
+        http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
+                              "id_token_hint 无效。The id_token_hint is not a valid ID token "
+                              "of this server (expired, revoked or forged).");
+        return;
+    }
+    logout_finish(r, q, json_string_value(json_object_get(res->payload, "aud")));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void
+logout_run(http_req_t *r, const wx_query_t *p)
+{
+    const char *hint = wx_query_get(p, "id_token_hint");
+    logout_t *q = calloc(1, sizeof(*q));
+    if (!q) {
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy", "Out of memory, please try again.");
+        return;
+    }
+    q->client_id = dup_or_null(wx_query_get(p, "client_id"));
+    q->target = dup_or_null(wx_query_get(p, "post_logout_redirect_uri"));
+    q->state = dup_or_null(wx_query_get(p, "state"));
+    r->data = q; /* freed with the request, whenever the check answers */
+    r->data_free = logout_free;
+    if (hint && *hint)
+        token_check(r, hint, NULL, logout_hint_checked, q); /* copies the hint */
+    else
+        logout_finish(r, q, NULL);
 }
 
 void

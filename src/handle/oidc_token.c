@@ -281,52 +281,98 @@ grant_refresh(http_req_t *r, worker_ctx_t *ctx, const store_app_t *app, const wx
     issue(r, ctx, app, &g, NULL);
 }
 
+/* The request's form, kept while the client is authenticated (off the loop on PostgreSQL). */
+typedef struct {
+    wx_query_t form;
+} token_req_t;
+
+static void
+token_req_free(void *p)
+{
+    token_req_t *q = p;
+    wx_query_free(&q->form);
+    free(q);
+}
+
+/* The client is known (app): run the grant. */
+static void
+token_grant(http_req_t *r, store_app_t *app, const wx_query_t *form)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const char *grant = wx_query_get(form, "grant_type");
+    if (!grant)
+        token_error(r, 400, "invalid_request", "grant_type is required");
+    else if (strcmp(grant, "authorization_code") == 0)
+        grant_code(r, ctx, app, form);
+    else if (strcmp(grant, "refresh_token") == 0)
+        grant_refresh(r, ctx, app, form);
+    else
+        token_error(r, 400, "unsupported_grant_type",
+                    "grant_type must be authorization_code or refresh_token");
+}
+
+static void
+token_client_done(http_req_t *r, client_auth_t res, const store_app_t *app, void *arg)
+{
+    token_req_t *q = arg;
+    if (res == CLIENT_AUTH_ERROR) {
+        token_error(r, 503, "temporarily_unavailable", "cannot read the client right now");
+        return;
+    }
+    if (res != CLIENT_AUTH_OK || !app) {
+        token_error(r, 401, "invalid_client", "unknown client or wrong secret");
+        return;
+    }
+    store_app_t *a = malloc(sizeof(*a));
+    if (!a) {
+        token_error(r, 503, "temporarily_unavailable", "out of memory");
+        return;
+    }
+    *a = *app;
+    /* q (the form) lives with the request; a reply frees both, and nothing runs after it. */
+    token_grant(r, a, &q->form);
+    OPENSSL_cleanse(a->secret, sizeof(a->secret));
+    free(a);
+}
+
 void
 handle_oidc_token(http_req_t *r)
 {
     worker_ctx_t *ctx = handle_ctx(r);
-    wx_query_t form;
     wx_err_t err = {0};
-    store_app_t *app = calloc(1, sizeof(*app));
-    if (!app) {
+    token_req_t *q = calloc(1, sizeof(*q));
+    if (!q) {
         token_error(r, 503, "temporarily_unavailable", "out of memory");
         return;
     }
-    if (handle_form_parse(r, &form, &err) != WX_OK) {
+    if (handle_form_parse(r, &q->form, &err) != WX_OK) {
+        token_req_free(q);
         token_error(r, 400, "invalid_request", err.msg);
-        goto out;
+        return;
     }
-    const char *grant = wx_query_get(&form, "grant_type");
+    r->data = q;
+    r->data_free = token_req_free;
     /* client_id alone, no secret anywhere: "none" (client_authenticate takes it for a
      * half-given secret). */
-    bool none = !http_req_header(r, "Authorization") && !wx_query_get(&form, "client_secret");
-    client_auth_t ca = none ? CLIENT_AUTH_NONE : client_authenticate(ctx, r, &form, app);
-    if (ca == CLIENT_AUTH_NONE) {
-        /* "none": a public client names itself and proves itself with PKCE. */
-        const char *id = wx_query_get(&form, "client_id");
-        if (!id || !handle_valid_id(id) || store_app_get(ctx->store, id, app, &err) != WX_OK ||
-            !app->public_client) {
-            OPENSSL_cleanse(app->secret, sizeof(app->secret));
-            token_error(r, 401, "invalid_client",
-                        "authenticate with the application id and secret (client_secret_basic "
-                        "or client_secret_post); only public clients may send client_id alone");
-            goto out;
-        }
-        OPENSSL_cleanse(app->secret, sizeof(app->secret));
-    } else if (ca != CLIENT_AUTH_OK) {
-        token_error(r, 401, "invalid_client", "unknown client or wrong secret");
-        goto out;
+    bool none = !http_req_header(r, "Authorization") && !wx_query_get(&q->form, "client_secret");
+    if (!none) {
+        client_authenticate(r, &q->form, token_client_done, q);
+        return;
     }
-    if (!grant)
-        token_error(r, 400, "invalid_request", "grant_type is required");
-    else if (strcmp(grant, "authorization_code") == 0)
-        grant_code(r, ctx, app, &form);
-    else if (strcmp(grant, "refresh_token") == 0)
-        grant_refresh(r, ctx, app, &form);
-    else
-        token_error(r, 400, "unsupported_grant_type",
-                    "grant_type must be authorization_code or refresh_token");
-out:
-    wx_query_free(&form);
+    /* "none": a public client names itself and proves itself with PKCE. */
+    store_app_t *app = calloc(1, sizeof(*app));
+    const char *id = wx_query_get(&q->form, "client_id");
+    if (!app || !id || !handle_valid_id(id) || store_app_get(ctx->store, id, app, &err) != WX_OK ||
+        !app->public_client) {
+        if (app)
+            OPENSSL_cleanse(app->secret, sizeof(app->secret));
+        free(app);
+        token_error(r, 401, "invalid_client",
+                    "authenticate with the application id and secret (client_secret_basic "
+                    "or client_secret_post); only public clients may send client_id alone");
+        return;
+    }
+    OPENSSL_cleanse(app->secret, sizeof(app->secret));
+    token_grant(r, app, &q->form);
     free(app);
 }

@@ -5,85 +5,50 @@
  * power); application credentials, when given, must be right. */
 #include "ctx.h"
 
+#include <stdlib.h>
+
 #include "../http/reply.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "client_auth.h"
 #include "form.h"
+#include "reads.h"
 #include "token.h"
 
-/* Revoke tok if it verifies. Returns false only when the store failed. */
-static bool
-revoke_token(worker_ctx_t *ctx, http_req_t *r, const char *tok, const char *endpoint, bool *revoked)
-{
-    token_result_t res;
-    wx_err_t err = {0};
-    *revoked = false;
-    token_check_fresh(ctx, tok, NULL, &res); /* "already revoked" must be the store's answer */
-    if (res.status == TOKEN_ERROR)
-        return false;
-    if (res.status != TOKEN_OK) {
-        token_log_refusal(r, endpoint, &res);
-        return true;
-    }
-    bool ok = token_revocations_changed_after(
-                  store_revoke(ctx->store, res.jti, res.exp, wx_now(), &err)) == WX_OK;
-    if (!ok)
-        wx_log(WX_LOG_ERROR, "revoke_failed", "rid", r->id, "error", err.msg, NULL);
-    else
-        wx_log(WX_LOG_INFO, "token_revoked", "rid", r->id, "jti", res.jti, "sub",
-               json_string_value(json_object_get(res.payload, "sub")), NULL);
-    *revoked = ok;
-    token_result_free(&res);
-    return ok;
-}
-
-void
-handle_revocation(http_req_t *r)
-{
-    worker_ctx_t *ctx = handle_ctx(r);
+/* A revocation in progress: the form (revocation endpoint) and what the store was told. */
+typedef struct {
+    http_req_t *r;
     wx_query_t form;
-    wx_err_t err = {0};
-    store_app_t app;
-    bool revoked;
-    if (handle_form_parse(r, &form, &err) != WX_OK || !wx_query_get(&form, "token")) {
-        r->outcome = "bad_request";
-        http_reply_json(r, 400,
-                        json_pack("{s:s,s:s}", "error", "invalid_request", "error_description",
-                                  err.msg[0] ? err.msg : "token is required"));
-        goto out;
-    }
-    if (client_authenticate(ctx, r, &form, &app) == CLIENT_AUTH_DENIED) {
-        r->outcome = "invalid_client";
-        http_add_header(r, "WWW-Authenticate", "Basic realm=\"wxauth\"");
-        http_reply_json(r, 401, json_pack("{s:s}", "error", "invalid_client"));
-        goto out;
-    }
-    if (!revoke_token(ctx, r, wx_query_get(&form, "token"), "revocation", &revoked)) {
-        r->outcome = "error";
-        http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
-        goto out;
-    }
-    /* RFC 7009 §2.2: an invalid token is not an error. */
-    r->outcome = revoked ? "revoked" : "ignored";
-    http_reply_raw(r, 200, "application/json", "{}", 2);
-out:
-    wx_query_free(&form);
+    bool logout; /* the logout endpoint's replies */
+    const char *endpoint;
+    char jti[64];
+    int64_t exp;
+} revoke_t;
+
+static void
+revoke_free(void *p)
+{
+    revoke_t *v = p;
+    wx_query_free(&v->form);
+    free(v);
 }
 
-void
-handle_logout(http_req_t *r)
+/* The end: ok false when the store failed; revoked when a valid token was revoked now. */
+static void
+revoke_reply(http_req_t *r, revoke_t *v, bool ok, bool revoked)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    bool revoked;
-    const char *tok = token_from_bearer(r);
-    if (!tok) {
-        r->outcome = "no_token";
-        http_add_header(r, "WWW-Authenticate", "Bearer");
-        http_reply_error(r, 401, 401, "send the token as Authorization: Bearer …");
+    if (!v->logout) {
+        if (!ok) {
+            r->outcome = "error";
+            http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
+            return;
+        }
+        /* RFC 7009 §2.2: an invalid token is not an error. */
+        r->outcome = revoked ? "revoked" : "ignored";
+        http_reply_raw(r, 200, "application/json", "{}", 2);
         return;
     }
-    if (!revoke_token(ctx, r, tok, "logout", &revoked)) {
+    if (!ok) {
         r->outcome = "error";
         http_reply_error(r, 503, 500, "cannot log out right now, please try again");
         return;
@@ -96,4 +61,108 @@ handle_logout(http_req_t *r)
     }
     r->outcome = "logged_out";
     http_reply_json(r, 200, json_pack("{s:i,s:s}", "code", 200, "message", "已退出登录"));
+}
+
+static wx_status_t
+revoke_run(store_t *st, void *arg, wx_err_t *err)
+{
+    revoke_t *v = arg;
+    return store_revoke(st, v->jti, v->exp, wx_now(), err);
+}
+
+static void
+revoke_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    revoke_t *v = arg;
+    http_req_t *r = v->r;
+    bool ok = token_revocations_changed_after(rc) == WX_OK;
+    if (!ok)
+        wx_log(WX_LOG_ERROR, "revoke_failed", "rid", r->id, "error", err->msg, NULL);
+    else
+        wx_log(WX_LOG_INFO, "token_revoked", "rid", r->id, "jti", v->jti, NULL);
+    revoke_reply(r, v, ok, ok);
+}
+
+/* The token verified (or not): revoke it if it did. */
+static void
+revoke_checked(http_req_t *r, token_result_t *res, void *arg)
+{
+    revoke_t *v = arg;
+    if (res->status == TOKEN_ERROR) {
+        revoke_reply(r, v, false, false);
+        return;
+    }
+    if (res->status != TOKEN_OK) {
+        token_log_refusal(r, v->endpoint, res);
+        revoke_reply(r, v, true, false);
+        return;
+    }
+    wx_strlcpy(v->jti, res->jti, sizeof(v->jti));
+    v->exp = res->exp;
+    /* A write, done where the reads go: off the loop with PostgreSQL. */
+    v->r = r;
+    handle_read(r->worker, revoke_run, revoke_done, v);
+}
+
+static void
+revocation_authenticated(http_req_t *r, client_auth_t res, const store_app_t *app, void *arg)
+{
+    revoke_t *v = arg;
+    (void)app;
+    if (res == CLIENT_AUTH_ERROR) {
+        revoke_reply(r, v, false, false);
+        return;
+    }
+    if (res == CLIENT_AUTH_DENIED) {
+        r->outcome = "invalid_client";
+        http_add_header(r, "WWW-Authenticate", "Basic realm=\"wxauth\"");
+        http_reply_json(r, 401, json_pack("{s:s}", "error", "invalid_client"));
+        return;
+    }
+    /* "already revoked" must be the store's answer: fresh */
+    token_check_fresh(r, wx_query_get(&v->form, "token"), NULL, revoke_checked, v);
+}
+
+void
+handle_revocation(http_req_t *r)
+{
+    wx_err_t err = {0};
+    revoke_t *v = calloc(1, sizeof(*v));
+    if (!v) {
+        http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
+        return;
+    }
+    v->endpoint = "revocation";
+    r->data = v;
+    r->data_free = revoke_free;
+    if (handle_form_parse(r, &v->form, &err) != WX_OK || !wx_query_get(&v->form, "token")) {
+        r->outcome = "bad_request";
+        http_reply_json(r, 400,
+                        json_pack("{s:s,s:s}", "error", "invalid_request", "error_description",
+                                  err.msg[0] ? err.msg : "token is required"));
+        return;
+    }
+    client_authenticate(r, &v->form, revocation_authenticated, v);
+}
+
+void
+handle_logout(http_req_t *r)
+{
+    const char *tok = token_from_bearer(r);
+    if (!tok) {
+        r->outcome = "no_token";
+        http_add_header(r, "WWW-Authenticate", "Bearer");
+        http_reply_error(r, 401, 401, "send the token as Authorization: Bearer …");
+        return;
+    }
+    revoke_t *v = calloc(1, sizeof(*v));
+    if (!v) {
+        http_reply_error(r, 503, 500, "cannot log out right now, please try again");
+        return;
+    }
+    v->logout = true;
+    v->endpoint = "logout";
+    r->data = v;
+    r->data_free = revoke_free;
+    token_check_fresh(r, tok, NULL, revoke_checked, v);
 }

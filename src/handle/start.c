@@ -4,6 +4,7 @@
  * written by the process's store writer (store/writer.h); the redirect leaves once it is
  * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
+#include "reads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,10 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
     login_limits_t *lim = sp->app->limits;
     int64_t now = sp->state.created_at, n = 0;
     wx_status_t rc;
-    if (cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
+    /* Run again after a lost COMMIT: the caps were passed the first time, and the state may
+     * already be there (its id is ours: 142 random bits). */
+    bool rerun = store_writer_rerunning();
+    if (!rerun && cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
         rc = store_state_pending_count(st, sp->state.client_ip, now, cfg->pending_per_address, &n,
                                        err);
         if (rc != WX_OK)
@@ -78,7 +82,7 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
             return wx_err_set(err, WX_EDENIED, "too many unfinished logins from this address");
         }
     }
-    if (cfg->pending_total > 0) {
+    if (!rerun && cfg->pending_total > 0) {
         int64_t ms = wx_mono_ms(), cap = cfg->pending_total;
         /* Read again when the count is old, or when only this process's own new states put
          * the estimate at the cap (then confirm before refusing); a cap the store confirmed
@@ -100,8 +104,12 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
         }
     }
     rc = store_state_create(st, &sp->state, err);
-    if (rc == WX_OK)
+    if (rc == WX_EEXIST && rerun) {
+        wx_err_clear(err);
+        rc = WX_OK;
+    } else if (rc == WX_OK) {
         lim->total_added++;
+    }
     return rc;
 }
 
@@ -172,6 +180,8 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
                err->detail, NULL);
         if (rc == WX_ESTORE || rc == WX_EBUSY || rc == WX_ENOMEM)
             start_store_unavailable(r);
+        else if (rc == WX_EINVAL || rc == WX_ETOOBIG) /* the link's own values (redirect_url) */
+            http_reply_error_page(r, 400, "无法开始登录 · Login could not start", err->msg);
         else
             http_reply_error_page(r, 500, "无法开始登录 · Login could not start", err->msg);
         return;
@@ -382,74 +392,135 @@ typedef struct {
     const char *request;
 } start_oidc_t;
 
+/* A start while its pool, connection and application are read (reads.h). */
+typedef struct {
+    http_req_t *r;
+    conf_fetch_t f;
+    bool pool_given; /* the path named the pool too: it must be the application's */
+    char client[64]; /* the client's address key (wx_ip_client_key), for the caps */
+    /* An /oidc/auth login: its checked redirect_uri and the client's request (else NULL). */
+    char *oidc_redirect, *oidc_request;
+} start_fetch_t;
+
+static void
+start_fetch_free(void *p)
+{
+    start_fetch_t *sf = p;
+    conf_fetch_clear(&sf->f);
+    free(sf->oidc_redirect);
+    free(sf->oidc_request);
+    free(sf);
+}
+
+static void start_login_read(void *arg);
+
 static void
 start_login(http_req_t *r, const char *pool_id, const char *identifier, const char *app_id,
             const start_oidc_t *oidc)
 {
+    bool have_app = app_id && *app_id;
+    if (have_app && !handle_valid_id(app_id)) {
+        http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
+        return;
+    }
+    if (!have_app && (!pool_id || !*pool_id)) {
+        http_reply_error_page(r, 400, "app_id is required",
+                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
+        return;
+    }
+    if (pool_id && *pool_id && !handle_valid_id(pool_id)) {
+        http_reply_error_page(r, 400, "Invalid user pool id",
+                              "The user pool id has invalid characters.");
+        return;
+    }
+    char client[64];
+    /* Limited before anything is read: a flood costs no store work. */
+    if (!handle_rate_allow(r, LOGIN_RATE_START, client, sizeof(client)))
+        return;
+    start_fetch_t *sf = calloc(1, sizeof(*sf));
+    if (!sf) {
+        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        return;
+    }
+    sf->r = r;
+    wx_strlcpy(sf->client, client, sizeof(sf->client));
+    if (oidc && (!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
+                 !(sf->oidc_request = strdup(oidc->request)))) {
+        start_fetch_free(sf);
+        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        return;
+    }
+    sf->pool_given = pool_id && *pool_id;
+    if (!wx_strlcpy(sf->f.pool_id, pool_id ? pool_id : "", sizeof(sf->f.pool_id)) ||
+        !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
+        !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
+        start_fetch_free(sf);
+        http_reply_error_page(r, 400, "Invalid login link", "An id in the link is too long.");
+        return;
+    }
+    r->data = sf;
+    r->data_free = start_fetch_free;
+    conf_fetch(r->worker, &sf->f, start_login_read, sf);
+}
+
+/* Pool, connection and application are read: check them, then write the state. */
+static void
+start_login_read(void *arg)
+{
+    start_fetch_t *sf = arg;
+    http_req_t *r = sf->r;
+    conf_fetch_t *f = &sf->f;
     worker_ctx_t *ctx = handle_ctx(r);
     const wx_config_t *cfg = ctx->app->cfg;
     wx_err_t err = {0};
     wx_status_t rc;
-    bool have_app = app_id && *app_id;
+    bool have_app = f->app_id[0] != '\0';
     /* A HEAD (link checkers, previews) is answered as the GET would be, without its effects:
      * no state in the store, no cookie. */
     bool head = strcmp(r->method, "HEAD") == 0;
-    char bind[BIND_COOKIE_LEN + 1], client[64];
+    char bind[BIND_COOKIE_LEN + 1];
     wx_buf_t url;
-    if (!handle_rate_allow(r, LOGIN_RATE_START, client, sizeof(client)))
-        return;
     wx_buf_init(&url, 4096);
     start_t *s = calloc(1, sizeof(*s));
     if (!s) {
         http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
         return;
     }
-
+    const char *pool_id = f->pool_id;
+    if ((f->app_rc != WX_OK && f->app_rc != WX_ENOENT) ||
+        (f->pool_rc != WX_OK && f->pool_rc != WX_ENOENT) ||
+        (f->conn_rc != WX_OK && f->conn_rc != WX_ENOENT))
+        wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", r->id, "error", f->err.msg, "detail",
+               f->err.detail, NULL);
     if (have_app) {
-        if (!handle_valid_id(app_id)) {
-            http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
-            goto out;
-        }
-        rc = store_app_get(ctx->store, app_id, &s->app, &err);
-        if (rc != WX_OK) {
+        if (f->app_rc != WX_OK) {
             r->outcome = "unknown_app";
-            if (rc == WX_ENOENT)
+            if (f->app_rc == WX_ENOENT)
                 http_reply_error_page(r, 404, "Unknown application",
                                       "No application has this app_id.");
             else
                 start_store_unavailable(r);
             goto out;
         }
-        if (pool_id && strcmp(pool_id, s->app.pool_id) != 0) {
+        if (sf->pool_given && strcmp(pool_id, f->app.pool_id) != 0) {
             http_reply_error_page(r, 400, "Application and user pool do not match",
                                   "The app_id belongs to another user pool.");
             goto out;
         }
-        pool_id = s->app.pool_id;
+        s->app = f->app;
     }
-    if (!pool_id || !*pool_id) {
-        http_reply_error_page(r, 400, "app_id is required",
-                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
-        goto out;
-    }
-    if (!handle_valid_id(pool_id)) {
-        http_reply_error_page(r, 400, "Invalid user pool id",
-                              "The user pool id has invalid characters.");
-        goto out;
-    }
-    rc = conf_pool_get(ctx->conf, ctx->store, pool_id, &s->pool, &err);
-    if (rc != WX_OK) {
+    if (f->pool_rc != WX_OK) {
         r->outcome = "unknown_pool";
-        if (rc == WX_ENOENT)
+        if (f->pool_rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown user pool", "No user pool has this id.");
         else
             start_store_unavailable(r);
         goto out;
     }
-    rc = conf_conn_get(ctx->conf, ctx->store, pool_id, identifier, &s->conn, &err);
-    if (rc != WX_OK) {
+    s->pool = f->pool;
+    if (f->conn_rc != WX_OK) {
         r->outcome = "unknown_connection";
-        if (rc == WX_ENOENT)
+        if (f->conn_rc == WX_ENOENT)
             http_reply_error_page(r, 404, "Unknown WeChat connection",
                                   "This user pool has no WeChat webpage connection with that "
                                   "identifier.");
@@ -457,15 +528,16 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
             start_store_unavailable(r);
         goto out;
     }
+    s->conn = f->conn;
     if (!s->conn.appid[0] || !s->conn.app_secret[0]) {
         r->outcome = "connection_incomplete";
         http_reply_error_page(r, 503, "WeChat connection not configured",
                               "The connection has no App ID or App Secret yet.");
         goto out;
     }
-    if (oidc) {
-        wx_strlcpy(s->state.redirect, oidc->redirect_uri, sizeof(s->state.redirect));
-        wx_strlcpy(s->state.oidc, oidc->request, sizeof(s->state.oidc));
+    if (sf->oidc_redirect) {
+        wx_strlcpy(s->state.redirect, sf->oidc_redirect, sizeof(s->state.redirect));
+        wx_strlcpy(s->state.oidc, sf->oidc_request, sizeof(s->state.oidc));
     } else if (!pick_target(r, s, have_app, s->state.redirect, sizeof(s->state.redirect))) {
         goto out;
     }
@@ -497,8 +569,8 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
-    wx_strlcpy(st->app_id, have_app ? app_id : "", sizeof(st->app_id));
-    wx_strlcpy(st->client_ip, client, sizeof(st->client_ip));
+    wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
+    wx_strlcpy(st->client_ip, sf->client, sizeof(st->client_ip));
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
@@ -517,6 +589,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     sp->app = ctx->app;
     sp->state = *st;
     sp->authorize_url = wx_buf_steal(&url);
+    start_fetch_free(sf); /* its part is done; f and pool_id are not used from here */
     r->data = sp;
     r->data_free = pending_free;
     if (!sp->authorize_url)

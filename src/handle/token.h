@@ -36,15 +36,20 @@ typedef struct {
  * compatibility), else the pool's alg and current key. */
 wx_status_t token_sign(worker_ctx_t *ctx, const char *pool_alg, const char *app_id,
                        const char *payload, wx_buf_t *out, wx_err_t *err);
+/* Called with the check's result on the request's loop, maybe before token_check returns.
+ * The result's payload is released after cb returns: json_incref what must outlive it. */
+typedef void (*token_check_cb)(http_req_t *r, token_result_t *res, void *arg);
 /* Verify signature, claims (iss = ours, audience when given), that aud is the token's pool or an
  * application of it (for HS256, the application whose secret signed it), and revocation. The
  * store's "not revoked" answer may come from the worker's cache: a revocation through this
- * process is seen at once, one through another process within TOKEN_REVOCATION_TTL_MS. */
-void token_check(worker_ctx_t *ctx, const char *token, const char *audience, token_result_t *out);
+ * process is seen at once, one through another process within TOKEN_REVOCATION_TTL_MS. What
+ * needs the store is read off the loop (handle/reads.h), then cb gets the result. */
+void token_check(http_req_t *r, const char *token, const char *audience, token_check_cb cb,
+                 void *arg);
 /* token_check with revocation read from the store whatever is cached: for revoking, whose
  * answer says whether the token was already revoked. */
-void token_check_fresh(worker_ctx_t *ctx, const char *token, const char *audience,
-                       token_result_t *out);
+void token_check_fresh(http_req_t *r, const char *token, const char *audience, token_check_cb cb,
+                       void *arg);
 void token_result_free(token_result_t *r);
 /* The token of "Authorization: Bearer <token>", or NULL. */
 const char *token_from_bearer(http_req_t *r);

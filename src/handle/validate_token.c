@@ -7,29 +7,33 @@
 #include "../http/reply.h"
 #include "token.h"
 
-void
-handle_validate_token(http_req_t *r)
+static void
+validate_checked(http_req_t *r, token_result_t *res, void *arg)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    const char *id_token = wx_query_get(&r->query, "id_token");
-    const char *access_token = wx_query_get(&r->query, "access_token");
-    const char *kind = id_token ? "id_token" : "access_token";
-    token_result_t res;
+    const char *kind = arg;
     char msg[64];
-    token_check(ctx, id_token ? id_token : access_token, NULL, &res);
-    if (res.status != TOKEN_OK) {
-        token_log_refusal(r, "validate_token", &res);
-        r->outcome = res.why;
-        if (res.status == TOKEN_ERROR) {
+    if (res->status != TOKEN_OK) {
+        token_log_refusal(r, "validate_token", res);
+        r->outcome = res->why;
+        if (res->status == TOKEN_ERROR) {
             http_reply_error(r, 503, 500, "cannot validate tokens right now");
             return;
         }
         wx_snprintf(msg, sizeof(msg), "%s 不合法", kind);
-        http_reply_json(r, 200,
-                        json_pack("{s:i,s:s,s:s}", "code", 400, "message", msg, "reason", res.why));
+        http_reply_json(
+            r, 200, json_pack("{s:i,s:s,s:s}", "code", 400, "message", msg, "reason", res->why));
         return;
     }
     r->outcome = "valid";
-    http_reply_json(r, 200, json_incref(res.payload));
-    token_result_free(&res);
+    http_reply_json(r, 200, json_incref(res->payload));
+}
+
+void
+handle_validate_token(http_req_t *r)
+{
+    const char *id_token = wx_query_get(&r->query, "id_token");
+    const char *access_token = wx_query_get(&r->query, "access_token");
+    /* static text: the request may be gone by the time a caller would free it */
+    token_check(r, id_token ? id_token : access_token, NULL, validate_checked,
+                id_token ? "id_token" : "access_token");
 }

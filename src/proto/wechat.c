@@ -1,6 +1,8 @@
 /* WeChat client: URL building, reply parsing, and async calls with bounded retries. */
 #include "wechat.h"
 
+#include "../util/utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,10 +138,25 @@ wx_status_t
 wechat_parse_userinfo(const char *body, size_t len, wechat_userinfo_t *out, wx_err_t *err)
 {
     json_t *j = NULL;
-    wx_status_t rc = parse_object(body, len, &j, err);
+    wx_buf_t fixed;
+    wx_buf_init(&fixed, 4 * sizeof(out->raw)); /* each bad byte may become 3 */
     memset(out, 0, sizeof(*out));
-    if (rc != WX_OK)
+    /* A profile that is not UTF-8 (a nickname cut inside a character, an odd emoji) would
+     * fail the JSON parse or the store: the bad bytes become U+FFFD and the login goes on. */
+    if (!wx_utf8_valid(body, len)) {
+        if (wx_utf8_repair(body, len, &fixed) != WX_OK) {
+            wx_buf_free(&fixed);
+            return wx_err_set(err, WX_EIO, "WeChat's profile is larger than %zu bytes",
+                              sizeof(out->raw) - 1);
+        }
+        body = wx_buf_str(&fixed);
+        len = fixed.len;
+    }
+    wx_status_t rc = parse_object(body, len, &j, err);
+    if (rc != WX_OK) {
+        wx_buf_free(&fixed);
         return rc;
+    }
     if (len >= sizeof(out->raw)) {
         rc = wx_err_set(err, WX_EIO, "WeChat's profile is larger than %zu bytes",
                         sizeof(out->raw) - 1);
@@ -160,6 +177,7 @@ wechat_parse_userinfo(const char *body, size_t len, wechat_userinfo_t *out, wx_e
     out->sex = sex && json_is_integer(sex) ? (int)json_integer_value(sex) : 0;
 out:
     json_decref(j);
+    wx_buf_free(&fixed);
     return rc;
 }
 

@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 
+#include "../util/utf8.h"
+
 wx_status_t
 sq_fail(store_t *st, db_rc_t rc, wx_err_t *err, const char *what)
 {
@@ -26,6 +28,14 @@ static wx_status_t
 sq_start(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, bool guard, db_rc_t *cls,
          wx_err_t *err, const char *what)
 {
+    /* Text the backends would treat differently (PostgreSQL refuses it, SQLite keeps it) is
+     * refused here, the same for both; fields with a name are checked before, with it. */
+    for (size_t i = 0; i < nargs; i++)
+        if (args[i].is_text && !wx_utf8_valid(args[i].text, strlen(args[i].text))) {
+            if (cls)
+                *cls = DB_EFAIL;
+            return wx_err_set(err, WX_EINVAL, "text is not valid UTF-8 (%s)", what);
+        }
     db_rc_t rc = st->drv->query(st->db, (int)id, sql_text[id], args, nargs, guard);
     if (cls)
         *cls = rc;
@@ -287,10 +297,14 @@ sq_fill_key(sq_row_t *r, void *out)
 wx_status_t
 sq_check_fields(const sq_field_t *f, size_t count, wx_err_t *err)
 {
-    for (size_t i = 0; i < count; i++)
-        if (f[i].value && strnlen(f[i].value, f[i].size) >= f[i].size)
+    for (size_t i = 0; i < count; i++) {
+        size_t n = f[i].value ? strnlen(f[i].value, f[i].size) : 0;
+        if (n >= f[i].size)
             return wx_err_set(err, WX_ETOOBIG, "%s is too long (at most %zu bytes)", f[i].what,
                               f[i].size - 1);
+        if (!wx_utf8_valid(f[i].value, n))
+            return wx_err_set(err, WX_EINVAL, "%s is not valid UTF-8 text", f[i].what);
+    }
     return WX_OK;
 }
 

@@ -156,3 +156,14 @@ store_tx_rollback(store_t *st)
 {
     sq_rollback(st);
 }
+
+bool
+store_is_network(const char *url)
+{
+    for (size_t j = 0; j < WX_ARRAY_LEN(db_pg_driver.schemes); j++) {
+        const char *scheme = db_pg_driver.schemes[j];
+        if (scheme && url && strncmp(url, scheme, strlen(scheme)) == 0)
+            return true;
+    }
+    return false;
+}

@@ -167,6 +167,8 @@ typedef struct {
  * numbered migrations, so a fresh file is ready to use. */
 wx_status_t store_open(const char *url, store_t **out, wx_err_t *err);
 void store_close(store_t *st);
+/* Does url name a database across a network (PostgreSQL), rather than a local file? */
+bool store_is_network(const char *url);
 /* Schema version after migrations (for tests and `wxauth doctor`). */
 int store_schema_version(store_t *st);
 
@@ -277,6 +279,8 @@ wx_status_t store_state_claim_as(store_t *st, const char *id, const char *browse
  * unfinished logins per address and in total (handle/start.c). */
 wx_status_t store_state_pending_count(store_t *st, const char *client_ip, int64_t now,
                                       int64_t limit, int64_t *count, wx_err_t *err);
+/* The state as stored (WX_ENOENT when there is none). */
+wx_status_t store_state_get(store_t *st, const char *id, store_state_t *out, wx_err_t *err);
 /* Record the final redirect of a claimed state (status becomes DONE). */
 wx_status_t store_state_finish(store_t *st, const char *id, const char *result, wx_err_t *err);
 /* Empty the result (a sealed login record, or an error redirect) of every state claimed

@@ -50,6 +50,19 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
     return rc;
 }
 
+wx_status_t
+store_state_get(store_t *st, const char *id, store_state_t *out, wx_err_t *err)
+{
+    bool found = false;
+    if (!sq_key_ok(id, STORE_ID_MAX))
+        return wx_err_set(err, WX_ENOENT, "unknown login state");
+    wx_status_t rc =
+        sq_one(st, STMT_STATE_GET, SQ_ARGS(DB_TEXT(id)), sq_fill_state, out, &found, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "unknown login state");
+    return rc;
+}
+
 /* The read and the update share one write transaction: a second connection claiming the same
  * state waits for the first to commit and then sees it CLAIMED (and where a database lets both
  * read, the update's "AND status = 0" lets only one change it). An expired state is claimed

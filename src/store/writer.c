@@ -25,8 +25,18 @@ typedef struct writer_job {
     int64_t submitted_us; /* for the latency histogram */
 } writer_job_t;
 
+/* Set on the writer thread while a failed batch's jobs run again (store_writer_rerunning). */
+static _Thread_local bool writer_rerunning;
+
+bool
+store_writer_rerunning(void)
+{
+    return writer_rerunning;
+}
+
 struct store_writer {
     store_t *st;
+    bool lose_commits; /* fault test: report every COMMIT as lost (writer.h) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -85,17 +95,22 @@ batch_run(store_writer_t *w, writer_job_t *batch, size_t n)
     if (store_tx_begin(w->st, &err) == WX_OK) {
         for (writer_job_t *j = batch; j; j = j->next)
             job_run_nested(w->st, j);
-        if (store_tx_commit(w->st, &err) == WX_OK)
-            committed = true;
-        else
+        if (store_tx_commit(w->st, &err) != WX_OK) {
             store_tx_rollback(w->st);
+        } else if (w->lose_commits) {
+            wx_err_set(&err, WX_ESTORE, "test fault: the COMMIT's answer was lost");
+        } else {
+            committed = true;
+        }
     }
     if (!committed) {
         wx_log(WX_LOG_WARN, "store_batch_failed", "error", err.msg, "detail", err.detail, NULL);
+        writer_rerunning = true;
         for (writer_job_t *j = batch; j; j = j->next) {
             job_run_nested(w->st, j); /* no outer transaction: the savepoint is the transaction */
             w->stats.rerun++;
         }
+        writer_rerunning = false;
     }
     int64_t now_us = wx_mono_us();
     pthread_mutex_lock(&w->mu);
@@ -153,6 +168,10 @@ store_writer_start(const char *url, store_writer_t **out, wx_err_t *err)
     if ((rc = store_open(url, &w->st, err)) != WX_OK)
         goto out;
     store_mark_writer(w->st);
+    const char *lose = getenv("WXAUTH_TEST_LOSE_COMMIT");
+    w->lose_commits = lose && strcmp(lose, "1") == 0;
+    if (w->lose_commits)
+        wx_log(WX_LOG_WARN, "test_fault_lose_commit", NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         rc = wx_err_set(err, WX_EIO, "cannot start the store writer thread");
         goto out;

@@ -676,6 +676,15 @@ test_users(void **state)
     json_decref(j);
 
     /* Search by part of the nickname, by openid, by unionid. */
+    /* A search that is not UTF-8 (a cut character, a Latin-1 byte): a clear 400, the same on
+     * both stores (PostgreSQL used to answer "storage error"). */
+    j = api("GET", "/pools/demo/users?search=%E7%88", NULL, 400);
+    assert_non_null(strstr(jstr(j, "message"), "UTF-8"));
+    json_decref(j);
+    api_ok("GET", "/pools/demo/users?search=%FF", NULL, 400);
+    j = api("GET", "/audit?actor=%FF", NULL, 400);
+    assert_non_null(strstr(jstr(j, "message"), "UTF-8"));
+    json_decref(j);
     j = api("GET", "/pools/demo/users?search=%E7%88%B1%E4%B8%BD", NULL, 200); /* 爱丽 */
     assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
     assert_string_equal(jstr(json_array_get(json_object_get(j, "users"), 0), "id"), uid_alice);

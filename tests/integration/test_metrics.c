@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "harness.h"
@@ -330,6 +335,48 @@ test_counters_move(void **state)
     free(after);
 }
 
+/* Open connections: idle ones that never sent a request count, and stop counting once
+ * closed. */
+static void
+test_connections_open(void **state)
+{
+    enum { K = 5 };
+    int fds[K];
+    const char *colon = strrchr(env.auth, ':');
+    assert_non_null(colon);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char *b = scrape();
+    double base = value(b, "wxauth_http_connections_open");
+    assert_non_null(strstr(b, "# TYPE wxauth_http_connections_open gauge\n"));
+    free(b);
+    assert_true(base >= 1); /* the scrape's own */
+    for (int i = 0; i < K; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    }
+    double open_now = 0;
+    for (int tries = 0; tries < 50 && open_now < base + K; tries++) {
+        usleep(20000); /* the workers accept them */
+        b = scrape();
+        open_now = value(b, "wxauth_http_connections_open");
+        free(b);
+    }
+    printf("# open connections: %.0f at rest, %.0f with %d idle ones\n", base, open_now, K);
+    assert_true(open_now >= base + K);
+    for (int i = 0; i < K; i++)
+        close(fds[i]);
+    double after = open_now;
+    for (int tries = 0; tries < 100 && after > base; tries++) {
+        usleep(20000);
+        b = scrape();
+        after = value(b, "wxauth_http_connections_open");
+        free(b);
+    }
+    assert_true(after <= base);
+}
+
 /* Another wxauthd with the given [metrics] section; checks run against it. */
 static void
 with_config(const char *extra, void (*check)(void))
@@ -381,6 +428,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_needs_the_admin_token),
         cmocka_unit_test(test_counters_move),
+        cmocka_unit_test(test_connections_open),
         cmocka_unit_test(test_access_settings),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

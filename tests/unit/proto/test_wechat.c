@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "../../../src/util/utf8.h"
 #include "proto/wechat.h"
 
 static void
@@ -80,6 +81,22 @@ test_parse_userinfo(void **state)
     assert_int_equal(err.code, 48001);
 }
 
+/* A profile that is not UTF-8 (a nickname cut inside a character) still logs in: the bad
+ * bytes become U+FFFD in the fields and the raw JSON, which the store then accepts. */
+static void
+test_parse_userinfo_bad_utf8(void **state)
+{
+    const char ui[] = "{\"openid\":\"oABC\",\"nickname\":\"\xE7\x88\xB1\xE4\xB8\",\"city\":"
+                      "\"\xFF\xC0\xAF\"}";
+    wechat_userinfo_t u;
+    wx_err_t err = {0};
+    assert_int_equal(wechat_parse_userinfo(ui, strlen(ui), &u, &err), WX_OK);
+    assert_string_equal(u.nickname, "\xE7\x88\xB1\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(u.city, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_true(wx_utf8_valid(u.raw, strlen(u.raw)));
+    assert_non_null(strstr(u.raw, "\"nickname\":\"\xE7\x88\xB1\xEF\xBF\xBD"));
+}
+
 int
 main(void)
 {
@@ -87,6 +104,7 @@ main(void)
         cmocka_unit_test(test_authorize_url),
         cmocka_unit_test(test_parse_token),
         cmocka_unit_test(test_parse_userinfo),
+        cmocka_unit_test(test_parse_userinfo_bad_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2094,6 +2094,49 @@ test_oidc_sessions(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* Text that is not UTF-8 is refused the same on every backend (PostgreSQL would fail with a
+ * storage error, SQLite would keep it): WX_EINVAL naming the field, nothing written. */
+static void
+test_invalid_utf8_refused(void **state)
+{
+    fx_t *fx = *state;
+    store_pool_t p = {0}, got;
+    wx_err_t err = {0};
+    char pool[STORE_ID_MAX], o1[STORE_OPENID_MAX];
+    store_user_t u;
+    bool created;
+    int64_t total = -1;
+    list_t l = {0};
+    tid(fx, "u8pool", p.id, sizeof(p.id));
+    snprintf(p.name, sizeof(p.name), "bad \xFF name");
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_EINVAL);
+    assert_non_null(strstr(err.msg, "UTF-8"));
+    assert_int_equal(store_pool_get(fx->st, p.id, &got, &err), WX_ENOENT);
+    snprintf(p.name, sizeof(p.name), "\xE7\x88\xB1 ok"); /* well-formed: stored as is */
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, p.id, &got, &err), WX_OK);
+    assert_string_equal(got.name, "\xE7\x88\xB1 ok");
+    /* Overlong and surrogate forms are not UTF-8 either. */
+    snprintf(p.name, sizeof(p.name), "\xC0\xAF");
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_EINVAL);
+    snprintf(p.name, sizeof(p.name), "\xED\xA0\x80");
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_EINVAL);
+
+    put_pool(fx, "u8users", pool, sizeof(pool));
+    tid(fx, "oU8", o1, sizeof(o1));
+    store_wechat_login_t in = login_of(pool, "wx0123456789abcdef", o1, NULL);
+    in.nickname = "\xE4\xB8"; /* cut inside a character */
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_EINVAL);
+    in.nickname = "Nick";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &u, &created, &err), WX_OK);
+    /* A search that is not UTF-8 is refused, not a storage error. */
+    store_user_query_t q = {.pool_id = pool, .search = "\xFF", .limit = 10};
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_EINVAL);
+    q.search = "Ni";
+    assert_int_equal(store_user_list(fx->st, &q, list_user, &l, &total, &err), WX_OK);
+    assert_int_equal(total, 1);
+}
+
 int
 main(void)
 {
@@ -2102,6 +2145,7 @@ main(void)
         T(test_open_errors),
         T(test_open_concurrent),
         T(test_pool_put_get),
+        T(test_invalid_utf8_refused),
         T(test_app_put_get),
         T(test_oidc_code_single_use),
         T(test_oidc_redeem_race),

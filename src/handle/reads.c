@@ -1,0 +1,142 @@
+/* Store reads of the event loops (reads.h). */
+#include "reads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../store/readers.h"
+#include "../util/clock.h"
+
+/* A job handed to the readers: its done also tells the worker's stop that it came back. */
+typedef struct {
+    http_worker_t *w;
+    store_job_run_fn run;
+    store_job_done_fn done;
+    void *arg;
+} read_job_t;
+
+static wx_status_t
+read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    read_job_t *j = arg;
+    return j->run(st, j->arg, err);
+}
+
+static void
+read_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    read_job_t j = *(read_job_t *)arg;
+    free(arg);
+    j.done(rc, err, j.arg);
+    atomic_fetch_sub(&j.w->background, 1);
+}
+
+void
+handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void *arg)
+{
+    worker_ctx_t *ctx = w->ctx;
+    wx_err_t err = {0};
+    store_readers_t *readers = ctx->app->readers;
+    if (readers) {
+        read_job_t *j = malloc(sizeof(*j));
+        if (!j) {
+            wx_err_set(&err, WX_ENOMEM, "out of memory");
+            done(WX_ENOMEM, &err, arg);
+            return;
+        }
+        *j = (read_job_t){w, run, done, arg};
+        atomic_fetch_add(&w->background, 1);
+        if (store_readers_submit(readers, w->base, read_run, read_done, j, &err) == WX_OK)
+            return;
+        atomic_fetch_sub(&w->background, 1);
+        free(j);
+        done(err.status ? err.status : WX_EBUSY, &err, arg);
+        return;
+    }
+    wx_status_t rc = run(ctx->store, arg, &err);
+    done(rc, &err, arg);
+}
+
+/* ---- the login path's configuration ---- */
+
+static wx_status_t
+conf_fetch_run(store_t *st, void *arg, wx_err_t *err)
+{
+    conf_fetch_t *f = arg;
+    (void)err;
+    f->ran = true;
+    if (f->app_id[0]) {
+        f->app_rc = store_app_get(st, f->app_id, &f->app, &f->err);
+        /* Without its pool nothing else can be read; with it, a deleted application still
+         * lets the callback say which target is refused. */
+        if (f->app_rc != WX_OK && (f->app_rc != WX_ENOENT || !f->pool_id[0]))
+            return f->app_rc;
+        if (!f->pool_id[0])
+            wx_strlcpy(f->pool_id, f->app.pool_id, sizeof(f->pool_id));
+    }
+    if (f->need_pool && (f->pool_rc = store_pool_get(st, f->pool_id, &f->pool, &f->err)) != WX_OK)
+        return f->pool_rc;
+    if (f->need_conn &&
+        (f->conn_rc = f->identifier[0]
+                          ? store_conn_get(st, f->pool_id, f->identifier, &f->conn, &f->err)
+                          : store_conn_default(st, f->pool_id, &f->conn, &f->err)) != WX_OK)
+        return f->conn_rc;
+    return f->app_rc;
+}
+
+static void
+conf_fetch_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    conf_fetch_t *f = arg;
+    conf_cache_t *cache = f->ctx->conf;
+    if (!f->ran) { /* never ran (stopping, out of memory): what it should have read failed */
+        f->err = *err;
+        if (f->app_id[0])
+            f->app_rc = rc;
+        if (f->need_pool)
+            f->pool_rc = rc;
+        if (f->need_conn)
+            f->conn_rc = rc;
+        f->done(f->arg);
+        return;
+    }
+    if (f->pool_rc == WX_OK && f->need_pool && f->pool_id[0])
+        conf_pool_remember(cache, &f->pool, f->gen, f->at_ms);
+    if (f->conn_rc == WX_OK && f->need_conn && f->pool_rc == WX_OK && f->pool_id[0])
+        conf_conn_remember(cache, f->pool_id, f->identifier[0] ? f->identifier : NULL, &f->conn,
+                           f->gen, f->at_ms);
+    f->done(f->arg);
+}
+
+void
+conf_fetch(http_worker_t *w, conf_fetch_t *f, void (*done)(void *arg), void *arg)
+{
+    worker_ctx_t *ctx = w->ctx;
+    f->ctx = ctx;
+    f->done = done;
+    f->arg = arg;
+    f->app_rc = f->pool_rc = f->conn_rc = WX_OK;
+    f->ran = false;
+    memset(&f->err, 0, sizeof(f->err));
+    f->gen = conf_cache_gen(); /* before the store: a change meanwhile makes the entry stale */
+    f->at_ms = wx_mono_ms();
+    const char *ident = f->identifier[0] ? f->identifier : NULL;
+    /* What the cache has needs no store read (the pool may still be unknown: the
+     * application's then). */
+    f->need_pool = !f->pool_id[0] || !conf_pool_cached(ctx->conf, f->pool_id, &f->pool);
+    f->need_conn = !f->pool_id[0] || !conf_conn_cached(ctx->conf, f->pool_id, ident, &f->conn);
+    if (!f->app_id[0] && !f->need_pool && !f->need_conn) {
+        done(arg);
+        return;
+    }
+    handle_read(w, conf_fetch_run, conf_fetch_done, f);
+}
+
+void
+conf_fetch_clear(conf_fetch_t *f)
+{
+    OPENSSL_cleanse(&f->conn, sizeof(f->conn)); /* the sealed App Secret */
+    OPENSSL_cleanse(f->app.secret, sizeof(f->app.secret));
+}
