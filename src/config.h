@@ -47,7 +47,7 @@ typedef struct {
     int token_leeway;  /* seconds of clock skew allowed when checking exp/nbf/iat */
     int jwks_max_age;  /* Cache-Control max-age of the JWKS document */
     /* [oidc] OpenID Connect provider (docs/oidc.md) */
-    int oidc_code_ttl;        /* seconds an authorization code may wait to be redeemed */
+    int oidc_code_ttl;         /* seconds an authorization code may wait to be redeemed */
     int64_t oidc_session_idle; /* a login session ends after this long unused (sliding) */
     int64_t oidc_session_max;  /* ... and this long after the WeChat login, whatever happens */
     /* [keys] */

@@ -122,7 +122,7 @@ assert_limited(const wxt_resp_t *r)
     /* Chinese first: the title and the message each start with it. */
     assert_true(strstr(r->body, "登录请求过于频繁") < strstr(r->body, "Too many login requests"));
     assert_true(wxt_resp_header(r, "Retry-After", ra, sizeof(ra)));
-    assert_true(atoi(ra) >= 1);
+    assert_true(strtol(ra, NULL, 10) >= 1);
     assert_non_null(strstr(r->content_type, "text/html"));
 }
 

@@ -280,7 +280,7 @@ basic(const char *id, const char *secret)
 {
     char plain[200], *out = malloc(400);
     int n = snprintf(plain, sizeof(plain), "%s:%s", id, secret);
-    strcpy(out, "Authorization: Basic ");
+    snprintf(out, 400, "Authorization: Basic ");
     EVP_EncodeBlock((unsigned char *)out + strlen(out), (const unsigned char *)plain, n);
     return out;
 }

@@ -74,10 +74,10 @@ test_request_roundtrip(void **state)
 {
     oidc_request_t q = {.form_post = true}, got;
     char s[STORE_OIDC_REQ_MAX];
-    strcpy(q.state, "a b&c=d%");
-    strcpy(q.nonce, "n\xe4\xb8\xad");
-    strcpy(q.code_challenge, CHALLENGE);
-    strcpy(q.scope, "openid profile");
+    snprintf(q.state, sizeof(q.state), "%s", "a b&c=d%");
+    snprintf(q.nonce, sizeof(q.nonce), "%s", "n\xe4\xb8\xad");
+    snprintf(q.code_challenge, sizeof(q.code_challenge), "%s", CHALLENGE);
+    snprintf(q.scope, sizeof(q.scope), "%s", "openid profile");
     assert_true(oidc_request_format(&q, s, sizeof(s)));
     assert_true(oidc_request_is(s));
     assert_true(oidc_request_parse(s, &got));
