@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build check check-plain check-asan demo bench bench-smoke format clean
+.PHONY: all deps build check check-plain check-asan demo bench bench-smoke format clean fuzz
 
 all: build
 
@@ -39,8 +39,14 @@ bench: deps build
 bench-smoke: deps build
 	@BUILD=$(BUILD) tests/pg/with-postgres.sh bench/login.sh --smoke
 
+# Each fuzz driver of tests/fuzz for FUZZ_SECONDS (default 600), one at a time (scripts/fuzz.sh).
+# make check only replays the corpora (ctest fuzz/*).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

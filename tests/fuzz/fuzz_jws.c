@@ -11,7 +11,8 @@ lookup(const char *kid, const char *alg, void *arg)
 {
     (void)arg;
     for (size_t i = 0; i < 4; i++)
-        if (keys[i] && strcmp(jwk_alg(keys[i]), alg) == 0 && (!kid || !strcmp(jwk_kid(keys[i]), kid)))
+        if (keys[i] && strcmp(jwk_alg(keys[i]), alg) == 0 &&
+            (!kid || !strcmp(jwk_kid(keys[i]), kid)))
             return keys[i];
     return NULL;
 }

@@ -15,8 +15,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 1; i < 4; i++)
         v[i] = fuzz_split(v[i - 1], '\xff');
     static char line[WX_LOG_LINE_MAX];
-    size_t n = wx_log_format(line, WX_LOG_INFO, "fuzz", "a", v[0], "#n", v[1], "b", v[2], "c",
-                             v[3], NULL);
+    size_t n =
+        wx_log_format(line, WX_LOG_INFO, "fuzz", "a", v[0], "#n", v[1], "b", v[2], "c", v[3], NULL);
     FUZZ_CHECK(n >= 2 && n <= WX_LOG_LINE_MAX && line[n - 1] == '\n');
     FUZZ_CHECK(memchr(line, '\n', n - 1) == NULL);
     json_error_t e;
