@@ -1,6 +1,6 @@
 /* Fuzz driver: compact JWS verification (jws_verify, src/jose/jws.c) with the four algorithms
  * allowed and a key of each kind known by kid. Mostly finds crashes in the parsing before the
- * signature check; a success must hand back two JSON objects. */
+ * signature check; a success must hand back two JSON objects, a refusal a reason. */
 #include "fuzz.h"
 #include "jose/jws.h"
 
@@ -38,11 +38,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const algs[] = {"RS256", "ES256", "EdDSA", "HS256", "none", NULL};
     json_t *h = NULL, *p = NULL;
     wx_err_t err = {0};
-    wx_status_t rc = jws_verify((const char *)data, size, algs, lookup, NULL, &h, &p, &err);
+    jws_reason_t why = JWS_REASON_INTERNAL;
+    wx_status_t rc = jws_verify((const char *)data, size, algs, lookup, NULL, &h, &p, &why, &err);
     if (rc == WX_OK)
-        FUZZ_CHECK(json_is_object(h) && json_is_object(p));
-    else
-        FUZZ_CHECK(h == NULL && p == NULL && err.msg[0] != '\0');
+        FUZZ_CHECK(json_is_object(h) && json_is_object(p) && why == JWS_REASON_OK);
+    else /* every refusal says why, and is never "our failure" for input alone */
+        FUZZ_CHECK(h == NULL && p == NULL && err.msg[0] != '\0' && why != JWS_REASON_OK &&
+                   why != JWS_REASON_INTERNAL && why != JWS_REASON_ARG);
     json_decref(h);
     json_decref(p);
     return 0;
