@@ -36,8 +36,8 @@ check-asan:
 # ThreadSanitizer (clang): only what the tests labelled "threads" need is built (tests/CMakeLists.txt
 # says which and why); any data race fails the test (wxauthd exits 66).
 TSAN_TARGETS = wxauthd wxauth wxauth-verify-example unit_store_test_writer unit_store_test_store \
-	unit_lib_test_wxauth unit_handle_test_token_cache integ_test_concurrency integ_test_libwxauth \
-	integ_test_login integ_test_tokens integ_test_shutdown
+	unit_lib_test_wxauth unit_handle_test_token_cache unit_util_test_log integ_test_concurrency \
+	integ_test_libwxauth integ_test_login integ_test_tokens integ_test_shutdown
 check-tsan:
 	@if [ ! -f $(BUILD_TSAN)/CMakeCache.txt ]; then cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DWX_TSAN=ON -DWX_WERROR=ON -DCMAKE_C_COMPILER=clang >/dev/null; fi
 	@cmake --build $(BUILD_TSAN) -j $(JOBS) --target $(TSAN_TARGETS)

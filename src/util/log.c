@@ -1,8 +1,10 @@
 /* JSON-lines log. Lines are built in a local buffer and written with one write(2) — or, on a
- * worker thread, gathered in its batch and written with one write(2) of whole lines — so lines
- * from several threads never interleave. */
+ * worker thread, gathered in its batch and written with one write(2) of whole lines — under one
+ * lock, so lines from several threads never interleave, whatever their length. */
 #include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,13 +193,34 @@ wx_log_batch_attach(wx_log_batch_t *b)
     log_batch = b;
 }
 
+/* Whole lines to stderr, one writer at a time. A single write(2) is atomic on a pipe only up to
+ * PIPE_BUF bytes, and a line may be twice that: two threads' long lines would interleave (on a
+ * pipe to journald, say) and make neither JSON. The lock is uncontended almost always: a worker
+ * writes once per event-loop turn. A short write (a signal) is finished, not dropped. */
+static pthread_mutex_t log_write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+log_write(const char *p, size_t n)
+{
+    pthread_mutex_lock(&log_write_mu);
+    while (n > 0) {
+        ssize_t r = write(STDERR_FILENO, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break; /* nowhere to log to: nothing else to do */
+        p += r;
+        n -= (size_t)r;
+    }
+    pthread_mutex_unlock(&log_write_mu);
+}
+
 void
 wx_log_batch_flush(wx_log_batch_t *b)
 {
     if (!b || !b->len)
         return;
-    ssize_t r = write(STDERR_FILENO, b->data, b->len);
-    (void)r;
+    log_write(b->data, b->len);
     b->len = 0;
 }
 
@@ -305,6 +328,5 @@ wx_log(wx_log_level_t lvl, const char *event, ...)
         }
     }
     wx_log_batch_flush(b); /* what this thread logged before goes first */
-    ssize_t r = write(STDERR_FILENO, l.d, l.len);
-    (void)r;
+    log_write(l.d, l.len);
 }

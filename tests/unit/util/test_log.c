@@ -4,6 +4,7 @@
  * by jansson (which refuses invalid UTF-8 and duplicate keys); a
  * thread's batch holds its lines until flushed, asks for a flush once, writes warnings and
  * errors at once after the lines before them, and never grows past WX_LOG_BATCH_MAX. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -382,6 +383,84 @@ test_batch(void **state)
     free(b);
 }
 
+/* Threads logging long lines (twice PIPE_BUF) into a pipe read slowly, as journald or a log
+ * shipper would: every line arrives whole, never interleaved with another thread's. */
+#define PIPE_THREADS 4
+#define PIPE_LINES 60
+
+static void *
+pipe_writer(void *arg)
+{
+    char v[7001];
+    memset(v, (int)(intptr_t)arg, 7000); /* each thread its own letter */
+    v[7000] = '\0';
+    for (int i = 0; i < PIPE_LINES; i++)
+        wx_log(i % 2 ? WX_LOG_WARN : WX_LOG_INFO, "long", "v", v, NULL);
+    return NULL;
+}
+
+typedef struct {
+    pthread_t t[PIPE_THREADS];
+    int saved; /* stderr before the pipe */
+} pipe_run_t;
+
+/* Waits for the writers, then puts stderr back: the pipe's last write end closes, the reader
+ * sees EOF. */
+static void *
+pipe_closer(void *arg)
+{
+    pipe_run_t *run = arg;
+    for (int i = 0; i < PIPE_THREADS; i++)
+        pthread_join(run->t[i], NULL);
+    dup2(run->saved, STDERR_FILENO);
+    return NULL;
+}
+
+static void
+test_threads_pipe(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pipe_run_t run;
+    run.saved = dup(STDERR_FILENO);
+    assert_true(run.saved >= 0);
+    assert_true(dup2(fds[1], STDERR_FILENO) >= 0);
+    close(fds[1]);
+    for (int i = 0; i < PIPE_THREADS; i++)
+        assert_int_equal(pthread_create(&run.t[i], NULL, pipe_writer, (void *)(intptr_t)('a' + i)),
+                         0);
+    pthread_t closer;
+    assert_int_equal(pthread_create(&closer, NULL, pipe_closer, &run), 0);
+    size_t cap = (size_t)PIPE_THREADS * PIPE_LINES * 7200, len = 0;
+    char *all = malloc(cap + 1);
+    assert_non_null(all);
+    for (;;) { /* small reads keep the pipe full, so writers block mid-line */
+        ssize_t r = read(fds[0], all + len, cap - len < 1500 ? cap - len : 1500);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    all[len] = '\0';
+    pthread_join(closer, NULL);
+    close(fds[0]);
+    close(run.saved);
+    int lines = 0;
+    for (char *p = all, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, lines++) {
+        json_error_t e;
+        json_t *j = json_loadb(p, (size_t)(nl - p), JSON_REJECT_DUPLICATES, &e);
+        if (!j)
+            fail_msg("line %d is not JSON (%s): %.80s", lines, e.text, p);
+        const char *v = json_string_value(json_object_get(j, "v"));
+        assert_non_null(v);
+        assert_int_equal(strlen(v), 7000);
+        assert_int_equal(strspn(v, (char[]){v[0], '\0'}), 7000); /* one thread's letter only */
+        json_decref(j);
+    }
+    assert_int_equal(lines, PIPE_THREADS * PIPE_LINES);
+    free(all);
+}
+
 int
 main(void)
 {
@@ -389,7 +468,7 @@ main(void)
         cmocka_unit_test(test_fields),        cmocka_unit_test(test_long_value_cut),
         cmocka_unit_test(test_invalid_utf8),  cmocka_unit_test(test_cut_boundaries),
         cmocka_unit_test(test_random_values), cmocka_unit_test(test_many_fields),
-        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_batch),         cmocka_unit_test(test_threads_pipe),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
