@@ -19,7 +19,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "jose/b64url.h"
 #include "jose/jws.h"
 #include "proto/claims.h"
 #include "util/clock.h"
@@ -286,8 +285,6 @@ keyset_refetch(wxauth_verifier *v, uint64_t gen, uint64_t *new_gen, wx_err_t *fe
 typedef struct {
     const wxauth_verifier *v;
     const wxauth_keyset_t *ks;
-    bool looked_up;    /* jws_verify got past its header checks */
-    bool alg_mismatch; /* the kid named a key made for another alg */
 } lookup_ctx_t;
 
 /* The key for a token. HS256 means the configured secret and nothing else: keys from the JWKS
@@ -297,64 +294,36 @@ static const jwk_t *
 lookup(const char *kid, const char *alg, void *arg)
 {
     lookup_ctx_t *c = arg;
-    const jwk_t *k = NULL;
-    c->looked_up = true;
     if (strcmp(alg, "HS256") == 0)
-        k = c->v->hs_key;
-    else if (c->ks)
-        k = jwks_find(c->ks->jwks, kid);
-    c->alg_mismatch = k && strcmp(jwk_alg(k), alg) != 0;
-    return k;
+        return c->v->hs_key;
+    return c->ks ? jwks_find(c->ks->jwks, kid) : NULL;
 }
 
-/* Why jws_verify said WX_EDENIED before it asked for a key: decide between alg and crit by
- * reading the header again (only on this failure path). */
+/* jws_verify's refusal as a wxauth status: decided on its reason code alone. */
 static wxauth_status
-header_refusal(const wxauth_verifier *v, const char *token, size_t len)
+jws_status(jws_reason_t reason, wx_status_t rc)
 {
-    const char *dot = memchr(token, '.', len);
-    unsigned char *hdr = NULL;
-    size_t hlen = 0;
-    json_t *h = NULL;
-    wxauth_status st = WXAUTH_ERR_MALFORMED;
-
-    if (!dot || b64url_decode(token, (size_t)(dot - token), &hdr, &hlen) != WX_OK)
-        goto out;
-    h = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, NULL);
-    const char *alg = json_string_value(json_object_get(h, "alg"));
-    bool allowed = false;
-    for (size_t i = 0; alg && v->algs[i]; i++)
-        allowed = allowed || strcmp(v->algs[i], alg) == 0;
-    if (!allowed)
-        st = WXAUTH_ERR_ALG;
-    else if (json_object_get(h, "crit"))
-        st = WXAUTH_ERR_CRIT;
-out:
-    json_decref(h);
-    free(hdr);
-    return st;
-}
-
-/* jws_verify's result as a wxauth status. */
-static wxauth_status
-jws_status(const wxauth_verifier *v, wx_status_t rc, const lookup_ctx_t *c, const char *token,
-           size_t len)
-{
-    switch (rc) {
-    case WX_OK:
+    switch (reason) {
+    case JWS_REASON_OK:
         return WXAUTH_OK;
-    case WX_ETOOBIG:
+    case JWS_REASON_TOO_BIG:
         return WXAUTH_ERR_TOO_LARGE;
-    case WX_ENOENT:
+    case JWS_REASON_UNKNOWN_KEY:
         return WXAUTH_ERR_KID;
-    case WX_ENOMEM:
-        return WXAUTH_ERR_NOMEM;
-    case WX_EDENIED:
-        if (!c->looked_up)
-            return header_refusal(v, token, len);
-        /* After the lookup only two refusals are left: a key made for another alg (an RSA key
-         * named by an ES256 token, say), or a signature that does not verify. */
-        return c->alg_mismatch ? WXAUTH_ERR_ALG : WXAUTH_ERR_SIGNATURE;
+    case JWS_REASON_SIGNATURE:
+        return WXAUTH_ERR_SIGNATURE;
+    case JWS_REASON_ALG_NONE:
+    case JWS_REASON_ALG_NOT_ALLOWED:
+    case JWS_REASON_ALG_UNSUPPORTED:
+    case JWS_REASON_KEY_ALG: /* a kid naming a key made for another alg */
+        return WXAUTH_ERR_ALG;
+    case JWS_REASON_CRIT:
+        return WXAUTH_ERR_CRIT;
+    case JWS_REASON_INTERNAL:
+        return rc == WX_ENOMEM ? WXAUTH_ERR_NOMEM : WXAUTH_ERR_MALFORMED;
+    case JWS_REASON_ARG:
+    case JWS_REASON_MALFORMED:
+    case JWS_REASON_B64:
     default:
         return WXAUTH_ERR_MALFORMED;
     }
@@ -509,6 +478,7 @@ wxauth_verify(wxauth_verifier *v, const char *token, wxauth_claims **claims, cha
 {
     wxauth_status st = WXAUTH_OK;
     wx_status_t rc = WX_OK;
+    jws_reason_t reason = JWS_REASON_OK;
     wx_err_t werr = {0}, ferr = {0};
     wxauth_keyset_t *ks = NULL, *nks = NULL;
     uint64_t gen = 0;
@@ -537,8 +507,8 @@ wxauth_verify(wxauth_verifier *v, const char *token, wxauth_claims **claims, cha
     }
     ks = keyset_get(v, &gen);
     lc.ks = ks;
-    rc = jws_verify(token, len, v->algs, lookup, &lc, NULL, &payload, &werr);
-    if (rc == WX_ENOENT) {
+    rc = jws_verify(token, len, v->algs, lookup, &lc, NULL, &payload, &reason, &werr);
+    if (reason == JWS_REASON_UNKNOWN_KEY) {
         /* A kid we do not know may be a key the server has just rotated in. */
         nks = keyset_refetch(v, gen, &gen, &ferr, &fetch_failed);
         if (nks) {
@@ -546,7 +516,7 @@ wxauth_verify(wxauth_verifier *v, const char *token, wxauth_claims **claims, cha
             ks = nks;
             lc = (lookup_ctx_t){.v = v, .ks = ks};
             wx_err_clear(&werr);
-            rc = jws_verify(token, len, v->algs, lookup, &lc, NULL, &payload, &werr);
+            rc = jws_verify(token, len, v->algs, lookup, &lc, NULL, &payload, &reason, &werr);
         } else if (fetch_failed) {
             st = wxauth_fail(err, errlen, WXAUTH_ERR_JWKS,
                              "unknown signing key, and the JWKS could not be refetched: %s",
@@ -554,7 +524,7 @@ wxauth_verify(wxauth_verifier *v, const char *token, wxauth_claims **claims, cha
             goto out;
         }
     }
-    st = jws_status(v, rc, &lc, token, len);
+    st = jws_status(reason, rc);
     if (st == WXAUTH_ERR_KID) {
         st = wxauth_fail(err, errlen, st, "unknown signing key (kid not in the JWKS)");
         goto out;

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   libqrencode-dev zbar-tools
   postgresql postgresql-common

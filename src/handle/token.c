@@ -172,36 +172,53 @@ token_check_run(http_req_t *r, const char *token, const char *audience, bool fre
         goto fail;
     }
     wx_status_t rc = WX_OK;
+    jws_reason_t reason = JWS_REASON_OK;
     if (token_cache_get(ctx->verified, token, len, wx_mono_ms(), &header, &payload, &unrevoked)) {
         /* Verified before; the key must still be published (a retired key that left the JWKS
          * stops its tokens here as it would in jws_verify). */
         if (!keys_lookup(json_string_value(json_object_get(header, "kid")),
                          json_string_value(json_object_get(header, "alg")), ctx->keys))
-            rc = WX_ENOENT;
+            reason = JWS_REASON_UNKNOWN_KEY;
     } else {
-        rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
-        if (rc == WX_ENOENT && keys_reload_for_unknown_kid(ctx->keys)) {
+        rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &reason,
+                        &err);
+        if (reason == JWS_REASON_UNKNOWN_KEY && keys_reload_for_unknown_kid(ctx->keys)) {
             wx_err_clear(&err); /* a key rotated on another node since our last read */
-            rc =
-                jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload, &err);
+            rc = jws_verify(token, len, token_algs, keys_lookup, ctx->keys, &header, &payload,
+                            &reason, &err);
         }
         /* Never HS256: the application's secret can be reset under the same kid. */
         if (rc == WX_OK && strcmp(json_string_value(json_object_get(header, "alg")), "HS256") != 0)
             token_cache_put(ctx->verified, token, len, header, payload);
     }
-    switch (rc) {
-    case WX_OK:
+    /* Decided on the reason, never on err's wording: rewording a message changes nothing. */
+    switch (reason) {
+    case JWS_REASON_OK:
         break;
-    case WX_ETOOBIG:
+    case JWS_REASON_TOO_BIG:
         set(out, TOKEN_TOO_BIG, "token too long");
         goto fail;
-    case WX_ENOENT:
+    case JWS_REASON_UNKNOWN_KEY:
         set(out, TOKEN_BAD_KEY, "unknown signing key");
         goto fail;
-    case WX_EDENIED:
-        set(out, strstr(err.msg, "signature") ? TOKEN_BAD_SIG : TOKEN_BAD_KEY,
-            strstr(err.msg, "signature") ? "bad signature" : "algorithm or key not accepted");
+    case JWS_REASON_SIGNATURE:
+        set(out, TOKEN_BAD_SIG, "bad signature");
         goto fail;
+    case JWS_REASON_ALG_NONE:
+    case JWS_REASON_ALG_NOT_ALLOWED:
+    case JWS_REASON_ALG_UNSUPPORTED:
+    case JWS_REASON_CRIT:
+    case JWS_REASON_B64:
+    case JWS_REASON_KEY_ALG:
+        set(out, TOKEN_BAD_KEY, "algorithm or key not accepted");
+        goto fail;
+    case JWS_REASON_INTERNAL:
+        /* our failure (memory, crypto library), not the token's: logged as such */
+        wx_log(WX_LOG_ERROR, "token_verify_failed", "error", err.msg, "detail", err.detail, NULL);
+        set(out, TOKEN_ERROR, "could not verify the token");
+        goto fail;
+    case JWS_REASON_ARG:
+    case JWS_REASON_MALFORMED:
     default:
         set(out, TOKEN_MALFORMED, "malformed token");
         goto fail;

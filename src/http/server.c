@@ -617,7 +617,12 @@ http_req_ip(http_req_t *r, char *buf, size_t n)
 bool
 http_req_cookie(http_req_t *r, const char *name, char *out, size_t n)
 {
-    const char *h = http_req_header(r, "Cookie");
+    return http_cookie_get(http_req_header(r, "Cookie"), name, out, n);
+}
+
+bool
+http_cookie_get(const char *h, const char *name, char *out, size_t n)
+{
     size_t nl = strlen(name);
     if (!h)
         return false;

@@ -118,6 +118,8 @@ const char *http_req_header(http_req_t *r, const char *name);
 const char *http_req_ip(http_req_t *r, char *buf, size_t n);
 /* Value of cookie name into out; false when absent or too long. */
 bool http_req_cookie(http_req_t *r, const char *name, char *out, size_t n);
+/* The same over a Cookie header's value (NULL: none), without a request (fuzzed alone). */
+bool http_cookie_get(const char *header, const char *name, char *out, size_t n);
 /* Request body (bounded by max_body_size), NUL-terminated copy; caller frees. */
 char *http_req_body(http_req_t *r, size_t *len);
 

@@ -310,6 +310,27 @@ out:
     return rc;
 }
 
+const char *
+jws_reason_str(jws_reason_t r)
+{
+    static const char *const names[] = {
+        [JWS_REASON_OK] = "ok",
+        [JWS_REASON_ARG] = "bad_argument",
+        [JWS_REASON_TOO_BIG] = "too_big",
+        [JWS_REASON_MALFORMED] = "malformed",
+        [JWS_REASON_ALG_NONE] = "alg_none",
+        [JWS_REASON_ALG_NOT_ALLOWED] = "alg_not_allowed",
+        [JWS_REASON_ALG_UNSUPPORTED] = "alg_unsupported",
+        [JWS_REASON_CRIT] = "crit",
+        [JWS_REASON_B64] = "b64",
+        [JWS_REASON_UNKNOWN_KEY] = "unknown_key",
+        [JWS_REASON_KEY_ALG] = "key_alg",
+        [JWS_REASON_SIGNATURE] = "signature",
+        [JWS_REASON_INTERNAL] = "internal",
+    };
+    return (unsigned)r < WX_ARRAY_LEN(names) && names[r] ? names[r] : "unknown";
+}
+
 static bool
 jws_alg_allowed(const char *alg, const char *const *allowed)
 {
@@ -321,9 +342,11 @@ jws_alg_allowed(const char *alg, const char *const *allowed)
 
 wx_status_t
 jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_key_lookup_fn lookup,
-           void *arg, json_t **header_out, json_t **payload_out, wx_err_t *err)
+           void *arg, json_t **header_out, json_t **payload_out, jws_reason_t *reason,
+           wx_err_t *err)
 {
     wx_status_t rc = WX_OK;
+    jws_reason_t why = JWS_REASON_INTERNAL; /* each refusal below says which it is */
     const char *dot1 = NULL, *dot2 = NULL;
     unsigned char *hdr = NULL, *pay = NULL, *sig = NULL;
     size_t hlen = 0, plen = 0, slen = 0;
@@ -338,10 +361,12 @@ jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_k
     if (payload_out)
         *payload_out = NULL;
     if (!token || !lookup) {
+        why = JWS_REASON_ARG;
         rc = wx_err_set(err, WX_EINVAL, "no token or key lookup given");
         goto out;
     }
     if (len > JWS_MAX_TOKEN) {
+        why = JWS_REASON_TOO_BIG;
         rc = wx_err_set(err, WX_ETOOBIG, "token is larger than %d bytes", JWS_MAX_TOKEN);
         goto out;
     }
@@ -349,44 +374,53 @@ jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_k
     dot1 = memchr(token, '.', len);
     dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token must have exactly three parts");
         goto out;
     }
     if (b64url_decode(token, (size_t)(dot1 - token), &hdr, &hlen) != WX_OK) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token header is not valid base64url");
         goto out;
     }
     if (b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &pay, &plen) != WX_OK) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token payload is not valid base64url");
         goto out;
     }
     if (b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), &sig, &slen) != WX_OK) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token signature is not valid base64url");
         goto out;
     }
     /* Duplicate members are refused: two "alg"s could be read differently by another parser. */
     header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(header)) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token header is not a JSON object");
         goto out;
     }
     alg = json_string_value(json_object_get(header, "alg"));
     if (!alg) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token header has no alg");
         goto out;
     }
     /* Checked before the allowed list so a careless list cannot let unsigned tokens in; any
      * spelling, since some libraries compare case-insensitively. */
     if (strcasecmp(alg, "none") == 0) {
+        why = JWS_REASON_ALG_NONE;
         rc = wx_err_set(err, WX_EDENIED, "unsigned tokens (alg none) are never accepted");
         goto out;
     }
     if (!jws_alg_allowed(alg, allowed_algs)) {
+        why = JWS_REASON_ALG_NOT_ALLOWED;
         rc = wx_err_set(err, WX_EDENIED, "token alg is not allowed");
         wx_err_detail(err, "alg=%.32s", alg);
         goto out;
     }
     if (jwk_alg_from_name(alg) == JWK_ALG_UNKNOWN) {
+        why = JWS_REASON_ALG_UNSUPPORTED;
         rc = wx_err_set(err, WX_EDENIED, "token alg is not supported");
         wx_err_detail(err, "alg=%.32s", alg);
         goto out;
@@ -394,38 +428,46 @@ jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_k
     /* RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand, and we
      * understand none. */
     if (json_object_get(header, "crit")) {
+        why = JWS_REASON_CRIT;
         rc = wx_err_set(err, WX_EDENIED, "token has critical header extensions (crit)");
         goto out;
     }
     /* RFC 7797 unencoded payloads: never ours, and a b64 member without crit would let one
      * token be read two ways by different libraries. */
     if (json_object_get(header, "b64")) {
+        why = JWS_REASON_B64;
         rc = wx_err_set(err, WX_EDENIED, "token has a b64 header (RFC 7797 is not accepted)");
         goto out;
     }
     kid = json_object_get(header, "kid");
     if (kid && !json_is_string(kid)) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token kid is not a string");
         goto out;
     }
     /* jku, x5u, jwk and x5c are never read: a token must not choose the key that verifies it. */
     key = lookup(json_string_value(kid), alg, arg);
     if (!key) {
+        why = JWS_REASON_UNKNOWN_KEY;
         rc = wx_err_set(err, WX_ENOENT, "unknown key");
         wx_err_detail(err, "kid=%.64s", kid ? json_string_value(kid) : "(none)");
         goto out;
     }
     /* The key decides the algorithm, not the token: an RSA public key is never an HMAC secret. */
     if (key->alg != jwk_alg_from_name(alg)) {
+        why = JWS_REASON_KEY_ALG;
         rc = wx_err_set(err, WX_EDENIED, "key is not for the token's alg");
         wx_err_detail(err, "token alg=%.32s key alg=%s", alg, jwk_alg_name(key->alg));
         goto out;
     }
     rc = jws_sig_check(key, (const unsigned char *)token, (size_t)(dot2 - token), sig, slen, err);
-    if (rc != WX_OK)
+    if (rc != WX_OK) {
+        why = rc == WX_EDENIED ? JWS_REASON_SIGNATURE : JWS_REASON_INTERNAL;
         goto out;
+    }
     payload = json_loadb((const char *)pay, plen, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(payload)) {
+        why = JWS_REASON_MALFORMED;
         rc = wx_err_set(err, WX_EINVAL, "token payload is not a JSON object");
         goto out;
     }
@@ -437,7 +479,10 @@ jws_verify(const char *token, size_t len, const char *const *allowed_algs, jws_k
         *payload_out = payload;
         payload = NULL;
     }
+    why = JWS_REASON_OK;
 out:
+    if (reason)
+        *reason = why;
     json_decref(header);
     json_decref(payload);
     free(hdr);

@@ -1,8 +1,10 @@
 /* JSON-lines log. Lines are built in a local buffer and written with one write(2) — or, on a
- * worker thread, gathered in its batch and written with one write(2) of whole lines — so lines
- * from several threads never interleave. */
+ * worker thread, gathered in its batch and written with one write(2) of whole lines — under one
+ * lock, so lines from several threads never interleave, whatever their length. */
 #include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,15 +39,19 @@ wx_log_parse_level(const char *s, wx_log_level_t *out)
 }
 
 /* One line under construction, on the stack: no allocation per line. A line that would grow
- * past LINE_MAX_BYTES loses the end of the value that does not fit (cut at a UTF-8 boundary)
- * and the fields after it, but stays one JSON object ending in a newline. */
-#define LINE_MAX_BYTES 8192
-#define LINE_TAIL 2  /* "}\n" */
-#define FIELD_MIN 24 /* room a field needs beyond its key: separators, quotes, a number */
+ * past WX_LOG_LINE_MAX loses the end of the value that does not fit (cut at a character
+ * boundary, CUT_MARK appended) and the fields after it, and ends with "log_cut":true; it stays
+ * one JSON object ending in a newline. */
+#define CUT_MARK "\xe2\x80\xa6"         /* U+2026 "…" at the end of a cut value */
+#define CUT_TAIL ",\"log_cut\":true}\n" /* room always kept for it */
+#define LINE_TAIL (sizeof(CUT_TAIL) - 1)
+#define FIELD_MIN 40 /* room a field needs beyond its key: separators, quotes, marker, a number */
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD, for each byte that is not UTF-8 */
 
 typedef struct {
-    char d[LINE_MAX_BYTES];
+    char d[WX_LOG_LINE_MAX];
     size_t len;
+    bool cut;
 } line_t;
 
 static size_t
@@ -62,37 +68,93 @@ line_put(line_t *l, const char *p, size_t n)
     l->len += n;
 }
 
-/* A JSON string, cut short to what fits; needs room for its two quotes. Runs of plain bytes
- * are copied at once. */
+/* Length of the well-formed UTF-8 character at p (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF), or 0 when p does not start one. Stops at a NUL (never a continuation
+ * byte), so it never reads past the string. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* past U+10FFFF */
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* A JSON string of valid UTF-8, cut short (with CUT_MARK) to what fits; needs room for its two
+ * quotes and the marker. Quotes, backslashes and control characters are escaped; each byte that
+ * does not belong to a well-formed UTF-8 character becomes U+FFFD, so strict JSON readers (and
+ * people) always get text. Runs of plain characters are copied at once. */
 static void
 json_str(line_t *l, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t end = sizeof(l->d) - LINE_TAIL - 1; /* the closing quote always fits */
+    /* the marker and the closing quote always fit */
+    size_t end = sizeof(l->d) - LINE_TAIL - 1 - (sizeof(CUT_MARK) - 1);
+    bool cut = false;
     l->d[l->len++] = '"';
     const unsigned char *p = (const unsigned char *)s, *run = p;
-    for (;; p++) {
-        if (*p && *p != '"' && *p != '\\' && *p >= 0x20)
+    for (;;) {
+        if (*p >= 0x80) {
+            size_t cl = utf8_len(p);
+            if (cl) {
+                p += cl;
+                continue;
+            }
+        } else if (*p && *p != '"' && *p != '\\' && *p >= 0x20) {
+            p++;
             continue;
+        }
         size_t n = (size_t)(p - run);
         if (n > end - l->len) {
             n = end - l->len;
             while (n > 0 && (run[n] & 0xC0) == 0x80) /* not inside a UTF-8 character */
                 n--;
             line_put(l, (const char *)run, n);
+            cut = true;
             break;
         }
         line_put(l, (const char *)run, n);
-        if (!*p || end - l->len < 6)
+        if (!*p)
             break;
+        if (end - l->len < 6) {
+            cut = true;
+            break;
+        }
         if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
             line_put(l, e, 2);
-        } else {
+        } else if (*p < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
             line_put(l, e, 6);
+        } else {
+            line_put(l, REPLACEMENT, sizeof(REPLACEMENT) - 1);
         }
-        run = p + 1;
+        run = ++p;
+    }
+    if (cut) {
+        line_put(l, CUT_MARK, sizeof(CUT_MARK) - 1);
+        l->cut = true;
     }
     l->d[l->len++] = '"';
 }
@@ -131,24 +193,44 @@ wx_log_batch_attach(wx_log_batch_t *b)
     log_batch = b;
 }
 
+/* Whole lines to stderr, one writer at a time. A single write(2) is atomic on a pipe only up to
+ * PIPE_BUF bytes, and a line may be twice that: two threads' long lines would interleave (on a
+ * pipe to journald, say) and make neither JSON. The lock is uncontended almost always: a worker
+ * writes once per event-loop turn. A short write (a signal) is finished, not dropped. */
+static pthread_mutex_t log_write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+log_write(const char *p, size_t n)
+{
+    pthread_mutex_lock(&log_write_mu);
+    while (n > 0) {
+        ssize_t r = write(STDERR_FILENO, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break; /* nowhere to log to: nothing else to do */
+        p += r;
+        n -= (size_t)r;
+    }
+    pthread_mutex_unlock(&log_write_mu);
+}
+
 void
 wx_log_batch_flush(wx_log_batch_t *b)
 {
     if (!b || !b->len)
         return;
-    ssize_t r = write(STDERR_FILENO, b->data, b->len);
-    (void)r;
+    log_write(b->data, b->len);
     b->len = 0;
 }
 
-void
-wx_log(wx_log_level_t lvl, const char *event, ...)
+/* The whole line for wx_log and wx_log_format. */
+static void
+log_vformat(line_t *l, wx_log_level_t lvl, const char *event, va_list ap)
 {
     static const char *lvls[] = {"debug", "info", "warn", "error"};
-    if (lvl < log_level)
-        return;
-    line_t l;
-    l.len = 0;
+    l->len = 0;
+    l->cut = false;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -171,39 +253,67 @@ wx_log(wx_log_level_t lvl, const char *event, ...)
     o = put_digits(o, (int)(ts.tv_nsec / 1000000), 3);
     memcpy(o, "Z\",\"lvl\":\"", 10);
     o += 10;
-    line_put(&l, t, (size_t)(o - t));
-    line_put(&l, lvls[lvl], strlen(lvls[lvl]));
-    line_put(&l, "\",\"svc\":", 8);
-    json_str(&l, log_service);
-    line_put(&l, ",\"ev\":", 6);
-    json_str(&l, event);
-    va_list ap;
-    va_start(ap, event);
+    line_put(l, t, (size_t)(o - t));
+    line_put(l, lvls[lvl], strlen(lvls[lvl]));
+    line_put(l, "\",\"svc\":", 8);
+    json_str(l, log_service);
+    if (line_room(l) >= FIELD_MIN) { /* a service name of 8 KB has cut the line already */
+        line_put(l, ",\"ev\":", 6);
+        json_str(l, event);
+    } else
+        l->cut = true;
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
         if (!v)
             continue;
-        if (line_room(&l) < strlen(k) + FIELD_MIN)
-            break; /* full: the fields left are dropped */
-        line_put(&l, ",", 1);
+        if (line_room(l) / 6 < strlen(k) + FIELD_MIN) {
+            l->cut = true; /* full: the fields left are dropped */
+            break;
+        }
+        line_put(l, ",", 1);
         long n;
         if (k[0] == '#') { /* numeric value, written bare when it is one */
-            json_str(&l, k + 1);
-            line_put(&l, ":", 1);
+            json_str(l, k + 1);
+            line_put(l, ":", 1);
             if (wx_parse_long(v, -2147483647L, 2147483647L, &n))
-                put_long(&l, n);
+                put_long(l, n);
             else
-                json_str(&l, v);
+                json_str(l, v);
         } else {
-            json_str(&l, k);
-            line_put(&l, ":", 1);
-            json_str(&l, v);
+            json_str(l, k);
+            line_put(l, ":", 1);
+            json_str(l, v);
         }
     }
+    if (l->cut)
+        line_put(l, CUT_TAIL, LINE_TAIL); /* always room for it */
+    else
+        line_put(l, "}\n", 2);
+}
+
+size_t
+wx_log_format(char *out, wx_log_level_t lvl, const char *event, ...)
+{
+    line_t l;
+    va_list ap;
+    va_start(ap, event);
+    log_vformat(&l, lvl, event, ap);
     va_end(ap);
-    memcpy(l.d + l.len, "}\n", LINE_TAIL); /* always room for it */
-    l.len += LINE_TAIL;
+    memcpy(out, l.d, l.len);
+    return l.len;
+}
+
+void
+wx_log(wx_log_level_t lvl, const char *event, ...)
+{
+    if (lvl < log_level)
+        return;
+    line_t l;
+    va_list ap;
+    va_start(ap, event);
+    log_vformat(&l, lvl, event, ap);
+    va_end(ap);
     wx_log_batch_t *b = log_batch;
     if (b && lvl < WX_LOG_WARN) {
         if (b->len + l.len > sizeof(b->data))
@@ -218,6 +328,5 @@ wx_log(wx_log_level_t lvl, const char *event, ...)
         }
     }
     wx_log_batch_flush(b); /* what this thread logged before goes first */
-    ssize_t r = write(STDERR_FILENO, l.d, l.len);
-    (void)r;
+    log_write(l.d, l.len);
 }

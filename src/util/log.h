@@ -15,6 +15,18 @@ void wx_log_set_service(const char *svc);
  * use wx_log_kv_int for numbers via the "#" prefix on the key: "#status", "302". */
 void wx_log(wx_log_level_t lvl, const char *event, ...) __attribute__((sentinel));
 
+/* Every line is one JSON object of valid UTF-8 ending in "\n", whatever the values hold:
+ * control characters are escaped, each byte that is not part of a well-formed UTF-8 character
+ * becomes U+FFFD, and a line that would pass WX_LOG_LINE_MAX bytes has the value that does not
+ * fit cut at a character boundary and ended with U+2026 ("…"), the fields after it dropped, and
+ * "log_cut":true as its last member. */
+#define WX_LOG_LINE_MAX 8192
+
+/* The line wx_log would write, into out (at least WX_LOG_LINE_MAX bytes), whatever the level;
+ * returns its length. For tests and the log fuzzer. */
+size_t wx_log_format(char *out, wx_log_level_t lvl, const char *event, ...)
+    __attribute__((sentinel));
+
 /* A worker thread's lines below WX_LOG_WARN, gathered and written together: one write(2) per
  * event-loop turn instead of one per line (the access line's write was ~7 % of a /auth/check).
  * At most PIPE_BUF bytes, so a batch written to a pipe never interleaves with another thread's

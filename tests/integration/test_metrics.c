@@ -344,7 +344,8 @@ test_connections_open(void **state)
     int fds[K];
     const char *colon = strrchr(env.auth, ':');
     assert_non_null(colon);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10))};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     char *b = scrape();
     double base = value(b, "wxauth_http_connections_open");

@@ -1,6 +1,6 @@
 /* Tests for src/jose/jws.c: RFC 7515 A.1 (HS256) and A.2 (RS256) and RFC 8037 A.4 (EdDSA)
  * reproduced byte for byte, RFC 7515 A.3 (ES256) verified, our header format, round trips, and
- * one refusal test per jws_verify rule. */
+ * one refusal test per jws_verify rule, each with its reason code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,21 +22,23 @@ static wx_status_t
 verify(const char *tok, const char *const *algs, const jwk_t *key, wx_err_t *err)
 {
     one_key_t o = {.key = key};
-    return jws_verify(tok, strlen(tok), algs, lookup_one, &o, NULL, NULL, err);
+    return jws_verify(tok, strlen(tok), algs, lookup_one, &o, NULL, NULL, NULL, err);
 }
 
-/* Verify and check both the status and that the message names the rule that fired. */
+/* Verify and check the status, the reason code (what callers decide on) and that the message
+ * names the rule that fired (what people read). */
 static void
 expect_fail(const char *tok, const char *const *algs, const jwk_t *key, wx_status_t want,
-            const char *msg_part)
+            jws_reason_t want_reason, const char *msg_part)
 {
     wx_err_t err = {0};
     one_key_t o = {.key = key};
     json_t *h = (json_t *)1, *p = (json_t *)1;
-    wx_status_t rc = jws_verify(tok, strlen(tok), algs, lookup_one, &o, &h, &p, &err);
-    if (rc != want || !strstr(err.msg, msg_part))
-        fail_msg("got %s \"%s\", want %s \"%s\"", wx_status_str(rc), err.msg, wx_status_str(want),
-                 msg_part);
+    jws_reason_t why = JWS_REASON_OK;
+    wx_status_t rc = jws_verify(tok, strlen(tok), algs, lookup_one, &o, &h, &p, &why, &err);
+    if (rc != want || !strstr(err.msg, msg_part) || why != want_reason)
+        fail_msg("got %s %s \"%s\", want %s %s \"%s\"", wx_status_str(rc), jws_reason_str(why),
+                 err.msg, wx_status_str(want), jws_reason_str(want_reason), msg_part);
     assert_null(h);
     assert_null(p);
 }
@@ -51,7 +53,7 @@ test_rfc7515_a1_hs256(void **state)
     wx_err_t err = {0};
     assert_string_equal(tok, RFC7515_A1_TOKEN);
     assert_int_equal(jws_verify(RFC7515_A1_TOKEN, strlen(RFC7515_A1_TOKEN), ALL_ALGS, lookup_one,
-                                &o, &h, &p, &err),
+                                &o, &h, &p, NULL, &err),
                      WX_OK);
     assert_string_equal(json_string_value(json_object_get(h, "typ")), "JWT");
     assert_string_equal(json_string_value(json_object_get(p, "iss")), "joe");
@@ -90,7 +92,7 @@ test_rfc7515_a3_es256(void **state)
     assert_int_equal(verify(RFC7515_A3_TOKEN, ALL_ALGS, pub, &err), WX_OK);
     /* One signature character changed (still canonical base64url). */
     bad[strlen(bad) - 5] = bad[strlen(bad) - 5] == 'A' ? 'B' : 'A';
-    expect_fail(bad, ALL_ALGS, pub, WX_EDENIED, "does not verify");
+    expect_fail(bad, ALL_ALGS, pub, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     /* Our own ES256 signature with the RFC key: raw R||S, 64 bytes = 86 characters. */
     tok = sign_hdr(priv, "{\"alg\":\"ES256\"}", RFC7515_PAYLOAD);
     assert_int_equal(strlen(strrchr(tok, '.') + 1), 86);
@@ -110,9 +112,10 @@ test_rfc8037_eddsa(void **state)
     assert_string_equal(tok, RFC8037_TOKEN); /* Ed25519 is deterministic */
     /* The RFC's payload is not JSON: the signature verifies, then the payload rule refuses it.
      * Reaching that rule proves the signature was accepted. */
-    expect_fail(RFC8037_TOKEN, ALL_ALGS, pub, WX_EINVAL, "payload is not a JSON object");
+    expect_fail(RFC8037_TOKEN, ALL_ALGS, pub, WX_EINVAL, JWS_REASON_MALFORMED,
+                "payload is not a JSON object");
     bad[strlen(bad) - 10] = bad[strlen(bad) - 10] == 'A' ? 'B' : 'A';
-    expect_fail(bad, ALL_ALGS, pub, WX_EDENIED, "does not verify");
+    expect_fail(bad, ALL_ALGS, pub, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(tok);
     jwk_free(priv);
     jwk_free(pub);
@@ -148,7 +151,8 @@ test_sign_header_format(void **state)
     assert_string_equal(h, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k\\\"1\\\\\"}");
     free(h);
     o.key = k;
-    assert_int_equal(jws_verify(b.data, b.len, ALL_ALGS, lookup_one, &o, &hdr, NULL, &err), WX_OK);
+    assert_int_equal(jws_verify(b.data, b.len, ALL_ALGS, lookup_one, &o, &hdr, NULL, NULL, &err),
+                     WX_OK);
     assert_string_equal(o.kid, "k\"1\\"); /* the escaped kid comes back intact */
     json_decref(hdr);
 
@@ -211,7 +215,7 @@ roundtrip(const char *alg)
     assert_int_equal(jwk_public_json(k, &pj, &err), WX_OK);
     assert_int_equal(jwk_import_json(pj, &pub, &err), WX_OK);
     o.key = pub;
-    assert_int_equal(jws_verify(b.data, b.len, only, lookup_one, &o, &h, &p, &err), WX_OK);
+    assert_int_equal(jws_verify(b.data, b.len, only, lookup_one, &o, &h, &p, NULL, &err), WX_OK);
     assert_string_equal(o.kid, "rt-1");
     assert_string_equal(json_string_value(json_object_get(h, "alg")), alg);
     assert_string_equal(json_string_value(json_object_get(h, "typ")), "JWT");
@@ -220,7 +224,8 @@ roundtrip(const char *alg)
     json_decref(p);
     /* The private key verifies too. */
     o.key = k;
-    assert_int_equal(jws_verify(b.data, b.len, only, lookup_one, &o, NULL, NULL, &err), WX_OK);
+    assert_int_equal(jws_verify(b.data, b.len, only, lookup_one, &o, NULL, NULL, NULL, &err),
+                     WX_OK);
     json_decref(pj);
     jwk_free(pub);
     jwk_free(k);
@@ -272,13 +277,13 @@ test_reject_alg_none(void **state)
     const char *const with_none[] = {"none", "HS256", "NONE", NULL};
     /* RFC 7515 A.5's unsecured token, and variants. */
     expect_fail("eyJhbGciOiJub25lIn0." RFC7515_PAYLOAD_B64 ".", with_none, k, WX_EDENIED,
-                "alg none");
+                JWS_REASON_ALG_NONE, "alg none");
     expect_fail("eyJhbGciOiJOT05FIn0." RFC7515_PAYLOAD_B64 ".", with_none, k, WX_EDENIED,
-                "alg none"); /* {"alg":"NONE"} */
+                JWS_REASON_ALG_NONE, "alg none"); /* {"alg":"NONE"} */
     /* alg none with an HS256 signature attached changes nothing. */
     expect_fail("eyJhbGciOiJub25lIn0." RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-                with_none, k, WX_EDENIED, "alg none");
+                with_none, k, WX_EDENIED, JWS_REASON_ALG_NONE, "alg none");
     jwk_free(k);
 }
 
@@ -290,12 +295,15 @@ test_reject_alg_not_allowed(void **state)
     const char *const empty[] = {NULL};
     one_key_t o = {.key = pub};
     wx_err_t err = {0};
-    expect_fail(RFC7515_A2_TOKEN, es_only, pub, WX_EDENIED, "alg is not allowed");
-    expect_fail(RFC7515_A2_TOKEN, empty, pub, WX_EDENIED, "alg is not allowed");
-    expect_fail(RFC7515_A2_TOKEN, NULL, pub, WX_EDENIED, "alg is not allowed");
+    expect_fail(RFC7515_A2_TOKEN, es_only, pub, WX_EDENIED, JWS_REASON_ALG_NOT_ALLOWED,
+                "alg is not allowed");
+    expect_fail(RFC7515_A2_TOKEN, empty, pub, WX_EDENIED, JWS_REASON_ALG_NOT_ALLOWED,
+                "alg is not allowed");
+    expect_fail(RFC7515_A2_TOKEN, NULL, pub, WX_EDENIED, JWS_REASON_ALG_NOT_ALLOWED,
+                "alg is not allowed");
     /* The key is never even looked up. */
     assert_int_equal(jws_verify(RFC7515_A2_TOKEN, strlen(RFC7515_A2_TOKEN), es_only, lookup_one, &o,
-                                NULL, NULL, &err),
+                                NULL, NULL, NULL, &err),
                      WX_EDENIED);
     assert_int_equal(o.calls, 0);
     jwk_free(pub);
@@ -308,7 +316,7 @@ test_reject_alg_unsupported(void **state)
     const char *const rs384[] = {"RS384", NULL};
     /* {"alg":"RS384"} listed by the caller but not implemented. */
     expect_fail("eyJhbGciOiJSUzM4NCJ9." RFC7515_PAYLOAD_B64 ".AAAA", rs384, k, WX_EDENIED,
-                "alg is not supported");
+                JWS_REASON_ALG_UNSUPPORTED, "alg is not supported");
     jwk_free(k);
 }
 
@@ -331,7 +339,8 @@ test_reject_rs256_hs256_confusion(void **state)
                         &forged_key, &err),
         WX_OK);
     tok = sign_hdr(forged_key, "{\"alg\":\"HS256\",\"kid\":\"rsa-1\"}", "{\"sub\":\"admin\"}");
-    expect_fail(tok, ALL_ALGS, rsa, WX_EDENIED, "key is not for the token's alg");
+    expect_fail(tok, ALL_ALGS, rsa, WX_EDENIED, JWS_REASON_KEY_ALG,
+                "key is not for the token's alg");
     free(tok);
     free(pubtext);
     json_decref(pj);
@@ -344,7 +353,8 @@ test_reject_key_of_other_type(void **state)
 {
     /* ES256 header, lookup hands back an Ed25519 key: refused before any crypto. */
     jwk_t *ed = import(RFC8037_PUBLIC_JWK, false);
-    expect_fail(RFC7515_A3_TOKEN, ALL_ALGS, ed, WX_EDENIED, "key is not for the token's alg");
+    expect_fail(RFC7515_A3_TOKEN, ALL_ALGS, ed, WX_EDENIED, JWS_REASON_KEY_ALG,
+                "key is not for the token's alg");
     jwk_free(ed);
 }
 
@@ -355,9 +365,9 @@ test_reject_crit(void **state)
     char *tok = sign_hdr(k, "{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1363284000}", "{}");
     char *tok2 = sign_hdr(k, "{\"alg\":\"HS256\",\"b64\":false,\"crit\":[\"b64\"]}", "{}");
     char *tok3 = sign_hdr(k, "{\"alg\":\"HS256\",\"crit\":[]}", "{}");
-    expect_fail(tok, ALL_ALGS, k, WX_EDENIED, "crit");
-    expect_fail(tok2, ALL_ALGS, k, WX_EDENIED, "crit");
-    expect_fail(tok3, ALL_ALGS, k, WX_EDENIED, "crit");
+    expect_fail(tok, ALL_ALGS, k, WX_EDENIED, JWS_REASON_CRIT, "crit");
+    expect_fail(tok2, ALL_ALGS, k, WX_EDENIED, JWS_REASON_CRIT, "crit");
+    expect_fail(tok3, ALL_ALGS, k, WX_EDENIED, JWS_REASON_CRIT, "crit");
     free(tok);
     free(tok2);
     free(tok3);
@@ -371,20 +381,20 @@ test_reject_bad_base64(void **state)
     /* Padding on the header, standard alphabet in the payload and signature. */
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9=." RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-                ALL_ALGS, k, WX_EINVAL, "header is not valid base64url");
+                ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "header is not valid base64url");
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3Mi+" RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-                ALL_ALGS, k, WX_EINVAL, "payload is not valid base64url");
+                ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "payload is not valid base64url");
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP+mB92K27uhbUJU1p1r/wW1gFWFOEjXk",
-                ALL_ALGS, k, WX_EINVAL, "signature is not valid base64url");
+                ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "signature is not valid base64url");
     /* Same signature with non-zero trailing bits: a second spelling, refused. */
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl",
-                ALL_ALGS, k, WX_EINVAL, "signature is not valid base64url");
+                ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "signature is not valid base64url");
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." RFC7515_PAYLOAD_B64
                 ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\n",
-                ALL_ALGS, k, WX_EINVAL, "signature is not valid base64url");
+                ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "signature is not valid base64url");
     jwk_free(k);
 }
 
@@ -392,14 +402,16 @@ static void
 test_reject_part_count(void **state)
 {
     jwk_t *k = import(RFC7515_A1_JWK, false);
-    expect_fail("", ALL_ALGS, k, WX_EINVAL, "exactly three parts");
+    expect_fail("", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "exactly three parts");
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9", ALL_ALGS, k, WX_EINVAL,
-                "exactly three parts");
+                JWS_REASON_MALFORMED, "exactly three parts");
     expect_fail("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." RFC7515_PAYLOAD_B64, ALL_ALGS, k,
-                WX_EINVAL, "exactly three parts");
-    expect_fail(RFC7515_A1_TOKEN ".", ALL_ALGS, k, WX_EINVAL, "exactly three parts");
-    expect_fail(RFC7515_A1_TOKEN ".AAAA", ALL_ALGS, k, WX_EINVAL, "exactly three parts");
-    expect_fail("a.b.c.d.e", ALL_ALGS, k, WX_EINVAL, "exactly three parts");
+                WX_EINVAL, JWS_REASON_MALFORMED, "exactly three parts");
+    expect_fail(RFC7515_A1_TOKEN ".", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED,
+                "exactly three parts");
+    expect_fail(RFC7515_A1_TOKEN ".AAAA", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED,
+                "exactly three parts");
+    expect_fail("a.b.c.d.e", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "exactly three parts");
     jwk_free(k);
 }
 
@@ -428,7 +440,7 @@ test_reject_too_big(void **state)
             under = strlen(tok);
         } else {
             assert_int_equal(
-                jws_verify(tok, strlen(tok), ALL_ALGS, lookup_one, &o, NULL, NULL, &err),
+                jws_verify(tok, strlen(tok), ALL_ALGS, lookup_one, &o, NULL, NULL, NULL, &err),
                 WX_ETOOBIG);
             assert_non_null(strstr(err.msg, "larger than 8192"));
             assert_int_equal(o.calls, 0);
@@ -441,7 +453,7 @@ test_reject_too_big(void **state)
     /* Junk over the limit gets the size error, not a parse error. */
     tok = calloc(1, 9001);
     memset(tok, '!', 9000);
-    expect_fail(tok, ALL_ALGS, k, WX_ETOOBIG, "larger than");
+    expect_fail(tok, ALL_ALGS, k, WX_ETOOBIG, JWS_REASON_TOO_BIG, "larger than");
     free(tok);
     wx_buf_free(&payload);
     jwk_free(k);
@@ -456,7 +468,7 @@ test_reject_tampered_payload(void **state)
     char *p = strstr(tok, "qb2Ui");
     assert_non_null(p);
     p[1] = 'c';
-    expect_fail(tok, ALL_ALGS, pub, WX_EDENIED, "does not verify");
+    expect_fail(tok, ALL_ALGS, pub, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     jwk_free(pub);
 }
 
@@ -479,7 +491,8 @@ test_reject_signature_of_other_key(void **state)
         }
         assert_int_equal(jws_sign(a, "{}", 2, &tok, &err), WX_OK);
         assert_int_equal(verify(wx_buf_str(&tok), ALL_ALGS, a, &err), WX_OK);
-        expect_fail(wx_buf_str(&tok), ALL_ALGS, b, WX_EDENIED, "does not verify");
+        expect_fail(wx_buf_str(&tok), ALL_ALGS, b, WX_EDENIED, JWS_REASON_SIGNATURE,
+                    "does not verify");
         wx_buf_free(&tok);
         jwk_free(a);
         jwk_free(b);
@@ -498,10 +511,11 @@ test_reject_unknown_kid(void **state)
     wx_buf_init(&tok, 16384);
     assert_int_equal(jwks_parse(doc, strlen(doc), &set, &err), WX_OK);
     assert_int_equal(jws_sign(k, "{}", 2, &tok, &err), WX_OK);
-    assert_int_equal(jws_verify(tok.data, tok.len, ALL_ALGS, jwks_lookup, set, NULL, NULL, &err),
-                     WX_ENOENT);
+    assert_int_equal(
+        jws_verify(tok.data, tok.len, ALL_ALGS, jwks_lookup, set, NULL, NULL, NULL, &err),
+        WX_ENOENT);
     assert_string_equal(err.msg, "unknown key");
-    expect_fail(wx_buf_str(&tok), ALL_ALGS, NULL, WX_ENOENT, "unknown key");
+    expect_fail(wx_buf_str(&tok), ALL_ALGS, NULL, WX_ENOENT, JWS_REASON_UNKNOWN_KEY, "unknown key");
     wx_buf_free(&tok);
     jwks_free(set);
     jwk_free(k);
@@ -513,17 +527,19 @@ test_reject_bad_header(void **state)
     jwk_t *k = import(RFC7515_A1_JWK, false);
     char *t1 = NULL;
     /* Header "[]", "{}", {"alg":1}, not JSON, duplicate alg. */
-    expect_fail("W10." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL,
+    expect_fail("W10." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED,
                 "header is not a JSON object");
-    expect_fail("e30." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL, "has no alg");
-    expect_fail("eyJhbGciOjF9." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL, "has no alg");
+    expect_fail("e30." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED,
+                "has no alg");
+    expect_fail("eyJhbGciOjF9." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL,
+                JWS_REASON_MALFORMED, "has no alg");
     expect_fail("bm90IGpzb24." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k, WX_EINVAL,
-                "header is not a JSON object");
+                JWS_REASON_MALFORMED, "header is not a JSON object");
     /* {"alg":"HS256","alg":"none"} */
     expect_fail("eyJhbGciOiJIUzI1NiIsImFsZyI6Im5vbmUifQ." RFC7515_PAYLOAD_B64 ".AAAA", ALL_ALGS, k,
-                WX_EINVAL, "header is not a JSON object");
+                WX_EINVAL, JWS_REASON_MALFORMED, "header is not a JSON object");
     t1 = sign_hdr(k, "{\"alg\":\"HS256\",\"kid\":5}", "{}");
-    expect_fail(t1, ALL_ALGS, k, WX_EINVAL, "kid is not a string");
+    expect_fail(t1, ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "kid is not a string");
     free(t1);
     jwk_free(k);
 }
@@ -534,8 +550,9 @@ test_reject_payload_not_object(void **state)
     jwk_t *k = import(RFC7515_A1_JWK, false);
     char *t1 = sign_hdr(k, "{\"alg\":\"HS256\"}", "[1,2]");
     char *t2 = sign_hdr(k, "{\"alg\":\"HS256\"}", "{\"sub\":\"a\",\"sub\":\"b\"}");
-    expect_fail(t1, ALL_ALGS, k, WX_EINVAL, "payload is not a JSON object");
-    expect_fail(t2, ALL_ALGS, k, WX_EINVAL, "payload is not a JSON object"); /* duplicate */
+    expect_fail(t1, ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED, "payload is not a JSON object");
+    expect_fail(t2, ALL_ALGS, k, WX_EINVAL, JWS_REASON_MALFORMED,
+                "payload is not a JSON object"); /* duplicate */
     free(t1);
     free(t2);
     jwk_free(k);
@@ -564,11 +581,11 @@ test_embedded_keys_ignored(void **state)
                      WX_OK);
     hdr = wx_buf_steal(&h);
     tok = sign_hdr(evil, hdr, "{\"sub\":\"admin\"}");
-    expect_fail(tok, ALL_ALGS, real, WX_EDENIED, "does not verify");
+    expect_fail(tok, ALL_ALGS, real, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(tok);
     /* The same headers on a token the real key signed are harmless and ignored. */
     tok = sign_hdr(real, hdr, "{\"sub\":\"u\"}");
-    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_one, &o, NULL, NULL, &err),
+    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_one, &o, NULL, NULL, NULL, &err),
                      WX_OK);
     assert_int_equal(o.calls, 1);
     free(tok);
@@ -613,13 +630,13 @@ test_reject_bad_signature_sizes(void **state)
     assert_int_equal(n, 64);
     /* ES256: empty, 63 bytes, 65 bytes, r = s = 0. */
     t = with_sig(RFC7515_A3_TOKEN, sig, 0);
-    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     t = with_sig(RFC7515_A3_TOKEN, sig, 63);
-    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     t = with_sig(RFC7515_A3_TOKEN, zero, 64);
-    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     /* ES256 with the very same r and s in DER, as OpenSSL would emit them: not JWS form.
      * r starts 0x0e (no sign byte), s starts 0xc5 (needs a 00 sign byte). */
@@ -630,7 +647,7 @@ test_reject_bad_signature_sizes(void **state)
     der[36] = 0x02, der[37] = 33, der[38] = 0;
     memcpy(der + 39, sig + 32, 32);
     t = with_sig(RFC7515_A3_TOKEN, der, 71);
-    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, ec, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     free(sig);
 
@@ -638,13 +655,13 @@ test_reject_bad_signature_sizes(void **state)
     sig = sig_of(RFC7515_A2_TOKEN, &n);
     assert_int_equal(n, 256);
     t = with_sig(RFC7515_A2_TOKEN, sig, 255);
-    expect_fail(t, ALL_ALGS, rsa, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, rsa, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     sig = realloc(sig, 257);
     assert_non_null(sig);
     sig[256] = 0;
     t = with_sig(RFC7515_A2_TOKEN, sig, 257);
-    expect_fail(t, ALL_ALGS, rsa, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, rsa, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     free(sig);
 
@@ -652,18 +669,87 @@ test_reject_bad_signature_sizes(void **state)
     sig = sig_of(RFC7515_A1_TOKEN, &n);
     assert_int_equal(n, 32);
     t = with_sig(RFC7515_A1_TOKEN, sig, 16);
-    expect_fail(t, ALL_ALGS, hs, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, hs, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     sig = realloc(sig, 33);
     assert_non_null(sig);
     sig[32] = 0;
     t = with_sig(RFC7515_A1_TOKEN, sig, 33);
-    expect_fail(t, ALL_ALGS, hs, WX_EDENIED, "does not verify");
+    expect_fail(t, ALL_ALGS, hs, WX_EDENIED, JWS_REASON_SIGNATURE, "does not verify");
     free(t);
     free(sig);
     jwk_free(ec);
     jwk_free(rsa);
     jwk_free(hs);
+}
+
+/* Every refusal cause gives its own reason code, whatever the message says: the value that
+ * handle/token.c and libwxauth switch on. One case per cause, and the reason's name. */
+static void
+test_reasons(void **state)
+{
+    jwk_t *es = generate("ES256", "es"), *rs = generate("RS256", "rs");
+    char *good = sign_hdr(es, "{\"alg\":\"ES256\",\"kid\":\"es\"}", "{\"sub\":\"u\"}");
+    char *crit = sign_hdr(es, "{\"alg\":\"ES256\",\"crit\":[\"exp\"],\"exp\":1}", "{}");
+    char *b64 = sign_hdr(es, "{\"alg\":\"ES256\",\"b64\":false}", "{}");
+    char *rs_tok = sign_hdr(rs, "{\"alg\":\"RS256\"}", "{}");
+    char *not_obj = sign_hdr(es, "{\"alg\":\"ES256\"}", "[1]");
+    char *bad_sig = strdup(good);
+    assert_non_null(bad_sig);
+    char *last = strrchr(bad_sig, '.') + 5;
+    *last = *last == 'A' ? 'B' : 'A';
+    char *big = malloc(JWS_MAX_TOKEN + 2);
+    assert_non_null(big);
+    memset(big, 'a', JWS_MAX_TOKEN + 1);
+    big[JWS_MAX_TOKEN + 1] = '\0';
+    static const char *const es_only[] = {"ES256", NULL};
+    static const char *const with_x[] = {"ES256", "XS999", NULL};
+    const struct {
+        const char *tok;
+        const char *const *algs;
+        const jwk_t *key;
+        jws_reason_t want;
+        const char *name;
+    } cases[] = {
+        {good, ALL_ALGS, es, JWS_REASON_OK, "ok"},
+        {big, ALL_ALGS, es, JWS_REASON_TOO_BIG, "too_big"},
+        {"a.b", ALL_ALGS, es, JWS_REASON_MALFORMED, "malformed"},
+        {"e30.e30.", ALL_ALGS, es, JWS_REASON_MALFORMED, "malformed"}, /* no alg */
+        {"eyJhbGciOiJub25lIn0.e30.", ALL_ALGS, es, JWS_REASON_ALG_NONE, "alg_none"},
+        {"eyJhbGciOiJOb05lIn0.e30.", ALL_ALGS, es, JWS_REASON_ALG_NONE, "alg_none"}, /* NoNe */
+        {rs_tok, es_only, rs, JWS_REASON_ALG_NOT_ALLOWED, "alg_not_allowed"},
+        /* {"alg":"XS999"}: listed, but not an alg we implement */
+        {"eyJhbGciOiJYUzk5OSJ9.e30.AA", with_x, es, JWS_REASON_ALG_UNSUPPORTED, "alg_unsupported"},
+        {crit, ALL_ALGS, es, JWS_REASON_CRIT, "crit"},
+        {b64, ALL_ALGS, es, JWS_REASON_B64, "b64"},
+        {good, ALL_ALGS, NULL, JWS_REASON_UNKNOWN_KEY, "unknown_key"},
+        {good, ALL_ALGS, rs, JWS_REASON_KEY_ALG, "key_alg"},
+        {bad_sig, ALL_ALGS, es, JWS_REASON_SIGNATURE, "signature"},
+        {not_obj, ALL_ALGS, es, JWS_REASON_MALFORMED, "malformed"}, /* after the signature */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        one_key_t o = {.key = cases[i].key};
+        wx_err_t err = {0};
+        jws_reason_t why = JWS_REASON_INTERNAL;
+        wx_status_t rc = jws_verify(cases[i].tok, strlen(cases[i].tok), cases[i].algs, lookup_one,
+                                    &o, NULL, NULL, &why, &err);
+        if (why != cases[i].want)
+            fail_msg("case %zu: reason %s, want %s (%s)", i, jws_reason_str(why),
+                     jws_reason_str(cases[i].want), err.msg);
+        assert_int_equal(rc == WX_OK, cases[i].want == JWS_REASON_OK);
+        assert_string_equal(jws_reason_str(why), cases[i].name);
+    }
+    /* No token: a caller's bug, told apart from a bad token. */
+    one_key_t o = {.key = es};
+    jws_reason_t why = JWS_REASON_OK;
+    assert_int_equal(jws_verify(NULL, 0, ALL_ALGS, lookup_one, &o, NULL, NULL, &why, NULL),
+                     WX_EINVAL);
+    assert_int_equal(why, JWS_REASON_ARG);
+    assert_string_equal(jws_reason_str(JWS_REASON_INTERNAL), "internal");
+    assert_string_equal(jws_reason_str((jws_reason_t)999), "unknown");
+    free(good), free(crit), free(b64), free(rs_tok), free(not_obj), free(bad_sig), free(big);
+    jwk_free(es);
+    jwk_free(rs);
 }
 
 int
@@ -696,6 +782,7 @@ main(void)
         cmocka_unit_test(test_reject_payload_not_object),
         cmocka_unit_test(test_embedded_keys_ignored),
         cmocka_unit_test(test_reject_bad_signature_sizes),
+        cmocka_unit_test(test_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

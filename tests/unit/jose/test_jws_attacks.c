@@ -133,7 +133,7 @@ expect_len(const char *tok, size_t len, const char *const *algs, rec_t *r, wx_st
     json_t *h = (json_t *)1, *p = (json_t *)1;
     wx_status_t rc;
     r->calls = 0;
-    rc = jws_verify(tok, len, algs, lookup_rec, r, &h, &p, &err);
+    rc = jws_verify(tok, len, algs, lookup_rec, r, &h, &p, NULL, &err);
     if (rc != want || (msg && !strstr(err.msg, msg)))
         fail_msg("got %s \"%s\", want %s \"%s\" for %.120s", wx_status_str(rc), err.msg,
                  wx_status_str(want), msg ? msg : "", tok);
@@ -637,7 +637,7 @@ test_b64_false(void **state)
 
     assert_non_null(r);
     r->key = k;
-    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_rec, r, NULL, &p, &err),
+    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_rec, r, NULL, &p, NULL, &err),
                      WX_EDENIED);
     assert_non_null(strstr(err.msg, "b64"));
     assert_null(p);
@@ -825,12 +825,12 @@ test_truncated_and_shortened(void **state)
         r->key = p[i].pub;
         expect_ok(tok, ALL_ALGS, p[i].pub);
         for (size_t n = 0; n < len; n++)
-            if (jws_verify(tok, n, ALL_ALGS, lookup_rec, r, NULL, NULL, &err) == WX_OK)
+            if (jws_verify(tok, n, ALL_ALGS, lookup_rec, r, NULL, NULL, NULL, &err) == WX_OK)
                 fail_msg("%s: prefix of %zu bytes accepted", p[i].alg, n);
         for (size_t n = 0; n < len; n++) {
             memcpy(x, tok, n);
             memcpy(x + n, tok + n + 1, len - n); /* NUL included */
-            if (jws_verify(x, len - 1, ALL_ALGS, lookup_rec, r, NULL, NULL, &err) == WX_OK)
+            if (jws_verify(x, len - 1, ALL_ALGS, lookup_rec, r, NULL, NULL, NULL, &err) == WX_OK)
                 fail_msg("%s: character %zu removed and accepted", p[i].alg, n);
         }
         free(r);
@@ -1275,7 +1275,8 @@ test_duplicate_members(void **state)
     }
     /* Names are case-sensitive: "ALG" is just another (ignored) member, and only "alg" counts. */
     tok = hs256_str("{\"ALG\":\"none\",\"Alg\":\"none\",\"alg\":\"HS256\"}", "{\"sub\":\"u\"}");
-    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_rec, r, &h, NULL, &err), WX_OK);
+    assert_int_equal(jws_verify(tok, strlen(tok), ALL_ALGS, lookup_rec, r, &h, NULL, NULL, &err),
+                     WX_OK);
     assert_string_equal(json_string_value(json_object_get(h, "alg")), "HS256");
     assert_string_equal(r->alg, "HS256");
     json_decref(h);

@@ -41,7 +41,7 @@ verify_len(const char *tok, size_t len, const char *const *algs, const jwk_t *ke
 {
     one_key_t o = {.key = key};
     json_t *h = (json_t *)1, *p = (json_t *)1;
-    wx_status_t rc = jws_verify(tok, len, algs, lookup_one, &o, &h, &p, err);
+    wx_status_t rc = jws_verify(tok, len, algs, lookup_one, &o, &h, &p, NULL, err);
     if (rc != WX_OK) {
         assert_null(h);
         assert_null(p);
@@ -242,7 +242,7 @@ test_4_1_rs256_verify(void **state)
     assert_int_equal(jwks_parse(doc, strlen(doc), &set, &err), WX_OK);
     assert_int_equal(jwks_count(set), 1);
     assert_int_equal(jws_verify(RFC7520_4_1_TOKEN, strlen(RFC7520_4_1_TOKEN), rs_only, jwks_lookup,
-                                set, &h, &p, &err),
+                                set, &h, &p, NULL, &err),
                      WX_EINVAL);
     assert_string_equal(err.msg, SIG_ACCEPTED_MSG);
     assert_null(h);
@@ -260,7 +260,8 @@ test_4_1_rs256_verify(void **state)
 
     /* The same key and header over a JSON payload go all the way through. */
     tok = sign_hdr(priv, RFC7520_4_1_HEADER, "{\"sub\":\"bilbo\"}");
-    assert_int_equal(jws_verify(tok, strlen(tok), rs_only, jwks_lookup, set, &h, &p, &err), WX_OK);
+    assert_int_equal(jws_verify(tok, strlen(tok), rs_only, jwks_lookup, set, &h, &p, NULL, &err),
+                     WX_OK);
     assert_string_equal(json_string_value(json_object_get(h, "kid")), RFC7520_BILBO_KID);
     assert_string_equal(json_string_value(json_object_get(p, "sub")), "bilbo");
     json_decref(h);
@@ -416,7 +417,7 @@ test_4_3_es512_refused(void **state)
     assert_int_equal(jwks_parse(doc, strlen(doc), &set, &err), WX_OK);
     assert_int_equal(jwks_count(set), 0);
     assert_int_equal(jws_verify(RFC7520_4_3_TOKEN, strlen(RFC7520_4_3_TOKEN), lists_es512,
-                                jwks_lookup, set, NULL, NULL, &err),
+                                jwks_lookup, set, NULL, NULL, NULL, &err),
                      WX_EDENIED);
     assert_string_equal(err.msg, "token alg is not supported");
     expect_fail(RFC7520_4_3_TOKEN, ALL_ALGS, p256, WX_EDENIED, "alg is not allowed", 0);
