@@ -231,6 +231,10 @@ typedef struct {
     auth_pending_t p;
     int64_t now;
     bool good;
+    /* Made on the loop before the thread starts and fired with event_active, which allocates
+     * nothing and cannot fail: the answer always comes back. The loop waits for it (the
+     * worker's background count), so the base is alive when the thread fires. */
+    struct event *ev;
     char token[ADMIN_TOKEN_MAX + 1];
 } slow_job_t;
 
@@ -244,6 +248,7 @@ slow_done(evutil_socket_t fd, short what, void *arg)
     admin_auth_result_t res = auth_finish(j->g, j->h, &j->p, j->good, true, j->now, &info);
     http_req_t *r = j->r;
     admin_auth_done_fn done = j->done;
+    event_free(j->ev);
     atomic_fetch_sub(&r->worker->background, 1);
     OPENSSL_cleanse(j, sizeof(*j));
     free(j);
@@ -257,8 +262,7 @@ slow_thread(void *arg)
     slow_job_t *j = arg;
     j->good = admin_hash_check(j->h, j->token);
     OPENSSL_cleanse(j->token, sizeof(j->token));
-    if (event_base_once(j->r->worker->base, -1, EV_TIMEOUT, slow_done, j, NULL) != 0)
-        wx_log(WX_LOG_ERROR, "admin_auth_lost", "rid", j->r->id, NULL); /* out of memory */
+    event_active(j->ev, EV_TIMEOUT, 1); /* j belongs to the loop from here on */
     return NULL;
 }
 
@@ -280,25 +284,31 @@ admin_authenticate_async(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
         pthread_t th;
         pthread_attr_t attr;
         bool started = false;
-        if (j) {
-            *j = (slow_job_t){.g = g, .h = h, .r = r, .done = done, .p = p, .now = now};
+        if (j)
+            j->ev = event_new(r->worker->base, -1, 0, slow_done, j);
+        if (j && j->ev) {
+            struct event *ev = j->ev;
+            *j = (slow_job_t){.g = g, .h = h, .r = r, .done = done, .p = p, .now = now, .ev = ev};
             wx_strlcpy(j->token, token, sizeof(j->token));
             atomic_fetch_add(&r->worker->background, 1); /* a stop waits for its answer */
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
             started = pthread_create(&th, &attr, slow_thread, j) == 0;
             pthread_attr_destroy(&attr);
-            if (!started) {
+            if (!started)
                 atomic_fetch_sub(&r->worker->background, 1);
-                OPENSSL_cleanse(j, sizeof(*j));
-                free(j);
-            }
+        }
+        if (j && !started) {
+            if (j->ev)
+                event_free(j->ev);
+            OPENSSL_cleanse(j, sizeof(*j));
+            free(j);
         }
         OPENSSL_cleanse(token, sizeof(token));
         OPENSSL_cleanse(&p, sizeof(p));
         if (started)
             return;
-        /* No thread to be had: "retry in a second" rather than hash on the loop. */
+        /* No thread or event to be had: "retry in a second" rather than hash on the loop. */
         admin_fails_t *t = g->fails ? g->fails : &g->local;
         pthread_mutex_lock(&t->lock);
         t->slow_busy = false;

@@ -303,10 +303,12 @@ stop_check(evutil_socket_t fd, short what, void *arg)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
     }
     /* Done when every request has its reply, every reply is written out (a client that does
-     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back. */
-    if ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0 &&
-         atomic_load(&sl->w.background) <= 0) ||
-        now >= sl->deadline_ms + STOP_WRITE_GRACE_MS) {
+     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back.
+     * Background jobs are waited for even past the deadline: each is bounded (a PBKDF2
+     * derivation) and will touch this loop when it ends, so the loop must outlive it. */
+    if (atomic_load(&sl->w.background) <= 0 &&
+        ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0) ||
+         now >= sl->deadline_ms + STOP_WRITE_GRACE_MS)) {
         event_base_loopexit(sl->w.base, NULL);
         return;
     }
