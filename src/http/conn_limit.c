@@ -25,13 +25,17 @@
 
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/rand.h"
 
 /* accept() out of fds: try again after this long (a freed fd is picked up within it). */
 #define ACCEPT_PAUSE_MS 100
+/* The per-address cap when none is set: a NATed office or carrier address holds many clients,
+ * but a fraction of the total cap would let a handful of addresses fill the server. */
+#define DEFAULT_PER_ADDR 256
 
 typedef struct addr_ent {
     struct addr_ent *next;
-    unsigned char ip[16]; /* IPv4 as ::ffff:a.b.c.d */
+    unsigned char ip[16]; /* IPv4 as ::ffff:a.b.c.d, IPv6 its /64 (http_conns_peer_key) */
     int count;
 } addr_ent_t;
 
@@ -60,7 +64,8 @@ struct http_conns {
     atomic_llong refused_total, refused_addr, timed_out, accept_paused;
     pthread_mutex_t lock; /* the address table */
     addr_ent_t **buckets;
-    size_t nbuckets; /* a power of two */
+    size_t nbuckets;      /* a power of two, sized from max_total */
+    uint64_t hash_key[2]; /* random: clients cannot choose addresses that share a bucket */
     _Atomic(conn_t *) *byfd;
     size_t nfd;
 };
@@ -148,9 +153,17 @@ http_conns_new(const http_conns_config_t *cfg, http_conns_t **out, wx_err_t *err
         c->cfg.max_total = (int)(t < 16 ? 16 : t > 1000000000 ? 1000000000 : t);
     }
     if (c->cfg.max_per_addr <= 0)
-        c->cfg.max_per_addr = c->cfg.max_total / 4 < 16 ? 16 : c->cfg.max_total / 4;
+        c->cfg.max_per_addr =
+            c->cfg.max_total < DEFAULT_PER_ADDR ? c->cfg.max_total : DEFAULT_PER_ADDR;
+    /* About one address per bucket at worst (each open connection has one). */
     c->nbuckets = 1024;
+    while (c->nbuckets < (size_t)c->cfg.max_total && c->nbuckets < (1u << 22))
+        c->nbuckets *= 2;
     c->nfd = (size_t)nofile;
+    if (wx_rand_bytes(c->hash_key, sizeof(c->hash_key)) != WX_OK) {
+        free(c);
+        return wx_err_set(err, WX_EIO, "no randomness for the connection table's hash key");
+    }
     c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
     /* One pointer per possible fd; pages never touched are never backed. */
     c->byfd = calloc(c->nfd, sizeof(*c->byfd));
@@ -198,13 +211,61 @@ http_conns_stats(const http_conns_t *c, http_conns_stats_t *out)
 
 /* ---- the per-address table (under c->lock) ---- */
 
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+/* SipHash-2-4 of the 16-byte address under the table's random key: peers choose their
+ * addresses (an IPv6 /64 holds 2^64), and with a public hash they could pick ones that all
+ * land in one bucket and make every accept and close walk a long chain under the lock. */
 static size_t
-addr_hash(const unsigned char ip[16], size_t nbuckets)
+addr_hash(const http_conns_t *c, const unsigned char ip[16])
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ ip[i]) * 1099511628211ull;
-    return (size_t)(h & (nbuckets - 1));
+    uint64_t k0 = c->hash_key[0], k1 = c->hash_key[1], m[2];
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+    for (int i = 0; i < 2; i++) {
+        m[i] = 0;
+        for (int j = 7; j >= 0; j--) /* little-endian, as SipHash reads its input */
+            m[i] = (m[i] << 8) | ip[i * 8 + j];
+        v3 ^= m[i];
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m[i];
+    }
+    uint64_t b = (uint64_t)16 << 56;
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return (size_t)((v0 ^ v1 ^ v2 ^ v3) & (c->nbuckets - 1));
+}
+
+size_t
+http_conns_bucket(const http_conns_t *c, const unsigned char key[16], size_t *nbuckets)
+{
+    *nbuckets = c->nbuckets;
+    return addr_hash(c, key);
 }
 
 /* The entry of ip with one more connection, or NULL when ip is at the cap (*over) or memory
@@ -212,7 +273,7 @@ addr_hash(const unsigned char ip[16], size_t nbuckets)
 static addr_ent_t *
 addr_take(http_conns_t *c, const unsigned char ip[16], bool *over)
 {
-    size_t h = addr_hash(ip, c->nbuckets);
+    size_t h = addr_hash(c, ip);
     addr_ent_t *a;
     *over = false;
     pthread_mutex_lock(&c->lock);
@@ -239,7 +300,7 @@ addr_release(http_conns_t *c, addr_ent_t *a)
 {
     pthread_mutex_lock(&c->lock);
     if (--a->count == 0) {
-        addr_ent_t **p = &c->buckets[addr_hash(a->ip, c->nbuckets)];
+        addr_ent_t **p = &c->buckets[addr_hash(c, a->ip)];
         while (*p && *p != a)
             p = &(*p)->next;
         if (*p)
@@ -337,7 +398,30 @@ watch_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
     deadline_arm(cn);
 }
 
-/* ip as 16 bytes and as text from the socket's peer; false when it has none. */
+bool
+http_conns_peer_key(const struct sockaddr *sa, unsigned char key[16], char *txt, size_t n)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        memcpy(key, mapped, 12);
+        memcpy(key + 12, &s4->sin_addr, 4);
+        return inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)n) != NULL;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        memcpy(key, &s6->sin6_addr, 16);
+        /* One IPv6 host is usually given a whole /64 (as admin sign-in keys it too, with
+         * wx_ip_client_key): count the /64, or each host has 2^64 addresses to spread over.
+         * An IPv4-mapped address stays whole. */
+        if (memcmp(key, mapped, 12) != 0)
+            memset(key + 8, 0, 8);
+        return inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)n) != NULL;
+    }
+    return false;
+}
+
+/* ip as a table key and as text from the socket's peer; false when it has none. */
 static bool
 peer_of(int fd, unsigned char key[16], char *txt, size_t n)
 {
@@ -345,19 +429,7 @@ peer_of(int fd, unsigned char key[16], char *txt, size_t n)
     socklen_t len = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
         return false;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-        memset(key, 0, 10);
-        key[10] = key[11] = 0xff;
-        memcpy(key + 12, &s4->sin_addr, 4);
-        return inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)n) != NULL;
-    }
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-        memcpy(key, &s6->sin6_addr, 16);
-        return inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)n) != NULL;
-    }
-    return false;
+    return http_conns_peer_key((const struct sockaddr *)&ss, key, txt, n);
 }
 
 /* A connection evhttp has just accepted: count it, or refuse it. */
@@ -405,8 +477,15 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
     cn->fd = fd;
     cn->addr = a;
     cn->watch = evbuffer_add_cb(bufferevent_get_input(bev), watch_cb, cn);
-    if (cn->watch)
-        evbuffer_cb_clear_flags(bufferevent_get_input(bev), cn->watch, EVBUFFER_CB_ENABLED);
+    if (!cn->watch) { /* out of memory: untracked, as above */
+        event_free(cn->deadline);
+        free(cn);
+        if (a)
+            addr_release(c, a);
+        atomic_fetch_sub(&c->open, 1);
+        return;
+    }
+    evbuffer_cb_clear_flags(bufferevent_get_input(bev), cn->watch, EVBUFFER_CB_ENABLED);
     if ((size_t)fd < c->nfd)
         atomic_store(&c->byfd[fd], cn);
     evhttp_connection_set_closecb(evcon, conn_closed, cn);

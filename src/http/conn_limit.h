@@ -21,7 +21,7 @@ typedef struct http_conns_worker http_conns_worker_t; /* one per worker loop */
 
 typedef struct {
     int max_total;          /* open connections in all; <= 0: derived from the fd limit */
-    int max_per_addr;       /* per peer address; <= 0: max_total / 4 (at least 16) */
+    int max_per_addr;       /* per peer address (IPv6: per /64); <= 0: 256 (or max_total) */
     int request_timeout_ms; /* whole head + body of one request; <= 0: no deadline */
     /* Fds the app keeps per worker besides client connections (outbound calls, store): the
      * derived max_total leaves room for them. */
@@ -40,6 +40,13 @@ typedef struct {
     int64_t timed_out;     /* closed: request head/body past the deadline */
     int64_t accept_paused; /* accept() paused: no file descriptor (EMFILE, ENFILE, ...) */
 } http_conns_stats_t;
+
+struct sockaddr;
+/* The per-address table's key of a peer (16 bytes: IPv4 as ::ffff:a.b.c.d, IPv6 its /64) and
+ * its full address as text; false for another family. */
+bool http_conns_peer_key(const struct sockaddr *sa, unsigned char key[16], char *txt, size_t n);
+/* The bucket key falls in (tests: the hash is keyed per table). */
+size_t http_conns_bucket(const http_conns_t *c, const unsigned char key[16], size_t *nbuckets);
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit (capped by fs.nr_open); before and after in
  * *before and *after. WX_EIO when setrlimit refuses (the old limit stays). */
