@@ -32,6 +32,9 @@
 /* The per-address cap when none is set: a NATed office or carrier address holds many clients,
  * but a fraction of the total cap would let a handful of addresses fill the server. */
 #define DEFAULT_PER_ADDR 256
+/* At the total cap: accept again after this long (then at most one connection, refused with a
+ * 503, before pausing again; the rest wait in the kernel's queue). */
+#define CAP_PAUSE_MS 10
 
 typedef struct addr_ent {
     struct addr_ent *next;
@@ -531,6 +534,15 @@ bev_new(struct event_base *base, void *arg)
     cw->fresh[cw->nfresh++] = bev;
     if (cw->nfresh == 1)
         event_active(cw->check, EV_TIMEOUT, 1);
+    /* libevent accepts until EAGAIN before check_cb runs: at the total cap, stop this batch
+     * here (the listener is re-checked after CAP_PAUSE_MS), or a flood would hold one fd per
+     * waiting connection until refused, eating the fds kept for outbound calls and the store. */
+    if (cw->lev && (size_t)atomic_load_explicit(&cw->c->open, memory_order_relaxed) + cw->nfresh >=
+                       (size_t)cw->c->cfg.max_total) {
+        struct timeval tv = {0, CAP_PAUSE_MS * 1000};
+        evconnlistener_disable(cw->lev);
+        evtimer_add(cw->resume, &tv);
+    }
     return bev;
 }
 

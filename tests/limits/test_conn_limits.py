@@ -8,10 +8,14 @@
 2. The caps (max_connections, max_connections_per_addr): over the per-address cap 127.0.0.1's
    next connection is refused while 127.0.0.2 is still served; over the total cap everyone is
    refused; /metrics counts the refusals; after the flood closes everyone is served again.
+3. At the total cap, a burst of connections waiting in the kernel's queue (wxauthd stopped with
+   SIGSTOP while they connect) is not accepted all at once: accept() never runs out of fds
+   (wxauth_accept_paused_total stays 0 with the cap well below the fd limit).
 """
 import http.client
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -154,6 +158,17 @@ def caps(c):
     st3, _ = fetch(port, src="127.0.0.4")
     if st3 == 200:
         fail("a connection over the total cap (60) was served")
+    # A burst queued in the kernel while the cap is full: accepting it whole would need
+    # 60 + 200 fds with only 160.
+    pid = c.procs[1].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        burst = flood(port, 200, "127.0.0.5")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(1.5)
+    print(f"# a burst of {len(burst)} connections at the total cap")
+    close_all(burst)
     close_all(held)
     time.sleep(0.3)
     for src in ("127.0.0.1", "127.0.0.2", "127.0.0.4"):
@@ -168,6 +183,9 @@ def caps(c):
         line = [ln for ln in text.splitlines() if ln.startswith(want)]
         if not line or int(line[0].split()[-1]) < 1:
             fail(f"/metrics: {want} not counted: {line}")
+    paused = [ln for ln in text.splitlines() if ln.startswith("wxauth_accept_paused_total")]
+    if not paused or int(paused[0].split()[-1]) != 0:
+        fail(f"accept() ran out of fds with the total cap (60) below the fd limit: {paused}")
     check_log(c.logs[0], 256 * 1024)
 
 
