@@ -96,6 +96,8 @@ main(int argc, char **argv)
     app.keys_shared = &keys_shared;
     static admin_fails_t admin_fails = ADMIN_FAILS_INIT;
     app.admin_fails = &admin_fails;
+    static admin_fails_t metrics_budget = ADMIN_FAILS_INIT;
+    app.metrics_budget = &metrics_budget;
     if (seal_key_load(getenv("WXAUTH_MASTER_KEY"), cfg.master_key_file, &app.master, &err) !=
         WX_OK) {
         fprintf(stderr, "wxauthd: %s\n", err.msg);
@@ -169,6 +171,7 @@ main(int argc, char **argv)
     /* The admin API and the console: on a listener of their own ([admin] listen, loopback by
      * default) and absent from the public one, or with "public" on the public one. */
     bool admin_apart = strcmp(cfg.admin_listen, "public") != 0;
+    app.admin_apart = admin_apart;
     static http_route_t all_routes[64];
     const http_route_t *routes = handle_routes;
     size_t nroutes = handle_routes_count;
@@ -233,6 +236,7 @@ main(int argc, char **argv)
         store_writer_stop(app.writer);
         return 1;
     }
+    app.public_srv = srv; /* before the admin listener's workers start: they read it */
     /* One worker is plenty for the admin API; a slow sign-in check never runs on its loop
      * either (handle/admin_auth.c). */
     http_server_t *admin_srv = NULL;
@@ -253,6 +257,11 @@ main(int argc, char **argv)
         http_server_free(srv);
         return 1;
     }
+    if (admin_apart && strcmp(cfg.metrics_access, "token") == 0 && !app.metrics.set)
+        wx_log(WX_LOG_INFO, "metrics_on_admin_listener", "admin_listen", cfg.admin_listen, "hint",
+               "no [metrics] token_hash: /metrics is served on the admin listener with the "
+               "admin token only; set [metrics] token_hash to scrape it on the public one",
+               NULL);
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, "admin_listen", cfg.admin_listen, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);

@@ -176,7 +176,7 @@ def caps(c):
         if st != 200:
             fail(f"{src} got {st} after the flood closed")
     o = opener()
-    st, _, body = get(o, f"{c.nodes[0]}/metrics", headers={"Authorization": f"Bearer {c.admin}"})
+    st, _, body = get(o, f"{c.admin_urls[0]}/metrics", headers={"Authorization": f"Bearer {c.admin}"})
     text = body.decode()
     for want in ('wxauth_connections_refused_total{cap="address"}',
                  'wxauth_connections_refused_total{cap="total"}'):
