@@ -47,7 +47,7 @@ typedef struct {
     int token_leeway;  /* seconds of clock skew allowed when checking exp/nbf/iat */
     int jwks_max_age;  /* Cache-Control max-age of the JWKS document */
     /* [oidc] OpenID Connect provider (docs/oidc.md) */
-    int oidc_code_ttl;        /* seconds an authorization code may wait to be redeemed */
+    int oidc_code_ttl;         /* seconds an authorization code may wait to be redeemed */
     int64_t oidc_session_idle; /* a login session ends after this long unused (sliding) */
     int64_t oidc_session_max;  /* ... and this long after the WeChat login, whatever happens */
     /* [keys] */
@@ -57,6 +57,10 @@ typedef struct {
      * the public one), or "public" (on [server] listen, as before). Default: 127.0.0.1 and
      * the port after [server] listen's. */
     char admin_listen[128];
+    /* The admin listener's own trusted proxies (never [server]'s: with trusted_proxies =
+     * 127.0.0.1 any local or SSH-tunnelled client could name its sign-in address). */
+    char admin_trusted_proxies[1024];
+    wx_cidr_list_t admin_trusted;
     char admin_token_hash[256]; /* pbkdf2-sha256$… of the admin token; "" = admin API off */
     /* [metrics] GET /metrics */
     char metrics_access[16];      /* "token" (default), "public" or "off" */

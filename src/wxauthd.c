@@ -248,6 +248,9 @@ main(int argc, char **argv)
     ac.nroutes = handle_admin_routes_count;
     ac.fallback = NULL;
     ac.worker_init = handle_admin_worker_init;
+    /* Its own proxies only: [server]'s (often 127.0.0.1) would let any local client set the
+     * sign-in limit's address and the audit actor with X-Forwarded-For. */
+    ac.trusted_proxies = cfg.admin_trusted.n > 0 ? &cfg.admin_trusted : NULL;
     if (admin_apart && http_server_start(&ac, &admin_srv, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: [admin] listen: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
                 err.detail);
