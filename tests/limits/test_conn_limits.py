@@ -4,7 +4,8 @@
 1. Out of file descriptors (caps set above the fd limit, so accept() hits EMFILE): the process
    does not spin (CPU time over 2 s at the limit stays small), its log stays small and every
    line valid JSON, a login whose WeChat call finds no free fd is told the cause is ours (not
-   "WeChat could not be reached"), and once the flood closes, another client is served.
+   "WeChat could not be reached") after being tried again (nothing was sent), and once the flood
+   closes, another client is served.
 2. The caps (max_connections, max_connections_per_addr): over the per-address cap 127.0.0.1's
    next connection is refused while 127.0.0.2 is still served; over the total cap everyone is
    refused; /metrics counts the refusals; after the flood closes everyone is served again.
@@ -128,6 +129,13 @@ def out_of_fds(c):
         fail(f"the login at the fd limit: {r.status} {loc[:200]}")
     if "WeChat could not be reached" in msg or "overloaded" not in msg:
         fail(f"the login at the fd limit blames the wrong side: {msg!r}")
+    # No fd is transient and nothing was sent: the call was tried again (wechat.retries).
+    with open(c.logs[0], "rb") as f:
+        f.seek(log0)
+        tries = sum(1 for ln in f if b'"wechat_call"' in ln and b"WeChat not called" in ln)
+    print(f"# WeChat calls tried without a free fd: {tries}")
+    if tries < 2:
+        fail(f"the WeChat call that found no free fd was tried {tries} time(s), not retried")
     grown = os.path.getsize(c.logs[0]) - log0
     print(f"# the log grew by {grown} bytes at the fd limit")
     check_log(c.logs[0], log0 + 64 * 1024)
