@@ -329,13 +329,12 @@ log_limited(http_conns_worker_t *cw, const char *event, const char *addr)
 /* A minimal answer written straight to the socket, then the connection closed. Best effort:
  * a client whose request is still unread may see a reset instead (documented). */
 static void
-conn_answer_close(struct evhttp_connection *evcon, int fd, const char *status)
+conn_answer_close(struct evhttp_connection *evcon, int fd, const char *status, bool retry_after)
 {
     char msg[160];
     if (wx_snprintf(msg, sizeof(msg),
-                    "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n"
-                    "Retry-After: 1\r\n\r\n",
-                    status))
+                    "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n%s\r\n", status,
+                    retry_after ? "Retry-After: 1\r\n" : ""))
         (void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
     evhttp_connection_free(evcon);
 }
@@ -387,7 +386,12 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_get_peer(cn->evcon, &host, &port);
     wx_strlcpy(ip, host ? host : "", sizeof(ip));
     log_limited(cn->cw, "request_timeout", ip);
-    conn_answer_close(cn->evcon, cn->fd, "408 Request Timeout"); /* frees cn (conn_closed) */
+    /* A reply still being written (kept-alive connection) must not get a 408 spliced into its
+     * middle: then the connection is just closed. Frees cn (conn_closed). */
+    if (evbuffer_get_length(bufferevent_get_output(cn->bev)) > 0)
+        evhttp_connection_free(cn->evcon);
+    else
+        conn_answer_close(cn->evcon, cn->fd, "408 Request Timeout", false);
 }
 
 /* Bytes of the next request on a kept-alive connection: its deadline starts now. */
@@ -450,7 +454,7 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
         atomic_fetch_sub(&c->open, 1);
         atomic_fetch_add(&c->refused_total, 1);
         log_limited(cw, "connection_refused_total_cap", ip);
-        conn_answer_close(evcon, fd, "503 Service Unavailable");
+        conn_answer_close(evcon, fd, "503 Service Unavailable", true);
         return;
     }
     if (have_peer && !(c->cfg.trusted_proxies && c->cfg.trusted_proxies->n > 0 &&
@@ -460,7 +464,7 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
             atomic_fetch_sub(&c->open, 1);
             atomic_fetch_add(&c->refused_addr, 1);
             log_limited(cw, "connection_refused_address_cap", ip);
-            conn_answer_close(evcon, fd, "503 Service Unavailable");
+            conn_answer_close(evcon, fd, "503 Service Unavailable", true);
             return;
         }
     }
