@@ -687,9 +687,14 @@ static void
 evlog_cb(int severity, const char *msg)
 {
     int64_t dropped = 0;
-    pthread_mutex_lock(&evlog_lock);
-    bool ok = ratelim_take(&evlog_rl, HTTP_CONNS_EVLOG_PER_SEC, 1000, &dropped);
-    pthread_mutex_unlock(&evlog_lock);
+    bool ok = true;
+    /* An error is never dropped: libevent exits after some (event_errx), and that line is
+     * the only word of why. */
+    if (severity < EVENT_LOG_ERR) {
+        pthread_mutex_lock(&evlog_lock);
+        ok = ratelim_take(&evlog_rl, HTTP_CONNS_EVLOG_PER_SEC, 1000, &dropped);
+        pthread_mutex_unlock(&evlog_lock);
+    }
     if (!ok)
         return;
     char d[24];

@@ -78,8 +78,8 @@ void http_conns_set_closecb(struct evhttp_connection *evcon,
                             void (*cb)(struct evhttp_connection *, void *), void *arg);
 
 /* Route libevent's own log lines through wx_log (as warnings), at most
- * HTTP_CONNS_EVLOG_PER_SEC a second; what is dropped is counted in the next line let through.
- * Once per process. */
+ * HTTP_CONNS_EVLOG_PER_SEC a second (errors always: libevent may exit after one); what is
+ * dropped is counted in the next line let through. Once per process. */
 #define HTTP_CONNS_EVLOG_PER_SEC 10
 void http_conns_libevent_log_init(void);
 

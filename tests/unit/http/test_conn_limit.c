@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -24,6 +25,7 @@
 
 /* Exported by libevent_core; its own modules log through it. */
 void event_warnx(const char *fmt, ...);
+void event_errx(int eval, const char *fmt, ...);
 
 static void
 test_libevent_log_json_rate_limited(void **state)
@@ -95,6 +97,44 @@ test_fd_limit_raised_to_hard(void **state)
     assert_int_equal((long)rl.rlim_cur, after);
     if (rl.rlim_max != RLIM_INFINITY)
         assert_int_equal((long)rl.rlim_cur, (long)rl.rlim_max);
+}
+
+/* An error line is never rate-limited: libevent exits after it, and it is the only word of
+ * why. A child process spends the second's budget on warnings, then dies in event_errx. */
+static void
+test_libevent_error_never_dropped(void **state)
+{
+    char path[512];
+    const char *dir = getenv("WX_TEST_TMP") ? getenv("WX_TEST_TMP") : "/tmp";
+    snprintf(path, sizeof(path), "%s/everr-XXXXXX", dir);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        wx_log_set_service("test");
+        http_conns_libevent_log_init();
+        for (int i = 0; i < 5 * HTTP_CONNS_EVLOG_PER_SEC; i++)
+            event_warnx("warning %d", i);
+        event_errx(3, "fatal: the loop is broken");
+        _exit(0); /* not reached */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    FILE *f = fdopen(fd, "r");
+    assert_non_null(f);
+    rewind(f);
+    char line[4096];
+    bool seen = false;
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, "fatal: the loop is broken") && strstr(line, "\"error\""))
+            seen = true;
+    fclose(f);
+    remove(path);
+    assert_true(seen);
 }
 
 /* With no per-address cap set, a fixed one (not a fraction of the total: a few addresses must
@@ -183,6 +223,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_libevent_log_json_rate_limited),
         cmocka_unit_test(test_fd_limit_raised_to_hard),
+        cmocka_unit_test(test_libevent_error_never_dropped),
         cmocka_unit_test(test_default_per_addr_cap_fixed),
         cmocka_unit_test(test_peer_key_ipv6_per_64),
         cmocka_unit_test(test_table_sized_and_hash_keyed),
