@@ -20,6 +20,9 @@
 #include "util/rand.h"
 #include "version.h"
 
+/* Open connections the admin listener takes ([admin] listen). */
+#define ADMIN_MAX_CONNECTIONS 64
+
 static void
 usage(FILE *f)
 {
@@ -198,6 +201,9 @@ main(int argc, char **argv)
         .request_timeout_ms = cfg.request_timeout_ms,
         /* outbound WeChat connections, the store's files, a margin */
         .reserve_fds_per_worker = cfg.wechat_max_connections + 16,
+        /* the admin listener's connections (its own cap, below) */
+        .reserve_fds = admin_apart ? ADMIN_MAX_CONNECTIONS : 0,
+        .section = "server",
         .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,
@@ -248,6 +254,12 @@ main(int argc, char **argv)
     ac.nroutes = handle_admin_routes_count;
     ac.fallback = NULL;
     ac.worker_init = handle_admin_worker_init;
+    ac.section = "admin";
+    /* A few operators and a scraper: a small fixed cap, not one derived from the fd limit
+     * (that would let the admin listener eat the fds the public one counts on). */
+    ac.max_connections = ADMIN_MAX_CONNECTIONS;
+    ac.max_connections_per_addr = 0; /* = the cap */
+    ac.reserve_fds = 0;
     /* Its own proxies only: [server]'s (often 127.0.0.1) would let any local client set the
      * sign-in limit's address and the audit actor with X-Forwarded-For. */
     ac.trusted_proxies = cfg.admin_trusted.n > 0 ? &cfg.admin_trusted : NULL;

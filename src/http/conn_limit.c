@@ -4,7 +4,9 @@
  * its bytes are read: over a cap, it gets a minimal 503 and is closed. A tracked connection
  * holds evhttp's close callback (others chain through http_conns_set_closecb), a deadline
  * timer for the request being read, and a slot in a table indexed by its fd, so that dispatch
- * finds it in O(1). Counts are process-wide: fds are. */
+ * finds it in O(1). Counts are per server, shared by its workers: wxauthd's public listener has
+ * one, the admin listener a small one of its own, and the public one's derived total leaves
+ * room for it (reserve_extra). */
 #include "conn_limit.h"
 
 #include <errno.h>
@@ -149,7 +151,8 @@ http_conns_new(const http_conns_config_t *cfg, http_conns_t **out, wx_err_t *err
     long nofile = (long)rl.rlim_cur;
     if (c->cfg.max_total <= 0) {
         /* Room for what the app keeps open (outbound calls, store, log), at most half. */
-        long reserve = 64 + (long)(cfg->workers > 0 ? cfg->workers : 1) * cfg->reserve_per_worker;
+        long reserve = 64 + (long)(cfg->workers > 0 ? cfg->workers : 1) * cfg->reserve_per_worker +
+                       (cfg->reserve_extra > 0 ? cfg->reserve_extra : 0);
         if (reserve > nofile / 2)
             reserve = nofile / 2;
         long t = nofile - reserve;
@@ -576,14 +579,16 @@ listener_error(struct evconnlistener *lev, void *arg)
     evtimer_add(cw->resume, &tv);
     int64_t dropped = 0;
     if (ratelim_take(&cw->pause_rl, 1, 10000, &dropped)) { /* one a 10 s is enough */
+        char hint[128];
+        wx_snprintf(hint, sizeof(hint),
+                    "out of file descriptors: raise the open-file limit or lower [%s] "
+                    "max_connections",
+                    cw->c->cfg.section ? cw->c->cfg.section : "server");
         char d[24], ms[12];
         wx_snprintf(d, sizeof(d), "%lld", (long long)dropped);
         wx_snprintf(ms, sizeof(ms), "%d", ACCEPT_PAUSE_MS);
         wx_log(WX_LOG_WARN, "accept_paused", "error", strerror(e), "#pause_ms", ms, "hint",
-               e == EMFILE || e == ENFILE ? "out of file descriptors: raise the open-file limit "
-                                            "or lower [server] max_connections"
-                                          : NULL,
-               "#suppressed", dropped ? d : NULL, NULL);
+               e == EMFILE || e == ENFILE ? hint : NULL, "#suppressed", dropped ? d : NULL, NULL);
     }
 }
 

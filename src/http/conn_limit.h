@@ -16,7 +16,7 @@ struct evhttp_connection;
 struct evhttp_request;
 struct evconnlistener;
 
-typedef struct http_conns http_conns_t;               /* process-wide */
+typedef struct http_conns http_conns_t;               /* one per server (all its workers) */
 typedef struct http_conns_worker http_conns_worker_t; /* one per worker loop */
 
 typedef struct {
@@ -26,12 +26,15 @@ typedef struct {
     /* Fds the app keeps per worker besides client connections (outbound calls, store): the
      * derived max_total leaves room for them. */
     int reserve_per_worker;
+    int reserve_extra; /* and fds kept apart for others (the admin listener's connections) */
     int workers;
+    /* The config section these settings are in, for messages ("server" when NULL). */
+    const char *section;
     /* Peers exempt from the per-address cap: their connections carry many clients. */
     const wx_cidr_list_t *trusted_proxies;
 } http_conns_config_t;
 
-/* What /metrics shows (process-wide, read with relaxed atomics). */
+/* What /metrics shows (the server's, read with relaxed atomics). */
 typedef struct {
     int64_t open;
     int max_total, max_per_addr;

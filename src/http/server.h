@@ -45,6 +45,8 @@ typedef struct {
     int max_connections_per_addr;
     int request_timeout_ms;
     int reserve_fds_per_worker;
+    int reserve_fds;     /* and fds kept for others (the admin listener's connections) */
+    const char *section; /* the config section of listen and the limits, for messages */
     /* Peers whose X-Forwarded-For / Forwarded name the client (http_req_ip); NULL or empty:
      * the peer is the client. */
     const wx_cidr_list_t *trusted_proxies;

@@ -9,6 +9,7 @@
 2. The caps (max_connections, max_connections_per_addr): over the per-address cap 127.0.0.1's
    next connection is refused while 127.0.0.2 is still served; over the total cap everyone is
    refused; /metrics counts the refusals; after the flood closes everyone is served again.
+   The admin listener's own cap (64) holds although [server]'s caps are huge.
 3. At the total cap, a burst of connections waiting in the kernel's queue (wxauthd stopped with
    SIGSTOP while they connect) is not accepted all at once: accept() never runs out of fds
    (wxauth_accept_paused_total stays 0 with the cap well below the fd limit).
@@ -148,6 +149,16 @@ def out_of_fds(c):
     else:
         fail("after the flood closed, /healthz was not served within 5 s")
     print(f"# served again {time.time() - t:.2f} s after the flood closed")
+    # The admin listener has a small cap of its own (64), not [server]'s nor one derived from
+    # the fd limit: it cannot eat the fds the public listener counts on.
+    aport = int(c.admin_urls[0].rsplit(":", 1)[1])
+    held = flood(aport, 64)
+    time.sleep(0.3)
+    st, _ = fetch(aport)
+    close_all(held)
+    print(f"# the admin listener's 65th connection got {st or 'closed'}")
+    if st == 200:
+        fail("the admin listener served a 65th connection (its cap is 64)")
 
 
 def caps(c):
