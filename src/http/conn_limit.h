@@ -75,8 +75,9 @@ void http_conns_worker_stop(http_conns_worker_t *cw);
  * with its first byte. */
 void http_conns_request_read(struct evhttp_request *ev);
 /* evhttp has one close callback per connection and this module holds it: others set theirs
- * here (called first when the connection closes). Connections not tracked fall back to
- * evhttp_connection_set_closecb. */
+ * here (called first when the connection closes), on the connection's loop thread. Connections
+ * not tracked fall back to evhttp_connection_set_closecb; off a worker's loop nothing is set
+ * (logged as an error: a tracked connection's callback must never be overwritten). */
 void http_conns_set_closecb(struct evhttp_connection *evcon,
                             void (*cb)(struct evhttp_connection *, void *), void *arg);
 
