@@ -82,6 +82,8 @@ cat >"$DIR/wxauthd.ini" <<INI
 [server]
 listen = 127.0.0.1:$AUTH_PORT
 public_url = $AUTH
+# every client is loopback: no per-address connection cap
+max_connections_per_addr = 100000
 [admin]
 # the admin API on the public listener, as before [admin] listen: one port per node here
 listen = public

@@ -110,6 +110,7 @@ static const key_t_ keys[] = {
     L("oidc", "session_max", NULL, oidc_session_max, 60, 31536000),
     S("keys", "master_key_file", "WXAUTH_MASTER_KEY_FILE", master_key_file),
     S("admin", "listen", "WXAUTH_ADMIN_LISTEN", admin_listen),
+    S("admin", "trusted_proxies", NULL, admin_trusted_proxies),
     S("admin", "token_hash", "WXAUTH_ADMIN_TOKEN_HASH", admin_token_hash),
     S("metrics", "access", NULL, metrics_access),
     S("metrics", "token_hash", "WXAUTH_METRICS_TOKEN_HASH", metrics_token_hash),
@@ -279,6 +280,11 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
     rc = wx_cidr_list_parse(c->trusted_proxies, &c->trusted, err);
     if (rc != WX_OK)
         goto out;
+    aerr = (wx_err_t){0};
+    if (wx_cidr_list_parse(c->admin_trusted_proxies, &c->admin_trusted, &aerr) != WX_OK) {
+        rc = wx_err_set(err, WX_ECONFIG, "admin.%s", aerr.msg);
+        goto out;
+    }
     wx_log_level_t lvl;
     if (!wx_log_parse_level(c->log_level, &lvl)) {
         rc = wx_err_set(err, WX_ECONFIG, "log.level must be debug, info, warn or error");

@@ -57,6 +57,10 @@ typedef struct {
      * the public one), or "public" (on [server] listen, as before). Default: 127.0.0.1 and
      * the port after [server] listen's. */
     char admin_listen[128];
+    /* The admin listener's own trusted proxies (never [server]'s: with trusted_proxies =
+     * 127.0.0.1 any local or SSH-tunnelled client could name its sign-in address). */
+    char admin_trusted_proxies[1024];
+    wx_cidr_list_t admin_trusted;
     char admin_token_hash[256]; /* pbkdf2-sha256$… of the admin token; "" = admin API off */
     /* [metrics] GET /metrics */
     char metrics_access[16];      /* "token" (default), "public" or "off" */

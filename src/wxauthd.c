@@ -20,6 +20,9 @@
 #include "util/rand.h"
 #include "version.h"
 
+/* Open connections the admin listener takes ([admin] listen). */
+#define ADMIN_MAX_CONNECTIONS 64
+
 static void
 usage(FILE *f)
 {
@@ -96,6 +99,8 @@ main(int argc, char **argv)
     app.keys_shared = &keys_shared;
     static admin_fails_t admin_fails = ADMIN_FAILS_INIT;
     app.admin_fails = &admin_fails;
+    static admin_fails_t metrics_budget = ADMIN_FAILS_INIT;
+    app.metrics_budget = &metrics_budget;
     if (seal_key_load(getenv("WXAUTH_MASTER_KEY"), cfg.master_key_file, &app.master, &err) !=
         WX_OK) {
         fprintf(stderr, "wxauthd: %s\n", err.msg);
@@ -169,6 +174,7 @@ main(int argc, char **argv)
     /* The admin API and the console: on a listener of their own ([admin] listen, loopback by
      * default) and absent from the public one, or with "public" on the public one. */
     bool admin_apart = strcmp(cfg.admin_listen, "public") != 0;
+    app.admin_apart = admin_apart;
     static http_route_t all_routes[64];
     const http_route_t *routes = handle_routes;
     size_t nroutes = handle_routes_count;
@@ -195,6 +201,9 @@ main(int argc, char **argv)
         .request_timeout_ms = cfg.request_timeout_ms,
         /* outbound WeChat connections, the store's files, a margin */
         .reserve_fds_per_worker = cfg.wechat_max_connections + 16,
+        /* the admin listener's connections (its own cap, below) */
+        .reserve_fds = admin_apart ? ADMIN_MAX_CONNECTIONS : 0,
+        .section = "server",
         .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,
@@ -233,6 +242,7 @@ main(int argc, char **argv)
         store_writer_stop(app.writer);
         return 1;
     }
+    app.public_srv = srv; /* before the admin listener's workers start: they read it */
     /* One worker is plenty for the admin API; a slow sign-in check never runs on its loop
      * either (handle/admin_auth.c). */
     http_server_t *admin_srv = NULL;
@@ -244,6 +254,15 @@ main(int argc, char **argv)
     ac.nroutes = handle_admin_routes_count;
     ac.fallback = NULL;
     ac.worker_init = handle_admin_worker_init;
+    ac.section = "admin";
+    /* A few operators and a scraper: a small fixed cap, not one derived from the fd limit
+     * (that would let the admin listener eat the fds the public one counts on). */
+    ac.max_connections = ADMIN_MAX_CONNECTIONS;
+    ac.max_connections_per_addr = 0; /* = the cap */
+    ac.reserve_fds = 0;
+    /* Its own proxies only: [server]'s (often 127.0.0.1) would let any local client set the
+     * sign-in limit's address and the audit actor with X-Forwarded-For. */
+    ac.trusted_proxies = cfg.admin_trusted.n > 0 ? &cfg.admin_trusted : NULL;
     if (admin_apart && http_server_start(&ac, &admin_srv, &err) != WX_OK) {
         fprintf(stderr, "wxauthd: [admin] listen: %s%s%s\n", err.msg, err.detail[0] ? ": " : "",
                 err.detail);
@@ -253,6 +272,11 @@ main(int argc, char **argv)
         http_server_free(srv);
         return 1;
     }
+    if (admin_apart && strcmp(cfg.metrics_access, "token") == 0 && !app.metrics.set)
+        wx_log(WX_LOG_INFO, "metrics_on_admin_listener", "admin_listen", cfg.admin_listen, "hint",
+               "no [metrics] token_hash: /metrics is served on the admin listener with the "
+               "admin token only; set [metrics] token_hash to scrape it on the public one",
+               NULL);
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, "admin_listen", cfg.admin_listen, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);

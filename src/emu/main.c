@@ -159,6 +159,9 @@ emu_main(int argc, char **argv)
         .service = "emulator",
         .listen = cfg.listen,
         .workers = 1, /* all emulator state lives on one thread: no locks */
+        /* Its clients are a few processes (wxauthd, test browsers), all from one address: no
+         * per-address cap (the default, 256, would refuse a load test's calls). */
+        .max_connections_per_addr = 1 << 30,
         .routes = emu_routes,
         .nroutes = WX_ARRAY_LEN(emu_routes),
         .worker_init = worker_init,

@@ -7,7 +7,8 @@
  *   address is limited; a wrong one is counted, or answered 429 when limited;
  * - a slow (PBKDF2) credential is not checked at all while the address is limited (429), and
  *   otherwise only within a process-wide budget of ADMIN_SLOW_PER_SEC derivations per second,
- *   one at a time, so guessers on rotating addresses cannot hold the event loops.
+ *   one at a time, so guessers on rotating addresses cannot hold the event loops (the admin
+ *   API and /metrics have a budget each: guesses at one never make the other wait).
  * Failures are counted per client address (IPv6 per /64) in a table that keeps the worst
  * offenders, and reported for the audit trail at most once per address per minute. */
 #include "admin_auth.h"
@@ -109,6 +110,13 @@ remember_good(admin_guard_t *g, admin_fails_t *t, const admin_hash_t *h,
     pthread_mutex_unlock(&t->lock);
 }
 
+/* Where g's slow checks are counted: its own budget, else its failure table's. */
+static admin_fails_t *
+budget_of(admin_guard_t *g)
+{
+    return g->budget ? g->budget : g->fails ? g->fails : &g->local;
+}
+
 typedef struct auth_pending auth_pending_t;
 static admin_auth_result_t auth_finish(admin_guard_t *g, const admin_hash_t *h, auth_pending_t *p,
                                        bool good, bool slow, int64_t now, admin_auth_info_t *info);
@@ -146,20 +154,23 @@ auth_begin(admin_guard_t *g, const admin_hash_t *h, const char *ip, const char *
     good = gi >= 0 && CRYPTO_memcmp(p->digest, t->good[gi].digest, sizeof(p->digest)) == 0;
     admin_fail_t *f = good ? NULL : fail_slot(t, p->key, now, false);
     p->limited = f && f->count >= ADMIN_FAIL_LIMIT;
+    pthread_mutex_unlock(&t->lock);
     if (!good && admin_hash_is_slow(h) && !p->limited) {
-        if (t->slow_second != now) {
-            t->slow_second = now;
-            t->slow_used = 0;
+        admin_fails_t *b = budget_of(g);
+        pthread_mutex_lock(&b->lock);
+        if (b->slow_second != now) {
+            b->slow_second = now;
+            b->slow_used = 0;
         }
-        if (t->slow_busy || t->slow_used >= ADMIN_SLOW_PER_SEC) {
+        if (b->slow_busy || b->slow_used >= ADMIN_SLOW_PER_SEC) {
             res = ADMIN_AUTH_BUSY;
         } else {
-            t->slow_busy = true;
-            t->slow_used++;
+            b->slow_busy = true;
+            b->slow_used++;
             slow = true;
         }
+        pthread_mutex_unlock(&b->lock);
     }
-    pthread_mutex_unlock(&t->lock);
     if (good) {
         memcpy(g->cached_digest, p->digest, sizeof(p->digest));
         g->cached = true;
@@ -182,10 +193,11 @@ auth_finish(admin_guard_t *g, const admin_hash_t *h, auth_pending_t *p, bool goo
     admin_fails_t *t = g->fails ? g->fails : &g->local;
     admin_auth_result_t res;
     if (slow) {
+        admin_fails_t *b = budget_of(g);
         g->slow_checks++;
-        pthread_mutex_lock(&t->lock);
-        t->slow_busy = false;
-        pthread_mutex_unlock(&t->lock);
+        pthread_mutex_lock(&b->lock);
+        b->slow_busy = false;
+        pthread_mutex_unlock(&b->lock);
     }
     if (good) {
         remember_good(g, t, h, p->digest);
@@ -231,6 +243,10 @@ typedef struct {
     auth_pending_t p;
     int64_t now;
     bool good;
+    /* Made on the loop before the thread starts and fired with event_active, which allocates
+     * nothing and cannot fail: the answer always comes back. The loop waits for it (the
+     * worker's background count), so the base is alive when the thread fires. */
+    struct event *ev;
     char token[ADMIN_TOKEN_MAX + 1];
 } slow_job_t;
 
@@ -244,6 +260,7 @@ slow_done(evutil_socket_t fd, short what, void *arg)
     admin_auth_result_t res = auth_finish(j->g, j->h, &j->p, j->good, true, j->now, &info);
     http_req_t *r = j->r;
     admin_auth_done_fn done = j->done;
+    event_free(j->ev);
     atomic_fetch_sub(&r->worker->background, 1);
     OPENSSL_cleanse(j, sizeof(*j));
     free(j);
@@ -257,8 +274,7 @@ slow_thread(void *arg)
     slow_job_t *j = arg;
     j->good = admin_hash_check(j->h, j->token);
     OPENSSL_cleanse(j->token, sizeof(j->token));
-    if (event_base_once(j->r->worker->base, -1, EV_TIMEOUT, slow_done, j, NULL) != 0)
-        wx_log(WX_LOG_ERROR, "admin_auth_lost", "rid", j->r->id, NULL); /* out of memory */
+    event_active(j->ev, EV_TIMEOUT, 1); /* j belongs to the loop from here on */
     return NULL;
 }
 
@@ -280,29 +296,35 @@ admin_authenticate_async(admin_guard_t *g, const admin_hash_t *h, http_req_t *r,
         pthread_t th;
         pthread_attr_t attr;
         bool started = false;
-        if (j) {
-            *j = (slow_job_t){.g = g, .h = h, .r = r, .done = done, .p = p, .now = now};
+        if (j)
+            j->ev = event_new(r->worker->base, -1, 0, slow_done, j);
+        if (j && j->ev) {
+            struct event *ev = j->ev;
+            *j = (slow_job_t){.g = g, .h = h, .r = r, .done = done, .p = p, .now = now, .ev = ev};
             wx_strlcpy(j->token, token, sizeof(j->token));
             atomic_fetch_add(&r->worker->background, 1); /* a stop waits for its answer */
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
             started = pthread_create(&th, &attr, slow_thread, j) == 0;
             pthread_attr_destroy(&attr);
-            if (!started) {
+            if (!started)
                 atomic_fetch_sub(&r->worker->background, 1);
-                OPENSSL_cleanse(j, sizeof(*j));
-                free(j);
-            }
+        }
+        if (j && !started) {
+            if (j->ev)
+                event_free(j->ev);
+            OPENSSL_cleanse(j, sizeof(*j));
+            free(j);
         }
         OPENSSL_cleanse(token, sizeof(token));
         OPENSSL_cleanse(&p, sizeof(p));
         if (started)
             return;
-        /* No thread to be had: "retry in a second" rather than hash on the loop. */
-        admin_fails_t *t = g->fails ? g->fails : &g->local;
-        pthread_mutex_lock(&t->lock);
-        t->slow_busy = false;
-        pthread_mutex_unlock(&t->lock);
+        /* No thread or event to be had: "retry in a second" rather than hash on the loop. */
+        admin_fails_t *b = budget_of(g);
+        pthread_mutex_lock(&b->lock);
+        b->slow_busy = false;
+        pthread_mutex_unlock(&b->lock);
         res = ADMIN_AUTH_BUSY;
     }
     OPENSSL_cleanse(token, sizeof(token));

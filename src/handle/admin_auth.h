@@ -49,6 +49,9 @@ typedef struct {
     bool cached;
     unsigned char cached_digest[32];
     admin_fails_t *fails; /* process-wide; NULL: local below (tests, one worker) */
+    /* The budget of slow checks (its slow_* fields), when not fails': /metrics has its own, so
+     * scrapers or guessers there never make admin sign-in wait (and the other way round). */
+    admin_fails_t *budget;
     admin_fails_t local;
     uint64_t slow_checks; /* PBKDF2 derivations run by this guard (tests, metrics) */
 } admin_guard_t;

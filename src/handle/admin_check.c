@@ -67,6 +67,11 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
         check_reply(k, false, "timeout", 0, msg, 0);
         return;
     }
+    if (rc == WX_ELOCAL) { /* no fd here: WeChat was not called, it is not to blame */
+        wx_snprintf(msg, sizeof(msg), "%s: %s", err->msg, err->detail);
+        check_reply(k, false, "local_resources", 0, msg, 0);
+        return;
+    }
     if (rc != WX_EUPSTREAM || err->code == 0) {
         wx_snprintf(msg, sizeof(msg), "cannot reach WeChat at %s: %s", k->ctx->app->cfg->api_base,
                     err->msg);

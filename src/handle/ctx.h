@@ -20,11 +20,17 @@ struct event;
 typedef struct {
     const wx_config_t *cfg;
     wechat_cfg_t wechat;
-    seal_key_t master;          /* opens the sealed keys and secrets in the store */
-    unsigned char bind_key[32]; /* MACs the browser-binding cookie (from master: every node) */
-    admin_hash_t admin;         /* admin API credential (hash); unset: the admin API is off */
-    admin_hash_t metrics;       /* scrape-only credential of /metrics; unset: the admin one */
-    admin_fails_t *admin_fails; /* failed admin sign-ins, counted across the workers */
+    seal_key_t master;             /* opens the sealed keys and secrets in the store */
+    unsigned char bind_key[32];    /* MACs the browser-binding cookie (from master: every node) */
+    admin_hash_t admin;            /* admin API credential (hash); unset: the admin API is off */
+    admin_hash_t metrics;          /* scrape-only credential of /metrics; unset: the admin one */
+    admin_fails_t *admin_fails;    /* failed admin sign-ins, counted across the workers */
+    admin_fails_t *metrics_budget; /* /metrics' own budget of slow (PBKDF2) checks */
+    /* The admin API has a listener of its own ([admin] listen): the public /metrics then
+     * takes only the scrape-only token, and the admin listener serves /metrics (of
+     * public_srv, the public listener). */
+    bool admin_apart;
+    http_server_t *public_srv;
     login_limits_t *limits;     /* the login endpoints' limits, shared by the workers */
     char issuer[600];           /* public_url + "/oidc" */
     keys_shared_t *keys_shared; /* the one thing the workers' key caches share (keys.h) */
@@ -49,6 +55,7 @@ typedef struct {
     conf_cache_t *conf;          /* pools and connections the login path read (conf_cache.h) */
     admin_guard_t admin_guard;   /* admin sign-in cache and failure counters */
     admin_guard_t metrics_guard; /* the same for /metrics (its own last good token) */
+    bool admin_listener;         /* a worker of the admin listener ([admin] listen) */
     atomic_int logins_inflight;  /* logins of this worker waiting on WeChat (read by /metrics) */
     struct event *prune_ev;      /* worker 0 only: deletes old login states every minute */
     struct event *beat_ev;       /* worker 0 only: this process is alive (nodes table) */

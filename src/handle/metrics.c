@@ -2,8 +2,11 @@
  * time. The hot paths only add to their own worker's counters (http/metrics.h); this handler
  * is the one reader. Access ([metrics] access): "token" (default) wants a Bearer token — the
  * scrape-only [metrics] token_hash when set, else the admin token — "public" lets anyone who
- * reaches the port read it, "off" answers 404. Loopback is not trusted: behind a reverse proxy
- * on the same host every request comes from loopback. */
+ * reaches the port read it, "off" answers 404. With an admin listener of its own ([admin]
+ * listen), the admin token is never checked on the public listener (its promise): there the
+ * public /metrics wants the scrape-only token, and without one /metrics is served on the admin
+ * listener only. Both listeners show the public listener's figures. Loopback is not trusted:
+ * behind a reverse proxy on the same host every request comes from loopback. */
 #include "ctx.h"
 #include "../http/sockets.h"
 
@@ -89,8 +92,10 @@ write_conn_limits(wx_buf_t *b, http_server_t *s)
 static wx_status_t
 write_metrics(wx_buf_t *b, http_req_t *r)
 {
-    http_server_t *s = r->worker->server;
-    const app_t *app = handle_ctx(r)->app;
+    const worker_ctx_t *mine = handle_ctx(r);
+    const app_t *app = mine->app;
+    /* On the admin listener: the public listener's figures (the ones that matter). */
+    http_server_t *s = mine->admin_listener ? app->public_srv : r->worker->server;
     int nworkers = http_server_worker_count(s);
     int64_t req_inflight = 0, logins_inflight = 0;
     prom_family_sum_t *logins = calloc(1, sizeof(*logins));
@@ -191,10 +196,14 @@ metrics_signed_in(http_req_t *r, admin_auth_result_t res, const admin_auth_info_
         metrics_write(r);
         return;
     case ADMIN_AUTH_LIMITED:
+        r->outcome = "rate_limited";
+        http_add_header(r, "Retry-After", "300");
+        http_reply_error(r, 429, 429, "too many wrong tokens from this address; wait 5 minutes");
+        return;
     case ADMIN_AUTH_BUSY:
         r->outcome = "rate_limited";
-        http_add_header(r, "Retry-After", res == ADMIN_AUTH_BUSY ? "1" : "300");
-        http_reply_error(r, 429, 429, "too many failed sign-ins from this address; wait 5 minutes");
+        http_add_header(r, "Retry-After", "1");
+        http_reply_error(r, 429, 429, "too many token checks right now; retry in a second");
         return;
     default:
         r->outcome = "unauthorized";
@@ -221,6 +230,14 @@ handle_metrics(http_req_t *r)
     if (strcmp(access, "off") == 0) {
         r->outcome = "off";
         http_reply_error(r, 404, 404, "not found");
+        return;
+    }
+    if (app->admin_apart && !ctx->admin_listener && !app->metrics.set) {
+        r->outcome = "disabled";
+        http_reply_error(r, 403, 403,
+                         "/metrics on this listener needs [metrics] token_hash; without it "
+                         "/metrics is served on the admin listener ([admin] listen) with the "
+                         "admin token");
         return;
     }
     if (!h->set) {

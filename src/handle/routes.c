@@ -43,6 +43,8 @@ const size_t handle_routes_count = sizeof(handle_routes) / sizeof(handle_routes[
 /* The admin listener's ([admin] listen), or appended to the public ones with "public". */
 const http_route_t handle_admin_routes[] = {
     {"GET", "/healthz", handle_healthz, "healthz"},
+    /* The public listener's metrics, for the admin token (handle/metrics.c). */
+    {"GET", "/metrics", handle_metrics, "metrics"},
     /* The web console (assets.c) and the API it calls (admin.h). */
     {NULL, "/console*", handle_assets, "console"},
     {NULL, "/api/admin/v1/*", handle_admin, "admin"},

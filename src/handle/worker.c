@@ -154,6 +154,8 @@ worker_init(http_worker_t *w, const app_t *app, bool timers, void **out, wx_err_
     http_client_set_max_active(w->client, app->cfg->wechat_max_connections);
     ctx->admin_guard.fails = app->admin_fails;
     ctx->metrics_guard.fails = app->admin_fails; /* one limit on guessing either token */
+    ctx->metrics_guard.budget = app->metrics_budget;
+    ctx->admin_listener = !timers; /* only the admin listener's workers run without them */
     wx_status_t rc = store_open(app->cfg->store_url, &ctx->store, err);
     if (rc != WX_OK) {
         free(ctx);

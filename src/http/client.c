@@ -42,6 +42,7 @@ typedef struct xfer {
     struct curl_slist *headers; /* POST only: its Content-Type */
     char errbuf[CURL_ERROR_SIZE];
     int sock_errno; /* socket() failed with this: a cause on our side, not WeChat's */
+    bool opened;    /* a socket() succeeded: the request may have reached the server */
 } xfer_t;
 
 struct http_client {
@@ -227,8 +228,12 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     xfer_t *x = arg;
     curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (s == CURL_SOCKET_BAD)
+    if (s == CURL_SOCKET_BAD) {
         x->sock_errno = errno;
+    } else { /* an earlier failure (another address) is no longer the cause */
+        x->sock_errno = 0;
+        x->opened = true;
+    }
     return s;
 }
 
@@ -243,7 +248,8 @@ outcome_of(const xfer_t *x, CURLcode rc, bool too_big)
 {
     if (too_big)
         return HTTP_CLIENT_TOO_BIG;
-    if (rc != CURLE_OK && errno_is_local(x->sock_errno))
+    /* Ours only if no socket was ever opened: then nothing can have been sent. */
+    if (rc != CURLE_OK && !x->opened && errno_is_local(x->sock_errno))
         return HTTP_CLIENT_LOCAL;
     switch (rc) {
     case CURLE_OK:

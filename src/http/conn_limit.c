@@ -4,7 +4,9 @@
  * its bytes are read: over a cap, it gets a minimal 503 and is closed. A tracked connection
  * holds evhttp's close callback (others chain through http_conns_set_closecb), a deadline
  * timer for the request being read, and a slot in a table indexed by its fd, so that dispatch
- * finds it in O(1). Counts are process-wide: fds are. */
+ * finds it in O(1). Counts are per server, shared by its workers: wxauthd's public listener has
+ * one, the admin listener a small one of its own, and the public one's derived total leaves
+ * room for it (reserve_extra). */
 #include "conn_limit.h"
 
 #include <errno.h>
@@ -25,13 +27,20 @@
 
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/rand.h"
 
 /* accept() out of fds: try again after this long (a freed fd is picked up within it). */
 #define ACCEPT_PAUSE_MS 100
+/* The per-address cap when none is set: a NATed office or carrier address holds many clients,
+ * but a fraction of the total cap would let a handful of addresses fill the server. */
+#define DEFAULT_PER_ADDR 256
+/* At the total cap: accept again after this long (then at most one connection, refused with a
+ * 503, before pausing again; the rest wait in the kernel's queue). */
+#define CAP_PAUSE_MS 10
 
 typedef struct addr_ent {
     struct addr_ent *next;
-    unsigned char ip[16]; /* IPv4 as ::ffff:a.b.c.d */
+    unsigned char ip[16]; /* IPv4 as ::ffff:a.b.c.d, IPv6 its /64 (http_conns_peer_key) */
     int count;
 } addr_ent_t;
 
@@ -60,7 +69,8 @@ struct http_conns {
     atomic_llong refused_total, refused_addr, timed_out, accept_paused;
     pthread_mutex_t lock; /* the address table */
     addr_ent_t **buckets;
-    size_t nbuckets; /* a power of two */
+    size_t nbuckets;      /* a power of two, sized from max_total */
+    uint64_t hash_key[2]; /* random: clients cannot choose addresses that share a bucket */
     _Atomic(conn_t *) *byfd;
     size_t nfd;
 };
@@ -141,16 +151,25 @@ http_conns_new(const http_conns_config_t *cfg, http_conns_t **out, wx_err_t *err
     long nofile = (long)rl.rlim_cur;
     if (c->cfg.max_total <= 0) {
         /* Room for what the app keeps open (outbound calls, store, log), at most half. */
-        long reserve = 64 + (long)(cfg->workers > 0 ? cfg->workers : 1) * cfg->reserve_per_worker;
+        long reserve = 64 + (long)(cfg->workers > 0 ? cfg->workers : 1) * cfg->reserve_per_worker +
+                       (cfg->reserve_extra > 0 ? cfg->reserve_extra : 0);
         if (reserve > nofile / 2)
             reserve = nofile / 2;
         long t = nofile - reserve;
         c->cfg.max_total = (int)(t < 16 ? 16 : t > 1000000000 ? 1000000000 : t);
     }
     if (c->cfg.max_per_addr <= 0)
-        c->cfg.max_per_addr = c->cfg.max_total / 4 < 16 ? 16 : c->cfg.max_total / 4;
+        c->cfg.max_per_addr =
+            c->cfg.max_total < DEFAULT_PER_ADDR ? c->cfg.max_total : DEFAULT_PER_ADDR;
+    /* About one address per bucket at worst (each open connection has one). */
     c->nbuckets = 1024;
+    while (c->nbuckets < (size_t)c->cfg.max_total && c->nbuckets < (1u << 22))
+        c->nbuckets *= 2;
     c->nfd = (size_t)nofile;
+    if (wx_rand_bytes(c->hash_key, sizeof(c->hash_key)) != WX_OK) {
+        free(c);
+        return wx_err_set(err, WX_EIO, "no randomness for the connection table's hash key");
+    }
     c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
     /* One pointer per possible fd; pages never touched are never backed. */
     c->byfd = calloc(c->nfd, sizeof(*c->byfd));
@@ -198,13 +217,61 @@ http_conns_stats(const http_conns_t *c, http_conns_stats_t *out)
 
 /* ---- the per-address table (under c->lock) ---- */
 
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+/* SipHash-2-4 of the 16-byte address under the table's random key: peers choose their
+ * addresses (an IPv6 /64 holds 2^64), and with a public hash they could pick ones that all
+ * land in one bucket and make every accept and close walk a long chain under the lock. */
 static size_t
-addr_hash(const unsigned char ip[16], size_t nbuckets)
+addr_hash(const http_conns_t *c, const unsigned char ip[16])
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ ip[i]) * 1099511628211ull;
-    return (size_t)(h & (nbuckets - 1));
+    uint64_t k0 = c->hash_key[0], k1 = c->hash_key[1], m[2];
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+    for (int i = 0; i < 2; i++) {
+        m[i] = 0;
+        for (int j = 7; j >= 0; j--) /* little-endian, as SipHash reads its input */
+            m[i] = (m[i] << 8) | ip[i * 8 + j];
+        v3 ^= m[i];
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m[i];
+    }
+    uint64_t b = (uint64_t)16 << 56;
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return (size_t)((v0 ^ v1 ^ v2 ^ v3) & (c->nbuckets - 1));
+}
+
+size_t
+http_conns_bucket(const http_conns_t *c, const unsigned char key[16], size_t *nbuckets)
+{
+    *nbuckets = c->nbuckets;
+    return addr_hash(c, key);
 }
 
 /* The entry of ip with one more connection, or NULL when ip is at the cap (*over) or memory
@@ -212,7 +279,7 @@ addr_hash(const unsigned char ip[16], size_t nbuckets)
 static addr_ent_t *
 addr_take(http_conns_t *c, const unsigned char ip[16], bool *over)
 {
-    size_t h = addr_hash(ip, c->nbuckets);
+    size_t h = addr_hash(c, ip);
     addr_ent_t *a;
     *over = false;
     pthread_mutex_lock(&c->lock);
@@ -239,7 +306,7 @@ addr_release(http_conns_t *c, addr_ent_t *a)
 {
     pthread_mutex_lock(&c->lock);
     if (--a->count == 0) {
-        addr_ent_t **p = &c->buckets[addr_hash(a->ip, c->nbuckets)];
+        addr_ent_t **p = &c->buckets[addr_hash(c, a->ip)];
         while (*p && *p != a)
             p = &(*p)->next;
         if (*p)
@@ -265,13 +332,12 @@ log_limited(http_conns_worker_t *cw, const char *event, const char *addr)
 /* A minimal answer written straight to the socket, then the connection closed. Best effort:
  * a client whose request is still unread may see a reset instead (documented). */
 static void
-conn_answer_close(struct evhttp_connection *evcon, int fd, const char *status)
+conn_answer_close(struct evhttp_connection *evcon, int fd, const char *status, bool retry_after)
 {
     char msg[160];
     if (wx_snprintf(msg, sizeof(msg),
-                    "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n"
-                    "Retry-After: 1\r\n\r\n",
-                    status))
+                    "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n%s\r\n", status,
+                    retry_after ? "Retry-After: 1\r\n" : ""))
         (void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
     evhttp_connection_free(evcon);
 }
@@ -323,7 +389,12 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_get_peer(cn->evcon, &host, &port);
     wx_strlcpy(ip, host ? host : "", sizeof(ip));
     log_limited(cn->cw, "request_timeout", ip);
-    conn_answer_close(cn->evcon, cn->fd, "408 Request Timeout"); /* frees cn (conn_closed) */
+    /* A reply still being written (kept-alive connection) must not get a 408 spliced into its
+     * middle: then the connection is just closed. Frees cn (conn_closed). */
+    if (evbuffer_get_length(bufferevent_get_output(cn->bev)) > 0)
+        evhttp_connection_free(cn->evcon);
+    else
+        conn_answer_close(cn->evcon, cn->fd, "408 Request Timeout", false);
 }
 
 /* Bytes of the next request on a kept-alive connection: its deadline starts now. */
@@ -337,7 +408,30 @@ watch_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
     deadline_arm(cn);
 }
 
-/* ip as 16 bytes and as text from the socket's peer; false when it has none. */
+bool
+http_conns_peer_key(const struct sockaddr *sa, unsigned char key[16], char *txt, size_t n)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        memcpy(key, mapped, 12);
+        memcpy(key + 12, &s4->sin_addr, 4);
+        return inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)n) != NULL;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        memcpy(key, &s6->sin6_addr, 16);
+        /* One IPv6 host is usually given a whole /64 (as admin sign-in keys it too, with
+         * wx_ip_client_key): count the /64, or each host has 2^64 addresses to spread over.
+         * An IPv4-mapped address stays whole. */
+        if (memcmp(key, mapped, 12) != 0)
+            memset(key + 8, 0, 8);
+        return inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)n) != NULL;
+    }
+    return false;
+}
+
+/* ip as a table key and as text from the socket's peer; false when it has none. */
 static bool
 peer_of(int fd, unsigned char key[16], char *txt, size_t n)
 {
@@ -345,19 +439,7 @@ peer_of(int fd, unsigned char key[16], char *txt, size_t n)
     socklen_t len = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
         return false;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-        memset(key, 0, 10);
-        key[10] = key[11] = 0xff;
-        memcpy(key + 12, &s4->sin_addr, 4);
-        return inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)n) != NULL;
-    }
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-        memcpy(key, &s6->sin6_addr, 16);
-        return inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)n) != NULL;
-    }
-    return false;
+    return http_conns_peer_key((const struct sockaddr *)&ss, key, txt, n);
 }
 
 /* A connection evhttp has just accepted: count it, or refuse it. */
@@ -375,7 +457,7 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
         atomic_fetch_sub(&c->open, 1);
         atomic_fetch_add(&c->refused_total, 1);
         log_limited(cw, "connection_refused_total_cap", ip);
-        conn_answer_close(evcon, fd, "503 Service Unavailable");
+        conn_answer_close(evcon, fd, "503 Service Unavailable", true);
         return;
     }
     if (have_peer && !(c->cfg.trusted_proxies && c->cfg.trusted_proxies->n > 0 &&
@@ -385,11 +467,13 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
             atomic_fetch_sub(&c->open, 1);
             atomic_fetch_add(&c->refused_addr, 1);
             log_limited(cw, "connection_refused_address_cap", ip);
-            conn_answer_close(evcon, fd, "503 Service Unavailable");
+            conn_answer_close(evcon, fd, "503 Service Unavailable", true);
             return;
         }
     }
-    cn = calloc(1, sizeof(*cn));
+    /* Tracked only if dispatch and http_conns_set_closecb can find it by its fd (an fd past
+     * the table: an fd limit above 2^24). */
+    cn = (size_t)fd < c->nfd ? calloc(1, sizeof(*cn)) : NULL;
     if (cn)
         cn->deadline = evtimer_new(cw->base, deadline_cb, cn);
     if (!cn || !cn->deadline) { /* out of memory: serve it untracked rather than drop it */
@@ -405,10 +489,16 @@ conn_admit(http_conns_worker_t *cw, struct evhttp_connection *evcon, struct buff
     cn->fd = fd;
     cn->addr = a;
     cn->watch = evbuffer_add_cb(bufferevent_get_input(bev), watch_cb, cn);
-    if (cn->watch)
-        evbuffer_cb_clear_flags(bufferevent_get_input(bev), cn->watch, EVBUFFER_CB_ENABLED);
-    if ((size_t)fd < c->nfd)
-        atomic_store(&c->byfd[fd], cn);
+    if (!cn->watch) { /* out of memory: untracked, as above */
+        event_free(cn->deadline);
+        free(cn);
+        if (a)
+            addr_release(c, a);
+        atomic_fetch_sub(&c->open, 1);
+        return;
+    }
+    evbuffer_cb_clear_flags(bufferevent_get_input(bev), cn->watch, EVBUFFER_CB_ENABLED);
+    atomic_store(&c->byfd[fd], cn);
     evhttp_connection_set_closecb(evcon, conn_closed, cn);
     deadline_arm(cn);
 }
@@ -452,6 +542,15 @@ bev_new(struct event_base *base, void *arg)
     cw->fresh[cw->nfresh++] = bev;
     if (cw->nfresh == 1)
         event_active(cw->check, EV_TIMEOUT, 1);
+    /* libevent accepts until EAGAIN before check_cb runs: at the total cap, stop this batch
+     * here (the listener is re-checked after CAP_PAUSE_MS), or a flood would hold one fd per
+     * waiting connection until refused, eating the fds kept for outbound calls and the store. */
+    if (cw->lev && (size_t)atomic_load_explicit(&cw->c->open, memory_order_relaxed) + cw->nfresh >=
+                       (size_t)cw->c->cfg.max_total) {
+        struct timeval tv = {0, CAP_PAUSE_MS * 1000};
+        evconnlistener_disable(cw->lev);
+        evtimer_add(cw->resume, &tv);
+    }
     return bev;
 }
 
@@ -481,14 +580,16 @@ listener_error(struct evconnlistener *lev, void *arg)
     evtimer_add(cw->resume, &tv);
     int64_t dropped = 0;
     if (ratelim_take(&cw->pause_rl, 1, 10000, &dropped)) { /* one a 10 s is enough */
+        char hint[128];
+        wx_snprintf(hint, sizeof(hint),
+                    "out of file descriptors: raise the open-file limit or lower [%s] "
+                    "max_connections",
+                    cw->c->cfg.section ? cw->c->cfg.section : "server");
         char d[24], ms[12];
         wx_snprintf(d, sizeof(d), "%lld", (long long)dropped);
         wx_snprintf(ms, sizeof(ms), "%d", ACCEPT_PAUSE_MS);
         wx_log(WX_LOG_WARN, "accept_paused", "error", strerror(e), "#pause_ms", ms, "hint",
-               e == EMFILE || e == ENFILE ? "out of file descriptors: raise the open-file limit "
-                                            "or lower [server] max_connections"
-                                          : NULL,
-               "#suppressed", dropped ? d : NULL, NULL);
+               e == EMFILE || e == ENFILE ? hint : NULL, "#suppressed", dropped ? d : NULL, NULL);
     }
 }
 
@@ -573,7 +674,13 @@ http_conns_set_closecb(struct evhttp_connection *evcon,
                        void (*cb)(struct evhttp_connection *, void *), void *arg)
 {
     conn_t *cn = conn_of(evcon);
-    if (!cn) {
+    if (!cn && !tl_worker) {
+        /* Off a worker's loop: whether it is tracked cannot be known, and overwriting
+         * conn_closed would leak its counts. A bug of the caller: say so, change nothing. */
+        wx_log(WX_LOG_ERROR, "conn_closecb_off_loop", NULL);
+        return;
+    }
+    if (!cn) { /* on its loop and not found: untracked, evhttp's callback is free */
         evhttp_connection_set_closecb(evcon, cb, arg);
         return;
     }
@@ -592,9 +699,14 @@ static void
 evlog_cb(int severity, const char *msg)
 {
     int64_t dropped = 0;
-    pthread_mutex_lock(&evlog_lock);
-    bool ok = ratelim_take(&evlog_rl, HTTP_CONNS_EVLOG_PER_SEC, 1000, &dropped);
-    pthread_mutex_unlock(&evlog_lock);
+    bool ok = true;
+    /* An error is never dropped: libevent exits after some (event_errx), and that line is
+     * the only word of why. */
+    if (severity < EVENT_LOG_ERR) {
+        pthread_mutex_lock(&evlog_lock);
+        ok = ratelim_take(&evlog_rl, HTTP_CONNS_EVLOG_PER_SEC, 1000, &dropped);
+        pthread_mutex_unlock(&evlog_lock);
+    }
     if (!ok)
         return;
     char d[24];

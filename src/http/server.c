@@ -57,7 +57,8 @@ static void dispatch(struct evhttp_request *ev, void *arg);
  * database and other keys. So first bind once without it: if someone already listens there,
  * refuse to start. */
 static wx_status_t
-port_is_free(const struct sockaddr_storage *ss, socklen_t len, const char *listen, wx_err_t *err)
+port_is_free(const struct sockaddr_storage *ss, socklen_t len, const char *listen,
+             const char *section, wx_err_t *err)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     wx_status_t rc = WX_OK;
@@ -68,8 +69,8 @@ port_is_free(const struct sockaddr_storage *ss, socklen_t len, const char *liste
         if (errno == EADDRINUSE)
             rc = wx_err_set(err, WX_ECONFIG,
                             "%s is already in use by another process (another wxauthd?): stop "
-                            "it or choose another [server] listen address",
-                            listen);
+                            "it or choose another [%s] listen address",
+                            listen, section ? section : "server");
         else
             rc = wx_err_set(err, WX_EIO, "cannot listen on %s: %s", listen, strerror(errno));
     }
@@ -152,12 +153,14 @@ http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t
     rc = wx_addr_parse_listen(cfg->listen, &ss, &sslen, err);
     if (rc != WX_OK)
         goto out;
-    if ((rc = port_is_free(&ss, sslen, cfg->listen, err)) != WX_OK)
+    if ((rc = port_is_free(&ss, sslen, cfg->listen, cfg->section, err)) != WX_OK)
         goto out;
     http_conns_config_t cc = {.max_total = cfg->max_connections,
                               .max_per_addr = cfg->max_connections_per_addr,
                               .request_timeout_ms = cfg->request_timeout_ms,
                               .reserve_per_worker = cfg->reserve_fds_per_worker,
+                              .reserve_extra = cfg->reserve_fds,
+                              .section = cfg->section,
                               .workers = s->nworkers,
                               .trusted_proxies = cfg->trusted_proxies};
     if ((rc = http_conns_new(&cc, &s->conns, err)) != WX_OK)
@@ -303,10 +306,12 @@ stop_check(evutil_socket_t fd, short what, void *arg)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
     }
     /* Done when every request has its reply, every reply is written out (a client that does
-     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back. */
-    if ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0 &&
-         atomic_load(&sl->w.background) <= 0) ||
-        now >= sl->deadline_ms + STOP_WRITE_GRACE_MS) {
+     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back.
+     * Background jobs are waited for even past the deadline: each is bounded (a PBKDF2
+     * derivation) and will touch this loop when it ends, so the loop must outlive it. */
+    if (atomic_load(&sl->w.background) <= 0 &&
+        ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0) ||
+         now >= sl->deadline_ms + STOP_WRITE_GRACE_MS)) {
         event_base_loopexit(sl->w.base, NULL);
         return;
     }

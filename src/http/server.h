@@ -45,6 +45,8 @@ typedef struct {
     int max_connections_per_addr;
     int request_timeout_ms;
     int reserve_fds_per_worker;
+    int reserve_fds;     /* and fds kept for others (the admin listener's connections) */
+    const char *section; /* the config section of listen and the limits, for messages */
     /* Peers whose X-Forwarded-For / Forwarded name the client (http_req_ip); NULL or empty:
      * the peer is the client. */
     const wx_cidr_list_t *trusted_proxies;
@@ -68,7 +70,8 @@ struct http_worker {
     atomic_int inflight;     /* requests not yet replied */
     atomic_int unsent;       /* replies made but not yet fully written to their socket */
     /* Work the app handed to another thread whose completion must still run on this loop
-     * (e.g. a store job of a timer): a stop waits for it, so nothing is left undelivered. */
+     * (e.g. a store job of a timer): a stop waits for it, even past its deadline, so nothing
+     * is left undelivered and the loop outlives the thread. Only for bounded jobs. */
     atomic_int background;
     bool draining; /* stopping: replies say Connection: close (loop thread only) */
     /* Request ids are drawn from the CSPRNG in batches (server.c: req_id_make). */

@@ -207,8 +207,11 @@ typedef struct {
     char *url;
     char *body; /* POST body (CALL_CLIENT: holds the secret), or NULL for a GET */
     int attempt;
-    wx_err_t first_err; /* the error of the first attempt, reported if a retry says 40163 */
+    /* The error of the first attempt that may have reached WeChat, reported if a retry says
+     * 40163 (its code consumed by that attempt). */
+    wx_err_t first_err;
     wx_status_t first_rc;
+    bool first_set;
     wechat_token_cb token_cb;
     wechat_userinfo_cb userinfo_cb;
     wechat_client_token_cb client_cb;
@@ -327,12 +330,15 @@ on_reply(const http_client_result_t *res, void *arg)
            "#http", st, "#errcode", rc == WX_EUPSTREAM ? ec : NULL, "error",
            rc == WX_OK ? NULL : err.msg, "detail", err.detail[0] ? err.detail : NULL, NULL);
 
-    bool transient = (rc == WX_EUPSTREAM && (err.code == -1 || err.code == 0)) || rc == WX_EIO;
+    /* No fd on our side is transient too (and safe: nothing was sent). */
+    bool transient = (rc == WX_EUPSTREAM && (err.code == -1 || err.code == 0)) || rc == WX_EIO ||
+                     rc == WX_ELOCAL;
     if (rc != WX_OK && transient && res->outcome != HTTP_CLIENT_CANCELLED &&
         c->attempt < c->cfg->retries) {
-        if (c->attempt == 0) {
+        if (!c->first_set && rc != WX_ELOCAL) {
             c->first_err = err;
             c->first_rc = rc;
+            c->first_set = true;
         }
         c->attempt++;
         struct timeval tv = {0, WECHAT_RETRY_DELAY_MS * 1000};
@@ -344,7 +350,7 @@ on_reply(const http_client_result_t *res, void *arg)
     }
     /* A retried exchange can find its code consumed by the attempt that "failed": report the
      * original failure, not a confusing "code been used". */
-    if (rc == WX_EUPSTREAM && err.code == 40163 && c->attempt > 0) {
+    if (rc == WX_EUPSTREAM && err.code == 40163 && c->first_set) {
         err = c->first_err;
         rc = c->first_rc;
     }

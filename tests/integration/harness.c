@@ -312,7 +312,10 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
              o->public_https ? "https" : "http", e->auth_port);
     snprintf(text, sizeof(text),
              "[server]\nlisten = 127.0.0.1:%d\npublic_url = %s\nworkers = %d\n"
-             "shutdown_grace_ms = %d\n\n[admin]\nlisten = 127.0.0.1:%d\n\n"
+             "shutdown_grace_ms = %d\n"
+             /* every client of these tests is loopback: the per-address cap (256) would
+              * refuse the concurrency tests' connections */
+             "max_connections_per_addr = 100000\n\n[admin]\nlisten = 127.0.0.1:%d\n\n"
              "[store]\nurl = %s\n\n"
              "[wechat]\nauthorize_url = %s/connect/oauth2/authorize\napi_base = %s\n"
              "timeout_ms = %d\nretries = %d\n\n"

@@ -994,7 +994,7 @@ test_rate_limit(void **state)
     wxt_teardown(&e2);
 }
 
-/* ---- [server] trusted_proxies: the client address behind a proxy ---- */
+/* ---- [admin] trusted_proxies: the client address behind a proxy ---- */
 
 /* GET url with the token and one extra header; the status. */
 static long
@@ -1014,7 +1014,7 @@ static void
 test_trusted_proxies(void **state)
 {
     wxt_env_t e3;
-    wxt_opts_t o = {.extra_config = "[server]\ntrusted_proxies = 10.9.9.9, 127.0.0.0/8\n"};
+    wxt_opts_t o = {.extra_config = "[admin]\ntrusted_proxies = 10.9.9.9, 127.0.0.0/8\n"};
     wxt_setup(&e3, &o);
     char url[256];
     const char *bad = "wrong-token-wrong-token";
@@ -1041,6 +1041,17 @@ test_trusted_proxies(void **state)
     assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "admin@198.51.100.23"));
+    wxt_resp_free(&r);
+    wxt_teardown(&e3);
+    /* [server] trusted_proxies is the public listener's only: the admin listener does not
+     * believe a loopback client's header for it. */
+    wxt_opts_t o4 = {.extra_config = "[server]\ntrusted_proxies = 127.0.0.0/8\n"};
+    wxt_setup(&e3, &o4);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e3.admin_token);
+    snprintf(url, sizeof(url), "%s/api/admin/v1/session", e3.admin);
+    assert_int_equal(wxt_http_headers("POST", url, hs, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "admin@127.0.0.1"));
     wxt_resp_free(&r);
     wxt_teardown(&e3);
     /* Without trusted_proxies the header is not believed (env: the default config). */

@@ -1,4 +1,5 @@
-/* GET /metrics: who may read it ([metrics] access, the admin or a scrape-only token), that the
+/* GET /metrics: who may read it ([metrics] access, the admin or a scrape-only token; with an
+ * admin listener of its own, the admin token only there), that the
  * counters and histograms move as logins succeed and fail, and that every scrape parses as
  * Prometheus text 0.0.4 (checked here by a small parser: Debian has no promtool). */
 #include <ctype.h>
@@ -21,11 +22,21 @@
 #include "keys/admin_hash.h"
 
 static wxt_env_t env;
+static char metrics_token[] = "scrape-only-token-5d1e4a0b9c3f7e21";
+static char metrics_extra[400];
 
+/* The public listener's /metrics wants the scrape-only token when the admin API has a listener
+ * of its own (the harness's default): scrapes here use it. */
 static int
 group_setup(void **state)
 {
-    return wxt_setup(&env, NULL);
+    char hash[256];
+    wx_err_t err = {0};
+    if (admin_hash_make(metrics_token, hash, sizeof(hash), &err) != WX_OK)
+        return -1;
+    snprintf(metrics_extra, sizeof(metrics_extra), "[metrics]\ntoken_hash = %s\n", hash);
+    wxt_opts_t o = {.extra_config = metrics_extra};
+    return wxt_setup(&env, &o);
 }
 
 static int
@@ -215,11 +226,11 @@ parse_prometheus(const char *body)
 /* ---- helpers ---- */
 
 static char *
-scrape_with(const char *token, long want_status)
+scrape_at(const char *base, const char *token, long want_status)
 {
     char url[128];
     wxt_resp_t r = {0};
-    snprintf(url, sizeof(url), "%s/metrics", env.auth);
+    snprintf(url, sizeof(url), "%s/metrics", base);
     assert_int_equal(wxt_http_auth("GET", url, token, NULL, &r), 0);
     if (r.status != want_status)
         fail_msg("GET /metrics: want %ld, got %ld: %.300s", want_status, r.status,
@@ -237,9 +248,15 @@ scrape_with(const char *token, long want_status)
 }
 
 static char *
+scrape_with(const char *token, long want_status)
+{
+    return scrape_at(env.auth, token, want_status);
+}
+
+static char *
 scrape(void)
 {
-    return scrape_with(env.admin_token, 200);
+    return scrape_with(metrics_token, 200);
 }
 
 /* The value of exactly this series (name{labels}), 0 when absent. */
@@ -273,10 +290,11 @@ login(const char *action, int want_code)
 /* ---- tests ---- */
 
 static void
-test_needs_the_admin_token(void **state)
+test_needs_the_token(void **state)
 {
     free(scrape_with(NULL, 401));
     free(scrape_with("not-the-token-0123456789", 401));
+    free(scrape_with(env.admin_token, 401)); /* the admin token is not this credential */
     char *b = scrape();
     /* The refusals were counted, under the route's pattern. */
     assert_true(value(b, "wxauth_http_requests_total{route=\"/metrics\",status=\"401\"}") >= 2);
@@ -390,13 +408,21 @@ with_config(const char *extra, void (*check)(void))
     env = saved;
 }
 
-static char metrics_token[] = "scrape-only-token-5d1e4a0b9c3f7e21";
-
+/* No scrape-only token: the public listener never checks the admin token (the admin
+ * listener's promise); /metrics is served on the admin listener, with the public listener's
+ * figures. */
 static void
-check_metrics_token(void)
+check_admin_listener_only(void)
 {
-    free(scrape_with(env.admin_token, 401)); /* the admin token is not this credential */
-    free(scrape_with(metrics_token, 200));
+    char *b = scrape_with(env.admin_token, 403);
+    assert_non_null(strstr(b, "admin listener"));
+    free(b);
+    free(scrape_with(NULL, 403));
+    free(scrape_at(env.admin, NULL, 401));
+    free(scrape_at(env.admin, "not-the-token-0123456789", 401));
+    b = scrape_at(env.admin, env.admin_token, 200);
+    assert_non_null(strstr(b, "wxauth_http_requests_total{route=\"/metrics\",status=\"403\"} 2"));
+    free(b);
 }
 
 static void
@@ -414,11 +440,7 @@ check_off(void)
 static void
 test_access_settings(void **state)
 {
-    char hash[256], extra[400];
-    wx_err_t err = {0};
-    assert_int_equal(admin_hash_make(metrics_token, hash, sizeof(hash), &err), WX_OK);
-    snprintf(extra, sizeof(extra), "[metrics]\ntoken_hash = %s\n", hash);
-    with_config(extra, check_metrics_token);
+    with_config("", check_admin_listener_only);
     with_config("[metrics]\naccess = public\n", check_public);
     with_config("[metrics]\naccess = off\n", check_off);
 }
@@ -427,7 +449,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_needs_the_admin_token),
+        cmocka_unit_test(test_needs_the_token),
         cmocka_unit_test(test_counters_move),
         cmocka_unit_test(test_connections_open),
         cmocka_unit_test(test_access_settings),

@@ -84,7 +84,7 @@ def run(c):
 def main():
     d = test_dir("wxt-guess-")
     run_cluster(Cluster(d, f"sqlite:{d}/wx.db", 1, workers=1, admin=TOKEN,
-                        extra="[server]\ntrusted_proxies = 127.0.0.1\n"), run)
+                        extra="[admin]\ntrusted_proxies = 127.0.0.1\n"), run)
 
 
 if len(sys.argv) == 3 and sys.argv[1] == "--guess":

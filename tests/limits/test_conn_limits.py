@@ -4,14 +4,20 @@
 1. Out of file descriptors (caps set above the fd limit, so accept() hits EMFILE): the process
    does not spin (CPU time over 2 s at the limit stays small), its log stays small and every
    line valid JSON, a login whose WeChat call finds no free fd is told the cause is ours (not
-   "WeChat could not be reached"), and once the flood closes, another client is served.
+   "WeChat could not be reached") after being tried again (nothing was sent), and once the flood
+   closes, another client is served.
 2. The caps (max_connections, max_connections_per_addr): over the per-address cap 127.0.0.1's
    next connection is refused while 127.0.0.2 is still served; over the total cap everyone is
    refused; /metrics counts the refusals; after the flood closes everyone is served again.
+   The admin listener's own cap (64) holds although [server]'s caps are huge.
+3. At the total cap, a burst of connections waiting in the kernel's queue (wxauthd stopped with
+   SIGSTOP while they connect) is not accepted all at once: accept() never runs out of fds
+   (wxauth_accept_paused_total stays 0 with the cap well below the fd limit).
 """
 import http.client
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -124,6 +130,13 @@ def out_of_fds(c):
         fail(f"the login at the fd limit: {r.status} {loc[:200]}")
     if "WeChat could not be reached" in msg or "overloaded" not in msg:
         fail(f"the login at the fd limit blames the wrong side: {msg!r}")
+    # No fd is transient and nothing was sent: the call was tried again (wechat.retries).
+    with open(c.logs[0], "rb") as f:
+        f.seek(log0)
+        tries = sum(1 for ln in f if b'"wechat_call"' in ln and b"WeChat not called" in ln)
+    print(f"# WeChat calls tried without a free fd: {tries}")
+    if tries < 2:
+        fail(f"the WeChat call that found no free fd was tried {tries} time(s), not retried")
     grown = os.path.getsize(c.logs[0]) - log0
     print(f"# the log grew by {grown} bytes at the fd limit")
     check_log(c.logs[0], log0 + 64 * 1024)
@@ -136,6 +149,16 @@ def out_of_fds(c):
     else:
         fail("after the flood closed, /healthz was not served within 5 s")
     print(f"# served again {time.time() - t:.2f} s after the flood closed")
+    # The admin listener has a small cap of its own (64), not [server]'s nor one derived from
+    # the fd limit: it cannot eat the fds the public listener counts on.
+    aport = int(c.admin_urls[0].rsplit(":", 1)[1])
+    held = flood(aport, 64)
+    time.sleep(0.3)
+    st, _ = fetch(aport)
+    close_all(held)
+    print(f"# the admin listener's 65th connection got {st or 'closed'}")
+    if st == 200:
+        fail("the admin listener served a 65th connection (its cap is 64)")
 
 
 def caps(c):
@@ -154,6 +177,17 @@ def caps(c):
     st3, _ = fetch(port, src="127.0.0.4")
     if st3 == 200:
         fail("a connection over the total cap (60) was served")
+    # A burst queued in the kernel while the cap is full: accepting it whole would need
+    # 60 + 200 fds with only 160.
+    pid = c.procs[1].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        burst = flood(port, 200, "127.0.0.5")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(1.5)
+    print(f"# a burst of {len(burst)} connections at the total cap")
+    close_all(burst)
     close_all(held)
     time.sleep(0.3)
     for src in ("127.0.0.1", "127.0.0.2", "127.0.0.4"):
@@ -161,13 +195,16 @@ def caps(c):
         if st != 200:
             fail(f"{src} got {st} after the flood closed")
     o = opener()
-    st, _, body = get(o, f"{c.nodes[0]}/metrics", headers={"Authorization": f"Bearer {c.admin}"})
+    st, _, body = get(o, f"{c.admin_urls[0]}/metrics", headers={"Authorization": f"Bearer {c.admin}"})
     text = body.decode()
     for want in ('wxauth_connections_refused_total{cap="address"}',
                  'wxauth_connections_refused_total{cap="total"}'):
         line = [ln for ln in text.splitlines() if ln.startswith(want)]
         if not line or int(line[0].split()[-1]) < 1:
             fail(f"/metrics: {want} not counted: {line}")
+    paused = [ln for ln in text.splitlines() if ln.startswith("wxauth_accept_paused_total")]
+    if not paused or int(paused[0].split()[-1]) != 0:
+        fail(f"accept() ran out of fds with the total cap (60) below the fd limit: {paused}")
     check_log(c.logs[0], 256 * 1024)
 
 

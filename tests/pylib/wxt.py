@@ -130,7 +130,9 @@ class Cluster:
             path = f"{d}/node{i + 1}.ini"
             with open(path, "w") as f:
                 f.write(f"[server]\nlisten = 127.0.0.1:{p}\npublic_url = {self.front}\n"
-                        f"workers = {workers}\nshutdown_grace_ms = 2000\n\n"
+                        f"workers = {workers}\nshutdown_grace_ms = 2000\n"
+                        # every client is loopback: no per-address connection cap either
+                        f"max_connections_per_addr = 100000\n\n"
                         f"[admin]\nlisten = 127.0.0.1:{self.admin_ports[i]}\n\n"
                         f"[store]\nurl = {store}\n\n"
                         f"[wechat]\nauthorize_url = {self.emu}/connect/oauth2/authorize\n"

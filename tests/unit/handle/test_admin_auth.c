@@ -210,6 +210,32 @@ test_credentials_kept_apart(void **state)
     free(shared);
 }
 
+/* /metrics and admin sign-in share the failure table but not the slow budget: a flood of
+ * guesses at /metrics spends only its own. */
+static void
+test_metrics_budget_apart(void **state)
+{
+    admin_fails_t *shared = calloc(1, sizeof(*shared)), *mbudget = calloc(1, sizeof(*mbudget));
+    pthread_mutex_init(&shared->lock, NULL);
+    pthread_mutex_init(&mbudget->lock, NULL);
+    admin_guard_t *metrics = guard_new(shared), *admin = guard_new(shared);
+    metrics->budget = mbudget;
+    char ip[64];
+    int busy = 0;
+    for (int i = 0; i < 20; i++) {
+        snprintf(ip, sizeof(ip), "203.0.113.%d", i + 1);
+        busy += check(metrics, &slow, ip, WRONG, T0) == ADMIN_AUTH_BUSY;
+    }
+    assert_int_equal(busy, 20 - ADMIN_SLOW_PER_SEC);
+    /* Same second: admin sign-in still has its whole budget. */
+    assert_int_equal(check(admin, &slow, "192.0.2.9", GOOD, T0), ADMIN_AUTH_OK);
+    assert_int_equal(admin->slow_checks, 1);
+    free(metrics);
+    free(admin);
+    free(mbudget);
+    free(shared);
+}
+
 int
 main(void)
 {
@@ -221,6 +247,7 @@ main(void)
         cmocka_unit_test(test_global_slow_budget),
         cmocka_unit_test(test_audit_aggregated),
         cmocka_unit_test(test_credentials_kept_apart),
+        cmocka_unit_test(test_metrics_budget_apart),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
