@@ -5,7 +5,8 @@
  * fault is injected with wxauthd's test hook WXAUTH_TEST_LOSE_COMMIT=1: every batch commits,
  * then reports its COMMIT as lost, so every write of a login takes the rerun path. Checked:
  * each login ends on the business callback with code 200, exactly once in the store (one
- * login count and one audit row per login), and a reload replays the same login. */
+ * login count and one audit row per login), and a reload replays the same login. The cases
+ * after that one check the other writes of the login path under the same fault. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,18 +19,46 @@
 
 #include "harness.h"
 #include "harness_tokens.h"
+#include "util/url.h"
 
 #define LOGINS 4
+#define OIDC_CB "http://127.0.0.1:9/oidc-cb"
+#define CAP_ADDR "127.0.0.41"
+
+/* One wxauthd for every case, started with the hook; the pending cap per address is 2. */
+static wxt_env_t e;
+static char oidc_secret[65];
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    wxt_opts_t o = {.limits = true,
+                    .extra_config = "[limits]\nstart_per_minute = 0\ncallback_per_minute = 0\n"
+                                    "pending_per_address = 2\npending_total = 0\n"};
+    setenv("WXAUTH_TEST_LOSE_COMMIT", "1", 1); /* inherited by the wxauthd the env starts */
+    wxt_setup(&e, &o);
+    unsetenv("WXAUTH_TEST_LOSE_COMMIT");
+    wxtk_app_create(&e,
+                    (const char *const[]){"app", "create", "oidc-web", "--pool", "demo",
+                                          "--redirect", OIDC_CB, NULL},
+                    oidc_secret);
+    wxtk_person_add(&e, "oidc-bob", "Bob");
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    wxt_teardown(&e);
+    return 0;
+}
 
 static void
 test_logins_survive_lost_commits(void **state)
 {
-    wxt_env_t e;
-    wxt_opts_t o = {0};
     (void)state;
-    setenv("WXAUTH_TEST_LOSE_COMMIT", "1", 1); /* inherited by the wxauthd the env starts */
-    wxt_setup(&e, &o);
-    unsetenv("WXAUTH_TEST_LOSE_COMMIT");
     char start[256], cb[4096];
     snprintf(start, sizeof(start), "%s/oauth/wechatmp/url/demo", e.auth);
     char first_id[64] = "";
@@ -74,7 +103,69 @@ test_logins_survive_lost_commits(void **state)
     assert_int_equal(users, 1);
     assert_int_equal(audits, LOGINS);
     assert_int_equal(u.logins_count, LOGINS);
-    wxt_teardown(&e);
+}
+
+static char *
+url_param(const char *url, const char *key)
+{
+    const char *q = url ? strchr(url, '?') : NULL;
+    wx_query_t qs;
+    char *v = NULL;
+    if (!q || wx_query_parse(q + 1, &qs, NULL) != WX_OK)
+        return NULL;
+    const char *x = wx_query_get(&qs, key);
+    v = x ? strdup(x) : NULL;
+    wx_query_free(&qs);
+    return v;
+}
+
+/* An OpenID Connect code (and the session of the WeChat login) written by a batch whose
+ * COMMIT is lost: the rerun finds its own rows and the client still gets its code, which
+ * redeems; the session then gives a second code without WeChat. */
+static void
+test_oidc_code_survives_lost_commits(void **state)
+{
+    (void)state;
+    char url[1024], body[1024];
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    snprintf(url, sizeof(url),
+             "%s/oidc/auth?client_id=oidc-web&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2F"
+             "oidc-cb&response_type=code&scope=openid&state=st-1",
+             e.auth);
+    for (int i = 0; i < 2; i++) {
+        wxt_resp_t r = {0};
+        if (i == 0) {
+            assert_int_equal(wxt_login(b, url, "oidc-bob", "allow", &r, NULL, 0), 0);
+        } else {
+            long before = wxt_emu_calls(&e, "access_token");
+            char none[1100];
+            snprintf(none, sizeof(none), "%s&prompt=none", url);
+            assert_int_equal(wxt_get(b, none, &r), 0);
+            assert_int_equal(wxt_emu_calls(&e, "access_token"), before); /* the session's */
+        }
+        char *code = url_param(r.location, "code");
+        if (r.status != 302 || !code)
+            fail_msg("authorize %d: want a code, got %ld %s %.300s", i, r.status,
+                     r.location ? r.location : "", r.body ? r.body : "");
+        snprintf(body, sizeof(body),
+                 "grant_type=authorization_code&code=%s&redirect_uri=http%%3A%%2F%%2F127.0.0.1"
+                 "%%3A9%%2Foidc-cb&client_id=oidc-web&client_secret=%s",
+                 code, oidc_secret);
+        char turl[256];
+        wxtk_resp_t t = {0};
+        const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+        snprintf(turl, sizeof(turl), "%s/oidc/token", e.auth);
+        assert_int_equal(wxtk_http("POST", turl, h, body, &t), 0);
+        if (t.status != 200)
+            fail_msg("redeem %d: want 200, got %ld %s", i, t.status, t.body);
+        json_t *j = wxtk_json(&t);
+        assert_non_null(json_string_value(json_object_get(j, "id_token")));
+        json_decref(j);
+        wxtk_resp_free(&t);
+        free(code);
+        wxt_resp_free(&r);
+    }
+    wxt_browser_free(b);
 }
 
 int
@@ -82,6 +173,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_logins_survive_lost_commits),
+        cmocka_unit_test(test_oidc_code_survives_lost_commits),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
