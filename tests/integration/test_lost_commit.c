@@ -168,12 +168,35 @@ test_oidc_code_survives_lost_commits(void **state)
     wxt_browser_free(b);
 }
 
+/* The pending-login cap per address (2) holds when every COMMIT is lost: the rerun of a start
+ * the cap refused refuses it again instead of sending it to WeChat. */
+static void
+test_pending_cap_survives_lost_commits(void **state)
+{
+    (void)state;
+    char url[256];
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e.auth);
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, CAP_ADDR);
+    for (int i = 0; i < 4; i++) {
+        wxt_resp_t r = {0};
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        long want = i < 2 ? 302 : 429;
+        if (r.status != want)
+            fail_msg("start %d from " CAP_ADDR ": want %ld, got %ld %s", i, want, r.status,
+                     r.location ? r.location : "");
+        wxt_resp_free(&r);
+    }
+    wxt_browser_free(b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_logins_survive_lost_commits),
         cmocka_unit_test(test_oidc_code_survives_lost_commits),
+        cmocka_unit_test(test_pending_cap_survives_lost_commits),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
