@@ -80,6 +80,7 @@ typedef struct login {
     int64_t owner_watch_ms; /* since when it has not changed (0: not watched yet) */
     bool counted;           /* holds a slot of ctx->logins_inflight */
     int64_t claim_now;      /* the time this claim was made with (a rerun makes it again) */
+    bool claimed_once;      /* the claim job's first run (not a rerun) claimed the state */
     login_state_t state;
     store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
@@ -1091,9 +1092,12 @@ claim_run(store_t *st, void *arg, wx_err_t *err)
     wx_status_t rc =
         store_state_claim_as(st, l->state_id, l->browser, l->claim_now, me, l->claim, err);
     /* Run again after a lost COMMIT: a claim by this process at this very time is the one this
-     * job made the first time (only a rerun may take it as its own: a double-loaded callback
-     * in the same second must still see it as used). */
-    if (rc == WX_EUSED && store_writer_rerunning() && l->claim->status == STORE_STATE_CLAIMED &&
+     * job made the first time, if its first run did claim (claimed_once): a reload of the same
+     * browser in the same second, refused the first time, must still see it as used. */
+    bool rerun = store_writer_rerunning();
+    if (rc == WX_OK && !rerun)
+        l->claimed_once = true;
+    if (rc == WX_EUSED && rerun && l->claimed_once && l->claim->status == STORE_STATE_CLAIMED &&
         l->claim->claimed_at == l->claim_now && strcmp(l->claim->claim_owner, me) == 0) {
         wx_err_clear(err);
         rc = l->claim_now >= l->claim->expires_at
@@ -1108,6 +1112,7 @@ claim_submit(login_t *l)
 {
     wx_err_t err = {0};
     l->claim_now = 0;
+    l->claimed_once = false;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
         http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
         return;

@@ -17,6 +17,11 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "harness_tokens.h"
 #include "util/url.h"
@@ -190,6 +195,84 @@ test_pending_cap_survives_lost_commits(void **state)
     wxt_browser_free(b);
 }
 
+typedef struct {
+    wxt_browser_t *b;
+    const char *url;
+    wxt_resp_t r;
+} load_t;
+
+static void *
+load_thread(void *arg)
+{
+    load_t *x = arg;
+    wxt_get(x->b, x->url, &x->r);
+    return NULL;
+}
+
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The callback loaded twice by the same browser in the same second while WeChat is slow, with
+ * every COMMIT lost: the second load's rerun must not take the first one's claim as its own
+ * (both would then exchange the one WeChat code). One exchange per login; both loads end with
+ * the same login. Three tries, so that one falling across a second boundary cannot hide it. */
+static void
+test_reload_same_second_not_own_claim(void **state)
+{
+    (void)state;
+    char start[256], url[4096];
+    snprintf(start, sizeof(start), "%s/oauth/wechatmp/url/demo", e.auth);
+    wxt_emu_fault(&e, "{\"endpoint\":\"access_token\",\"latency_ms\":1500}");
+    for (int i = 0; i < 3; i++) {
+        wxt_browser_t *b = wxt_browser_new(NULL), *b2 = wxt_browser_new(NULL);
+        wxt_resp_t r1 = {0}, r2 = {0};
+        char bind[256];
+        assert_int_equal(wxt_get(b, start, &r1), 0);
+        assert_int_equal(r1.status, 302);
+        snprintf(url, sizeof(url), "%.*s&emu_person=alice&emu_action=allow",
+                 (int)strcspn(r1.location, "#"), r1.location);
+        assert_int_equal(wxt_get(b, url, &r2), 0);
+        assert_int_equal(r2.status, 302);
+        /* The same browser, loading twice at once: its binding cookie in a second handle. */
+        assert_true(wxt_browser_cookie_get(b, "wxauth_bind", bind, sizeof(bind)));
+        wxt_browser_cookie_set(b2, "127.0.0.1", "wxauth_bind", bind);
+        long before = wxt_emu_calls(&e, "access_token");
+        while (wall_ms() % 1000 > 300) /* early in a second: both claims in the same one */
+            usleep(20 * 1000);
+        load_t x1 = {b, r2.location, {0}}, x2 = {b2, r2.location, {0}};
+        pthread_t t1, t2;
+        assert_int_equal(pthread_create(&t1, NULL, load_thread, &x1), 0);
+        usleep(200 * 1000); /* the first load has claimed and waits for WeChat */
+        assert_int_equal(pthread_create(&t2, NULL, load_thread, &x2), 0);
+        pthread_join(t1, NULL);
+        pthread_join(t2, NULL);
+        long exchanges = wxt_emu_calls(&e, "access_token") - before;
+        wxt_result_t a, c;
+        if (x1.r.status != 302 || !wxt_parse_result(&e, x1.r.location, &a))
+            fail_msg("try %d, first load: %ld %.300s", i, x1.r.status, x1.r.body ? x1.r.body : "");
+        if (x2.r.status != 302 || !wxt_parse_result(&e, x2.r.location, &c))
+            fail_msg("try %d, second load: %ld %.300s", i, x2.r.status, x2.r.body ? x2.r.body : "");
+        printf("# try %d: %ld code exchanges, codes %d and %d\n", i, exchanges, a.code, c.code);
+        assert_int_equal(exchanges, 1);
+        assert_int_equal(a.code, 200);
+        assert_int_equal(c.code, 200);
+        wxt_result_free(&a);
+        wxt_result_free(&c);
+        wxt_resp_free(&x1.r);
+        wxt_resp_free(&x2.r);
+        wxt_resp_free(&r1);
+        wxt_resp_free(&r2);
+        wxt_browser_free(b);
+        wxt_browser_free(b2);
+    }
+    wxt_emu_clear_faults(&e);
+}
+
 int
 main(void)
 {
@@ -197,6 +280,7 @@ main(void)
         cmocka_unit_test(test_logins_survive_lost_commits),
         cmocka_unit_test(test_oidc_code_survives_lost_commits),
         cmocka_unit_test(test_pending_cap_survives_lost_commits),
+        cmocka_unit_test(test_reload_same_second_not_own_claim),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
