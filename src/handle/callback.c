@@ -14,6 +14,7 @@
 #include "reads.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,14 +609,63 @@ gender_of(int sex)
     return sex == 1 ? "M" : sex == 2 ? "F" : "U";
 }
 
+/* Logins this process gave up with a 503 while holding their state's claim (the store could
+ * not be read for a moment): no request of this process will end them, so a reload ends them
+ * at once as interrupted (replay_wait) instead of waiting for an end that never comes. A few
+ * recent ones are enough: a reload comes within the replay window. */
+#define ABANDONED_MAX 64
+static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
+static char abandoned[ABANDONED_MAX][STORE_ID_MAX];
+static unsigned abandoned_next;
+
+static void
+claim_abandon(const char *state_id)
+{
+    pthread_mutex_lock(&abandoned_mu);
+    wx_strlcpy(abandoned[abandoned_next % ABANDONED_MAX], state_id, STORE_ID_MAX);
+    abandoned_next++;
+    pthread_mutex_unlock(&abandoned_mu);
+}
+
+static bool
+claim_abandoned(const char *state_id)
+{
+    bool found = false;
+    pthread_mutex_lock(&abandoned_mu);
+    for (unsigned i = 0; i < ABANDONED_MAX && !found; i++)
+        found = strcmp(abandoned[i], state_id) == 0;
+    pthread_mutex_unlock(&abandoned_mu);
+    return found;
+}
+
+/* Pool or connection could not be read just now (store down, busy, readers stopping): not a
+ * reason to record the login as failed for good. 503, the state left claimed; its reload
+ * ends it as interrupted. */
+static bool
+login_conf_unavailable(login_t *l)
+{
+    const conf_fetch_t *f = l->conf;
+    if (f->pool_rc == WX_ENOENT || f->conn_rc == WX_ENOENT)
+        return false;
+    wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", l->r->id, "error", f->err.msg, "detail",
+           f->err.detail, NULL);
+    claim_abandon(l->state_id);
+    l->r->outcome = "store_unavailable";
+    http_reply_error_page(l->r, 503, "服务暂时不可用 · Service unavailable",
+                          "服务暂时不可用，请稍后重试 · The service is temporarily unavailable; "
+                          "please try again in a moment.");
+    return true;
+}
+
 /* The target once more, now that WeChat answered: the lists may have changed meanwhile
  * (l->conf was just read again). */
 static bool
 target_recheck(login_t *l)
 {
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                     "connection_gone");
+        if (!login_conf_unavailable(l))
+            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                         "connection_gone");
         return false;
     }
     return target_still_allowed(l, &l->conf->pool, &l->conf->conn, true);
@@ -924,7 +974,9 @@ handle_replay(login_t *l)
     const char *owner = l->state.claim_owner;
     owner_read_t *q = NULL;
     if (!owner[0] || strcmp(owner, l->ctx->app->node_id) == 0 || !(q = calloc(1, sizeof(*q)))) {
-        replay_wait(l, false);
+        /* ...unless this process gave it up (login_conf_unavailable). */
+        replay_wait(l, owner[0] && strcmp(owner, l->ctx->app->node_id) == 0 &&
+                           claim_abandoned(l->state_id));
         return;
     }
     q->l = l;
@@ -976,11 +1028,9 @@ exchange_code_read(login_t *l)
     const store_conn_t *conn = &l->conf->conn;
     char secret[STORE_SECRET_PLAIN_MAX + 1];
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
-        if (l->conf->pool_rc != WX_ENOENT && l->conf->conn_rc != WX_ENOENT)
-            wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", r->id, "error", l->conf->err.msg,
-                   "detail", l->conf->err.detail, NULL);
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                     "connection_gone");
+        if (!login_conf_unavailable(l))
+            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                         "connection_gone");
         return;
     }
     /* Before anything goes to WeChat or to the callback, even a Deny. */
