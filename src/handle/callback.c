@@ -1179,6 +1179,15 @@ handle_callback(http_req_t *r, const char *identifier)
     const char *state = wx_query_get(&r->query, "state");
     const char *code = wx_query_get(&r->query, "code");
     char bind[BIND_COOKIE_LEN + 1] = "", client[64];
+    /* A HEAD (link checkers, previews) must not claim the state, spend WeChat's code or end the
+     * login that the GET would: refused before anything is read. */
+    if (strcmp(r->method, "HEAD") == 0) {
+        r->outcome = "head_refused";
+        http_add_header(r, "Allow", "GET");
+        http_reply_error_page(r, 405, "请用浏览器打开 · Open in a browser",
+                              "此登录链接只能用 GET 打开。This login link opens with GET only.");
+        return;
+    }
     if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
         return;
     if (!state || !*state || strlen(state) >= STORE_ID_MAX) {
