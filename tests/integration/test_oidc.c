@@ -407,6 +407,28 @@ test_code_flow(void **state)
     wxt_browser_free(b);
 }
 
+/* One statement on the env's store, SQLite or PostgreSQL. */
+static void
+store_exec(const char *sql)
+{
+    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(env.store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
+}
+
 /* One integer from the env's store, SQLite or PostgreSQL. */
 static long long
 store_count(const char *sql)
@@ -492,6 +514,31 @@ test_head_no_effects(void **state)
     wxt_resp_free(&r2);
     wxt_resp_free(&fin);
     wxt_browser_free(w);
+}
+
+/* A public client (client_id alone) while its row cannot be read: the store failed, not the
+ * client, so 503 temporarily_unavailable (it may retry), never 401 invalid_client. */
+static void
+test_public_client_store_failure(void **state)
+{
+    (void)state;
+    const char *body = "grant_type=authorization_code&code=nope&client_id=oidc-spa&"
+                       "redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fspa-cb&code_verifier=" VERIFIER;
+    store_exec("ALTER TABLE applications RENAME TO applications_away");
+    char url[256];
+    wxtk_resp_t r = {0};
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    snprintf(url, sizeof(url), "%s/oidc/token", env.auth);
+    int got = wxtk_http("POST", url, h, body, &r);
+    store_exec("ALTER TABLE applications_away RENAME TO applications");
+    assert_int_equal(got, 0);
+    if (r.status != 503)
+        fail_msg("want 503, got %ld %s", r.status, r.body);
+    json_t *j = wxtk_json(&r);
+    expect_error(j, "temporarily_unavailable");
+    wxtk_resp_free(&r);
+    /* The store back: the code is simply unknown. */
+    expect_error(token_call("oidc-spa", NULL, body, 400), "invalid_grant");
 }
 
 /* A code comes back: refused, and what it issued is taken back (RFC 6749 §4.1.2). */
@@ -851,6 +898,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery_documents),
         cmocka_unit_test(test_code_flow),
+        cmocka_unit_test(test_public_client_store_failure),
         cmocka_unit_test(test_head_no_effects),
         cmocka_unit_test(test_code_replay),
         cmocka_unit_test(test_code_for_another_client),
