@@ -951,7 +951,10 @@ handle_replay(login_t *l)
     http_req_t *r = l->r;
     const wx_config_t *cfg = l->ctx->app->cfg;
     int64_t now = wx_now();
-    if (now - l->state.claimed_at > cfg->replay_window) {
+    /* A finished login whose result is gone (emptied by a prune, e.g. of a node whose clock is
+     * ahead) is as late as one past the window: never a redirect to an empty Location. */
+    bool emptied = l->state.status == STORE_STATE_DONE && (!l->state.result || !l->state.result[0]);
+    if (now - l->state.claimed_at > cfg->replay_window || emptied) {
         r->outcome = "replay_late";
         http_reply_error_page(r, 400, "This login link was already used",
                               "Please go back to the page and log in again.");
