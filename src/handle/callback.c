@@ -194,12 +194,16 @@ record_open(const login_t *l, const char *result, login_record_t *rec)
     wx_err_t err = {0};
     bool ok;
     record_aad(l->state.id, aad, sizeof(aad));
-    ok = seal_is_sealed(result)
-             ? seal_open(&l->ctx->app->master, aad, result, record, sizeof(record), &err) == WX_OK
-             : wx_strlcpy(record, result, sizeof(record));
-    if (!ok)
-        wx_log(WX_LOG_ERROR, "login_record_unreadable", "state", l->state.id, "error", err.msg,
-               NULL);
+    if (seal_is_sealed(result)) {
+        ok = seal_open(&l->ctx->app->master, aad, result, record, sizeof(record), &err) == WX_OK;
+        /* The request id, never the state id: that is a login capability. */
+        if (!ok)
+            wx_log(WX_LOG_ERROR, "login_record_unreadable", "rid", l->r->id, "error", err.msg,
+                   NULL);
+    } else {
+        /* A plain result too long for a record is simply not one (an error redirect). */
+        ok = wx_strlcpy(record, result, sizeof(record));
+    }
     ok = ok && login_record_parse(record, rec);
     OPENSSL_cleanse(record, sizeof(record));
     return ok;
