@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../proto/admin_input.h"
 #include "../proto/user_import.h"
 #include "../util/clock.h"
@@ -150,6 +152,8 @@ user_import(admin_req_t *a, const store_pool_t *pool)
 out:
     json_decref(failed);
     json_decref(body);
+    if (conn) /* its sealed App Secret */
+        OPENSSL_cleanse(conn, sizeof(*conn));
     free(conn);
 }
 

@@ -14,6 +14,7 @@
 #include "reads.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ typedef struct login {
     int64_t owner_watch_ms; /* since when it has not changed (0: not watched yet) */
     bool counted;           /* holds a slot of ctx->logins_inflight */
     int64_t claim_now;      /* the time this claim was made with (a rerun makes it again) */
+    bool claimed_once;      /* the claim job's first run (not a rerun) claimed the state */
     login_state_t state;
     store_state_t *claim;     /* while the claim is with the writer */
     char appid[STORE_ID_MAX]; /* the connection's WeChat App ID */
@@ -192,12 +194,16 @@ record_open(const login_t *l, const char *result, login_record_t *rec)
     wx_err_t err = {0};
     bool ok;
     record_aad(l->state.id, aad, sizeof(aad));
-    ok = seal_is_sealed(result)
-             ? seal_open(&l->ctx->app->master, aad, result, record, sizeof(record), &err) == WX_OK
-             : wx_strlcpy(record, result, sizeof(record));
-    if (!ok)
-        wx_log(WX_LOG_ERROR, "login_record_unreadable", "state", l->state.id, "error", err.msg,
-               NULL);
+    if (seal_is_sealed(result)) {
+        ok = seal_open(&l->ctx->app->master, aad, result, record, sizeof(record), &err) == WX_OK;
+        /* The request id, never the state id: that is a login capability. */
+        if (!ok)
+            wx_log(WX_LOG_ERROR, "login_record_unreadable", "rid", l->r->id, "error", err.msg,
+                   NULL);
+    } else {
+        /* A plain result too long for a record is simply not one (an error redirect). */
+        ok = wx_strlcpy(record, result, sizeof(record));
+    }
     ok = ok && login_record_parse(record, rec);
     OPENSSL_cleanse(record, sizeof(record));
     return ok;
@@ -607,14 +613,63 @@ gender_of(int sex)
     return sex == 1 ? "M" : sex == 2 ? "F" : "U";
 }
 
+/* Logins this process gave up with a 503 while holding their state's claim (the store could
+ * not be read for a moment): no request of this process will end them, so a reload ends them
+ * at once as interrupted (replay_wait) instead of waiting for an end that never comes. A few
+ * recent ones are enough: a reload comes within the replay window. */
+#define ABANDONED_MAX 64
+static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
+static char abandoned[ABANDONED_MAX][STORE_ID_MAX];
+static unsigned abandoned_next;
+
+static void
+claim_abandon(const char *state_id)
+{
+    pthread_mutex_lock(&abandoned_mu);
+    wx_strlcpy(abandoned[abandoned_next % ABANDONED_MAX], state_id, STORE_ID_MAX);
+    abandoned_next++;
+    pthread_mutex_unlock(&abandoned_mu);
+}
+
+static bool
+claim_abandoned(const char *state_id)
+{
+    bool found = false;
+    pthread_mutex_lock(&abandoned_mu);
+    for (unsigned i = 0; i < ABANDONED_MAX && !found; i++)
+        found = strcmp(abandoned[i], state_id) == 0;
+    pthread_mutex_unlock(&abandoned_mu);
+    return found;
+}
+
+/* Pool or connection could not be read just now (store down, busy, readers stopping): not a
+ * reason to record the login as failed for good. 503, the state left claimed; its reload
+ * ends it as interrupted. */
+static bool
+login_conf_unavailable(login_t *l)
+{
+    const conf_fetch_t *f = l->conf;
+    if (f->pool_rc == WX_ENOENT || f->conn_rc == WX_ENOENT)
+        return false;
+    wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", l->r->id, "error", f->err.msg, "detail",
+           f->err.detail, NULL);
+    claim_abandon(l->state_id);
+    l->r->outcome = "store_unavailable";
+    http_reply_error_page(l->r, 503, "服务暂时不可用 · Service unavailable",
+                          "服务暂时不可用，请稍后重试 · The service is temporarily unavailable; "
+                          "please try again in a moment.");
+    return true;
+}
+
 /* The target once more, now that WeChat answered: the lists may have changed meanwhile
  * (l->conf was just read again). */
 static bool
 target_recheck(login_t *l)
 {
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                     "connection_gone");
+        if (!login_conf_unavailable(l))
+            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                         "connection_gone");
         return false;
     }
     return target_still_allowed(l, &l->conf->pool, &l->conf->conn, true);
@@ -900,7 +955,10 @@ handle_replay(login_t *l)
     http_req_t *r = l->r;
     const wx_config_t *cfg = l->ctx->app->cfg;
     int64_t now = wx_now();
-    if (now - l->state.claimed_at > cfg->replay_window) {
+    /* A finished login whose result is gone (emptied by a prune, e.g. of a node whose clock is
+     * ahead) is as late as one past the window: never a redirect to an empty Location. */
+    bool emptied = l->state.status == STORE_STATE_DONE && (!l->state.result || !l->state.result[0]);
+    if (now - l->state.claimed_at > cfg->replay_window || emptied) {
         r->outcome = "replay_late";
         http_reply_error_page(r, 400, "This login link was already used",
                               "Please go back to the page and log in again.");
@@ -923,7 +981,9 @@ handle_replay(login_t *l)
     const char *owner = l->state.claim_owner;
     owner_read_t *q = NULL;
     if (!owner[0] || strcmp(owner, l->ctx->app->node_id) == 0 || !(q = calloc(1, sizeof(*q)))) {
-        replay_wait(l, false);
+        /* ...unless this process gave it up (login_conf_unavailable). */
+        replay_wait(l, owner[0] && strcmp(owner, l->ctx->app->node_id) == 0 &&
+                           claim_abandoned(l->state_id));
         return;
     }
     q->l = l;
@@ -975,11 +1035,9 @@ exchange_code_read(login_t *l)
     const store_conn_t *conn = &l->conf->conn;
     char secret[STORE_SECRET_PLAIN_MAX + 1];
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
-        if (l->conf->pool_rc != WX_ENOENT && l->conf->conn_rc != WX_ENOENT)
-            wx_log(WX_LOG_WARN, "login_conf_read_failed", "rid", r->id, "error", l->conf->err.msg,
-                   "detail", l->conf->err.detail, NULL);
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                     "connection_gone");
+        if (!login_conf_unavailable(l))
+            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
+                         "connection_gone");
         return;
     }
     /* Before anything goes to WeChat or to the callback, even a Deny. */
@@ -1091,9 +1149,12 @@ claim_run(store_t *st, void *arg, wx_err_t *err)
     wx_status_t rc =
         store_state_claim_as(st, l->state_id, l->browser, l->claim_now, me, l->claim, err);
     /* Run again after a lost COMMIT: a claim by this process at this very time is the one this
-     * job made the first time (only a rerun may take it as its own: a double-loaded callback
-     * in the same second must still see it as used). */
-    if (rc == WX_EUSED && store_writer_rerunning() && l->claim->status == STORE_STATE_CLAIMED &&
+     * job made the first time, if its first run did claim (claimed_once): a reload of the same
+     * browser in the same second, refused the first time, must still see it as used. */
+    bool rerun = store_writer_rerunning();
+    if (rc == WX_OK && !rerun)
+        l->claimed_once = true;
+    if (rc == WX_EUSED && rerun && l->claimed_once && l->claim->status == STORE_STATE_CLAIMED &&
         l->claim->claimed_at == l->claim_now && strcmp(l->claim->claim_owner, me) == 0) {
         wx_err_clear(err);
         rc = l->claim_now >= l->claim->expires_at
@@ -1108,6 +1169,7 @@ claim_submit(login_t *l)
 {
     wx_err_t err = {0};
     l->claim_now = 0;
+    l->claimed_once = false;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
         http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
         return;
@@ -1124,6 +1186,15 @@ handle_callback(http_req_t *r, const char *identifier)
     const char *state = wx_query_get(&r->query, "state");
     const char *code = wx_query_get(&r->query, "code");
     char bind[BIND_COOKIE_LEN + 1] = "", client[64];
+    /* A HEAD (link checkers, previews) must not claim the state, spend WeChat's code or end the
+     * login that the GET would: refused before anything is read. */
+    if (strcmp(r->method, "HEAD") == 0) {
+        r->outcome = "head_refused";
+        http_add_header(r, "Allow", "GET");
+        http_reply_error_page(r, 405, "请用浏览器打开 · Open in a browser",
+                              "此登录链接只能用 GET 打开。This login link opens with GET only.");
+        return;
+    }
     if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
         return;
     if (!state || !*state || strlen(state) >= STORE_ID_MAX) {

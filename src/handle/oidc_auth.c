@@ -207,6 +207,16 @@ void
 handle_oidc_auth(http_req_t *r)
 {
     http_add_header(r, "Cache-Control", "no-store");
+    /* A HEAD (link checkers, previews) must not touch the session or mint a code as the GET
+     * would: refused without reading anything. */
+    if (strcmp(r->method, "HEAD") == 0) {
+        r->outcome = "head_refused";
+        http_add_header(r, "Allow", "GET, POST");
+        http_reply_error_page(r, 405, "请用浏览器打开 · Open in a browser",
+                              "此登录地址只能用 GET 或 POST 打开。This sign-in address opens "
+                              "with GET or POST only.");
+        return;
+    }
     if (strcmp(r->method, "POST") == 0) {
         wx_query_t form;
         wx_err_t err = {0};

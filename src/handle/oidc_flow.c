@@ -13,6 +13,7 @@
 #include "../http/reply.h"
 #include "../jose/seal.h"
 #include "../proto/authing.h"
+#include "../store/writer.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
@@ -149,9 +150,24 @@ issue_run(store_t *st, void *arg, wx_err_t *err)
 {
     issue_t *is = arg;
     wx_status_t rc = WX_OK;
-    if (is->with_session)
+    /* A rerun after a lost COMMIT (store/writer.h) may find the rows its first run committed:
+     * session ids and code hashes are 190-256 random bits, so an existing one is ours. */
+    bool rerun = store_writer_rerunning();
+    if (is->with_session) {
         rc = store_oidc_session_add(st, &is->s, err);
-    return rc == WX_OK ? store_oidc_code_add(st, &is->c, err) : rc;
+        if (rc == WX_EEXIST && rerun) {
+            wx_err_clear(err);
+            rc = WX_OK;
+        }
+    }
+    if (rc == WX_OK) {
+        rc = store_oidc_code_add(st, &is->c, err);
+        if (rc == WX_EEXIST && rerun) {
+            wx_err_clear(err);
+            rc = WX_OK;
+        }
+    }
+    return rc;
 }
 
 static void

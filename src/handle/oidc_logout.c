@@ -118,11 +118,19 @@ logout_run(http_req_t *r, const wx_query_t *p)
         http_reply_error_page(r, 503, "服务繁忙 · Server busy", "Out of memory, please try again.");
         return;
     }
-    q->client_id = dup_or_null(wx_query_get(p, "client_id"));
-    q->target = dup_or_null(wx_query_get(p, "post_logout_redirect_uri"));
-    q->state = dup_or_null(wx_query_get(p, "state"));
+    const char *client_id = wx_query_get(p, "client_id");
+    const char *target = wx_query_get(p, "post_logout_redirect_uri");
+    const char *state = wx_query_get(p, "state");
+    q->client_id = dup_or_null(client_id);
+    q->target = dup_or_null(target);
+    q->state = dup_or_null(state);
     r->data = q; /* freed with the request, whenever the check answers */
     r->data_free = logout_free;
+    /* A parameter lost to a failed copy would send the browser elsewhere than asked. */
+    if ((client_id && !q->client_id) || (target && !q->target) || (state && !q->state)) {
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy", "Out of memory, please try again.");
+        return;
+    }
     if (hint && *hint)
         token_check(r, hint, NULL, logout_hint_checked, q); /* copies the hint */
     else

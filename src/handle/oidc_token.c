@@ -362,10 +362,21 @@ handle_oidc_token(http_req_t *r)
     /* "none": a public client names itself and proves itself with PKCE. */
     store_app_t *app = calloc(1, sizeof(*app));
     const char *id = wx_query_get(&q->form, "client_id");
-    if (!app || !id || !handle_valid_id(id) || store_app_get(ctx->store, id, app, &err) != WX_OK ||
-        !app->public_client) {
+    wx_status_t rc = WX_ENOENT;
+    if (app && id && handle_valid_id(id))
+        rc = store_app_get(ctx->store, id, app, &err);
+    if (!app || (rc != WX_OK && rc != WX_ENOENT)) {
+        /* The store (or memory) failed, not the client: it may try again (RFC 6749 §5.2). */
+        wx_log(WX_LOG_WARN, "oidc_client_read_failed", "rid", r->id, "error",
+               app ? err.msg : "out of memory", NULL);
         if (app)
             OPENSSL_cleanse(app->secret, sizeof(app->secret));
+        free(app);
+        token_error(r, 503, "temporarily_unavailable", "the client could not be read; try again");
+        return;
+    }
+    if (rc != WX_OK || !app->public_client) {
+        OPENSSL_cleanse(app->secret, sizeof(app->secret));
         free(app);
         token_error(r, 401, "invalid_client",
                     "authenticate with the application id and secret (client_secret_basic "

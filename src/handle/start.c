@@ -43,6 +43,8 @@ typedef struct {
     store_state_t state;
     char *authorize_url;
     start_cap_t capped; /* set by the writer thread */
+    bool caps_passed;   /* the writer's first run passed the caps (a rerun need not again) */
+    bool counted;       /* the state is in limits->total_added */
 } start_pending_t;
 
 static void
@@ -69,10 +71,13 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
     login_limits_t *lim = sp->app->limits;
     int64_t now = sp->state.created_at, n = 0;
     wx_status_t rc;
-    /* Run again after a lost COMMIT: the caps were passed the first time, and the state may
-     * already be there (its id is ours: 142 random bits). */
+    /* Run again after a lost COMMIT: the state may already be there (its id is ours: 142
+     * random bits). Only a job whose first run passed the caps skips them: one the first run
+     * refused is checked again, so a rerun never lets a capped login through. */
     bool rerun = store_writer_rerunning();
-    if (!rerun && cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
+    bool check = !(rerun && sp->caps_passed);
+    sp->capped = START_CAP_NONE; /* a refusal of an earlier run never turns an error into 429 */
+    if (check && cfg->pending_per_address > 0 && sp->state.client_ip[0]) {
         rc = store_state_pending_count(st, sp->state.client_ip, now, cfg->pending_per_address, &n,
                                        err);
         if (rc != WX_OK)
@@ -82,7 +87,7 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
             return wx_err_set(err, WX_EDENIED, "too many unfinished logins from this address");
         }
     }
-    if (!rerun && cfg->pending_total > 0) {
+    if (check && cfg->pending_total > 0) {
         int64_t ms = wx_mono_ms(), cap = cfg->pending_total;
         /* Read again when the count is old, or when only this process's own new states put
          * the estimate at the cap (then confirm before refusing); a cap the store confirmed
@@ -103,12 +108,14 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
             return wx_err_set(err, WX_EDENIED, "too many unfinished logins in all");
         }
     }
+    sp->caps_passed = true;
     rc = store_state_create(st, &sp->state, err);
     if (rc == WX_EEXIST && rerun) {
         wx_err_clear(err);
         rc = WX_OK;
-    } else if (rc == WX_OK) {
-        lim->total_added++;
+    } else if (rc == WX_OK && !sp->counted) {
+        lim->total_added++; /* once per state, however many runs inserted it */
+        sp->counted = true;
     }
     return rc;
 }

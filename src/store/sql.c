@@ -39,7 +39,7 @@
 
 const char *const sql_text[STMT_COUNT] = {
     [STMT_MIGRATION_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
-    [STMT_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = $1",
+    [STMT_MIGRATION_APPLIED] = "SELECT name FROM schema_migrations WHERE version = $1",
     [STMT_MIGRATION_COUNT] = "SELECT count(*) FROM schema_migrations WHERE version <= $1",
     [STMT_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",

@@ -6,6 +6,8 @@
  * A database newer than the program is refused rather than written by older code. */
 #include "query.h"
 
+#include <string.h>
+
 #include "../util/clock.h"
 
 static wx_status_t
@@ -17,16 +19,34 @@ migrate_read_version(store_t *st, int *version, wx_err_t *err)
     return rc;
 }
 
+/* Is migration m recorded? A row of its number under another name (a development branch's
+ * migration, say) is refused: skipping ours would leave the schema unlike what the code
+ * expects, and nothing would say why. */
+static wx_status_t
+migrate_recorded(store_t *st, const db_migration_t *m, bool *applied, wx_err_t *err)
+{
+    char name[256] = "";
+    sq_buf_t b = {name, sizeof(name)};
+    wx_status_t rc = sq_one(st, STMT_MIGRATION_APPLIED, SQ_ARGS(DB_INT(m->version)), sq_fill_buf,
+                            &b, applied, err);
+    if (rc == WX_OK && *applied && strcmp(name, m->name) != 0)
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "database migration %d is recorded as '%.64s' but this program's "
+                        "migration %d is '%s': the database was migrated by another build; "
+                        "restore it from a backup made before, or use the build that made it",
+                        m->version, name, m->version, m->name);
+    return rc;
+}
+
 static wx_status_t
 migrate_apply(store_t *st, const db_migration_t *m, wx_err_t *err)
 {
     bool applied = false;
-    int64_t one = 0;
     db_rc_t drc;
     wx_status_t rc = sq_begin(st, err);
     if (rc != WX_OK)
         return rc;
-    rc = sq_int(st, STMT_MIGRATION_APPLIED, SQ_ARGS(DB_INT(m->version)), &one, &applied, err);
+    rc = migrate_recorded(st, m, &applied, err);
     if (rc != WX_OK || applied)
         goto out;
     if ((drc = st->drv->exec(st->db, m->sql)) != DB_OK) {
@@ -68,6 +88,12 @@ migrate_all(store_t *st, wx_err_t *err)
     if ((rc = sq_int(st, STMT_MIGRATION_COUNT, SQ_ARGS(DB_INT(latest)), &applied, NULL, err)) !=
         WX_OK)
         return rc;
+    /* Every recorded migration is ours by name too (reads only: no write lock). */
+    for (size_t i = 0; drv->migrations[i].version != 0; i++) {
+        bool recorded = false;
+        if ((rc = migrate_recorded(st, &drv->migrations[i], &recorded, err)) != WX_OK)
+            return rc;
+    }
     for (size_t i = 0; applied < known && drv->migrations[i].version != 0; i++)
         if ((rc = migrate_apply(st, &drv->migrations[i], err)) != WX_OK)
             return rc;

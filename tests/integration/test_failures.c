@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -255,6 +259,121 @@ test_redirect_not_allowed(void **state)
     }
 }
 
+/* One statement on the env's store, SQLite or PostgreSQL. */
+static void
+store_exec(const char *sql)
+{
+    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(env.store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
+}
+
+typedef struct {
+    wxt_browser_t *b;
+    const char *url;
+    wxt_resp_t r;
+} load_t;
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *
+load_thread(void *arg)
+{
+    load_t *x = arg;
+    wxt_get(x->b, x->url, &x->r);
+    return NULL;
+}
+
+/* The connection cannot be read for a moment at the callback (its table renamed away: a store
+ * error, not a missing row), before the code goes to WeChat (after: 0) or while WeChat answers
+ * (after: 1). A 503 saying so, Chinese first — not the login recorded for good as
+ * "connection_gone"; the reload then ends it clearly as interrupted, at once. */
+static void
+conf_unreadable_at_callback(bool after_wechat)
+{
+    char start[256], url[4096];
+    wxt_resp_t r1 = {0}, r2 = {0}, again = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    snprintf(start, sizeof(start), "%s/oauth/wechatmp/url/demo", env.auth);
+    assert_int_equal(wxt_get(b, start, &r1), 0);
+    assert_int_equal(r1.status, 302);
+    snprintf(url, sizeof(url), "%.*s&emu_person=alice&emu_action=allow",
+             (int)strcspn(r1.location, "#"), r1.location);
+    assert_int_equal(wxt_get(b, url, &r2), 0);
+    assert_int_equal(r2.status, 302);
+    long before = wxt_emu_calls(&env, "access_token");
+    load_t x = {b, r2.location, {0}};
+    if (after_wechat) {
+        pthread_t t;
+        wxt_emu_fault(&env, "{\"endpoint\":\"access_token\",\"latency_ms\":1300}");
+        assert_int_equal(pthread_create(&t, NULL, load_thread, &x), 0);
+        usleep(400 * 1000); /* read, and waiting for WeChat (the harness gives it 2 s) */
+        store_exec("ALTER TABLE connections RENAME TO connections_away");
+        pthread_join(t, NULL);
+    } else {
+        store_exec("ALTER TABLE connections RENAME TO connections_away");
+        usleep(1200 * 1000); /* past the configuration cache (CONF_CACHE_TTL_MS) */
+        load_thread(&x);
+    }
+    store_exec("ALTER TABLE connections_away RENAME TO connections");
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), before + (after_wechat ? 1 : 0));
+    if (x.r.status != 503)
+        fail_msg("want 503, got %ld %s %.300s", x.r.status, x.r.location ? x.r.location : "",
+                 x.r.body ? x.r.body : "");
+    const char *zh = strstr(x.r.body, "服务暂时不可用，请稍后重试");
+    assert_non_null(zh);
+    assert_true(zh < strstr(x.r.body, "temporarily unavailable"));
+    /* The reload: an error for the business, at once (not a 15 s wait for an end). */
+    int64_t t0 = mono_ms();
+    assert_int_equal(wxt_get(b, r2.location, &again), 0);
+    wxt_result_t res;
+    if (again.status != 302 || !wxt_parse_result(&env, again.location, &res))
+        fail_msg("reload: %ld %.300s", again.status, again.body ? again.body : "");
+    assert_true(res.code != 200);
+    if (!strstr(res.message, "登录被中断"))
+        fail_msg("reload: code %d %s", res.code, res.message);
+    assert_true(mono_ms() - t0 < 5000);
+    wxt_result_free(&res);
+    wxt_resp_free(&x.r);
+    wxt_resp_free(&again);
+    wxt_resp_free(&r1);
+    wxt_resp_free(&r2);
+    wxt_browser_free(b);
+}
+
+static void
+test_conf_unreadable_before_wechat(void **state)
+{
+    (void)state;
+    conf_unreadable_at_callback(false);
+}
+
+static void
+test_conf_unreadable_after_wechat(void **state)
+{
+    (void)state;
+    conf_unreadable_at_callback(true);
+}
+
 static void
 test_emulator_rejects_wrong_domain_page(void **state)
 {
@@ -379,6 +498,8 @@ main(void)
         cmocka_unit_test_setup(test_unknown_pool_identifier_app, reset_faults),
         cmocka_unit_test_setup(test_redirect_not_allowed, reset_faults),
         cmocka_unit_test_setup(test_emulator_rejects_wrong_domain_page, reset_faults),
+        cmocka_unit_test_setup(test_conf_unreadable_before_wechat, reset_faults),
+        cmocka_unit_test_setup(test_conf_unreadable_after_wechat, reset_faults),
         cmocka_unit_test_setup(test_expired_state, reset_faults),
         cmocka_unit_test(test_second_server_on_same_port_refused),
         cmocka_unit_test(test_other_master_key_refused),

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "harness_tokens.h"
 
 /* rates: start and callback limits; limits off otherwise. */
 static wxt_env_t rates;
@@ -491,6 +492,84 @@ test_login_record_sealed_then_dropped(void **state)
     wxt_browser_free(b);
 }
 
+/* One statement on the env's store, SQLite or PostgreSQL. */
+static void
+store_exec(const wxt_env_t *e, const char *sql)
+{
+    if (strncmp(e->store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(e->store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(e->store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
+}
+
+/* A finished login whose result was emptied while its reload window is still open (a prune
+ * by a node whose clock is ahead): the reload is told the link was used, never a 302 with an
+ * empty Location. */
+static void
+test_emptied_result_reload_late(void **state)
+{
+    (void)state;
+    char url[256], cb[4096], st[128], sql[256];
+    wxt_resp_t f1 = {0}, f2 = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, "127.0.0.28");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+    wxt_login(b, url, "alice", "allow", &f1, cb, sizeof(cb));
+    assert_int_equal(f1.status, 302);
+    state_of(cb, st, sizeof(st));
+    snprintf(sql, sizeof(sql), "UPDATE login_states SET result = '' WHERE id = '%s'", st);
+    store_exec(&rates, sql);
+    assert_int_equal(wxt_get(b, cb, &f2), 0);
+    if (f2.status != 400)
+        fail_msg("reload of an emptied result: want 400, got %ld Location '%s'", f2.status,
+                 f2.location ? f2.location : "(none)");
+    wxt_resp_free(&f2);
+    wxt_resp_free(&f1);
+    wxt_browser_free(b);
+}
+
+/* A sealed record that does not open (here: forged) is logged as an ERROR with the request
+ * id, never with the state id (a login capability: the log must not hand it out). */
+static void
+test_unreadable_record_logged_without_state(void **state)
+{
+    (void)state;
+    char url[256], cb[4096], st[128], sql[512];
+    wxt_resp_t f1 = {0}, f2 = {0};
+    wxt_browser_t *b = wxt_browser_new(NULL);
+    wxt_browser_source(b, "127.0.0.29");
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", rates.auth);
+    wxt_login(b, url, "alice", "allow", &f1, cb, sizeof(cb));
+    assert_int_equal(f1.status, 302);
+    state_of(cb, st, sizeof(st));
+    snprintf(sql, sizeof(sql),
+             "UPDATE login_states SET result = 'wxs1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE id = '%s'",
+             st);
+    store_exec(&rates, sql);
+    assert_int_equal(wxt_get(b, cb, &f2), 0);
+    assert_int_equal(f2.status, 400);
+    assert_true(wxtk_log_has(&rates, (const char *const[]){"login_record_unreadable", NULL}));
+    assert_true(
+        wxtk_log_has(&rates, (const char *const[]){"login_record_unreadable", "\"rid\"", NULL}));
+    assert_false(wxtk_log_has(&rates, (const char *const[]){"login_record_unreadable", st, NULL}));
+    wxt_resp_free(&f2);
+    wxt_resp_free(&f1);
+    wxt_browser_free(b);
+}
+
 /* Whether needle occurs in the file at path. */
 static bool
 file_has(const char *path, const char *needle)
@@ -581,6 +660,8 @@ main(void)
         cmocka_unit_test(test_planted_bind_cookie_not_reused),
         cmocka_unit_test(test_https_host_prefixed_cookie),
         cmocka_unit_test(test_login_record_sealed_then_dropped),
+        cmocka_unit_test(test_emptied_result_reload_late),
+        cmocka_unit_test(test_unreadable_record_logged_without_state),
         cmocka_unit_test(test_pruned_state_not_in_sqlite_file),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -11,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 #include "harness_tokens.h"
@@ -404,6 +407,140 @@ test_code_flow(void **state)
     wxt_browser_free(b);
 }
 
+/* One statement on the env's store, SQLite or PostgreSQL. */
+static void
+store_exec(const char *sql)
+{
+    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(env.store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
+}
+
+/* One integer from the env's store, SQLite or PostgreSQL. */
+static long long
+store_count(const char *sql)
+{
+    long long v = -1;
+    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(env.store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+    }
+    return v;
+}
+
+/* HEAD (a link checker, a chat app's preview) of the two GETs that write: /oidc/auth with a
+ * session and the WeChat callback. Refused (405, Allow) with no effect: no code minted, the
+ * session not touched, the state not claimed and WeChat's code not spent — the GET after
+ * still logs in. */
+static void
+test_head_no_effects(void **state)
+{
+    (void)state;
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    free(code);
+    char url[1024], allow[64];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url),
+             "%s/oidc/auth?client_id=oidc-web&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2F"
+             "oidc-cb&response_type=code&scope=openid&state=st-1&prompt=none",
+             env.auth);
+    long long codes = store_count("SELECT count(*) FROM oidc_codes");
+    long long seen = store_count("SELECT coalesce(sum(seen_at), 0) FROM oidc_sessions");
+    sleep(1); /* a touched session would show a later seen_at */
+    assert_int_equal(wxt_head(b, url, &r), 0);
+    if (r.status != 405)
+        fail_msg("HEAD /oidc/auth: want 405, got %ld %s", r.status, r.location ? r.location : "");
+    assert_true(wxt_resp_header(&r, "Allow", allow, sizeof(allow)));
+    assert_non_null(strstr(allow, "GET"));
+    wxt_resp_free(&r);
+    assert_int_equal(store_count("SELECT count(*) FROM oidc_codes"), codes);
+    assert_int_equal(store_count("SELECT coalesce(sum(seen_at), 0) FROM oidc_sessions"), seen);
+    wxt_browser_free(b);
+
+    /* The WeChat callback: HEAD first, then the browser's GET still logs in, once. */
+    wxt_browser_t *w = wxt_browser_new(NULL);
+    wxt_resp_t r1 = {0}, r2 = {0}, fin = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    assert_int_equal(wxt_get(w, url, &r1), 0);
+    assert_int_equal(r1.status, 302);
+    snprintf(url, sizeof(url), "%.*s&emu_person=oidc-alice&emu_action=allow",
+             (int)strcspn(r1.location, "#"), r1.location);
+    assert_int_equal(wxt_get(w, url, &r2), 0);
+    assert_int_equal(r2.status, 302);
+    long before = wxt_emu_calls(&env, "access_token");
+    assert_int_equal(wxt_head(w, r2.location, &r), 0);
+    if (r.status != 405)
+        fail_msg("HEAD callback: want 405, got %ld %s", r.status, r.location ? r.location : "");
+    assert_true(wxt_resp_header(&r, "Allow", allow, sizeof(allow)));
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), before);
+    assert_int_equal(wxt_get(w, r2.location, &fin), 0);
+    wxt_result_t res;
+    if (fin.status != 302 || !wxt_parse_result(&env, fin.location, &res))
+        fail_msg("GET after HEAD: %ld %.300s", fin.status, fin.body ? fin.body : "");
+    assert_int_equal(res.code, 200);
+    assert_int_equal(wxt_emu_calls(&env, "access_token"), before + 1);
+    wxt_result_free(&res);
+    wxt_resp_free(&r1);
+    wxt_resp_free(&r2);
+    wxt_resp_free(&fin);
+    wxt_browser_free(w);
+}
+
+/* A public client (client_id alone) while its row cannot be read: the store failed, not the
+ * client, so 503 temporarily_unavailable (it may retry), never 401 invalid_client. */
+static void
+test_public_client_store_failure(void **state)
+{
+    (void)state;
+    const char *body = "grant_type=authorization_code&code=nope&client_id=oidc-spa&"
+                       "redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fspa-cb&code_verifier=" VERIFIER;
+    store_exec("ALTER TABLE applications RENAME TO applications_away");
+    char url[256];
+    wxtk_resp_t r = {0};
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    snprintf(url, sizeof(url), "%s/oidc/token", env.auth);
+    int got = wxtk_http("POST", url, h, body, &r);
+    store_exec("ALTER TABLE applications_away RENAME TO applications");
+    assert_int_equal(got, 0);
+    if (r.status != 503)
+        fail_msg("want 503, got %ld %s", r.status, r.body);
+    json_t *j = wxtk_json(&r);
+    expect_error(j, "temporarily_unavailable");
+    wxtk_resp_free(&r);
+    /* The store back: the code is simply unknown. */
+    expect_error(token_call("oidc-spa", NULL, body, 400), "invalid_grant");
+}
+
 /* A code comes back: refused, and what it issued is taken back (RFC 6749 §4.1.2). */
 static void
 test_code_replay(void **state)
@@ -761,6 +898,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery_documents),
         cmocka_unit_test(test_code_flow),
+        cmocka_unit_test(test_public_client_store_failure),
+        cmocka_unit_test(test_head_no_effects),
         cmocka_unit_test(test_code_replay),
         cmocka_unit_test(test_code_for_another_client),
         cmocka_unit_test(test_redirect_uri_mismatch),

@@ -143,6 +143,31 @@ test_gap_filled_later(void **state)
     db_remove(&d);
 }
 
+/* A migration recorded under our number but another name (another build's) is refused with
+ * a message that says so, not skipped. */
+static void
+test_migration_name_mismatch_refused(void **state)
+{
+    (void)state;
+    tdb_t d;
+    store_t *st = NULL;
+    wx_err_t err = {0};
+    db_fresh(&d);
+    assert_int_equal(store_open(d.url, &st, &err), WX_OK);
+    store_close(st);
+    db_exec(&d, "UPDATE schema_migrations SET name = 'dev_branch_thing' WHERE version = 4");
+    assert_int_equal(store_open(d.url, &st, &err), WX_ECONFIG);
+    assert_null(st);
+    if (!strstr(err.msg, "migration 4 is recorded as 'dev_branch_thing'"))
+        fail_msg("message: %s", err.msg);
+    /* And when it is missing from the list too: still refused before anything is applied. */
+    db_exec(&d, "DELETE FROM schema_migrations WHERE version = 3");
+    assert_int_equal(store_open(d.url, &st, &err), WX_ECONFIG);
+    assert_null(st);
+    assert_int_equal(db_int(&d, "SELECT count(*) FROM schema_migrations WHERE version = 3"), 0);
+    db_remove(&d);
+}
+
 static void
 test_newer_schema_refused(void **state)
 {
@@ -273,9 +298,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gap_filled_later),      cmocka_unit_test(test_schema_record),
-        cmocka_unit_test(test_newer_schema_refused),  cmocka_unit_test(test_open_bad_path),
-        cmocka_unit_test(test_stored_value_too_long), cmocka_unit_test(test_open_many_processes),
+        cmocka_unit_test(test_gap_filled_later),
+        cmocka_unit_test(test_schema_record),
+        cmocka_unit_test(test_newer_schema_refused),
+        cmocka_unit_test(test_open_bad_path),
+        cmocka_unit_test(test_migration_name_mismatch_refused),
+        cmocka_unit_test(test_stored_value_too_long),
+        cmocka_unit_test(test_open_many_processes),
         cmocka_unit_test(test_open_synchronous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
