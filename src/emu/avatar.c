@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../http/reply.h"
+#include "../util/html.h"
 
 void
 emu_avatar_url(const emu_t *e, const emu_person_t *p, char *out, size_t n)
@@ -37,32 +38,6 @@ first_char(const char *s, char out[5])
     memcpy(out, s, len);
     out[len] = '\0';
     return len;
-}
-
-static void
-xml_escape(wx_buf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            wx_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            wx_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            wx_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            wx_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            wx_buf_puts(b, "&#39;");
-            break;
-        default:
-            wx_buf_append(b, s, 1);
-        }
-    }
 }
 
 /* GET /mmopen/vi_32/<person id>/<size>: a square SVG, the colour picked from the id, the
@@ -105,7 +80,7 @@ emu_route_avatar(http_req_t *r)
                   "<text x=\"66\" y=\"66\" dy=\".35em\" text-anchor=\"middle\" "
                   "font-family=\"sans-serif\" font-size=\"64\" fill=\"#fff\">",
                   size, size, colours[h % WX_ARRAY_LEN(colours)]);
-    xml_escape(&b, ch);
+    wx_html_escape(&b, ch);
     wx_buf_puts(&b, "</text></svg>");
     http_add_header(r, "Cache-Control", "public, max-age=86400");
     http_reply_raw(r, 200, "image/svg+xml", wx_buf_str(&b), b.len);

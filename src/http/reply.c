@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "../util/clock.h"
+#include "../util/html.h"
 #include "../util/log.h"
 #include "conn_limit.h"
 
@@ -150,29 +151,7 @@ http_reply_redirect(http_req_t *r, const char *location)
 wx_status_t
 http_html_escape(wx_buf_t *b, const char *s)
 {
-    wx_status_t rc = WX_OK;
-    for (const char *p = s; *p && rc == WX_OK; p++) {
-        switch (*p) {
-        case '<':
-            rc = wx_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            rc = wx_buf_puts(b, "&gt;");
-            break;
-        case '&':
-            rc = wx_buf_puts(b, "&amp;");
-            break;
-        case '"':
-            rc = wx_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            rc = wx_buf_puts(b, "&#39;");
-            break;
-        default:
-            rc = wx_buf_append(b, p, 1);
-        }
-    }
-    return rc;
+    return wx_html_escape(b, s);
 }
 
 void

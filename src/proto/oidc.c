@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "../jose/b64url.h"
+#include "../util/html.h"
 #include "../util/url.h"
 
 #define REQUEST_PREFIX "oidc:1 "
@@ -167,35 +168,6 @@ oidc_response_url(wx_buf_t *out, const char *redirect_uri, const char *code, con
     return rc;
 }
 
-/* HTML-escape s into b (attribute values). */
-static wx_status_t
-html_attr(wx_buf_t *b, const char *s)
-{
-    wx_status_t rc = WX_OK;
-    for (; rc == WX_OK && *s; s++) {
-        switch (*s) {
-        case '&':
-            rc = wx_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            rc = wx_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            rc = wx_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            rc = wx_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            rc = wx_buf_puts(b, "&#39;");
-            break;
-        default:
-            rc = wx_buf_append(b, s, 1);
-        }
-    }
-    return rc;
-}
-
 static wx_status_t
 form_field(wx_buf_t *b, const char *name, const char *value)
 {
@@ -203,7 +175,7 @@ form_field(wx_buf_t *b, const char *name, const char *value)
         return WX_OK;
     wx_status_t rc = wx_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
     if (rc == WX_OK)
-        rc = html_attr(b, value);
+        rc = wx_html_escape(b, value);
     return rc == WX_OK ? wx_buf_puts(b, "\">") : rc;
 }
 
@@ -218,7 +190,7 @@ oidc_response_form(wx_buf_t *out, const char *redirect_uri, const char *code, co
                                       "</head><body onload=\"document.forms[0].submit()\">"
                                       "<form method=\"post\" action=\"");
     if (rc == WX_OK)
-        rc = html_attr(out, redirect_uri);
+        rc = wx_html_escape(out, redirect_uri);
     if (rc == WX_OK)
         rc = wx_buf_puts(out, "\">");
     if (rc == WX_OK)
