@@ -141,7 +141,8 @@ login_conf_read(login_t *l, void (*next)(login_t *l))
 {
     if (!l->conf && !(l->conf = malloc(sizeof(*l->conf)))) {
         l->r->outcome = "internal_error";
-        http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
+        http_reply_error_page(l->r, 503, "服务繁忙 · Server busy",
+                              "请稍后刷新页面。Please reload in a moment.");
         return;
     }
     memset(l->conf, 0, sizeof(*l->conf));
@@ -827,8 +828,8 @@ static void
 replay_unreadable(login_t *l)
 {
     l->r->outcome = "replay_unreadable";
-    http_reply_error_page(l->r, 400, "This login link was already used",
-                          "Please go back to the page and log in again.");
+    http_reply_error_page(l->r, 400, "登录链接已使用 · This login link was already used",
+                          "请返回页面重新登录。Please go back to the page and log in again.");
 }
 
 static void
@@ -960,8 +961,8 @@ handle_replay(login_t *l)
     bool emptied = l->state.status == STORE_STATE_DONE && (!l->state.result || !l->state.result[0]);
     if (now - l->state.claimed_at > cfg->replay_window || emptied) {
         r->outcome = "replay_late";
-        http_reply_error_page(r, 400, "This login link was already used",
-                              "Please go back to the page and log in again.");
+        http_reply_error_page(r, 400, "登录链接已使用 · This login link was already used",
+                              "请返回页面重新登录。Please go back to the page and log in again.");
         return;
     }
     if (l->state.status == STORE_STATE_DONE) {
@@ -1100,7 +1101,8 @@ on_claimed(wx_status_t rc, const wx_err_t *err, void *arg)
     login_t *l = arg;
     http_req_t *r = l->r;
     if ((rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED) && !keep_claim(l)) {
-        http_reply_error_page(r, 503, "Server busy", "Please reload in a moment.");
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "请稍后刷新页面。Please reload in a moment.");
         return;
     }
     switch (rc) {
@@ -1171,7 +1173,8 @@ claim_submit(login_t *l)
     l->claim_now = 0;
     l->claimed_once = false;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
-        http_reply_error_page(l->r, 503, "Server busy", "Please reload in a moment.");
+        http_reply_error_page(l->r, 503, "服务繁忙 · Server busy",
+                              "请稍后刷新页面。Please reload in a moment.");
         return;
     }
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, claim_run, on_claimed, l,
@@ -1216,7 +1219,8 @@ handle_callback(http_req_t *r, const char *identifier)
     }
     login_t *l = calloc(1, sizeof(*l));
     if (!l) {
-        http_reply_error_page(r, 503, "Server busy", "Please reload in a moment.");
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "请稍后刷新页面。Please reload in a moment.");
         return;
     }
     l->r = r;

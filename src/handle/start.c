@@ -427,17 +427,19 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
 {
     bool have_app = app_id && *app_id;
     if (have_app && !handle_valid_id(app_id)) {
-        http_reply_error_page(r, 400, "Invalid app_id", "app_id has invalid characters.");
+        http_reply_error_page(r, 400, "登录链接无效 · Invalid app_id",
+                              "链接中的应用 ID 不正确。app_id has invalid characters.");
         return;
     }
     if (!have_app && (!pool_id || !*pool_id)) {
-        http_reply_error_page(r, 400, "app_id is required",
-                              "Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
+        http_reply_error_page(
+            r, 400, "登录链接不完整 · app_id is required",
+            "链接缺少应用 ID。Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
         return;
     }
     if (pool_id && *pool_id && !handle_valid_id(pool_id)) {
-        http_reply_error_page(r, 400, "Invalid user pool id",
-                              "The user pool id has invalid characters.");
+        http_reply_error_page(r, 400, "登录链接无效 · Invalid user pool id",
+                              "链接中的用户池 ID 不正确。The user pool id has invalid characters.");
         return;
     }
     char client[64];
@@ -446,7 +448,8 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     start_fetch_t *sf = calloc(1, sizeof(*sf));
     if (!sf) {
-        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Out of memory, please try again.");
         return;
     }
     sf->r = r;
@@ -454,7 +457,8 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     if (oidc && (!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
                  !(sf->oidc_request = strdup(oidc->request)))) {
         start_fetch_free(sf);
-        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Out of memory, please try again.");
         return;
     }
     sf->pool_given = pool_id && *pool_id;
@@ -462,7 +466,8 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
         !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
         start_fetch_free(sf);
-        http_reply_error_page(r, 400, "Invalid login link", "An id in the link is too long.");
+        http_reply_error_page(r, 400, "登录链接无效 · Invalid login link",
+                              "链接中的 ID 过长。An id in the link is too long.");
         return;
     }
     r->data = sf;
@@ -490,7 +495,8 @@ start_login_read(void *arg)
     wx_buf_init(&url, 4096);
     start_t *s = calloc(1, sizeof(*s));
     if (!s) {
-        http_reply_error_page(r, 503, "Server busy", "Out of memory, please try again.");
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Out of memory, please try again.");
         return;
     }
     const char *pool_id = f->pool_id;
