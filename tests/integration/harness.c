@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "location_header.h"
 #include "util/url.h"
@@ -812,4 +813,25 @@ wxt_result_free(wxt_result_t *r)
 {
     json_decref(r->data);
     r->data = NULL;
+}
+
+void
+wxt_store_exec(wxt_env_t *e, const char *sql)
+{
+    if (strncmp(e->store_url, "sqlite:", 7) == 0) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(e->store_url + 7, &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(e->store_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
 }

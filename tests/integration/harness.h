@@ -107,6 +107,8 @@ int wxt_admin(wxt_env_t *e, const char *method, const char *path, const char *js
 /* POST JSON to the emulator admin API; asserts 2xx. */
 void wxt_emu_admin(wxt_env_t *e, const char *method, const char *path, const char *json);
 void wxt_emu_fault(wxt_env_t *e, const char *json);
+/* Run one SQL statement on the env's store (SQLite file or PostgreSQL); fails the test on error. */
+void wxt_store_exec(wxt_env_t *e, const char *sql);
 void wxt_emu_clear_faults(wxt_env_t *e);
 /* Number of calls the emulator saw on an endpoint ("access_token", "userinfo", ...). */
 long wxt_emu_calls(wxt_env_t *e, const char *endpoint);

@@ -260,27 +260,6 @@ test_redirect_not_allowed(void **state)
 }
 
 /* One statement on the env's store, SQLite or PostgreSQL. */
-static void
-store_exec(const char *sql)
-{
-    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
-        sqlite3 *db = NULL;
-        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-        sqlite3_close(db);
-    } else {
-        PGconn *c = PQconnectdb(env.store_url);
-        assert_int_equal(PQstatus(c), CONNECTION_OK);
-        PGresult *r = PQexec(c, sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            fail_msg("%s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-        PQfinish(c);
-    }
-}
-
 typedef struct {
     wxt_browser_t *b;
     const char *url;
@@ -327,14 +306,14 @@ conf_unreadable_at_callback(bool after_wechat)
         wxt_emu_fault(&env, "{\"endpoint\":\"access_token\",\"latency_ms\":1300}");
         assert_int_equal(pthread_create(&t, NULL, load_thread, &x), 0);
         usleep(400 * 1000); /* read, and waiting for WeChat (the harness gives it 2 s) */
-        store_exec("ALTER TABLE connections RENAME TO connections_away");
+        wxt_store_exec(&env, "ALTER TABLE connections RENAME TO connections_away");
         pthread_join(t, NULL);
     } else {
-        store_exec("ALTER TABLE connections RENAME TO connections_away");
+        wxt_store_exec(&env, "ALTER TABLE connections RENAME TO connections_away");
         usleep(1200 * 1000); /* past the configuration cache (CONF_CACHE_TTL_MS) */
         load_thread(&x);
     }
-    store_exec("ALTER TABLE connections_away RENAME TO connections");
+    wxt_store_exec(&env, "ALTER TABLE connections_away RENAME TO connections");
     assert_int_equal(wxt_emu_calls(&env, "access_token"), before + (after_wechat ? 1 : 0));
     if (x.r.status != 503)
         fail_msg("want 503, got %ld %s %.300s", x.r.status, x.r.location ? x.r.location : "",

@@ -408,27 +408,6 @@ test_code_flow(void **state)
 }
 
 /* One statement on the env's store, SQLite or PostgreSQL. */
-static void
-store_exec(const char *sql)
-{
-    if (strncmp(env.store_url, "sqlite:", 7) == 0) {
-        sqlite3 *db = NULL;
-        assert_int_equal(sqlite3_open(env.store_url + 7, &db), SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-        sqlite3_close(db);
-    } else {
-        PGconn *c = PQconnectdb(env.store_url);
-        assert_int_equal(PQstatus(c), CONNECTION_OK);
-        PGresult *r = PQexec(c, sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            fail_msg("%s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-        PQfinish(c);
-    }
-}
-
 /* One integer from the env's store, SQLite or PostgreSQL. */
 static long long
 store_count(const char *sql)
@@ -524,13 +503,13 @@ test_public_client_store_failure(void **state)
     (void)state;
     const char *body = "grant_type=authorization_code&code=nope&client_id=oidc-spa&"
                        "redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fspa-cb&code_verifier=" VERIFIER;
-    store_exec("ALTER TABLE applications RENAME TO applications_away");
+    wxt_store_exec(&env, "ALTER TABLE applications RENAME TO applications_away");
     char url[256];
     wxtk_resp_t r = {0};
     const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     snprintf(url, sizeof(url), "%s/oidc/token", env.auth);
     int got = wxtk_http("POST", url, h, body, &r);
-    store_exec("ALTER TABLE applications_away RENAME TO applications");
+    wxt_store_exec(&env, "ALTER TABLE applications_away RENAME TO applications");
     assert_int_equal(got, 0);
     if (r.status != 503)
         fail_msg("want 503, got %ld %s", r.status, r.body);
