@@ -387,6 +387,9 @@ wx_status_t store_oidc_code_issued(store_t *st, const char *hash, const char *ac
 
 /* WX_EEXIST when the hash is taken. */
 wx_status_t store_oidc_refresh_add(store_t *st, const store_oidc_refresh_t *r, wx_err_t *err);
+/* A refresh token by hash, as stored (WX_ENOENT when unknown); it changes nothing. */
+wx_status_t store_oidc_refresh_get(store_t *st, const char *hash, store_oidc_refresh_t *out,
+                                   wx_err_t *err);
 /* Use a refresh token once, atomically: WX_OK and the token (now rotated) in *out, for the
  * caller to add its successor. A token used before is a stolen copy or a replay (RFC 9700
  * §4.14.2): its whole family is revoked, and the answer is WX_EUSED (the revocation is kept).

@@ -167,6 +167,20 @@ store_oidc_refresh_add(store_t *st, const store_oidc_refresh_t *t, wx_err_t *err
 }
 
 wx_status_t
+store_oidc_refresh_get(store_t *st, const char *hash, store_oidc_refresh_t *out, wx_err_t *err)
+{
+    bool found = false;
+    memset(out, 0, sizeof(*out));
+    if (!sq_key_ok(hash, STORE_HASH_MAX))
+        return wx_err_set(err, WX_ENOENT, "unknown refresh token");
+    wx_status_t rc =
+        sq_one(st, STMT_OIDC_REFRESH_GET, SQ_ARGS(DB_TEXT(hash)), fill_refresh, out, &found, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "unknown refresh token");
+    return rc;
+}
+
+wx_status_t
 store_oidc_refresh_rotate(store_t *st, const char *hash, int64_t now, store_oidc_refresh_t *out,
                           wx_err_t *err)
 {

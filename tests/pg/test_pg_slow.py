@@ -5,7 +5,8 @@ One wxauthd with ONE worker (so every request shares one event loop) on the thro
 of tests/pg/with-postgres.sh. A psql session takes ACCESS EXCLUSIVE locks on the tables the
 reads use (pools, connections, applications, revocations, users) and holds them for HOLD_S
 seconds: every read of them waits. Meanwhile requests that need those reads are sent (login
-starts, validate_token, /oidc/me, /readyz, the admin API), and /healthz is asked again and again on the same
+starts, validate_token, /oidc/me, /readyz, the admin API, an /oidc/token grant, whose writes go
+through the store writer), and /healthz is asked again and again on the same
 loop. Checked:
   - each /healthz answers within FAST_S while the reads are stuck (the reads wait on the
     store's reader threads, not on the loop);
@@ -29,24 +30,25 @@ from wxt import (Cluster, entry, fail, get, login, opener, pg_store,  # noqa: E4
 HOLD_S = 3.0  # how long the tables stay locked (wxauthd's lock_timeout is 5 s)
 FAST_S = 0.5  # a /healthz slower than this while reads are stuck means the loop was blocked
 TABLES = "pools, connections, applications, revocations, users"
+OIDC_TABLES = "oidc_codes, oidc_refresh"  # second phase: only what /oidc/token writes
 
 
-def locked(store):
+def locked(store, table):
     out = subprocess.run(["psql", store, "-tAc",
                           "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' "
-                          "AND granted AND relation = 'pools'::regclass"],
+                          f"AND granted AND relation = '{table}'::regclass"],
                          check=True, capture_output=True, text=True).stdout
     return int(out.strip()) > 0
 
 
-def hold_locks(store):
+def hold_locks(store, tables=TABLES):
     """Start a session that holds the locks for HOLD_S; return once they are held."""
     p = subprocess.Popen(["psql", store, "-qtAc",
-                          f"BEGIN; LOCK TABLE {TABLES} IN ACCESS EXCLUSIVE MODE; "
+                          f"BEGIN; LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE; "
                           f"SELECT pg_sleep({HOLD_S}); COMMIT;"],
                          stdout=subprocess.DEVNULL)
     t0 = time.time()
-    while not locked(store):
+    while not locked(store, tables.split(",")[0].strip()):
         if time.time() - t0 > 5:
             fail("psql did not take the locks")
         time.sleep(0.02)
@@ -55,6 +57,8 @@ def hold_locks(store):
 
 def run(c, store, results):
     c.seed()
+    c.admin_cli("app", "create", "oidc-web", "--pool", "demo", "--redirect",
+                "http://127.0.0.1:9/cb", "--secret-env", "WXT_SECRET")
     # The admin token's check (PBKDF2) is remembered after a first use: make it here.
     get(opener(), f"{c.admin_urls[0]}/api/admin/v1/pools", headers={"Authorization": f"Bearer {c.admin}"})
     _, _, code, msg, token = login(c.front)
@@ -64,10 +68,10 @@ def run(c, store, results):
     node = c.nodes[0]
     stuck = []  # (what, status, seconds)
 
-    def slow(what, url, headers=None):
+    def slow(what, url, headers=None, data=None):
         t0 = time.time()
         try:
-            st = get(opener(), url, headers=headers, timeout=20)[0]
+            st = get(opener(), url, data=data, headers=headers, timeout=20)[0]
         except Exception as e:  # noqa: BLE001 -- reported as a lost answer
             st = f"no answer: {e}"
         stuck.append((what, st, time.time() - t0))
@@ -84,6 +88,23 @@ def run(c, store, results):
         ("readyz", f"{node}/readyz", None),
         ("admin", f"{c.admin_urls[0]}/api/admin/v1/pools/demo", {"Authorization": f"Bearer {c.admin}"}),
     ]]
+    worst, probes = probe(node, threads, holder, t_locked)
+    # Phase 2: only the OpenID Connect tables are locked. The client is read at once; the
+    # grant (a refresh token nobody issued) waits on oidc_refresh in the store writer, then
+    # gets its 400, and the loop goes on meanwhile.
+    holder = hold_locks(store, OIDC_TABLES)
+    t_locked = time.time()
+    form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "x" * 43,
+                                   "client_id": "oidc-web", "client_secret": c.secret}).encode()
+    threads = [threading.Thread(target=slow, args=(
+        "oidc_token", f"{node}/oidc/token", {"Content-Type": "application/x-www-form-urlencoded"},
+        form))]
+    w2, p2 = probe(node, threads, holder, t_locked)
+    results["worst"], results["probes"], results["stuck"] = max(worst, w2), probes + p2, stuck
+
+
+def probe(node, threads, holder, t_locked):
+    """Start the stuck requests, ask /healthz until the locks are nearly over; its slowest."""
     for t in threads:
         t.start()
     time.sleep(0.3)  # they are in: their reads wait on the lock
@@ -101,7 +122,7 @@ def run(c, store, results):
     for t in threads:
         t.join(30)
     holder.wait(30)
-    results["worst"], results["probes"], results["stuck"] = worst, probes, stuck
+    return worst, probes
 
 
 def fresh_db(store, name):
@@ -137,7 +158,8 @@ def main():
              f"slowest took {control['worst']:.2f} s (does the lock still block the reads?)")
     if res["worst"] > FAST_S:
         fail(f"/healthz took {res['worst']:.2f} s while the database was stuck: the loop waited")
-    want = {"start": 302, "validate_token": 200, "me": 200, "readyz": 200, "admin": 200}
+    want = {"start": 302, "validate_token": 200, "me": 200, "readyz": 200, "admin": 200,
+            "oidc_token": 400}
     bad = [(w, s) for w, s, _ in res["stuck"] if s != want[w]]
     if bad or len(res["stuck"]) != len(want) + 1:
         fail(f"stuck requests did not all get their answer: {res['stuck']}")
