@@ -1,15 +1,19 @@
 /* Token revocation: POST /oidc/token/revocation (RFC 7009, form "token") and the logout
  * endpoint POST /api/v2/logout (Bearer token). Revoking needs a token that verifies — its jti
  * is only trusted once the signature is — and is then refused by every online endpoint until
- * it would have expired anyway. Holding a token is enough to revoke it (it can only lose
- * power); application credentials, when given, must be right. */
+ * it would have expired anyway. A refresh token of the OpenID Connect provider (an opaque
+ * random string, looked up by its hash) revokes its whole family: every refresh token rotated
+ * from the same code. Holding a token is enough to revoke it (it can only lose power);
+ * application credentials, when given, must be right, and must be the token's client. */
 #include "ctx.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../http/reply.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/rand.h"
 #include "client_auth.h"
 #include "form.h"
 #include "reads.h"
@@ -23,6 +27,10 @@ typedef struct {
     const char *endpoint;
     char jti[64];
     int64_t exp;
+    /* a refresh token: its hash, the authenticated client ("" for none) and the verdict */
+    char hash[65];
+    char client[STORE_ID_MAX];
+    bool found, other_client;
 } revoke_t;
 
 static void
@@ -104,11 +112,65 @@ revoke_checked(http_req_t *r, token_result_t *res, void *arg)
     handle_read(r->worker, revoke_run, revoke_done, v);
 }
 
+/* RFC 7009 §2.1 for a refresh token: its family goes, in the store writer. */
+static wx_status_t
+refresh_revoke_run(store_t *st, void *arg, wx_err_t *err)
+{
+    revoke_t *v = arg;
+    store_oidc_refresh_t t;
+    v->found = v->other_client = false;
+    wx_status_t rc = store_oidc_refresh_get(st, v->hash, &t, err);
+    if (rc == WX_ENOENT) {
+        wx_err_clear(err);
+        return WX_OK;
+    }
+    if (rc != WX_OK)
+        return rc;
+    v->found = true;
+    if (v->client[0] && strcmp(v->client, t.app_id) != 0) {
+        v->other_client = true;
+        return WX_OK;
+    }
+    wx_strlcpy(v->jti, t.family, sizeof(v->jti)); /* for the log */
+    return t.revoked_at ? WX_OK : store_oidc_family_revoke(st, t.family, wx_now(), err);
+}
+
+static void
+refresh_revoke_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    revoke_t *v = arg;
+    http_req_t *r = v->r;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "revoke_failed", "rid", r->id, "error", err->msg, NULL);
+        revoke_reply(r, v, false, false);
+        return;
+    }
+    if (v->other_client) {
+        /* §2.1: the token was not issued to the client asking. */
+        r->outcome = "other_client";
+        wx_log(WX_LOG_WARN, "refresh_revoke_refused", "rid", r->id, "client", v->client, NULL);
+        http_reply_json(r, 400,
+                        json_pack("{s:s,s:s}", "error", "unauthorized_client", "error_description",
+                                  "this refresh token was issued to another client"));
+        return;
+    }
+    if (v->found)
+        wx_log(WX_LOG_INFO, "refresh_family_revoked", "rid", r->id, "family", v->jti, NULL);
+    revoke_reply(r, v, true, v->found);
+}
+
+/* Our refresh tokens are 43 letters and digits; every access or ID token is a JWS (dots). */
+static bool
+looks_like_refresh(const char *tok)
+{
+    size_t n = strlen(tok);
+    return n > 0 && n <= 256 && !strchr(tok, '.');
+}
+
 static void
 revocation_authenticated(http_req_t *r, client_auth_t res, const store_app_t *app, void *arg)
 {
     revoke_t *v = arg;
-    (void)app;
     if (res == CLIENT_AUTH_ERROR) {
         revoke_reply(r, v, false, false);
         return;
@@ -119,8 +181,20 @@ revocation_authenticated(http_req_t *r, client_auth_t res, const store_app_t *ap
         http_reply_json(r, 401, json_pack("{s:s}", "error", "invalid_client"));
         return;
     }
+    const char *tok = wx_query_get(&v->form, "token");
+    if (looks_like_refresh(tok)) {
+        wx_err_t err = {0};
+        if (res == CLIENT_AUTH_OK && app)
+            wx_strlcpy(v->client, app->id, sizeof(v->client));
+        v->r = r;
+        if (wx_sha256_hex(tok, strlen(tok), v->hash) != WX_OK ||
+            store_writer_submit(handle_ctx(r)->app->writer, r->worker->base, refresh_revoke_run,
+                                refresh_revoke_done, v, &err) != WX_OK)
+            revoke_reply(r, v, false, false);
+        return;
+    }
     /* "already revoked" must be the store's answer: fresh */
-    token_check_fresh(r, wx_query_get(&v->form, "token"), NULL, revoke_checked, v);
+    token_check_fresh(r, tok, NULL, revoke_checked, v);
 }
 
 void

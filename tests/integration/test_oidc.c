@@ -673,6 +673,56 @@ test_refresh_reuse(void **state)
     wxt_browser_free(b);
 }
 
+/* POST /oidc/token/revocation with a refresh token (RFC 7009 §2.1): another client is told no;
+ * its own client (or anyone holding it, without credentials) revokes the family, and the
+ * token, and the one rotated from it, no longer refresh. An unknown token: 200, nothing. */
+static long
+revoke_call(const char *id, const char *secret, const char *token, char **body_out)
+{
+    char url[256], body[512];
+    wxtk_resp_t r = {0};
+    char *auth = secret ? basic(id, secret) : NULL;
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", auth, NULL};
+    snprintf(url, sizeof(url), "%s/oidc/token/revocation", env.auth);
+    snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token", token);
+    assert_int_equal(wxtk_http("POST", url, h, body, &r), 0);
+    long st = r.status;
+    if (body_out)
+        *body_out = strdup(r.body ? r.body : "");
+    wxtk_resp_free(&r);
+    free(auth);
+    return st;
+}
+
+static void
+test_refresh_revocation(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char body[512], *said = NULL;
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    char *rt1 = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt1);
+    t = token_call("oidc-web", web_secret, body, 200);
+    char *rt2 = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    assert_int_equal(revoke_call("oidc-other", other_secret, rt2, &said), 400);
+    assert_non_null(strstr(said, "unauthorized_client"));
+    free(said);
+    assert_int_equal(revoke_call("oidc-web", web_secret, rt2, NULL), 200);
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s", rt2);
+    expect_error(token_call("oidc-web", web_secret, body, 400), "invalid_grant");
+    /* without credentials, the token itself is enough; a second revocation changes nothing */
+    assert_int_equal(revoke_call(NULL, NULL, rt2, NULL), 200);
+    assert_int_equal(revoke_call("oidc-web", web_secret, "AAAAunknownAAAArefreshAAAAtoken", NULL),
+                     200);
+    free(rt1);
+    free(rt2);
+    free(code);
+    wxt_browser_free(b);
+}
+
 /* prompt=none: without a session, login_required to the client; with one (same browser, the
  * pool's other application), a code at once, without WeChat. */
 static void
@@ -884,6 +934,7 @@ main(void)
         cmocka_unit_test(test_redirect_uri_mismatch),
         cmocka_unit_test(test_pkce),
         cmocka_unit_test(test_refresh_reuse),
+        cmocka_unit_test(test_refresh_revocation),
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_userinfo_forms),
         cmocka_unit_test(test_logout),
