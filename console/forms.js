@@ -108,10 +108,13 @@
         let v;
         if (s.type === 'lines') v = raw.split('\n').map((x) => x.trim()).filter(Boolean);
         else if (s.type === 'password') v = raw;
+        else if (s.type === 'select' && s.boolean) v = raw === 'true';
         else if (s.type === 'number') {
           const t = raw.trim();
           v = /^\d{1,15}$/.test(t) ? Number(t) : t;
         } else v = raw.trim();
+        // A field whose empty value means something ("the default": 0) sends it.
+        if (v === '' && s.emptyIs !== undefined) v = s.emptyIs;
         if ((v === '' && (s.omitEmpty || s.type === 'password' || s.type === 'number'))) continue;
         out[s.name] = v;
       }

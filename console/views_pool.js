@@ -16,6 +16,13 @@
       { name: 'name', label: 'Name', value: a.name, omitEmpty: creating },
       { name: 'redirect_urls', label: 'Callback URLs', type: 'lines', value: a.redirect_urls || [], wide: true, hint: 'One per line: where users may be sent back after login. * wildcards allowed.' },
       { name: 'token_alg', label: 'Token signing', type: 'select', value: a.token_alg || 'pool', options: [['pool', 'The pool\u2019s algorithm (recommended)'], ['HS256', 'HS256 with the app secret (Authing compatibility)']] },
+      // OpenID Connect client settings (docs/oidc.md).
+      { name: 'public_client', label: 'OpenID Connect client type', type: 'select', boolean: true, value: a.public_client ? 'true' : 'false', options: [['false', 'Confidential: a backend keeps the secret'], ['true', 'Public: a browser or mobile app, no secret, PKCE required']] },
+      { name: 'post_logout_redirect_uris', label: 'After-logout URLs', type: 'lines', value: a.post_logout_redirect_uris || [], wide: true, hint: 'One per line, exact: where /oidc/session/end may send users back.' },
+      { name: 'web_origins', label: 'Web origins', type: 'lines', value: a.web_origins || [], wide: true, hint: 'One per line, e.g. https://shop.example.com: pages on these origins may call wxauth from the browser (CORS).' },
+      { name: 'access_token_ttl', label: 'Access token lifetime (s)', type: 'number', value: a.access_token_ttl || '', omitEmpty: creating, emptyIs: creating ? undefined : 0, hint: 'Empty or 0: the pool\u2019s token lifetime.' },
+      { name: 'id_token_ttl', label: 'ID token lifetime (s)', type: 'number', value: a.id_token_ttl || '', omitEmpty: creating, emptyIs: creating ? undefined : 0, hint: 'Empty or 0: the pool\u2019s token lifetime.' },
+      { name: 'refresh_token_ttl', label: 'Refresh token lifetime (s)', type: 'number', value: a.refresh_token_ttl || '', omitEmpty: creating, emptyIs: creating ? undefined : 0, hint: 'Empty or 0: 30 days.' },
     ];
   }
 

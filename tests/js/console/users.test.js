@@ -170,6 +170,34 @@ test('console: users, XSS nickname, search, block; apps; audit', async (t) => {
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.locator('#flash').getByText('Application saved.').waitFor();
       assert.deepEqual((await env.api('GET', '/apps/mobile')).redirect_urls, ['https://m.example.com/cb', 'https://m.example.com/cb2']);
+      // Its OpenID Connect settings: public client, after-logout URL, web origin, lifetimes.
+      await page.locator('#app-edit-public_client').selectOption('true');
+      await page.locator('#app-edit-post_logout_redirect_uris').fill('https://m.example.com/bye');
+      await page.locator('#app-edit-web_origins').fill('https://m.example.com');
+      await page.locator('#app-edit-access_token_ttl').fill('3600');
+      await page.locator('#app-edit-refresh_token_ttl').fill('86400');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.locator('#flash').getByText('Application saved.').waitFor();
+      let oidc = await env.api('GET', '/apps/mobile');
+      assert.equal(oidc.public_client, true);
+      assert.deepEqual(oidc.post_logout_redirect_uris, ['https://m.example.com/bye']);
+      assert.deepEqual(oidc.web_origins, ['https://m.example.com']);
+      assert.equal(oidc.access_token_ttl, 3600);
+      assert.equal(oidc.refresh_token_ttl, 86400);
+      // The form shows them back; emptying a lifetime goes back to the default (0).
+      await page.locator('#app-edit-access_token_ttl').waitFor();
+      assert.equal(await page.locator('#app-edit-access_token_ttl').inputValue(), '3600');
+      await page.locator('#app-edit-access_token_ttl').fill('');
+      await page.locator('#app-edit-web_origins').fill('https://m.example.com/path');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      // an origin has no path: refused, next to the field
+      await page.locator('#app-edit-web_origins[aria-invalid="true"]').waitFor();
+      await page.locator('#app-edit-web_origins').fill('https://m.example.com');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.locator('#flash').getByText('Application saved.').waitFor();
+      oidc = await env.api('GET', '/apps/mobile');
+      assert.equal(oidc.access_token_ttl, 0);
+      assert.equal(oidc.public_client, true);
     });
 
     await t.test('the audit log shows the block, filtered by action', async () => {
@@ -213,7 +241,7 @@ test('console: users, XSS nickname, search, block; apps; audit', async (t) => {
     });
 
     await t.test('no console errors, CSP violations or dialogs', async () => {
-      await c.assertClean([404]); // carol's avatar, on purpose
+      await c.assertClean([404, 400]); // carol's avatar, the web origin with a path: on purpose
     });
   } finally {
     await c.close();
