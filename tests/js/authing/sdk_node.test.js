@@ -5,7 +5,8 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { AuthenticationClient } = require('authing-js-sdk');
-const { APP, PUB, POOL, setup, wechatLogin } = require('./lib');
+const { WECHAT_UA } = require('../lib/browser');
+const { APP, PUB, POOL, setup, wechatLogin, cookieJar } = require('./lib');
 
 const SITE = 'http://127.0.0.1:9'; // the pages' origin (never contacted in this test)
 
@@ -153,6 +154,30 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
     await c.logoutCurrent();
     assert.equal(c.tokenProvider.getToken(), null);
     assert.equal((await client().checkLoginStatus(own.user.token)).status, false);
+  });
+
+  it("logoutCurrent() ends the browser's login session at wxauthd (an /oidc/auth session)", async () => {
+    const jar = cookieJar();
+    const h = () => ({ 'User-Agent': WECHAT_UA, Cookie: jar.header() });
+    const auth = (prompt) => fetch(`${env.auth}/oidc/auth?client_id=${APP}&response_type=code&scope=openid` +
+      `&redirect_uri=${encodeURIComponent(`${SITE}/callback`)}&state=s1${prompt ? `&prompt=${prompt}` : ''}`,
+    { redirect: 'manual', headers: h() });
+    let r = await auth();
+    assert.equal(r.status, 302);
+    jar.take(r);
+    r = await fetch(`${r.headers.get('location').split('#')[0]}&emu_person=alice&emu_action=allow`,
+      { redirect: 'manual', headers: h() });
+    r = await fetch(r.headers.get('location'), { redirect: 'manual', headers: h() });
+    jar.take(r);
+    assert.match(r.headers.get('location'), /[?&]code=/);
+    r = await auth('none');
+    assert.match(r.headers.get('location'), /[?&]code=/, 'the session answers prompt=none');
+    r = await fetch(`${env.auth}/logout?appId=${APP}&deviceId=current`, { headers: h() });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { code: 200, message: '已退出登录', data: null });
+    jar.take(r);
+    r = await auth('none');
+    assert.match(r.headers.get('location'), /error=login_required/, 'the session ended');
   });
 
   it('CORS: preflights and credentialed answers only for a registered origin', async () => {
