@@ -15,7 +15,7 @@
 #include "client_auth.h"
 #include "form.h"
 #include "oidc_flow.h"
-#include "reads.h"
+#include "../store/writer.h"
 #include "token.h"
 
 /* A revocation in progress: the form (revocation endpoint) and what the store was told. */
@@ -121,9 +121,12 @@ revoke_checked(http_req_t *r, token_result_t *res, void *arg)
     }
     wx_strlcpy(v->jti, res->jti, sizeof(v->jti));
     v->exp = res->exp;
-    /* A write, done where the reads go: off the loop with PostgreSQL. */
+    /* A write: by the store writer, off the loop (store/writer.h). */
+    wx_err_t err = {0};
     v->r = r;
-    handle_read(r->worker, revoke_run, revoke_done, v);
+    if (store_writer_submit(handle_ctx(r)->app->writer, r->worker->base, revoke_run, revoke_done, v,
+                            &err) != WX_OK)
+        revoke_done(err.status ? err.status : WX_EBUSY, &err, v);
 }
 
 static void
