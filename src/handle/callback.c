@@ -49,6 +49,8 @@ typedef struct {
     login_record_t rec;      /* success: what the token is made of */
     store_user_t user;       /* success: the row after the login */
     bool blocked;            /* success asked, but the user is blocked: error_url recorded */
+    int code;                /* errors: the result code and message, for a popup's page */
+    char message[512];
 } login_end_t;
 
 /* The claimed state, without its outcome (a reload's outcome is kept only while it is used). */
@@ -327,6 +329,14 @@ result_error_url(login_t *l, wx_buf_t *url, int code, const char *message)
     return authing_result_url(url, l->state.redirect, code, message, NULL);
 }
 
+/* A login of authing-js-sdk's popup mode (start.c): it ends on a page that posts the result
+ * to the opener (popup.c), not on the business callback. */
+static bool
+is_popup(const login_t *l)
+{
+    return strstr(l->state.options, "popup=1") != NULL;
+}
+
 static void
 on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
 {
@@ -335,6 +345,10 @@ on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
         wx_log(WX_LOG_WARN, "state_finish_failed", "rid", l->r->id, "error", err->msg, "detail",
                err->detail, NULL);
     log_fields(l, l->end->outcome);
+    if (is_popup(l)) {
+        handle_popup_reply(l->r, l->state.app_id, l->end->code, l->end->message, NULL);
+        return;
+    }
     http_reply_redirect(l->r, l->end->error_url); /* frees l */
 }
 
@@ -358,6 +372,8 @@ finish_error_with(login_t *l, int code, const char *message, const char *outcome
     }
     wx_buf_free(&url);
     e->outcome = outcome;
+    e->code = code;
+    wx_strlcpy(e->message, message, sizeof(e->message));
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run, done, l,
                             &err) != WX_OK)
         done(err.status ? err.status : WX_EBUSY, &err, l);
@@ -554,6 +570,11 @@ reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *
                               .with_identities = strstr(l->state.options, "with_identities=1"),
                               .appid = l->appid};
     data = authing_user_json(&ua);
+    if (data && is_popup(l)) {
+        log_fields(l, rec->created ? "ok_new_user" : "ok");
+        handle_popup_reply(l->r, l->state.app_id, AUTHING_CODE_OK, "登录成功", data);
+        goto out;
+    }
     if (!data ||
         authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
         goto internal;
@@ -602,7 +623,11 @@ on_ended(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     if (e->blocked) {
         log_fields(l, "blocked");
-        http_reply_redirect(l->r, e->error_url);
+        if (is_popup(l))
+            handle_popup_reply(l->r, l->state.app_id, AUTHING_CODE_BLOCKED,
+                               "This account has been blocked", NULL);
+        else
+            http_reply_redirect(l->r, e->error_url);
         return;
     }
     reply_login(l, &e->user, &e->rec, l->ui ? l->ui->raw : NULL);

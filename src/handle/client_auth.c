@@ -61,6 +61,7 @@ typedef struct {
     void *arg;
     char id[STORE_ID_MAX];
     char secret[STORE_SECRET_PLAIN_MAX + 1];
+    bool public_only; /* client_id alone: only a public client passes */
     store_app_t app;
 } client_job_t;
 
@@ -93,6 +94,11 @@ client_job_done(wx_status_t rc, const wx_err_t *err, void *arg)
         res = CLIENT_AUTH_ERROR;
         goto out;
     }
+    if (rc == WX_OK && j->public_only) {
+        if (j->app.public_client)
+            res = CLIENT_AUTH_PUBLIC;
+        goto out;
+    }
     if (rc != WX_OK || !j->app.secret[0])
         goto out;
     wx_snprintf(aad, sizeof(aad), "app_secret:%s", j->app.id);
@@ -112,16 +118,22 @@ out:
     client_job_free(j);
 }
 
-void
-client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg)
+static void
+client_auth_start(http_req_t *r, const wx_query_t *form, bool public_ok, client_auth_cb cb,
+                  void *arg)
 {
     char id[STORE_ID_MAX] = "", secret[STORE_SECRET_PLAIN_MAX + 1] = "";
     client_job_t *j = NULL;
+    bool pub = false;
     const char *h = http_req_header(r, "Authorization");
     const char *fid = wx_query_get(form, "client_id");
     const char *fsec = wx_query_get(form, "client_secret");
     if (h && strncasecmp(h, "Basic ", 6) == 0) {
         if (!parse_basic(h, id, sizeof(id), secret, sizeof(secret)))
+            goto denied;
+    } else if (public_ok && fid && !fsec) {
+        pub = true;
+        if (!wx_strlcpy(id, fid, sizeof(id)) || !handle_valid_id(id))
             goto denied;
     } else if (fid || fsec) {
         if (!fid || !fsec || !wx_strlcpy(id, fid, sizeof(id)) ||
@@ -139,6 +151,7 @@ client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, vo
     j->r = r;
     j->cb = cb;
     j->arg = arg;
+    j->public_only = pub;
     memcpy(j->id, id, sizeof(id));
     memcpy(j->secret, secret, sizeof(secret));
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -148,4 +161,16 @@ denied:
     OPENSSL_cleanse(secret, sizeof(secret));
     wx_log(WX_LOG_WARN, "client_auth_failed", "rid", r->id, "client", id, NULL);
     cb(r, CLIENT_AUTH_DENIED, NULL, arg);
+}
+
+void
+client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg)
+{
+    client_auth_start(r, form, false, cb, arg);
+}
+
+void
+client_authenticate_public(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg)
+{
+    client_auth_start(r, form, true, cb, arg);
 }

@@ -9,6 +9,8 @@ typedef enum {
     CLIENT_AUTH_NONE,   /* no credentials were given */
     CLIENT_AUTH_DENIED, /* credentials given and wrong (unknown app, bad secret, malformed) */
     CLIENT_AUTH_ERROR,  /* the store could not say */
+    CLIENT_AUTH_PUBLIC, /* client_id alone, of a public client ("none"; client_authenticate_public)
+                         */
 } client_auth_t;
 
 /* Called on the request's loop, maybe before client_authenticate returns. On CLIENT_AUTH_OK,
@@ -17,5 +19,11 @@ typedef void (*client_auth_cb)(http_req_t *r, client_auth_t res, const store_app
 
 /* The application is read off the loop (handle/reads.h). form must live until cb. */
 void client_authenticate(http_req_t *r, const wx_query_t *form, client_auth_cb cb, void *arg);
+/* The same, and a public client (store_app_t.public_client) may name itself with client_id
+ * alone, no secret anywhere (token_endpoint_auth_method "none", as authing-js-sdk's
+ * introspectToken sends it): CLIENT_AUTH_PUBLIC with its app. A confidential client's id
+ * alone is CLIENT_AUTH_DENIED. */
+void client_authenticate_public(http_req_t *r, const wx_query_t *form, client_auth_cb cb,
+                                void *arg);
 
 #endif

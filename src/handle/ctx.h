@@ -94,6 +94,16 @@ void handle_validate_token(http_req_t *r);
 void handle_introspection(http_req_t *r);
 void handle_revocation(http_req_t *r);
 void handle_logout(http_req_t *r);
+void handle_logout_browser(http_req_t *r); /* GET /api/v2/logout, GET /logout (revoke.c) */
+void handle_graphql(http_req_t *r);        /* POST /graphql/v2 (graphql.c) */
+void handle_cors_preflight(http_req_t *r); /* OPTIONS of the SDK's endpoints (cors.c) */
+/* The SDK's endpoints from pages of other origins (cors.c): the credentialed CORS headers when
+ * the request's Origin is registered (web_origins) for its application, then next(r). */
+void handle_cors(http_req_t *r, http_handler_fn next);
+/* End a popup-mode login (start.c's "popup=1") on the page that posts {code, message, data,
+ * event} to its opener at the application's registered web origins (popup.c). */
+void handle_popup_reply(http_req_t *r, const char *app_id, int code, const char *message,
+                        const json_t *data);
 void handle_me(http_req_t *r);
 void handle_login_status(http_req_t *r);
 void handle_auth_check(http_req_t *r);

@@ -1,5 +1,6 @@
 /* POST /oidc/token/introspection (RFC 7662): an application, authenticated with its id and
- * secret, asks whether a token is active. Tokens of other pools read as inactive, so one
+ * secret (or a public client naming itself: "none", then only about its own tokens), asks
+ * whether a token is active. Tokens of other pools read as inactive, so one
  * tenant's application learns nothing about another's users. */
 #include "ctx.h"
 
@@ -15,7 +16,8 @@
 /* The request's form, kept while the application and the token are read. */
 typedef struct {
     wx_query_t form;
-    char pool_id[STORE_ID_MAX]; /* the authenticated application's */
+    char pool_id[STORE_ID_MAX];   /* the authenticated application's */
+    char public_id[STORE_ID_MAX]; /* a public client ("none"): only its own tokens are active */
 } intro_t;
 
 static void
@@ -39,7 +41,11 @@ intro_checked(http_req_t *r, token_result_t *rp, void *arg)
         http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
         return;
     }
-    if (res.status != TOKEN_OK || !pool || strcmp(pool, in->pool_id) != 0) {
+    const char *aud = res.payload ? json_string_value(json_object_get(res.payload, "aud")) : NULL;
+    /* A public client proves nothing but its name: it learns only about tokens issued to it
+     * (RFC 7662 §4, no token scanning across a pool's applications). */
+    bool foreign = in->public_id[0] && (!aud || strcmp(aud, in->public_id) != 0);
+    if (res.status != TOKEN_OK || !pool || strcmp(pool, in->pool_id) != 0 || foreign) {
         if (res.status != TOKEN_OK)
             token_log_refusal(r, "introspection", &res);
         r->outcome = "inactive";
@@ -48,12 +54,12 @@ intro_checked(http_req_t *r, token_result_t *rp, void *arg)
     }
     int64_t iat = 0;
     claims_int(res.payload, "iat", &iat);
-    json_t *aud = json_object_get(res.payload, "aud");
+    json_t *audj = json_object_get(res.payload, "aud");
     json_t *o = json_pack("{s:b,s:O?,s:O?,s:I,s:I,s:s,s:s,s:s,s:s,s:O?,s:O?}", "active", 1, "sub",
                           json_object_get(res.payload, "sub"), "client_id",
-                          json_is_string(aud) ? aud : NULL, "exp", (json_int_t)res.exp, "iat",
+                          json_is_string(audj) ? audj : NULL, "exp", (json_int_t)res.exp, "iat",
                           (json_int_t)iat, "iss", ctx->app->issuer, "jti", res.jti, "scope",
-                          "openid profile", "token_type", "Bearer", "aud", aud, "userPoolId",
+                          "openid profile", "token_type", "Bearer", "aud", audj, "userPoolId",
                           json_object_get(res.payload, "userPoolId"));
     r->outcome = "active";
     http_reply_json(r, 200, o);
@@ -68,15 +74,19 @@ intro_authenticated(http_req_t *r, client_auth_t res, const store_app_t *app, vo
         http_reply_json(r, 503, json_pack("{s:s}", "error", "temporarily_unavailable"));
         return;
     }
-    if (res != CLIENT_AUTH_OK) {
+    if (res != CLIENT_AUTH_OK && res != CLIENT_AUTH_PUBLIC) {
         r->outcome = "invalid_client";
         http_add_header(r, "WWW-Authenticate", "Basic realm=\"wxauth\"");
         http_reply_json(r, 401,
                         json_pack("{s:s,s:s}", "error", "invalid_client", "error_description",
-                                  "authenticate with the application id and secret"));
+                                  "authenticate with the application id and secret "
+                                  "(client_secret_basic or client_secret_post); only a public "
+                                  "client may send its client_id alone (none)"));
         return;
     }
     wx_strlcpy(in->pool_id, app->pool_id, sizeof(in->pool_id));
+    if (res == CLIENT_AUTH_PUBLIC)
+        wx_strlcpy(in->public_id, app->id, sizeof(in->public_id));
     const char *tok = wx_query_get(&in->form, "token");
     if (!tok) {
         r->outcome = "bad_request";
@@ -107,5 +117,5 @@ handle_introspection(http_req_t *r)
     }
     r->data = in;
     r->data_free = intro_free;
-    client_authenticate(r, &in->form, intro_authenticated, in);
+    client_authenticate_public(r, &in->form, intro_authenticated, in);
 }

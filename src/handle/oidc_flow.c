@@ -77,6 +77,64 @@ oidc_session_end(http_req_t *r, worker_ctx_t *ctx)
     http_set_cookie(r, OIDC_SESSION_COOKIE, "", 0, ctx->app->cfg->cookie_secure);
 }
 
+typedef struct {
+    http_req_t *r;
+    char sid[STORE_ID_MAX];
+    void (*done)(http_req_t *r, void *arg);
+    void *arg;
+} session_end_t;
+
+static wx_status_t
+session_end_run(store_t *st, void *arg, wx_err_t *err)
+{
+    session_end_t *e = arg;
+    return store_oidc_session_end(st, e->sid, wx_now(), err);
+}
+
+static void
+session_end_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    session_end_t *e = arg;
+    if (rc != WX_OK && rc != WX_ENOENT)
+        wx_log(WX_LOG_WARN, "oidc_session_end_failed", "rid", e->r->id, "error", err->msg, NULL);
+    void (*done)(http_req_t *, void *) = e->done;
+    http_req_t *r = e->r;
+    void *darg = e->arg;
+    free(e);
+    done(r, darg);
+}
+
+void
+oidc_session_end_async(http_req_t *r, worker_ctx_t *ctx, void (*done)(http_req_t *r, void *arg),
+                       void *arg)
+{
+    char sealed[512], plain[256];
+    seal_key_t k;
+    wx_err_t err = {0};
+    session_end_t *e = NULL;
+    bool have = false;
+    http_set_cookie(r, OIDC_SESSION_COOKIE, "", 0, ctx->app->cfg->cookie_secure);
+    if (!http_req_cookie(r, OIDC_SESSION_COOKIE, sealed, sizeof(sealed)) || !session_key(ctx, &k))
+        goto now;
+    e = calloc(1, sizeof(*e));
+    have = e && seal_open(&k, SESSION_AAD, sealed, plain, sizeof(plain), &err) == WX_OK &&
+           sscanf(plain, "%63s", e->sid) == 1;
+    seal_key_wipe(&k);
+    OPENSSL_cleanse(plain, sizeof(plain));
+    if (!have)
+        goto now;
+    e->r = r;
+    e->done = done;
+    e->arg = arg;
+    if (store_writer_submit(ctx->app->writer, r->worker->base, session_end_run, session_end_done, e,
+                            &err) == WX_OK)
+        return;
+    wx_log(WX_LOG_WARN, "oidc_session_end_failed", "rid", r->id, "error", err.msg, NULL);
+now:
+    free(e);
+    done(r, arg);
+}
+
 /* form_post: the page submits itself with one inline handler, allowed by its hash. */
 #define FORM_POST_CSP                                                                              \
     "default-src 'none'; script-src 'unsafe-hashes' "                                              \

@@ -452,8 +452,16 @@ token_grant(http_req_t *r, store_app_t *app, const wx_query_t *form)
     else if (strcmp(grant, "refresh_token") == 0)
         tok_submit(r, ctx, app, form, false);
     else
+        /* authing-js-sdk's getAccessTokenByIdToken sends Authing's token-exchange grant
+         * (http://authing.cn/oidc/grant_type/authing_token) with no client secret and no
+         * PKCE: wxauth's login token is already accepted as an access token, so the exchange
+         * would only let whoever holds an ID token mint more tokens. */
         token_error(r, 400, "unsupported_grant_type",
-                    "grant_type must be authorization_code or refresh_token");
+                    strcmp(grant, "http://authing.cn/oidc/grant_type/authing_token") == 0
+                        ? "wxauth does not support Authing's token-exchange grant "
+                          "(getAccessTokenByIdToken): the login token itself is accepted as "
+                          "the access token at /oidc/me, introspection and validate_token"
+                        : "grant_type must be authorization_code or refresh_token");
 }
 
 static void

@@ -1,5 +1,7 @@
 /* Token revocation: POST /oidc/token/revocation (RFC 7009, form "token") and the logout
- * endpoint POST /api/v2/logout (Bearer token). Revoking needs a token that verifies — its jti
+ * endpoint POST /api/v2/logout (Bearer token); authing-js-sdk's logout() (GET /api/v2/logout
+ * ?app_id=) and logoutCurrent() (GET /logout?appId=&deviceId=current) also end this browser's
+ * login session at wxauthd (oidc_flow.h). Revoking needs a token that verifies — its jti
  * is only trusted once the signature is — and is then refused by every online endpoint until
  * it would have expired anyway. A refresh token of the OpenID Connect provider (an opaque
  * random string, looked up by its hash) revokes its whole family: every refresh token rotated
@@ -16,14 +18,16 @@
 #include "../util/rand.h"
 #include "client_auth.h"
 #include "form.h"
-#include "reads.h"
+#include "oidc_flow.h"
+#include "../store/writer.h"
 #include "token.h"
 
 /* A revocation in progress: the form (revocation endpoint) and what the store was told. */
 typedef struct {
     http_req_t *r;
     wx_query_t form;
-    bool logout; /* the logout endpoint's replies */
+    bool logout;  /* the logout endpoint's replies */
+    bool browser; /* the SDK's GET logouts: the session ends too, the token is optional */
     const char *endpoint;
     char jti[64];
     int64_t exp;
@@ -41,10 +45,28 @@ revoke_free(void *p)
     free(v);
 }
 
+static void
+browser_logged_out(http_req_t *r, void *arg)
+{
+    (void)arg;
+    if (!r->outcome)
+        r->outcome = "logged_out";
+    /* HttpClient of authing-js-sdk clears its token only on code 200. */
+    http_reply_json(r, 200,
+                    json_pack("{s:i,s:s,s:n}", "code", 200, "message", "已退出登录", "data"));
+}
+
 /* The end: ok false when the store failed; revoked when a valid token was revoked now. */
 static void
 revoke_reply(http_req_t *r, revoke_t *v, bool ok, bool revoked)
 {
+    if (v->browser && ok) {
+        /* Logging out is idempotent: a token that no longer verifies has nothing to revoke,
+         * and the SDK must still drop it. */
+        r->outcome = revoked ? "logged_out" : "logged_out_no_token";
+        oidc_session_end_async(r, handle_ctx(r), browser_logged_out, NULL);
+        return;
+    }
     if (!v->logout) {
         if (!ok) {
             r->outcome = "error";
@@ -107,9 +129,12 @@ revoke_checked(http_req_t *r, token_result_t *res, void *arg)
     }
     wx_strlcpy(v->jti, res->jti, sizeof(v->jti));
     v->exp = res->exp;
-    /* A write, done where the reads go: off the loop with PostgreSQL. */
+    /* A write: by the store writer, off the loop (store/writer.h). */
+    wx_err_t err = {0};
     v->r = r;
-    handle_read(r->worker, revoke_run, revoke_done, v);
+    if (store_writer_submit(handle_ctx(r)->app->writer, r->worker->base, revoke_run, revoke_done, v,
+                            &err) != WX_OK)
+        revoke_done(err.status ? err.status : WX_EBUSY, &err, v);
 }
 
 /* RFC 7009 §2.1 for a refresh token: its family goes, in the store writer. */
@@ -238,5 +263,29 @@ handle_logout(http_req_t *r)
     v->endpoint = "logout";
     r->data = v;
     r->data_free = revoke_free;
+    token_check_fresh(r, tok, NULL, revoke_checked, v);
+}
+
+/* GET /api/v2/logout?app_id= (authing-js-sdk logout()) and GET /logout?appId=&deviceId=current
+ * (logoutCurrent()): the Bearer token, when one is sent, is revoked; this browser's login
+ * session at wxauthd ends, so the next /oidc/auth asks WeChat again. */
+void
+handle_logout_browser(http_req_t *r)
+{
+    const char *tok = token_from_bearer(r);
+    revoke_t *v = calloc(1, sizeof(*v));
+    if (!v) {
+        http_reply_error(r, 503, 500, "cannot log out right now, please try again");
+        return;
+    }
+    v->logout = true;
+    v->browser = true;
+    v->endpoint = "logout";
+    r->data = v;
+    r->data_free = revoke_free;
+    if (!tok) {
+        revoke_reply(r, v, true, false);
+        return;
+    }
     token_check_fresh(r, tok, NULL, revoke_checked, v);
 }

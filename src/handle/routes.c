@@ -3,6 +3,23 @@
 #include "admin.h"
 #include "ctx.h"
 
+/* The endpoints authing-js-sdk calls from a page: CORS for the app's registered origins
+ * (cors.c), then the handler. */
+#define CORS_WRAP(fn)                                                                              \
+    static void fn##_cors(http_req_t *r)                                                           \
+    {                                                                                              \
+        handle_cors(r, fn);                                                                        \
+    }
+CORS_WRAP(handle_graphql)
+CORS_WRAP(handle_logout_browser)
+CORS_WRAP(handle_logout)
+CORS_WRAP(handle_me)
+CORS_WRAP(handle_introspection)
+CORS_WRAP(handle_revocation)
+CORS_WRAP(handle_validate_token)
+CORS_WRAP(handle_login_status)
+CORS_WRAP(handle_oidc_token)
+
 const http_route_t handle_routes[] = {
     {"GET", "/healthz", handle_healthz, "healthz"},
     {"GET", "/readyz", handle_readyz, "readyz"},
@@ -21,16 +38,30 @@ const http_route_t handle_routes[] = {
     /* OpenID Connect provider (docs/oidc.md). */
     {"GET", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
     {"POST", "/oidc/auth", handle_oidc_auth, "oidc_auth"},
-    {"POST", "/oidc/token", handle_oidc_token, "oidc_token"},
+    {"POST", "/oidc/token", handle_oidc_token_cors, "oidc_token"},
+    {"OPTIONS", "/oidc/token", handle_cors_preflight, "preflight"},
     {"GET", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
     {"POST", "/oidc/session/end", handle_oidc_session_end, "oidc_logout"},
-    {"GET", "/api/v2/oidc/validate_token", handle_validate_token, "validate_token"},
-    {"POST", "/oidc/token/introspection", handle_introspection, "introspection"},
-    {"POST", "/oidc/token/revocation", handle_revocation, "revocation"},
-    {"GET", "/oidc/me", handle_me, "me"},
-    {"POST", "/oidc/me", handle_me, "me"},
-    {"GET", "/api/v2/users/login-status", handle_login_status, "login_status"},
-    {"POST", "/api/v2/logout", handle_logout, "logout"},
+    {"GET", "/api/v2/oidc/validate_token", handle_validate_token_cors, "validate_token"},
+    {"OPTIONS", "/api/v2/oidc/validate_token", handle_cors_preflight, "preflight"},
+    {"POST", "/oidc/token/introspection", handle_introspection_cors, "introspection"},
+    {"OPTIONS", "/oidc/token/introspection", handle_cors_preflight, "preflight"},
+    {"POST", "/oidc/token/revocation", handle_revocation_cors, "revocation"},
+    {"OPTIONS", "/oidc/token/revocation", handle_cors_preflight, "preflight"},
+    {"GET", "/oidc/me", handle_me_cors, "me"},
+    {"POST", "/oidc/me", handle_me_cors, "me"},
+    {"OPTIONS", "/oidc/me", handle_cors_preflight, "preflight"},
+    {"GET", "/api/v2/users/login-status", handle_login_status_cors, "login_status"},
+    {"OPTIONS", "/api/v2/users/login-status", handle_cors_preflight, "preflight"},
+    {"POST", "/api/v2/logout", handle_logout_cors, "logout"},
+    /* authing-js-sdk 4.x (docs/spec/authing-compat.md §7): logout(), logoutCurrent() and the
+     * GraphQL operations of checkLoginStatus, getCurrentUser and refreshToken. */
+    {"GET", "/api/v2/logout", handle_logout_browser_cors, "logout"},
+    {"OPTIONS", "/api/v2/logout", handle_cors_preflight, "preflight"},
+    {"GET", "/logout", handle_logout_browser_cors, "logout"},
+    {"OPTIONS", "/logout", handle_cors_preflight, "preflight"},
+    {"POST", "/graphql/v2", handle_graphql_cors, "graphql"},
+    {"OPTIONS", "/graphql/v2", handle_cors_preflight, "preflight"},
     /* nginx auth_request sends the subrequest with the original request's method. */
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
     /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */

@@ -343,6 +343,29 @@ refuse_target(http_req_t *r, start_t *s, bool have_app, const char *url, const c
     wx_buf_free(&msg);
 }
 
+/* authing-js-sdk's social.authorize inside WeChat appends redirect_url=<appHost>/interaction/
+ * oidc/<uuid>/login (Authing's hosted login page, which then goes to the application's
+ * callback). wxauthd has no such page: exactly that path on our own public_url, with the
+ * request's own uuid, means "the default callback". Any other URL is checked as usual. */
+static bool
+hosted_guard_target(http_req_t *r, const char *want)
+{
+    const char *pub = handle_ctx(r)->app->cfg->public_url;
+    static const char mid[] = "/interaction/oidc/", tail[] = "/login";
+    char seg[STORE_ID_MAX];
+    size_t np = strlen(pub);
+    if (strncmp(want, pub, np) != 0 || strncmp(want + np, mid, sizeof(mid) - 1) != 0)
+        return false;
+    const char *p = want + np + sizeof(mid) - 1;
+    size_t m = strcspn(p, "/");
+    if (m == 0 || m >= sizeof(seg) || strcmp(p + m, tail) != 0)
+        return false;
+    memcpy(seg, p, m);
+    seg[m] = '\0';
+    const char *uuid = wx_query_get(&r->query, "uuid");
+    return handle_valid_id(seg) && (!uuid || strcmp(uuid, seg) == 0);
+}
+
 /* Where the browser goes after WeChat: redirect_url when the allow-lists permit it, else the
  * connection's Callback URL, else ("#") the application's first registered callback — or, for
  * a pool-flow login (@authing/wxmp 1.0, no application), the pool's first one. */
@@ -352,6 +375,11 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     const char *want = wx_query_get(&r->query, "redirect_url");
     wx_err_t err = {0};
     const char *cb = s->conn.callback_url;
+    if (want && *want && hosted_guard_target(r, want)) {
+        wx_log(WX_LOG_INFO, "hosted_guard_target", "rid", r->id, "app", have_app ? s->app.id : NULL,
+               NULL);
+        want = NULL;
+    }
     if (want && *want) {
         if (redirect_validate_url(want, &err) != WX_OK) {
             refuse_target(r, s, have_app, want, err.msg);
@@ -587,6 +615,15 @@ start_login_read(void *arg)
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
+    /* authing-js-sdk's popup (social.authorize on a desktop: from_guard=1, no redirect_url, not
+     * redirected): the login ends on a page that posts the result to the opener, which needs
+     * an origin to address it to: the application's registered web origins (callback.c). */
+    const char *rurl = wx_query_get(&r->query, "redirect_url");
+    if (!sf->oidc_redirect && have_app && s->app.web_origins[0] &&
+        flag_set(wx_query_get(&r->query, "from_guard")) &&
+        !flag_set(wx_query_get(&r->query, "redirected")) && (!rurl || !*rurl))
+        wx_strlcpy(st->options + strlen(st->options), st->options[0] ? "&popup=1" : "popup=1",
+                   sizeof(st->options) - strlen(st->options));
     st->created_at = wx_now();
     st->expires_at = st->created_at + cfg->state_ttl;
     char cb[1024];

@@ -53,7 +53,8 @@ function stop(proc) {
 }
 
 // opts: {uaCheck: bool (default true), people: extra ini text, extraConfig: ini text appended
-// to wxauthd.ini}. Returns an env with auth/admin/emu base URLs, the admin token, api() for the admin
+// to wxauthd.ini, storeUrl: a fresh PostgreSQL database (default: a new SQLite file)}.
+// Returns an env with auth/admin/emu base URLs, the admin token, api() for the admin
 // API, seed() helpers and stop().
 async function startServers(opts = {}) {
   const bin = need('WXAUTHD');
@@ -82,7 +83,7 @@ async function startServers(opts = {}) {
   fs.writeFileSync(config,
     `[server]\nlisten = 127.0.0.1:${authPort}\npublic_url = ${auth}\nworkers = 2\nshutdown_grace_ms = 3000\n\n` +
     `[admin]\nlisten = 127.0.0.1:${adminPort}\n\n` +
-    `[store]\nurl = sqlite:${dir}/wxauth.db\n\n` +
+    `[store]\nurl = ${opts.storeUrl || `sqlite:${dir}/wxauth.db`}\n\n` +
     `[wechat]\nauthorize_url = ${emu}/connect/oauth2/authorize\napi_base = ${emu}\ntimeout_ms = 3000\n\n` +
     '[keys]\nmaster_key_file = master.key\n\n[log]\nlevel = debug\n\n' + (opts.extraConfig || ''));
   execFileSync(cli, ['--config', config, 'init'], { stdio: ['ignore', 'ignore', 'inherit'] });
