@@ -157,6 +157,10 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
                                 "You are signed out of this site's WeChat login; you may close "
                                 "this page."},
 
+    /* Seen only without JavaScript (the form posts itself): its button is the form's. */
+    [WX_MSG_PAGE_RETURNING] = {"page.returning", P, WAIT, BACK, "正在返回应用",
+                               "Returning to the application", "请点击继续。", "Press continue."},
+
     CB(WX_MSG_CB_OK, "cb.ok", "登录成功", "Logged in"),
     CB(WX_MSG_CB_DENIED, "cb.denied", "用户取消了授权", "The user declined the authorization"),
     CB(WX_MSG_CB_EXPIRED, "cb.expired", "登录链接已过期，请重新登录",

@@ -37,6 +37,7 @@ typedef enum {
     WX_MSG_PAGE_INVALID_REQUEST,       /* a form or parameter that cannot be read */
     WX_MSG_PAGE_LOGOUT_REFUSED,        /* /oidc/session/end refused */
     WX_MSG_PAGE_SIGNED_OUT,            /* /oidc/session/end done (200) */
+    WX_MSG_PAGE_RETURNING,             /* form_post: the page that posts back to the client */
     /* ---- `message` on the business callback (Authing's language: Chinese) ---- */
     WX_MSG_CB_OK,
     WX_MSG_CB_DENIED,
