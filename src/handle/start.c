@@ -296,6 +296,24 @@ handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app, const 
            redirect_list_match(pool->redirect_urls, url);
 }
 
+/* Is the pattern p (n bytes) already one of the " , "-separated items of b? The same address
+ * is often the connection's, the application's and the pool's: listed once. */
+static bool
+pattern_listed(const wx_buf_t *b, const char *p, size_t n)
+{
+    const char *s = wx_buf_str(b);
+    while (*s) {
+        const char *end = strstr(s, " , ");
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len == n && memcmp(s, p, n) == 0)
+            return true;
+        s += len;
+        if (end)
+            s += 3;
+    }
+    return false;
+}
+
 static void
 patterns_add(wx_buf_t *b, const char *list)
 {
@@ -304,7 +322,7 @@ patterns_add(wx_buf_t *b, const char *list)
         size_t keep = len;
         while (keep > 0 && (p[keep - 1] == '\r' || p[keep - 1] == ' '))
             keep--;
-        if (keep > 0 && !(keep == 1 && p[0] == '#')) {
+        if (keep > 0 && !(keep == 1 && p[0] == '#') && !pattern_listed(b, p, keep)) {
             if (b->len > 0)
                 wx_buf_puts(b, " , ");
             wx_buf_append(b, p, keep);

@@ -289,11 +289,10 @@ wx_msg_english_first(const char *al)
 /* WeChat's green, its grey texts and its bottom-aligned buttons, without flexbox or variables. */
 static const char page_style[] =
     "html{-webkit-text-size-adjust:100%}"
-    "body{margin:0;background:#ededed;color:#191919;font-family:-apple-system,"
+    "body{margin:0;background:#fff;color:#191919;font-family:-apple-system,"
     "'PingFang SC','Hiragino Sans GB','Microsoft YaHei',Helvetica,Arial,sans-serif;"
     "font-size:17px;line-height:1.5}"
-    ".wx-page{max-width:480px;margin:0 auto;padding:48px 24px 24px;text-align:center;"
-    "background:#fff;min-height:320px}"
+    ".wx-page{max-width:480px;margin:0 auto;padding:48px 24px 24px;text-align:center}"
     ".wx-icon{width:64px;height:64px;line-height:64px;margin:0 auto 24px;border-radius:32px;"
     "color:#fff;font-size:40px;font-weight:bold}"
     ".wx-warn{background:#fa5151}.wx-info{background:#10aeff}.wx-wait{background:#ffc300}"
@@ -302,9 +301,9 @@ static const char page_style[] =
     ".wx-alt{color:rgba(0,0,0,.55);font-size:14px;margin:0 0 24px}"
     ".wx-alt h2{font-size:15px;font-weight:500;margin:0 0 4px}.wx-alt p{margin:0}"
     ".wx-dev{text-align:left;background:#f7f7f7;border-radius:4px;padding:12px;margin:0 0 24px;"
-    "font-size:13px;color:rgba(0,0,0,.65);word-wrap:break-word;word-break:break-all}"
+    "font-size:13px;color:rgba(0,0,0,.65);word-wrap:break-word}"
     ".wx-dev p{margin:0}.wx-dev .wx-dev-h{font-weight:500;margin-bottom:4px}"
-    ".wx-btn{display:block;width:184px;margin:0 auto 24px;padding:9px 24px;border-radius:4px;"
+    ".wx-btn{display:block;max-width:280px;margin:0 auto 24px;padding:9px 16px;border-radius:4px;"
     "background:#07c160;color:#fff;font-size:17px;font-weight:500;text-decoration:none}"
     ".wx-foot{color:rgba(0,0,0,.3);font-size:12px;margin:0;word-wrap:break-word}";
 
