@@ -352,12 +352,13 @@ restart_url(const login_t *l, wx_buf_t *out)
 
 /* A page of the catalogue whose button starts this login afresh (when it can). */
 static void
-reply_relogin_page(login_t *l, int status, wx_msg_id_t id)
+reply_relogin_page(login_t *l, int status, wx_msg_id_t id, long code)
 {
     wx_buf_t url;
     wx_buf_init(&url, 8192);
     bool have = restart_url(l, &url);
-    http_reply_page(l->r, status, id, &(http_page_t){.action_url = have ? wx_buf_str(&url) : NULL});
+    http_reply_page(l->r, status, id,
+                    &(http_page_t){.code = code, .action_url = have ? wx_buf_str(&url) : NULL});
     wx_buf_free(&url);
 }
 
@@ -387,7 +388,7 @@ finish_error_with(login_t *l, int code, wx_msg_id_t message, const char *outcome
         !(e->error_url = strdup(wx_buf_str(&url)))) {
         wx_buf_free(&url);
         l->r->outcome = outcome;
-        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED);
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, code); /* the code, for support */
         return;
     }
     wx_buf_free(&url);
@@ -597,7 +598,7 @@ internal:
                            wx_msg_text(WX_MSG_CB_INTERNAL), NULL) == WX_OK)
         http_reply_redirect(l->r, wx_buf_str(&url));
     else
-        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED);
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, 0);
 out:
     if (tok.data)
         OPENSSL_cleanse(tok.data, tok.len);
@@ -844,7 +845,7 @@ static void
 replay_unreadable(login_t *l)
 {
     l->r->outcome = "replay_unreadable";
-    reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED);
+    reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED, 0);
 }
 
 static void
@@ -976,7 +977,7 @@ handle_replay(login_t *l)
     bool emptied = l->state.status == STORE_STATE_DONE && (!l->state.result || !l->state.result[0]);
     if (now - l->state.claimed_at > cfg->replay_window || emptied) {
         r->outcome = "replay_late";
-        reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED);
+        reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED, 0);
         return;
     }
     if (l->state.status == STORE_STATE_DONE) {
@@ -1025,7 +1026,7 @@ replay_wait(login_t *l, bool owner_gone)
     }
     struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
     if (event_base_once(r->worker->base, -1, EV_TIMEOUT, poll_state, l, &tv) != 0)
-        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED);
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, 0);
 }
 
 static void exchange_code_read(login_t *l);
