@@ -6,7 +6,7 @@ BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build check check-plain check-asan check-tsan check-tsan-load tsan-build lint demo bench bench-smoke format clean fuzz
+.PHONY: all deps build check check-plain check-asan check-tsan check-tsan-load tsan-build lint demo bench bench-smoke format clean fuzz screenshots
 
 all: build
 
@@ -70,6 +70,11 @@ bench-smoke: deps build
 FUZZ_SECONDS ?= 600
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz.sh
+
+# The screenshots of every user page (phone, zh-CN) and console page (desktop) into
+# docs/screenshots/ (make check writes them to $(BUILD)/test-out/screenshots/).
+screenshots: deps build
+	cd $(BUILD) && WX_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ctest $(CTEST_ARGS) -R '^browser/screenshots$$'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -34,6 +34,7 @@
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/rand.h"
+#include "../util/url.h"
 
 #define POLL_INTERVAL_MS 100
 #define POLL_MAX_MS 15000
@@ -143,8 +144,7 @@ login_conf_read(login_t *l, void (*next)(login_t *l))
 {
     if (!l->conf && !(l->conf = malloc(sizeof(*l->conf)))) {
         l->r->outcome = "internal_error";
-        http_reply_error_page(l->r, 503, "服务繁忙 · Server busy",
-                              "请稍后刷新页面。Please reload in a moment.");
+        http_reply_page(l->r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     memset(l->conf, 0, sizeof(*l->conf));
@@ -321,12 +321,47 @@ end_success_run(store_t *st, void *arg, wx_err_t *err)
 /* Where an error sends the browser: the business callback with code and message, or for a
  * login of /oidc/auth the client's redirect_uri with an OAuth error (oidc_flow.h). */
 static wx_status_t
-result_error_url(login_t *l, wx_buf_t *url, int code, const char *message)
+result_error_url(login_t *l, wx_buf_t *url, int code, wx_msg_id_t msg)
 {
+    /* An OAuth client's error_description is ASCII (RFC 6749 §4.1.2.1): the English text. */
     if (l->state.oidc)
         return oidc_login_error_url(url, l->ctx->app, l->state.redirect, l->state.oidc, code,
-                                    message);
-    return authing_result_url(url, l->state.redirect, code, message, NULL);
+                                    wx_msg(msg)->en);
+    return authing_result_url(url, l->state.redirect, code, wx_msg_text(msg), NULL);
+}
+
+/* Where a fresh login of this one starts: the same connection, application (or pool flow)
+ * and callback, from a new state in this browser. False for an OpenID Connect login (its
+ * client starts it again) and while the state is not known. */
+static bool
+restart_url(const login_t *l, wx_buf_t *out)
+{
+    const login_state_t *s = &l->state;
+    if (!s->pool_id[0] || !s->conn_identifier[0] || s->oidc)
+        return false;
+    const char *base = l->ctx->app->cfg->public_url;
+    wx_status_t rc = s->app_id[0]
+                         ? wx_buf_printf(out, "%s/connections/social/%s", base, s->conn_identifier)
+                         : wx_buf_printf(out, "%s/oauth/wechatmp/url/%s", base, s->pool_id);
+    if (rc == WX_OK && s->app_id[0])
+        rc = wx_url_add_param(out, "app_id", s->app_id);
+    if (rc == WX_OK && s->redirect[0])
+        rc = wx_url_add_param(out, "redirect_url", s->redirect);
+    if (rc == WX_OK && strstr(s->options, "with_identities=1"))
+        rc = wx_url_add_param(out, "with_identities", "1");
+    return rc == WX_OK;
+}
+
+/* A page of the catalogue whose button starts this login afresh (when it can). */
+static void
+reply_relogin_page(login_t *l, int status, wx_msg_id_t id, long code)
+{
+    wx_buf_t url;
+    wx_buf_init(&url, 8192);
+    bool have = restart_url(l, &url);
+    http_reply_page(l->r, status, id,
+                    &(http_page_t){.code = code, .action_url = have ? wx_buf_str(&url) : NULL});
+    wx_buf_free(&url);
 }
 
 /* A login of authing-js-sdk's popup mode (start.c): it ends on a page that posts the result
@@ -355,7 +390,7 @@ on_error_recorded(wx_status_t rc, const wx_err_t *err, void *arg)
 /* End the login with an error on the business callback (code != 200, readable message),
  * recorded on the state first so that a reload gets the same answer. */
 static void
-finish_error_with(login_t *l, int code, const char *message, const char *outcome,
+finish_error_with(login_t *l, int code, wx_msg_id_t message, const char *outcome,
                   store_job_done_fn done)
 {
     wx_buf_t url;
@@ -367,20 +402,20 @@ finish_error_with(login_t *l, int code, const char *message, const char *outcome
         !(e->error_url = strdup(wx_buf_str(&url)))) {
         wx_buf_free(&url);
         l->r->outcome = outcome;
-        http_reply_error_page(l->r, 500, "Login failed", message);
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, code); /* the code, for support */
         return;
     }
     wx_buf_free(&url);
     e->outcome = outcome;
     e->code = code;
-    wx_strlcpy(e->message, message, sizeof(e->message));
+    wx_strlcpy(e->message, wx_msg_text(message), sizeof(e->message));
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_error_run, done, l,
                             &err) != WX_OK)
         done(err.status ? err.status : WX_EBUSY, &err, l);
 }
 
 static void
-finish_error(login_t *l, int code, const char *message, const char *outcome)
+finish_error(login_t *l, int code, wx_msg_id_t message, const char *outcome)
 {
     finish_error_with(l, code, message, outcome, on_error_recorded);
 }
@@ -433,16 +468,21 @@ reply_target_refused(login_t *l)
     wx_buf_t msg;
     wx_buf_init(&msg, 4096);
     log_fields(l, "redirect_not_allowed");
-    wx_buf_printf(&msg,
-                  "登录过程中，网站删除了该应用或从允许列表中移除了此回调地址，登录已停止。请回到"
-                  "网站重新登录。While you were logging in, the site deleted this application or "
-                  "removed this callback address from its allowed list, so the login was stopped. "
-                  "Go back to the site and log in again. (Callback address: %s)",
-                  l->state.redirect);
-    http_reply_error_page(l->r, 403,
-                          "该应用已不允许此回调地址 · This application no longer allows this "
-                          "callback address",
-                          wx_buf_str(&msg));
+    if (l->state.app_id[0])
+        wx_buf_printf(&msg,
+                      "Callback address %s is no longer allowed for application %s of user pool "
+                      "%s (the application was deleted, or the address removed from its, the "
+                      "pool's and the connection's callbacks during the login). If that was not "
+                      "meant: `wxauth app update %s --redirect URL`.",
+                      l->state.redirect, l->state.app_id, l->state.pool_id, l->state.app_id);
+    else
+        wx_buf_printf(&msg,
+                      "Callback address %s is no longer allowed in user pool %s (removed from "
+                      "the pool's and the connection's callbacks during the login). If that was "
+                      "not meant: `wxauth pool update %s --redirect URL`.",
+                      l->state.redirect, l->state.pool_id, l->state.pool_id);
+    http_reply_page(l->r, 403, WX_MSG_PAGE_TARGET_REVOKED,
+                    &(http_page_t){.detail = wx_buf_str(&msg)});
     wx_buf_free(&msg);
 }
 
@@ -492,9 +532,7 @@ target_still_allowed(login_t *l, const store_pool_t *pool, const store_conn_t *c
     wx_log(WX_LOG_ERROR, "app_unreadable", "rid", l->r->id, "error", err.msg, "detail", err.detail,
            NULL);
     l->r->outcome = "internal_error";
-    http_reply_error_page(l->r, 503, "暂时无法完成登录 · Login could not finish",
-                          "服务暂时不可用，请稍后刷新本页。The service is temporarily unavailable; "
-                          "please reload this page in a moment.");
+    http_reply_page(l->r, 503, WX_MSG_PAGE_FINISH_UNAVAILABLE, NULL);
     return false;
 }
 
@@ -503,32 +541,24 @@ static void
 finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
 {
     if (rc == WX_EUPSTREAM && err->code != 0) {
-        finish_error(l, err->code, err->msg, "wechat_error");
+        /* The user reads a plain sentence; WeChat's errmsg is in the log (wechat.c). */
+        finish_error(l, err->code, wx_msg_wechat(err->code), "wechat_error");
         return;
     }
     if (rc == WX_EBUSY) { /* our side: every connection to WeChat busy for too long */
-        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
-                     "登录人数过多，请稍后重试 (too many logins at once, please try again)",
-                     "wechat_queue_full");
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN, WX_MSG_CB_QUEUE_FULL, "wechat_queue_full");
         return;
     }
     if (rc == WX_ELOCAL) { /* our side: no socket for the call (fd limit); WeChat not asked */
-        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
-                     "服务器繁忙，请稍后重试 (the login server is overloaded, please try again "
-                     "later)",
-                     "local_resources");
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN, WX_MSG_CB_LOCAL_RESOURCES, "local_resources");
         return;
     }
     if (rc == WX_ESHUTDOWN) { /* our side: stopped before WeChat answered */
-        finish_error(l, AUTHING_CODE_WECHAT_DOWN,
-                     "服务正在重启，请重新登录 (the server is restarting, please log in again)",
-                     "shutdown");
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN, WX_MSG_CB_SHUTDOWN, "shutdown");
         return;
     }
     finish_error(l, AUTHING_CODE_WECHAT_DOWN,
-                 rc == WX_ETIMEOUT
-                     ? "微信响应超时，请重试 (WeChat did not answer in time, please try again)"
-                     : "无法连接微信，请重试 (WeChat could not be reached, please try again)",
+                 rc == WX_ETIMEOUT ? WX_MSG_CB_WECHAT_TIMEOUT : WX_MSG_CB_WECHAT_UNREACHABLE,
                  rc == WX_ETIMEOUT ? "wechat_timeout" : "wechat_unavailable");
 }
 
@@ -572,11 +602,11 @@ reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *
     data = authing_user_json(&ua);
     if (data && is_popup(l)) {
         log_fields(l, rec->created ? "ok_new_user" : "ok");
-        handle_popup_reply(l->r, l->state.app_id, AUTHING_CODE_OK, "登录成功", data);
+        handle_popup_reply(l->r, l->state.app_id, AUTHING_CODE_OK, wx_msg_text(WX_MSG_CB_OK), data);
         goto out;
     }
-    if (!data ||
-        authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
+    if (!data || authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK,
+                                    wx_msg_text(WX_MSG_CB_OK), data) != WX_OK)
         goto internal;
     log_fields(l, rec->created ? "ok_new_user" : "ok");
     http_reply_redirect(l->r, wx_buf_str(&url)); /* frees l */
@@ -586,10 +616,10 @@ internal:
     wx_buf_reset(&url);
     log_fields(l, "internal_error");
     if (authing_result_url(&url, l->state.redirect, AUTHING_CODE_INTERNAL,
-                           "Login failed on the server, please try again", NULL) == WX_OK)
+                           wx_msg_text(WX_MSG_CB_INTERNAL), NULL) == WX_OK)
         http_reply_redirect(l->r, wx_buf_str(&url));
     else
-        http_reply_error_page(l->r, 500, "Login failed", "Please try again.");
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, 0);
 out:
     if (tok.data)
         OPENSSL_cleanse(tok.data, tok.len);
@@ -611,21 +641,17 @@ on_ended(wx_status_t rc, const wx_err_t *err, void *arg)
         free(e->error_url);
         e->error_url = NULL;
         if (rc == WX_EEXIST) /* the same official account is connected to two pools */
-            finish_error(l, AUTHING_CODE_INTERNAL,
-                         "此微信账号已在另一个用户池登录过，请联系网站管理员 (this WeChat account "
-                         "belongs to another user pool of this site: the site's WeChat connection "
-                         "is set up twice)",
+            finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_OPENID_OTHER_POOL,
                          "openid_in_other_pool");
         else
-            finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
-                         "internal_error");
+            finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_INTERNAL, "internal_error");
         return;
     }
     if (e->blocked) {
         log_fields(l, "blocked");
         if (is_popup(l))
             handle_popup_reply(l->r, l->state.app_id, AUTHING_CODE_BLOCKED,
-                               "This account has been blocked", NULL);
+                               wx_msg_text(WX_MSG_CB_BLOCKED), NULL);
         else
             http_reply_redirect(l->r, e->error_url);
         return;
@@ -681,9 +707,7 @@ login_conf_unavailable(login_t *l)
            f->err.detail, NULL);
     claim_abandon(l->state_id);
     l->r->outcome = "store_unavailable";
-    http_reply_error_page(l->r, 503, "服务暂时不可用 · Service unavailable",
-                          "服务暂时不可用，请稍后重试 · The service is temporarily unavailable; "
-                          "please try again in a moment.");
+    http_reply_page(l->r, 503, WX_MSG_PAGE_FINISH_UNAVAILABLE, NULL);
     return true;
 }
 
@@ -694,8 +718,7 @@ target_recheck(login_t *l)
 {
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
         if (!login_conf_unavailable(l))
-            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                         "connection_gone");
+            finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_CONNECTION_GONE, "connection_gone");
         return false;
     }
     return target_still_allowed(l, &l->conf->pool, &l->conf->conn, true);
@@ -745,7 +768,7 @@ finish_success_read(login_t *l)
     if (wx_rand_alnum(e->rec.jti, 22) != WX_OK)
         goto internal;
     /* Made now, recorded by the writer if the user turns out to be blocked. */
-    if (result_error_url(l, &url, AUTHING_CODE_BLOCKED, "This account has been blocked") != WX_OK ||
+    if (result_error_url(l, &url, AUTHING_CODE_BLOCKED, WX_MSG_CB_BLOCKED) != WX_OK ||
         !(e->error_url = strdup(wx_buf_str(&url))))
         goto internal;
     wx_buf_free(&url);
@@ -760,8 +783,7 @@ internal:
         free(e->error_url);
         e->error_url = NULL;
     }
-    finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
-                 "internal_error");
+    finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_INTERNAL, "internal_error");
 }
 
 static void
@@ -773,14 +795,12 @@ on_userinfo(wx_status_t rc, const wechat_userinfo_t *ui, const wx_err_t *err, vo
         return;
     }
     if (strcmp(ui->openid, l->tok.openid) != 0) {
-        finish_error(l, AUTHING_CODE_WECHAT_DOWN, "WeChat returned the profile of another user",
-                     "wechat_mismatch");
+        finish_error(l, AUTHING_CODE_WECHAT_DOWN, WX_MSG_CB_WECHAT_MISMATCH, "wechat_mismatch");
         return;
     }
     l->ui = malloc(sizeof(*l->ui));
     if (!l->ui) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "Login failed on the server, please try again",
-                     "internal_error");
+        finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_INTERNAL, "internal_error");
         return;
     }
     *l->ui = *ui;
@@ -802,10 +822,7 @@ on_token(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *a
     /* A snapshot-page user (WeChat's preview of a shared page) has a virtual openid and no
      * profile: making a user of it would only create a ghost, so ask for the full page. */
     if (tok->is_snapshotuser) {
-        finish_error(
-            l, AUTHING_CODE_SNAPSHOT,
-            "请在完整页面中登录 (this is a snapshot preview: open the full page to log in)",
-            "snapshot_user");
+        finish_error(l, AUTHING_CODE_SNAPSHOT, WX_MSG_CB_SNAPSHOT, "snapshot_user");
         return;
     }
     if (!strstr(scope, "snsapi_userinfo")) {
@@ -853,8 +870,7 @@ static void
 replay_unreadable(login_t *l)
 {
     l->r->outcome = "replay_unreadable";
-    http_reply_error_page(l->r, 400, "登录链接已使用 · This login link was already used",
-                          "请返回页面重新登录。Please go back to the page and log in again.");
+    reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED, 0);
 }
 
 static void
@@ -986,8 +1002,7 @@ handle_replay(login_t *l)
     bool emptied = l->state.status == STORE_STATE_DONE && (!l->state.result || !l->state.result[0]);
     if (now - l->state.claimed_at > cfg->replay_window || emptied) {
         r->outcome = "replay_late";
-        http_reply_error_page(r, 400, "登录链接已使用 · This login link was already used",
-                              "请返回页面重新登录。Please go back to the page and log in again.");
+        reply_relogin_page(l, 400, WX_MSG_PAGE_LINK_USED, 0);
         return;
     }
     if (l->state.status == STORE_STATE_DONE) {
@@ -1023,23 +1038,20 @@ replay_wait(login_t *l, bool owner_gone)
 {
     http_req_t *r = l->r;
     if (owner_gone) {
-        finish_error_with(l, AUTHING_CODE_WECHAT_DOWN,
-                          "登录被中断，请重新登录 (the login was interrupted, please log in "
-                          "again)",
-                          "claim_orphaned", on_orphan_recorded);
+        finish_error_with(l, AUTHING_CODE_WECHAT_DOWN, WX_MSG_CB_INTERRUPTED, "claim_orphaned",
+                          on_orphan_recorded);
         return;
     }
     if (l->poll_until_ms == 0)
         l->poll_until_ms = wx_mono_ms() + POLL_MAX_MS;
     if (wx_mono_ms() >= l->poll_until_ms) {
         r->outcome = "replay_timeout";
-        http_reply_error_page(r, 503, "Login still in progress",
-                              "WeChat is slow to answer. Please wait a moment and reload.");
+        http_reply_page(r, 503, WX_MSG_PAGE_IN_PROGRESS, NULL);
         return;
     }
     struct timeval tv = {0, POLL_INTERVAL_MS * 1000};
     if (event_base_once(r->worker->base, -1, EV_TIMEOUT, poll_state, l, &tv) != 0)
-        http_reply_error_page(r, 500, "Login failed", "Please try again.");
+        reply_relogin_page(l, 500, WX_MSG_PAGE_LOGIN_FAILED, 0);
 }
 
 static void exchange_code_read(login_t *l);
@@ -1062,8 +1074,7 @@ exchange_code_read(login_t *l)
     char secret[STORE_SECRET_PLAIN_MAX + 1];
     if (l->conf->pool_rc != WX_OK || l->conf->conn_rc != WX_OK) {
         if (!login_conf_unavailable(l))
-            finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection is no longer configured",
-                         "connection_gone");
+            finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_CONNECTION_GONE, "connection_gone");
         return;
     }
     /* Before anything goes to WeChat or to the callback, even a Deny. */
@@ -1073,14 +1084,12 @@ exchange_code_read(login_t *l)
     wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
     l->token_ttl = pool->token_ttl;
     if (!l->code[0]) { /* WeChat sends no code when the user taps Deny */
-        finish_error(l, AUTHING_CODE_DENIED, "用户取消了授权 (the user declined authorization)",
-                     "denied");
+        finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
         return;
     }
     if (keys_conn_secret_open(&ctx->app->master, conn, secret, sizeof(secret), &err) != WX_OK) {
         wx_log(WX_LOG_ERROR, "app_secret_unreadable", "rid", r->id, "error", err.msg, NULL);
-        finish_error(l, AUTHING_CODE_INTERNAL, "The WeChat connection's App Secret cannot be read",
-                     "secret_unreadable");
+        finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_SECRET_UNREADABLE, "secret_unreadable");
         return;
     }
     login_conf_drop(l); /* not kept while WeChat answers; l->appid is conn's App ID */
@@ -1126,8 +1135,7 @@ on_claimed(wx_status_t rc, const wx_err_t *err, void *arg)
     login_t *l = arg;
     http_req_t *r = l->r;
     if ((rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED) && !keep_claim(l)) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
-                              "请稍后刷新页面。Please reload in a moment.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     switch (rc) {
@@ -1138,29 +1146,23 @@ on_claimed(wx_status_t rc, const wx_err_t *err, void *arg)
         return;
     case WX_ENOENT:
         r->outcome = "unknown_state";
-        http_reply_error_page(r, 400, "Unknown login link",
-                              "This login link is unknown or too old. Please go back to the page "
-                              "and log in again.");
+        http_reply_page(r, 400, WX_MSG_PAGE_UNKNOWN_STATE, NULL);
         return;
     case WX_EDENIED:
         r->outcome = "other_browser";
-        http_reply_error_page(r, 403, "Login started in another browser",
-                              "This login link belongs to another browser. Please log in again "
-                              "from the page you are on.");
+        http_reply_page(r, 403, WX_MSG_PAGE_OTHER_BROWSER, NULL);
         return;
     case WX_EEXPIRED:
-        finish_error(l, AUTHING_CODE_EXPIRED, "The login link expired, please try again",
-                     "state_expired");
+        finish_error(l, AUTHING_CODE_EXPIRED, WX_MSG_CB_EXPIRED, "state_expired");
         return;
     default:
         wx_log(WX_LOG_ERROR, "state_claim_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        http_reply_error_page(r, 500, "Login failed", "Please try again.");
+        http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED, NULL);
         return;
     }
     if (strcmp(l->state.conn_identifier, l->identifier) != 0) {
-        finish_error(l, AUTHING_CODE_INTERNAL, "The login came back to the wrong connection",
-                     "wrong_connection");
+        finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_WRONG_CONNECTION, "wrong_connection");
         return;
     }
     exchange_code(l);
@@ -1198,8 +1200,7 @@ claim_submit(login_t *l)
     l->claim_now = 0;
     l->claimed_once = false;
     if (!l->claim && !(l->claim = malloc(sizeof(*l->claim)))) {
-        http_reply_error_page(l->r, 503, "服务繁忙 · Server busy",
-                              "请稍后刷新页面。Please reload in a moment.");
+        http_reply_page(l->r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, claim_run, on_claimed, l,
@@ -1219,33 +1220,31 @@ handle_callback(http_req_t *r, const char *identifier)
     if (strcmp(r->method, "HEAD") == 0) {
         r->outcome = "head_refused";
         http_add_header(r, "Allow", "GET");
-        http_reply_error_page(r, 405, "请用浏览器打开 · Open in a browser",
-                              "此登录链接只能用 GET 打开。This login link opens with GET only.");
+        http_reply_page(r, 405, WX_MSG_PAGE_OPEN_IN_BROWSER, NULL);
         return;
     }
     if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
         return;
     if (!state || !*state || strlen(state) >= STORE_ID_MAX) {
         r->outcome = "no_state";
-        http_reply_error_page(r, 400, "Invalid login link",
-                              "The link has no valid state. Please log in again from the page.");
+        http_reply_page(r, 400, WX_MSG_PAGE_UNKNOWN_STATE,
+                        &(http_page_t){.detail = "The callback has no valid state parameter."});
         return;
     }
     if (code && strlen(code) >= 256) {
-        http_reply_error_page(r, 400, "Invalid login link", "The code is too long.");
+        http_reply_page(r, 400, WX_MSG_PAGE_INVALID_LINK,
+                        &(http_page_t){.detail = "The code parameter is too long."});
         return;
     }
     if (ctx->logins_inflight >= ctx->app->cfg->max_inflight) {
         r->outcome = "busy";
         prom_family_inc(&r->worker->metrics->logins, r->outcome);
-        http_reply_error_page(r, 503, "Server busy",
-                              "Too many logins are in progress. Please reload in a moment.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     login_t *l = calloc(1, sizeof(*l));
     if (!l) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
-                              "请稍后刷新页面。Please reload in a moment.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     l->r = r;
@@ -1261,7 +1260,7 @@ handle_callback(http_req_t *r, const char *identifier)
     /* No cookie: hash of "" never equals a stored binding, so the claim is refused. */
     http_req_cookie(r, handle_bind_cookie_name(ctx->app->cfg), bind, sizeof(bind));
     if (wx_sha256_hex(bind, strlen(bind), l->browser) != WX_OK) {
-        http_reply_error_page(r, 500, "Login failed", "Please try again.");
+        http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED, NULL);
         return;
     }
     claim_submit(l);

@@ -26,12 +26,14 @@ typedef struct {
     char request[STORE_OIDC_REQ_MAX];
 } auth_t;
 
+/* A refused request before its client is trusted: a page, with what to fix for the client's
+ * developer on it and in the log. */
 static void
-auth_page(http_req_t *r, int status, const char *outcome, const char *title, const char *msg)
+auth_page(http_req_t *r, int status, const char *outcome, wx_msg_id_t id, const char *detail)
 {
     r->outcome = outcome;
-    wx_log(WX_LOG_INFO, "oidc_auth_refused", "rid", r->id, "reason", msg, NULL);
-    http_reply_error_page(r, status, title, msg);
+    wx_log(WX_LOG_INFO, "oidc_auth_refused", "rid", r->id, "reason", detail, NULL);
+    http_reply_page(r, status, id, &(http_page_t){.detail = detail});
 }
 
 /* prompt: "none" alone, or words among which "login" forces WeChat again. Others are ignored
@@ -79,44 +81,54 @@ auth_run(http_req_t *r, const wx_query_t *p)
     wx_status_t rc;
     auth_t *a = calloc(1, sizeof(*a));
     if (!a) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy", "请稍后重试。Please try again.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     const char *client_id = wx_query_get(p, "client_id");
     const char *redirect_uri = wx_query_get(p, "redirect_uri");
     /* 1. The client and its redirect_uri: errors are pages. */
     if (!client_id || !handle_valid_id(client_id)) {
-        auth_page(r, 400, "invalid_client", "缺少 client_id · client_id is missing or invalid",
-                  "请求缺少有效的 client_id（应用 ID）。The request needs the application id as "
-                  "client_id.");
+        auth_page(r, 400, "invalid_client", WX_MSG_PAGE_OIDC_BAD_CLIENT,
+                  "client_id is missing or has characters an application id never has: the "
+                  "request needs the application id as client_id.");
         goto out;
     }
     rc = store_app_get(ctx->store, client_id, &a->app, &err);
     if (rc == WX_ENOENT) {
-        auth_page(r, 400, "unknown_client", "未知的应用 · Unknown client_id",
-                  "没有 ID 为此 client_id 的应用。No application has this client_id: create it "
-                  "with wxauth app create, or check the client's configuration.");
+        char detail[512];
+        wx_snprintf(detail, sizeof(detail),
+                    "No application has the client_id \"%s\": create it with `wxauth app create "
+                    "%s --pool POOL --redirect URL`, or fix the client's configuration.",
+                    client_id, client_id);
+        auth_page(r, 400, "unknown_client", WX_MSG_PAGE_OIDC_BAD_CLIENT, detail);
         goto out;
     } else if (rc != WX_OK) {
-        auth_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not start",
-                  "服务暂时不可用，请稍后重试。The service is temporarily unavailable; please "
-                  "try again in a moment.");
+        r->outcome = "store_unavailable";
+        http_reply_page(r, 503, WX_MSG_PAGE_START_UNAVAILABLE, NULL);
         goto out;
     }
     OPENSSL_cleanse(a->app.secret, sizeof(a->app.secret));
     if (!redirect_uri || !*redirect_uri) {
-        auth_page(r, 400, "no_redirect_uri", "缺少 redirect_uri · redirect_uri is missing",
-                  "请求缺少 redirect_uri。The request needs the redirect_uri registered for this "
-                  "application (wxauth app update ID --redirect URL).");
+        char detail[512];
+        wx_snprintf(detail, sizeof(detail),
+                    "redirect_uri is missing: the request needs one of the redirect URLs "
+                    "registered for application %s (`wxauth app update %s --redirect URL`).",
+                    a->app.id, a->app.id);
+        auth_page(r, 400, "no_redirect_uri", WX_MSG_PAGE_OIDC_BAD_REDIRECT, detail);
         goto out;
     }
     if (!oidc_redirect_registered(a->app.redirect_urls, redirect_uri) ||
         redirect_validate_url(redirect_uri, NULL) != WX_OK) {
-        auth_page(r, 400, "redirect_not_allowed",
-                  "redirect_uri 未注册 · This redirect_uri is not registered",
-                  "此 redirect_uri 与应用注册的地址不完全一致，无法返回应用。The redirect_uri "
-                  "must equal one of the application's registered redirect URLs exactly (no "
-                  "patterns): add it with wxauth app update ID --redirect URL.");
+        wx_buf_t d;
+        wx_buf_init(&d, 16384);
+        wx_buf_printf(&d,
+                      "Refused redirect_uri: %s. It must equal one of the redirect URLs "
+                      "registered for application %s (\"%s\") exactly (no patterns); "
+                      "registered: %s. Fix: `wxauth app update %s --redirect URL`.",
+                      redirect_uri, a->app.id, a->app.name,
+                      a->app.redirect_urls[0] ? a->app.redirect_urls : "(none)", a->app.id);
+        auth_page(r, 400, "redirect_not_allowed", WX_MSG_PAGE_OIDC_BAD_REDIRECT, wx_buf_str(&d));
+        wx_buf_free(&d);
         goto out;
     }
     /* 2. The rest of the request: errors go back to the client. */
@@ -187,11 +199,7 @@ auth_run(http_req_t *r, const wx_query_t *p)
     }
     if (!in_wechat(r)) {
         r->outcome = "not_in_wechat";
-        http_reply_error_page(r, 200, "请在微信中打开 · Please open this page in WeChat",
-                              "此应用使用微信登录：请在微信中打开此链接（例如发送给自己或文件传输"
-                              "助手后点击）。This application signs you in with WeChat: open "
-                              "this link inside WeChat (send it to yourself or to File "
-                              "Transfer, then tap it).");
+        http_reply_page(r, 200, WX_MSG_PAGE_OPEN_IN_WECHAT, NULL);
         goto out;
     }
     if (!oidc_request_format(q, a->request, sizeof(a->request))) {
@@ -212,16 +220,16 @@ handle_oidc_auth(http_req_t *r)
     if (strcmp(r->method, "HEAD") == 0) {
         r->outcome = "head_refused";
         http_add_header(r, "Allow", "GET, POST");
-        http_reply_error_page(r, 405, "请用浏览器打开 · Open in a browser",
-                              "此登录地址只能用 GET 或 POST 打开。This sign-in address opens "
-                              "with GET or POST only.");
+        http_reply_page(r, 405, WX_MSG_PAGE_OPEN_IN_BROWSER,
+                        &(http_page_t){.detail = "This sign-in address opens with GET or POST "
+                                                 "only."});
         return;
     }
     if (strcmp(r->method, "POST") == 0) {
         wx_query_t form;
         wx_err_t err = {0};
         if (handle_form_parse(r, &form, &err) != WX_OK)
-            auth_page(r, 400, "bad_form", "请求无效 · Invalid request", err.msg);
+            auth_page(r, 400, "bad_form", WX_MSG_PAGE_INVALID_REQUEST, err.msg);
         else
             auth_run(r, &form);
         wx_query_free(&form);

@@ -162,9 +162,9 @@ reply_response(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri, bool 
             http_reply_redirect(r, wx_buf_str(&b));
     }
     if (rc != WX_OK)
-        http_reply_error_page(r, 500, "登录失败 · Login failed",
-                              "无法返回应用，请重试。The answer to the application could not be "
-                              "built; please try again.");
+        http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED,
+                        &(http_page_t){.detail = "The answer to the application could not be "
+                                                 "built."});
     if (b.data)
         OPENSSL_cleanse(b.data, b.len);
     wx_buf_free(&b);
@@ -338,9 +338,9 @@ oidc_login_done(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, const cha
     issue_t *is = calloc(1, sizeof(*is));
     if (!is || !oidc_request_parse(request, &is->q)) {
         free(is);
-        http_reply_error_page(r, 500, "登录失败 · Login failed",
-                              "登录请求无法读取，请从应用重新登录。The login request could not be "
-                              "read; please sign in again from the application.");
+        http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED,
+                        &(http_page_t){.detail = "The login request could not be read; sign in "
+                                                 "again from the application."});
         return;
     }
     /* A session lets the pool's other applications sign this user in without WeChat. */

@@ -43,9 +43,9 @@ logout_finish(http_req_t *r, logout_t *q, const char *aud)
     const char *client_id = q->client_id, *target = q->target, *state = q->state;
     if (client_id && aud && strcmp(client_id, aud) != 0) {
         r->outcome = "client_mismatch";
-        http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
-                              "client_id 与 id_token_hint 不一致。client_id differs from the "
-                              "id_token_hint's audience.");
+        http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
+                        &(http_page_t){.detail = "client_id differs from the id_token_hint's "
+                                                 "audience."});
         goto out;
     }
     const char *client = aud ? aud : client_id;
@@ -57,11 +57,16 @@ logout_finish(http_req_t *r, logout_t *q, const char *aud)
             r->outcome = "logout_redirect_not_allowed";
             wx_log(WX_LOG_INFO, "logout_redirect_refused", "rid", r->id, "url", target, "client",
                    client ? client : "", NULL);
-            http_reply_error_page(
-                r, 400, "退出地址未注册 · post_logout_redirect_uri is not registered",
-                "此地址未注册为该应用的退出后返回地址。The post_logout_redirect_uri must equal one "
-                "registered for the client (wxauth app update ID --post-logout-redirect URL), "
-                "and the client must be named by id_token_hint or client_id.");
+            wx_buf_t d;
+            wx_buf_init(&d, 8192);
+            wx_buf_printf(&d,
+                          "Refused post_logout_redirect_uri: %s. It must equal one registered "
+                          "for the client (`wxauth app update %s --post-logout-redirect URL`), "
+                          "and the client must be named by id_token_hint or client_id.",
+                          target, client && handle_valid_id(client) ? client : "APP");
+            http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
+                            &(http_page_t){.detail = wx_buf_str(&d)});
+            wx_buf_free(&d);
             goto out;
         }
     }
@@ -74,15 +79,14 @@ logout_finish(http_req_t *r, logout_t *q, const char *aud)
             r->outcome = "ok";
             http_reply_redirect(r, wx_buf_str(&b));
         } else {
-            http_reply_error_page(r, 400, "退出登录 · Signed out", "state is too long.");
+            http_reply_page(r, 400, WX_MSG_PAGE_INVALID_REQUEST,
+                            &(http_page_t){.detail = "state is too long."});
         }
         wx_buf_free(&b);
         goto out;
     }
     r->outcome = "ok";
-    http_reply_error_page(r, 200, "已退出登录 · You are signed out",
-                          "您已退出登录，可以关闭此页面。You are signed out of this site's "
-                          "WeChat login; you may close this page.");
+    http_reply_page(r, 200, WX_MSG_PAGE_SIGNED_OUT, NULL);
 out:
     if (app)
         OPENSSL_cleanse(app->secret, sizeof(app->secret));
@@ -95,9 +99,9 @@ logout_hint_checked(http_req_t *r, token_result_t *res, void *arg)
     logout_t *q = arg;
     if (res->status != TOKEN_OK) {
         r->outcome = "bad_hint";
-        http_reply_error_page(r, 400, "退出登录失败 · Logout refused",
-                              "id_token_hint 无效。The id_token_hint is not a valid ID token "
-                              "of this server (expired, revoked or forged).");
+        http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
+                        &(http_page_t){.detail = "The id_token_hint is not a valid ID token of "
+                                                 "this server (expired, revoked or forged)."});
         return;
     }
     logout_finish(r, q, json_string_value(json_object_get(res->payload, "aud")));
@@ -115,7 +119,7 @@ logout_run(http_req_t *r, const wx_query_t *p)
     const char *hint = wx_query_get(p, "id_token_hint");
     logout_t *q = calloc(1, sizeof(*q));
     if (!q) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy", "Out of memory, please try again.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     const char *client_id = wx_query_get(p, "client_id");
@@ -128,7 +132,7 @@ logout_run(http_req_t *r, const wx_query_t *p)
     r->data_free = logout_free;
     /* A parameter lost to a failed copy would send the browser elsewhere than asked. */
     if ((client_id && !q->client_id) || (target && !q->target) || (state && !q->state)) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy", "Out of memory, please try again.");
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     if (hint && *hint)
@@ -145,7 +149,7 @@ handle_oidc_session_end(http_req_t *r)
         wx_query_t form;
         wx_err_t err = {0};
         if (handle_form_parse(r, &form, &err) != WX_OK)
-            http_reply_error_page(r, 400, "请求无效 · Invalid request", err.msg);
+            http_reply_page(r, 400, WX_MSG_PAGE_INVALID_REQUEST, &(http_page_t){.detail = err.msg});
         else
             logout_run(r, &form);
         wx_query_free(&form);

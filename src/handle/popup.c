@@ -115,21 +115,17 @@ popup_done(wx_status_t rc, const wx_err_t *err, void *arg)
     wx_buf_puts(&b,
                 "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
-    wx_buf_puts(&b, ok ? "登录成功 · Logged in" : "登录未完成 · Login not completed");
+    /* The texts are the catalogue's (util/msg.h), Chinese first. */
+    const wx_msg_t *m = wx_msg(ok ? WX_MSG_PAGE_POPUP_OK : WX_MSG_PAGE_POPUP_ERROR);
+    const wx_msg_t *none = wx_msg(WX_MSG_PAGE_POPUP_NO_OPENER);
+    wx_buf_printf(&b, "%s · %s", m->title_zh, m->title_en);
     wx_buf_puts(&b, "</title><style>body{font-family:sans-serif;max-width:36em;margin:3em auto;"
                     "padding:0 1em;line-height:1.5}small{color:#777}</style></head><body><h1>");
-    wx_buf_puts(&b, ok ? "登录成功" : "登录未完成");
-    wx_buf_puts(&b, "</h1><p>");
-    wx_buf_puts(&b, ok ? "正在返回原页面，此窗口将自动关闭。<br><small>Logged in: returning to the "
-                         "page that opened this window, which closes by itself.</small>"
-                       : "正在把结果告诉原页面，此窗口将自动关闭。<br><small>The login did not "
-                         "complete: the page that opened this window is told why; this window "
-                         "closes by itself.</small>");
-    wx_buf_puts(&b, "</p><p id=\"wx-note\" hidden>无法返回原页面：请关闭此窗口，回到原页面重试。"
-                    "<br><small>The page that opened this window is gone, or this application "
-                    "has no registered web origin to answer (`wxauth app update APP "
-                    "--web-origin ORIGIN`). Close this window and try again.</small></p>"
-                    "<script type=\"application/json\" id=\"wx-result\">");
+    wx_buf_puts(&b, m->title_zh);
+    wx_buf_printf(&b, "</h1><p>%s<br><small>%s</small></p>", m->zh, m->en);
+    wx_buf_printf(&b, "<p id=\"wx-note\" hidden>%s：%s<br><small>%s</small></p>", none->title_zh,
+                  none->zh, none->en);
+    wx_buf_puts(&b, "<script type=\"application/json\" id=\"wx-result\">");
     put_script_json(&b, p->message_json);
     wx_buf_puts(&b, "</script><script type=\"application/json\" id=\"wx-origins\">");
     put_script_json(&b, olist);
@@ -142,7 +138,7 @@ popup_done(wx_status_t rc, const wx_err_t *err, void *arg)
     http_reply_raw(r, 200, "text/html; charset=utf-8", b.data, b.len);
     goto out;
 fail:
-    http_reply_error_page(r, 500, "登录失败 · Login failed", "请重试。Please try again.");
+    http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED, NULL);
 out:
     if (b.data)
         OPENSSL_cleanse(b.data, b.len);
@@ -164,7 +160,7 @@ handle_popup_reply(http_req_t *r, const char *app_id, int code, const char *mess
         json_decref(m);
         if (p)
             popup_free(p);
-        http_reply_error_page(r, 500, "登录失败 · Login failed", "请重试。Please try again.");
+        http_reply_page(r, 500, WX_MSG_PAGE_LOGIN_FAILED, NULL);
         return;
     }
     json_decref(m);

@@ -125,15 +125,11 @@ state_create_run(store_t *st, void *arg, wx_err_t *err)
 void
 handle_reply_limited(http_req_t *r, int retry_after_s, const char *outcome)
 {
-    char ra[16], msg[512];
+    char ra[16];
     wx_snprintf(ra, sizeof(ra), "%d", retry_after_s > 0 ? retry_after_s : 1);
-    wx_snprintf(msg, sizeof(msg),
-                "登录请求过于频繁，请稍后再试（约 %s 秒后）。Too many login requests from your "
-                "network; please try again in about %s seconds.",
-                ra, ra);
     r->outcome = outcome;
     http_add_header(r, "Retry-After", ra);
-    http_reply_error_page(r, 429, "登录请求过于频繁 · Too many login requests", msg);
+    http_reply_page(r, 429, WX_MSG_PAGE_RATE_LIMITED, &(http_page_t){.arg = ra});
 }
 
 bool
@@ -160,9 +156,21 @@ static void
 start_store_unavailable(http_req_t *r)
 {
     r->outcome = "store_unavailable";
-    http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
-                          "服务暂时不可用，请稍后重试。The service is temporarily unavailable; "
-                          "please try again in a moment.");
+    http_reply_page(r, 503, WX_MSG_PAGE_START_UNAVAILABLE, NULL);
+}
+
+/* A link that cannot be a login link; detail says which part, for the developer. */
+static void
+start_invalid(http_req_t *r, const char *detail)
+{
+    http_reply_page(r, 400, WX_MSG_PAGE_INVALID_LINK, &(http_page_t){.detail = detail});
+}
+
+/* Out of memory: nothing was stored, trying again is all there is to do. */
+static void
+start_busy(http_req_t *r)
+{
+    http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
 }
 
 static void
@@ -188,9 +196,9 @@ on_state_created(wx_status_t rc, const wx_err_t *err, void *arg)
         if (rc == WX_ESTORE || rc == WX_EBUSY || rc == WX_ENOMEM)
             start_store_unavailable(r);
         else if (rc == WX_EINVAL || rc == WX_ETOOBIG) /* the link's own values (redirect_url) */
-            http_reply_error_page(r, 400, "无法开始登录 · Login could not start", err->msg);
+            http_reply_page(r, 400, WX_MSG_PAGE_INVALID_LINK, &(http_page_t){.detail = err->msg});
         else
-            http_reply_error_page(r, 500, "无法开始登录 · Login could not start", err->msg);
+            http_reply_page(r, 500, WX_MSG_PAGE_START_FAILED, NULL);
         return;
     }
     r->outcome = "to_wechat";
@@ -288,6 +296,24 @@ handle_redirect_allowed(const store_conn_t *conn, const store_app_t *app, const 
            redirect_list_match(pool->redirect_urls, url);
 }
 
+/* Is the pattern p (n bytes) already one of the " , "-separated items of b? The same address
+ * is often the connection's, the application's and the pool's: listed once. */
+static bool
+pattern_listed(const wx_buf_t *b, const char *p, size_t n)
+{
+    const char *s = wx_buf_str(b);
+    while (*s) {
+        const char *end = strstr(s, " , ");
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len == n && memcmp(s, p, n) == 0)
+            return true;
+        s += len;
+        if (end)
+            s += 3;
+    }
+    return false;
+}
+
 static void
 patterns_add(wx_buf_t *b, const char *list)
 {
@@ -296,7 +322,7 @@ patterns_add(wx_buf_t *b, const char *list)
         size_t keep = len;
         while (keep > 0 && (p[keep - 1] == '\r' || p[keep - 1] == ' '))
             keep--;
-        if (keep > 0 && !(keep == 1 && p[0] == '#')) {
+        if (keep > 0 && !(keep == 1 && p[0] == '#') && !pattern_listed(b, p, keep)) {
             if (b->len > 0)
                 wx_buf_puts(b, " , ");
             wx_buf_append(b, p, keep);
@@ -319,28 +345,48 @@ handle_redirect_patterns(wx_buf_t *b, const store_conn_t *conn, const store_app_
         wx_buf_puts(b, "(none)");
 }
 
-/* A redirect_url we will not send the browser to: say which address was refused, why, and
- * what is allowed, on the page (escaped by http_reply_error_page) and in the log, so the
- * developer sees what to fix. */
+/* A redirect_url we will not send the browser to: say which address was refused, why, for
+ * which application and pool, and what is allowed — on the page (for the developer who tries
+ * the link; escaped) and in the log — so the developer sees what to fix. */
 static void
 refuse_target(http_req_t *r, start_t *s, bool have_app, const char *url, const char *why)
 {
-    wx_buf_t allowed, msg;
+    wx_buf_t allowed, detail, fix;
     wx_buf_init(&allowed, 8192);
-    wx_buf_init(&msg, 16384);
+    wx_buf_init(&detail, 16384);
+    wx_buf_init(&fix, 4096);
     handle_redirect_patterns(&allowed, &s->conn, have_app ? &s->app : NULL, &s->pool);
     r->outcome = "redirect_not_allowed";
-    wx_log(WX_LOG_INFO, "redirect_refused", "rid", r->id, "url", url, "reason", why, "allowed",
-           wx_buf_str(&allowed), NULL);
-    wx_buf_printf(&msg,
-                  "此回调地址不在允许列表中，无法登录。%s Refused redirect_url: %s — allowed "
-                  "patterns: %s. Use one of them, or ask the site owner to add this address to "
-                  "the application's Callback URLs (wxauth app update ID --redirect URL).",
-                  why, url, wx_buf_str(&allowed));
-    http_reply_error_page(r, 400, "回调地址不被允许 · This redirect_url is not allowed",
-                          msg.len ? wx_buf_str(&msg) : why);
+    if (have_app)
+        wx_buf_printf(&fix,
+                      "register it with `wxauth app update %s --redirect URL` (or in the console: "
+                      "Applications > %s > Callback URLs)",
+                      s->app.id, s->app.id);
+    else
+        wx_buf_printf(&fix,
+                      "register it with `wxauth pool update %s --redirect URL` (pool-flow pages "
+                      "send no app_id)",
+                      s->pool.id);
+    wx_log(WX_LOG_WARN, "redirect_refused", "rid", r->id, "url", url, "reason", why, "app",
+           have_app ? s->app.id : NULL, "app_name", have_app ? s->app.name : NULL, "pool",
+           s->pool.id, "identifier", s->conn.identifier, "allowed", wx_buf_str(&allowed), "fix",
+           wx_buf_str(&fix), NULL);
+    wx_buf_printf(&detail, "Refused redirect_url: %s — %s", url, why);
+    if (have_app)
+        wx_buf_printf(&detail, " Application: %s (\"%s\") of user pool %s.", s->app.id, s->app.name,
+                      s->pool.id);
+    else
+        wx_buf_printf(&detail, " User pool: %s (pool flow, no app_id).", s->pool.id);
+    wx_buf_printf(&detail,
+                  " Allowed patterns (connection %s's Callback URL, then the application's and "
+                  "the pool's registered callbacks): %s. Fix: send a redirect_url matching one "
+                  "of them, or %s.",
+                  s->conn.identifier, wx_buf_str(&allowed), wx_buf_str(&fix));
+    http_reply_page(r, 400, WX_MSG_PAGE_REDIRECT_NOT_ALLOWED,
+                    &(http_page_t){.detail = detail.len ? wx_buf_str(&detail) : why});
     wx_buf_free(&allowed);
-    wx_buf_free(&msg);
+    wx_buf_free(&detail);
+    wx_buf_free(&fix);
 }
 
 /* authing-js-sdk's social.authorize inside WeChat appends redirect_url=<appHost>/interaction/
@@ -404,20 +450,30 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     if (!have_app && redirect_list_first_plain(s->pool.redirect_urls, out, n))
         return true;
     r->outcome = "no_callback";
+    char detail[2048], set_cmd[512];
+    bool dflt = strcmp(s->conn.identifier, DEFAULT_IDENTIFIER) == 0;
+    wx_snprintf(set_cmd, sizeof(set_cmd), "wxauth connection set --pool %s%s%s --callback URL",
+                s->pool.id, dflt ? "" : " --identifier ", dflt ? "" : s->conn.identifier);
+    if (have_app)
+        wx_snprintf(detail, sizeof(detail),
+                    "The page sent no redirect_url, and there is no plain address to return to: "
+                    "connection %s of user pool %s has the Callback URL \"%s\" (empty, '#' or a "
+                    "pattern) and application %s (\"%s\") has no plain registered callback. "
+                    "Fix: `%s`, or `wxauth app update %s --redirect URL`, or send redirect_url.",
+                    s->conn.identifier, s->pool.id, cb, s->app.id, s->app.name, set_cmd, s->app.id);
+    else
+        wx_snprintf(detail, sizeof(detail),
+                    "A pool-flow page (@authing/wxmp 1.0: no app_id, no redirect_url) has no "
+                    "address to return to: connection %s of user pool %s has the Callback URL "
+                    "\"%s\" (empty, '#' or a pattern) and the pool has no plain registered "
+                    "callback ('#' means the application's callback, and this flow has no "
+                    "application). Fix: `wxauth pool update %s --redirect URL`, or `%s` with a "
+                    "plain URL.",
+                    s->conn.identifier, s->pool.id, cb, s->pool.id, set_cmd);
     wx_log(WX_LOG_WARN, "no_callback", "rid", r->id, "pool", s->pool.id, "app",
            have_app ? s->app.id : NULL, "identifier", s->conn.identifier, "callback_url",
-           cb[0] ? cb : NULL, NULL);
-    http_reply_error_page(
-        r, 400, "未配置登录后返回的页面 · No callback page configured",
-        have_app ? "这个微信连接没有可用的回调地址。This WeChat connection has no usable Callback "
-                   "URL (it is empty, '#' while the application has no plain registered "
-                   "callback, or a pattern) and the page sent no redirect_url. Fix: `wxauth "
-                   "connection set --callback URL`, or `wxauth app update APP --redirect URL`."
-                 : "这个用户池没有可用的回调地址。This user pool's WeChat connection has no "
-                   "usable Callback URL (it is empty, '#', or a pattern) and pool-flow pages "
-                   "(@authing/wxmp 1.0) send no redirect_url. Fix: `wxauth connection set "
-                   "--callback URL` with a plain URL, or `wxauth pool update POOL --redirect "
-                   "URL`.");
+           cb[0] ? cb : NULL, "fix", detail, NULL);
+    http_reply_page(r, 400, WX_MSG_PAGE_NO_CALLBACK, &(http_page_t){.detail = detail});
     return false;
 }
 
@@ -455,19 +511,18 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
 {
     bool have_app = app_id && *app_id;
     if (have_app && !handle_valid_id(app_id)) {
-        http_reply_error_page(r, 400, "登录链接无效 · Invalid app_id",
-                              "链接中的应用 ID 不正确。app_id has invalid characters.");
+        start_invalid(r, "app_id has characters an application id never has (letters, digits, "
+                         "_ and - only): check the appId the page passes to the SDK.");
         return;
     }
     if (!have_app && (!pool_id || !*pool_id)) {
-        http_reply_error_page(
-            r, 400, "登录链接不完整 · app_id is required",
-            "链接缺少应用 ID。Pass app_id (or use /oauth/wechatmp/url/{userPoolId}).");
+        start_invalid(r, "app_id is required: pass app_id (the SDK's appId), or use "
+                         "/oauth/wechatmp/url/{userPoolId} for a pool-flow login.");
         return;
     }
     if (pool_id && *pool_id && !handle_valid_id(pool_id)) {
-        http_reply_error_page(r, 400, "登录链接无效 · Invalid user pool id",
-                              "链接中的用户池 ID 不正确。The user pool id has invalid characters.");
+        start_invalid(r, "The user pool id has characters a pool id never has (letters, digits, "
+                         "_ and - only): check the userPoolId the page passes to the SDK.");
         return;
     }
     char client[64];
@@ -476,8 +531,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     start_fetch_t *sf = calloc(1, sizeof(*sf));
     if (!sf) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
-                              "服务繁忙，请稍后重试。Out of memory, please try again.");
+        start_busy(r);
         return;
     }
     sf->r = r;
@@ -485,8 +539,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     if (oidc && (!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
                  !(sf->oidc_request = strdup(oidc->request)))) {
         start_fetch_free(sf);
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
-                              "服务繁忙，请稍后重试。Out of memory, please try again.");
+        start_busy(r);
         return;
     }
     sf->pool_given = pool_id && *pool_id;
@@ -494,8 +547,8 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
         !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
         start_fetch_free(sf);
-        http_reply_error_page(r, 400, "登录链接无效 · Invalid login link",
-                              "链接中的 ID 过长。An id in the link is too long.");
+        start_invalid(r, "An id in the link (user pool, connection identifier or app_id) is "
+                         "longer than any id wxauth makes.");
         return;
     }
     r->data = sf;
@@ -522,9 +575,9 @@ start_login_read(void *arg)
     wx_buf_t url;
     wx_buf_init(&url, 4096);
     start_t *s = calloc(1, sizeof(*s));
+    char detail[1024];
     if (!s) {
-        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
-                              "服务繁忙，请稍后重试。Out of memory, please try again.");
+        start_busy(r);
         return;
     }
     const char *pool_id = f->pool_id;
@@ -536,44 +589,80 @@ start_login_read(void *arg)
     if (have_app) {
         if (f->app_rc != WX_OK) {
             r->outcome = "unknown_app";
-            if (f->app_rc == WX_ENOENT)
-                http_reply_error_page(r, 404, "Unknown application",
-                                      "No application has this app_id.");
-            else
+            if (f->app_rc == WX_ENOENT) {
+                wx_snprintf(detail, sizeof(detail),
+                            "No application has the app_id \"%s\". Fix the appId the page "
+                            "passes to the SDK, or create the application: `wxauth app create %s "
+                            "--pool POOL --redirect URL` (or in the console: Applications). "
+                            "`wxauth app list --pool POOL` lists the ids.",
+                            f->app_id, f->app_id);
+                wx_log(WX_LOG_WARN, "unknown_app", "rid", r->id, "app", f->app_id, NULL);
+                http_reply_page(r, 404, WX_MSG_PAGE_UNKNOWN_APP, &(http_page_t){.detail = detail});
+            } else
                 start_store_unavailable(r);
             goto out;
         }
         if (sf->pool_given && strcmp(pool_id, f->app.pool_id) != 0) {
-            http_reply_error_page(r, 400, "Application and user pool do not match",
-                                  "The app_id belongs to another user pool.");
+            wx_snprintf(detail, sizeof(detail),
+                        "Application %s belongs to user pool %s, but the link names user pool "
+                        "%s (/connections/social/{identifier}/{userPoolId}). Fix the "
+                        "userPoolId or the appId the page passes to the SDK.",
+                        f->app.id, f->app.pool_id, pool_id);
+            wx_log(WX_LOG_WARN, "app_pool_mismatch", "rid", r->id, "app", f->app.id, "app_pool",
+                   f->app.pool_id, "pool", pool_id, NULL);
+            http_reply_page(r, 400, WX_MSG_PAGE_APP_POOL_MISMATCH,
+                            &(http_page_t){.detail = detail});
             goto out;
         }
         s->app = f->app;
     }
     if (f->pool_rc != WX_OK) {
         r->outcome = "unknown_pool";
-        if (f->pool_rc == WX_ENOENT)
-            http_reply_error_page(r, 404, "Unknown user pool", "No user pool has this id.");
-        else
+        if (f->pool_rc == WX_ENOENT) {
+            wx_snprintf(detail, sizeof(detail),
+                        "No user pool has the id \"%s\". Fix the userPoolId the page passes to "
+                        "the SDK (the path /oauth/wechatmp/url/{userPoolId}); `wxauth pool list` "
+                        "lists the pools, `wxauth pool create` makes one.",
+                        pool_id);
+            wx_log(WX_LOG_WARN, "unknown_pool", "rid", r->id, "pool", pool_id, NULL);
+            http_reply_page(r, 404, WX_MSG_PAGE_UNKNOWN_POOL, &(http_page_t){.detail = detail});
+        } else
             start_store_unavailable(r);
         goto out;
     }
     s->pool = f->pool;
     if (f->conn_rc != WX_OK) {
         r->outcome = "unknown_connection";
-        if (f->conn_rc == WX_ENOENT)
-            http_reply_error_page(r, 404, "Unknown WeChat connection",
-                                  "This user pool has no WeChat webpage connection with that "
-                                  "identifier.");
-        else
+        if (f->conn_rc == WX_ENOENT) {
+            const char *ident = f->identifier[0] ? f->identifier : DEFAULT_IDENTIFIER;
+            wx_snprintf(detail, sizeof(detail),
+                        "User pool %s has no WeChat connection with the identifier \"%s\". Fix "
+                        "the identifier the page passes to the SDK, or create the connection: "
+                        "`wxauth connection set --pool %s --identifier %s --appid WXAPPID "
+                        "--callback URL` (or in the console: Connections). `wxauth connection "
+                        "list --pool %s` lists them.",
+                        pool_id, ident, pool_id, ident, pool_id);
+            wx_log(WX_LOG_WARN, "unknown_connection", "rid", r->id, "pool", pool_id, "identifier",
+                   ident, NULL);
+            http_reply_page(r, 404, WX_MSG_PAGE_UNKNOWN_CONNECTION,
+                            &(http_page_t){.detail = detail});
+        } else
             start_store_unavailable(r);
         goto out;
     }
     s->conn = f->conn;
     if (!s->conn.appid[0] || !s->conn.app_secret[0]) {
         r->outcome = "connection_incomplete";
-        http_reply_error_page(r, 503, "WeChat connection not configured",
-                              "The connection has no App ID or App Secret yet.");
+        wx_snprintf(detail, sizeof(detail),
+                    "Connection %s of user pool %s has no %s yet: `wxauth connection set --pool "
+                    "%s%s%s --appid WXAPPID --secret-env VAR` (or in the console: Connections).",
+                    s->conn.identifier, pool_id, !s->conn.appid[0] ? "App ID" : "App Secret",
+                    pool_id, strcmp(s->conn.identifier, DEFAULT_IDENTIFIER) ? " --identifier " : "",
+                    strcmp(s->conn.identifier, DEFAULT_IDENTIFIER) ? s->conn.identifier : "");
+        wx_log(WX_LOG_WARN, "connection_incomplete", "rid", r->id, "pool", pool_id, "identifier",
+               s->conn.identifier, NULL);
+        http_reply_page(r, 503, WX_MSG_PAGE_CONNECTION_INCOMPLETE,
+                        &(http_page_t){.detail = detail});
         goto out;
     }
     if (sf->oidc_redirect) {
@@ -650,8 +739,7 @@ start_login_read(void *arg)
         on_state_created(rc, &err, sp);
     goto out;
 fail:
-    http_reply_error_page(r, 500, "Login could not start",
-                          "Something went wrong on our side. Please try again.");
+    http_reply_page(r, 500, WX_MSG_PAGE_START_FAILED, NULL);
 out:
     wx_buf_free(&url);
     free(s);
@@ -664,7 +752,8 @@ handle_start_pool(http_req_t *r)
     const char *rest = r->path + strlen("/oauth/wechatmp/url/");
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof(pool) || (rest[n] == '/' && rest[n + 1] != '\0')) {
-        http_reply_error_page(r, 404, "Not found", "Expected /oauth/wechatmp/url/{userPoolId}.");
+        http_reply_page(r, 404, WX_MSG_PAGE_NOT_FOUND,
+                        &(http_page_t){.detail = "Expected /oauth/wechatmp/url/{userPoolId}."});
         return;
     }
     memcpy(pool, rest, n);
@@ -687,7 +776,8 @@ handle_social(http_req_t *r)
     const char *rest = r->path + strlen("/connections/social/");
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof(ident)) {
-        http_reply_error_page(r, 404, "Not found", "Expected /connections/social/{identifier}.");
+        http_reply_page(r, 404, WX_MSG_PAGE_NOT_FOUND,
+                        &(http_page_t){.detail = "Expected /connections/social/{identifier}."});
         return;
     }
     memcpy(ident, rest, n);
@@ -697,15 +787,19 @@ handle_social(http_req_t *r)
         rest++;
         size_t m = strcspn(rest, "/");
         if (m >= sizeof(second) || (rest[m] == '/' && rest[m + 1] != '\0')) {
-            http_reply_error_page(r, 404, "Not found", "Unknown path.");
+            http_reply_page(r, 404, WX_MSG_PAGE_NOT_FOUND,
+                            &(http_page_t){.detail = "Expected /connections/social/{identifier}, "
+                                                     "/connections/social/{identifier}/callback "
+                                                     "or /connections/social/{identifier}/"
+                                                     "{userPoolId}."});
             return;
         }
         memcpy(second, rest, m);
         second[m] = '\0';
     }
     if (!handle_valid_identifier(ident)) {
-        http_reply_error_page(r, 400, "Invalid connection identifier",
-                              "The identifier may use letters, digits and : _ . - only.");
+        start_invalid(r, "Invalid connection identifier: it may use letters, digits and : _ . - "
+                         "only.");
         return;
     }
     if (strcmp(second, "callback") == 0) {

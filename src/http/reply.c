@@ -154,28 +154,50 @@ http_html_escape(wx_buf_t *b, const char *s)
     return wx_html_escape(b, s);
 }
 
-void
-http_reply_error_page(http_req_t *r, int status, const char *title, const char *message)
+/* This request again, as a path relative to our host: the retry of a GET. Leading slashes
+ * are folded into one, so "//oauth/…" (Authing 1.0's double slash) never reads as another
+ * host. */
+static bool
+self_target(http_req_t *r, char *out, size_t n)
 {
+    const char *uri = evhttp_request_get_uri(r->ev);
+    if (!uri || uri[0] != '/' || strcmp(r->method, "GET") != 0)
+        return false;
+    while (uri[1] == '/')
+        uri++;
+    return wx_strlcpy(out, uri, n);
+}
+
+void
+http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_t *o)
+{
+    static const http_page_t none = {0};
     wx_buf_t b;
-    wx_buf_init(&b, 65536);
+    char self[4096];
+    if (!o)
+        o = &none;
+    wx_msg_page_t p = {.id = id,
+                       .status = status,
+                       .rid = r->id,
+                       .code = o->code,
+                       .accept_language = http_req_header(r, "Accept-Language"),
+                       .arg = o->arg,
+                       .detail = o->detail,
+                       .action_url = o->action_url};
+    if (!p.action_url && wx_msg(id)->action == WX_MSG_ACT_RETRY &&
+        self_target(r, self, sizeof(self)))
+        p.action_url = self;
     if (!r->outcome)
         r->outcome = "error";
-    wx_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                    "<title>");
-    http_html_escape(&b, title);
-    wx_buf_puts(&b, "</title><style>body{font-family:sans-serif;max-width:36em;margin:3em auto;"
-                    "padding:0 1em;color:#222}h1{font-size:1.3em;color:#b00}"
-                    "small{color:#777}</style></head><body><h1>");
-    http_html_escape(&b, title);
-    wx_buf_puts(&b, "</h1><p>");
-    http_html_escape(&b, message);
-    wx_buf_printf(&b, "</p><p><small>HTTP %d &middot; request id %s</small></p></body></html>\n",
-                  status, r->id);
-    http_add_header(r, "Content-Security-Policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                    "form-action 'none'; frame-ancestors 'none'");
+    wx_buf_init(&b, 65536);
+    if (wx_msg_page_render(&b, &p) != WX_OK) { /* a detail too long: the page without it */
+        wx_buf_reset(&b);
+        p.detail = NULL;
+        wx_msg_page_render(&b, &p);
+    }
+    http_add_header(r, "Content-Security-Policy", WX_MSG_PAGE_CSP);
+    http_add_header(r, "Content-Language",
+                    wx_msg_english_first(p.accept_language) ? "en" : "zh-CN");
     http_reply_raw(r, status, "text/html; charset=utf-8", wx_buf_str(&b), b.len);
     wx_buf_free(&b);
 }

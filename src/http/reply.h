@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "../util/msg.h"
 #include "server.h"
 
 void http_add_header(http_req_t *r, const char *name, const char *value);
@@ -18,8 +19,17 @@ void http_reply_json(http_req_t *r, int status, json_t *obj);
 /* {"code": code, "message": message} */
 void http_reply_error(http_req_t *r, int status, int code, const char *message);
 void http_reply_redirect(http_req_t *r, const char *location);
-/* A readable HTML error page (title and message are escaped). */
-void http_reply_error_page(http_req_t *r, int status, const char *title, const char *message);
+/* What a page adds to its catalogue entry (all optional). */
+typedef struct {
+    long code;              /* shown small: a WeChat errcode (0: none) */
+    const char *arg;        /* replaces "{}" in the entry's texts */
+    const char *detail;     /* for the site's developer: what to fix (never a secret) */
+    const char *action_url; /* the button's target; NULL: this URL again for a retry (GET), a
+                               restart or back to the previous page otherwise */
+} http_page_t;
+/* A page every WeChat user can read: the catalogue entry id (util/msg.h) in Chinese and
+ * English, ordered by Accept-Language, with its action and the request id. o may be NULL. */
+void http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_t *o);
 
 /* End the request without a response: the connection is reset (RST), as a crashed or
  * overloaded peer would do. Used by the emulator's fault injection. */

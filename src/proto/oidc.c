@@ -8,6 +8,7 @@
 
 #include "../jose/b64url.h"
 #include "../util/html.h"
+#include "../util/msg.h"
 #include "../util/url.h"
 
 #define REQUEST_PREFIX "oidc:1 "
@@ -185,10 +186,13 @@ oidc_response_form(wx_buf_t *out, const char *redirect_uri, const char *code, co
 {
     /* OAuth 2.0 Form Post Response Mode §2: the browser POSTs the parameters itself. The
      * inline script is allowed by a hash-free CSP nonce-less rule set by the caller. */
-    wx_status_t rc = wx_buf_puts(out, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-                                      "<title>正在返回应用 · Returning to the application</title>"
-                                      "</head><body onload=\"document.forms[0].submit()\">"
-                                      "<form method=\"post\" action=\"");
+    const wx_msg_t *m = wx_msg(WX_MSG_PAGE_RETURNING);
+    wx_status_t rc = wx_buf_printf(out,
+                                   "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta "
+                                   "charset=\"utf-8\"><title>%s · %s</title></head><body "
+                                   "onload=\"document.forms[0].submit()\"><form method=\"post\" "
+                                   "action=\"",
+                                   m->title_zh, m->title_en);
     if (rc == WX_OK)
         rc = wx_html_escape(out, redirect_uri);
     if (rc == WX_OK)
@@ -204,8 +208,9 @@ oidc_response_form(wx_buf_t *out, const char *redirect_uri, const char *code, co
     if (rc == WX_OK)
         rc = form_field(out, "iss", iss);
     if (rc == WX_OK)
-        rc = wx_buf_puts(out, "<noscript><p>请点击继续 · Press continue.</p></noscript>"
-                              "<button type=\"submit\">继续 · Continue</button></form>"
-                              "</body></html>");
+        rc = wx_buf_printf(out,
+                           "<noscript><p>%s %s</p></noscript><button type=\"submit\">继续 · "
+                           "Continue</button></form></body></html>",
+                           m->zh, m->en);
     return rc;
 }

@@ -745,7 +745,7 @@ test_block_unblock(void **state)
     /* The next login ends on the business callback with a clear message. */
     login("/oauth/wechatmp/url/demo", "blockee", &res);
     assert_int_equal(res.code, 1006);
-    assert_string_equal(res.message, "This account has been blocked");
+    assert_string_equal(res.message, "该账号已被禁用，请联系网站管理员"); /* Authing's language */
     assert_null(res.data);
     wxt_result_free(&res);
     assert_true(audit_has("user.block", uid, "ok", "demo"));

@@ -110,7 +110,7 @@ state_of(const char *url, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)strcspn(p, "&#"), p);
 }
 
-static const char LIMITED_ZH[] = "登录请求过于频繁，请稍后再试";
+static const char LIMITED_ZH[] = "登录请求过于频繁，请约";
 
 static void
 assert_limited(const wxt_resp_t *r)
@@ -125,6 +125,15 @@ assert_limited(const wxt_resp_t *r)
     assert_true(wxt_resp_header(r, "Retry-After", ra, sizeof(ra)));
     assert_true(strtol(ra, NULL, 10) >= 1);
     assert_non_null(strstr(r->content_type, "text/html"));
+    /* The wait in the text, and a button that tries this same address again (a path on our
+     * host: never "//…", which a browser reads as another host). */
+    char wait[64];
+    snprintf(wait, sizeof(wait), "请约 %ld 秒后重试", strtol(ra, NULL, 10));
+    assert_non_null(strstr(r->body, wait));
+    const char *btn = strstr(r->body, "<a class=\"wx-btn\" href=\"/");
+    assert_non_null(btn);
+    assert_true(btn[strlen("<a class=\"wx-btn\" href=\"/")] != '/');
+    assert_non_null(strstr(btn, "重试 · Try again"));
 }
 
 static void

@@ -128,7 +128,8 @@ def out_of_fds(c):
     print(f"# the login at the fd limit: {r.status} code={q.get('code')} message={msg!r}")
     if r.status != 302 or q.get("code") == ["200"]:
         fail(f"the login at the fd limit: {r.status} {loc[:200]}")
-    if "WeChat could not be reached" in msg or "overloaded" not in msg:
+    # Chinese, as Authing answers: "服务器繁忙" (ours), never "无法连接微信" (WeChat's fault).
+    if "无法连接微信" in msg or "服务器繁忙" not in msg:
         fail(f"the login at the fd limit blames the wrong side: {msg!r}")
     # No fd is transient and nothing was sent: the call was tried again (wechat.retries).
     with open(c.logs[0], "rb") as f:

@@ -1,0 +1,419 @@
+/* The message catalogue (msg.h) and the one page layout of wxauthd's user-facing pages:
+ * WeUI-like (WeChat's own look), plain block CSS and an ES3 script, so the old WebViews that
+ * WeChat users still have render it as intended. */
+#include "msg.h"
+
+#include <string.h>
+
+#include "html.h"
+
+#define P WX_MSG_KIND_PAGE
+#define C WX_MSG_KIND_CALLBACK
+#define WARN WX_MSG_ICON_WARN
+#define INFO WX_MSG_ICON_INFO
+#define WAIT WX_MSG_ICON_WAIT
+#define RETRY WX_MSG_ACT_RETRY
+#define RELOGIN WX_MSG_ACT_RELOGIN
+#define BACK WX_MSG_ACT_BACK
+
+/* Callback messages have no title and no button; their English is for docs and OIDC clients
+ * (error_description must be ASCII, RFC 6749 §4.1.2.1). */
+#define CB(id, key, zh, en) [id] = {key, C, WARN, BACK, NULL, NULL, zh, en}
+
+static const wx_msg_t catalogue[WX_MSG_COUNT] = {
+    [WX_MSG_PAGE_BUSY] = {"page.busy", P, WAIT, RETRY, "服务繁忙", "Server busy",
+                          "登录的人太多了，请稍后重试。",
+                          "Too many people are logging in right now. Please try again in a "
+                          "moment."},
+    [WX_MSG_PAGE_RATE_LIMITED] = {"page.rate_limited", P, WAIT, RETRY, "登录请求过于频繁",
+                                  "Too many login requests",
+                                  "您所在的网络登录请求过于频繁，请约 {} 秒后重试。",
+                                  "Too many login requests from your network; please try again "
+                                  "in about {} seconds."},
+    [WX_MSG_PAGE_START_UNAVAILABLE] = {"page.start_unavailable", P, WAIT, RETRY, "暂时无法登录",
+                                       "Login could not start", "服务暂时不可用，请稍后重试。",
+                                       "The service is temporarily unavailable; please try "
+                                       "again in a moment."},
+    [WX_MSG_PAGE_START_FAILED] = {"page.start_failed", P, WARN, RETRY, "无法开始登录",
+                                  "Login could not start",
+                                  "登录没能开始，请重试。如果问题持续，请联系网站。",
+                                  "The login could not start. Please try again; if it keeps "
+                                  "happening, contact the site."},
+    [WX_MSG_PAGE_INVALID_LINK] = {"page.invalid_link", P, WARN, BACK, "登录链接无效",
+                                  "Invalid login link",
+                                  "这个登录链接不完整或有误，请返回网站重新点击登录。",
+                                  "This login link is incomplete or wrong. Go back to the site "
+                                  "and tap its login button again."},
+    [WX_MSG_PAGE_NOT_FOUND] = {"page.not_found", P, WARN, BACK, "页面不存在", "Page not found",
+                               "这个地址不存在，请返回网站重新登录。",
+                               "There is no page at this address. Go back to the site and log "
+                               "in again."},
+    [WX_MSG_PAGE_UNKNOWN_APP] =
+        {"page.unknown_app", P, WARN, BACK, "应用不存在", "Unknown application",
+         "这个登录链接指向的应用不存在，网站的登录设置可能有误，请联系网站。",
+         "The application this login link names does not exist; the "
+         "site's login set-up may be wrong. Please tell the site."},
+    [WX_MSG_PAGE_UNKNOWN_POOL] =
+        {"page.unknown_pool", P, WARN, BACK, "用户池不存在", "Unknown user pool",
+         "这个登录链接指向的用户池不存在，网站的登录设置可能有误，请联系网站。",
+         "The user pool this login link names does not exist; the "
+         "site's login set-up may be wrong. Please tell the site."},
+    [WX_MSG_PAGE_UNKNOWN_CONNECTION] = {"page.unknown_connection", P, WARN, BACK, "微信登录未配置",
+                                        "Unknown WeChat connection",
+                                        "网站没有配置这个微信登录方式，请联系网站。",
+                                        "The site has not set up this WeChat login. Please "
+                                        "tell the site."},
+    [WX_MSG_PAGE_APP_POOL_MISMATCH] = {"page.app_pool_mismatch", P, WARN, BACK, "登录链接无效",
+                                       "Application and user pool do not match",
+                                       "登录链接中的应用与用户池不一致，请联系网站。",
+                                       "The application and the user pool in this login link do "
+                                       "not belong together. Please tell the site."},
+    [WX_MSG_PAGE_CONNECTION_INCOMPLETE] = {"page.connection_incomplete", P, WARN, BACK,
+                                           "微信登录尚未配置完成",
+                                           "WeChat connection not configured",
+                                           "网站的微信登录还没有配置完成，请稍后再试或联系网站。",
+                                           "The site's WeChat login is not fully set up yet. "
+                                           "Try again later or tell the site."},
+    [WX_MSG_PAGE_REDIRECT_NOT_ALLOWED] = {"page.redirect_not_allowed", P, WARN, BACK,
+                                          "回调地址不被允许", "This redirect_url is not allowed",
+                                          "登录后要返回的地址不在网站允许的列表中，无法登录。"
+                                          "请联系网站。",
+                                          "The address to return to after the login is not on "
+                                          "the site's allowed list, so the login cannot start. "
+                                          "Please tell the site."},
+    [WX_MSG_PAGE_NO_CALLBACK] = {"page.no_callback", P, WARN, BACK, "未配置登录后返回的页面",
+                                 "No callback page configured",
+                                 "网站没有设置登录后返回的页面，无法登录。请联系网站。",
+                                 "The site has not set the page to return to after the login, "
+                                 "so the login cannot start. Please tell the site."},
+    [WX_MSG_PAGE_UNKNOWN_STATE] = {"page.unknown_state", P, WARN, BACK, "登录链接无效或已过期",
+                                   "Unknown login link",
+                                   "这个登录链接无效或已过期，请返回网站重新登录。",
+                                   "This login link is unknown or too old. Go back to the site "
+                                   "and log in again."},
+    [WX_MSG_PAGE_OTHER_BROWSER] =
+        {"page.other_browser", P, WARN, BACK, "请在原浏览器中登录",
+         "Login started in another browser",
+         "这个登录是在另一个浏览器中开始的。请在您正在使用的页面上重新点击登录。",
+         "This login was started in another browser. Please log in "
+         "again from the page you are on."},
+    [WX_MSG_PAGE_LINK_USED] = {"page.link_used", P, WARN, RELOGIN, "登录链接已使用",
+                               "This login link was already used",
+                               "这个登录链接已经用过了，请重新登录。",
+                               "This login link was already used. Please log in again."},
+    [WX_MSG_PAGE_IN_PROGRESS] = {"page.in_progress", P, WAIT, RETRY, "正在登录",
+                                 "Login still in progress", "微信响应较慢，请稍等片刻后刷新本页。",
+                                 "WeChat is slow to answer. Please wait a moment and reload "
+                                 "this page."},
+    [WX_MSG_PAGE_LOGIN_FAILED] = {"page.login_failed", P, WARN, RELOGIN, "登录失败", "Login failed",
+                                  "登录没有完成，请重新登录。",
+                                  "The login did not finish. Please log in again."},
+    [WX_MSG_PAGE_FINISH_UNAVAILABLE] = {"page.finish_unavailable", P, WAIT, RETRY,
+                                        "暂时无法完成登录", "Login could not finish",
+                                        "服务暂时不可用，请稍后刷新本页。",
+                                        "The service is temporarily unavailable; please reload "
+                                        "this page in a moment."},
+    [WX_MSG_PAGE_TARGET_REVOKED] = {"page.target_revoked", P, WARN, BACK,
+                                    "该应用已不允许此回调地址",
+                                    "This application no longer allows this callback address",
+                                    "登录过程中，网站删除了该应用或从允许列表中移除了此回调地址，"
+                                    "登录已停止。请回到网站重新登录。",
+                                    "While you were logging in, the site deleted this "
+                                    "application or removed this callback address from its "
+                                    "allowed list, so the login was stopped. Go back to the "
+                                    "site and log in again."},
+    [WX_MSG_PAGE_OPEN_IN_BROWSER] = {"page.open_in_browser", P, INFO, BACK, "请用浏览器打开",
+                                     "Open in a browser", "此登录链接只能在浏览器中打开。",
+                                     "This login link opens in a browser only (GET)."},
+    [WX_MSG_PAGE_OPEN_IN_WECHAT] = {"page.open_in_wechat", P, INFO, BACK, "请在微信中打开",
+                                    "Please open this page in WeChat",
+                                    "此应用使用微信登录：请在微信中打开此链接（例如发送给自己或"
+                                    "文件传输助手后点击）。",
+                                    "This application signs you in with WeChat: open this link "
+                                    "inside WeChat (send it to yourself or to File Transfer, "
+                                    "then tap it)."},
+    [WX_MSG_PAGE_OIDC_BAD_CLIENT] = {"page.oidc_bad_client", P, WARN, BACK, "应用不存在",
+                                     "Unknown client_id",
+                                     "登录请求中的应用不存在或有误，请联系网站。",
+                                     "The application of this sign-in request is missing or "
+                                     "unknown. Please tell the site."},
+    [WX_MSG_PAGE_OIDC_BAD_REDIRECT] = {"page.oidc_bad_redirect", P, WARN, BACK, "返回地址未注册",
+                                       "This redirect_uri is not registered",
+                                       "登录后要返回的地址没有在网站的应用中注册，无法登录。请联系"
+                                       "网站。",
+                                       "The address to return to after signing in is not "
+                                       "registered for this application. Please tell the "
+                                       "site."},
+    [WX_MSG_PAGE_INVALID_REQUEST] = {"page.invalid_request", P, WARN, BACK, "请求无效",
+                                     "Invalid request", "这个请求无法处理，请返回后重试。",
+                                     "This request cannot be handled. Please go back and try "
+                                     "again."},
+    [WX_MSG_PAGE_LOGOUT_REFUSED] = {"page.logout_refused", P, WARN, BACK, "退出登录失败",
+                                    "Logout refused", "无法完成退出登录，请返回网站重试。",
+                                    "The logout could not be done. Go back to the site and try "
+                                    "again."},
+    [WX_MSG_PAGE_SIGNED_OUT] = {"page.signed_out", P, INFO, BACK, "已退出登录",
+                                "You are signed out", "您已退出登录，可以关闭此页面。",
+                                "You are signed out of this site's WeChat login; you may close "
+                                "this page."},
+
+    /* Seen only without JavaScript (the form posts itself): its button is the form's. */
+    [WX_MSG_PAGE_RETURNING] = {"page.returning", P, WAIT, BACK, "正在返回应用",
+                               "Returning to the application", "请点击继续。", "Press continue."},
+    [WX_MSG_PAGE_POPUP_OK] = {"page.popup_ok", P, INFO, BACK, "登录成功", "Logged in",
+                              "正在返回原页面，此窗口将自动关闭。",
+                              "Returning to the page that opened this window, which closes by "
+                              "itself."},
+    [WX_MSG_PAGE_POPUP_ERROR] = {"page.popup_error", P, WARN, BACK, "登录未完成",
+                                 "Login not completed", "正在把结果告诉原页面，此窗口将自动关闭。",
+                                 "The page that opened this window is told why; this window "
+                                 "closes by itself."},
+    [WX_MSG_PAGE_POPUP_NO_OPENER] = {"page.popup_no_opener", P, WARN, BACK, "无法返回原页面",
+                                     "Cannot return to the page", "请关闭此窗口，回到原页面重试。",
+                                     "The page that opened this window is gone, or this "
+                                     "application has no registered web origin to answer "
+                                     "(wxauth app update APP --web-origin ORIGIN). Close this "
+                                     "window and try again."},
+
+    CB(WX_MSG_CB_OK, "cb.ok", "登录成功", "Logged in"),
+    CB(WX_MSG_CB_DENIED, "cb.denied", "用户取消了授权", "The user declined the authorization"),
+    CB(WX_MSG_CB_EXPIRED, "cb.expired", "登录链接已过期，请重新登录",
+       "The login link expired, please log in again"),
+    CB(WX_MSG_CB_BLOCKED, "cb.blocked", "该账号已被禁用，请联系网站管理员",
+       "This account has been blocked"),
+    CB(WX_MSG_CB_SNAPSHOT, "cb.snapshot", "当前是朋友圈快照页，请打开完整页面后再登录",
+       "This is a snapshot preview: open the full page to log in"),
+    CB(WX_MSG_CB_INTERRUPTED, "cb.interrupted", "登录被中断，请重新登录",
+       "The login was interrupted, please log in again"),
+    CB(WX_MSG_CB_QUEUE_FULL, "cb.queue_full", "登录人数过多，请稍后重试",
+       "Too many logins at once, please try again"),
+    CB(WX_MSG_CB_LOCAL_RESOURCES, "cb.local_resources", "服务器繁忙，请稍后重试",
+       "The login server is overloaded, please try again later"),
+    CB(WX_MSG_CB_SHUTDOWN, "cb.shutdown", "服务正在重启，请重新登录",
+       "The server is restarting, please log in again"),
+    CB(WX_MSG_CB_WECHAT_TIMEOUT, "cb.wechat_timeout", "微信响应超时，请重试",
+       "WeChat did not answer in time, please try again"),
+    CB(WX_MSG_CB_WECHAT_UNREACHABLE, "cb.wechat_unreachable", "无法连接微信，请重试",
+       "WeChat could not be reached, please try again"),
+    CB(WX_MSG_CB_WECHAT_MISMATCH, "cb.wechat_mismatch", "微信返回的用户信息不一致，请重新登录",
+       "WeChat returned the profile of another user, please log in again"),
+    CB(WX_MSG_CB_INTERNAL, "cb.internal", "服务器出错，登录没有完成，请重新登录",
+       "Login failed on the server, please try again"),
+    CB(WX_MSG_CB_CONNECTION_GONE, "cb.connection_gone",
+       "网站的微信登录配置已被删除，请联系网站管理员",
+       "The WeChat connection is no longer configured"),
+    CB(WX_MSG_CB_WRONG_CONNECTION, "cb.wrong_connection", "登录返回到了错误的地址，请重新登录",
+       "The login came back to the wrong connection"),
+    CB(WX_MSG_CB_SECRET_UNREADABLE, "cb.secret_unreadable",
+       "网站的微信登录配置无法读取，请联系网站管理员",
+       "The WeChat connection's App Secret cannot be read"),
+    CB(WX_MSG_CB_OPENID_OTHER_POOL, "cb.openid_other_pool",
+       "此微信账号已在另一个用户池登录过，请联系网站管理员",
+       "This WeChat account belongs to another user pool of this site: the site's WeChat "
+       "connection is set up twice"),
+    CB(WX_MSG_CB_WECHAT_SYSTEM, "cb.wechat_system", "微信系统繁忙，请稍后重试",
+       "WeChat is busy (system error), please try again"),
+    CB(WX_MSG_CB_WECHAT_BAD_SECRET, "cb.wechat_bad_secret",
+       "网站的微信公众号配置有误（AppSecret 无效），请联系网站管理员",
+       "WeChat refused the site's App Secret: the site must fix its WeChat connection"),
+    CB(WX_MSG_CB_WECHAT_BAD_APPID, "cb.wechat_bad_appid",
+       "网站的微信公众号配置有误（AppID 无效），请联系网站管理员",
+       "WeChat refused the site's App ID: the site must fix its WeChat connection"),
+    CB(WX_MSG_CB_WECHAT_BAD_CODE, "cb.wechat_bad_code", "微信登录凭证无效，请重新登录",
+       "WeChat did not accept the login code, please log in again"),
+    CB(WX_MSG_CB_WECHAT_CODE_USED, "cb.wechat_code_used", "微信登录凭证已被使用，请重新登录",
+       "The WeChat login code was already used, please log in again"),
+    CB(WX_MSG_CB_WECHAT_CODE_EXPIRED, "cb.wechat_code_expired", "微信登录凭证已过期，请重新登录",
+       "The WeChat login code expired, please log in again"),
+    CB(WX_MSG_CB_WECHAT_BAD_OPENID, "cb.wechat_bad_openid", "微信用户标识无效，请重新登录",
+       "WeChat did not accept the user's openid, please log in again"),
+    CB(WX_MSG_CB_WECHAT_TOKEN_EXPIRED, "cb.wechat_token_expired", "微信授权已过期，请重新登录",
+       "WeChat's authorization expired, please log in again"),
+    CB(WX_MSG_CB_WECHAT_QUOTA, "cb.wechat_quota", "微信接口调用过于频繁，请稍后重试",
+       "The site reached WeChat's call quota, please try again later"),
+    CB(WX_MSG_CB_WECHAT_UNAUTHORIZED, "cb.wechat_unauthorized",
+       "网站的微信公众号没有网页授权权限，请联系网站管理员",
+       "The site's official account may not use WeChat's webpage authorization"),
+    CB(WX_MSG_CB_WECHAT_OTHER, "cb.wechat_other", "微信登录失败，请重新登录",
+       "WeChat refused the login, please log in again"),
+};
+
+const wx_msg_t *
+wx_msg(wx_msg_id_t id)
+{
+    if ((int)id <= WX_MSG_NONE || id >= WX_MSG_COUNT || !catalogue[id].key)
+        id = WX_MSG_PAGE_LOGIN_FAILED;
+    return &catalogue[id];
+}
+
+const char *
+wx_msg_text(wx_msg_id_t id)
+{
+    return wx_msg(id)->zh;
+}
+
+wx_msg_id_t
+wx_msg_wechat(long errcode)
+{
+    switch (errcode) {
+    case -1:
+        return WX_MSG_CB_WECHAT_SYSTEM;
+    case 40001:
+    case 40125:
+        return WX_MSG_CB_WECHAT_BAD_SECRET;
+    case 40013:
+        return WX_MSG_CB_WECHAT_BAD_APPID;
+    case 40029:
+    case 41008:
+        return WX_MSG_CB_WECHAT_BAD_CODE;
+    case 40163:
+        return WX_MSG_CB_WECHAT_CODE_USED;
+    case 42003:
+        return WX_MSG_CB_WECHAT_CODE_EXPIRED;
+    case 40003:
+        return WX_MSG_CB_WECHAT_BAD_OPENID;
+    case 40014:
+    case 42001:
+        return WX_MSG_CB_WECHAT_TOKEN_EXPIRED;
+    case 45009:
+    case 45011:
+        return WX_MSG_CB_WECHAT_QUOTA;
+    case 48001:
+    case 50001:
+        return WX_MSG_CB_WECHAT_UNAUTHORIZED;
+    default:
+        return WX_MSG_CB_WECHAT_OTHER;
+    }
+}
+
+/* The first language range of the header, compared case-insensitively: "en" or "en-…" puts
+ * English first; anything else (zh-CN, as WeChat sends, or none) keeps Chinese first. q-values
+ * are not weighed: browsers list their first choice first. */
+bool
+wx_msg_english_first(const char *al)
+{
+    if (!al)
+        return false;
+    while (*al == ' ' || *al == '\t')
+        al++;
+    return (al[0] == 'e' || al[0] == 'E') && (al[1] == 'n' || al[1] == 'N') &&
+           (al[2] == '\0' || al[2] == '-' || al[2] == ',' || al[2] == ';' || al[2] == ' ');
+}
+
+/* WeChat's green, its grey texts and its bottom-aligned buttons, without flexbox or variables. */
+static const char page_style[] =
+    "html{-webkit-text-size-adjust:100%}"
+    "body{margin:0;background:#fff;color:#191919;font-family:-apple-system,"
+    "'PingFang SC','Hiragino Sans GB','Microsoft YaHei',Helvetica,Arial,sans-serif;"
+    "font-size:17px;line-height:1.5}"
+    ".wx-page{max-width:480px;margin:0 auto;padding:48px 24px 24px;text-align:center}"
+    ".wx-icon{width:64px;height:64px;line-height:64px;margin:0 auto 24px;border-radius:32px;"
+    "color:#fff;font-size:40px;font-weight:bold}"
+    ".wx-warn{background:#fa5151}.wx-info{background:#10aeff}.wx-wait{background:#ffc300}"
+    "h1{font-size:22px;font-weight:500;margin:0 0 12px}"
+    ".wx-text{margin:0 0 16px;word-wrap:break-word}"
+    ".wx-alt{color:rgba(0,0,0,.55);font-size:14px;margin:0 0 24px}"
+    ".wx-alt h2{font-size:15px;font-weight:500;margin:0 0 4px}.wx-alt p{margin:0}"
+    ".wx-dev{text-align:left;background:#f7f7f7;border-radius:4px;padding:12px;margin:0 0 24px;"
+    "font-size:13px;color:rgba(0,0,0,.65);word-wrap:break-word}"
+    ".wx-dev p{margin:0}.wx-dev .wx-dev-h{font-weight:500;margin-bottom:4px}"
+    ".wx-btn{display:block;max-width:280px;margin:0 auto 24px;padding:9px 16px;border-radius:4px;"
+    "background:#07c160;color:#fff;font-size:17px;font-weight:500;text-decoration:none}"
+    ".wx-foot{color:rgba(0,0,0,.3);font-size:12px;margin:0;word-wrap:break-word}";
+
+/* The back button when the page knows no better address: the page before, or (a page opened
+ * straight from a chat has none) WeChat's own close. ES3, no dependency. */
+const char wx_msg_page_script[] =
+    "(function(){var a=document.getElementById('wx-back');if(!a)return;"
+    "a.onclick=function(){if(history.length>1){history.back()}"
+    "else if(window.WeixinJSBridge){WeixinJSBridge.call('closeWindow')}"
+    "else{window.close()}return false}})();";
+
+/* s with "{}" replaced by arg, escaped. */
+static wx_status_t
+put_text(wx_buf_t *b, const char *s, const char *arg)
+{
+    wx_status_t rc = WX_OK;
+    while (rc == WX_OK && *s) {
+        const char *hole = strstr(s, "{}");
+        size_t n = hole ? (size_t)(hole - s) : strlen(s);
+        char part[1024];
+        while (rc == WX_OK && n > 0) { /* escaped a slice at a time: no copy of s */
+            size_t k = n < sizeof(part) - 1 ? n : sizeof(part) - 1;
+            memcpy(part, s, k);
+            part[k] = '\0';
+            rc = wx_html_escape(b, part);
+            s += k;
+            n -= k;
+        }
+        if (hole && rc == WX_OK) {
+            rc = wx_html_escape(b, arg ? arg : "");
+            s += 2;
+        }
+    }
+    return rc;
+}
+
+static const char *
+action_label(wx_msg_action_t a)
+{
+    return a == WX_MSG_ACT_RETRY     ? "重试 · Try again"
+           : a == WX_MSG_ACT_RELOGIN ? "重新登录 · Log in again"
+                                     : "返回 · Back";
+}
+
+wx_status_t
+wx_msg_page_render(wx_buf_t *b, const wx_msg_page_t *p)
+{
+    const wx_msg_t *m = wx_msg(p->id);
+    bool en = wx_msg_english_first(p->accept_language);
+    const char *t1 = en ? m->title_en : m->title_zh, *t2 = en ? m->title_zh : m->title_en;
+    const char *x1 = en ? m->en : m->zh, *x2 = en ? m->zh : m->en;
+    const char *icon = m->icon == WX_MSG_ICON_INFO   ? "wx-info\">i"
+                       : m->icon == WX_MSG_ICON_WAIT ? "wx-wait\">&hellip;"
+                                                     : "wx-warn\">!";
+    const char *url = p->action_url && *p->action_url ? p->action_url : NULL;
+    /* Nothing to retry or restart from: back to where the user came from. */
+    wx_msg_action_t act = url ? m->action : WX_MSG_ACT_BACK;
+    wx_status_t rc = WX_OK;
+#define PUT(call)                                                                                  \
+    do {                                                                                           \
+        if (rc == WX_OK)                                                                           \
+            rc = (call);                                                                           \
+    } while (0)
+    PUT(wx_buf_printf(b,
+                      "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                      "<title>",
+                      en ? "en" : "zh-CN"));
+    PUT(wx_html_escape(b, t1));
+    PUT(wx_buf_puts(b, " &middot; "));
+    PUT(wx_html_escape(b, t2));
+    PUT(wx_buf_printf(b, "</title><style>%s</style></head><body><div class=\"wx-page\">",
+                      page_style));
+    PUT(wx_buf_printf(b, "<div class=\"wx-icon %s</div><h1>", icon));
+    PUT(wx_html_escape(b, t1));
+    PUT(wx_buf_puts(b, "</h1><p class=\"wx-text\">"));
+    PUT(put_text(b, x1, p->arg));
+    PUT(wx_buf_printf(b, "</p><div class=\"wx-alt\" lang=\"%s\"><h2>", en ? "zh-CN" : "en"));
+    PUT(wx_html_escape(b, t2));
+    PUT(wx_buf_puts(b, "</h2><p>"));
+    PUT(put_text(b, x2, p->arg));
+    PUT(wx_buf_puts(b, "</p></div>"));
+    if (p->detail && *p->detail) {
+        PUT(wx_buf_puts(b, "<div class=\"wx-dev\"><p class=\"wx-dev-h\">给网站开发者 &middot; "
+                           "For the site&#39;s developer</p><p>"));
+        PUT(wx_html_escape(b, p->detail));
+        PUT(wx_buf_puts(b, "</p></div>"));
+    }
+    PUT(wx_buf_printf(b, "<a class=\"wx-btn\"%s href=\"", url ? "" : " id=\"wx-back\""));
+    PUT(wx_html_escape(b, url ? url : "#"));
+    PUT(wx_buf_printf(b, "\">%s</a><p class=\"wx-foot\">", action_label(act)));
+    if (p->code)
+        PUT(wx_buf_printf(b, "错误码 Code %ld &middot; ", p->code));
+    PUT(wx_buf_printf(b, "HTTP %d &middot; 请求编号 Request ID ", p->status));
+    PUT(wx_html_escape(b, p->rid ? p->rid : "-"));
+    PUT(wx_buf_printf(b, "</p></div><script>%s</script></body></html>\n", wx_msg_page_script));
+#undef PUT
+    return rc;
+}
