@@ -177,12 +177,27 @@ def main():
                     os.killpg(g, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+    # The servers logged to files the blocks named: a sanitizer report there (ASan builds
+    # report leaks at exit, after the SIGTERM above) fails the test like a failing block.
+    reports = []
+    for root, _, names in os.walk(work):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                text = open(path, encoding="utf-8", errors="replace").read()
+            except OSError:
+                continue
+            if re.search(r"ERROR: \w+Sanitizer|runtime error:", text):
+                reports.append(os.path.relpath(path, work))
     print(f"\n{ran} shell blocks ran, {len(skipped)} skipped, {files} files written "
           f"(ports {', '.join(f'{a}->{b}' for a, b in ports.items())})")
     for where, why in skipped:
         print(f"  skipped {where}: {why}")
     if failed:
         print(f"FAIL {failed[0]}: exit {failed[1]} (the scratch folder is kept: {work})")
+        return 1
+    if reports:
+        print(f"FAIL: sanitizer reports in {', '.join(reports)} (kept in {work})")
         return 1
     if ran == 0:
         print("no ```sh block ran: the extraction is broken")
