@@ -98,7 +98,7 @@ def blocks(path):
 
 def main():
     os.makedirs(TMP, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="docshell-", dir=TMP)
+    work = os.path.abspath(tempfile.mkdtemp(prefix="docshell-", dir=TMP))
     home, state = os.path.join(work, "home"), os.path.join(work, "state")
     os.makedirs(home)
     os.makedirs(state)
