@@ -13,7 +13,8 @@ Conventions in the markdown (visible to readers too):
 Each block runs in `bash -e -o pipefail`, so any failing command fails the test; the folder,
 the variables and the servers started in the background carry over to the next block, as in
 one terminal. The only change made to the text: the loopback ports the docs use (8000, 8080,
-8081, 8090) become free ones, so the test never collides with `make demo` or another test.
+8081, 8090) become free ones (8081 stays 8080's + 1: the default [admin] listen), so the test
+does not collide with `make demo` or another test.
 Whatever the blocks started is stopped at the end (their process groups)."""
 import os
 import re
@@ -69,6 +70,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def pick_ports():
+    """Free ports for the doc's; 8081 is 8080's + 1, as wxauthd derives [admin] listen."""
+    for _ in range(200):
+        ports = {p: free_port() for p in DOC_PORTS}
+        ports[8081] = ports[8080] + 1
+        if len(set(ports.values())) == len(ports) and ports[8081] < 65536 and \
+                port_free(ports[8081]):
+            return ports
+    raise SystemExit("no free pair of loopback ports for wxauthd and its admin listener")
+
+
 def blocks(path):
     """(kind, line, lang, text, note) for each fenced block; kind run|skip|file|other."""
     lines = open(os.path.join(SRC, path), encoding="utf-8").read().split("\n")
@@ -102,9 +123,7 @@ def main():
     home, state = os.path.join(work, "home"), os.path.join(work, "state")
     os.makedirs(home)
     os.makedirs(state)
-    ports = {p: free_port() for p in DOC_PORTS}
-    while len(set(ports.values())) < len(ports):
-        ports = {p: free_port() for p in DOC_PORTS}
+    ports = pick_ports()
 
     def localize(text):
         return re.sub(r"\b(127\.0\.0\.1|localhost):(\d+)\b",
