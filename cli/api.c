@@ -159,13 +159,6 @@ cli_api_call(cli_t *c, const char *method, const char *path, const json_t *body,
     return CLI_OK;
 }
 
-int
-cli_http_get(const char *url, long timeout_ms, size_t max, cli_resp_t *out, char *errbuf,
-             size_t errn)
-{
-    return perform("GET", url, NULL, NULL, timeout_ms, max, out, errbuf, errn);
-}
-
 void
 cli_resp_free(cli_resp_t *r)
 {

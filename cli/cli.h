@@ -148,9 +148,6 @@ int cli_api_call(cli_t *c, const char *method, const char *path, const json_t *b
 int cli_api(cli_t *c, const char *method, const char *path, const json_t *body, json_t **json);
 /* The exit code of an HTTP status (after printing the API's message). */
 int cli_api_status_exit(const cli_resp_t *r);
-/* A plain GET of any URL, no redirects followed, body up to max bytes. */
-int cli_http_get(const char *url, long timeout_ms, size_t max, cli_resp_t *out, char *errbuf,
-                 size_t errn);
 void cli_resp_free(cli_resp_t *r);
 /* Percent-encode one path segment into out; false when it does not fit. */
 bool cli_path_seg(const char *s, char *out, size_t n);

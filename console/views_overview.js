@@ -40,7 +40,7 @@
       {
         done: conns.some((c) => c.app_secret === 'set'),
         title: 'Store the App Secret and check it with WeChat',
-        text: 'The connection page has “Check App ID and Secret”: wxauthd asks WeChat whether it accepts them.',
+        text: 'The connection page has “检查设置 · Check set-up”: WeChat is asked about the App ID and Secret, the verification file and the domain.',
         href: conn ? route('pools', id, 'connections', conn.identifier) : null,
         link: 'Check with WeChat',
       },

@@ -173,9 +173,46 @@
       h('div', { class: 'card' }, f.el));
   };
 
+  // The set-up checks of POST …/check (the same `wxauth doctor` prints): Chinese first, then
+  // the English detail, and for each failing or warned check what to fix.
+  const CHECK_NAMES = {
+    secret: ['开发者密码', 'App Secret stored'],
+    callback: ['回调地址', 'Callback URL'],
+    'pool-flow': ['用户池模式回调', 'Pool-flow callback (@authing/wxmp 1.0)'],
+    'txt-file': ['域名校验文件', 'Verification file at the domain root'],
+    wechat: ['AppID 与 AppSecret', 'WeChat accepts the App ID and Secret'],
+    domain: ['网页授权域名', 'Webpage-authorization domain'],
+  };
+  const STATUS = { ok: ['通过', 'ok', 'ok'], warn: ['注意', 'warning', 'warn'], fail: ['未通过', 'failed', 'danger'] };
+
+  function checkItem(c) {
+    const [zh, en] = CHECK_NAMES[c.check] || [c.check, c.check];
+    const [szh, sen, cls] = STATUS[c.status] || STATUS.fail;
+    const li = h('li', { class: `check-item ${c.status}`, 'data-check': c.check },
+      h('p', { class: 'check-head' },
+        h('span', { class: `badge ${cls}`, text: `${szh} · ${sen}` }), ' ',
+        h('strong', { text: zh }), h('span', { class: 'muted', text: ` · ${en}` })),
+      h('p', { class: 'check-msg', lang: 'zh-CN', text: c.message_zh || '' }),
+      h('p', { class: 'hint check-detail', lang: 'en', text: c.message || '' }));
+    if (c.status !== 'ok' && (c.fix_zh || c.fix)) {
+      li.append(h('div', { class: 'check-fix' },
+        h('p', { lang: 'zh-CN' }, h('strong', { text: '怎么改：' }), c.fix_zh || ''),
+        h('p', { class: 'hint', lang: 'en' }, h('strong', { text: 'Fix: ' }), c.fix || '')));
+    }
+    return li;
+  }
+
   function checkResult(r) {
-    return h('div', { class: 'alert ' + (r.ok ? 'ok' : 'error'), role: 'status' },
-      h('p', null, h('strong', { text: r.ok ? 'Accepted. ' : 'Not accepted. ' }), r.message || ''),
+    const checks = Array.isArray(r.checks) ? r.checks : [];
+    const failed = typeof r.failed === 'number' ? r.failed : checks.filter((c) => c.status === 'fail').length;
+    const warned = typeof r.warnings === 'number' ? r.warnings : checks.filter((c) => c.status === 'warn').length;
+    const summary = failed
+      ? `${failed} 项未通过 · ${failed} check${failed === 1 ? '' : 's'} failed`
+      : warned ? `全部通过，${warned} 项需注意 · All passed, ${warned} warning${warned === 1 ? '' : 's'}`
+        : '全部通过 · All checks passed';
+    return h('div', { class: 'alert check-result ' + (failed ? 'error' : warned ? 'warn' : 'ok'), role: 'status' },
+      h('p', { class: 'check-summary' }, h('strong', { text: summary })),
+      h('ul', { class: 'checks' }, checks.map(checkItem)),
       h('p', { class: 'hint', text: `Asked ${r.api_base || 'WeChat'}${r.errcode ? ` — errcode ${r.errcode}` : ''}${typeof r.elapsed_ms === 'number' ? ` — ${r.elapsed_ms} ms` : ''}` }));
   }
 
@@ -194,10 +231,10 @@
       },
     });
     const checkOut = h('div', { class: 'slot', 'aria-live': 'polite' });
-    const check = h('button', { type: 'button', class: 'secondary', text: 'Check App ID and Secret with WeChat' });
+    const check = h('button', { type: 'button', class: 'secondary', text: '检查设置 · Check set-up' });
     check.addEventListener('click', async () => {
       check.disabled = true;
-      checkOut.replaceChildren(h('p', { class: 'muted', text: 'Asking WeChat…' }));
+      checkOut.replaceChildren(h('p', { class: 'muted', text: '正在检查… · Asking WeChat and fetching the verification file…' }));
       try {
         checkOut.replaceChildren(checkResult(await api.post(P(id, 'connections', ident, 'check'))));
       } catch (e) {
@@ -234,6 +271,7 @@
           ['Login start URL', copyable(`${origin}/connections/social/${encodeURIComponent(c.identifier).replace(/%3A/g, ':')}?app_id=<app_id>`, 'login start URL')],
           ['Updated', WX.timeEl(c.updated_at)],
         ]),
+        h('p', { class: 'hint', text: 'The check asks WeChat with the App ID and Secret, fetches the verification file from the domain root, and asks WeChat’s authorize page about the domain — as wxauth doctor does.' }),
         h('div', { class: 'actions' }, check), checkOut),
       h('div', { class: 'card' }, h('h2', { text: 'Settings' }), f.el),
       h('div', { class: 'card danger-zone' }, h('h2', { text: 'Danger zone' }), del));

@@ -359,6 +359,7 @@ admin_free(void *p)
     if (a->check)
         OPENSSL_cleanse(a->check, sizeof(*a->check)); /* the sealed App Secret */
     free(a->check);
+    json_decref(a->check_static);
     free(a);
 }
 
@@ -380,7 +381,9 @@ admin_ran(wx_status_t rc, const wx_err_t *err, void *arg)
         r->data_free = NULL;
         json_decref(a->reply_json);
         a->reply_json = NULL;
-        admin_conn_check(a, c);
+        json_t *checks = a->check_static;
+        a->check_static = NULL;
+        admin_conn_check(a, c, checks);
         OPENSSL_cleanse(c, sizeof(*c));
         free(c);
         admin_free(a);

@@ -30,7 +30,8 @@ typedef struct {
     int reply_status;
     json_t *reply_json;
     char reply_msg[512];
-    store_conn_t *check; /* a connection to check with WeChat, on the loop (admin_check.c) */
+    store_conn_t *check;  /* a connection to check with WeChat, on the loop (admin_check.c) */
+    json_t *check_static; /* with it, the results of the checks made with the store */
 } admin_req_t;
 
 /* Replies. */
@@ -59,8 +60,9 @@ bool admin_conns(admin_req_t *a);
 bool admin_users(admin_req_t *a);
 bool admin_stats(admin_req_t *a); /* GET /pools/{id}/stats (admin_stats.c) */
 /* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c); on the loop
- * only (admin_conns.c asks for it through a->check). */
-void admin_conn_check(admin_req_t *a, const store_conn_t *c);
+ * only (admin_conns.c asks for it through a->check). Takes over checks (the results of the
+ * checks made with the store, proto/conn_check.h). */
+void admin_conn_check(admin_req_t *a, const store_conn_t *c, json_t *checks);
 
 void handle_admin(http_req_t *r);
 

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "../proto/admin_input.h"
+#include "../proto/conn_check.h"
 
 static bool
 is(const char *m, const char *want)
@@ -87,6 +88,44 @@ out:
     json_decref(errors);
 }
 
+/* Whether a newline-separated list of patterns has a plain (no '*') URL. */
+static bool
+plain_in(const char *urls)
+{
+    for (const char *p = urls; p && *p;) {
+        size_t l = strcspn(p, "\n");
+        if (l && !memchr(p, '*', l))
+            return true;
+        p += l + (p[l] == '\n');
+    }
+    return false;
+}
+
+static bool
+app_plain_row(const store_app_t *app, void *arg)
+{
+    bool *found = arg;
+    *found = *found || plain_in(app->redirect_urls);
+    return !*found;
+}
+
+/* The checks of the set-up that need only the store (POST …/check; the rest runs on the loop,
+ * admin_check.c). */
+static json_t *
+conn_static_checks(admin_req_t *a, const store_pool_t *pool, const store_conn_t *c)
+{
+    wx_err_t err = {0};
+    bool app_plain = false;
+    conn_check_t x;
+    json_t *arr = json_array();
+    if (store_app_list(a->st, pool->id, app_plain_row, &app_plain, &err) != WX_OK)
+        wx_err_clear(&err); /* counted as none: the callback check then says what to add */
+    conn_check_init(&x, c, a->ctx->app->cfg->public_url);
+    if (arr)
+        conn_check_static(arr, &x, plain_in(pool->redirect_urls), app_plain);
+    return arr;
+}
+
 bool
 admin_conns(admin_req_t *a)
 {
@@ -129,8 +168,10 @@ admin_conns(admin_req_t *a)
             admin_error(a, 405, "use POST on /pools/{id}/connections/{identifier}/check");
         else if (!(a->check = malloc(sizeof(*a->check))))
             admin_error(a, 500, "out of memory");
-        else /* WeChat is asked from the loop, once this part is over (admin.c) */
+        else { /* WeChat is asked from the loop, once this part is over (admin.c) */
             *a->check = c;
+            a->check_static = conn_static_checks(a, &pool, &c);
+        }
     } else if (is(m, "GET")) {
         a->r->outcome = "ok";
         admin_reply(a, 200, admin_conn_json(&c, a->ctx->app->cfg->public_url));

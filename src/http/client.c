@@ -31,6 +31,7 @@ typedef struct xfer {
     char *url;
     char *post;  /* POST body, or NULL for a GET */
     char *ctype; /* POST only */
+    char *ua;    /* User-Agent other than ours, or NULL */
     long timeout_ms;
     wx_buf_t body;
     bool too_big;
@@ -218,6 +219,7 @@ xfer_free(xfer_t *x)
     }
     free(x->url);
     free(x->ctype);
+    free(x->ua);
     free(x);
 }
 
@@ -348,7 +350,7 @@ xfer_launch(xfer_t *x)
                      x->timeout_ms < 3000 ? x->timeout_ms : 3000L);
     curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "wxauth/0.1");
+    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, x->ua ? x->ua : "wxauth/0.1");
     curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     /* WeChat's answers are small JSON: a 4 KB receive buffer instead of libcurl's 16 KB keeps a
      * login waiting on WeChat small (issue #10: <= 16 KB per login in flight). */
@@ -435,8 +437,8 @@ on_queue_timer(evutil_socket_t fd, short what, void *arg)
 
 /* One transfer: a GET, or a POST of body (copied) when ctype is not NULL. */
 static wx_status_t
-xfer_start(http_client_t *c, const char *url, const char *ctype, const char *body, long timeout_ms,
-           size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
+xfer_start(http_client_t *c, const char *url, const char *ua, const char *ctype, const char *body,
+           long timeout_ms, size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
 {
     xfer_t *x = calloc(1, sizeof(*x));
     if (!x)
@@ -450,6 +452,8 @@ xfer_start(http_client_t *c, const char *url, const char *ctype, const char *bod
     wx_buf_init(&x->body, max_body);
     x->url = strdup(url);
     bool ok = x->url != NULL;
+    if (ok && ua)
+        ok = (x->ua = strdup(ua)) != NULL;
     if (ok && ctype) {
         char line[128];
         wx_snprintf(line, sizeof(line), "Content-Type: %s", ctype);
@@ -487,14 +491,21 @@ wx_status_t
 http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
                 http_client_cb cb, void *arg, wx_err_t *err)
 {
-    return xfer_start(c, url, NULL, NULL, timeout_ms, max_body, cb, arg, err);
+    return xfer_start(c, url, NULL, NULL, NULL, timeout_ms, max_body, cb, arg, err);
+}
+
+wx_status_t
+http_client_get_as(http_client_t *c, const char *url, const char *user_agent, long timeout_ms,
+                   size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
+{
+    return xfer_start(c, url, user_agent, NULL, NULL, timeout_ms, max_body, cb, arg, err);
 }
 
 wx_status_t
 http_client_post(http_client_t *c, const char *url, const char *content_type, const char *body,
                  long timeout_ms, size_t max_body, http_client_cb cb, void *arg, wx_err_t *err)
 {
-    return xfer_start(c, url, content_type, body, timeout_ms, max_body, cb, arg, err);
+    return xfer_start(c, url, NULL, content_type, body, timeout_ms, max_body, cb, arg, err);
 }
 
 void

@@ -44,6 +44,11 @@ void http_client_set_max_active(http_client_t *c, int max_active);
 /* GET url; cb is called exactly once, later, on the loop (never from inside this call). */
 wx_status_t http_client_get(http_client_t *c, const char *url, long timeout_ms, size_t max_body,
                             http_client_cb cb, void *arg, wx_err_t *err);
+/* The same with another User-Agent (the set-up check asks an authorize page as WeChat's app
+ * would: pages meant for WeChat answer other agents with "open in WeChat"). */
+wx_status_t http_client_get_as(http_client_t *c, const char *url, const char *user_agent,
+                               long timeout_ms, size_t max_body, http_client_cb cb, void *arg,
+                               wx_err_t *err);
 /* POST body (copied; NUL-terminated) with the given Content-Type; otherwise as GET. Used for
  * calls that must not put a secret in the URL. */
 wx_status_t http_client_post(http_client_t *c, const char *url, const char *content_type,

@@ -835,6 +835,104 @@ test_keys(void **state)
 
 /* ---- the connection check asks WeChat ---- */
 
+/* The check entry named name in a check answer (fails when absent). */
+static const json_t *
+check_entry(const json_t *j, const char *name)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(j, "checks"), i, o)
+    {
+        const char *c = json_string_value(json_object_get(o, "check"));
+        if (c && strcmp(c, name) == 0)
+            return o;
+    }
+    fail_msg("no check '%s' in %s", name, json_dumps(j, JSON_COMPACT));
+    return NULL;
+}
+
+/* status and words of one check; a failing or warned one says what to fix, in both languages */
+static void
+want_check(const json_t *j, const char *name, const char *status, const char *words)
+{
+    const json_t *o = check_entry(j, name);
+    if (strcmp(jstr(o, "status"), status) != 0 ||
+        (words && !strstr(jstr(o, "message"), words) &&
+         !strstr((json_string_value(json_object_get(o, "fix"))
+                      ? json_string_value(json_object_get(o, "fix"))
+                      : ""),
+                 words)))
+        fail_msg("check %s: want %s with \"%s\", got %s", name, status, words ? words : "",
+                 json_dumps(o, JSON_COMPACT));
+    assert_true(jstr(o, "message_zh")[0] != '\0');
+    if (strcmp(status, "ok") != 0) {
+        assert_true(jstr(o, "fix")[0] != '\0');
+        assert_true(jstr(o, "fix_zh")[0] != '\0');
+    }
+}
+
+/* The whole set-up check (what doctor and the console show): the verification file fetched
+ * from public_url, WeChat's token call, the authorize page asked about the redirect_uri's
+ * domain; a good set-up, then a missing file and a domain the account does not have. */
+static void
+test_connection_setup_checks(void **state)
+{
+    (void)state;
+    const char *order[] = {"callback", "txt-file", "wechat", "domain"};
+    json_t *j =
+        api("POST", "/pools/demo/connections/wechat:webpage-authorization/check", NULL, 200);
+    size_t at = 0, i;
+    json_t *o;
+    json_array_foreach(json_object_get(j, "checks"), i, o)
+    {
+        if (at < 4 && strcmp(jstr(o, "check"), order[at]) == 0)
+            at++;
+    }
+    if (at != 4 || json_integer_value(json_object_get(j, "failed")) != 0)
+        fail_msg("good set-up: %s", json_dumps(j, JSON_COMPACT));
+    want_check(j, "txt-file", "ok", "MP_verify_T3stFile9.txt serves the exact content");
+    want_check(j, "wechat", "ok", "accepted App ID " WXT_APPID);
+    want_check(j, "domain", "ok", "accepts 127.0.0.1:");
+    json_decref(j);
+    long probes = wxt_emu_calls(&env, "authorize");
+    assert_true(probes >= 1);
+
+    /* No verification file: a warning saying where to get one. */
+    char body[512];
+    api_ok("POST", "/pools", "{\"id\":\"setup\",\"redirect_urls\":[\"https://a.example/cb\"]}",
+           201);
+    snprintf(body, sizeof(body),
+             "{\"appid\":\"" WXT_APPID "\",\"app_secret\":\"%s\",\"callback_url\":\"#\"}",
+             env.secret);
+    api_ok("POST", "/pools/setup/connections", body, 201);
+    j = api("POST", "/pools/setup/connections/wechat:webpage-authorization/check", NULL, 200);
+    want_check(j, "txt-file", "warn", "no verification file");
+    want_check(j, "txt-file", "warn", "--txt-file");
+    want_check(j, "callback", "fail", "nowhere to return"); /* '#' and no application */
+    want_check(j, "pool-flow", "ok", NULL);
+    want_check(j, "wechat", "ok", NULL);
+    json_decref(j);
+
+    /* An account whose 网页授权域名 is another host: WeChat (the emulator) says 10003. */
+    snprintf(body, sizeof(body),
+             "{\"appid\":\"wx00000000000000d1\",\"secret\":\"%s\",\"domain\":\"id.example.com\","
+             "\"scopes\":\"snsapi_base,snsapi_userinfo\"}",
+             env.secret);
+    wxt_emu_admin(&env, "POST", "/emu/admin/accounts", body);
+    api_ok("PATCH", "/pools/setup/connections/wechat:webpage-authorization",
+           "{\"appid\":\"wx00000000000000d1\",\"txt_filename\":\"MP_verify_Setup1.txt\","
+           "\"txt_content\":\"setup1\"}",
+           200);
+    j = api("POST", "/pools/setup/connections/wechat:webpage-authorization/check", NULL, 200);
+    want_check(j, "domain", "fail", "10003");
+    want_check(j, "domain", "fail", "enter 127.0.0.1:");
+    want_check(j, "txt-file", "ok", NULL);
+    want_check(j, "wechat", "ok", NULL);
+    assert_true(json_integer_value(json_object_get(j, "failed")) >= 2);
+    json_decref(j);
+    api_ok("DELETE", "/pools/setup", NULL, 200);
+}
+
 static void
 test_connection_check(void **state)
 {
@@ -1079,6 +1177,7 @@ main(void)
         cmocka_unit_test(test_revoke_and_delete),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_connection_check),
+        cmocka_unit_test(test_connection_setup_checks),
         cmocka_unit_test(test_audit_filters),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_trusted_proxies),

@@ -1000,7 +1000,37 @@ test_doctor_txt_and_unreachable(void **state)
     expect_doctor(out, "FAIL", "wechat", "cannot reach WeChat at ");
     expect_doctor(out, "FAIL", "wechat", "Fix: check [wechat] api_base");
     expect_doctor(out, "ok", "callback", NULL);
-    has(out, "problems found: 2 failed");
+    /* This server's public_url is not the domain WeChat (the emulator) has for the account. */
+    expect_doctor(out, "FAIL", "domain", "refused to return to ");
+    expect_doctor(out, "FAIL", "domain", "10003");
+    expect_doctor(out, "FAIL", "domain", "Fix: enter 127.0.0.1:");
+    has(out, "problems found: 3 failed");
+    /* The same from the admin API, as the console gets it: each failing check with its fix,
+     * in Chinese too. */
+    char url[300];
+    wxt_resp_t ar = {0};
+    snprintf(url, sizeof(url),
+             "%s/api/admin/v1/pools/shop/connections/wechat:webpage-authorization/check", v.url);
+    assert_int_equal(wxt_http_auth("POST", url, env.admin_token, NULL, &ar), 0);
+    assert_int_equal(ar.status, 200);
+    json_t *aj = json_loads(ar.body, 0, NULL), *ck;
+    size_t ai;
+    int seen = 0;
+    json_array_foreach(json_object_get(aj, "checks"), ai, ck)
+    {
+        const char *name = json_string_value(json_object_get(ck, "check"));
+        if (strcmp(name, "txt-file") != 0 && strcmp(name, "domain") != 0)
+            continue;
+        seen++;
+        assert_string_equal(json_string_value(json_object_get(ck, "status")), "fail");
+        assert_non_null(json_string_value(json_object_get(ck, "fix_zh")));
+        assert_non_null(strstr(json_string_value(json_object_get(ck, "message_zh")),
+                               strcmp(name, "domain") == 0 ? "10003" : "不一致"));
+    }
+    assert_int_equal(seen, 2);
+    assert_int_equal(json_integer_value(json_object_get(aj, "failed")), 3);
+    json_decref(aj);
+    wxt_resp_free(&ar);
     free(out);
     free(err);
     variant_stop(&v);
@@ -1027,6 +1057,26 @@ test_doctor_txt_and_unreachable(void **state)
     expect_doctor(out, "FAIL", "txt-file", "Fix: make the web server or proxy for this host pass");
     expect_doctor(out, "ok", "wechat", NULL);
     free(out);
+    /* The admin API's answer behind it: the file missing at the domain root fails, with the
+     * fix in Chinese too. */
+    snprintf(url, sizeof(url),
+             "%s/api/admin/v1/pools/shop/connections/wechat:webpage-authorization/check", v.url);
+    assert_int_equal(wxt_http_auth("POST", url, token2, NULL, &ar), 0);
+    assert_int_equal(ar.status, 200);
+    aj = json_loads(ar.body, 0, NULL);
+    seen = 0;
+    json_array_foreach(json_object_get(aj, "checks"), ai, ck)
+    {
+        if (strcmp(json_string_value(json_object_get(ck, "check")), "txt-file") != 0)
+            continue;
+        seen++;
+        assert_string_equal(json_string_value(json_object_get(ck, "status")), "fail");
+        assert_non_null(strstr(json_string_value(json_object_get(ck, "message")), "HTTP 404"));
+        assert_non_null(strstr(json_string_value(json_object_get(ck, "fix_zh")), "MP_verify_"));
+    }
+    assert_int_equal(seen, 1);
+    json_decref(aj);
+    wxt_resp_free(&ar);
     /* The env's own token is not this server's. */
     run_env(4, NULL, NULL, NULL,
             W("--url", v.url, "--token-file", tok, "doctor", "--pool", "shop"));

@@ -152,8 +152,8 @@ test('console: sign-in, pool and connection forms, verification file', async (t)
       await page.locator('#conn-display_name').fill('Shop WeChat (renamed)');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('heading', { level: 1, name: 'Shop WeChat (renamed)' }).waitFor();
-      await page.getByRole('button', { name: 'Check App ID and Secret with WeChat' }).click();
-      await page.getByText('WeChat accepted the App ID and App Secret').waitFor();
+      await page.getByRole('button', { name: '检查设置 · Check set-up' }).click();
+      await page.locator('li.check-item[data-check="wechat"].ok').waitFor();
       // A wrong secret typed in is stored, and the check says so.
       await page.locator('#conn-app_secret').fill('0123456789abcdef0123456789abcdef');
       const [put] = await Promise.all([
@@ -161,8 +161,8 @@ test('console: sign-in, pool and connection forms, verification file', async (t)
         page.getByRole('button', { name: 'Save changes' }).click(),
       ]);
       assert.equal(put.status(), 200);
-      await page.getByRole('button', { name: 'Check App ID and Secret with WeChat' }).click();
-      await page.getByText('Not accepted.').waitFor();
+      await page.getByRole('button', { name: '检查设置 · Check set-up' }).click();
+      await page.locator('li.check-item[data-check="wechat"].fail').getByText('微信不接受 AppSecret').waitFor();
       await env.api('PUT', '/pools/shop/connections/wechat:webpage-authorization', { app_secret: env.secret });
       const list = await env.api('GET', '/pools/shop/connections');
       assert.equal(list.connections.length, 1);
