@@ -61,6 +61,23 @@ handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void
 
 /* ---- the login path's configuration ---- */
 
+/* The connection of a login that names none. A desktop browser gets the pool's Open Platform
+ * website app (QR-code login) unless the pool's desktop_method says "none" (or names a method
+ * of another kind); a phone, or a pool without a website app, the default one. The one place
+ * where a login's connection is chosen (docs/desktop-login.md). */
+static wx_status_t
+conf_conn_pick(store_t *st, conf_fetch_t *f)
+{
+    const char *m = f->pool.desktop_method;
+    if (f->desktop && (!m[0] || strcmp(m, "qrconnect") == 0)) {
+        wx_status_t rc = store_conn_of_type(st, f->pool_id, STORE_CONN_OPEN, &f->conn, &f->err);
+        if (rc != WX_ENOENT)
+            return rc;
+        wx_err_clear(&f->err);
+    }
+    return store_conn_default(st, f->pool_id, &f->conn, &f->err);
+}
+
 static wx_status_t
 conf_fetch_run(store_t *st, void *arg, wx_err_t *err)
 {
@@ -81,7 +98,7 @@ conf_fetch_run(store_t *st, void *arg, wx_err_t *err)
     if (f->need_conn &&
         (f->conn_rc = f->identifier[0]
                           ? store_conn_get(st, f->pool_id, f->identifier, &f->conn, &f->err)
-                          : store_conn_default(st, f->pool_id, &f->conn, &f->err)) != WX_OK)
+                          : conf_conn_pick(st, f)) != WX_OK)
         return f->conn_rc;
     return f->app_rc;
 }
@@ -104,7 +121,9 @@ conf_fetch_done(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     if (f->pool_rc == WX_OK && f->need_pool && f->pool_id[0])
         conf_pool_remember(cache, &f->pool, f->gen, f->at_ms);
-    if (f->conn_rc == WX_OK && f->need_conn && f->pool_rc == WX_OK && f->pool_id[0])
+    /* A desktop's pick is not the pool's default connection: it is read each time (few). */
+    if (f->conn_rc == WX_OK && f->need_conn && f->pool_rc == WX_OK && f->pool_id[0] &&
+        !(f->desktop && !f->identifier[0]))
         conf_conn_remember(cache, f->pool_id, f->identifier[0] ? f->identifier : NULL, &f->conn,
                            f->gen, f->at_ms);
     f->done(f->arg);
@@ -126,7 +145,8 @@ conf_fetch(http_worker_t *w, conf_fetch_t *f, void (*done)(void *arg), void *arg
     /* What the cache has needs no store read (the pool may still be unknown: the
      * application's then). */
     f->need_pool = !f->pool_id[0] || !conf_pool_cached(ctx->conf, f->pool_id, &f->pool);
-    f->need_conn = !f->pool_id[0] || !conf_conn_cached(ctx->conf, f->pool_id, ident, &f->conn);
+    f->need_conn = !f->pool_id[0] || (f->desktop && !ident) ||
+                   !conf_conn_cached(ctx->conf, f->pool_id, ident, &f->conn);
     if (!f->app_id[0] && !f->need_pool && !f->need_conn) {
         done(arg);
         return;
