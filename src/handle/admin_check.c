@@ -56,6 +56,10 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
 {
     check_t *k = arg;
     char msg[400];
+    if (rc == WX_OK && !tok) {
+        check_reply(k, true, "accepted", 0, "WeChat accepted the App ID and App Secret", 0);
+        return;
+    }
     if (rc == WX_OK) {
         check_reply(k, true, "accepted", 0, "WeChat accepted the App ID and App Secret",
                     tok->expires_in);
@@ -79,6 +83,13 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
         return;
     }
     switch (err->code) {
+    case 40029: /* a website app's probe code: refused after appid and secret passed */
+    case 40163:
+        check_reply(k, true, "accepted", 0,
+                    "WeChat accepted the website app's App ID and App Secret (its probe code was "
+                    "refused as expected)",
+                    0);
+        return;
     case 40013:
         check_reply(k, false, "unknown_appid", err->code,
                     "WeChat does not know this App ID (40013 invalid appid)", 0);
@@ -100,6 +111,13 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
         wx_snprintf(msg, sizeof(msg), "%s", err->msg);
         check_reply(k, false, "wechat_error", err->code, msg, 0);
     }
+}
+
+static void
+on_code_probe(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *arg)
+{
+    (void)tok; /* a code nobody issued never yields a token; if it did, the pair works */
+    on_client_token(rc, NULL, err, arg);
 }
 
 void
@@ -131,9 +149,16 @@ admin_conn_check(admin_req_t *a, const store_conn_t *c)
                     "the stored App Secret cannot be read with this master key: set it again", 0);
         return;
     }
-    wx_status_t rc =
-        wechat_client_token(a->r->worker->client, a->r->worker->base, &a->ctx->app->wechat,
-                            c->appid, secret, on_client_token, k, &err);
+    wx_status_t rc;
+    if (strcmp(c->type, STORE_CONN_OPEN) == 0)
+        /* A website app has no account token: exchange a code that cannot exist. WeChat
+         * checks the App ID (40013) and the App Secret (40125) before the code (40029). */
+        rc =
+            wechat_code_exchange(a->r->worker->client, a->r->worker->base, &a->ctx->app->wechat,
+                                 c->appid, secret, "wxauthConnectionCheck", on_code_probe, k, &err);
+    else
+        rc = wechat_client_token(a->r->worker->client, a->r->worker->base, &a->ctx->app->wechat,
+                                 c->appid, secret, on_client_token, k, &err);
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc != WX_OK)
         check_reply(k, false, "unreachable", 0, err.msg, 0);

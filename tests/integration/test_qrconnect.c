@@ -288,6 +288,13 @@ test_wrong_secret_and_appid(void **state)
     assert_int_equal(fin.status, 302);
     assert_true(wxt_parse_result(&env, fin.location, &res));
     assert_int_equal(res.code, 40125);
+    /* The connection check says so too (a probe code: website apps have no account token). */
+    wxt_resp_t chk = {0};
+    assert_int_equal(
+        wxt_admin(&env, "POST", "/pools/demo/connections/" WEB_IDENT "/check", NULL, &chk), 0);
+    assert_int_equal(chk.status, 200);
+    assert_non_null(strstr(chk.body, "\"reason\":\"wrong_secret\""));
+    wxt_resp_free(&chk);
     wxt_result_free(&res);
     wxt_resp_free(&fin);
 
@@ -310,6 +317,13 @@ test_wrong_secret_and_appid(void **state)
         0);
     login_ok(b, start_url, "alice", "confirm", &res);
     wxt_result_free(&res);
+    char *out = NULL;
+    assert_int_equal(wxt_cli(&env, &out,
+                             (const char *const[]){"connection", "check", "--pool", "demo",
+                                                   "--identifier", WEB_IDENT, NULL}),
+                     0);
+    assert_non_null(strstr(out, "ok: WeChat accepted the website app's App ID and App Secret"));
+    free(out);
     wxt_browser_free(b);
 }
 
