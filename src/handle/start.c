@@ -394,8 +394,8 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
 }
 
 /* A browser on a computer: neither WeChat's nor a phone's or tablet's. Such a browser cannot
- * finish the service account's page, so a login that names no connection is offered the
- * pool's QR-code login (reads.c: conf_conn_pick). */
+ * finish the service account's page, so it is offered the pool's QR-code login (reads.c:
+ * conf_conn_pick). */
 static bool
 start_desktop_browser(http_req_t *r)
 {
@@ -499,7 +499,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     }
     sf->pool_given = pool_id && *pool_id;
-    sf->f.desktop = !(identifier && *identifier) && start_desktop_browser(r);
+    sf->f.desktop = start_desktop_browser(r);
     if (!wx_strlcpy(sf->f.pool_id, pool_id ? pool_id : "", sizeof(sf->f.pool_id)) ||
         !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
         !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {

@@ -334,10 +334,26 @@ test_desktop_method(void **state)
     wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
     wxt_resp_t r = {0};
     char url[512], *out = NULL;
+    /* The Authing SDKs name the service account's connection: a computer still gets the QR
+     * code (it could not finish the service account's page), a phone the service account. */
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=demo-app",
+             env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.location, "/connect/qrconnect?appid=" WEB_APPID "&"));
+    wxt_resp_free(&r);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    assert_int_equal(wxt_get(phone, url, &r), 0);
+    assert_non_null(strstr(r.location, "/connect/oauth2/authorize?appid=" WXT_APPID "&"));
+    wxt_resp_free(&r);
+    wxt_browser_free(phone);
     assert_int_equal(
         wxt_cli(&env, NULL,
                 (const char *const[]){"pool", "update", "demo", "--desktop", "none", NULL}),
         0);
+    assert_int_equal(wxt_get(b, url, &r), 0); /* none: the named connection, as before */
+    assert_non_null(strstr(r.location, "/connect/oauth2/authorize?appid=" WXT_APPID "&"));
+    wxt_resp_free(&r);
     assert_int_equal(wxt_get(b, start_url, &r), 0);
     assert_int_equal(r.status, 302);
     assert_non_null(strstr(r.location, "/connect/oauth2/authorize?appid=" WXT_APPID "&"));
