@@ -259,7 +259,12 @@ check_domain(doctor_t *d, const char *subj, const json_t *conn, const char *api_
                "the server did not say where WeChat returns to");
         return;
     }
-    const char *where = "设置与开发 → 公众号设置 → 功能设置 → 网页授权域名";
+    const char *type = jstr(conn, "type");
+    /* A website app's domain is set on the Open Platform (docs/desktop-login.md). */
+    const char *where = type && strcmp(type, "wechat_open") == 0
+                            ? "the website app's 授权回调域 (open.weixin.qq.com → 管理中心 → "
+                              "网站应用 → 开发信息)"
+                            : "设置与开发 → 公众号设置 → 功能设置 → 网页授权域名";
     char fix[600];
     if (real && strchr(host[0] == '[' ? strchr(host, ']') : host, ':')) {
         wx_snprintf(fix, sizeof(fix),
@@ -411,7 +416,9 @@ check_conn(doctor_t *d, const char *pool, const json_t *pool_json, const json_t 
     }
     check_callback(d, subj, conn, apps, set_cmd);
     check_pool_flow(d, subj, pool, conn, pool_json);
-    check_txt(d, subj, conn, set_cmd);
+    const char *type = jstr(conn, "type");
+    if (!type || strcmp(type, "wechat_open") != 0) /* website apps have no verification file */
+        check_txt(d, subj, conn, set_cmd);
     char api_base[512];
     check_wechat(d, subj, pool, conn, set_cmd, api_base, sizeof(api_base));
     check_domain(d, subj, conn, api_base[0] ? api_base : NULL);

@@ -420,6 +420,15 @@ test_shown_never_secret(void **state)
     assert_null(strstr(out, env.secret));
     free(out);
 
+    /* doctor names the website app's 授权回调域 and looks for no verification file. */
+    wxt_cli(&env, &out, (const char *const[]){"doctor", "--pool", "demo", NULL});
+    assert_non_null(out);
+    const char *dom = strstr(out, "demo/" WEB_IDENT ": WeChat");
+    if (!dom || !strstr(dom, "授权回调域"))
+        fail_msg("doctor: %s", out);
+    assert_null(strstr(out, "txt-file  demo/" WEB_IDENT));
+    free(out);
+
     snprintf(path, sizeof(path), "%s/wxauthd.log", env.dir);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
