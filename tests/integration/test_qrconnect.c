@@ -451,6 +451,45 @@ test_shown_never_secret(void **state)
     wxt_browser_free(phone);
 }
 
+/* The emulator's QR page refuses what WeChat's refuses, on a "该链接无法访问" page naming the
+ * parameter: another host or port than the 授权回调域, a service account's appid (it has no
+ * snsapi_login), another scope; state is optional. */
+static void
+test_qr_page_rules(void **state)
+{
+    static const struct {
+        const char *appid, *host, *scope, *state, *want, *code;
+    } cases[] = {
+        {WEB_APPID, "127.0.0.1:1", "snsapi_login", "S1", "redirect_uri 参数错误", "10003"},
+        {WXT_APPID, NULL, "snsapi_login", "S1", "Scope 参数错误或没有 Scope 权限", "10005"},
+        {WEB_APPID, NULL, "snsapi_userinfo", "S1", "Scope 参数错误或没有 Scope 权限", "10005"},
+        {"wx2222222222222222", NULL, "snsapi_login", "S1", "AppID 参数错误", "40013"},
+        {WEB_APPID, NULL, "snsapi_login", "bad-state!", "state 参数错误", "10014"},
+        {WEB_APPID, NULL, "snsapi_login", NULL, "请使用微信扫描二维码登录", NULL},
+    };
+    wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char url[1024], host[64];
+        wxt_resp_t r = {0};
+        snprintf(host, sizeof(host), "127.0.0.1:%d", env.auth_port);
+        int n =
+            snprintf(url, sizeof(url),
+                     "%s/connect/qrconnect?appid=%s&redirect_uri=http%%3A%%2F%%2F%s%%2Fcb"
+                     "&response_type=code&scope=%s",
+                     env.emu, cases[i].appid, cases[i].host ? cases[i].host : host, cases[i].scope);
+        if (cases[i].state)
+            snprintf(url + n, sizeof(url) - (size_t)n, "&state=%s", cases[i].state);
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        assert_int_equal(r.status, 200);
+        if (!strstr(r.body, cases[i].want) ||
+            (cases[i].code &&
+             (!strstr(r.body, "该链接无法访问") || !strstr(r.body, cases[i].code))))
+            fail_msg("case %zu: %s\n%.600s", i, url, r.body);
+        wxt_resp_free(&r);
+    }
+    wxt_browser_free(b);
+}
+
 /* A website app's code lives 10 minutes (a service account's 5): valid after 6, gone after 11. */
 static void
 test_code_lifetime(void **state)
@@ -492,6 +531,7 @@ main(void)
         cmocka_unit_test(test_wrong_secret_and_appid),
         cmocka_unit_test(test_desktop_method),
         cmocka_unit_test(test_shown_never_secret),
+        cmocka_unit_test(test_qr_page_rules),
         cmocka_unit_test(test_code_lifetime),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
