@@ -11,20 +11,23 @@
 #define DEFAULT_IDENT "wechat:webpage-authorization"
 
 static const cli_col_t conn_cols[] = {
-    {"IDENTIFIER", "identifier"},     {"APP ID", "appid"},
-    {"SECRET", "app_secret"},         {"SCOPE", "scope"},
-    {"CALLBACK URL", "callback_url"}, {"TXT FILE", "txt_filename"},
+    {"IDENTIFIER", "identifier"}, {"TYPE", "type"},   {"APP ID", "appid"},
+    {"SECRET", "app_secret"},     {"SCOPE", "scope"}, {"CALLBACK URL", "callback_url"},
+    {"TXT FILE", "txt_filename"},
 };
-static const char *const conn_keys[] = {"pool_id",     "identifier", "display_name", "appid",
-                                        "app_secret",  "scope",      "callback_url", "txt_filename",
-                                        "txt_content", "txt_url",    "created_at",   "updated_at",
-                                        NULL};
+static const char *const conn_keys[] = {"pool_id",      "identifier",  "type",    "display_name",
+                                        "appid",        "app_secret",  "scope",   "callback_url",
+                                        "txt_filename", "txt_content", "txt_url", "created_at",
+                                        "updated_at",   NULL};
 
 static const char *
 ident_of(const cli_t *c)
 {
-    const char *i = cli_opt(c, "identifier");
-    return i && i[0] ? i : DEFAULT_IDENT;
+    const char *i = cli_opt(c, "identifier"), *t = cli_opt(c, "type");
+    if (i && i[0])
+        return i;
+    /* A website app's default identifier, as the admin API gives it. */
+    return t && strcmp(t, STORE_CONN_OPEN) == 0 ? "wechat:qrconnect" : DEFAULT_IDENT;
 }
 
 static bool
@@ -85,7 +88,8 @@ conn_body(const cli_t *c, json_t *body)
 {
     static const struct {
         const char *opt, *field;
-    } plain[] = {{"appid", "appid"},
+    } plain[] = {{"type", "type"},
+                 {"appid", "appid"},
                  {"name", "display_name"},
                  {"scope", "scope"},
                  {"callback", "callback_url"},

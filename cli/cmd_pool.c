@@ -9,10 +9,12 @@ static const cli_col_t pool_cols[] = {
     {"ALG", "alg"},
     {"TOKEN TTL", "token_ttl"},
     {"REDIRECTS", "redirect_urls"},
+    {"DESKTOP", "desktop_method"},
     {"CREATED", "created_at"},
 };
-static const char *const pool_keys[] = {
-    "id", "name", "alg", "token_ttl", "redirect_urls", "created_at", "updated_at", NULL};
+static const char *const pool_keys[] = {"id",         "name",          "alg",
+                                        "token_ttl",  "redirect_urls", "desktop_method",
+                                        "created_at", "updated_at",    NULL};
 
 int
 cli_pool_list(cli_t *c)
@@ -40,6 +42,7 @@ pool_body(const cli_t *c, json_t *body, bool creating)
         return rc;
     cli_body_str(c, body, "name", "name");
     cli_body_str(c, body, "alg", "alg");
+    cli_body_str(c, body, "desktop", "desktop_method");
     if (cli_opt(c, "token-ttl"))
         json_object_set_new(body, "token_ttl", json_integer(ttl));
     if (cli_flag(c, "clear-redirects")) {

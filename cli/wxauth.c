@@ -34,6 +34,10 @@ static const cli_opt_t pool_write_opts[] = {
     {"token-ttl", "SECONDS", "token lifetime, 60..31536000 (default 1296000 = 15 days)", false},
     {"redirect", "URL", "allowed redirect_url pattern for pool-level logins", true},
     {"clear-redirects", NULL, "remove every allowed redirect_url (update only)", false},
+    {"desktop", "METHOD",
+     "how desktop browsers log in: auto (the website app when the pool has one), qrconnect or "
+     "none",
+     false},
     OPT_END};
 /* An application's OpenID Connect settings (docs/oidc.md). */
 #define APP_OIDC_OPTS                                                                              \
@@ -79,7 +83,12 @@ static const cli_opt_t conn_set_opts[] = {
     {"secret-file", "FILE", "read the App Secret from the first line of this file", false},
     {"secret", "SECRET", "the App Secret itself (visible in ps: prefer the two above)", false},
     {"callback", "URL", "business Callback URL: a URL, a pattern with *, or #", false},
-    {"scope", "SCOPE", "snsapi_userinfo (default) or snsapi_base", false},
+    {"type", "TYPE",
+     "wechat_mp (a service account: default) or wechat_open (an Open Platform website app: "
+     "QR-code login on desktops; identifier default wechat:qrconnect); set when creating",
+     false},
+    {"scope", "SCOPE", "snsapi_userinfo (default) or snsapi_base; website apps: snsapi_login",
+     false},
     {"name", "NAME", "display name (default WeChat)", false},
     {"txt-filename", "NAME", "verification file name WeChat gave you (MP_verify_….txt)", false},
     {"txt-content", "TEXT", "its exact content", false},

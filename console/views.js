@@ -133,6 +133,7 @@
       { name: 'token_ttl', label: 'Token lifetime (seconds)', type: 'number', value: p.token_ttl, placeholder: '1296000', hint: p.token_ttl ? `Currently ${WX.duration(p.token_ttl)}.` : 'Default 1296000 (15 days).' },
       { name: 'alg', label: 'Signing algorithm', type: 'select', value: p.alg || 'RS256', options: [['RS256', 'RS256'], ['ES256', 'ES256'], ['EdDSA', 'EdDSA']] },
       { name: 'redirect_urls', label: 'Allowed redirect URLs', type: 'lines', value: p.redirect_urls || [], wide: true, hint: 'One per line. * wildcards allowed (never across / ? # @; one DNS label in a host).' },
+      { name: 'desktop_method', label: 'Desktop login', type: 'select', value: p.desktop_method || 'auto', options: [['auto', 'auto — the website app\u2019s QR code when the pool has one'], ['qrconnect', 'qrconnect — the Open Platform website app'], ['none', 'none — as on a phone (asks to open in WeChat)']], hint: 'How a login started on a computer goes (docs/desktop-login.md).' },
     ];
   }
 

@@ -116,9 +116,22 @@
   // ---- connections ----
 
   const DEFAULT_IDENTIFIER = 'wechat:webpage-authorization';
+  const OPEN_IDENTIFIER = 'wechat:qrconnect';
+  const TYPES = [
+    ['wechat_mp', 'wechat_mp — service account: webpage authorization inside WeChat (phones)'],
+    ['wechat_open', 'wechat_open — Open Platform website app: QR-code login (desktops)'],
+  ];
+
+  function connType(c) {
+    return c.type === 'wechat_open' ? 'Website app (QR code)' : 'Service account';
+  }
 
   function connFields(c, creating) {
+    const open = c.type === 'wechat_open';
     return [
+      creating
+        ? { name: 'type', label: 'Type', type: 'select', value: 'wechat_mp', options: TYPES, hint: 'A website app is a second registration on the Open Platform (open.weixin.qq.com), with its own App ID and App Secret; users are shared with the service account through the unionid. Fixed once created.' }
+        : { name: 'type', label: 'Type', value: c.type || 'wechat_mp', readOnly: true, hint: connType(c) + ' — fixed after creation.' },
       { name: 'identifier', label: 'Identifier', value: creating ? DEFAULT_IDENTIFIER : c.identifier, required: creating, readOnly: !creating, hint: creating ? 'Unique in the pool; the SDK\u2019s identifier option. 1 to 64 letters, digits and : _ . - — fixed once created.' : 'Fixed after creation.' },
       { name: 'display_name', label: 'Display name', value: c.display_name, omitEmpty: creating, placeholder: 'WeChat' },
       { name: 'appid', label: 'App ID', value: c.appid, required: true, placeholder: 'wx0123456789abcdef', hint: 'The official account\u2019s AppID (wx + 16 hex digits).' },
@@ -130,7 +143,9 @@
       { name: 'callback_url', label: 'Callback URL', value: c.callback_url, required: true, wide: true, placeholder: 'https://app.example.com/callback', hint: 'Your page users come back to, with code, message and data. May be # (use the application\u2019s callback) and may contain * wildcards.' },
       { name: 'txt_filename', label: 'Txt Filename', value: c.txt_filename, placeholder: 'MP_verify_xxxxxxxxxxxx.txt', hint: 'The domain verification file WeChat asks for (MP_verify_….txt); wxauthd serves it at its root.' },
       { name: 'txt_content', label: 'Txt Content', value: c.txt_content, hint: 'The exact text of that file.' },
-      { name: 'scope', label: 'Scope', type: 'select', value: c.scope || 'snsapi_userinfo', options: [['snsapi_userinfo', 'snsapi_userinfo — profile, asks for consent'], ['snsapi_base', 'snsapi_base — openid only, silent']] },
+      open
+        ? { name: 'scope', label: 'Scope', type: 'select', value: 'snsapi_login', options: [['snsapi_login', 'snsapi_login — QR-code login, profile']] }
+        : { name: 'scope', label: 'Scope', type: 'select', value: c.scope || 'snsapi_userinfo', options: [['snsapi_userinfo', 'snsapi_userinfo — profile, asks for consent'], ['snsapi_base', 'snsapi_base — openid only, silent']], hint: creating ? 'A website app always uses snsapi_login (this choice is then ignored).' : undefined },
     ];
   }
 
@@ -139,6 +154,7 @@
     return WX.table([
       { label: 'Name', cell: (c) => h('a', { href: route('pools', poolId, 'connections', c.identifier), text: c.display_name || c.identifier }) },
       { label: 'Identifier', cell: (c) => code(c.identifier) },
+      { label: 'Type', cell: (c) => WX.badge(connType(c), c.type === 'wechat_open' ? 'ok' : 'muted') },
       { label: 'App ID', cell: (c) => code(c.appid) },
       { label: 'App Secret', cell: (c) => WX.badge(c.app_secret, c.app_secret === 'set' ? 'ok' : 'warn') },
       { label: 'Scope', cell: (c) => c.scope },
@@ -164,6 +180,10 @@
       submit: 'Create connection',
       fields: connFields({}, true),
       onSubmit: async (v) => {
+        if (v.type === 'wechat_open') {
+          delete v.scope; // always snsapi_login
+          if (v.identifier === DEFAULT_IDENTIFIER) v.identifier = OPEN_IDENTIFIER;
+        }
         const c = await api.post(P(id, 'connections'), v);
         WX.flash(`Connection ${c.identifier} created.`, 'ok');
         ctx.go(route('pools', id, 'connections', c.identifier));

@@ -15,6 +15,7 @@ DIR=${WXDEMO_DIR:-.demo}
 case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
 APPID=wx5d1e4a0b9c3f7e21
 APPID2=wx8a9b0c1d2e3f4a5b
+WEBAPPID=wxa1b2c3d4e5f60718 # the Open Platform website app: QR-code login on computers
 AUTH="http://127.0.0.1:$AUTH_PORT"
 ADMINURL="http://127.0.0.1:$ADMIN_PORT"
 EMU="http://127.0.0.1:$EMU_PORT"
@@ -63,6 +64,15 @@ name = wxauth Demo 订阅号
 secret = $SECRET
 domain = 127.0.0.1:$AUTH_PORT
 scopes = snsapi_base,snsapi_userinfo
+open_platform = demo-open-platform
+
+# An Open Platform website app of the same Open Platform account (docs/desktop-login.md):
+# computers log in on its QR-code page, and a person is the same user as on the phone.
+[account $WEBAPPID]
+type = website
+name = wxauth Demo 网站应用
+secret = $SECRET
+domain = 127.0.0.1:$AUTH_PORT
 open_platform = demo-open-platform
 
 [person alice]
@@ -136,6 +146,9 @@ ADMIN=("$BUILD/wxauth" --url "$ADMINURL" --token-file "$DIR/admin_token")
 WXDEMO_SECRET=$SECRET "${ADMIN[@]}" connection set --pool demo --identifier wechat:webpage-authorization \
   --name "WeChat (demo)" --appid "$APPID" --secret-env WXDEMO_SECRET --callback "$CALLBACK" \
   --scope snsapi_userinfo --txt-filename MP_verify_wxauthDemo2026.txt --txt-content wxauthDemo2026 >/dev/null
+WXDEMO_SECRET=$SECRET "${ADMIN[@]}" connection set --pool demo --identifier wechat:qrconnect \
+  --type wechat_open --name "WeChat website app (demo)" --appid "$WEBAPPID" \
+  --secret-env WXDEMO_SECRET --callback "$CALLBACK" >/dev/null
 
 cat <<MSG
 
@@ -143,8 +156,9 @@ cat <<MSG
 
   Open in a browser:        http://127.0.0.1:$DEMO_PORT/   (the sample app: log in with WeChat,
                             pick alice, tap Allow, see the profile and the backend's token check)
-  Desktop browsers work because the emulator's UA check is off (real WeChat, and the emulator
-  with ua_check = on, only log in inside WeChat: the page then says to open it in WeChat).
+  A desktop browser gets the website app's QR-code page (docs/desktop-login.md): pick alice
+  (the "scan"), then 确认登录. (The emulator's UA check is off too, so the phone's pages open
+  in any browser; real WeChat opens them only inside WeChat.)
   wxauthd:                  $AUTH        (start: $AUTH//oauth/wechatmp/url/demo)
   WeChat emulator:          $EMU        (UA check off: desktop browsers allowed)
   Emulated WeChat users:    alice, bob (follower), snapshot (snapshot-page user)
@@ -155,7 +169,7 @@ cat <<MSG
 
   From a shell (README "Quick start" explains each step):
     UA='Mozilla/5.0 (iPhone) MicroMessenger/8.0.40'
-    U=\$(curl -s -c jar -o /dev/null -w '%{redirect_url}' $AUTH//oauth/wechatmp/url/demo)
+    U=\$(curl -s -c jar -A "\$UA" -o /dev/null -w '%{redirect_url}' $AUTH//oauth/wechatmp/url/demo)
     CB=\$(curl -s -A "\$UA" -o /dev/null -w '%{redirect_url}' "\${U%%#*}&emu_person=alice&emu_action=allow")
     curl -s -b jar -A "\$UA" -o /dev/null -w '%{redirect_url}\\n' "\$CB"
 

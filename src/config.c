@@ -89,6 +89,7 @@ static const key_t_ keys[] = {
     S("store", "url", "WXAUTH_STORE_URL", store_url),
     I("store", "readers", NULL, store_readers, -1, 64),
     S("wechat", "authorize_url", "WXAUTH_WECHAT_AUTHORIZE_URL", authorize_url),
+    S("wechat", "qrconnect_url", "WXAUTH_WECHAT_QRCONNECT_URL", qrconnect_url),
     S("wechat", "api_base", "WXAUTH_WECHAT_API_BASE", api_base),
     I("wechat", "timeout_ms", NULL, wechat_timeout_ms, 100, 120000),
     I("wechat", "retries", NULL, wechat_retries, 0, 3),
@@ -267,6 +268,24 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
     n = strlen(c->api_base);
     while (n > 0 && c->api_base[n - 1] == '/')
         c->api_base[--n] = '\0';
+    /* The website apps' page lives beside the authorize page (open.weixin.qq.com, or the
+     * emulator): unset, it follows authorize_url, so one setting moves both. */
+    if (!c->qrconnect_url[0]) {
+        static const char tail[] = "/connect/oauth2/authorize";
+        size_t an = strlen(c->authorize_url), tn = sizeof(tail) - 1;
+        if (an > tn && strcmp(c->authorize_url + an - tn, tail) == 0)
+            wx_snprintf(c->qrconnect_url, sizeof(c->qrconnect_url), "%.*s/connect/qrconnect",
+                        (int)(an - tn), c->authorize_url);
+        else
+            wx_strlcpy(c->qrconnect_url, "https://open.weixin.qq.com/connect/qrconnect",
+                       sizeof(c->qrconnect_url));
+    }
+    if (!is_http_url(c->qrconnect_url)) {
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "wechat.qrconnect_url must be an http(s) URL with a host and without "
+                        "spaces");
+        goto out;
+    }
     if (strncmp(c->public_url, "https://", 8) == 0)
         c->cookie_secure = true;
     if (strcmp(c->metrics_access, "token") != 0 && strcmp(c->metrics_access, "public") != 0 &&

@@ -27,6 +27,7 @@ typedef struct {
     int store_readers; /* reader threads (handle/reads.h); -1: 4 on PostgreSQL, 0 on SQLite */
     /* [wechat] */
     char authorize_url[512]; /* full URL of the authorize page */
+    char qrconnect_url[512]; /* Open Platform website apps' QR page; "" = beside authorize_url */
     char api_base[512];      /* scheme://host of the sns APIs */
     int wechat_timeout_ms;
     int wechat_retries;         /* retries on errcode -1 / 5xx / connect failure */

@@ -159,6 +159,7 @@ main(int argc, char **argv)
     app.cfg = &cfg;
     wx_snprintf(app.issuer, sizeof(app.issuer), "%s/oidc", cfg.public_url);
     app.wechat = (wechat_cfg_t){.authorize_url = cfg.authorize_url,
+                                .qrconnect_url = cfg.qrconnect_url,
                                 .api_base = cfg.api_base,
                                 .timeout_ms = cfg.wechat_timeout_ms,
                                 .retries = cfg.wechat_retries,

@@ -82,9 +82,11 @@ account_json(const emu_account_t *a)
         json_array_append_new(scopes, json_string("snsapi_base"));
     if (a->scopes & EMU_SCOPE_USERINFO)
         json_array_append_new(scopes, json_string("snsapi_userinfo"));
-    return json_pack("{s:s,s:s,s:o*,s:o*,s:s,s:b}", "appid", a->appid, "name", a->name, "domain",
-                     domains, "scopes", scopes, "open_platform", a->open_platform, "banned",
-                     a->banned);
+    if (a->scopes & EMU_SCOPE_LOGIN)
+        json_array_append_new(scopes, json_string("snsapi_login"));
+    return json_pack("{s:s,s:s,s:o*,s:o*,s:s,s:b,s:s}", "appid", a->appid, "name", a->name,
+                     "domain", domains, "scopes", scopes, "open_platform", a->open_platform,
+                     "banned", a->banned, "type", a->website ? "website" : "mp");
 }
 
 static json_t *

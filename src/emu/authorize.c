@@ -16,11 +16,14 @@
 #define PERSON_COOKIE_AGE (30L * 86400)
 #define URL_MAX 16384
 
-/* The request's authorize URL without the emulator's own parameters, to link back to. */
-static wx_status_t
-self_url(const http_req_t *r, wx_buf_t *u)
+/* The request's URL (path, then its parameters) without the emulator's own parameters, to
+ * link back to. */
+wx_status_t
+emu_self_url(const http_req_t *r, const char *path, wx_buf_t *u)
 {
-    wx_status_t rc = wx_buf_puts(u, "/connect/oauth2/authorize?");
+    wx_status_t rc = wx_buf_puts(u, path);
+    if (rc == WX_OK)
+        rc = wx_buf_puts(u, "?");
     bool first = true;
     for (size_t i = 0; rc == WX_OK && i < r->query.count; i++) {
         const wx_param_t *p = &r->query.params[i];
@@ -57,9 +60,9 @@ location_copy(wx_buf_t *b, const char *url)
     return rc;
 }
 
-static void
-redirect(http_req_t *r, emu_resp_t *out, const char *redirect_uri, const char *code,
-         const char *state)
+void
+emu_redirect_back(http_req_t *r, emu_resp_t *out, const char *redirect_uri, const char *code,
+                  const char *state)
 {
     wx_buf_t u;
     wx_buf_init(&u, URL_MAX);
@@ -86,9 +89,9 @@ empty(const char *s)
     return !s || !s[0];
 }
 
-static wx_status_t
-issue_code(emu_t *e, const emu_account_t *a, const emu_person_t *p, unsigned scope,
-           char code[EMU_CODE_LEN + 1], wx_err_t *err)
+wx_status_t
+emu_code_issue(emu_t *e, const emu_account_t *a, const emu_person_t *p, unsigned scope,
+               char code[EMU_CODE_LEN + 1], wx_err_t *err)
 {
     emu_grant_t g;
     char unionid[EMU_OPENID_LEN + 1];
@@ -100,8 +103,9 @@ issue_code(emu_t *e, const emu_account_t *a, const emu_person_t *p, unsigned sco
     wx_strlcpy(g.appid, a->appid, sizeof(g.appid));
     wx_strlcpy(g.person, p->id, sizeof(g.person));
     g.scope = scope;
-    g.snapshot = p->snapshot;
-    g.expires = emu_now(e) + EMU_CODE_TTL;
+    g.snapshot = p->snapshot && !a->website; /* snapshot pages are inside WeChat */
+    /* A website app's code lives 10 minutes (Open Platform docs), a service account's 5. */
+    g.expires = emu_now(e) + (a->website ? EMU_CODE_TTL_WEBSITE : EMU_CODE_TTL);
     rc = emu_person_ids(e, a, p, g.openid, unionid);
     if (rc != WX_OK)
         return wx_err_set(err, rc, "cannot derive the openid");
@@ -135,6 +139,10 @@ emu_authorize(emu_t *e, http_req_t *r, emu_resp_t *out)
     const emu_account_t *a = emu_model_account(&e->model, appid);
     if (!a) {
         emu_page_error(e, r, out, 40013, "no official account has this appid");
+        goto out;
+    }
+    if (a->website) { /* a website app logs in on its QR page (qrconnect.c), not here */
+        emu_page_error(e, r, out, 10016, "this appid is an Open Platform website app's");
         goto out;
     }
     if (a->banned) {
@@ -176,7 +184,7 @@ emu_authorize(emu_t *e, http_req_t *r, emu_resp_t *out)
         emu_page_error(e, r, out, 10014, "state must be 1-128 characters of a-z, A-Z, 0-9");
         goto out;
     }
-    if (self_url(r, &self) != WX_OK) {
+    if (emu_self_url(r, "/connect/oauth2/authorize", &self) != WX_OK) {
         emu_page_error(e, r, out, -1, "authorize URL too long");
         goto out;
     }
@@ -205,7 +213,7 @@ emu_authorize(emu_t *e, http_req_t *r, emu_resp_t *out)
     if (!silent) {
         if (action && strcmp(action, "deny") == 0) {
             out->outcome = "denied";
-            redirect(r, out, redirect_uri, NULL, state);
+            emu_redirect_back(r, out, redirect_uri, NULL, state);
             goto out;
         }
         if (!action || strcmp(action, "allow") != 0) {
@@ -214,13 +222,13 @@ emu_authorize(emu_t *e, http_req_t *r, emu_resp_t *out)
         }
     }
     char code[EMU_CODE_LEN + 1];
-    if (issue_code(e, a, p, scope, code, &err) != WX_OK) {
+    if (emu_code_issue(e, a, p, scope, code, &err) != WX_OK) {
         wx_log(WX_LOG_ERROR, "code_failed", "error", err.msg, NULL);
         emu_page_error(e, r, out, -1, NULL);
         goto out;
     }
     out->outcome = silent ? "code_silent" : "code_allowed";
-    redirect(r, out, redirect_uri, code, state);
+    emu_redirect_back(r, out, redirect_uri, code, state);
 out:
     wx_buf_free(&self);
 }

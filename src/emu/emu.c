@@ -51,10 +51,11 @@ emu_person_ids(const emu_t *e, const emu_account_t *a, const emu_person_t *p,
 {
     wx_status_t rc;
     unionid[0] = '\0';
-    /* A snapshot-page user is virtual: its own openid, never a unionid. */
-    rc =
-        emu_id_derive(e->cfg.id_seed, p->snapshot ? "snapshot" : "openid", a->appid, p->id, openid);
-    if (rc == WX_OK && !p->snapshot && a->open_platform[0])
+    /* A snapshot-page user is virtual: its own openid, never a unionid. Snapshot pages are
+     * inside WeChat: a website app's QR code is scanned by the real user. */
+    bool snapshot = p->snapshot && !a->website;
+    rc = emu_id_derive(e->cfg.id_seed, snapshot ? "snapshot" : "openid", a->appid, p->id, openid);
+    if (rc == WX_OK && !snapshot && a->open_platform[0])
         rc = emu_id_derive(e->cfg.id_seed, "unionid", a->open_platform, p->id, unionid);
     return rc;
 }

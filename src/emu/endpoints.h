@@ -14,6 +14,7 @@ typedef enum {
     EMU_EP_UNKNOWN,       /* any other /sns/ or /cgi-bin/ path */
     EMU_EP_TOKEN,         /* /cgi-bin/token (account access token) */
     EMU_EP_STABLE_TOKEN,  /* /cgi-bin/stable_token */
+    EMU_EP_QRCONNECT,     /* /connect/qrconnect (Open Platform website apps) */
     EMU_EP_COUNT
 } emu_endpoint_t;
 
@@ -22,7 +23,7 @@ emu_endpoint_name(emu_endpoint_t ep)
 {
     static const char *const names[EMU_EP_COUNT] = {"authorize", "access_token", "refresh_token",
                                                     "userinfo",  "auth",         "unknown",
-                                                    "token",     "stable_token"};
+                                                    "token",     "stable_token", "qrconnect"};
     return (unsigned)ep < EMU_EP_COUNT ? names[ep] : "?";
 }
 

@@ -49,6 +49,7 @@ static const code_msg_t page_msgs[] = {
     {10015, "公众号未授权第三方平台，请检查授权状态"},
     {10016, "不支持微信开放平台的Appid，请使用公众号Appid"},
     {10017, "模拟用户不存在"}, /* emulator only: unknown emu_person */
+    {10018, "模拟操作无效"},   /* emulator only: emu_action is not one the page knows */
     {40013, "invalid appid"},  /* unknown appid */
     {-1, "system error"},
 };

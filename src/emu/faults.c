@@ -104,7 +104,7 @@ emu_fault_parse(const json_t *j, int *idx, emu_fault_t *out, wx_err_t *err)
             else
                 return wx_err_set(err, WX_EINVAL,
                                   "endpoint must be one of access_token, refresh_token, "
-                                  "userinfo, auth, authorize, *");
+                                  "userinfo, auth, authorize, qrconnect, token, stable_token, *");
         } else if (strcmp(key, "latency_ms") == 0) {
             rc = get_long(v, key, 0, EMU_LATENCY_MAX_MS, &out->latency_ms, err);
         } else if (strcmp(key, "jitter_ms") == 0) {

@@ -12,6 +12,7 @@
 #include "model.h"
 
 #define EMU_CODE_TTL 300
+#define EMU_CODE_TTL_WEBSITE 600 /* snsapi_login codes: 10 minutes */
 #define EMU_ACCESS_TTL 7200
 #define EMU_REFRESH_TTL (30 * 86400)
 #define EMU_GRANTS_CAP_DEFAULT 100000

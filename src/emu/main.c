@@ -15,6 +15,7 @@
 
 static const http_route_t emu_routes[] = {
     {"GET", "/connect/oauth2/authorize", emu_route_authorize, "authorize"},
+    {"GET", "/connect/qrconnect", emu_route_qrconnect, "qrconnect"},
     {NULL, "/sns/oauth2/access_token", emu_route_access_token, "sns_access_token"},
     {NULL, "/sns/oauth2/refresh_token", emu_route_refresh_token, "sns_refresh_token"},
     {NULL, "/sns/userinfo", emu_route_userinfo, "sns_userinfo"},

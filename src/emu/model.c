@@ -154,7 +154,7 @@ set_scopes(emu_account_t *a, const char *value, wx_err_t *err)
         }
         if (!s)
             return wx_err_set(err, WX_EINVAL,
-                              "scope '%.*s' is neither snsapi_base nor snsapi_userinfo",
+                              "scope '%.*s' is not snsapi_base, snsapi_userinfo or snsapi_login",
                               (int)(len > 40 ? 40 : len), p);
         scopes |= s;
         p += len;
@@ -197,6 +197,21 @@ emu_account_set(emu_account_t *a, const char *key, const char *value, wx_err_t *
     }
     if (strcmp(key, "banned") == 0)
         return set_bool(&a->banned, "banned", value, err);
+    if (strcmp(key, "type") == 0) {
+        bool was = a->website;
+        if (strcmp(value, "website") == 0)
+            a->website = true;
+        else if (strcmp(value, "mp") == 0)
+            a->website = false;
+        else
+            return wx_err_set(err, WX_EINVAL,
+                              "type must be mp (a service account) or website (an Open Platform "
+                              "website app)");
+        /* The scopes follow the type unless set after it. */
+        if (was != a->website)
+            a->scopes = a->website ? EMU_SCOPE_LOGIN : EMU_SCOPE_BASE | EMU_SCOPE_USERINFO;
+        return WX_OK;
+    }
     return wx_err_set(err, WX_EINVAL, "unknown account key '%.40s'", key);
 }
 
@@ -209,6 +224,20 @@ emu_account_check(const emu_account_t *a, wx_err_t *err)
         return wx_err_set(err, WX_EINVAL, "account %s: domain is required", a->appid);
     if (a->scopes == 0)
         return wx_err_set(err, WX_EINVAL, "account %s: scopes may not be empty", a->appid);
+    /* snsapi_login belongs to website apps, and only it does (WeChat's two registrations). */
+    if (a->website && a->scopes != EMU_SCOPE_LOGIN)
+        return wx_err_set(err, WX_EINVAL, "account %s: a website app's only scope is snsapi_login",
+                          a->appid);
+    if (!a->website && (a->scopes & EMU_SCOPE_LOGIN))
+        return wx_err_set(err, WX_EINVAL,
+                          "account %s: snsapi_login is a website app's scope (set type = website)",
+                          a->appid);
+    /* A website app is made on an Open Platform account, so it always has unionids. */
+    if (a->website && !a->open_platform[0])
+        return wx_err_set(err, WX_EINVAL,
+                          "account %s: a website app needs open_platform (the Open Platform "
+                          "account it belongs to)",
+                          a->appid);
     return WX_OK;
 }
 

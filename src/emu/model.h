@@ -26,6 +26,7 @@
 /* Scope bits. */
 #define EMU_SCOPE_BASE 1u
 #define EMU_SCOPE_USERINFO 2u
+#define EMU_SCOPE_LOGIN 4u /* snsapi_login: Open Platform website apps only */
 
 typedef struct {
     char appid[EMU_APPID_MAX + 1];
@@ -36,6 +37,9 @@ typedef struct {
     unsigned scopes;                          /* EMU_SCOPE_* bits allowed */
     char open_platform[EMU_PLATFORM_MAX + 1]; /* "" = not bound: never a unionid */
     bool banned;
+    /* type = website: an Open Platform website app (connect/qrconnect, snsapi_login), whose
+     * domain is its 授权回调域; else a service account (webpage authorization). */
+    bool website;
 } emu_account_t;
 
 typedef struct {

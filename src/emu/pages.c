@@ -3,7 +3,12 @@
  * HTML-escaped; pages need no script, and a strict CSP says so. */
 #include "state.h"
 
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
 #include "../http/reply.h"
+#include "../util/qr.h"
 
 #define CT_HTML "text/html; charset=utf-8"
 #define PICKER_MAX 200 /* people listed on the picker */
@@ -26,7 +31,9 @@ static const char page_css[] =
     "font-size:1.05em}.allow{background:#07c160;color:#fff}.deny{background:#fff;color:#07c160}"
     ".person{display:block;text-align:left;background:#fff;border-radius:8px;padding:.7em;"
     "margin:.6em 0;color:#191919;text-decoration:none}.person small{color:#888}"
-    "footer{color:#aaa;font-size:.75em;text-align:center;padding:1em}";
+    "footer{color:#aaa;font-size:.75em;text-align:center;padding:1em}"
+    ".qr{background:#fff;border-radius:8px;padding:1em;margin:1em auto;width:15em}"
+    ".qr img{width:13em;height:13em}.hint{color:#555}.done{color:#07c160;font-size:1.6em}";
 
 static void
 page_begin(const emu_t *e, wx_buf_t *b, const char *title)
@@ -191,5 +198,118 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_puts(b, "\">允许 Allow</a><a class=\"btn deny\" href=\"");
     self_link(b, self, p->id, "deny");
     wx_buf_puts(b, "\">拒绝 Deny</a>");
+    page_end(r, out);
+}
+
+/* ---- Open Platform website apps: the QR-code login page (qrconnect.c) ---- */
+
+void
+emu_page_qr_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const char *headline,
+                  const char *detail)
+{
+    wx_buf_t *b = &out->body;
+    wx_buf_reset(b);
+    out->status = 200; /* like the authorize page: an error page, never an HTTP error */
+    out->errcode = code;
+    if (!out->outcome)
+        out->outcome = "page_error";
+    page_begin(e, b, "微信登录");
+    wx_buf_puts(b, "<div class=\"icon\">!</div><h1>该链接无法访问</h1><p>");
+    http_html_escape(b, headline ? headline : emu_page_errmsg(code));
+    wx_buf_printf(b, "</p><p class=\"code\">错误码 errcode: %d</p>", code);
+    if (detail && detail[0]) {
+        wx_buf_puts(b, "<p class=\"detail\">");
+        http_html_escape(b, detail);
+        wx_buf_puts(b, "</p>");
+    }
+    page_end(r, out);
+}
+
+/* The QR code of text as an <img> with a data: URL (the page's CSP allows data: images). */
+static void
+qr_img(wx_buf_t *b, const char *text)
+{
+    wx_buf_t svg;
+    wx_err_t err = {0};
+    wx_buf_init(&svg, 256 * 1024);
+    if (wx_qr_svg(text, 0, &svg, &err) == WX_OK) {
+        size_t n = 4 * ((svg.len + 2) / 3) + 1;
+        unsigned char *enc = malloc(n);
+        if (enc) {
+            EVP_EncodeBlock(enc, (const unsigned char *)wx_buf_str(&svg), (int)svg.len);
+            wx_buf_puts(b, "<img alt=\"二维码 QR code\" src=\"data:image/svg+xml;base64,");
+            wx_buf_puts(b, (const char *)enc);
+            wx_buf_puts(b, "\">");
+            free(enc);
+        }
+    }
+    wx_buf_free(&svg);
+}
+
+void
+emu_page_qr(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self, const char *qr_text,
+            const emu_account_t *a, const emu_person_t *scanned)
+{
+    wx_buf_t *b = &out->body;
+    wx_buf_reset(b);
+    out->status = 200;
+    page_begin(e, b, "微信登录");
+    wx_buf_puts(b, "<h1>微信登录</h1><div class=\"acct\">");
+    http_html_escape(b, a->name);
+    wx_buf_puts(b, "</div>");
+    if (scanned) {
+        /* After a scan WeChat's page drops the code and shows who is confirming on the phone. */
+        wx_buf_puts(b, "<div class=\"done\">&#10003;</div><h1>扫描成功</h1><p class=\"hint\">"
+                       "请在微信中点击确认即可登录 &middot; Confirm on your phone</p>"
+                       "<div class=\"who\">");
+        avatar(e, b, scanned);
+        http_html_escape(b, scanned->nickname);
+        wx_buf_puts(b, "</div><p class=\"detail\">Emulated phone 模拟手机:</p>"
+                       "<a class=\"btn allow\" href=\"");
+        self_link(b, self, scanned->id, "confirm");
+        wx_buf_puts(b, "\">确认登录 Confirm</a><a class=\"btn deny\" href=\"");
+        self_link(b, self, scanned->id, "deny");
+        wx_buf_puts(b, "\">取消登录 Cancel</a>");
+        page_end(r, out);
+        return;
+    }
+    wx_buf_puts(b, "<div class=\"qr\">");
+    qr_img(b, qr_text);
+    wx_buf_puts(b, "</div><p class=\"hint\">请使用微信扫描二维码登录<br>"
+                   "Scan with WeChat to log in</p>"
+                   "<p class=\"detail\">Emulated scan 模拟扫码 (emu_person):</p>");
+    if (e->model.npeople == 0)
+        wx_buf_puts(b, "<p class=\"detail\">No people configured: add [person ID] sections "
+                       "or POST /emu/admin/people.</p>");
+    for (size_t i = 0; i < e->model.npeople && i < PICKER_MAX; i++) {
+        const emu_person_t *p = &e->model.people[i];
+        wx_buf_puts(b, "<a class=\"person\" href=\"");
+        self_link(b, self, p->id, NULL);
+        wx_buf_puts(b, "\">");
+        avatar(e, b, p);
+        http_html_escape(b, p->nickname);
+        wx_buf_puts(b, " <small>");
+        http_html_escape(b, p->id);
+        wx_buf_puts(b, "</small></a>");
+    }
+    page_end(r, out);
+}
+
+void
+emu_page_qr_cancelled(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self,
+                      const emu_account_t *a)
+{
+    wx_buf_t *b = &out->body;
+    wx_buf_reset(b);
+    out->status = 200;
+    page_begin(e, b, "微信登录");
+    wx_buf_puts(b, "<h1>微信登录</h1><div class=\"acct\">");
+    http_html_escape(b, a->name);
+    wx_buf_puts(b, "</div><div class=\"icon\">!</div><h1>你已取消此次登录</h1>"
+                   "<p class=\"hint\">你可再次扫描登录，或关闭窗口<br>You cancelled this login "
+                   "on your phone. Scan again, or close this window.</p><a class=\"btn deny\" "
+                   "href=\"");
+    http_html_escape(b, self);
+    wx_buf_puts(b, "\">重新扫描 Scan again</a>");
     page_end(r, out);
 }

@@ -173,11 +173,15 @@ emu_scope_parse(const char *s)
         return EMU_SCOPE_BASE;
     if (strcmp(s, "snsapi_userinfo") == 0)
         return EMU_SCOPE_USERINFO;
+    if (strcmp(s, "snsapi_login") == 0)
+        return EMU_SCOPE_LOGIN;
     return 0;
 }
 
 const char *
 emu_scope_name(unsigned scope)
 {
-    return scope == EMU_SCOPE_USERINFO ? "snsapi_userinfo" : "snsapi_base";
+    return scope == EMU_SCOPE_USERINFO ? "snsapi_userinfo"
+           : scope == EMU_SCOPE_LOGIN  ? "snsapi_login"
+                                       : "snsapi_base";
 }

@@ -30,7 +30,7 @@ bool emu_redirect_allowed(const emu_account_t *a, const char *redirect_uri);
 
 /* state: [A-Za-z0-9]{1,128}. */
 bool emu_state_valid(const char *s);
-/* "snsapi_base" / "snsapi_userinfo" to EMU_SCOPE_*; 0 when neither. */
+/* "snsapi_base" / "snsapi_userinfo" / "snsapi_login" to EMU_SCOPE_*; 0 when none. */
 unsigned emu_scope_parse(const char *s);
 const char *emu_scope_name(unsigned scope);
 

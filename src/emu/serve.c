@@ -79,7 +79,7 @@ emu_serve(http_req_t *r, emu_endpoint_t ep, emu_handler_fn fn)
     emu_resp_set_appid(&out, wx_query_get(&r->query, "appid"));
     emu_faults_decide(&e->faults, ep, emu_rand01, NULL, &d);
     delay = d.delay_ms;
-    if (ep != EMU_EP_AUTHORIZE) /* the configured latency is the API's */
+    if (ep != EMU_EP_AUTHORIZE && ep != EMU_EP_QRCONNECT) /* the configured latency is the API's */
         delay += jittered(e->cfg.latency_ms, e->cfg.jitter_ms, emu_rand01);
     if (d.action != EMU_FAULT_NONE)
         call.fault = emu_fault_action_name(d.action);
@@ -107,7 +107,7 @@ emu_serve(http_req_t *r, emu_endpoint_t ep, emu_handler_fn fn)
         break;
     case EMU_FAULT_ERRCODE:
         out.outcome = "fault_errcode";
-        if (ep == EMU_EP_AUTHORIZE)
+        if (ep == EMU_EP_AUTHORIZE || ep == EMU_EP_QRCONNECT)
             emu_page_error(e, r, &out, d.errcode, NULL);
         else
             emu_resp_wxerr(e, &out, d.errcode);
@@ -144,6 +144,12 @@ void
 emu_route_authorize(http_req_t *r)
 {
     emu_serve(r, EMU_EP_AUTHORIZE, emu_authorize);
+}
+
+void
+emu_route_qrconnect(http_req_t *r)
+{
+    emu_serve(r, EMU_EP_QRCONNECT, emu_qrconnect);
 }
 
 void

@@ -28,7 +28,7 @@ token_reply(const emu_t *e, emu_resp_t *out, const emu_grant_t *access, const em
     json_object_set_new(o, "scope", json_string(emu_scope_name(access->scope)));
     if (access->snapshot)
         json_object_set_new(o, "is_snapshotuser", json_integer(1));
-    if (with_unionid && access->scope == EMU_SCOPE_USERINFO && !access->snapshot) {
+    if (with_unionid && access->scope != EMU_SCOPE_BASE && !access->snapshot) {
         const emu_account_t *a = emu_model_account(&e->model, access->appid);
         char unionid[EMU_OPENID_LEN + 1];
         if (a && a->open_platform[0] &&
@@ -216,7 +216,7 @@ emu_sns_userinfo(emu_t *e, http_req_t *r, emu_resp_t *out)
     emu_grant_t *g = check_access(e, r, out);
     if (!g)
         return;
-    if (g->scope != EMU_SCOPE_USERINFO || g->snapshot) {
+    if (g->scope == EMU_SCOPE_BASE || g->snapshot) {
         emu_resp_wxerr(e, out, 48001);
         return;
     }

@@ -91,6 +91,24 @@ void emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char 
 void emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self,
                       const emu_account_t *a, const emu_person_t *p, unsigned scope);
 
+/* authorize.c, shared with qrconnect.c: the page's URL without emu_* parameters; the 302 back
+ * to redirect_uri (code NULL: state only); a new single-use code for person p. */
+wx_status_t emu_self_url(const http_req_t *r, const char *path, wx_buf_t *u);
+void emu_redirect_back(http_req_t *r, emu_resp_t *out, const char *redirect_uri, const char *code,
+                       const char *state);
+wx_status_t emu_code_issue(emu_t *e, const emu_account_t *a, const emu_person_t *p, unsigned scope,
+                           char code[EMU_CODE_LEN + 1], wx_err_t *err);
+/* qrconnect.c: an Open Platform website app's QR-code login page. */
+void emu_qrconnect(emu_t *e, http_req_t *r, emu_resp_t *out);
+void emu_route_qrconnect(http_req_t *r);
+/* pages.c: the QR page, its error page, and what the desktop shows after a scan. */
+void emu_page_qr_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code,
+                       const char *headline, const char *detail);
+void emu_page_qr(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self,
+                 const char *qr_text, const emu_account_t *a, const emu_person_t *scanned);
+void emu_page_qr_cancelled(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self,
+                           const emu_account_t *a);
+
 /* The openid / unionid a person has for an account ("" unionid when none). */
 wx_status_t emu_person_ids(const emu_t *e, const emu_account_t *a, const emu_person_t *p,
                            char openid[EMU_OPENID_LEN + 1], char unionid[EMU_OPENID_LEN + 1]);

@@ -72,7 +72,8 @@ check_finish(check_t *k)
     admin_audit(&a, k->conn.pool_id, "connection.check", k->conn.identifier, outcome);
     if (checks) {
         json_array_extend(checks, k->statics);
-        json_array_append(checks, k->txt);
+        if (k->txt) /* none for a website app */
+            json_array_append(checks, k->txt);
         json_array_append(checks, k->wechat);
         json_array_append(checks, k->domain);
         conn_check_count(checks, &failed, &warned);
@@ -114,6 +115,10 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
 {
     check_t *k = arg;
     char msg[400];
+    if (rc == WX_OK && !tok) {
+        wechat_done(k, true, "accepted", 0, "WeChat accepted the App ID and App Secret", 0);
+        return;
+    }
     if (rc == WX_OK) {
         wechat_done(k, true, "accepted", 0, "WeChat accepted the App ID and App Secret",
                     tok->expires_in);
@@ -137,6 +142,13 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
         return;
     }
     switch (err->code) {
+    case 40029: /* a website app's probe code: refused after appid and secret passed */
+    case 40163:
+        wechat_done(k, true, "accepted", 0,
+                    "WeChat accepted the website app's App ID and App Secret (its probe code was "
+                    "refused as expected)",
+                    0);
+        return;
     case 40013:
         wechat_done(k, false, "unknown_appid", err->code,
                     "WeChat does not know this App ID (40013 invalid appid)", 0);
@@ -253,6 +265,13 @@ out:
     wx_buf_free(&url);
 }
 
+static void
+on_code_probe(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *arg)
+{
+    (void)tok; /* a code nobody issued never yields a token; if it did, the pair works */
+    on_client_token(rc, NULL, err, arg);
+}
+
 void
 admin_conn_check(admin_req_t *a, const store_conn_t *c, json_t *checks)
 {
@@ -276,8 +295,17 @@ admin_conn_check(admin_req_t *a, const store_conn_t *c, json_t *checks)
     a->r->data = k;
     a->r->data_free = check_free;
     http_client_t *client = a->r->worker->client;
-    start_txt(k, client);
-    start_domain(k, client);
+    if (strcmp(c->type, STORE_CONN_OPEN) == 0) {
+        /* A website app: no verification file, and the service account's authorize page
+         * refuses its appid (10016); its domain is the Open Platform's 授权回调域. */
+        json_t *arr = json_array();
+        conn_check_website(arr, &k->x);
+        k->domain = json_incref(json_array_get(arr, 0));
+        json_decref(arr);
+    } else {
+        start_txt(k, client);
+        start_domain(k, client);
+    }
     k->pending++;
     if (!c->app_secret[0]) {
         wechat_done(k, false, "no_secret", 0, "the connection has no App Secret", 0);
@@ -287,8 +315,15 @@ admin_conn_check(admin_req_t *a, const store_conn_t *c, json_t *checks)
         wechat_done(k, false, "secret_unreadable", 0,
                     "the stored App Secret cannot be read with this master key: set it again", 0);
     } else {
-        wx_status_t rc = wechat_client_token(client, a->r->worker->base, &a->ctx->app->wechat,
-                                             c->appid, secret, on_client_token, k, &err);
+        wx_status_t rc;
+        if (strcmp(c->type, STORE_CONN_OPEN) == 0)
+            /* A website app has no account token: exchange a code that cannot exist. WeChat
+             * checks the App ID (40013) and the App Secret (40125) before the code (40029). */
+            rc = wechat_code_exchange(client, a->r->worker->base, &a->ctx->app->wechat, c->appid,
+                                      secret, "wxauthConnectionCheck", on_code_probe, k, &err);
+        else
+            rc = wechat_client_token(client, a->r->worker->base, &a->ctx->app->wechat, c->appid,
+                                     secret, on_client_token, k, &err);
         OPENSSL_cleanse(secret, sizeof(secret));
         if (rc != WX_OK)
             wechat_done(k, false, "unreachable", 0, err.msg, 0);

@@ -825,7 +825,8 @@ on_token(wx_status_t rc, const wechat_token_t *tok, const wx_err_t *err, void *a
         finish_error(l, AUTHING_CODE_SNAPSHOT, WX_MSG_CB_SNAPSHOT, "snapshot_user");
         return;
     }
-    if (!strstr(scope, "snsapi_userinfo")) {
+    /* A website app's token (snsapi_login) reads the profile like a userinfo one. */
+    if (!strstr(scope, "snsapi_userinfo") && !strstr(scope, "snsapi_login")) {
         finish_success(l);
         return;
     }

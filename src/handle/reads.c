@@ -61,6 +61,39 @@ handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void
 
 /* ---- the login path's configuration ---- */
 
+/* The connection of a login: the one the link names, else the pool's default. A desktop
+ * browser, which cannot finish a service account's page, gets the pool's Open Platform website
+ * app (QR-code login) instead, unless the link names a website app itself or the pool's
+ * desktop_method is "none" (or a method of another kind). So pages that name the service
+ * account's connection (every Authing SDK does) get the QR code on a computer unchanged. The
+ * one place where a login's connection is chosen (docs/desktop-login.md). */
+static wx_status_t
+conf_conn_pick(store_t *st, conf_fetch_t *f)
+{
+    const char *m = f->pool.desktop_method;
+    bool named = f->identifier[0] != '\0';
+    wx_status_t rc;
+    if (named) {
+        rc = store_conn_get(st, f->pool_id, f->identifier, &f->conn, &f->err);
+        if (rc != WX_OK || !f->desktop || strcmp(f->conn.type, STORE_CONN_OPEN) == 0)
+            return rc;
+    }
+    if (f->desktop && (!m[0] || strcmp(m, "qrconnect") == 0)) {
+        store_conn_t *web = malloc(sizeof(*web));
+        if (!web)
+            return wx_err_set(&f->err, WX_ENOMEM, "out of memory");
+        rc = store_conn_of_type(st, f->pool_id, STORE_CONN_OPEN, web, &f->err);
+        if (rc == WX_OK)
+            f->conn = *web;
+        OPENSSL_cleanse(web, sizeof(*web)); /* its sealed App Secret */
+        free(web);
+        if (rc != WX_ENOENT)
+            return rc;
+        wx_err_clear(&f->err);
+    }
+    return named ? WX_OK : store_conn_default(st, f->pool_id, &f->conn, &f->err);
+}
+
 static wx_status_t
 conf_fetch_run(store_t *st, void *arg, wx_err_t *err)
 {
@@ -78,10 +111,7 @@ conf_fetch_run(store_t *st, void *arg, wx_err_t *err)
     }
     if (f->need_pool && (f->pool_rc = store_pool_get(st, f->pool_id, &f->pool, &f->err)) != WX_OK)
         return f->pool_rc;
-    if (f->need_conn &&
-        (f->conn_rc = f->identifier[0]
-                          ? store_conn_get(st, f->pool_id, f->identifier, &f->conn, &f->err)
-                          : store_conn_default(st, f->pool_id, &f->conn, &f->err)) != WX_OK)
+    if (f->need_conn && (f->conn_rc = conf_conn_pick(st, f)) != WX_OK)
         return f->conn_rc;
     return f->app_rc;
 }
@@ -104,7 +134,8 @@ conf_fetch_done(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     if (f->pool_rc == WX_OK && f->need_pool && f->pool_id[0])
         conf_pool_remember(cache, &f->pool, f->gen, f->at_ms);
-    if (f->conn_rc == WX_OK && f->need_conn && f->pool_rc == WX_OK && f->pool_id[0])
+    /* A desktop's pick may not be the connection asked for: it is read each time (few). */
+    if (f->conn_rc == WX_OK && f->need_conn && f->pool_rc == WX_OK && f->pool_id[0] && !f->desktop)
         conf_conn_remember(cache, f->pool_id, f->identifier[0] ? f->identifier : NULL, &f->conn,
                            f->gen, f->at_ms);
     f->done(f->arg);
@@ -126,7 +157,8 @@ conf_fetch(http_worker_t *w, conf_fetch_t *f, void (*done)(void *arg), void *arg
     /* What the cache has needs no store read (the pool may still be unknown: the
      * application's then). */
     f->need_pool = !f->pool_id[0] || !conf_pool_cached(ctx->conf, f->pool_id, &f->pool);
-    f->need_conn = !f->pool_id[0] || !conf_conn_cached(ctx->conf, f->pool_id, ident, &f->conn);
+    f->need_conn =
+        !f->pool_id[0] || f->desktop || !conf_conn_cached(ctx->conf, f->pool_id, ident, &f->conn);
     if (!f->app_id[0] && !f->need_pool && !f->need_conn) {
         done(arg);
         return;

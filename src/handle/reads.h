@@ -19,6 +19,7 @@ typedef struct {
     char pool_id[STORE_ID_MAX];
     char identifier[STORE_IDENT_MAX];
     char app_id[STORE_ID_MAX];
+    bool desktop; /* a computer's browser: see conf_conn_pick in reads.c */
     /* results: the first failure, in the order app, pool, connection, decides rc */
     wx_status_t app_rc, pool_rc, conn_rc;
     wx_err_t err;

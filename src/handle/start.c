@@ -477,6 +477,43 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     return false;
 }
 
+/* A browser on a computer: neither WeChat's nor a phone's or tablet's. Such a browser cannot
+ * finish the service account's page, so it is offered the pool's QR-code login (reads.c:
+ * conf_conn_pick). */
+static bool
+start_desktop_browser(http_req_t *r)
+{
+    static const char *const mobile[] = {"MicroMessenger", "Mobile", "Android",
+                                         "iPhone",         "iPad",   "HarmonyOS"};
+    const char *ua = http_req_header(r, "User-Agent");
+    if (!ua || !*ua)
+        return false;
+    for (size_t i = 0; i < WX_ARRAY_LEN(mobile); i++)
+        if (strstr(ua, mobile[i]))
+            return false;
+    return true;
+}
+
+/* Where the browser goes at WeChat: an Open Platform website app's QR-code page, or the
+ * service account's authorize page. */
+static wx_status_t
+start_wechat_url(wx_buf_t *url, const app_t *app, const store_conn_t *conn, const char *cb,
+                 const char *scope, const char *state)
+{
+    if (strcmp(conn->type, STORE_CONN_OPEN) == 0)
+        return wechat_qrconnect_url(url, &app->wechat, conn->appid, cb, state);
+    return wechat_authorize_url(url, &app->wechat, conn->appid, cb, scope, state);
+}
+
+/* The scope a login of conn asks for. */
+static const char *
+start_scope(const store_conn_t *conn)
+{
+    if (strcmp(conn->type, STORE_CONN_OPEN) == 0)
+        return "snsapi_login";
+    return conn->scope[0] ? conn->scope : "snsapi_userinfo";
+}
+
 /* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise). */
 typedef struct {
     const char *redirect_uri;
@@ -543,6 +580,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     }
     sf->pool_given = pool_id && *pool_id;
+    sf->f.desktop = start_desktop_browser(r);
     if (!wx_strlcpy(sf->f.pool_id, pool_id ? pool_id : "", sizeof(sf->f.pool_id)) ||
         !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
         !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
@@ -679,9 +717,7 @@ start_login_read(void *arg)
         if (state_id_make(st->id) != WX_OK ||
             !wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
                          s->conn.identifier) ||
-            wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb,
-                                 s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
-                                 st->id) != WX_OK)
+            start_wechat_url(&url, ctx->app, &s->conn, cb, start_scope(&s->conn), st->id) != WX_OK)
             goto fail;
         r->outcome = "head";
         http_reply_redirect(r, wx_buf_str(&url));
@@ -701,7 +737,7 @@ start_login_read(void *arg)
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
     wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
     wx_strlcpy(st->client_ip, sf->client, sizeof(st->client_ip));
-    wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
+    wx_strlcpy(st->scope, start_scope(&s->conn), sizeof(st->scope));
     if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
     /* authing-js-sdk's popup (social.authorize on a desktop: from_guard=1, no redirect_url, not
@@ -718,8 +754,7 @@ start_login_read(void *arg)
     char cb[1024];
     if (!wx_snprintf(cb, sizeof(cb), "%s/connections/social/%s/callback", cfg->public_url,
                      s->conn.identifier) ||
-        wechat_authorize_url(&url, &ctx->app->wechat, s->conn.appid, cb, st->scope, st->id) !=
-            WX_OK)
+        start_wechat_url(&url, ctx->app, &s->conn, cb, st->scope, st->id) != WX_OK)
         goto fail;
     start_pending_t *sp = calloc(1, sizeof(*sp));
     if (!sp)
@@ -758,7 +793,15 @@ handle_start_pool(http_req_t *r)
     }
     memcpy(pool, rest, n);
     pool[n] = '\0';
-    start_login(r, pool, NULL, NULL, NULL);
+    /* connection=IDENTIFIER names the pool's connection (e.g. its website app) explicitly. */
+    const char *conn = wx_query_get(&r->query, "connection");
+    if (conn && *conn && !handle_valid_identifier(conn)) {
+        http_reply_page(r, 400, WX_MSG_PAGE_INVALID_LINK,
+                        &(http_page_t){.detail = "The connection= identifier may use letters, "
+                                                 "digits and : _ . - only."});
+        return;
+    }
+    start_login(r, pool, conn && *conn ? conn : NULL, NULL, NULL);
 }
 
 void

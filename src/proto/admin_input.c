@@ -227,6 +227,15 @@ admin_pool_apply(const json_t *in, store_pool_t *p, json_t *errors)
             }
         } else if (strcmp(key, "redirect_urls") == 0) {
             urls_apply(errors, key, v, p->redirect_urls, sizeof(p->redirect_urls));
+        } else if (strcmp(key, "desktop_method") == 0) {
+            /* docs/desktop-login.md; "auto" is stored as "" (the default). */
+            if ((s = str_of(errors, key, v))) {
+                if (strcmp(s, "auto") && strcmp(s, "qrconnect") && strcmp(s, "none"))
+                    bad(errors, key, "must be auto, qrconnect or none");
+                else
+                    copy(errors, key, strcmp(s, "auto") == 0 ? "" : s, p->desktop_method,
+                         sizeof(p->desktop_method));
+            }
         } else {
             bad(errors, key, "unknown field");
         }
@@ -312,9 +321,24 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
     json_t *v;
     const char *s;
     secret[0] = '\0';
+    /* The type first: the scope's rules depend on it. It is chosen once, at creation. */
+    json_t *tv = json_object_get(in, "type");
+    if (tv && (s = str_of(errors, "type", tv))) {
+        if (strcmp(s, STORE_CONN_MP) != 0 && strcmp(s, STORE_CONN_OPEN) != 0)
+            bad(errors, "type",
+                "must be wechat_mp (a service account's webpage authorization) or wechat_open "
+                "(an Open Platform website app's QR-code login)");
+        else if (creating)
+            copy(errors, "type", s, c->type, sizeof(c->type));
+        else if (strcmp(s, c->type[0] ? c->type : STORE_CONN_MP) != 0)
+            bad(errors, "type", "cannot be changed once the connection exists");
+    }
+    bool open = strcmp(c->type, STORE_CONN_OPEN) == 0;
     json_object_foreach((json_t *)in, key, v)
     {
-        if (strcmp(key, "identifier") == 0) {
+        if (strcmp(key, "type") == 0) {
+            continue;
+        } else if (strcmp(key, "identifier") == 0) {
             if ((s = str_of(errors, key, v)) && creating) {
                 if (!admin_valid_identifier(s))
                     bad(errors, key, "1 to 64 letters, digits and : _ . -");
@@ -342,8 +366,12 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
             }
         } else if (strcmp(key, "scope") == 0) {
             if ((s = str_of(errors, key, v))) {
-                if (strcmp(s, "snsapi_userinfo") && strcmp(s, "snsapi_base"))
-                    bad(errors, key, "must be snsapi_userinfo or snsapi_base");
+                if (open && strcmp(s, "snsapi_login") != 0)
+                    bad(errors, key, "a website app (wechat_open) logs in with snsapi_login only");
+                else if (!open && strcmp(s, "snsapi_userinfo") && strcmp(s, "snsapi_base"))
+                    bad(errors, key,
+                        "must be snsapi_userinfo or snsapi_base (snsapi_login is a website "
+                        "app's: create a connection of type wechat_open)");
                 else
                     copy(errors, key, s, c->scope, sizeof(c->scope));
             }
@@ -378,7 +406,12 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
         }
     }
     if (creating && !c->identifier[0])
-        wx_strlcpy(c->identifier, "wechat:webpage-authorization", sizeof(c->identifier));
+        wx_strlcpy(c->identifier, open ? "wechat:qrconnect" : "wechat:webpage-authorization",
+                   sizeof(c->identifier));
+    if (!c->type[0])
+        wx_strlcpy(c->type, STORE_CONN_MP, sizeof(c->type));
+    if (open)
+        wx_strlcpy(c->scope, "snsapi_login", sizeof(c->scope));
     if (!c->appid[0])
         bad(errors, "appid", "is required");
     if (creating && !secret[0])
@@ -397,11 +430,12 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
 json_t *
 admin_pool_json(const store_pool_t *p)
 {
-    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:I,s:I}", "id", p->id, "name", p->name, "token_ttl",
+    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:I,s:I,s:s}", "id", p->id, "name", p->name, "token_ttl",
                      (json_int_t)(p->token_ttl > 0 ? p->token_ttl : 1296000), "alg",
                      p->alg[0] ? p->alg : "RS256", "redirect_urls", urls_json(p->redirect_urls),
                      "created_at", (json_int_t)p->created_at, "updated_at",
-                     (json_int_t)p->updated_at);
+                     (json_int_t)p->updated_at, "desktop_method",
+                     p->desktop_method[0] ? p->desktop_method : "auto");
 }
 
 json_t *
@@ -431,6 +465,8 @@ admin_conn_json(const store_conn_t *c, const char *public_url)
                           c->scope, "callback_url", c->callback_url, "txt_filename",
                           c->txt_filename, "txt_content", c->txt_content, "created_at",
                           (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
+    if (o)
+        json_object_set_new(o, "type", json_string(c->type[0] ? c->type : STORE_CONN_MP));
     char url[1200];
     if (o && c->txt_filename[0] && public_url &&
         wx_snprintf(url, sizeof(url), "%s/%s", public_url, c->txt_filename))

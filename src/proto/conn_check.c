@@ -390,6 +390,23 @@ conn_check_domain(json_t *arr, const conn_check_t *x, const char *api_base,
 }
 
 void
+conn_check_website(json_t *arr, const conn_check_t *x)
+{
+    char host[300], msg[900];
+    if (!url_host(x->redirect_uri, host, sizeof(host))) {
+        add(arr, CONN_CHECK_WARN, "domain", "the server has no public_url to return to", NULL,
+            "服务器没有设置 public_url", "在配置中设置 [server] public_url");
+        return;
+    }
+    wx_snprintf(msg, sizeof(msg),
+                "WeChat returns to %s: the website app's 授权回调域 (Open Platform → 管理中心 → "
+                "网站应用 → 开发信息) must be %s",
+                x->redirect_uri, host);
+    add(arr, CONN_CHECK_OK, "domain", msg, NULL, "网站应用的授权回调域请填写 public_url 的域名",
+        NULL);
+}
+
+void
 conn_check_count(const json_t *arr, int *failed, int *warned)
 {
     size_t i;

@@ -55,6 +55,9 @@ bool conn_check_probe_wanted(const char *authorize_url);
  * authorize page's answer to redirect_uri. */
 void conn_check_domain(json_t *arr, const conn_check_t *x, const char *api_base,
                        const conn_check_http_t *h);
+/* An Open Platform website app (STORE_CONN_OPEN): its domain entry. It has no txt-file entry:
+ * the Open Platform asks for no verification file; its domain is the website app's 授权回调域. */
+void conn_check_website(json_t *arr, const conn_check_t *x);
 /* Counts of failed and warned entries of arr. */
 void conn_check_count(const json_t *arr, int *failed, int *warned);
 

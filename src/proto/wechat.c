@@ -16,12 +16,12 @@
 #define WECHAT_BODY_MAX 65536
 #define WECHAT_RETRY_DELAY_MS 200
 
-wx_status_t
-wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
-                     const char *redirect_uri, const char *scope, const char *state)
+static wx_status_t
+wechat_oauth_url(wx_buf_t *out, const char *base, const char *appid, const char *redirect_uri,
+                 const char *scope, const char *state)
 {
     /* Order matters on real WeChat: appid, redirect_uri, response_type, scope, state. */
-    wx_status_t rc = wx_buf_puts(out, cfg->authorize_url);
+    wx_status_t rc = wx_buf_puts(out, base);
     if (rc == WX_OK)
         rc = wx_buf_puts(out, "?appid=");
     if (rc == WX_OK)
@@ -41,6 +41,23 @@ wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
     if (rc == WX_OK)
         rc = wx_buf_puts(out, "#wechat_redirect");
     return rc;
+}
+
+wx_status_t
+wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
+                     const char *redirect_uri, const char *scope, const char *state)
+{
+    return wechat_oauth_url(out, cfg->authorize_url, appid, redirect_uri, scope, state);
+}
+
+wx_status_t
+wechat_qrconnect_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
+                     const char *redirect_uri, const char *state)
+{
+    const char *base = cfg->qrconnect_url && cfg->qrconnect_url[0]
+                           ? cfg->qrconnect_url
+                           : "https://open.weixin.qq.com/connect/qrconnect";
+    return wechat_oauth_url(out, base, appid, redirect_uri, "snsapi_login", state);
 }
 
 void

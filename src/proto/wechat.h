@@ -10,6 +10,7 @@
 
 typedef struct {
     const char *authorize_url; /* https://open.weixin.qq.com/connect/oauth2/authorize */
+    const char *qrconnect_url; /* https://open.weixin.qq.com/connect/qrconnect */
     const char *api_base;      /* https://api.weixin.qq.com */
     long timeout_ms;
     int retries; /* extra attempts on errcode -1, HTTP 5xx, or a failed connection */
@@ -49,6 +50,11 @@ typedef struct {
  * then #wechat_redirect. */
 wx_status_t wechat_authorize_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
                                  const char *redirect_uri, const char *scope, const char *state);
+
+/* Append the QR-code login URL of an Open Platform website app (spec §9): the same five
+ * parameters in the same order, scope snsapi_login, then #wechat_redirect. */
+wx_status_t wechat_qrconnect_url(wx_buf_t *out, const wechat_cfg_t *cfg, const char *appid,
+                                 const char *redirect_uri, const char *state);
 
 /* Pure parsers (the async calls use them; unit tests too). A body with a non-zero errcode gives
  * WX_EUPSTREAM with err->code = errcode. */

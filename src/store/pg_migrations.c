@@ -233,5 +233,13 @@ const db_migration_t pg_migrations[] = {
     {7, "results_index",
      "CREATE INDEX login_states_results ON login_states(claimed_at) WHERE result != '';"},
 
+    /* Issue 15: Open Platform website apps (connect/qrconnect) as a second connection type of
+     * a pool, sharing its users with the service account through the unionid; and how a
+     * desktop browser of the pool logs in. Version 8 is left to a branch developed at the
+     * same time. */
+    {9, "desktop_open",
+     "ALTER TABLE connections ADD COLUMN type TEXT NOT NULL DEFAULT 'wechat_mp';"
+     "ALTER TABLE pools ADD COLUMN desktop_method TEXT NOT NULL DEFAULT '';"},
+
     {0, NULL, NULL},
 };

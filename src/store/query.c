@@ -193,6 +193,7 @@ sq_fill_pool(sq_row_t *r, void *out)
     sq_text(r, 4, p->redirect_urls, sizeof(p->redirect_urls));
     p->created_at = sq_i64(r, 5);
     p->updated_at = sq_i64(r, 6);
+    sq_text(r, 7, p->desktop_method, sizeof(p->desktop_method));
 }
 
 void
@@ -232,6 +233,7 @@ sq_fill_conn(sq_row_t *r, void *out)
     sq_text(r, 8, c->txt_content, sizeof(c->txt_content));
     c->created_at = sq_i64(r, 9);
     c->updated_at = sq_i64(r, 10);
+    sq_text(r, 11, c->type, sizeof(c->type));
 }
 
 void

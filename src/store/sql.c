@@ -2,7 +2,7 @@
  * substr(x, length(x), 1) for "ends with", integers compared to integers. */
 #include "sql.h"
 
-#define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at"
+#define POOL_COLS "id, name, token_ttl, alg, redirect_urls, created_at, updated_at, desktop_method"
 #define OIDC_CODE_COLS                                                                             \
     "hash, pool_id, app_id, user_id, redirect_uri, code_challenge, nonce, scope, sid, "            \
     "auth_time, created_at, expires_at, used_at, access_jti, access_exp, family"
@@ -15,7 +15,7 @@
     "logout_urls, web_origins, access_ttl, id_ttl, refresh_ttl"
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
-    "txt_content, created_at, updated_at"
+    "txt_content, created_at, updated_at, type"
 #define USER_FILTER                                                                                \
     "WHERE pool_id = $1 AND ($2 = '' OR lower(nickname) LIKE lower($3) ESCAPE '\\' OR id = $2 OR " \
     "EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND "                           \
@@ -44,10 +44,11 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_MIGRATION_RECORD] =
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 
-    [STMT_POOL_PUT] = "INSERT INTO pools (" POOL_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    [STMT_POOL_PUT] = "INSERT INTO pools (" POOL_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                       "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
                       "token_ttl = excluded.token_ttl, alg = excluded.alg, "
-                      "redirect_urls = excluded.redirect_urls, updated_at = excluded.updated_at",
+                      "redirect_urls = excluded.redirect_urls, updated_at = excluded.updated_at, "
+                      "desktop_method = excluded.desktop_method",
     [STMT_POOL_GET] = "SELECT " POOL_COLS " FROM pools WHERE id = $1",
     [STMT_POOL_EXISTS] = "SELECT 1 FROM pools WHERE id = $1",
 
@@ -66,9 +67,9 @@ const char *const sql_text[STMT_COUNT] = {
 
     [STMT_CONN_PUT] =
         "INSERT INTO connections (" CONN_COLS ") "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
         "ON CONFLICT (pool_id, identifier) DO UPDATE SET display_name = excluded.display_name, "
-        "appid = excluded.appid, "
+        "appid = excluded.appid, type = excluded.type, "
         "app_secret = CASE WHEN excluded.app_secret = '' THEN connections.app_secret "
         "ELSE excluded.app_secret END, "
         "scope = excluded.scope, callback_url = excluded.callback_url, "
@@ -76,8 +77,12 @@ const char *const sql_text[STMT_COUNT] = {
         "updated_at = excluded.updated_at",
     [STMT_CONN_GET] =
         "SELECT " CONN_COLS " FROM connections WHERE pool_id = $1 AND identifier = $2",
+    /* A phone's login never lands on a website app (qrconnect is a desktop page). */
     [STMT_CONN_DEFAULT] = "SELECT " CONN_COLS " FROM connections WHERE pool_id = $1 "
-                          "ORDER BY (identifier = $2) DESC, created_at, id LIMIT 1",
+                          "ORDER BY (identifier = $2) DESC, (type = 'wechat_open'), created_at, id "
+                          "LIMIT 1",
+    [STMT_CONN_OF_TYPE] = "SELECT " CONN_COLS " FROM connections WHERE pool_id = $1 "
+                          "AND type = $2 ORDER BY created_at, id LIMIT 1",
     [STMT_TXT_GET] = "SELECT txt_content FROM connections WHERE txt_filename = $1 "
                      "ORDER BY updated_at DESC, id DESC LIMIT 1",
 

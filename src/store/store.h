@@ -34,6 +34,10 @@ typedef struct {
     char redirect_urls[STORE_URLS_MAX]; /* allowed redirect_url patterns, newline-separated */
     int64_t created_at;
     int64_t updated_at;
+    /* How a desktop browser logs in (docs/desktop-login.md): "" (auto: the pool's Open
+     * Platform website connection when it has one), "qrconnect" (that connection), "none" (as
+     * a phone: the service account's page, which asks to be opened in WeChat). */
+    char desktop_method[16];
 } store_pool_t;
 
 typedef struct {
@@ -55,10 +59,17 @@ typedef struct {
     int64_t refresh_ttl;              /* seconds; 0: 30 days */
 } store_app_t;
 
+/* Connection types: a service (official) account's webpage authorization, inside WeChat; an
+ * Open Platform website app's QR-code login (connect/qrconnect, scope snsapi_login), on a
+ * desktop. Users of one pool are shared between them through the unionid. */
+#define STORE_CONN_MP "wechat_mp"
+#define STORE_CONN_OPEN "wechat_open"
+
 typedef struct {
     char pool_id[STORE_ID_MAX];
     char identifier[STORE_IDENT_MAX]; /* unique within a pool; default wechat:webpage-authorization
                                        */
+    char type[16];                    /* STORE_CONN_MP (also when "") or STORE_CONN_OPEN */
     char display_name[STORE_NAME_MAX];
     char appid[STORE_ID_MAX];          /* WeChat App ID, wx + 16 hex */
     char app_secret[STORE_SECRET_MAX]; /* never returned by an API, never logged */
@@ -200,8 +211,11 @@ wx_status_t store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err);
 wx_status_t store_conn_get(store_t *st, const char *pool_id, const char *identifier,
                            store_conn_t *out, wx_err_t *err);
 /* The connection a pool-level (v1) login uses: the one with the default identifier, else the
- * oldest one of the pool. WX_ENOENT when the pool has none. */
+ * oldest service-account one of the pool, else its oldest. WX_ENOENT when the pool has none. */
 wx_status_t store_conn_default(store_t *st, const char *pool_id, store_conn_t *out, wx_err_t *err);
+/* The oldest connection of a type (STORE_CONN_*) in the pool; WX_ENOENT when it has none. */
+wx_status_t store_conn_of_type(store_t *st, const char *pool_id, const char *type,
+                               store_conn_t *out, wx_err_t *err);
 /* Content of the domain-verification file with this exact name, across all connections. */
 wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size_t n,
                           wx_err_t *err);

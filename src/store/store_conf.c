@@ -57,6 +57,7 @@ store_pool_put(store_t *st, const store_pool_t *p, wx_err_t *err)
         {"pool name", p->name, sizeof(p->name)},
         {"pool signing alg", p->alg, sizeof(p->alg)},
         {"pool redirect URLs", p->redirect_urls, sizeof(p->redirect_urls)},
+        {"pool desktop login method", p->desktop_method, sizeof(p->desktop_method)},
     };
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sq_require("pool id", p->id, err)) != WX_OK)
@@ -66,7 +67,8 @@ store_pool_put(store_t *st, const store_pool_t *p, wx_err_t *err)
     return sq_run(st, STMT_POOL_PUT,
                   SQ_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_INT(p->token_ttl), DB_TEXT(p->alg),
                           DB_TEXT(p->redirect_urls),
-                          DB_INT(p->created_at > 0 ? p->created_at : now), DB_INT(now)),
+                          DB_INT(p->created_at > 0 ? p->created_at : now), DB_INT(now),
+                          DB_TEXT(p->desktop_method)),
                   NULL, NULL, err, "pool put");
 }
 
@@ -140,18 +142,23 @@ store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err)
         {"connection callback URL", c->callback_url, sizeof(c->callback_url)},
         {"txt file name", c->txt_filename, sizeof(c->txt_filename)},
         {"txt file content", c->txt_content, sizeof(c->txt_content)},
+        {"connection type", c->type, sizeof(c->type)},
     };
+    const char *type = c->type[0] ? c->type : STORE_CONN_MP;
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
     if (rc != WX_OK || (rc = sq_require("connection pool id", c->pool_id, err)) != WX_OK ||
         (rc = sq_require("connection identifier", c->identifier, err)) != WX_OK)
         return rc;
-    return conf_put(st, STMT_CONN_PUT,
-                    SQ_ARGS(DB_TEXT(c->pool_id), DB_TEXT(c->identifier), DB_TEXT(c->display_name),
-                            DB_TEXT(c->appid), DB_TEXT(c->app_secret), DB_TEXT(c->scope),
-                            DB_TEXT(c->callback_url), DB_TEXT(c->txt_filename),
-                            DB_TEXT(c->txt_content),
-                            DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now)),
-                    c->pool_id, err, "connection put");
+    if (strcmp(type, STORE_CONN_MP) != 0 && strcmp(type, STORE_CONN_OPEN) != 0)
+        return wx_err_set(err, WX_EINVAL, "connection type must be %s or %s", STORE_CONN_MP,
+                          STORE_CONN_OPEN);
+    return conf_put(
+        st, STMT_CONN_PUT,
+        SQ_ARGS(DB_TEXT(c->pool_id), DB_TEXT(c->identifier), DB_TEXT(c->display_name),
+                DB_TEXT(c->appid), DB_TEXT(c->app_secret), DB_TEXT(c->scope),
+                DB_TEXT(c->callback_url), DB_TEXT(c->txt_filename), DB_TEXT(c->txt_content),
+                DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now), DB_TEXT(type)),
+        c->pool_id, err, "connection put");
 }
 
 wx_status_t
@@ -179,6 +186,20 @@ store_conn_default(store_t *st, const char *pool_id, store_conn_t *out, wx_err_t
     if (rc == WX_OK && !found)
         rc = wx_err_set(err, WX_ENOENT, "pool '%.64s' has no WeChat connection",
                         pool_id ? pool_id : "");
+    return conf_done(rc, out, sizeof(*out));
+}
+
+wx_status_t
+store_conn_of_type(store_t *st, const char *pool_id, const char *type, store_conn_t *out,
+                   wx_err_t *err)
+{
+    bool found = false;
+    wx_status_t rc = conf_get(st, STMT_CONN_OF_TYPE, SQ_ARGS(DB_TEXT(pool_id), DB_TEXT(type)),
+                              sq_key_ok(pool_id, STORE_ID_MAX) && sq_key_ok(type, 16), sq_fill_conn,
+                              out, &found, err);
+    if (rc == WX_OK && !found)
+        rc = wx_err_set(err, WX_ENOENT, "pool '%.64s' has no %.16s connection",
+                        pool_id ? pool_id : "", type ? type : "");
     return conf_done(rc, out, sizeof(*out));
 }
 

@@ -779,7 +779,7 @@ test_doctor_pool_flow(void **state)
     assert_int_equal(wxt_http("GET", url, NULL, &r), 0);
     assert_int_equal(r.status, 400);
     has(r.body, "未配置登录后返回的页面");
-    has(r.body, "wxauth pool update POOL --redirect");
+    has(r.body, "wxauth pool update shop --redirect URL");
     wxt_resp_free(&r);
 
     run(0, NULL, NULL,

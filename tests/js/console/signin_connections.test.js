@@ -169,6 +169,32 @@ test('console: sign-in, pool and connection forms, verification file', async (t)
       assert.equal(list.connections[0].display_name, 'Shop WeChat (renamed)');
     });
 
+    await t.test('an Open Platform website app is a connection of its own type (issue #15)', async () => {
+      await page.goto(c.url + '#/pools/shop/new-connection');
+      await page.locator('#conn-type').waitFor();
+      await page.locator('#conn-type').selectOption('wechat_open');
+      await page.locator('#conn-display_name').fill('Shop desktop QR');
+      await page.locator('#conn-appid').fill('wxa1b2c3d4e5f60718');
+      await page.locator('#conn-app_secret').fill('web-app-secret-1');
+      await page.locator('#conn-callback_url').fill('https://shop.example.com/callback');
+      await page.getByRole('button', { name: 'Create connection' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Shop desktop QR' }).waitFor();
+      assert.match(page.url(), /#\/pools\/shop\/connections\/wechat%3Aqrconnect$/);
+      assert.equal(await page.locator('#conn-type').inputValue(), 'wechat_open');
+      assert.equal(await page.locator('#conn-scope').inputValue(), 'snsapi_login');
+      const web = await env.api('GET', '/pools/shop/connections/wechat:qrconnect');
+      assert.equal(web.type, 'wechat_open');
+      assert.equal(web.scope, 'snsapi_login');
+      assert.equal(web.app_secret, 'set');
+      await page.getByRole('link', { name: 'Connections' }).first().click();
+      const row = page.locator('tr', { hasText: 'wechat:qrconnect' });
+      await row.getByText('Website app (QR code)').waitFor();
+      await page.locator('tr', { hasText: 'wechat:webpage-authorization' }).getByText('Service account').waitFor();
+      assert.equal((await page.content()).includes('web-app-secret-1'), false, 'the secret is never shown');
+      await c.shot('04b-connections-types');
+      await env.api('DELETE', '/pools/shop/connections/wechat:qrconnect');
+    });
+
     await t.test('keys: rotate to an ES256 key', async () => {
       await page.getByRole('link', { name: 'Signing keys' }).click();
       await page.getByRole('heading', { level: 1, name: 'Signing keys' }).waitFor();

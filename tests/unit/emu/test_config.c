@@ -89,6 +89,29 @@ test_full(void **state)
     emu_model_free(&m);
 }
 
+/* An Open Platform website app: type = website, its only scope snsapi_login, bound to an
+ * Open Platform account (so it has unionids). */
+static void
+test_website_app(void **state)
+{
+    emu_config_t c;
+    emu_model_t m;
+    wx_err_t err = {0};
+    const char *text = "[account wxweb]\ntype = website\nname = 示例网站\nsecret = s\n"
+                       "domain = id.example.com\nopen_platform = op1\n"
+                       "[account wxmp]\nsecret = t\ndomain = id.example.com\nopen_platform = op1\n";
+    assert_int_equal(parse(text, &c, &m, &err), WX_OK);
+    const emu_account_t *a = emu_model_account(&m, "wxweb");
+    assert_non_null(a);
+    assert_true(a->website);
+    assert_int_equal(a->scopes, EMU_SCOPE_LOGIN);
+    assert_string_equal(a->name, "示例网站");
+    a = emu_model_account(&m, "wxmp");
+    assert_false(a->website);
+    assert_int_equal(a->scopes, EMU_SCOPE_BASE | EMU_SCOPE_USERINFO);
+    emu_model_free(&m);
+}
+
 static void
 test_errors(void **state)
 {
@@ -105,7 +128,13 @@ test_errors(void **state)
         {"[account wx1]\ndomain = a.test\n", "secret is required"},
         {"[account wx1]\nsecret = x\ndomain = https://a.test/\n", "host[:port]"},
         {"[account wx1]\nsecret = x\ndomain = a.test:99999\n", "host[:port]"},
-        {"[account wx1]\nsecret = x\ndomain = a.test\nscopes = snsapi_login\n", "scope"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\nscopes = snsapi_login\n", "type = website"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\nscopes = snsapi_lgn\n", "scope"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\ntype = app\n", "type must be"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\ntype = website\n", "open_platform"},
+        {"[account wx1]\nsecret = x\ndomain = a.test\ntype = website\nopen_platform = op\n"
+         "scopes = snsapi_userinfo\n",
+         "only scope is snsapi_login"},
         {"[account wx1]\nsecret = x\ndomain = a.test\nbanned = perhaps\n", "banned"},
         {"[account wx1]\nsecret = x\ndomain = a.test\ncolour = red\n", "unknown account key"},
         {"[person a b]\nnickname = x\n", "person id"},
@@ -239,6 +268,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_website_app),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_model_helpers),

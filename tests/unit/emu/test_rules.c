@@ -133,7 +133,9 @@ test_state_and_scope(void **state)
 
     assert_int_equal(emu_scope_parse("snsapi_base"), EMU_SCOPE_BASE);
     assert_int_equal(emu_scope_parse("snsapi_userinfo"), EMU_SCOPE_USERINFO);
-    assert_int_equal(emu_scope_parse("snsapi_login"), 0);
+    assert_int_equal(emu_scope_parse("snsapi_login"), EMU_SCOPE_LOGIN); /* website apps' */
+    assert_int_equal(emu_scope_parse("snsapi_login,snsapi_userinfo"), 0);
+    assert_string_equal(emu_scope_name(EMU_SCOPE_LOGIN), "snsapi_login");
     assert_int_equal(emu_scope_parse("snsapi_base,snsapi_userinfo"), 0);
     assert_string_equal(emu_scope_name(EMU_SCOPE_USERINFO), "snsapi_userinfo");
     assert_string_equal(emu_scope_name(EMU_SCOPE_BASE), "snsapi_base");

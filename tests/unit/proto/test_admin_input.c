@@ -233,6 +233,77 @@ test_conn_create(void **state)
     json_decref(errors);
 }
 
+/* Issue 15: a website app (wechat_open) is its own type, chosen once, with scope snsapi_login;
+ * the pool says how its desktops log in. */
+static void
+test_conn_types(void **state)
+{
+    store_conn_t c = {0};
+    store_pool_t p = {0};
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    json_t *in = parse("{\"type\":\"wechat_open\",\"appid\":\"wx00000000000000aa\","
+                       "\"app_secret\":\"web-secret\",\"callback_url\":\"#\"}");
+    json_t *errors = json_object(), *shown;
+    assert_true(admin_conn_apply(in, &c, true, secret, sizeof(secret), errors));
+    assert_string_equal(c.type, STORE_CONN_OPEN);
+    assert_string_equal(c.identifier, "wechat:qrconnect"); /* its own default identifier */
+    assert_string_equal(c.scope, "snsapi_login");
+    shown = admin_conn_json(&c, "https://id.example.com");
+    assert_string_equal(json_string_value(json_object_get(shown, "type")), "wechat_open");
+    assert_string_equal(json_string_value(json_object_get(shown, "wechat_redirect_uri")),
+                        "https://id.example.com/connections/social/wechat:qrconnect/callback");
+    json_decref(shown);
+    json_decref(in);
+    json_decref(errors);
+
+    /* Not another scope, and never another type once created. */
+    in = parse("{\"scope\":\"snsapi_userinfo\",\"type\":\"wechat_mp\"}");
+    errors = json_object();
+    assert_false(admin_conn_apply(in, &c, false, secret, sizeof(secret), errors));
+    assert_non_null(strstr(err_of(errors, "scope"), "snsapi_login"));
+    assert_non_null(strstr(err_of(errors, "type"), "cannot be changed"));
+    json_decref(in);
+    json_decref(errors);
+
+    /* An unknown type names both; a service account's is the default and shown. */
+    memset(&c, 0, sizeof(c));
+    in = parse("{\"type\":\"website\"}");
+    errors = json_object();
+    assert_false(admin_conn_apply(in, &c, true, secret, sizeof(secret), errors));
+    assert_non_null(strstr(err_of(errors, "type"), "wechat_open"));
+    json_decref(in);
+    json_decref(errors);
+    in = parse("{\"appid\":\"wx5d1e4a0b9c3f7e21\",\"app_secret\":\"s\",\"callback_url\":\"#\"}");
+    errors = json_object();
+    memset(&c, 0, sizeof(c));
+    assert_true(admin_conn_apply(in, &c, true, secret, sizeof(secret), errors));
+    assert_string_equal(c.type, STORE_CONN_MP);
+    json_decref(in);
+    json_decref(errors);
+
+    in = parse("{\"id\":\"demo\",\"desktop_method\":\"qrconnect\"}");
+    errors = json_object();
+    assert_true(admin_pool_apply(in, &p, errors));
+    assert_string_equal(p.desktop_method, "qrconnect");
+    json_decref(in);
+    json_decref(errors);
+    in = parse("{\"desktop_method\":\"auto\"}");
+    errors = json_object();
+    assert_true(admin_pool_apply(in, &p, errors));
+    assert_string_equal(p.desktop_method, "");
+    shown = admin_pool_json(&p);
+    assert_string_equal(json_string_value(json_object_get(shown, "desktop_method")), "auto");
+    json_decref(shown);
+    json_decref(in);
+    json_decref(errors);
+    in = parse("{\"desktop_method\":\"scan\"}");
+    errors = json_object();
+    assert_false(admin_pool_apply(in, &p, errors));
+    assert_non_null(strstr(err_of(errors, "desktop_method"), "qrconnect"));
+    json_decref(in);
+    json_decref(errors);
+}
+
 static void
 test_conn_bad_fields(void **state)
 {
@@ -355,6 +426,7 @@ main(void)
         cmocka_unit_test(test_pool_update_keeps_id),
         cmocka_unit_test(test_app_apply),
         cmocka_unit_test(test_conn_create),
+        cmocka_unit_test(test_conn_types),
         cmocka_unit_test(test_conn_bad_fields),
         cmocka_unit_test(test_conn_update),
         cmocka_unit_test(test_json_never_secret),

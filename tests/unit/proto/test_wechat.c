@@ -30,6 +30,32 @@ test_authorize_url(void **state)
     wx_buf_free(&b);
 }
 
+/* Open Platform website apps: the QR-code page, scope snsapi_login, same order and fragment. */
+static void
+test_qrconnect_url(void **state)
+{
+    wechat_cfg_t cfg = {.authorize_url = "https://open.weixin.qq.com/connect/oauth2/authorize",
+                        .qrconnect_url = "http://127.0.0.1:8090/connect/qrconnect"};
+    wx_buf_t b;
+    wx_buf_init(&b, 4096);
+    assert_int_equal(wechat_qrconnect_url(&b, &cfg, "wx00000000000000aa",
+                                          "https://id.example.com/connections/social/wechat:"
+                                          "qrconnect/callback",
+                                          "AbC123"),
+                     WX_OK);
+    assert_string_equal(wx_buf_str(&b),
+                        "http://127.0.0.1:8090/connect/qrconnect?appid=wx00000000000000aa"
+                        "&redirect_uri=https%3A%2F%2Fid.example.com%2Fconnections%2Fsocial%2F"
+                        "wechat%3Aqrconnect%2Fcallback&response_type=code&scope=snsapi_login"
+                        "&state=AbC123#wechat_redirect");
+    wx_buf_reset(&b);
+    cfg.qrconnect_url = NULL; /* WeChat's own page */
+    assert_int_equal(
+        wechat_qrconnect_url(&b, &cfg, "wx00000000000000aa", "https://a.example/cb", "S"), WX_OK);
+    assert_non_null(strstr(wx_buf_str(&b), "https://open.weixin.qq.com/connect/qrconnect?appid="));
+    wx_buf_free(&b);
+}
+
 static void
 test_parse_token(void **state)
 {
@@ -102,6 +128,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authorize_url),
+        cmocka_unit_test(test_qrconnect_url),
         cmocka_unit_test(test_parse_token),
         cmocka_unit_test(test_parse_userinfo),
         cmocka_unit_test(test_parse_userinfo_bad_utf8),

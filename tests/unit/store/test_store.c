@@ -680,6 +680,154 @@ test_user_unionid_links(void **state)
     assert_int_equal(n, 1);
 }
 
+/* Issue 15: a pool's Open Platform website connection next to its service-account one, and
+ * the pool's desktop login method. */
+static bool
+conn_type_seen(const store_conn_t *c, void *arg)
+{
+    char *types = arg;
+    size_t n = strlen(types);
+    snprintf(types + n, 128 - n, "%s=%s;", c->identifier, c->type);
+    return true;
+}
+
+static void
+test_conn_types(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], solo[STORE_ID_MAX], types[128] = "";
+    store_conn_t c = {0}, got;
+    store_pool_t p;
+    wx_err_t err = {0};
+    put_pool(fx, "pool", pool, sizeof(pool));
+    put_pool(fx, "solo", solo, sizeof(solo));
+    assert_int_equal(store_conn_of_type(fx->st, pool, STORE_CONN_OPEN, &got, &err), WX_ENOENT);
+
+    /* The website app is the oldest connection of the pool, and has no default identifier. */
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool);
+    snprintf(c.identifier, sizeof(c.identifier), "wechat:qrconnect");
+    snprintf(c.type, sizeof(c.type), STORE_CONN_OPEN);
+    snprintf(c.appid, sizeof(c.appid), "wx00000000000000aa");
+    snprintf(c.app_secret, sizeof(c.app_secret), "web-secret");
+    snprintf(c.scope, sizeof(c.scope), "snsapi_login");
+    snprintf(c.callback_url, sizeof(c.callback_url), "#");
+    c.created_at = 100;
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    put_conn(fx, pool, "custom-mp", 200); /* type not given: a service account */
+    assert_int_equal(store_conn_get(fx->st, pool, "wechat:qrconnect", &got, &err), WX_OK);
+    assert_string_equal(got.type, STORE_CONN_OPEN);
+    assert_string_equal(got.scope, "snsapi_login");
+    assert_string_equal(got.app_secret, "web-secret");
+    assert_int_equal(store_conn_get(fx->st, pool, "custom-mp", &got, &err), WX_OK);
+    assert_string_equal(got.type, STORE_CONN_MP);
+
+    /* A phone's (pool-level) login never lands on the website app, older as it is. */
+    assert_int_equal(store_conn_default(fx->st, pool, &got, &err), WX_OK);
+    assert_string_equal(got.identifier, "custom-mp");
+    assert_int_equal(store_conn_of_type(fx->st, pool, STORE_CONN_OPEN, &got, &err), WX_OK);
+    assert_string_equal(got.identifier, "wechat:qrconnect");
+    assert_string_equal(got.appid, "wx00000000000000aa");
+    assert_int_equal(store_conn_of_type(fx->st, pool, STORE_CONN_MP, &got, &err), WX_OK);
+    assert_string_equal(got.identifier, "custom-mp");
+    assert_int_equal(store_conn_list(fx->st, pool, conn_type_seen, types, &err), WX_OK);
+    assert_string_equal(types, "wechat:qrconnect=wechat_open;custom-mp=wechat_mp;");
+
+    /* A pool with only a website app: that is all it has. */
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", solo);
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_default(fx->st, solo, &got, &err), WX_OK);
+    assert_string_equal(got.type, STORE_CONN_OPEN);
+    assert_int_equal(store_conn_of_type(fx->st, solo, STORE_CONN_MP, &got, &err), WX_ENOENT);
+
+    /* The type can be changed by a put (the admin API refuses it), and only to a known one. */
+    snprintf(c.type, sizeof(c.type), "wechat_app");
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_EINVAL);
+    assert_non_null(strstr(err.msg, "connection type"));
+    assert_int_equal(store_conn_get(fx->st, solo, c.identifier, &got, &err), WX_OK);
+    assert_string_equal(got.type, STORE_CONN_OPEN);
+
+    /* The pool's desktop method round-trips; a pool written without one has "". */
+    assert_int_equal(store_pool_get(fx->st, pool, &p, &err), WX_OK);
+    assert_string_equal(p.desktop_method, "");
+    snprintf(p.desktop_method, sizeof(p.desktop_method), "qrconnect");
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+    assert_int_equal(store_pool_get(fx->st, pool, &p, &err), WX_OK);
+    assert_string_equal(p.desktop_method, "qrconnect");
+}
+
+static bool
+count_identities(const store_identity_t *i, void *arg)
+{
+    (void)i;
+    (*(int *)arg)++;
+    return true;
+}
+
+/* The same person through the service account and through the website app: one user, whose
+ * id (the tokens' sub) never changes, whichever connection comes first or next. */
+static void
+test_user_unionid_across_types(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], om[STORE_OPENID_MAX], ow[STORE_OPENID_MAX], u1[STORE_OPENID_MAX],
+        om2[STORE_OPENID_MAX], ow2[STORE_OPENID_MAX], u2[STORE_OPENID_MAX];
+    store_user_t a, b, c;
+    wx_err_t err = {0};
+    bool created = false;
+    int64_t n = 0;
+    int idents = 0;
+    put_pool(fx, "pool", pool, sizeof(pool));
+    tid(fx, "om", om, sizeof(om));
+    tid(fx, "ow", ow, sizeof(ow));
+    tid(fx, "u1", u1, sizeof(u1));
+    tid(fx, "om2", om2, sizeof(om2));
+    tid(fx, "ow2", ow2, sizeof(ow2));
+    tid(fx, "u2", u2, sizeof(u2));
+
+    /* Website app first (a desktop), then the service account (a phone). */
+    store_wechat_login_t in = login_of(pool, "wx00000000000000aa", ow, u1);
+    in.provider = "wechat:qrconnect";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &a, &created, &err), WX_OK);
+    assert_true(created);
+    in = login_of(pool, "wx0123456789abcdef", om, u1);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &b, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(b.id, a.id);
+    assert_string_equal(b.openid, om);
+    /* Back on the desktop: still the same user, each identity its own openid. */
+    in = login_of(pool, "wx00000000000000aa", ow, u1);
+    in.provider = "wechat:qrconnect";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &c, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(c.id, a.id);
+    assert_string_equal(c.openid, ow);
+    assert_int_equal(c.logins_count, 3);
+    assert_int_equal(store_user_identities(fx->st, a.id, count_identities, &idents, &err), WX_OK);
+    assert_int_equal(idents, 2);
+
+    /* A service-account login without a unionid (snsapi_base) cannot be linked: the website
+     * login makes a second user. Once made, each identity keeps its user (its sub), even
+     * when the service account later brings the unionid (snsapi_userinfo): never moved. */
+    in = login_of(pool, "wx0123456789abcdef", om2, NULL);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &a, &created, &err), WX_OK);
+    assert_true(created);
+    in = login_of(pool, "wx00000000000000aa", ow2, u2);
+    in.provider = "wechat:qrconnect";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &b, &created, &err), WX_OK);
+    assert_true(created);
+    assert_string_not_equal(b.id, a.id);
+    in = login_of(pool, "wx0123456789abcdef", om2, u2);
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &c, &created, &err), WX_OK);
+    assert_false(created);
+    assert_string_equal(c.id, a.id);
+    in = login_of(pool, "wx00000000000000aa", ow2, u2);
+    in.provider = "wechat:qrconnect";
+    assert_int_equal(store_user_upsert_wechat(fx->st, &in, &c, &created, &err), WX_OK);
+    assert_string_equal(c.id, b.id);
+    assert_int_equal(store_user_count(fx->st, pool, &n, &err), WX_OK);
+    assert_int_equal(n, 3);
+}
+
 static void
 test_user_username_collision(void **state)
 {
@@ -2157,6 +2305,8 @@ main(void)
         T(test_too_big),
         T(test_user_upsert_create_update),
         T(test_user_unionid_links),
+        T(test_conn_types),
+        T(test_user_unionid_across_types),
         T(test_user_username_collision),
         T(test_user_blocked),
         T(test_state_claim),
