@@ -61,22 +61,6 @@ out:
     return ok;
 }
 
-void
-oidc_session_end(http_req_t *r, worker_ctx_t *ctx)
-{
-    char sealed[512], plain[256], sid[STORE_ID_MAX];
-    seal_key_t k;
-    wx_err_t err = {0};
-    if (http_req_cookie(r, OIDC_SESSION_COOKIE, sealed, sizeof(sealed)) && session_key(ctx, &k)) {
-        if (seal_open(&k, SESSION_AAD, sealed, plain, sizeof(plain), &err) == WX_OK &&
-            sscanf(plain, "%63s", sid) == 1 &&
-            store_oidc_session_end(ctx->store, sid, wx_now(), &err) != WX_OK)
-            wx_log(WX_LOG_WARN, "oidc_session_end_failed", "rid", r->id, "error", err.msg, NULL);
-        seal_key_wipe(&k);
-    }
-    http_set_cookie(r, OIDC_SESSION_COOKIE, "", 0, ctx->app->cfg->cookie_secure);
-}
-
 typedef struct {
     http_req_t *r;
     char sid[STORE_ID_MAX];

@@ -13,11 +13,9 @@
  * false when there is none (no cookie, not ours, ended, expired, another pool). */
 bool oidc_session_current(http_req_t *r, worker_ctx_t *ctx, const char *pool_id,
                           store_oidc_session_t *out);
-/* End the browser's session (logout): the row and the cookie. */
-void oidc_session_end(http_req_t *r, worker_ctx_t *ctx);
-/* The same with the row ended by the store writer, then done(r, arg) on r's loop (the cookie
- * is cleared on r's reply either way; a failed write is logged, and the session then only
- * lives until it expires). done may run before this returns. */
+/* End the browser's session (logout): the row by the store writer, then done(r, arg) on r's
+ * loop (the cookie is cleared on r's reply either way; a failed write is logged, and the
+ * session then only lives until it expires). done may run before this returns. */
 void oidc_session_end_async(http_req_t *r, worker_ctx_t *ctx,
                             void (*done)(http_req_t *r, void *arg), void *arg);
 

@@ -16,11 +16,15 @@
 #include "../util/url.h"
 #include "form.h"
 #include "oidc_flow.h"
+#include "reads.h"
 #include "token.h"
 
 /* A logout's parameters, copied: the id_token_hint is checked as a continuation (token.h). */
 typedef struct {
     char *client_id, *target, *state;
+    http_req_t *r;
+    char client[STORE_ID_MAX]; /* the client whose addresses are read */
+    store_app_t app;
 } logout_t;
 
 static void
@@ -30,47 +34,34 @@ logout_free(void *p)
     free(q->client_id);
     free(q->target);
     free(q->state);
+    OPENSSL_cleanse(&q->app, sizeof(q->app));
     free(q);
 }
 
-/* The hint checked (aud: its audience, NULL without a hint): end the session, then go back. */
+/* A post_logout_redirect_uri not registered for the client (or no client named). */
 static void
-logout_finish(http_req_t *r, logout_t *q, const char *aud)
+logout_refused(http_req_t *r, const char *target, const char *client)
 {
-    worker_ctx_t *ctx = handle_ctx(r);
-    wx_err_t err = {0};
-    store_app_t *app = NULL;
-    const char *client_id = q->client_id, *target = q->target, *state = q->state;
-    if (client_id && aud && strcmp(client_id, aud) != 0) {
-        r->outcome = "client_mismatch";
-        http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
-                        &(http_page_t){.detail = "client_id differs from the id_token_hint's "
-                                                 "audience."});
-        goto out;
-    }
-    const char *client = aud ? aud : client_id;
-    if (target && *target) {
-        app = calloc(1, sizeof(*app));
-        if (!app || !client || !handle_valid_id(client) ||
-            store_app_get(ctx->store, client, app, &err) != WX_OK ||
-            !oidc_redirect_registered(app->logout_urls, target)) {
-            r->outcome = "logout_redirect_not_allowed";
-            wx_log(WX_LOG_INFO, "logout_redirect_refused", "rid", r->id, "url", target, "client",
-                   client ? client : "", NULL);
-            wx_buf_t d;
-            wx_buf_init(&d, 8192);
-            wx_buf_printf(&d,
-                          "Refused post_logout_redirect_uri: %s. It must equal one registered "
-                          "for the client (`wxauth app update %s --post-logout-redirect URL`), "
-                          "and the client must be named by id_token_hint or client_id.",
-                          target, client && handle_valid_id(client) ? client : "APP");
-            http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
-                            &(http_page_t){.detail = wx_buf_str(&d)});
-            wx_buf_free(&d);
-            goto out;
-        }
-    }
-    oidc_session_end(r, ctx);
+    r->outcome = "logout_redirect_not_allowed";
+    wx_log(WX_LOG_INFO, "logout_redirect_refused", "rid", r->id, "url", target, "client",
+           client ? client : "", NULL);
+    wx_buf_t d;
+    wx_buf_init(&d, 8192);
+    wx_buf_printf(&d,
+                  "Refused post_logout_redirect_uri: %s. It must equal one registered "
+                  "for the client (`wxauth app update %s --post-logout-redirect URL`), "
+                  "and the client must be named by id_token_hint or client_id.",
+                  target, client && handle_valid_id(client) ? client : "APP");
+    http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED, &(http_page_t){.detail = wx_buf_str(&d)});
+    wx_buf_free(&d);
+}
+
+/* The session is ended: go back to the checked address, or say so here. */
+static void
+logout_ended(http_req_t *r, void *arg)
+{
+    logout_t *q = arg;
+    const char *target = q->target, *state = q->state;
     if (target && *target) {
         wx_buf_t b;
         wx_buf_init(&b, 4096);
@@ -83,14 +74,64 @@ logout_finish(http_req_t *r, logout_t *q, const char *aud)
                             &(http_page_t){.detail = "state is too long."});
         }
         wx_buf_free(&b);
-        goto out;
+        return;
     }
     r->outcome = "ok";
     http_reply_page(r, 200, WX_MSG_PAGE_SIGNED_OUT, NULL);
-out:
-    if (app)
-        OPENSSL_cleanse(app->secret, sizeof(app->secret));
-    free(app);
+}
+
+static wx_status_t
+logout_app_run(store_t *st, void *arg, wx_err_t *err)
+{
+    logout_t *q = arg;
+    return store_app_get(st, q->client, &q->app, err);
+}
+
+/* The client's row (read off the loop, handle/reads.h): is the address registered for it? */
+static void
+logout_app_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    logout_t *q = arg;
+    http_req_t *r = q->r;
+    OPENSSL_cleanse(q->app.secret, sizeof(q->app.secret));
+    if (rc != WX_OK && rc != WX_ENOENT) {
+        wx_log(WX_LOG_WARN, "logout_client_unreadable", "rid", r->id, "client", q->client, "error",
+               err->msg, NULL);
+        http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
+        return;
+    }
+    if (rc != WX_OK || !oidc_redirect_registered(q->app.logout_urls, q->target)) {
+        logout_refused(r, q->target, q->client);
+        return;
+    }
+    oidc_session_end_async(r, handle_ctx(r), logout_ended, q);
+}
+
+/* The hint checked (aud: its audience, NULL without a hint): check the address, end the
+ * session, then go back. */
+static void
+logout_finish(http_req_t *r, logout_t *q, const char *aud)
+{
+    const char *client_id = q->client_id, *target = q->target;
+    if (client_id && aud && strcmp(client_id, aud) != 0) {
+        r->outcome = "client_mismatch";
+        http_reply_page(r, 400, WX_MSG_PAGE_LOGOUT_REFUSED,
+                        &(http_page_t){.detail = "client_id differs from the id_token_hint's "
+                                                 "audience."});
+        return;
+    }
+    const char *client = aud ? aud : client_id;
+    if (target && *target) {
+        if (!client || !handle_valid_id(client) ||
+            !wx_strlcpy(q->client, client, sizeof(q->client))) {
+            logout_refused(r, target, client);
+            return;
+        }
+        q->r = r;
+        handle_read(r->worker, logout_app_run, logout_app_done, q);
+        return;
+    }
+    oidc_session_end_async(r, handle_ctx(r), logout_ended, q);
 }
 
 static void
