@@ -46,7 +46,7 @@ handle_discovery(http_req_t *r)
     disc_url(doc, "introspection_endpoint", host, "/oidc/token/introspection");
     disc_url(doc, "revocation_endpoint", host, "/oidc/token/revocation");
     disc_list(doc, "response_types_supported", "code", NULL);
-    disc_list(doc, "response_modes_supported", "query", "form_post", NULL);
+    disc_list(doc, "response_modes_supported", "query", "form_post", "web_message", NULL);
     disc_list(doc, "grant_types_supported", "authorization_code", "refresh_token", NULL);
     disc_list(doc, "subject_types_supported", "public", NULL);
     disc_list(doc, "scopes_supported", "openid", "profile", NULL);

@@ -144,14 +144,15 @@ auth_run(http_req_t *r, const wx_query_t *p)
     bool none = false, login = false;
     int64_t max_age = -1;
     q->form_post = mode && strcmp(mode, "form_post") == 0;
+    q->web_message = mode && strcmp(mode, "web_message") == 0;
     if (state && !wx_strlcpy(q->state, state, sizeof(q->state))) {
         q->state[0] = '\0';
         oidc_reply_error(r, ctx, redirect_uri, q, "invalid_request", "state is too long");
         goto out;
     }
     const char *error = NULL, *why = NULL;
-    if (mode && *mode && strcmp(mode, "query") != 0 && strcmp(mode, "form_post") != 0)
-        error = "invalid_request", why = "response_mode must be query or form_post";
+    if (mode && *mode && strcmp(mode, "query") != 0 && !q->form_post && !q->web_message)
+        error = "invalid_request", why = "response_mode must be query, form_post or web_message";
     else if (wx_query_get(p, "request"))
         error = "request_not_supported", why = "request objects are not supported";
     else if (wx_query_get(p, "request_uri"))

@@ -125,18 +125,47 @@ now:
     "'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='; base-uri 'none'; "                     \
     "frame-ancestors 'none'"
 
+/* web_message: the page's one script, allowed by its hash; framed only by the client. */
+static bool
+web_message_csp(const char *redirect_uri, char *out, size_t n)
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    char b64[48], origin[STORE_URL_MAX];
+    if (!oidc_origin_of(redirect_uri, origin, sizeof(origin)) ||
+        !EVP_Digest(OIDC_WEB_MESSAGE_SCRIPT, strlen(OIDC_WEB_MESSAGE_SCRIPT), md, &mdlen,
+                    EVP_sha256(), NULL) ||
+        mdlen != sizeof(md) || EVP_EncodeBlock((unsigned char *)b64, md, 32) != 44)
+        return false;
+    return wx_snprintf(out, n,
+                       "default-src 'none'; script-src 'sha256-%s'; base-uri 'none'; "
+                       "form-action 'none'; frame-ancestors %s",
+                       b64, origin);
+}
+
 static void
-reply_response(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri, bool form_post,
+reply_response(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri, const oidc_request_t *q,
                const char *code, const char *error, const char *description, const char *state)
 {
     wx_buf_t b;
     wx_status_t rc;
+    char csp[STORE_URL_MAX + 200];
     wx_buf_init(&b, 16384);
-    if (form_post) {
+    if (q->form_post) {
         rc =
             oidc_response_form(&b, redirect_uri, code, error, description, state, ctx->app->issuer);
         if (rc == WX_OK) {
             http_add_header(r, "Content-Security-Policy", FORM_POST_CSP);
+            http_add_header(r, "Cache-Control", "no-store");
+            http_reply_raw(r, 200, "text/html; charset=utf-8", wx_buf_str(&b), b.len);
+        }
+    } else if (q->web_message) {
+        rc = web_message_csp(redirect_uri, csp, sizeof(csp))
+                 ? oidc_response_message(&b, redirect_uri, code, error, description, state,
+                                         ctx->app->issuer)
+                 : WX_EINVAL;
+        if (rc == WX_OK) {
+            http_add_header(r, "Content-Security-Policy", csp);
             http_add_header(r, "Cache-Control", "no-store");
             http_reply_raw(r, 200, "text/html; charset=utf-8", wx_buf_str(&b), b.len);
         }
@@ -162,7 +191,7 @@ oidc_reply_error(http_req_t *r, worker_ctx_t *ctx, const char *redirect_uri,
         r->outcome = error;
     wx_log(WX_LOG_INFO, "oidc_auth_error", "rid", r->id, "error", error, "description", description,
            NULL);
-    reply_response(r, ctx, redirect_uri, q->form_post, NULL, error, description, q->state);
+    reply_response(r, ctx, redirect_uri, q, NULL, error, description, q->state);
 }
 
 /* A code (and, at the end of a WeChat login, a new session) on its way to the store: written
@@ -233,7 +262,7 @@ issue_done(wx_status_t rc, const wx_err_t *err, void *arg)
     if (!r->outcome || strcmp(r->outcome, "ok_new_user") != 0)
         r->outcome = "ok";
     wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s app=%s", is->c.pool_id, is->c.app_id);
-    reply_response(r, ctx, is->c.redirect_uri, is->q.form_post, is->code, NULL, NULL, is->q.state);
+    reply_response(r, ctx, is->c.redirect_uri, &is->q, is->code, NULL, NULL, is->q.state);
     issue_free(is);
 }
 

@@ -1,7 +1,10 @@
 /* OpenID Connect rules (oidc.h). */
 #include "oidc.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -26,7 +29,9 @@ oidc_request_format(const oidc_request_t *q, char *out, size_t n)
     bool ok;
     wx_buf_init(&b, n > 0 ? n - 1 : 0);
     ok = wx_buf_puts(&b, REQUEST_PREFIX "m=") == WX_OK &&
-         wx_buf_puts(&b, q->form_post ? "form_post" : "query") == WX_OK &&
+         wx_buf_puts(&b, q->form_post     ? "form_post"
+                         : q->web_message ? "web_message"
+                                          : "query") == WX_OK &&
          wx_buf_puts(&b, "&s=") == WX_OK && wx_url_encode(&b, q->state) == WX_OK &&
          wx_buf_puts(&b, "&n=") == WX_OK && wx_url_encode(&b, q->nonce) == WX_OK &&
          wx_buf_puts(&b, "&c=") == WX_OK && wx_url_encode(&b, q->code_challenge) == WX_OK &&
@@ -50,6 +55,7 @@ oidc_request_parse(const char *s, oidc_request_t *out)
     if (!m || !st || !nonce || !c || !p)
         goto out;
     out->form_post = strcmp(m, "form_post") == 0;
+    out->web_message = strcmp(m, "web_message") == 0;
     ok = wx_strlcpy(out->state, st, sizeof(out->state)) &&
          wx_strlcpy(out->nonce, nonce, sizeof(out->nonce)) &&
          wx_strlcpy(out->code_challenge, c, sizeof(out->code_challenge)) &&
@@ -212,5 +218,85 @@ oidc_response_form(wx_buf_t *out, const char *redirect_uri, const char *code, co
                            "<noscript><p>%s %s</p></noscript><button type=\"submit\">继续 · "
                            "Continue</button></form></body></html>",
                            m->zh, m->en);
+    return rc;
+}
+
+/* ES3/ES5 only (old WebViews): read the data island, post it, close a popup. */
+const char OIDC_WEB_MESSAGE_SCRIPT[] =
+    "(function(){var e=document.getElementById('wx-r'),d=JSON.parse(e.textContent||e.innerText),"
+    "w=window.opener||(window.parent!==window?window.parent:null);if(w){w.postMessage({type:"
+    "'authorization_response',response:d.response},d.origin);if(window.opener){window.close();}}"
+    "else{document.getElementById('wx-none').style.display='block';}})();";
+
+bool
+oidc_origin_of(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    if (!p || !(strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0))
+        return false;
+    p += 3;
+    size_t host = strcspn(p, "/?#");
+    size_t len = (size_t)(p - url) + host;
+    if (host == 0 || len >= n || memchr(url, '@', len)) /* no userinfo in an origin */
+        return false;
+    memcpy(out, url, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* A JSON text safe inside <script>: no "<", ">" or "&" as such. */
+static wx_status_t
+script_json(wx_buf_t *b, const char *json)
+{
+    wx_status_t rc = WX_OK;
+    for (const char *c = json; *c && rc == WX_OK; c++)
+        rc = *c == '<'   ? wx_buf_puts(b, "\\u003c")
+             : *c == '>' ? wx_buf_puts(b, "\\u003e")
+             : *c == '&' ? wx_buf_puts(b, "\\u0026")
+                         : wx_buf_append(b, c, 1);
+    return rc;
+}
+
+wx_status_t
+oidc_response_message(wx_buf_t *out, const char *redirect_uri, const char *code, const char *error,
+                      const char *description, const char *state, const char *iss)
+{
+    char origin[STORE_URL_MAX];
+    const wx_msg_t *m = wx_msg(WX_MSG_PAGE_RETURNING);
+    if (!oidc_origin_of(redirect_uri, origin, sizeof(origin)))
+        return WX_EINVAL;
+    json_t *resp = json_object();
+    if (!resp)
+        return WX_ENOMEM;
+    if (code)
+        json_object_set_new(resp, "code", json_string(code));
+    if (error)
+        json_object_set_new(resp, "error", json_string(error));
+    if (error && description)
+        json_object_set_new(resp, "error_description", json_string(description));
+    if (state && *state)
+        json_object_set_new(resp, "state", json_string(state));
+    if (iss)
+        json_object_set_new(resp, "iss", json_string(iss));
+    json_t *data = json_pack("{s:s,s:o}", "origin", origin, "response", resp);
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    if (!text)
+        return WX_ENOMEM;
+    wx_status_t rc = wx_buf_printf(out,
+                                   "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta "
+                                   "charset=\"utf-8\"><title>%s · %s</title></head><body><p>%s "
+                                   "%s</p><p id=\"wx-none\" style=\"display:none\">%s %s</p>"
+                                   "<script type=\"application/json\" id=\"wx-r\">",
+                                   m->title_zh, m->title_en, m->title_zh, m->title_en,
+                                   wx_msg(WX_MSG_PAGE_POPUP_NO_OPENER)->zh,
+                                   wx_msg(WX_MSG_PAGE_POPUP_NO_OPENER)->title_en);
+    if (rc == WX_OK)
+        rc = script_json(out, text);
+    if (rc == WX_OK)
+        rc = wx_buf_printf(out, "</script><script>%s</script></body></html>",
+                           OIDC_WEB_MESSAGE_SCRIPT);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
     return rc;
 }

@@ -18,7 +18,8 @@ typedef struct {
     char nonce[STORE_NONCE_MAX];
     char code_challenge[64];
     char scope[STORE_SCOPE_MAX];
-    bool form_post; /* response_mode=form_post, else query */
+    bool form_post;   /* response_mode=form_post */
+    bool web_message; /* response_mode=web_message; neither: query */
 } oidc_request_t;
 
 /* "oidc:1 " + a query string of the fields; false when it would not fit n. */
@@ -48,5 +49,16 @@ wx_status_t oidc_response_url(wx_buf_t *out, const char *redirect_uri, const cha
 wx_status_t oidc_response_form(wx_buf_t *out, const char *redirect_uri, const char *code,
                                const char *error, const char *description, const char *state,
                                const char *iss);
+/* The same posted by the page's script to the window that opened it (popup) or framed it
+ * (silent prompt=none), addressed to redirect_uri's origin only (response_mode=web_message,
+ * draft-sakimura-oauth-wmrm): {type: "authorization_response", response: {code|error…, state,
+ * iss}}. The script is OIDC_WEB_MESSAGE_SCRIPT, allowed by its hash (the caller's CSP); the
+ * page may be framed by that origin alone. */
+wx_status_t oidc_response_message(wx_buf_t *out, const char *redirect_uri, const char *code,
+                                  const char *error, const char *description, const char *state,
+                                  const char *iss);
+extern const char OIDC_WEB_MESSAGE_SCRIPT[];
+/* scheme://host[:port] of an absolute http(s) URL; false when it has none. */
+bool oidc_origin_of(const char *url, char *out, size_t n);
 
 #endif

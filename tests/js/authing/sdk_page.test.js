@@ -190,4 +190,91 @@ describe('authing-js-sdk in a browser page on another origin', () => {
     await shot(page, 'authing-wechat-callback');
     await ctx.close();
   });
+
+  // OAuth 2.0 Web Message Response Mode (response_mode=web_message) for any OIDC client page:
+  // a popup posts the code to its opener and closes; with the login session, a hidden iframe
+  // gets the next one silently (prompt=none). Posted to the redirect_uri's origin only.
+  it('response_mode=web_message: popup, then a silent iframe; another origin hears nothing', { timeout: TEST_TIMEOUT }, async () => {
+    const crypto = require('crypto');
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+    const authUrl = (state, extra = '') => `${env.auth}/oidc/auth?` + new URLSearchParams({
+      client_id: PUB, redirect_uri: `${site.self}/callback`, response_type: 'code', scope: 'openid',
+      state, code_challenge: challenge, code_challenge_method: 'S256', response_mode: 'web_message',
+    }) + extra;
+    const listen = (page) => page.evaluate(() => {
+      window.__msgs = [];
+      window.addEventListener('message', (e) => window.__msgs.push({ origin: e.origin, data: e.data }));
+    });
+    const redeem = async (code) => {
+      const res = await fetch(`${env.auth}/oidc/token`, {
+        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: PUB,
+          redirect_uri: `${site.self}/callback`, code_verifier: verifier }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const ctx = await context(browser, true);
+    const page = await ctx.newPage();
+    await page.goto(`${site.self}/`);
+    await listen(page);
+    const popupP = ctx.waitForEvent('page', { timeout: WAIT });
+    await page.evaluate((u) => { window.open(u, 'wxlogin'); }, authUrl('wm-1'));
+    const popup = await popupP;
+    const closed = popup.waitForEvent('close', { timeout: WAIT });
+    await answerConsent(popup, env, { action: 'allow' });
+    await page.waitForFunction(() => window.__msgs.length > 0, null, { timeout: WAIT });
+    await closed; // the result page closed itself
+    let msgs = await page.evaluate(() => window.__msgs);
+    assert.equal(msgs.length, 1, JSON.stringify(msgs));
+    assert.equal(msgs[0].origin, new URL(env.auth).origin);
+    assert.equal(msgs[0].data.type, 'authorization_response');
+    assert.equal(msgs[0].data.response.state, 'wm-1');
+    assert.equal(msgs[0].data.response.iss, `${env.auth}/oidc`);
+    const first = await redeem(msgs[0].data.response.code);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.ok(first.body.id_token);
+
+    // Silent: the login session answers a hidden iframe without WeChat.
+    await page.evaluate((u) => {
+      const f = document.createElement('iframe');
+      f.style.display = 'none';
+      f.src = u;
+      document.body.appendChild(f);
+    }, authUrl('wm-2', '&prompt=none'));
+    await page.waitForFunction(() => window.__msgs.length > 1, null, { timeout: WAIT });
+    msgs = await page.evaluate(() => window.__msgs);
+    assert.equal(msgs[1].data.response.state, 'wm-2');
+    const second = await redeem(msgs[1].data.response.code);
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+
+    // A page on another origin opens the same request: the answer is addressed to the
+    // client's origin, so it hears nothing (the popup still closes).
+    const other = await ctx.newPage();
+    await other.goto(`${evil.self}/`);
+    await listen(other);
+    const popup2P = ctx.waitForEvent('page', { timeout: WAIT });
+    await other.evaluate((u) => { window.open(u, 'wxlogin2'); }, authUrl('wm-3', '&prompt=none'));
+    const popup2 = await popup2P;
+    await popup2.waitForEvent('close', { timeout: WAIT });
+    await other.waitForTimeout(300);
+    assert.deepEqual(await other.evaluate(() => window.__msgs), []);
+
+    // Without a session, prompt=none answers login_required the same way.
+    const fresh = await context(browser, true);
+    const p3 = await fresh.newPage();
+    await p3.goto(`${site.self}/`);
+    await listen(p3);
+    await p3.evaluate((u) => {
+      const f = document.createElement('iframe');
+      f.src = u;
+      document.body.appendChild(f);
+    }, authUrl('wm-4', '&prompt=none'));
+    await p3.waitForFunction(() => window.__msgs.length > 0, null, { timeout: WAIT });
+    const none = (await p3.evaluate(() => window.__msgs))[0].data.response;
+    assert.equal(none.error, 'login_required');
+    assert.equal(none.state, 'wm-4');
+    await fresh.close();
+    await ctx.close();
+  });
 });

@@ -91,6 +91,38 @@ test_request_roundtrip(void **state)
     assert_false(oidc_request_parse("with_identities=1", &got));
     assert_false(oidc_request_parse("oidc:1 m=query", &got));
     assert_false(oidc_request_is(NULL));
+    oidc_request_t w = {.web_message = true};
+    assert_true(oidc_request_format(&w, s, sizeof(s)));
+    assert_true(oidc_request_parse(s, &got));
+    assert_true(got.web_message);
+    assert_false(got.form_post);
+}
+
+/* web_message: the page posts only to redirect_uri's origin, and its data cannot end the
+ * script element. */
+static void
+test_web_message(void **state)
+{
+    char o[128];
+    assert_true(oidc_origin_of("https://a.example.com:8443/cb?x=1", o, sizeof(o)));
+    assert_string_equal(o, "https://a.example.com:8443");
+    assert_true(oidc_origin_of("http://127.0.0.1:9/cb", o, sizeof(o)));
+    assert_string_equal(o, "http://127.0.0.1:9");
+    assert_false(oidc_origin_of("javascript:alert(1)//x", o, sizeof(o)));
+    assert_false(oidc_origin_of("https://user@evil.example/cb", o, sizeof(o)));
+    assert_false(oidc_origin_of("https:///cb", o, sizeof(o)));
+    wx_buf_t b;
+    wx_buf_init(&b, 1 << 16);
+    assert_int_equal(oidc_response_message(&b, "https://a.example.com/cb", "C0DE", NULL, NULL,
+                                           "</script><script>alert(1)</script>",
+                                           "https://id.example.com/oidc"),
+                     WX_OK);
+    const char *page = wx_buf_str(&b);
+    assert_non_null(strstr(page, "\"origin\":\"https://a.example.com\""));
+    assert_non_null(strstr(page, "\\u003c/script\\u003e"));
+    assert_null(strstr(page, "</script><script>alert"));
+    assert_non_null(strstr(page, OIDC_WEB_MESSAGE_SCRIPT));
+    wx_buf_free(&b);
 }
 
 static void
@@ -128,6 +160,7 @@ main(void)
         cmocka_unit_test(test_at_hash),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_request_roundtrip),
+        cmocka_unit_test(test_web_message),
         cmocka_unit_test(test_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
