@@ -38,27 +38,74 @@ session_key(const worker_ctx_t *ctx, seal_key_t *out)
     return true;
 }
 
-bool
-oidc_session_current(http_req_t *r, worker_ctx_t *ctx, const char *pool_id,
-                     store_oidc_session_t *out)
+/* A session's use (sliding lifetime: a write) on its way through the store writer. */
+typedef struct {
+    http_req_t *r;
+    char sid[STORE_ID_MAX], pool[STORE_ID_MAX];
+    int64_t now, idle;
+    store_oidc_session_t s;
+    bool live;
+    oidc_session_cb done;
+    void *arg;
+} session_use_t;
+
+static wx_status_t
+session_use_run(store_t *st, void *arg, wx_err_t *err)
 {
-    char sealed[512], plain[256], sid[STORE_ID_MAX], pool[STORE_ID_MAX];
+    session_use_t *u = arg;
+    /* A rerun after a lost COMMIT finds seen_at already at now: the same answer. */
+    wx_status_t rc = store_oidc_session_use(st, u->sid, u->now, u->idle, &u->s, err);
+    u->live = rc == WX_OK && strcmp(u->s.pool_id, u->pool) == 0;
+    if (rc == WX_ENOENT) {
+        wx_err_clear(err);
+        rc = WX_OK;
+    }
+    return rc;
+}
+
+static void
+session_use_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    session_use_t *u = arg;
+    if (rc != WX_OK)
+        wx_log(WX_LOG_WARN, "oidc_session_read_failed", "rid", u->r->id, "error", err->msg, NULL);
+    u->done(u->r, rc == WX_OK && u->live ? &u->s : NULL, rc != WX_OK, u->arg);
+    free(u);
+}
+
+void
+oidc_session_use(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, oidc_session_cb done,
+                 void *arg)
+{
+    char sealed[512], plain[256];
     seal_key_t k;
     wx_err_t err = {0};
-    bool ok = false;
+    session_use_t *u = NULL;
+    bool have = false;
     if (!http_req_cookie(r, OIDC_SESSION_COOKIE, sealed, sizeof(sealed)) || !session_key(ctx, &k))
-        return false;
-    if (seal_open(&k, SESSION_AAD, sealed, plain, sizeof(plain), &err) != WX_OK ||
-        sscanf(plain, "%63s %63s", sid, pool) != 2 || strcmp(pool, pool_id) != 0)
-        goto out;
-    if (store_oidc_session_use(ctx->store, sid, wx_now(), ctx->app->cfg->oidc_session_idle, out,
-                               &err) != WX_OK)
-        goto out;
-    ok = strcmp(out->pool_id, pool_id) == 0;
-out:
+        goto none;
+    u = calloc(1, sizeof(*u));
+    have = u && seal_open(&k, SESSION_AAD, sealed, plain, sizeof(plain), &err) == WX_OK &&
+           sscanf(plain, "%63s %63s", u->sid, u->pool) == 2 && strcmp(u->pool, pool_id) == 0;
     seal_key_wipe(&k);
     OPENSSL_cleanse(plain, sizeof(plain));
-    return ok;
+    if (!have)
+        goto none;
+    u->r = r;
+    u->now = wx_now();
+    u->idle = ctx->app->cfg->oidc_session_idle;
+    u->done = done;
+    u->arg = arg;
+    if (store_writer_submit(ctx->app->writer, r->worker->base, session_use_run, session_use_done, u,
+                            &err) == WX_OK)
+        return;
+    wx_log(WX_LOG_WARN, "oidc_session_read_failed", "rid", r->id, "error", err.msg, NULL);
+    free(u);
+    done(r, NULL, true, arg);
+    return;
+none:
+    free(u);
+    done(r, NULL, false, arg);
 }
 
 typedef struct {

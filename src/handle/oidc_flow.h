@@ -9,10 +9,14 @@
 
 #define OIDC_SESSION_COOKIE "wxauth_session"
 
-/* The live login session of this browser in pool_id (its use counted: sliding lifetime);
- * false when there is none (no cookie, not ours, ended, expired, another pool). */
-bool oidc_session_current(http_req_t *r, worker_ctx_t *ctx, const char *pool_id,
-                          store_oidc_session_t *out);
+/* The live login session of this browser in pool_id, its use counted (sliding lifetime) by
+ * the store writer; then done on r's loop (maybe before this returns) with the session, or
+ * NULL when there is none (no cookie, not ours, ended, expired, another pool); failed when
+ * the store could not say. */
+typedef void (*oidc_session_cb)(http_req_t *r, const store_oidc_session_t *sess, bool failed,
+                                void *arg);
+void oidc_session_use(http_req_t *r, worker_ctx_t *ctx, const char *pool_id, oidc_session_cb done,
+                      void *arg);
 /* End the browser's session (logout): the row by the store writer, then done(r, arg) on r's
  * loop (the cookie is cleared on r's reply either way; a failed write is logged, and the
  * session then only lives until it expires). done may run before this returns. */

@@ -5,7 +5,7 @@ One wxauthd with ONE worker (so every request shares one event loop) on the thro
 of tests/pg/with-postgres.sh. A psql session takes ACCESS EXCLUSIVE locks on the tables the
 reads use (pools, connections, applications, revocations, users) and holds them for HOLD_S
 seconds: every read of them waits. Meanwhile requests that need those reads are sent (login
-starts, validate_token, /oidc/me, /readyz, the admin API, RP-initiated logout, an /oidc/token grant, whose writes go
+starts, validate_token, /oidc/me, /readyz, the admin API, /oidc/auth, RP-initiated logout, an /oidc/token grant, whose writes go
 through the store writer), and /healthz is asked again and again on the same
 loop. Checked:
   - each /healthz answers within FAST_S while the reads are stuck (the reads wait on the
@@ -88,6 +88,10 @@ def run(c, store, results):
         ("me", f"{node}/oidc/me", bearer),
         ("readyz", f"{node}/readyz", None),
         ("admin", f"{c.admin_urls[0]}/api/admin/v1/pools/demo", {"Authorization": f"Bearer {c.admin}"}),
+        # the authorization endpoint reads its client (prompt=none: login_required back to it)
+        ("oidc_auth", f"{node}/oidc/auth?client_id=oidc-web&response_type=code&scope=openid"
+                      "&prompt=none&redirect_uri=" + urllib.parse.quote("http://127.0.0.1:9/cb", safe=""),
+         None),
         # RP-initiated logout reads the client's registered addresses
         ("logout", f"{node}/oidc/session/end?client_id=oidc-web&post_logout_redirect_uri="
                    + urllib.parse.quote("http://127.0.0.1:9/bye", safe=""), None),
@@ -163,7 +167,7 @@ def main():
     if res["worst"] > FAST_S:
         fail(f"/healthz took {res['worst']:.2f} s while the database was stuck: the loop waited")
     want = {"start": 302, "validate_token": 200, "me": 200, "readyz": 200, "admin": 200,
-            "logout": 302, "oidc_token": 400}
+            "logout": 302, "oidc_auth": 302, "oidc_token": 400}
     bad = [(w, s) for w, s, _ in res["stuck"] if s != want[w]]
     if bad or len(res["stuck"]) != len(want) + 1:
         fail(f"stuck requests did not all get their answer: {res['stuck']}")
