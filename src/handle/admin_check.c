@@ -181,6 +181,7 @@ http_of(const http_client_result_t *res)
                            .too_big = res->outcome == HTTP_CLIENT_TOO_BIG,
                            .status = res->status,
                            .body = res->body,
+                           .body_len = res->body_len,
                            .error = res->error};
     return h;
 }

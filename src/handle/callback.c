@@ -345,8 +345,15 @@ restart_url(const login_t *l, wx_buf_t *out)
                          : wx_buf_printf(out, "%s/oauth/wechatmp/url/%s", base, s->pool_id);
     if (rc == WX_OK && s->app_id[0])
         rc = wx_url_add_param(out, "app_id", s->app_id);
+    /* The pool flow names a connection other than the default in its query. */
+    if (rc == WX_OK && !s->app_id[0] &&
+        strcmp(s->conn_identifier, "wechat:webpage-authorization") != 0)
+        rc = wx_url_add_param(out, "connection", s->conn_identifier);
     if (rc == WX_OK && s->redirect[0])
         rc = wx_url_add_param(out, "redirect_url", s->redirect);
+    /* A popup login (authing-js-sdk's from_guard) stays one. */
+    if (rc == WX_OK && strstr(s->options, "popup=1"))
+        rc = wx_url_add_param(out, "from_guard", "1");
     if (rc == WX_OK && strstr(s->options, "with_identities=1"))
         rc = wx_url_add_param(out, "with_identities", "1");
     return rc == WX_OK;

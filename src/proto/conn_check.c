@@ -23,6 +23,9 @@ add(json_t *arr, conn_check_status_t st, const char *check, const char *msg, con
         json_object_set_new(o, "fix", json_string(fix));
     if (o && st != CONN_CHECK_OK && fix_zh)
         json_object_set_new(o, "fix_zh", json_string(fix_zh));
+    if (!o) /* a text cut inside a character: the verdict must still be counted */
+        o = json_pack("{s:s,s:s,s:s,s:s}", "check", check, "status", names[st], "message",
+                      "(this check's text could not be shown)", "message_zh", "（无法显示说明）");
     if (o)
         json_array_append_new(arr, o);
 }
@@ -32,8 +35,12 @@ conn_check_init(conn_check_t *x, const store_conn_t *c, const char *public_url)
 {
     memset(x, 0, sizeof(*x));
     x->conn = c;
-    if (c->txt_filename[0] && public_url)
-        wx_snprintf(x->txt_url, sizeof(x->txt_url), "%s/%s", public_url, c->txt_filename);
+    /* WeChat fetches the file at the domain's root, whatever path public_url has. */
+    const char *host = public_url ? strstr(public_url, "://") : NULL;
+    size_t root = host ? (size_t)(host + 3 - public_url) + strcspn(host + 3, "/?#") : 0;
+    if (c->txt_filename[0] && host && root < sizeof(x->txt_url))
+        wx_snprintf(x->txt_url, sizeof(x->txt_url), "%.*s/%s", (int)root, public_url,
+                    c->txt_filename);
     if (public_url)
         wx_snprintf(x->redirect_uri, sizeof(x->redirect_uri), "%s/connections/social/%s/callback",
                     public_url, c->identifier);
@@ -190,7 +197,7 @@ conn_check_txt(json_t *arr, const conn_check_t *x, const conn_check_http_t *h)
             "域名根目录下取不到校验文件",
             "让该域名的 Web 服务器或反向代理把 /MP_verify_*.txt 交给 wxauthd，并确认 public_url "
             "就是微信访问的地址");
-    } else if (strcmp(h->body ? h->body : "", want) != 0) {
+    } else if (!h->body || h->body_len != strlen(want) || memcmp(h->body, want, h->body_len) != 0) {
         wx_snprintf(fix, sizeof(fix),
                     "another server may be answering for this host, or the Txt Content is not "
                     "the file's: %s --txt-file PATH/TO/%s",

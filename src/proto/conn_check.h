@@ -35,6 +35,7 @@ typedef struct {
     bool too_big;      /* an answer over the limit */
     long status;       /* when answered */
     const char *body;  /* NUL-terminated, when answered */
+    size_t body_len;   /* its length (a NUL inside is part of what WeChat would read) */
     const char *error; /* transport error text otherwise */
 } conn_check_http_t;
 
