@@ -114,8 +114,11 @@ check_pool_flow(json_t *arr, const conn_check_t *x, bool pool_plain)
 {
     const char *cb = x->conn->callback_url;
     char fix[400], msg[600];
-    if (strcmp(x->conn->identifier, DEFAULT_IDENT) != 0)
-        return; /* the pool flow uses the default connection only */
+    /* The pool flow uses the default connection, and on a computer the pool's website app
+     * (start.c: the desktop's connection), whose Callback URL then decides. */
+    if (strcmp(x->conn->identifier, DEFAULT_IDENT) != 0 &&
+        strcmp(x->conn->type, STORE_CONN_OPEN) != 0)
+        return;
     if (cb[0] && strcmp(cb, "#") != 0 && !strchr(cb, '*'))
         return; /* a plain Callback URL: the pool flow returns there */
     if (pool_plain) {
