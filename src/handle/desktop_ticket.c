@@ -409,8 +409,12 @@ wait_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
     ticket_wait_t *wt = arg;
     const wx_config_t *cfg = ((worker_ctx_t *)wt->w->ctx)->app->cfg;
     int64_t now_ms = wx_mono_ms(), left = wt->deadline_ms - now_ms;
-    if (rc != WX_OK || (int)wt->t.status != wt->seen || wx_now() >= wt->t.expires_at || left <= 0 ||
-        wt->w->draining) {
+    /* Bound to another browser: said at once (the caller refuses it), never waited on. */
+    bool other =
+        rc == WX_OK && wt->browser[0] &&
+        !wx_ct_equal(wt->t.browser, strlen(wt->t.browser), wt->browser, strlen(wt->browser));
+    if (rc != WX_OK || other || (int)wt->t.status != wt->seen || wx_now() >= wt->t.expires_at ||
+        left <= 0 || wt->w->draining) {
         wait_end(wt, rc, err);
         return;
     }
