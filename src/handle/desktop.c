@@ -892,6 +892,7 @@ on_scanned(wx_status_t rc, const wx_err_t *err, void *arg)
     http_req_t *r = d->r;
     switch (rc) {
     case WX_OK:
+        desktop_ticket_changed(d->id);
         if (d->t.status == STORE_TICKET_SCANNED)
             confirm_page(r, d);
         else
@@ -969,6 +970,7 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
     http_req_t *r = d->r;
     switch (rc) {
     case WX_OK:
+        desktop_ticket_changed(d->id);
         decided_page(r, d->t.status);
         return;
     case WX_EUSED:

@@ -4,6 +4,7 @@
 #include "desktop_ticket.h"
 #include "reads.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,8 @@ job_done(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     ticket_job_t *j = arg;
     wx_err_t e2 = {0};
+    if (rc == WX_OK && j->have_row && j->id[0])
+        desktop_ticket_changed(j->id); /* complete, refuse: this process's waits learn it now */
     if (j->capped)
         *j->capped = j->capped_v;
     if (rc == WX_OK && j->result != WX_OK) {
@@ -364,17 +367,57 @@ desktop_ticket_refuse(http_worker_t *w, const char *ticket_id, desktop_ticket_do
 
 /* ---- waiting ---- */
 
-typedef struct {
+/* A wait reads the store every poll_ms, so a change made on any node is seen. A change made
+ * by this process also wakes the waits of that ticket at once (desktop_ticket_changed): the
+ * waits of a process are listed here, under a lock, since they live on every worker's loop. */
+typedef struct ticket_wait {
     http_worker_t *w;
     char id[STORE_ID_MAX];
     int seen;
     char browser[65];
     int64_t deadline_ms;
-    struct event *ev;
+    struct event *ev; /* the poll timer; also made active by a wake-up from any thread */
+    bool reading;     /* a store read is out (loop thread only) */
+    bool again;       /* woken while reading: read once more (loop thread only) */
     store_ticket_t t;
     desktop_ticket_done_fn done;
     void *arg;
+    struct ticket_wait *next; /* in the process's list */
 } ticket_wait_t;
+
+static pthread_mutex_t waits_mu = PTHREAD_MUTEX_INITIALIZER;
+static ticket_wait_t *waits_head;
+
+static void
+waits_add(ticket_wait_t *wt)
+{
+    pthread_mutex_lock(&waits_mu);
+    wt->next = waits_head;
+    waits_head = wt;
+    pthread_mutex_unlock(&waits_mu);
+}
+
+static void
+waits_remove(ticket_wait_t *wt)
+{
+    pthread_mutex_lock(&waits_mu);
+    for (ticket_wait_t **p = &waits_head; *p; p = &(*p)->next)
+        if (*p == wt) {
+            *p = wt->next;
+            break;
+        }
+    pthread_mutex_unlock(&waits_mu);
+}
+
+void
+desktop_ticket_changed(const char *ticket_id)
+{
+    pthread_mutex_lock(&waits_mu);
+    for (ticket_wait_t *wt = waits_head; wt; wt = wt->next)
+        if (strcmp(wt->id, ticket_id) == 0)
+            event_active(wt->ev, EV_TIMEOUT, 1); /* runs wait_tick on the wait's own loop */
+    pthread_mutex_unlock(&waits_mu);
+}
 
 static void wait_read(ticket_wait_t *wt);
 
@@ -388,9 +431,9 @@ wait_read_run(store_t *st, void *arg, wx_err_t *err)
 static void
 wait_end(ticket_wait_t *wt, wx_status_t rc, const wx_err_t *err)
 {
+    waits_remove(wt); /* no wake-up can reach it from here */
     wt->done(rc, err, rc == WX_OK ? &wt->t : NULL, wt->arg);
-    if (wt->ev)
-        event_free(wt->ev);
+    event_free(wt->ev);
     OPENSSL_cleanse(&wt->t, sizeof(wt->t));
     free(wt);
 }
@@ -398,9 +441,14 @@ wait_end(ticket_wait_t *wt, wx_status_t rc, const wx_err_t *err)
 static void
 wait_tick(evutil_socket_t fd, short what, void *arg)
 {
+    ticket_wait_t *wt = arg;
     (void)fd;
     (void)what;
-    wait_read(arg);
+    if (wt->reading) { /* a wake-up during a read: its answer may be older than the change */
+        wt->again = true;
+        return;
+    }
+    wait_read(wt);
 }
 
 static void
@@ -409,6 +457,7 @@ wait_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
     ticket_wait_t *wt = arg;
     const wx_config_t *cfg = ((worker_ctx_t *)wt->w->ctx)->app->cfg;
     int64_t now_ms = wx_mono_ms(), left = wt->deadline_ms - now_ms;
+    wt->reading = false;
     /* Bound to another browser: said at once (the caller refuses it), never waited on. */
     bool other =
         rc == WX_OK && wt->browser[0] &&
@@ -418,18 +467,20 @@ wait_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
         wait_end(wt, rc, err);
         return;
     }
-    int64_t ms = left < cfg->desktop_poll_ms ? left : cfg->desktop_poll_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    if (!wt->ev && !(wt->ev = evtimer_new(wt->w->base, wait_tick, wt))) {
-        wait_end(wt, WX_OK, NULL); /* answer with what we have: the page asks again */
+    if (wt->again) {
+        wt->again = false;
+        wait_read(wt);
         return;
     }
+    int64_t ms = left < cfg->desktop_poll_ms ? left : cfg->desktop_poll_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     evtimer_add(wt->ev, &tv);
 }
 
 static void
 wait_read(ticket_wait_t *wt)
 {
+    wt->reading = true;
     handle_read(wt->w, wait_read_run, wait_read_done, wt);
 }
 
@@ -450,6 +501,11 @@ desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen, const cha
     wt->deadline_ms = deadline_ms;
     wt->done = done;
     wt->arg = arg;
+    if (!(wt->ev = evtimer_new(w->base, wait_tick, wt))) {
+        free(wt);
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    }
+    waits_add(wt);
     wait_read(wt);
     return WX_OK;
 }

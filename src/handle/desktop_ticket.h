@@ -57,13 +57,19 @@ wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
 /* Wait until the ticket's status is no longer `seen` (or it expired), or until deadline_ms
  * (wx_mono_ms clock), or the worker is stopping: done then gets the row as last read (rc
  * WX_OK), WX_ENOENT when there is none, or the store's error. The store is read at once, then
- * every [desktop] poll_ms: a timer on the loop, no thread held. browser (may be NULL): the
+ * every [desktop] poll_ms, and at once when this process changes the ticket
+ * (desktop_ticket_changed): a timer on the loop, no thread held. browser (may be NULL): the
  * waiter's binding hash; a row bound to another browser ends the wait at once (the caller
  * refuses it). A request whose client left
  * meanwhile is still answered (evhttp drops the reply), so the wait needs no cancel. */
 wx_status_t desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen,
                                 const char *browser, int64_t deadline_ms,
                                 desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+
+/* The ticket was changed by this process (a write committed): its waits in this process read
+ * it at once instead of at their next poll. Any thread. desktop_ticket_complete and _refuse
+ * call it; a module changing tickets with store_ticket_* itself calls it after the commit. */
+void desktop_ticket_changed(const char *ticket_id);
 
 /* A user's login record sealed for one ticket (bound to its id) and back. */
 wx_status_t desktop_record_seal(const app_t *app, const char *ticket_id, const login_record_t *rec,
