@@ -21,6 +21,7 @@
 #include <openssl/hmac.h>
 
 #include "../http/reply.h"
+#include "../proto/authing.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/qr.h"
@@ -785,21 +786,40 @@ handle_desktop_scan(http_req_t *r)
     handle_read(r->worker, scan_read_run, on_scan_read, d);
 }
 
+/* Where a ticket's phone login ends on an error (its state's target). Only the code is read:
+ * the page says what it means in our own words, so a crafted link cannot put text of its
+ * choosing on this site's page. */
 void
 handle_desktop_phone(http_req_t *r)
 {
-    const char *code = wx_query_get(&r->query, "code");
-    const char *message = wx_query_get(&r->query, "message");
-    char msg[512];
-    /* Only our own callback sends a phone here (errors of its WeChat login): the text is
-     * shown escaped, and said to be the login's error. */
-    wx_snprintf(msg, sizeof(msg), "登录未完成：%s。请在电脑上刷新二维码后重试。",
-                message && *message && strlen(message) < 300 ? message : "未知错误");
-    simple_page(r, 200, "desktop_phone_error", "登录未完成 · Login not completed", msg,
-                code && strcmp(code, "200") != 0
-                    ? "The WeChat login on the phone did not complete; get a new QR code on "
-                      "the computer and try again."
-                    : "Nothing to do here: scan the QR code on the computer with WeChat.");
+    const char *code_s = wx_query_get(&r->query, "code");
+    long code = 0;
+    const char *zh = "登录未完成，请在电脑上刷新二维码后重试。";
+    const char *en = "The login did not complete: get a new QR code on the computer and try "
+                     "again.";
+    if (!code_s || !wx_parse_long(code_s, -1000000, 1000000, &code))
+        code = 0;
+    switch (code) {
+    case AUTHING_CODE_DENIED:
+        zh = "你取消了微信授权，电脑上的登录不会完成。";
+        en = "You declined WeChat's authorization: the computer will not be logged in.";
+        break;
+    case AUTHING_CODE_BLOCKED:
+        zh = "此账号已被网站停用，无法登录。";
+        en = "This account has been blocked by the site and cannot log in.";
+        break;
+    case AUTHING_CODE_SNAPSHOT:
+        zh = "请在完整页面中打开后重新扫码。";
+        en = "Open the full page, then scan again.";
+        break;
+    case AUTHING_CODE_WECHAT_DOWN:
+        zh = "暂时无法连接微信，请在电脑上刷新二维码后重试。";
+        en = "WeChat could not be reached: get a new QR code on the computer and try again.";
+        break;
+    default:
+        break;
+    }
+    simple_page(r, 200, "desktop_phone_error", "登录未完成 · Login not completed", zh, en);
 }
 
 /* After the phone's WeChat login: the ticket is bound to it, then the confirmation. */

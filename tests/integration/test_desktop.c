@@ -422,6 +422,14 @@ test_desktop_not_for_others(void **state)
     assert_non_null(strstr(fin.location, "/desktop/phone?t="));
     assert_int_equal(wxt_get(b, fin.location, &r), 0);
     assert_outcome(&r, 200, "desktop_phone_error");
+    assert_non_null(strstr(r.body, "你取消了微信授权"));
+    wxt_resp_free(&r);
+    /* Text of a crafted link's choosing never reaches the page. */
+    snprintf(url, sizeof(url), "%s/desktop/phone?t=%s&code=1&message=%%E8%%BD%%AC%%E8%%B4%%A6",
+             env.auth, ticket);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_outcome(&r, 200, "desktop_phone_error");
+    assert_null(strstr(r.body, "转账"));
     assert_non_null(strstr(r.body, "登录未完成"));
     wxt_resp_free(&r);
     wxt_resp_free(&fin);
