@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "handle/desktop_ticket.h"
 #include "util/clock.h"
@@ -60,6 +61,8 @@ setup(void **state)
     fx->app.cfg = &fx->cfg;
     fx->app.limits = &fx->limits;
     assert_int_equal(store_writer_start(fx->url, &fx->app.writer, &err), WX_OK);
+    /* The writer hands results to the loop from its thread, as in wxauthd (http/server.c). */
+    assert_int_equal(evthread_use_pthreads(), 0);
     fx->base = event_base_new();
     assert_non_null(fx->base);
     fx->ctx.app = &fx->app;
