@@ -562,6 +562,12 @@ start_login_read(void *arg)
     }
 
     store_state_t *st = &s->state;
+    if (head && desktop_wanted(r)) {
+        /* A desktop browser's GET gets the QR page: the same 200, without a ticket. */
+        r->outcome = "head";
+        http_reply_raw(r, 200, "text/html; charset=utf-8", NULL, 0);
+        goto out;
+    }
     if (head) {
         /* The redirect a GET would get, with a state that exists nowhere. */
         char cb[1024];

@@ -415,6 +415,12 @@ test_desktop_not_for_others(void **state)
 
     /* The phone declines WeChat's consent: its page says so, the ticket stays pending. */
     wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    /* A HEAD from a desktop: the GET's status, no ticket, no cookie. */
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    assert_int_equal(wxt_head(desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_false(wxt_browser_cookie_get(desk, "wxauth_bind", url, sizeof(url)));
+    wxt_resp_free(&r);
     desktop_open(desk, ticket, sizeof(ticket));
     snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
     wxt_login(b, url, "alice", "deny", &fin, NULL, 0);
