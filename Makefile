@@ -38,7 +38,7 @@ check-asan:
 # slows everything 5-15x (about 2 min in all on 2 cores).
 TSAN_TARGETS = wxauthd wxauth wxauth-verify-example unit_store_test_writer unit_store_test_store \
 	unit_lib_test_wxauth unit_handle_test_token_cache unit_util_test_log integ_test_libwxauth \
-	integ_test_login integ_test_tokens
+	integ_test_login integ_test_tokens integ_test_desktop unit_handle_test_desktop_ticket
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 tsan-build:
 	@if [ ! -f $(BUILD_TSAN)/CMakeCache.txt ]; then cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DWX_TSAN=ON -DWX_WERROR=ON -DCMAKE_C_COMPILER=clang >/dev/null; fi

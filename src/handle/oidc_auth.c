@@ -17,6 +17,7 @@
 #include "../proto/redirect.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "desktop.h"
 #include "form.h"
 #include "oidc_flow.h"
 #include "reads.h"
@@ -85,8 +86,9 @@ max_age_parse(const char *s, int64_t *out)
     return true;
 }
 
-/* Inside WeChat's browser the login goes straight to WeChat's consent. Elsewhere there is no
- * WeChat to ask yet (the desktop QR login comes later): say so, in Chinese first. */
+/* Inside WeChat's browser the login goes straight to WeChat's consent; a desktop browser gets
+ * the QR page of the desktop login (start.c, desktop.c). Elsewhere (desktop login off, or
+ * not a browser) there is no WeChat to ask: say so, in Chinese first. */
 static bool
 in_wechat(http_req_t *r)
 {
@@ -275,7 +277,7 @@ auth_session(http_req_t *r, const store_oidc_session_t *sess, bool failed, void 
                          "no login session: the user must sign in with WeChat");
         return;
     }
-    if (!in_wechat(r)) {
+    if (!in_wechat(r) && !desktop_wanted(r)) {
         r->outcome = "not_in_wechat";
         http_reply_page(r, 200, WX_MSG_PAGE_OPEN_IN_WECHAT, NULL);
         return;

@@ -2,6 +2,7 @@
  * the first matching route wins. */
 #include "admin.h"
 #include "ctx.h"
+#include "desktop.h"
 
 /* The endpoints authing-js-sdk calls from a page: CORS for the app's registered origins
  * (cors.c), then the handler. */
@@ -66,6 +67,12 @@ const http_route_t handle_routes[] = {
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
     /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */
     {"GET", "/qrcode.svg", handle_qrcode, "qrcode"},
+    /* Desktop login by QR code (desktop.c, docs/desktop-login.md). */
+    {"GET", "/desktop/scan", handle_desktop_scan, "desktop_scan"},
+    {"GET", "/desktop/phone", handle_desktop_phone, "desktop_phone"},
+    {"POST", "/desktop/confirm", handle_desktop_confirm, "desktop_confirm"},
+    {"GET", "/desktop/wait", handle_desktop_wait, "desktop_wait"},
+    {"GET", "/desktop/finish", handle_desktop_finish, "desktop_finish"},
     /* Built-in static files: the browser SDK (assets.c). */
     {NULL, "/sdk/*", handle_assets, "sdk"},
 };

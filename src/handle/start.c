@@ -4,6 +4,7 @@
  * written by the process's store writer (store/writer.h); the redirect leaves once it is
  * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
+#include "desktop.h"
 #include "reads.h"
 
 #include <stdlib.h>
@@ -514,10 +515,13 @@ start_scope(const store_conn_t *conn)
     return conn->scope[0] ? conn->scope : "snsapi_userinfo";
 }
 
-/* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise). */
+/* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise).
+ * A desktop ticket's phone: the phone's landing page as redirect_uri, "" as request, and the
+ * ticket id (its state carries "ticket=<id>" to the callback, desktop.c). */
 typedef struct {
     const char *redirect_uri;
     const char *request;
+    const char *ticket;
 } start_oidc_t;
 
 /* A start while its pool, connection and application are read (reads.h). */
@@ -528,6 +532,7 @@ typedef struct {
     char client[64]; /* the client's address key (wx_ip_client_key), for the caps */
     /* An /oidc/auth login: its checked redirect_uri and the client's request (else NULL). */
     char *oidc_redirect, *oidc_request;
+    char ticket[STORE_ID_MAX]; /* a desktop ticket's phone (else "") */
 } start_fetch_t;
 
 static void
@@ -573,8 +578,9 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     }
     sf->r = r;
     wx_strlcpy(sf->client, client, sizeof(sf->client));
-    if (oidc && (!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
-                 !(sf->oidc_request = strdup(oidc->request)))) {
+    if (oidc && ((!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
+                  !(sf->oidc_request = strdup(oidc->request))) ||
+                 !wx_strlcpy(sf->ticket, oidc->ticket ? oidc->ticket : "", sizeof(sf->ticket)))) {
         start_fetch_free(sf);
         start_busy(r);
         return;
@@ -711,6 +717,25 @@ start_login_read(void *arg)
     }
 
     store_state_t *st = &s->state;
+    /* authing-js-sdk's popup (social.authorize on a desktop: from_guard=1, no redirect_url, not
+     * redirected): the login ends on a page that posts the result to the opener, which needs
+     * an origin to address it to: the application's registered web origins (callback.c). It
+     * may go through a desktop ticket first: the ticket carries the flag to its end. */
+    const char *rurl = wx_query_get(&r->query, "redirect_url");
+    bool popup = !sf->oidc_redirect && have_app && s->app.web_origins[0] &&
+                 flag_set(wx_query_get(&r->query, "from_guard")) &&
+                 !flag_set(wx_query_get(&r->query, "redirected")) && (!rurl || !*rurl);
+    /* A computer's login by ticket (desktop.c): not when the pool sent it to its website app
+     * (a QR-code login of its own) or turned desktop logins off. */
+    bool ticket = !sf->ticket[0] && desktop_wanted(r) &&
+                  strcmp(s->conn.type, STORE_CONN_OPEN) != 0 &&
+                  strcmp(s->pool.desktop_method, "none") != 0;
+    if (head && ticket) {
+        /* A desktop browser's GET gets the QR page: the same 200, without a ticket. */
+        r->outcome = "head";
+        http_reply_raw(r, 200, "text/html; charset=utf-8", NULL, 0);
+        goto out;
+    }
     if (head) {
         /* The redirect a GET would get, with a state that exists nowhere. */
         char cb[1024];
@@ -731,6 +756,35 @@ start_login_read(void *arg)
             goto fail;
         http_set_cookie(r, bname, bind, -1, cfg->cookie_secure); /* on with https */
     }
+    if (ticket) {
+        /* A desktop browser: no WeChat here. The login waits on a ticket its QR code shows,
+         * bound to this browser's cookie as a state would be (desktop.c). */
+        store_ticket_t *t = calloc(1, sizeof(*t));
+        if (!t || wx_sha256_hex(bind, strlen(bind), t->browser) != WX_OK) {
+            free(t);
+            goto fail;
+        }
+        wx_strlcpy(t->pool_id, pool_id, sizeof(t->pool_id));
+        wx_strlcpy(t->conn_identifier, s->conn.identifier, sizeof(t->conn_identifier));
+        wx_strlcpy(t->app_id, f->app_id, sizeof(t->app_id));
+        wx_strlcpy(t->redirect, st->redirect, sizeof(t->redirect));
+        wx_strlcpy(t->oidc, st->oidc, sizeof(t->oidc));
+        wx_strlcpy(t->client_ip, sf->client, sizeof(t->client_ip));
+        wx_strlcpy(t->scope, start_scope(&s->conn), sizeof(t->scope));
+        wx_strlcpy(t->site, have_app && s->app.name[0] ? s->app.name : s->pool.name,
+                   sizeof(t->site));
+        if (flag_set(wx_query_get(&r->query, "with_identities")))
+            wx_strlcpy(t->options, "with_identities=1", sizeof(t->options));
+        if (popup)
+            wx_strlcpy(t->options + strlen(t->options), t->options[0] ? "&popup=1" : "popup=1",
+                       sizeof(t->options) - strlen(t->options));
+        start_fetch_free(sf); /* its part is done */
+        r->data = NULL;
+        r->data_free = NULL;
+        desktop_start(r, t);
+        free(t);
+        goto out;
+    }
     if (state_id_make(st->id) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
@@ -738,15 +792,11 @@ start_login_read(void *arg)
     wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
     wx_strlcpy(st->client_ip, sf->client, sizeof(st->client_ip));
     wx_strlcpy(st->scope, start_scope(&s->conn), sizeof(st->scope));
-    if (flag_set(wx_query_get(&r->query, "with_identities")))
+    if (sf->ticket[0])
+        wx_snprintf(st->options, sizeof(st->options), "ticket=%s", sf->ticket);
+    else if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
-    /* authing-js-sdk's popup (social.authorize on a desktop: from_guard=1, no redirect_url, not
-     * redirected): the login ends on a page that posts the result to the opener, which needs
-     * an origin to address it to: the application's registered web origins (callback.c). */
-    const char *rurl = wx_query_get(&r->query, "redirect_url");
-    if (!sf->oidc_redirect && have_app && s->app.web_origins[0] &&
-        flag_set(wx_query_get(&r->query, "from_guard")) &&
-        !flag_set(wx_query_get(&r->query, "redirected")) && (!rurl || !*rurl))
+    if (popup)
         wx_strlcpy(st->options + strlen(st->options), st->options[0] ? "&popup=1" : "popup=1",
                    sizeof(st->options) - strlen(st->options));
     st->created_at = wx_now();
@@ -808,8 +858,15 @@ void
 handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id, const char *redirect_uri,
                   const char *request)
 {
-    start_oidc_t oidc = {redirect_uri, request};
+    start_oidc_t oidc = {redirect_uri, request, NULL};
     start_login(r, pool_id, NULL, app_id, &oidc);
+}
+
+void
+handle_start_ticket(http_req_t *r, const store_ticket_t *t, const char *landing)
+{
+    start_oidc_t phone = {landing, "", t->id};
+    start_login(r, t->pool_id, t->conn_identifier, t->app_id, &phone);
 }
 
 void

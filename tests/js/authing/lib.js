@@ -14,7 +14,8 @@ const PUB = 'sdk-pub'; // public client: no secret (introspection "none")
 // http://127.0.0.1:PORT. Returns { env, secret }.
 async function setup(site, opts = {}) {
   // Through tests/pg/with-postgres.sh: on its fresh PostgreSQL (reads on the reader threads).
-  const env = await startServers({ uaCheck: opts.uaCheck !== false, storeUrl: process.env.WX_TEST_STORE_URL });
+  const env = await startServers({ uaCheck: opts.uaCheck !== false, storeUrl: process.env.WX_TEST_STORE_URL,
+    extraConfig: opts.extraConfig });
   const created = await env.seed({ pool: POOL, app: APP, redirect: `${site}/callback`, callback: '#' });
   assert.ok(created.secret, 'the new application shows its secret once');
   await env.api('PATCH', `/apps/${APP}`, { web_origins: [site] });

@@ -66,8 +66,11 @@ describe('authing-js-sdk in a browser page on another origin', () => {
   before(async () => {
     site = await startSite();
     evil = await startSite(); // an origin no application registered
-    // The emulator's WeChat-UA check is off: the popup is a desktop browser's window.
-    ({ env } = await setup(site.self, { uaCheck: false }));
+    // The emulator's WeChat-UA check and wxauthd's desktop QR login are off: the popup (a
+    // desktop browser's window) goes through the emulator's consent page itself, which is what
+    // these tests are about (the popup's result message, CORS). A real computer gets the QR
+    // login in the popup first: browser/desktop_login, and the popup case below.
+    ({ env } = await setup(site.self, { uaCheck: false, extraConfig: '[desktop]\nlogin = off\n' }));
     browser = await launch();
   });
   after(async () => {
