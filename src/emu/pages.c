@@ -28,8 +28,8 @@ static const char page_css[] =
     "margin:.6em 0;color:#191919;text-decoration:none}.person small{color:#888}"
     "footer{color:#aaa;font-size:.75em;text-align:center;padding:1em}";
 
-static void
-page_begin(const emu_t *e, wx_buf_t *b, const char *title)
+void
+emu_page_begin(const emu_t *e, wx_buf_t *b, const char *title)
 {
     wx_buf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -44,8 +44,8 @@ page_begin(const emu_t *e, wx_buf_t *b, const char *title)
     wx_buf_puts(b, "<main>");
 }
 
-static void
-page_end(http_req_t *r, emu_resp_t *out)
+void
+emu_page_end(http_req_t *r, emu_resp_t *out)
 {
     wx_buf_printf(&out->body,
                   "</main><footer>WeChat emulator (wxauth) &middot; %s</footer></body></html>\n",
@@ -67,7 +67,7 @@ emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const c
     out->errcode = code;
     if (!out->outcome)
         out->outcome = "page_error";
-    page_begin(e, b, "微信授权出错");
+    emu_page_begin(e, b, "微信授权出错");
     wx_buf_puts(b, "<div class=\"icon\">!</div><h1>");
     http_html_escape(b, emu_page_errmsg(code));
     wx_buf_printf(b, "</h1><p class=\"code\">错误码 errcode: %d</p>", code);
@@ -76,7 +76,7 @@ emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const c
         http_html_escape(b, detail);
         wx_buf_puts(b, "</p>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 void
@@ -103,9 +103,9 @@ emu_page_ua(const emu_t *e, http_req_t *r, emu_resp_t *out)
     wx_buf_reset(&out->body);
     out->status = 200;
     out->outcome = "not_wechat";
-    page_begin(e, &out->body, "微信授权");
+    emu_page_begin(e, &out->body, "微信授权");
     wx_buf_puts(&out->body, "<h1>请在微信客户端打开链接</h1>");
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 /* href = self + "&emu_person=ID" [+ "&emu_action=ACTION"], HTML-escaped. */
@@ -144,7 +144,7 @@ emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self
     wx_buf_reset(b);
     out->status = 200;
     out->outcome = "picker";
-    page_begin(e, b, "选择微信用户");
+    emu_page_begin(e, b, "选择微信用户");
     wx_buf_puts(b, "<h1>选择当前微信用户 &middot; Choose the WeChat user</h1>");
     if (e->model.npeople == 0)
         wx_buf_puts(b, "<p class=\"detail\">No people configured: add [person ID] sections "
@@ -164,7 +164,7 @@ emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self
             wx_buf_puts(b, " &middot; snapshot user");
         wx_buf_puts(b, "</small></a>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 void
@@ -176,7 +176,7 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_reset(b);
     out->status = 200;
     out->outcome = "consent";
-    page_begin(e, b, "微信授权");
+    emu_page_begin(e, b, "微信授权");
     wx_buf_puts(b, "<div class=\"acct\">");
     http_html_escape(b, a->name);
     wx_buf_puts(b, "</div><h1>申请获得以下权限 &middot; requests</h1><ul>"
@@ -191,5 +191,5 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_puts(b, "\">允许 Allow</a><a class=\"btn deny\" href=\"");
     self_link(b, self, p->id, "deny");
     wx_buf_puts(b, "\">拒绝 Deny</a>");
-    page_end(r, out);
+    emu_page_end(r, out);
 }
