@@ -232,6 +232,8 @@ sq_fill_conn(sq_row_t *r, void *out)
     sq_text(r, 8, c->txt_content, sizeof(c->txt_content));
     c->created_at = sq_i64(r, 9);
     c->updated_at = sq_i64(r, 10);
+    sq_text(r, 11, c->push_token, sizeof(c->push_token));
+    sq_text(r, 12, c->push_aes_key, sizeof(c->push_aes_key));
 }
 
 void
