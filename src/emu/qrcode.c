@@ -276,7 +276,8 @@ on_pushed(const emu_push_rec_t *rec, void *arg)
     scan_t *s = arg;
     char detail[300];
     bool ok = strcmp(rec->outcome, "success") == 0 || strcmp(rec->outcome, "empty") == 0;
-    wx_snprintf(detail, sizeof(detail), "%s · %s → %s", s->name, s->event, rec->outcome);
+    wx_snprintf(detail, sizeof(detail), "%s · %s → %s (HTTP %ld: %.60s)", s->name, s->event,
+                rec->outcome, rec->status, rec->reply);
     if (ok)
         scan_page(s->r, "公众号", "已进入公众号 · Event delivered", detail, "pushed");
     else /* what WeChat shows when the account's server does not answer "success" */

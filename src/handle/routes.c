@@ -35,6 +35,8 @@ const http_route_t handle_routes[] = {
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
     /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */
     {"GET", "/qrcode.svg", handle_qrcode, "qrcode"},
+    /* The official account's message server URL: WeChat pushes events here (push.c). */
+    {NULL, "/wechat/push/*", handle_push, "wechat_push"},
     /* Built-in static files: the browser SDK (assets.c). */
     {NULL, "/sdk/*", handle_assets, "sdk"},
 };

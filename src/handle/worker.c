@@ -58,7 +58,7 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
         /* OIDC codes stay a day past expiry so a late replay is still known as one. */
         store_oidc_prune(st, p->now - 86400, &oidc, &p->rev_err) != WX_OK ||
         /* Pushes seen: kept as long as a replay could pass the timestamp check. */
-        store_follow_prune(st, p->now, 86400, &p->rev_err) != WX_OK ||
+        store_push_prune(st, p->now, &p->rev_err) != WX_OK ||
         store_tx_commit(st, &p->rev_err) != WX_OK;
     if (p->revocations_failed)
         store_tx_rollback(st);

@@ -235,8 +235,8 @@ const db_migration_t pg_migrations[] = {
 
     /* Issue 15 (follow the account to log in): the account's message server settings on its
      * connection (Token and EncodingAESKey, sealed like the App Secret); the account access
-     * token every node shares (sealed); pushes already seen (replays are ignored); and the
-     * scene of each follow-to-login QR code with the desktop login it completes. */
+     * token every node shares (sealed); pushes already seen (replays are ignored). A QR
+     * code's scene is its desktop ticket's id (desktop_tickets, migration 8). */
     {10, "follow_login",
      "ALTER TABLE connections ADD COLUMN push_token TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE connections ADD COLUMN push_aes_key TEXT NOT NULL DEFAULT '';"
@@ -250,22 +250,7 @@ const db_migration_t pg_migrations[] = {
      "  key TEXT PRIMARY KEY,"
      "  expires_at BIGINT NOT NULL"
      ");"
-     "CREATE INDEX push_seen_expires ON push_seen(expires_at);"
-     "CREATE TABLE follow_scenes ("
-     "  scene TEXT PRIMARY KEY,"
-     "  pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
-     "  conn_identifier TEXT NOT NULL,"
-     "  ticket TEXT NOT NULL DEFAULT '',"
-     "  browser TEXT NOT NULL DEFAULT '',"
-     "  redirect TEXT NOT NULL DEFAULT '',"
-     "  app_id TEXT NOT NULL DEFAULT '',"
-     "  created_at BIGINT NOT NULL,"
-     "  expires_at BIGINT NOT NULL,"
-     "  openid TEXT NOT NULL DEFAULT '',"
-     "  done_at BIGINT NOT NULL DEFAULT 0,"
-     "  result TEXT NOT NULL DEFAULT ''"
-     ");"
-     "CREATE INDEX follow_scenes_expires ON follow_scenes(expires_at);"},
+     "CREATE INDEX push_seen_expires ON push_seen(expires_at);"},
 
     {0, NULL, NULL},
 };

@@ -16,9 +16,6 @@
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
     "txt_content, created_at, updated_at, push_token, push_aes_key"
-#define FOLLOW_COLS                                                                                \
-    "scene, pool_id, conn_identifier, ticket, browser, redirect, app_id, created_at, expires_at, " \
-    "openid, done_at, result"
 #define USER_FILTER                                                                                \
     "WHERE pool_id = $1 AND ($2 = '' OR lower(nickname) LIKE lower($3) ESCAPE '\\' OR id = $2 OR " \
     "EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND "                           \
@@ -224,7 +221,7 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_OIDC_PRUNE_REFRESH] = "DELETE FROM oidc_refresh WHERE expires_at < $1",
     [STMT_OIDC_PRUNE_SESSIONS] = "DELETE FROM oidc_sessions WHERE expires_at < $1",
 
-    /* Follow to log in (issue 15): the shared account access token, pushes seen, scenes. */
+    /* Follow to log in (issue 15): the shared account access token, pushes seen. */
     [STMT_WXTOKEN_GET] = "SELECT token, expires_at FROM wechat_tokens WHERE appid = $1",
     [STMT_WXTOKEN_PUT] = "INSERT INTO wechat_tokens (appid, token, expires_at, updated_at) "
                          "VALUES ($1, $2, $3, $4) ON CONFLICT (appid) DO UPDATE SET "
@@ -233,10 +230,4 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_PUSH_SEEN] = "INSERT INTO push_seen (key, expires_at) VALUES ($1, $2) "
                        "ON CONFLICT (key) DO NOTHING",
     [STMT_PUSH_PRUNE] = "DELETE FROM push_seen WHERE expires_at < $1",
-    [STMT_FOLLOW_ADD] = "INSERT INTO follow_scenes (" FOLLOW_COLS ") "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', 0, '')",
-    [STMT_FOLLOW_GET] = "SELECT " FOLLOW_COLS " FROM follow_scenes WHERE scene = $1",
-    [STMT_FOLLOW_DONE] = "UPDATE follow_scenes SET openid = $2, done_at = $3, result = $4 "
-                         "WHERE scene = $1 AND done_at = 0 AND expires_at > $3",
-    [STMT_FOLLOW_PRUNE] = "DELETE FROM follow_scenes WHERE expires_at < $1",
 };

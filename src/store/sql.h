@@ -90,10 +90,6 @@ typedef enum {
     STMT_WXTOKEN_PUT,
     STMT_PUSH_SEEN,
     STMT_PUSH_PRUNE,
-    STMT_FOLLOW_ADD,
-    STMT_FOLLOW_GET,
-    STMT_FOLLOW_DONE,
-    STMT_FOLLOW_PRUNE,
     STMT_COUNT
 } sql_stmt_t;
 

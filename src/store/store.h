@@ -225,30 +225,8 @@ wx_status_t store_wxtoken_put(store_t *st, const char *appid, const char *sealed
 wx_status_t store_push_seen(store_t *st, const char *key, int64_t expires_at, bool *first,
                             wx_err_t *err);
 
-/* A follow-to-login QR code: its scene, the desktop login it belongs to, how it ended. */
-typedef struct {
-    char scene[STORE_ID_MAX]; /* [A-Za-z0-9], the QR code's scene_str */
-    char pool_id[STORE_ID_MAX];
-    char conn_identifier[STORE_IDENT_MAX];
-    char ticket[STORE_ID_MAX];    /* the desktop ticket it completes ("" = none) */
-    char browser[65];             /* hex SHA-256 of the desktop's binding cookie */
-    char redirect[STORE_URL_MAX]; /* validated business callback */
-    char app_id[STORE_ID_MAX];
-    int64_t created_at;
-    int64_t expires_at;
-    char openid[STORE_OPENID_MAX]; /* who followed or scanned; "" while waiting */
-    int64_t done_at;
-    char result[STORE_RESULT_MAX]; /* the sealed login record, once done */
-} store_follow_t;
-
-wx_status_t store_follow_add(store_t *st, const store_follow_t *f, wx_err_t *err);
-/* WX_ENOENT when there is no such scene. */
-wx_status_t store_follow_get(store_t *st, const char *scene, store_follow_t *out, wx_err_t *err);
-/* End a scene once: *won is true for the one call that did (not done, not expired at now). */
-wx_status_t store_follow_done(store_t *st, const char *scene, const char *openid,
-                              const char *result, int64_t now, bool *won, wx_err_t *err);
-/* Forget pushes seen before now, and scenes that expired before now - keep. */
-wx_status_t store_follow_prune(store_t *st, int64_t now, int64_t keep, wx_err_t *err);
+/* Forget the pushes seen that expired before now. */
+wx_status_t store_push_prune(store_t *st, int64_t now, wx_err_t *err);
 
 /* ---- users ---- */
 

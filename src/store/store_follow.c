@@ -1,6 +1,6 @@
 /* Follow the service account to log in (issue 15): the account access token the nodes share,
- * the pushes already taken (replay protection decided by the database's unique key), and the
- * scenes of the follow-to-login QR codes. */
+ * the pushes already taken (replay protection decided by the database's unique key). A QR code's
+ * scene is its desktop ticket's id (store_ticket_*), so scenes need no table of their own. */
 #include <string.h>
 
 #include "query.h"
@@ -70,90 +70,8 @@ store_push_seen(store_t *st, const char *key, int64_t expires_at, bool *first, w
     return rc;
 }
 
-static void
-fill_follow(sq_row_t *r, void *out)
-{
-    store_follow_t *f = out;
-    memset(f, 0, sizeof(*f));
-    sq_text(r, 0, f->scene, sizeof(f->scene));
-    sq_text(r, 1, f->pool_id, sizeof(f->pool_id));
-    sq_text(r, 2, f->conn_identifier, sizeof(f->conn_identifier));
-    sq_text(r, 3, f->ticket, sizeof(f->ticket));
-    sq_text(r, 4, f->browser, sizeof(f->browser));
-    sq_text(r, 5, f->redirect, sizeof(f->redirect));
-    sq_text(r, 6, f->app_id, sizeof(f->app_id));
-    f->created_at = sq_i64(r, 7);
-    f->expires_at = sq_i64(r, 8);
-    sq_text(r, 9, f->openid, sizeof(f->openid));
-    f->done_at = sq_i64(r, 10);
-    sq_text(r, 11, f->result, sizeof(f->result));
-}
-
 wx_status_t
-store_follow_add(store_t *st, const store_follow_t *f, wx_err_t *err)
+store_push_prune(store_t *st, int64_t now, wx_err_t *err)
 {
-    const sq_field_t fl[] = {
-        {"scene", f->scene, sizeof(f->scene)},
-        {"pool id", f->pool_id, sizeof(f->pool_id)},
-        {"connection identifier", f->conn_identifier, sizeof(f->conn_identifier)},
-        {"ticket", f->ticket, sizeof(f->ticket)},
-        {"browser", f->browser, sizeof(f->browser)},
-        {"redirect", f->redirect, sizeof(f->redirect)},
-        {"application id", f->app_id, sizeof(f->app_id)},
-    };
-    wx_status_t rc = sq_check_fields(fl, WX_ARRAY_LEN(fl), err);
-    if (rc != WX_OK || (rc = sq_require("scene", f->scene, err)) != WX_OK)
-        return rc;
-    return sq_run(st, STMT_FOLLOW_ADD,
-                  SQ_ARGS(DB_TEXT(f->scene), DB_TEXT(f->pool_id), DB_TEXT(f->conn_identifier),
-                          DB_TEXT(f->ticket), DB_TEXT(f->browser), DB_TEXT(f->redirect),
-                          DB_TEXT(f->app_id), DB_INT(f->created_at), DB_INT(f->expires_at)),
-                  NULL, NULL, err, "follow scene add");
-}
-
-wx_status_t
-store_follow_get(store_t *st, const char *scene, store_follow_t *out, wx_err_t *err)
-{
-    bool found = false;
-    if (!sq_key_ok(scene, STORE_ID_MAX))
-        return wx_err_set(err, WX_ENOENT, "unknown scene");
-    wx_status_t rc =
-        sq_one(st, STMT_FOLLOW_GET, SQ_ARGS(DB_TEXT(scene)), fill_follow, out, &found, err);
-    if (rc == WX_OK && !found)
-        rc = wx_err_set(err, WX_ENOENT, "unknown scene");
-    return rc;
-}
-
-wx_status_t
-store_follow_done(store_t *st, const char *scene, const char *openid, const char *result,
-                  int64_t now, bool *won, wx_err_t *err)
-{
-    int64_t changed = 0;
-    *won = false;
-    const sq_field_t fl[] = {
-        {"openid", openid, STORE_OPENID_MAX},
-        {"result", result, STORE_RESULT_MAX},
-    };
-    wx_status_t rc = sq_check_fields(fl, WX_ARRAY_LEN(fl), err);
-    if (rc != WX_OK)
-        return rc;
-    if (!sq_key_ok(scene, STORE_ID_MAX))
-        return WX_OK;
-    rc = sq_run(st, STMT_FOLLOW_DONE,
-                SQ_ARGS(DB_TEXT(scene), DB_TEXT(openid), DB_INT(now), DB_TEXT(result)), NULL,
-                &changed, err, "follow scene done");
-    if (rc == WX_OK)
-        *won = changed == 1;
-    return rc;
-}
-
-wx_status_t
-store_follow_prune(store_t *st, int64_t now, int64_t keep, wx_err_t *err)
-{
-    wx_status_t rc =
-        sq_run(st, STMT_PUSH_PRUNE, SQ_ARGS(DB_INT(now)), NULL, NULL, err, "push seen prune");
-    if (rc == WX_OK)
-        rc = sq_run(st, STMT_FOLLOW_PRUNE, SQ_ARGS(DB_INT(now - keep)), NULL, NULL, err,
-                    "follow scene prune");
-    return rc;
+    return sq_run(st, STMT_PUSH_PRUNE, SQ_ARGS(DB_INT(now)), NULL, NULL, err, "push seen prune");
 }

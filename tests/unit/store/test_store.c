@@ -2100,10 +2100,9 @@ test_follow_login(void **state)
     fx_t *fx = *state;
     char pool[STORE_ID_MAX], appid[STORE_ID_MAX], key[STORE_ID_MAX], sealed[STORE_SECRET_MAX];
     store_conn_t c = {0}, got;
-    store_follow_t f = {0}, fg;
     wx_err_t err = {0};
     int64_t exp = 0;
-    bool first = false, won = false;
+    bool first = false;
     put_pool(fx, "fpool", pool, sizeof(pool));
 
     /* The connection's message-server settings: written as given, "*" in listings. */
@@ -2140,34 +2139,10 @@ test_follow_login(void **state)
     assert_true(first);
     assert_int_equal(store_push_seen(fx->st, key, 1000, &first, &err), WX_OK);
     assert_false(first);
-    assert_int_equal(store_follow_prune(fx->st, 1001, 86400, &err), WX_OK);
+    assert_int_equal(store_push_prune(fx->st, 1001, &err), WX_OK);
     assert_int_equal(store_push_seen(fx->st, key, 2000, &first, &err), WX_OK);
     assert_true(first);
 
-    /* A scene ends once, and not after it expired. */
-    tid(fx, "scene", f.scene, sizeof(f.scene));
-    snprintf(f.pool_id, sizeof(f.pool_id), "%s", pool);
-    snprintf(f.conn_identifier, sizeof(f.conn_identifier), "follow");
-    snprintf(f.redirect, sizeof(f.redirect), "https://app.example/cb");
-    f.created_at = 100;
-    f.expires_at = 400;
-    assert_int_equal(store_follow_add(fx->st, &f, &err), WX_OK);
-    assert_int_not_equal(store_follow_add(fx->st, &f, &err), WX_OK); /* unique scene */
-    assert_int_equal(store_follow_get(fx->st, f.scene, &fg, &err), WX_OK);
-    assert_string_equal(fg.redirect, "https://app.example/cb");
-    assert_int_equal(fg.done_at, 0);
-    assert_int_equal(store_follow_done(fx->st, f.scene, "oX", "r1", 400, &won, &err), WX_OK);
-    assert_false(won); /* expired at 400 */
-    assert_int_equal(store_follow_done(fx->st, f.scene, "oX", "r1", 399, &won, &err), WX_OK);
-    assert_true(won);
-    assert_int_equal(store_follow_done(fx->st, f.scene, "oY", "r2", 399, &won, &err), WX_OK);
-    assert_false(won);
-    assert_int_equal(store_follow_get(fx->st, f.scene, &fg, &err), WX_OK);
-    assert_string_equal(fg.openid, "oX");
-    assert_string_equal(fg.result, "r1");
-    assert_int_equal(store_follow_get(fx->st, "nope", &fg, &err), WX_ENOENT);
-    assert_int_equal(store_follow_prune(fx->st, 400 + 86401, 86400, &err), WX_OK);
-    assert_int_equal(store_follow_get(fx->st, f.scene, &fg, &err), WX_ENOENT);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
