@@ -37,6 +37,11 @@ config_defaults(wx_config_t *c)
     c->pending_per_address = 300;
     c->pending_total = 100000;
     c->limit_addresses = 16384;
+    c->desktop_login = true;
+    c->desktop_ticket_ttl = 120;
+    c->desktop_confirm_ttl = 60;
+    c->desktop_wait_s = 25;
+    c->desktop_poll_ms = 1000;
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
@@ -102,6 +107,11 @@ static const key_t_ keys[] = {
     I("limits", "pending_per_address", NULL, pending_per_address, 0, 10000000),
     I("limits", "pending_total", NULL, pending_total, 0, 100000000),
     I("limits", "addresses", NULL, limit_addresses, 64, 4194304),
+    B("desktop", "login", "WXAUTH_DESKTOP_LOGIN", desktop_login),
+    I("desktop", "ticket_ttl", NULL, desktop_ticket_ttl, 5, 3600),
+    I("desktop", "confirm_ttl", NULL, desktop_confirm_ttl, 5, 600),
+    I("desktop", "wait_s", NULL, desktop_wait_s, 1, 120),
+    I("desktop", "poll_ms", NULL, desktop_poll_ms, 50, 10000),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),

@@ -42,6 +42,12 @@ typedef struct {
     int pending_per_address; /* unfinished logins per client address, in the store */
     int pending_total;       /* unfinished logins in all, in the store */
     int limit_addresses;     /* client addresses the rate limits remember, per process */
+    /* [desktop] desktop login by QR code (docs/desktop-login.md) */
+    bool desktop_login;      /* browsers outside WeChat get the QR page at the start endpoints */
+    int desktop_ticket_ttl;  /* seconds a QR code (ticket) stays valid */
+    int desktop_confirm_ttl; /* seconds the phone has to confirm once it logged in */
+    int desktop_wait_s;      /* longest wait of one long-poll */
+    int desktop_poll_ms;     /* how often a long-poll reads the store */
     /* [token] */
     int64_t token_ttl; /* default token lifetime when the pool sets none */
     int token_leeway;  /* seconds of clock skew allowed when checking exp/nbf/iat */

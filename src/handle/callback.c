@@ -29,6 +29,7 @@
 #include "../proto/authing.h"
 #include "../proto/login_record.h"
 #include "../store/writer.h"
+#include "desktop.h"
 #include "oidc_flow.h"
 #include "token.h"
 #include "../util/clock.h"
@@ -375,12 +376,21 @@ finish_error(login_t *l, int code, const char *message, const char *outcome)
  * at the start)? An application deleted, or a callback removed from it, while the user was at
  * WeChat must not get a token: WX_EDENIED, logged with what is allowed now. Other statuses: the
  * store could not say. */
+static const char *state_ticket(const login_state_t *s);
+
 static wx_status_t
 target_check(login_t *l, const store_pool_t *pool, const store_conn_t *conn, wx_err_t *err)
 {
     wx_status_t rc = WX_OK;
     const store_app_t *app = NULL;
     wx_buf_t allowed;
+    /* A desktop login's phone ends on our own page; the business target is the ticket's,
+     * checked again when the desktop takes the login (desktop.c). */
+    const char *ticket = state_ticket(&l->state);
+    if (ticket)
+        return desktop_phone_target_ok(l->ctx->app->cfg, ticket, l->state.redirect)
+                   ? WX_OK
+                   : wx_err_set(err, WX_EDENIED, "not this ticket's phone page");
     wx_buf_init(&allowed, 8192);
     if (l->state.app_id[0]) {
         app = &l->conf->app; /* read with pool and connection (login_conf_read) */
@@ -516,20 +526,23 @@ finish_wechat_error(login_t *l, wx_status_t rc, const wx_err_t *err)
                  rc == WX_ETIMEOUT ? "wechat_timeout" : "wechat_unavailable");
 }
 
-/* Sign the token of a recorded login and send the browser to the business callback. Used at
- * the end of the login and, from the same record, for a reload. */
-static void
-reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *raw_profile)
+/* Sign the token of a recorded login and send the browser to the business callback (or, for
+ * /oidc/auth, to the client with a code). Used at the end of a login, for a reload from the
+ * same record, and by a desktop taking a ticket's login (desktop.c). */
+void
+handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *lg, store_user_t *u,
+                   const login_record_t *rec, const char *raw_profile)
 {
-    worker_ctx_t *ctx = l->ctx;
     wx_err_t err = {0};
     json_t *claims = NULL, *data = NULL;
     wx_buf_t tok, url;
     char *payload = NULL;
-    if (l->state.oidc) { /* the client gets a code, and the tokens from /oidc/token */
-        log_fields(l, rec->created ? "ok_new_user" : "ok");
-        oidc_login_done(l->r, ctx, l->state.pool_id, l->state.app_id, l->state.redirect,
-                        l->state.oidc, u->id, rec->iat);
+    const char *outcome = rec->created ? "ok_new_user" : "ok";
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s", lg->pool_id,
+                lg->conn_identifier, lg->app_id);
+    if (lg->oidc) { /* the client gets a code, and the tokens from /oidc/token */
+        r->outcome = lg->outcome ? lg->outcome : outcome;
+        oidc_login_done(r, ctx, lg->pool_id, lg->app_id, lg->redirect, lg->oidc, u->id, rec->iat);
         return;
     }
     wx_buf_init(&tok, 16384);
@@ -537,38 +550,37 @@ reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *
     /* The identity of this login, not whichever the user used last elsewhere. */
     wx_strlcpy(u->openid, rec->openid, sizeof(u->openid));
     wx_strlcpy(u->unionid, rec->unionid, sizeof(u->unionid));
-    const char *aud = l->state.app_id[0] ? l->state.app_id : l->state.pool_id;
+    const char *aud = lg->app_id[0] ? lg->app_id : lg->pool_id;
     claims = authing_token_claims(u, ctx->app->issuer, aud, rec->iat, rec->exp, rec->jti);
     payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     if (!payload)
         goto internal;
-    if (token_sign(ctx, l->pool_alg, l->state.app_id, payload, &tok, &err) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "token_sign_failed", "rid", l->r->id, "error", err.msg, NULL);
+    if (token_sign(ctx, lg->pool_alg, lg->app_id, payload, &tok, &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "token_sign_failed", "rid", r->id, "error", err.msg, NULL);
         goto internal;
     }
     authing_user_args_t ua = {.user = u,
-                              .provider = l->state.conn_identifier,
+                              .provider = lg->conn_identifier,
                               .raw_profile = raw_profile,
                               .token = wx_buf_str(&tok),
                               .token_exp = rec->exp,
-                              .with_identities = strstr(l->state.options, "with_identities=1"),
-                              .appid = l->appid};
+                              .with_identities = strstr(lg->options, "with_identities=1"),
+                              .appid = lg->appid};
     data = authing_user_json(&ua);
-    if (!data ||
-        authing_result_url(&url, l->state.redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
+    if (!data || authing_result_url(&url, lg->redirect, AUTHING_CODE_OK, "登录成功", data) != WX_OK)
         goto internal;
-    log_fields(l, rec->created ? "ok_new_user" : "ok");
-    http_reply_redirect(l->r, wx_buf_str(&url)); /* frees l */
+    r->outcome = lg->outcome ? lg->outcome : outcome;
+    http_reply_redirect(r, wx_buf_str(&url)); /* frees the request's data */
     goto out;
 internal:
     /* The login itself is recorded: a reload signs again. Not recorded as an error. */
     wx_buf_reset(&url);
-    log_fields(l, "internal_error");
-    if (authing_result_url(&url, l->state.redirect, AUTHING_CODE_INTERNAL,
+    r->outcome = "internal_error";
+    if (authing_result_url(&url, lg->redirect, AUTHING_CODE_INTERNAL,
                            "Login failed on the server, please try again", NULL) == WX_OK)
-        http_reply_redirect(l->r, wx_buf_str(&url));
+        http_reply_redirect(r, wx_buf_str(&url));
     else
-        http_reply_error_page(l->r, 500, "Login failed", "Please try again.");
+        http_reply_error_page(r, 500, "Login failed", "Please try again.");
 out:
     if (tok.data)
         OPENSSL_cleanse(tok.data, tok.len);
@@ -577,6 +589,32 @@ out:
     free(payload);
     json_decref(claims);
     json_decref(data);
+}
+
+/* The ticket a phone's login was started for (desktop login), or NULL. */
+static const char *
+state_ticket(const login_state_t *s)
+{
+    return strncmp(s->options, "ticket=", 7) == 0 && s->options[7] ? s->options + 7 : NULL;
+}
+
+static void
+reply_login(login_t *l, store_user_t *u, const login_record_t *rec, const char *raw_profile)
+{
+    const char *ticket = state_ticket(&l->state);
+    if (ticket) { /* the phone of a desktop login: it confirms; the desktop gets the token */
+        desktop_phone_scanned(l->r, l->ctx, ticket, l->state.id, l->browser, rec);
+        return;
+    }
+    handle_login_t lg = {.pool_id = l->state.pool_id,
+                         .app_id = l->state.app_id,
+                         .conn_identifier = l->state.conn_identifier,
+                         .redirect = l->state.redirect,
+                         .options = l->state.options,
+                         .oidc = l->state.oidc,
+                         .pool_alg = l->pool_alg,
+                         .appid = l->appid};
+    handle_login_reply(l->r, l->ctx, &lg, u, rec, raw_profile);
 }
 
 static void

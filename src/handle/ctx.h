@@ -13,6 +13,7 @@
 #include "conf_cache.h"
 #include "login_limits.h"
 #include "../keys/keys.h"
+#include "../proto/login_record.h"
 #include "token_cache.h"
 
 struct event;
@@ -57,6 +58,7 @@ typedef struct {
     admin_guard_t metrics_guard; /* the same for /metrics (its own last good token) */
     bool admin_listener;         /* a worker of the admin listener ([admin] listen) */
     atomic_int logins_inflight;  /* logins of this worker waiting on WeChat (read by /metrics) */
+    int desktop_waits;           /* desktop long-polls open on this worker (desktop.c) */
     struct event *prune_ev;      /* worker 0 only: deletes old login states every minute */
     struct event *beat_ev;       /* worker 0 only: this process is alive (nodes table) */
 } worker_ctx_t;
@@ -109,6 +111,20 @@ void handle_oidc_session_end(http_req_t *r); /* oidc_logout.c */
  * (start.c): the state carries the request (proto/oidc.h) to the callback. */
 void handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id,
                        const char *redirect_uri, const char *request);
+
+/* A login ready to end on its target (callback.c): what the token and the redirect are made
+ * of. oidc: the /oidc/auth request (the client gets a code), else NULL. outcome: the access
+ * log's word on success (NULL: "ok" / "ok_new_user"). */
+typedef struct {
+    const char *pool_id, *app_id, *conn_identifier, *redirect, *options, *oidc;
+    const char *pool_alg; /* the pool's signing alg */
+    const char *appid;    /* the connection's WeChat App ID */
+    const char *outcome;
+} handle_login_t;
+/* Sign u's token for rec and send r to the target (business callback or OIDC client); every
+ * login's end, the phone's and the desktop's. Replies to r. */
+void handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *lg, store_user_t *u,
+                        const login_record_t *rec, const char *raw_profile);
 
 /* Worker context lifecycle (http_server_config_t hooks). */
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);

@@ -17,6 +17,7 @@
 #include "../proto/redirect.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "desktop.h"
 #include "form.h"
 #include "oidc_flow.h"
 
@@ -62,8 +63,9 @@ max_age_parse(const char *s, int64_t *out)
     return true;
 }
 
-/* Inside WeChat's browser the login goes straight to WeChat's consent. Elsewhere there is no
- * WeChat to ask yet (the desktop QR login comes later): say so, in Chinese first. */
+/* Inside WeChat's browser the login goes straight to WeChat's consent; a desktop browser gets
+ * the QR page of the desktop login (start.c, desktop.c). Elsewhere (desktop login off, or
+ * not a browser) there is no WeChat to ask: say so, in Chinese first. */
 static bool
 in_wechat(http_req_t *r)
 {
@@ -185,7 +187,7 @@ auth_run(http_req_t *r, const wx_query_t *p)
                          "no login session: the user must sign in with WeChat");
         goto out;
     }
-    if (!in_wechat(r)) {
+    if (!in_wechat(r) && !desktop_wanted(r)) {
         r->outcome = "not_in_wechat";
         http_reply_error_page(r, 200, "请在微信中打开 · Please open this page in WeChat",
                               "此应用使用微信登录：请在微信中打开此链接（例如发送给自己或文件传输"

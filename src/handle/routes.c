@@ -2,6 +2,7 @@
  * the first matching route wins. */
 #include "admin.h"
 #include "ctx.h"
+#include "desktop.h"
 
 const http_route_t handle_routes[] = {
     {"GET", "/healthz", handle_healthz, "healthz"},
@@ -35,6 +36,13 @@ const http_route_t handle_routes[] = {
     {NULL, "/auth/check", handle_auth_check, "auth_check"},
     /* The QR code of a URL, for desktop pages that send the phone somewhere (qrcode.c). */
     {"GET", "/qrcode.svg", handle_qrcode, "qrcode"},
+    /* Desktop login by QR code (desktop.c, docs/desktop-login.md). */
+    {"GET", "/desktop/scan", handle_desktop_scan, "desktop_scan"},
+    {"GET", "/desktop/phone", handle_desktop_phone, "desktop_phone"},
+    {"POST", "/desktop/confirm", handle_desktop_confirm, "desktop_confirm"},
+    {"GET", "/desktop/wait", handle_desktop_wait, "desktop_wait"},
+    {"GET", "/desktop/finish", handle_desktop_finish, "desktop_finish"},
+    {"GET", "/desktop/desktop.js", handle_desktop_js, "desktop_js"},
     /* The official account's message server URL: WeChat pushes events here (push.c). */
     {NULL, "/wechat/push/*", handle_push, "wechat_push"},
     /* Built-in static files: the browser SDK (assets.c). */

@@ -4,6 +4,7 @@
  * written by the process's store writer (store/writer.h); the redirect leaves once it is
  * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
+#include "desktop.h"
 #include "reads.h"
 
 #include <stdlib.h>
@@ -393,10 +394,13 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     return false;
 }
 
-/* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise). */
+/* An /oidc/auth login: its checked redirect_uri and the client's request (NULL otherwise).
+ * A desktop ticket's phone: the phone's landing page as redirect_uri, "" as request, and the
+ * ticket id (its state carries "ticket=<id>" to the callback, desktop.c). */
 typedef struct {
     const char *redirect_uri;
     const char *request;
+    const char *ticket;
 } start_oidc_t;
 
 /* A start while its pool, connection and application are read (reads.h). */
@@ -407,6 +411,7 @@ typedef struct {
     char client[64]; /* the client's address key (wx_ip_client_key), for the caps */
     /* An /oidc/auth login: its checked redirect_uri and the client's request (else NULL). */
     char *oidc_redirect, *oidc_request;
+    char ticket[STORE_ID_MAX]; /* a desktop ticket's phone (else "") */
 } start_fetch_t;
 
 static void
@@ -454,8 +459,9 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
     }
     sf->r = r;
     wx_strlcpy(sf->client, client, sizeof(sf->client));
-    if (oidc && (!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
-                 !(sf->oidc_request = strdup(oidc->request)))) {
+    if (oidc && ((!(sf->oidc_redirect = strdup(oidc->redirect_uri)) ||
+                  !(sf->oidc_request = strdup(oidc->request))) ||
+                 !wx_strlcpy(sf->ticket, oidc->ticket ? oidc->ticket : "", sizeof(sf->ticket)))) {
         start_fetch_free(sf);
         http_reply_error_page(r, 503, "服务繁忙 · Server busy",
                               "服务繁忙，请稍后重试。Out of memory, please try again.");
@@ -578,6 +584,33 @@ start_login_read(void *arg)
             goto fail;
         http_set_cookie(r, bname, bind, -1, cfg->cookie_secure); /* on with https */
     }
+    if (!sf->ticket[0] && desktop_wanted(r)) {
+        /* A desktop browser: no WeChat here. The login waits on a ticket its QR code shows,
+         * bound to this browser's cookie as a state would be (desktop.c). */
+        store_ticket_t *t = calloc(1, sizeof(*t));
+        if (!t || wx_sha256_hex(bind, strlen(bind), t->browser) != WX_OK) {
+            free(t);
+            goto fail;
+        }
+        wx_strlcpy(t->pool_id, pool_id, sizeof(t->pool_id));
+        wx_strlcpy(t->conn_identifier, s->conn.identifier, sizeof(t->conn_identifier));
+        wx_strlcpy(t->app_id, f->app_id, sizeof(t->app_id));
+        wx_strlcpy(t->redirect, st->redirect, sizeof(t->redirect));
+        wx_strlcpy(t->oidc, st->oidc, sizeof(t->oidc));
+        wx_strlcpy(t->client_ip, sf->client, sizeof(t->client_ip));
+        wx_strlcpy(t->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo",
+                   sizeof(t->scope));
+        wx_strlcpy(t->site, have_app && s->app.name[0] ? s->app.name : s->pool.name,
+                   sizeof(t->site));
+        if (flag_set(wx_query_get(&r->query, "with_identities")))
+            wx_strlcpy(t->options, "with_identities=1", sizeof(t->options));
+        start_fetch_free(sf); /* its part is done */
+        r->data = NULL;
+        r->data_free = NULL;
+        desktop_start(r, t);
+        free(t);
+        goto out;
+    }
     if (state_id_make(st->id) != WX_OK || wx_sha256_hex(bind, strlen(bind), st->browser))
         goto fail;
     wx_strlcpy(st->pool_id, pool_id, sizeof(st->pool_id));
@@ -585,7 +618,9 @@ start_login_read(void *arg)
     wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
     wx_strlcpy(st->client_ip, sf->client, sizeof(st->client_ip));
     wx_strlcpy(st->scope, s->conn.scope[0] ? s->conn.scope : "snsapi_userinfo", sizeof(st->scope));
-    if (flag_set(wx_query_get(&r->query, "with_identities")))
+    if (sf->ticket[0])
+        wx_snprintf(st->options, sizeof(st->options), "ticket=%s", sf->ticket);
+    else if (flag_set(wx_query_get(&r->query, "with_identities")))
         wx_strlcpy(st->options, "with_identities=1", sizeof(st->options));
     st->created_at = wx_now();
     st->expires_at = st->created_at + cfg->state_ttl;
@@ -639,8 +674,15 @@ void
 handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id, const char *redirect_uri,
                   const char *request)
 {
-    start_oidc_t oidc = {redirect_uri, request};
+    start_oidc_t oidc = {redirect_uri, request, NULL};
     start_login(r, pool_id, NULL, app_id, &oidc);
+}
+
+void
+handle_start_ticket(http_req_t *r, const store_ticket_t *t, const char *landing)
+{
+    start_oidc_t phone = {landing, "", t->id};
+    start_login(r, t->pool_id, t->conn_identifier, t->app_id, &phone);
 }
 
 void

@@ -233,6 +233,40 @@ const db_migration_t pg_migrations[] = {
     {7, "results_index",
      "CREATE INDEX login_states_results ON login_states(claimed_at) WHERE result != '';"},
 
+    /* Issue 15: desktop login tickets. A desktop browser shows a QR code of a ticket; a phone
+     * logs in through WeChat, is bound to it (scanned) and confirms or refuses; the desktop
+     * that holds the ticket's binding cookie then takes the login once. The row carries what
+     * a login state would (pool, connection, application, target, OIDC request), so any node
+     * can continue it; the phone's identity is a sealed login record. */
+    {8, "desktop_tickets",
+     "CREATE TABLE desktop_tickets ("
+     "  id TEXT PRIMARY KEY,"
+     "  pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
+     "  conn_identifier TEXT NOT NULL,"
+     "  app_id TEXT NOT NULL DEFAULT '',"
+     "  redirect TEXT NOT NULL DEFAULT '',"
+     "  scope TEXT NOT NULL DEFAULT '',"
+     "  options TEXT NOT NULL DEFAULT '',"
+     "  oidc TEXT NOT NULL DEFAULT '',"
+     "  method TEXT NOT NULL DEFAULT '',"
+     "  site TEXT NOT NULL DEFAULT '',"
+     "  browser TEXT NOT NULL,"
+     "  client_ip TEXT NOT NULL DEFAULT '',"
+     "  desktop_ip TEXT NOT NULL DEFAULT '',"
+     "  desktop_ua TEXT NOT NULL DEFAULT '',"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  status INTEGER NOT NULL DEFAULT 0,"
+     "  phone_state TEXT NOT NULL DEFAULT '',"
+     "  phone_browser TEXT NOT NULL DEFAULT '',"
+     "  record TEXT NOT NULL DEFAULT '',"
+     "  scanned_at BIGINT NOT NULL DEFAULT 0,"
+     "  decided_at BIGINT NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX desktop_tickets_expires ON desktop_tickets(expires_at);"
+     "CREATE INDEX desktop_tickets_pending ON desktop_tickets(client_ip, expires_at) "
+     "WHERE status = 0;"},
+
     /* Issue 15 (follow the account to log in): the account's message server settings on its
      * connection (Token and EncodingAESKey, sealed like the App Secret); the account access
      * token every node shares (sealed); pushes already seen (replays are ignored). A QR

@@ -284,6 +284,35 @@ sq_fill_state(sq_row_t *r, void *out)
 }
 
 void
+sq_fill_ticket(sq_row_t *r, void *out)
+{
+    store_ticket_t *t = out;
+    memset(t, 0, sizeof(*t));
+    sq_text(r, 0, t->id, sizeof(t->id));
+    sq_text(r, 1, t->pool_id, sizeof(t->pool_id));
+    sq_text(r, 2, t->conn_identifier, sizeof(t->conn_identifier));
+    sq_text(r, 3, t->app_id, sizeof(t->app_id));
+    sq_text(r, 4, t->redirect, sizeof(t->redirect));
+    sq_text(r, 5, t->scope, sizeof(t->scope));
+    sq_text(r, 6, t->options, sizeof(t->options));
+    sq_text(r, 7, t->oidc, sizeof(t->oidc));
+    sq_text(r, 8, t->method, sizeof(t->method));
+    sq_text(r, 9, t->site, sizeof(t->site));
+    sq_text(r, 10, t->browser, sizeof(t->browser));
+    sq_text(r, 11, t->client_ip, sizeof(t->client_ip));
+    sq_text(r, 12, t->desktop_ip, sizeof(t->desktop_ip));
+    sq_text(r, 13, t->desktop_ua, sizeof(t->desktop_ua));
+    t->created_at = sq_i64(r, 14);
+    t->expires_at = sq_i64(r, 15);
+    t->status = (store_ticket_status_t)sq_i64(r, 16);
+    sq_text(r, 17, t->phone_state, sizeof(t->phone_state));
+    sq_text(r, 18, t->phone_browser, sizeof(t->phone_browser));
+    sq_text(r, 19, t->record, sizeof(t->record));
+    t->scanned_at = sq_i64(r, 20);
+    t->decided_at = sq_i64(r, 21);
+}
+
+void
 sq_fill_key(sq_row_t *r, void *out)
 {
     store_key_t *k = out;

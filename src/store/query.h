@@ -76,6 +76,7 @@ void sq_fill_conn(sq_row_t *r, void *out);
 void sq_fill_user(sq_row_t *r, void *out);
 void sq_fill_state(sq_row_t *r, void *out);
 void sq_fill_key(sq_row_t *r, void *out);
+void sq_fill_ticket(sq_row_t *r, void *out);
 
 /* WX_ETOOBIG for the first field that would not fit (an unterminated array counts). */
 wx_status_t sq_check_fields(const sq_field_t *f, size_t count, wx_err_t *err);

@@ -35,6 +35,10 @@
 #define STATE_COLS                                                                                 \
     "id, pool_id, conn_identifier, app_id, redirect, browser, scope, options, created_at, "        \
     "expires_at, claimed_at, status, result, claim_owner, oidc, client_ip"
+#define TICKET_COLS                                                                                \
+    "id, pool_id, conn_identifier, app_id, redirect, scope, options, oidc, method, site, "         \
+    "browser, client_ip, desktop_ip, desktop_ua, created_at, expires_at, status, phone_state, "    \
+    "phone_browser, record, scanned_at, decided_at"
 #define KEY_COLS "kid, alg, private_pem, created_at, retired_at, publish_until"
 
 const char *const sql_text[STMT_COUNT] = {
@@ -148,6 +152,25 @@ const char *const sql_text[STMT_COUNT] = {
                               "client_ip = $1 AND status = 0 AND expires_at > $2 LIMIT $3) AS t",
     [STMT_STATE_PENDING_ALL] = "SELECT count(*) FROM (SELECT 1 FROM login_states WHERE "
                                "status = 0 AND +expires_at > $1 LIMIT $2) AS t",
+
+    [STMT_TICKET_CREATE] = "INSERT INTO desktop_tickets (" TICKET_COLS ") VALUES ($1, $2, $3, $4, "
+                           "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, '', '', '', "
+                           "0, 0)",
+    [STMT_TICKET_GET] = "SELECT " TICKET_COLS " FROM desktop_tickets WHERE id = $1",
+    /* Each change names the status it expects, so of two connections racing only one wins. */
+    [STMT_TICKET_SCAN] =
+        "UPDATE desktop_tickets SET status = 1, phone_state = $2, phone_browser = $3, "
+        "record = $4, scanned_at = $5, expires_at = $6 WHERE id = $1 AND status = 0",
+    [STMT_TICKET_DECIDE] = "UPDATE desktop_tickets SET status = $2, decided_at = $3 "
+                           "WHERE id = $1 AND status = 1",
+    [STMT_TICKET_COMPLETE] = "UPDATE desktop_tickets SET status = $2, record = $3, decided_at = $4 "
+                             "WHERE id = $1 AND status IN (0, 1)",
+    [STMT_TICKET_TAKE] = "UPDATE desktop_tickets SET status = 4 WHERE id = $1 AND status = 2",
+    [STMT_TICKET_PENDING_IP] = "SELECT count(*) FROM (SELECT 1 FROM desktop_tickets WHERE "
+                               "client_ip = $1 AND status = 0 AND expires_at > $2 LIMIT $3) AS t",
+    [STMT_TICKET_PENDING_ALL] = "SELECT count(*) FROM (SELECT 1 FROM desktop_tickets WHERE "
+                                "status = 0 AND +expires_at > $1 LIMIT $2) AS t",
+    [STMT_TICKET_PRUNE] = "DELETE FROM desktop_tickets WHERE expires_at < $1 AND decided_at < $1",
 
     [STMT_KEY_ADD] = "INSERT INTO signing_keys (" KEY_COLS ") VALUES ($1, $2, $3, $4, $5, $6)",
     [STMT_KEY_RETIRE] = "UPDATE signing_keys SET retired_at = $2, publish_until = $3 "

@@ -139,6 +139,45 @@ typedef struct {
     char client_ip[64]; /* who started it (wx_ip_client_key: IPv6 as its /64); "" = unknown */
 } store_state_t;
 
+/* A desktop login ticket (issue #15, handle/desktop_ticket.h): a desktop browser shows it as a
+ * QR code; a phone logs in through WeChat and is bound to it, then confirms or refuses; the
+ * desktop holding the ticket's binding cookie takes the login once. */
+typedef enum {
+    STORE_TICKET_PENDING = 0, /* shown on the desktop, no phone yet */
+    STORE_TICKET_SCANNED = 1, /* a phone logged in and is asked to confirm */
+    STORE_TICKET_CONFIRMED =
+        2, /* confirmed (or completed by a push event): the desktop may take it */
+    STORE_TICKET_REFUSED = 3, /* the phone refused */
+    STORE_TICKET_USED = 4,    /* the desktop took the login: never again */
+} store_ticket_status_t;
+
+#define STORE_TICKET_RECORD_MAX 1024 /* a sealed login record (proto/login_record.h) */
+
+typedef struct {
+    char id[STORE_ID_MAX]; /* [A-Za-z0-9], <= 63: the capability in the QR code */
+    char pool_id[STORE_ID_MAX];
+    char conn_identifier[STORE_IDENT_MAX];
+    char app_id[STORE_ID_MAX];    /* "" for the pool flow */
+    char redirect[STORE_URL_MAX]; /* the validated business callback (or OIDC redirect_uri) */
+    char scope[32];
+    char options[256];             /* as a login state's ("with_identities=1") */
+    char oidc[STORE_OIDC_REQ_MAX]; /* a login of /oidc/auth: the client's request; else "" */
+    char method[16];               /* how a phone reaches it: "scan" (webpage auth), "follow" */
+    char site[STORE_NAME_MAX];     /* application (or pool) name shown on the phone */
+    char browser[65];              /* hex SHA-256 of the desktop's binding cookie */
+    char client_ip[64];            /* the desktop's address key (wx_ip_client_key): caps */
+    char desktop_ip[64];           /* the desktop's address as shown on the phone */
+    char desktop_ua[256];          /* the desktop's User-Agent (cut), shown on the phone */
+    int64_t created_at;
+    int64_t expires_at;
+    store_ticket_status_t status;
+    char phone_state[STORE_ID_MAX];       /* the login state of the phone that scanned it */
+    char phone_browser[65];               /* hex SHA-256 of that phone's binding cookie */
+    char record[STORE_TICKET_RECORD_MAX]; /* scanned on: the phone user's sealed login record */
+    int64_t scanned_at;
+    int64_t decided_at; /* confirmed, refused or completed at */
+} store_ticket_t;
+
 /* A wxauthd process sharing the store: it says it is alive every few seconds. */
 typedef struct {
     char id[STORE_ID_MAX]; /* random, new at every start */
@@ -311,6 +350,50 @@ wx_status_t store_state_results_clear(store_t *st, int64_t cutoff, int64_t *clea
 /* Delete states whose expires_at and claimed_at+keep are both before now. */
 wx_status_t store_state_prune(store_t *st, int64_t now, int64_t keep, int64_t *deleted,
                               wx_err_t *err);
+
+/* ---- desktop login tickets (handle/desktop_ticket.h) ---- */
+
+/* WX_EEXIST for an id already used; WX_ENOENT when the pool does not exist. */
+wx_status_t store_ticket_create(store_t *st, const store_ticket_t *t, wx_err_t *err);
+/* The ticket as stored (WX_ENOENT when there is none). */
+wx_status_t store_ticket_get(store_t *st, const char *id, store_ticket_t *out, wx_err_t *err);
+/* A phone logged in for the ticket: PENDING -> SCANNED with its state, binding and sealed
+ * record, expires_at moved to at least confirm_until (the phone gets time to confirm).
+ * Checked in this order, atomically:
+ *   unknown id                                  -> WX_ENOENT
+ *   SCANNED by this very phone_state            -> WX_OK (a reload of the phone's callback)
+ *   not PENDING                                 -> WX_EUSED (another phone, or decided)
+ *   expired (now >= expires_at)                 -> WX_EEXPIRED
+ * out (may be NULL) gets the row as it is after the call, on every outcome but ENOENT. */
+wx_status_t store_ticket_scan(store_t *st, const char *id, const char *phone_state,
+                              const char *phone_browser, const char *record, int64_t now,
+                              int64_t confirm_until, store_ticket_t *out, wx_err_t *err);
+/* The phone that scanned it confirms (SCANNED -> CONFIRMED) or refuses (-> REFUSED):
+ *   unknown id -> WX_ENOENT; phone_browser not the scanning phone's -> WX_EDENIED (nothing
+ *   changes); already decided the same way -> WX_OK (a repeated POST); otherwise not SCANNED
+ *   -> WX_EUSED; expired -> WX_EEXPIRED. out (may be NULL) as for store_ticket_scan. */
+wx_status_t store_ticket_decide(store_t *st, const char *id, const char *phone_browser,
+                                bool confirm, int64_t now, store_ticket_t *out, wx_err_t *err);
+/* Confirm without a phone page (a push event identified the user, e.g. the follow-to-login
+ * flow): PENDING or SCANNED -> CONFIRMED with record. WX_ENOENT, WX_EEXPIRED, or WX_EUSED when
+ * it was decided already. */
+wx_status_t store_ticket_complete(store_t *st, const char *id, const char *record, int64_t now,
+                                  store_ticket_t *out, wx_err_t *err);
+/* Refuse without a phone page: PENDING or SCANNED -> REFUSED (WX_EUSED when decided already). */
+wx_status_t store_ticket_refuse(store_t *st, const char *id, int64_t now, store_ticket_t *out,
+                                wx_err_t *err);
+/* The desktop takes a confirmed login, once: CONFIRMED -> USED. Checked in this order:
+ *   unknown id -> WX_ENOENT; browser not the desktop's -> WX_EDENIED (nothing changes, out
+ *   emptied); USED -> WX_EUSED; REFUSED -> WX_EDENIED with out->status REFUSED; PENDING or
+ *   SCANNED -> WX_EEXPIRED when expired, else WX_EBUSY (not decided yet); CONFIRMED more than
+ *   take_within seconds ago -> WX_EEXPIRED. out gets the row (record included) on WX_OK. */
+wx_status_t store_ticket_take(store_t *st, const char *id, const char *browser, int64_t now,
+                              int64_t take_within, store_ticket_t *out, wx_err_t *err);
+/* Undecided tickets (PENDING, not expired) of client_ip (NULL: all), counted up to limit. */
+wx_status_t store_ticket_pending_count(store_t *st, const char *client_ip, int64_t now,
+                                       int64_t limit, int64_t *count, wx_err_t *err);
+/* Delete tickets whose expires_at and decided_at are both before `before`. */
+wx_status_t store_ticket_prune(store_t *st, int64_t before, int64_t *deleted, wx_err_t *err);
 
 /* ---- processes (nodes) ---- */
 

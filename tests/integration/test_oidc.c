@@ -857,12 +857,22 @@ test_form_post(void **state)
     wxt_browser_free(b);
 }
 
-/* Outside WeChat: a clear page, Chinese first, no redirect anywhere. */
+/* Outside WeChat: a desktop browser gets the QR page of the desktop login (issue #15; the
+ * whole flow is tests/integration/test_desktop.c); a client that is not a browser gets a
+ * clear page, Chinese first. No redirect anywhere. */
 static void
 test_outside_wechat(void **state)
 {
     wxt_browser_t *b = wxt_browser_new("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0");
     wxt_resp_t r = {0};
+    authorize(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1", &r);
+    assert_int_equal(r.status, 200);
+    assert_null(r.location);
+    assert_non_null(strstr(r.body, "data-ticket=\""));
+    assert_non_null(strstr(r.body, "微信扫码登录"));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+    b = wxt_browser_new("curl/8.5.0");
     authorize(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1", &r);
     assert_int_equal(r.status, 200);
     assert_null(r.location);

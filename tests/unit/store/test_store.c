@@ -2142,7 +2142,293 @@ test_follow_login(void **state)
     assert_int_equal(store_push_prune(fx->st, 1001, &err), WX_OK);
     assert_int_equal(store_push_seen(fx->st, key, 2000, &first, &err), WX_OK);
     assert_true(first);
+}
 
+/* ---- desktop login tickets (issue #15) ---- */
+
+#define PHONE_A "1111111111111111111111111111111111111111111111111111111111111111"
+#define PHONE_B "2222222222222222222222222222222222222222222222222222222222222222"
+
+static void
+make_ticket(fx_t *fx, const char *pool, const char *prefix, int64_t created, int64_t expires,
+            store_ticket_t *t)
+{
+    wx_err_t err = {0};
+    memset(t, 0, sizeof(*t));
+    assert_true((size_t)snprintf(t->id, sizeof(t->id), "%s%s", prefix, fx->tag) < sizeof(t->id));
+    snprintf(t->pool_id, sizeof(t->pool_id), "%s", pool);
+    snprintf(t->conn_identifier, sizeof(t->conn_identifier), "wechat:webpage-authorization");
+    snprintf(t->redirect, sizeof(t->redirect), "https://biz.example/cb?x=%s", prefix);
+    snprintf(t->scope, sizeof(t->scope), "snsapi_userinfo");
+    snprintf(t->options, sizeof(t->options), "with_identities=1");
+    snprintf(t->oidc, sizeof(t->oidc), "oidc:1 m=query&s=xyz&n=&c=&p=openid");
+    snprintf(t->method, sizeof(t->method), "scan");
+    snprintf(t->site, sizeof(t->site), "\xE7\xA4\xBA\xE4\xBE\x8B Site");
+    snprintf(t->browser, sizeof(t->browser), BROWSER_A);
+    snprintf(t->client_ip, sizeof(t->client_ip), "192.0.2.%s", fx->tag + 6);
+    snprintf(t->desktop_ip, sizeof(t->desktop_ip), "192.0.2.7");
+    snprintf(t->desktop_ua, sizeof(t->desktop_ua), "Mozilla/5.0 (X11; Linux) Chrome/120");
+    t->created_at = created;
+    t->expires_at = expires;
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_OK);
+}
+
+/* Create, scan by one phone, confirm, take once by the desktop's browser: every other actor
+ * and every second use is refused, and nothing a refused one does changes the ticket. */
+static void
+test_ticket_lifecycle(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_ticket_t *t = calloc(1, sizeof(*t)), *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    assert_non_null(t);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    make_ticket(fx, pool, "tk", T0, T0 + 120, t);
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_EEXIST);
+    assert_int_equal(store_ticket_get(fx->st, "nope", out, &err), WX_ENOENT);
+    assert_int_equal(store_ticket_get(fx->st, "bad id!", out, &err), WX_ENOENT);
+    assert_int_equal(store_ticket_get(fx->st, t->id, out, &err), WX_OK);
+    assert_string_equal(out->pool_id, pool);
+    assert_string_equal(out->redirect, t->redirect);
+    assert_string_equal(out->oidc, t->oidc);
+    assert_string_equal(out->site, t->site);
+    assert_string_equal(out->desktop_ua, t->desktop_ua);
+    assert_string_equal(out->method, "scan");
+    assert_int_equal(out->status, STORE_TICKET_PENDING);
+    assert_int_equal(out->expires_at, T0 + 120);
+
+    /* Not decided yet: the desktop is told to wait; another browser learns nothing. */
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 1, 60, out, &err), WX_EBUSY);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_B, T0 + 1, 60, out, &err),
+                     WX_EDENIED);
+    assert_string_equal(out->id, "");
+    /* Deciding before any phone scanned it is refused. */
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, true, T0 + 1, out, &err),
+                     WX_EDENIED);
+
+    /* Phone A scans; its reload scans again (same state): fine. Phone B is too late. */
+    assert_int_equal(store_ticket_scan(fx->st, t->id, "stateA", PHONE_A, "sealed-record-A",
+                                       T0 + 110, T0 + 170, out, &err),
+                     WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_SCANNED);
+    assert_int_equal(out->expires_at, T0 + 170); /* time to confirm */
+    assert_int_equal(out->scanned_at, T0 + 110);
+    assert_string_equal(out->record, "sealed-record-A");
+    assert_int_equal(store_ticket_scan(fx->st, t->id, "stateA", PHONE_A, "sealed-record-A",
+                                       T0 + 111, T0 + 171, out, &err),
+                     WX_OK);
+    assert_int_equal(out->expires_at, T0 + 170);
+    assert_int_equal(store_ticket_scan(fx->st, t->id, "stateB", PHONE_B, "sealed-record-B",
+                                       T0 + 112, T0 + 172, out, &err),
+                     WX_EUSED);
+    assert_int_equal(store_ticket_get(fx->st, t->id, out, &err), WX_OK);
+    assert_string_equal(out->phone_state, "stateA");
+    assert_string_equal(out->record, "sealed-record-A");
+
+    /* Only phone A decides; a repeated confirm is fine, a change of mind is not. */
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_B, true, T0 + 113, out, &err),
+                     WX_EDENIED);
+    assert_string_equal(out->id, "");
+    assert_int_equal(store_ticket_decide(fx->st, t->id, "", true, T0 + 113, out, &err), WX_EDENIED);
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, true, T0 + 114, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_CONFIRMED);
+    assert_int_equal(out->decided_at, T0 + 114);
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, true, T0 + 115, out, &err), WX_OK);
+    assert_int_equal(out->decided_at, T0 + 114);
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, false, T0 + 115, out, &err),
+                     WX_EUSED);
+    assert_int_equal(store_ticket_complete(fx->st, t->id, "rec", T0 + 115, out, &err), WX_EUSED);
+
+    /* Another desktop cannot take it; the right one takes it once. */
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_B, T0 + 116, 60, out, &err),
+                     WX_EDENIED);
+    assert_string_equal(out->record, "");
+    assert_int_equal(store_ticket_take(fx->st, t->id, "", T0 + 116, 60, out, &err), WX_EDENIED);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 116, 60, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_USED);
+    assert_string_equal(out->record, "sealed-record-A");
+    assert_string_equal(out->redirect, t->redirect);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 117, 60, out, &err),
+                     WX_EUSED);
+    assert_int_equal(
+        store_ticket_scan(fx->st, t->id, "stateC", PHONE_B, "x", T0 + 117, T0 + 177, out, &err),
+        WX_EUSED);
+    free(t);
+    free(out);
+}
+
+/* Refusal, expiry, completion by a push event, the late pick-up, the caps' count, prune. */
+static void
+test_ticket_refuse_expire_complete(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX];
+    store_ticket_t *t = calloc(1, sizeof(*t)), *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    int64_t n = -1, deleted = -1;
+    assert_non_null(t);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+
+    /* Refused on the phone: the desktop is told so (status kept), never a login. */
+    make_ticket(fx, pool, "rf", T0, T0 + 120, t);
+    assert_int_equal(
+        store_ticket_scan(fx->st, t->id, "st1", PHONE_A, "rec1", T0 + 5, T0 + 65, out, &err),
+        WX_OK);
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, false, T0 + 6, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_REFUSED);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 7, 60, out, &err),
+                     WX_EDENIED);
+    assert_int_equal(out->status, STORE_TICKET_REFUSED);
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, true, T0 + 8, out, &err),
+                     WX_EUSED);
+
+    /* Expired before a phone came: scan, complete and take say so. */
+    make_ticket(fx, pool, "ex", T0, T0 + 120, t);
+    assert_int_equal(
+        store_ticket_scan(fx->st, t->id, "st2", PHONE_A, "rec2", T0 + 120, T0 + 180, out, &err),
+        WX_EEXPIRED);
+    assert_int_equal(store_ticket_complete(fx->st, t->id, "rec2", T0 + 121, out, &err),
+                     WX_EEXPIRED);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 121, 60, out, &err),
+                     WX_EEXPIRED);
+    /* Scanned but not confirmed in time. */
+    make_ticket(fx, pool, "sx", T0, T0 + 120, t);
+    assert_int_equal(
+        store_ticket_scan(fx->st, t->id, "st3", PHONE_A, "rec3", T0 + 10, T0 + 70, out, &err),
+        WX_OK);
+    assert_int_equal(out->expires_at, T0 + 120); /* already later than the confirm window */
+    assert_int_equal(store_ticket_decide(fx->st, t->id, PHONE_A, true, T0 + 120, out, &err),
+                     WX_EEXPIRED);
+
+    /* Completed by a push event (no phone page): the desktop takes it; a late pick-up fails. */
+    make_ticket(fx, pool, "cp", T0, T0 + 120, t);
+    assert_int_equal(store_ticket_complete(fx->st, t->id, "", T0 + 3, out, &err), WX_EINVAL);
+    assert_int_equal(store_ticket_complete(fx->st, t->id, "rec4", T0 + 3, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_CONFIRMED);
+    assert_string_equal(out->record, "rec4");
+    assert_int_equal(store_ticket_complete(fx->st, t->id, "rec5", T0 + 4, out, &err), WX_EUSED);
+    assert_int_equal(store_ticket_take(fx->st, t->id, BROWSER_A, T0 + 64, 60, out, &err),
+                     WX_EEXPIRED);
+    make_ticket(fx, pool, "rp", T0, T0 + 120, t);
+    assert_int_equal(store_ticket_refuse(fx->st, t->id, T0 + 3, out, &err), WX_OK);
+    assert_int_equal(out->status, STORE_TICKET_REFUSED);
+    assert_int_equal(store_ticket_refuse(fx->st, t->id, T0 + 3, out, &err), WX_EUSED);
+
+    /* Pending and unexpired ones are counted, per address and in all, up to the limit. */
+    make_ticket(fx, pool, "p1", T0, T0 + 120, t);
+    make_ticket(fx, pool, "p2", T0, T0 + 120, t);
+    assert_int_equal(store_ticket_pending_count(fx->st, t->client_ip, T0 + 1, 10, &n, &err), WX_OK);
+    assert_int_equal(n, 3); /* p1, p2 and "ex" (expired only later) */
+    assert_int_equal(store_ticket_pending_count(fx->st, t->client_ip, T0 + 1, 1, &n, &err), WX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_ticket_pending_count(fx->st, t->client_ip, T0 + 120, 10, &n, &err),
+                     WX_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_ticket_pending_count(fx->st, NULL, T0 + 1, 2, &n, &err), WX_OK);
+    assert_int_equal(n, 2);
+
+    /* Pruned once expired and decided long enough ago. */
+    assert_int_equal(store_ticket_prune(fx->st, T0 + 100, &deleted, &err), WX_OK);
+    assert_int_equal(store_ticket_get(fx->st, t->id, out, &err), WX_OK);
+    assert_int_equal(store_ticket_prune(fx->st, T0 + 200, &deleted, &err), WX_OK);
+    assert_true(deleted >= 7);
+    assert_int_equal(store_ticket_get(fx->st, t->id, out, &err), WX_ENOENT);
+
+    /* Bad input never reaches the database. */
+    make_ticket(fx, pool, "bad", T0, T0 + 120, t);
+    snprintf(t->id, sizeof(t->id), "bad-id");
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_EINVAL);
+    snprintf(t->id, sizeof(t->id), "okid%s", fx->tag);
+    t->browser[0] = '\0';
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_EINVAL);
+    snprintf(t->browser, sizeof(t->browser), BROWSER_A);
+    memset(t->site, 'x', sizeof(t->site)); /* unterminated */
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_ETOOBIG);
+    snprintf(t->site, sizeof(t->site), "ok");
+    snprintf(t->pool_id, sizeof(t->pool_id), "nopool%s", fx->tag);
+    assert_int_equal(store_ticket_create(fx->st, t, &err), WX_ENOENT);
+    free(t);
+    free(out);
+}
+
+typedef struct {
+    store_t *st;
+    const char *id;
+    pthread_barrier_t *go;
+    int kind; /* 0: take, 1: scan as phone i */
+    int i;
+    wx_status_t rc;
+} ticket_racer_t;
+
+static void *
+ticket_racer_run(void *arg)
+{
+    ticket_racer_t *c = arg;
+    store_ticket_t *out = calloc(1, sizeof(*out));
+    wx_err_t err = {0};
+    char st[16];
+    snprintf(st, sizeof(st), "st%d", c->i);
+    pthread_barrier_wait(c->go);
+    if (!out)
+        c->rc = WX_ENOMEM;
+    else if (c->kind == 0)
+        c->rc = store_ticket_take(c->st, c->id, BROWSER_A, T0 + 10, 60, out, &err);
+    else
+        c->rc = store_ticket_scan(c->st, c->id, st, c->i ? PHONE_B : PHONE_A, "rec", T0 + 5,
+                                  T0 + 65, out, &err);
+    free(out);
+    return NULL;
+}
+
+/* Two nodes taking one confirmed ticket, or two phones scanning one, at the same instant:
+ * exactly one wins, every time (the single use holds across connections). */
+static void
+test_ticket_race(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], prefix[16];
+    store_ticket_t *t = calloc(1, sizeof(*t)), *out = calloc(1, sizeof(*out));
+    store_t *st[2] = {NULL, NULL};
+    wx_err_t err = {0};
+    assert_non_null(t);
+    assert_non_null(out);
+    put_pool(fx, "pool", pool, sizeof(pool));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_open(fx->url, &st[i], &err), WX_OK);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        int kind = round % 2;
+        pthread_t th[2];
+        ticket_racer_t c[2];
+        pthread_barrier_t go;
+        int ok = 0, used = 0;
+        snprintf(prefix, sizeof(prefix), "tr%d", round);
+        make_ticket(fx, pool, prefix, T0, T0 + 120, t);
+        if (kind == 0) {
+            assert_int_equal(store_ticket_complete(fx->st, t->id, "rec", T0 + 1, out, &err), WX_OK);
+        }
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        for (int i = 0; i < 2; i++) {
+            c[i] = (ticket_racer_t){.st = st[i], .id = t->id, .go = &go, .kind = kind, .i = i};
+            assert_int_equal(pthread_create(&th[i], NULL, ticket_racer_run, &c[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < 2; i++) {
+            ok += c[i].rc == WX_OK;
+            used += c[i].rc == WX_EUSED;
+        }
+        if (ok != 1 || used != 1)
+            fail_msg("round %d (%s): results %s and %s", round, kind ? "scan" : "take",
+                     wx_status_str(c[0].rc), wx_status_str(c[1].rc));
+    }
+    for (int i = 0; i < 2; i++)
+        store_close(st[i]);
+    free(t);
+    free(out);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -2217,6 +2503,9 @@ main(void)
         T(test_state_pending_count_and_results_clear),
         T(test_state_prune),
         T(test_state_claim_race),
+        T(test_ticket_lifecycle),
+        T(test_ticket_refuse_expire_complete),
+        T(test_ticket_race),
         T(test_user_import),
         T(test_login_stats),
         T(test_user_upsert_race),

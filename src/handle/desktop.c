@@ -1,0 +1,1155 @@
+/* Desktop login with the service account alone (issue #15 item 1, docs/desktop-login.md).
+ *
+ *   desktop  start endpoint (not in WeChat) -> ticket (bound to its binding cookie) -> QR page
+ *            -> GET /desktop/wait (long-poll) ... -> GET /desktop/finish -> business callback
+ *   phone    GET /desktop/scan?t= (in WeChat) -> start.c: state with "ticket=<id>" -> WeChat
+ *            -> callback.c -> desktop_phone_scanned: ticket SCANNED, confirmation page
+ *            -> POST /desktop/confirm (CSRF token bound to the phone's cookie) -> done page
+ *
+ * Nothing completes without the phone's confirmation, which names the site and the desktop
+ * asking (anti-phishing); only the desktop holding the ticket's cookie takes the login, once.
+ * The ticket core (store rows, waits) is desktop_ticket.c. */
+#include "desktop.h"
+#include "reads.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "../http/reply.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/qr.h"
+#include "../util/rand.h"
+#include "form.h"
+
+/* ---- small helpers ---- */
+
+static bool
+ci_contains(const char *s, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; s && *s; s++) {
+        size_t i = 0;
+        while (i < n && s[i] && (s[i] | 0x20) == (needle[i] | 0x20))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+static bool
+in_wechat(http_req_t *r)
+{
+    const char *ua = http_req_header(r, "User-Agent");
+    return ua && ci_contains(ua, "MicroMessenger");
+}
+
+bool
+desktop_wanted(http_req_t *r)
+{
+    const char *ua = http_req_header(r, "User-Agent");
+    /* Browsers only ("Mozilla/" opens every browser's User-Agent): link checkers and scripts
+     * keep the plain redirect they always got. */
+    return handle_ctx(r)->app->cfg->desktop_login && ua && strncmp(ua, "Mozilla/", 8) == 0 &&
+           !in_wechat(r);
+}
+
+static bool
+ticket_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n >= STORE_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+              (id[i] >= '0' && id[i] <= '9')))
+            return false;
+    return true;
+}
+
+/* The hash of this browser's binding cookie ("" hashed when it has none: matches nothing). */
+static bool
+browser_hash(http_req_t *r, char out[65])
+{
+    char bind[BIND_COOKIE_LEN + 1] = "";
+    if (!http_req_cookie(r, handle_bind_cookie_name(handle_ctx(r)->app->cfg), bind, sizeof(bind)))
+        bind[0] = '\0';
+    return wx_sha256_hex(bind, strlen(bind), out) == WX_OK;
+}
+
+static bool
+same_hash(const char *a, const char *b)
+{
+    return a[0] && wx_ct_equal(a, strlen(a), b, strlen(b));
+}
+
+/* The CSRF token of the confirmation form: a MAC of the ticket and the phone's binding hash
+ * under the binding key, so only the page served to that phone can post it. */
+static bool
+confirm_token(const app_t *app, const char *ticket_id, const char *phone, char out[33])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char msg[STORE_ID_MAX + 100];
+    if (!wx_snprintf(msg, sizeof(msg), "desktop-confirm:%s:%s", ticket_id, phone) ||
+        !HMAC(EVP_sha256(), app->bind_key, sizeof(app->bind_key), (const unsigned char *)msg,
+              strlen(msg), md, &n) ||
+        n < 16)
+        return false;
+    wx_hex_encode(md, 16, out);
+    return true;
+}
+
+/* The host of a URL, for the phone to see where the login goes. */
+static void
+url_host(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t len = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', len); /* userinfo is never part of what we show */
+    if (at) {
+        len -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+/* "Chrome · Windows": enough for a person to recognise their own computer. */
+static void
+ua_summary(const char *ua, char *out, size_t n)
+{
+    const char *b = ci_contains(ua, "Edg/")       ? "Edge"
+                    : ci_contains(ua, "OPR/")     ? "Opera"
+                    : ci_contains(ua, "Firefox/") ? "Firefox"
+                    : ci_contains(ua, "Chrome/")  ? "Chrome"
+                    : ci_contains(ua, "Safari/")  ? "Safari"
+                                                  : "未知浏览器 unknown browser";
+    const char *os = ci_contains(ua, "Windows")    ? "Windows"
+                     : ci_contains(ua, "Android")  ? "Android"
+                     : ci_contains(ua, "iPhone")   ? "iPhone"
+                     : ci_contains(ua, "iPad")     ? "iPad"
+                     : ci_contains(ua, "Mac OS X") ? "macOS"
+                     : ci_contains(ua, "CrOS")     ? "ChromeOS"
+                     : ci_contains(ua, "Linux")    ? "Linux"
+                                                   : "未知系统 unknown system";
+    wx_snprintf(out, n, "%s · %s", b, os);
+}
+
+/* A User-Agent or address as stored: printable ASCII only, cut to fit (never a broken
+ * character: the store refuses text that is not UTF-8). */
+static void
+ascii_copy(char *dst, size_t n, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < n; i++)
+        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    dst[i] = '\0';
+}
+
+/* ---- pages ---- */
+
+static const char page_style[] =
+    "<style>body{font-family:-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;"
+    "max-width:30em;margin:2em auto;padding:0 1em;color:#222;text-align:center}"
+    "h1{font-size:1.4em}small,.en{color:#777}#qr svg,#qr img{width:240px;height:240px}"
+    "#qr.faded{opacity:.15}.box{text-align:left;background:#f6f6f6;border-radius:8px;"
+    "padding:.8em 1em;margin:1em 0}.warn{color:#b00}button{font-size:1.1em;padding:.6em 1.6em;"
+    "margin:.4em;border-radius:6px;border:1px solid #ccc}button.ok{background:#07c160;"
+    "color:#fff;border-color:#07c160}</style>";
+
+static void
+page_head(wx_buf_t *b, const char *title)
+{
+    wx_buf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                   "<title>");
+    http_html_escape(b, title);
+    wx_buf_puts(b, "</title>");
+    wx_buf_puts(b, page_style);
+    wx_buf_puts(b, "</head><body>");
+}
+
+/* A page of ours: scripts only from /desktop/desktop.js, forms only to ourselves. */
+static void
+page_reply(http_req_t *r, int status, wx_buf_t *b)
+{
+    wx_buf_puts(b, "</body></html>\n");
+    http_add_header(r, "Content-Security-Policy",
+                    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' "
+                    "data: https:; style-src 'unsafe-inline'; base-uri 'none'; form-action "
+                    "'self'; frame-ancestors 'none'");
+    http_add_header(r, "Cache-Control", "no-store");
+    http_reply_raw(r, status, "text/html; charset=utf-8", wx_buf_str(b), b->len);
+}
+
+/* A short page with a heading and a line in Chinese and English. */
+static void
+simple_page(http_req_t *r, int status, const char *outcome, const char *title, const char *zh,
+            const char *en)
+{
+    wx_buf_t b;
+    wx_buf_init(&b, 16384);
+    r->outcome = outcome;
+    page_head(&b, title);
+    wx_buf_puts(&b, "<h1 id=\"title\" data-outcome=\"");
+    http_html_escape(&b, outcome);
+    wx_buf_puts(&b, "\">");
+    http_html_escape(&b, title);
+    wx_buf_puts(&b, "</h1><p>");
+    http_html_escape(&b, zh);
+    wx_buf_puts(&b, "</p><p class=\"en\">");
+    http_html_escape(&b, en);
+    wx_buf_printf(&b, "</p><p><small>HTTP %d &middot; request id %s</small></p>", status, r->id);
+    page_reply(r, status, &b);
+    wx_buf_free(&b);
+}
+
+void
+desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, const char *img_url)
+{
+    wx_buf_t b, svg;
+    wx_err_t err = {0};
+    char host[256];
+    int64_t left = desktop_ticket_left(t, wx_now());
+    wx_buf_init(&b, 512 * 1024);
+    wx_buf_init(&svg, 256 * 1024);
+    if (!img_url && wx_qr_svg(qr_text, 240, &svg, &err) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "desktop_qr_failed", "rid", r->id, "error", err.msg, NULL);
+        http_reply_error_page(r, 500, "无法显示二维码 · The QR code could not be drawn",
+                              "请刷新页面重试。Please reload the page.");
+        goto out;
+    }
+    url_host(t->redirect, host, sizeof(host));
+    page_head(&b, "微信扫码登录 · Log in with WeChat");
+    wx_buf_printf(&b,
+                  "<main id=\"wx-desktop\" data-ticket=\"%s\" data-expires-in=\"%lld\" "
+                  "data-state=\"pending\">",
+                  t->id, (long long)left);
+    wx_buf_puts(&b, "<h1>微信扫码登录</h1><p class=\"en\">Log in with WeChat</p><p>登录 <b>");
+    http_html_escape(&b, t->site[0] ? t->site : host);
+    wx_buf_puts(&b, "</b> <small>(");
+    http_html_escape(&b, host);
+    wx_buf_puts(&b, ")</small></p><div id=\"qr\">");
+    if (img_url) {
+        wx_buf_puts(&b, "<img alt=\"QR\" src=\"");
+        http_html_escape(&b, img_url);
+        wx_buf_puts(&b, "\">");
+    } else {
+        /* The SVG holds only the ticket URL's modules: no user text. */
+        const char *s = wx_buf_str(&svg);
+        const char *open = strstr(s, "<svg");
+        wx_buf_puts(&b, open ? open : s);
+    }
+    wx_buf_puts(&b,
+                "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
+                "<p id=\"msg-en\" class=\"en\">Scan the code with WeChat on your phone, then "
+                "confirm the login on the phone.</p>");
+    wx_buf_printf(&b,
+                  "<p id=\"countdown\">二维码将在 <b id=\"left\">%lld</b> 秒后过期 "
+                  "<small>(expires in <span id=\"left-en\">%lld</span> s)</small></p>",
+                  (long long)left, (long long)left);
+    wx_buf_puts(&b, "<p><a id=\"refresh\" href=\"\">刷新二维码 · New QR code</a></p>"
+                    "<noscript><p class=\"warn\">此页面需要 JavaScript。This page needs "
+                    "JavaScript.</p></noscript></main>"
+                    "<script src=\"/desktop/desktop.js\"></script>");
+    r->outcome = "desktop_page";
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s method=%s", t->pool_id,
+                t->conn_identifier, t->app_id, t->method);
+    page_reply(r, 200, &b);
+out:
+    wx_buf_free(&b);
+    wx_buf_free(&svg);
+}
+
+/* The desktop page's script: plain ES3-era JavaScript (old browsers, no build step). It waits
+ * with long-polls (the server holds each up to [desktop] wait_s), backs off on errors, shows
+ * the countdown, and goes to /desktop/finish once the phone confirmed. */
+static const char desktop_js[] =
+    "(function () {\n"
+    "  'use strict';\n"
+    "  var el = document.getElementById('wx-desktop');\n"
+    "  if (!el) { return; }\n"
+    "  var ticket = el.getAttribute('data-ticket');\n"
+    "  var left = parseInt(el.getAttribute('data-expires-in'), 10) || 0;\n"
+    "  var seen = 0, done = false, failures = 0, timer = null;\n"
+    "  function $(id) { return document.getElementById(id); }\n"
+    "  function setText(id, s) {\n"
+    "    var n = $(id);\n"
+    "    if (!n) { return; }\n"
+    "    if (n.textContent !== undefined) { n.textContent = s; } else { n.innerText = s; }\n"
+    "  }\n"
+    "  function show(id, on) { var n = $(id); if (n) { n.style.display = on ? '' : 'none'; } }\n"
+    "  function say(state, zh, en) {\n"
+    "    el.setAttribute('data-state', state);\n"
+    "    setText('msg-zh', zh);\n"
+    "    setText('msg-en', en);\n"
+    "  }\n"
+    "  function stop(state, zh, en) {\n"
+    "    done = true;\n"
+    "    if (timer) { clearInterval(timer); timer = null; }\n"
+    "    say(state, zh, en);\n"
+    "    show('countdown', false);\n"
+    "    var q = $('qr');\n"
+    "    if (q) { q.className = 'faded'; }\n"
+    "  }\n"
+    "  function expired() {\n"
+    "    stop('expired', '\\u4e8c\\u7ef4\\u7801\\u5df2\\u8fc7\\u671f\\uff0c\\u8bf7\\u70b9\\u51fb"
+    "\\u201c\\u5237\\u65b0\\u4e8c\\u7ef4\\u7801\\u201d\\u3002',\n"
+    "      'The QR code expired: get a new one.');\n"
+    "  }\n"
+    "  function tick() {\n"
+    "    if (done) { return; }\n"
+    "    left = left > 0 ? left - 1 : 0;\n"
+    "    setText('left', String(left));\n"
+    "    setText('left-en', String(left));\n"
+    "    if (left <= 0 && seen === 0) { expired(); }\n"
+    "  }\n"
+    "  function handle(res) {\n"
+    "    if (typeof res.expires_in === 'number') { left = res.expires_in; }\n"
+    "    if (res.status === 'pending') {\n"
+    "      seen = 0;\n"
+    "    } else if (res.status === 'scanned') {\n"
+    "      seen = 1;\n"
+    "      say('scanned', '\\u5df2\\u626b\\u7801\\uff0c\\u8bf7\\u5728\\u624b\\u673a\\u4e0a"
+    "\\u786e\\u8ba4\\u767b\\u5f55\\u3002', 'Scanned: confirm the login on your phone.');\n"
+    "    } else if (res.status === 'confirmed') {\n"
+    "      done = true;\n"
+    "      say('confirmed', '\\u5df2\\u786e\\u8ba4\\uff0c\\u6b63\\u5728\\u767b\\u5f55\\u2026',"
+    " 'Confirmed: logging you in...');\n"
+    "      window.location.href = '/desktop/finish?t=' + encodeURIComponent(ticket);\n"
+    "      return;\n"
+    "    } else if (res.status === 'refused') {\n"
+    "      stop('refused', '\\u5df2\\u5728\\u624b\\u673a\\u4e0a\\u62d2\\u7edd\\u767b\\u5f55"
+    "\\u3002', 'The login was refused on the phone.');\n"
+    "      return;\n"
+    "    } else if (res.status === 'used') {\n"
+    "      stop('used', '\\u6b64\\u4e8c\\u7ef4\\u7801\\u5df2\\u4f7f\\u7528\\u3002',"
+    " 'This QR code was already used.');\n"
+    "      return;\n"
+    "    } else {\n"
+    "      expired();\n"
+    "      return;\n"
+    "    }\n"
+    "    poll();\n"
+    "  }\n"
+    "  function poll() {\n"
+    "    if (done) { return; }\n"
+    "    var xhr = new XMLHttpRequest();\n"
+    "    xhr.open('GET', '/desktop/wait?t=' + encodeURIComponent(ticket) + '&seen=' + seen,"
+    " true);\n"
+    "    xhr.timeout = 60000;\n"
+    "    xhr.onreadystatechange = function () {\n"
+    "      if (xhr.readyState !== 4) { return; }\n"
+    "      var res = null;\n"
+    "      try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }\n"
+    "      if (xhr.status === 200 && res) { failures = 0; handle(res); return; }\n"
+    "      if (res && res.message && xhr.status >= 400 && xhr.status < 500 &&"
+    " xhr.status !== 429) {\n"
+    "        stop('error', res.message, '');\n"
+    "        return;\n"
+    "      }\n"
+    "      failures += 1;\n"
+    "      if (failures > 6) {\n"
+    "        stop('error', '\\u7f51\\u7edc\\u9519\\u8bef\\uff0c\\u8bf7\\u5237\\u65b0\\u9875"
+    "\\u9762\\u3002', 'Network error: reload the page.');\n"
+    "        return;\n"
+    "      }\n"
+    "      setTimeout(poll, 1000 * failures * failures);\n"
+    "    };\n"
+    "    xhr.send(null);\n"
+    "  }\n"
+    "  var refresh = $('refresh');\n"
+    "  if (refresh) { refresh.onclick = function () { window.location.reload(); return false; };"
+    " }\n"
+    "  timer = setInterval(tick, 1000);\n"
+    "  poll();\n"
+    "}());\n";
+
+void
+handle_desktop_js(http_req_t *r)
+{
+    http_add_header(r, "Cache-Control", "public, max-age=300");
+    http_reply_raw(r, 200, "application/javascript; charset=utf-8", desktop_js,
+                   sizeof(desktop_js) - 1);
+}
+
+/* ---- the desktop's start ---- */
+
+typedef struct {
+    http_req_t *r;
+    store_ticket_t t;
+    int capped;
+} dstart_t;
+
+bool
+desktop_phone_target_ok(const wx_config_t *cfg, const char *ticket_id, const char *redirect)
+{
+    char want[STORE_URL_MAX];
+    return wx_snprintf(want, sizeof(want), "%s/desktop/phone?t=%s", cfg->public_url, ticket_id) &&
+           strcmp(want, redirect) == 0;
+}
+
+static void
+on_ticket_created(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    dstart_t *d = arg;
+    http_req_t *r = d->r;
+    const wx_config_t *cfg = handle_ctx(r)->app->cfg;
+    char url[STORE_URL_MAX];
+    (void)t;
+    if (rc == WX_EDENIED && d->capped) {
+        wx_log(WX_LOG_WARN, d->capped == 2 ? "desktop_pending_total_cap" : "desktop_address_cap",
+               "rid", r->id, "ip", d->t.client_ip, NULL);
+        handle_reply_limited(r, 60, d->capped == 2 ? "pending_total_cap" : "pending_address_cap");
+        return;
+    }
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "desktop_ticket_create_failed", "rid", r->id, "error", err->msg,
+               "detail", err->detail, NULL);
+        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not start",
+                    "服务暂时不可用，请稍后刷新页面。",
+                    "The service is temporarily unavailable; reload the page in a moment.");
+        return;
+    }
+    wx_snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", cfg->public_url, d->t.id);
+    desktop_page_reply(r, &d->t, url, NULL); /* frees d */
+}
+
+void
+desktop_start(http_req_t *r, const store_ticket_t *t)
+{
+    const wx_config_t *cfg = handle_ctx(r)->app->cfg;
+    wx_err_t err = {0};
+    char ip[64];
+    dstart_t *d = calloc(1, sizeof(*d));
+    if (!d || desktop_ticket_id_make(d->t.id) != WX_OK) {
+        free(d);
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Out of memory, please try again.");
+        return;
+    }
+    char id[STORE_ID_MAX];
+    wx_strlcpy(id, d->t.id, sizeof(id));
+    d->t = *t;
+    wx_strlcpy(d->t.id, id, sizeof(d->t.id));
+    d->r = r;
+    wx_strlcpy(d->t.method, DESKTOP_METHOD_SCAN, sizeof(d->t.method));
+    http_req_ip(r, ip, sizeof(ip));
+    ascii_copy(d->t.desktop_ip, sizeof(d->t.desktop_ip), ip);
+    ascii_copy(d->t.desktop_ua, sizeof(d->t.desktop_ua), http_req_header(r, "User-Agent"));
+    d->t.created_at = wx_now();
+    d->t.expires_at = d->t.created_at + cfg->desktop_ticket_ttl;
+    r->data = d;
+    r->data_free = free;
+    if (desktop_ticket_create(r->worker, &d->t, &d->capped, on_ticket_created, d, &err) != WX_OK)
+        on_ticket_created(err.status ? err.status : WX_EBUSY, &err, NULL, d);
+}
+
+/* ---- the desktop's wait ---- */
+
+typedef struct {
+    http_req_t *r;
+    char browser[65];
+} dwait_t;
+
+static void
+dwait_free(void *p)
+{
+    dwait_t *d = p;
+    handle_ctx(d->r)->desktop_waits--;
+    free(d);
+}
+
+static void
+wait_json(http_req_t *r, int status, const char *outcome, const char *message)
+{
+    r->outcome = outcome;
+    http_add_header(r, "Cache-Control", "no-store");
+    http_reply_error(r, status, status, message);
+}
+
+static void
+on_waited(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    dwait_t *d = arg;
+    http_req_t *r = d->r;
+    int64_t now = wx_now();
+    if (rc == WX_ENOENT) {
+        wait_json(r, 404, "unknown_ticket",
+                  "二维码无效或已过期，请刷新页面。Unknown or old QR code: reload the page.");
+        return;
+    }
+    if (rc != WX_OK || !t) {
+        wx_log(WX_LOG_WARN, "desktop_wait_failed", "rid", r->id, "error", err ? err->msg : "",
+               NULL);
+        wait_json(r, 503, "store_unavailable",
+                  "服务暂时不可用，请稍后重试。The service is temporarily unavailable.");
+        return;
+    }
+    if (!same_hash(t->browser, d->browser)) {
+        wait_json(r, 403, "other_browser",
+                  "此二维码属于另一个浏览器，请在本浏览器中重新打开登录页。This QR code belongs "
+                  "to another browser: open the login page again in this one.");
+        return;
+    }
+    const char *name = desktop_ticket_status_name(t, now);
+    r->outcome = name;
+    http_add_header(r, "Cache-Control", "no-store");
+    http_reply_json(r, 200,
+                    json_pack("{s:i,s:s,s:I}", "code", 200, "status", name, "expires_in",
+                              (json_int_t)desktop_ticket_left(t, now)));
+}
+
+void
+handle_desktop_wait(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const wx_config_t *cfg = ctx->app->cfg;
+    const char *id = wx_query_get(&r->query, "t");
+    const char *seen_s = wx_query_get(&r->query, "seen");
+    long seen = 0;
+    wx_err_t err = {0};
+    if (!ticket_id_valid(id)) {
+        wait_json(r, 400, "bad_ticket", "t must be a ticket id (letters and digits).");
+        return;
+    }
+    if (seen_s && !wx_parse_long(seen_s, 0, 4, &seen)) {
+        wait_json(r, 400, "bad_request", "seen must be a ticket status 0-4.");
+        return;
+    }
+    /* Each open wait holds a timer and a few hundred bytes; bounded like logins in flight. */
+    if (ctx->desktop_waits >= cfg->max_inflight) {
+        http_add_header(r, "Retry-After", "5");
+        wait_json(r, 503, "busy", "服务繁忙，请稍后重试。Too many waiting pages; retry soon.");
+        return;
+    }
+    dwait_t *d = calloc(1, sizeof(*d));
+    if (!d || !browser_hash(r, d->browser)) {
+        free(d);
+        wait_json(r, 503, "internal_error", "服务繁忙 · Server busy");
+        return;
+    }
+    d->r = r;
+    ctx->desktop_waits++;
+    r->data = d;
+    r->data_free = dwait_free;
+    /* Under the connection's own timeout, so the answer always comes from us. */
+    int wait_s = cfg->desktop_wait_s;
+    if (wait_s > cfg->timeout_s - 5)
+        wait_s = cfg->timeout_s > 6 ? cfg->timeout_s - 5 : 1;
+    if (desktop_ticket_wait(r->worker, id, (int)seen, d->browser,
+                            wx_mono_ms() + (int64_t)wait_s * 1000, on_waited, d, &err) != WX_OK)
+        on_waited(err.status ? err.status : WX_ENOMEM, &err, NULL, d);
+}
+
+/* ---- the desktop takes the login ---- */
+
+typedef struct {
+    http_req_t *r;
+    char id[STORE_ID_MAX];
+    char browser[65];
+    bool taken_once; /* the take's first run took it (a rerun after a lost COMMIT sees USED) */
+    store_ticket_t t;
+    conf_fetch_t f;
+    login_record_t rec;
+    store_user_t user;
+    wx_status_t profile_rc;
+    char raw[STORE_PROFILE_MAX];
+} dfinish_t;
+
+static void
+dfinish_free(void *p)
+{
+    dfinish_t *d = p;
+    conf_fetch_clear(&d->f);
+    OPENSSL_cleanse(&d->t, sizeof(d->t));
+    OPENSSL_cleanse(&d->rec, sizeof(d->rec));
+    free(d);
+}
+
+static wx_status_t
+take_run(store_t *st, void *arg, wx_err_t *err)
+{
+    dfinish_t *d = arg;
+    wx_status_t rc =
+        store_ticket_take(st, d->id, d->browser, wx_now(), DESKTOP_TAKE_WITHIN_S, &d->t, err);
+    bool rerun = store_writer_rerunning();
+    if (rc == WX_OK && !rerun)
+        d->taken_once = true;
+    if (rc == WX_EUSED && rerun && d->taken_once) { /* our own take, committed after all */
+        wx_err_clear(err);
+        rc = store_ticket_get(st, d->id, &d->t, err);
+    }
+    return rc;
+}
+
+static void
+finish_user_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    dfinish_t *d = arg;
+    http_req_t *r = d->r;
+    const conf_fetch_t *f = &d->f;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_WARN, "desktop_user_read_failed", "rid", r->id, "error", err->msg, NULL);
+        simple_page(r, rc == WX_ENOENT ? 410 : 503, "user_unreadable",
+                    "无法完成登录 · Login failed", "无法读取此用户，请刷新二维码重新登录。",
+                    "The user could not be read; get a new QR code and log in again.");
+        return;
+    }
+    handle_login_t lg = {.pool_id = d->t.pool_id,
+                         .app_id = d->t.app_id,
+                         .conn_identifier = d->t.conn_identifier,
+                         .redirect = d->t.redirect,
+                         .options = d->t.options,
+                         .oidc = d->t.oidc[0] ? d->t.oidc : NULL,
+                         .pool_alg = f->pool.alg,
+                         .appid = f->conn.appid,
+                         .outcome = d->rec.created ? "desktop_ok_new_user" : "desktop_ok"};
+    handle_login_reply(r, handle_ctx(r), &lg, &d->user, &d->rec,
+                       d->profile_rc == WX_OK && d->raw[0] ? d->raw : NULL);
+}
+
+static wx_status_t
+finish_user_run(store_t *st, void *arg, wx_err_t *err)
+{
+    dfinish_t *d = arg;
+    wx_err_t e2 = {0};
+    wx_status_t rc = store_user_get(st, d->t.pool_id, d->rec.user_id, &d->user, err);
+    if (rc != WX_OK)
+        return rc;
+    d->profile_rc =
+        store_identity_profile(st, d->f.conn.appid, d->rec.openid, d->raw, sizeof(d->raw), &e2);
+    return WX_OK;
+}
+
+/* Pool, connection and application as they are now: the target is checked again (an
+ * application deleted or a callback removed while the phone confirmed gets no token). */
+static void
+finish_conf_read(void *arg)
+{
+    dfinish_t *d = arg;
+    http_req_t *r = d->r;
+    worker_ctx_t *ctx = handle_ctx(r);
+    conf_fetch_t *f = &d->f;
+    const store_app_t *app = NULL;
+    if (f->pool_rc != WX_OK || f->conn_rc != WX_OK || (d->t.app_id[0] && f->app_rc != WX_OK)) {
+        bool gone = f->pool_rc == WX_ENOENT || f->conn_rc == WX_ENOENT || f->app_rc == WX_ENOENT;
+        simple_page(r, gone ? 410 : 503, gone ? "connection_gone" : "store_unavailable",
+                    "无法完成登录 · Login could not finish",
+                    gone ? "网站的微信登录配置已更改，请回到网站重新登录。"
+                         : "服务暂时不可用，请稍后重试。",
+                    gone ? "The site's WeChat login was changed meanwhile: log in again."
+                         : "The service is temporarily unavailable; try again in a moment.");
+        return;
+    }
+    if (d->t.app_id[0]) {
+        app = &f->app;
+        if (strcmp(app->pool_id, d->t.pool_id) != 0)
+            app = NULL;
+    }
+    if ((d->t.app_id[0] && !app) ||
+        !handle_redirect_allowed(&f->conn, app, &f->pool, d->t.redirect)) {
+        wx_log(WX_LOG_WARN, "redirect_no_longer_allowed", "rid", r->id, "url", d->t.redirect, "app",
+               d->t.app_id, "reason", "changed during a desktop login", NULL);
+        simple_page(r, 403, "redirect_not_allowed",
+                    "该应用已不允许此回调地址 · This callback address is no longer allowed",
+                    "登录过程中，网站更改了允许的回调地址，登录已停止。请回到网站重新登录。",
+                    "The site changed its allowed callback addresses during the login, so it "
+                    "was stopped. Go back to the site and log in again.");
+        return;
+    }
+    if (!desktop_record_open(ctx->app, d->t.id, d->t.record, &d->rec)) {
+        wx_log(WX_LOG_ERROR, "desktop_record_unreadable", "rid", r->id, NULL);
+        simple_page(r, 500, "record_unreadable", "无法完成登录 · Login failed",
+                    "登录记录无法读取，请刷新二维码重新登录。",
+                    "The login record could not be read; get a new QR code and log in again.");
+        return;
+    }
+    /* The token is this desktop's own: issued now, with an id of its own. */
+    d->rec.iat = wx_now();
+    d->rec.exp =
+        d->rec.iat + (f->pool.token_ttl > 0 ? f->pool.token_ttl : ctx->app->cfg->token_ttl);
+    if (wx_rand_alnum(d->rec.jti, 22) != WX_OK) {
+        simple_page(r, 500, "internal_error", "无法完成登录 · Login failed", "请重试。",
+                    "Please try again.");
+        return;
+    }
+    handle_read(r->worker, finish_user_run, finish_user_done, d);
+}
+
+static void
+on_taken(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    dfinish_t *d = arg;
+    http_req_t *r = d->r;
+    switch (rc) {
+    case WX_OK:
+        break;
+    case WX_ENOENT:
+        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
+                    "此二维码无效或已过期，请回到网站重新登录。",
+                    "This QR code is unknown or too old: go back to the site and log in again.");
+        return;
+    case WX_EDENIED:
+        if (d->t.status == STORE_TICKET_REFUSED)
+            simple_page(r, 403, "desktop_refused", "已拒绝登录 · Login refused",
+                        "此登录已在手机上被拒绝。如需登录，请回到网站重新扫码。",
+                        "The login was refused on the phone. To log in, go back to the site and "
+                        "scan a new code.");
+        else
+            simple_page(r, 403, "other_browser", "登录属于另一个浏览器 · Another browser's login",
+                        "此登录属于另一台电脑或浏览器，无法在这里完成。",
+                        "This login belongs to another computer or browser and cannot be "
+                        "completed here.");
+        return;
+    case WX_EUSED:
+        simple_page(r, 400, "ticket_used", "登录链接已使用 · Already used",
+                    "此二维码的登录已经完成，不能再次使用。请回到网站重新登录。",
+                    "This QR code's login was already completed; it cannot be used again.");
+        return;
+    case WX_EEXPIRED:
+        simple_page(r, 410, "ticket_expired", "二维码已过期 · QR code expired",
+                    "二维码已过期，请回到网站重新扫码登录。",
+                    "The QR code expired: go back to the site and scan a new one.");
+        return;
+    case WX_EBUSY:
+        simple_page(r, 409, "not_confirmed", "尚未确认 · Not confirmed yet",
+                    "手机上尚未确认登录，请返回上一页等待确认。",
+                    "The login is not confirmed on the phone yet: go back and wait.");
+        return;
+    default:
+        wx_log(WX_LOG_ERROR, "desktop_take_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        simple_page(r, 503, "store_unavailable", "暂时无法完成登录 · Login could not finish",
+                    "服务暂时不可用，请稍后刷新本页。",
+                    "The service is temporarily unavailable; reload this page in a moment.");
+        return;
+    }
+    wx_strlcpy(d->f.pool_id, d->t.pool_id, sizeof(d->f.pool_id));
+    wx_strlcpy(d->f.identifier, d->t.conn_identifier, sizeof(d->f.identifier));
+    wx_strlcpy(d->f.app_id, d->t.app_id, sizeof(d->f.app_id));
+    conf_fetch(r->worker, &d->f, finish_conf_read, d);
+}
+
+void
+handle_desktop_finish(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const char *id = wx_query_get(&r->query, "t");
+    char client[64];
+    wx_err_t err = {0};
+    if (strcmp(r->method, "HEAD") == 0) { /* a link checker must not take the login */
+        http_add_header(r, "Allow", "GET");
+        simple_page(r, 405, "head_refused", "请用浏览器打开 · Open in a browser",
+                    "此登录链接只能用 GET 打开。", "This login link opens with GET only.");
+        return;
+    }
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
+    if (!ticket_id_valid(id)) {
+        simple_page(r, 400, "bad_ticket", "登录链接无效 · Invalid login link",
+                    "链接缺少有效的二维码编号。", "The link has no valid ticket (t).");
+        return;
+    }
+    dfinish_t *d = calloc(1, sizeof(*d));
+    if (!d || !browser_hash(r, d->browser)) {
+        free(d);
+        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
+                    "Please try again.");
+        return;
+    }
+    d->r = r;
+    wx_strlcpy(d->id, id, sizeof(d->id));
+    r->data = d;
+    r->data_free = dfinish_free;
+    if (store_writer_submit(ctx->app->writer, r->worker->base, take_run, on_taken, d, &err) !=
+        WX_OK)
+        on_taken(err.status ? err.status : WX_EBUSY, &err, d);
+}
+
+/* ---- the phone ---- */
+
+typedef struct {
+    http_req_t *r;
+    char id[STORE_ID_MAX];
+    store_ticket_t t;
+} dscan_t;
+
+static wx_status_t
+scan_read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    dscan_t *d = arg;
+    return store_ticket_get(st, d->id, &d->t, err);
+}
+
+static void
+reply_expired_phone(http_req_t *r)
+{
+    simple_page(r, 410, "ticket_expired", "二维码已过期 · QR code expired",
+                "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。",
+                "The QR code expired: click \"New QR code\" on the computer and scan again.");
+}
+
+static void
+on_scan_read(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    dscan_t *d = arg;
+    http_req_t *r = d->r;
+    const wx_config_t *cfg = handle_ctx(r)->app->cfg;
+    if (rc == WX_ENOENT) {
+        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
+                    "此二维码无效或已过期，请在电脑上刷新二维码后重新扫描。",
+                    "This QR code is unknown or too old: get a new one on the computer.");
+        return;
+    }
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_WARN, "desktop_scan_read_failed", "rid", r->id, "error", err->msg, NULL);
+        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not start",
+                    "服务暂时不可用，请稍后重新扫描。",
+                    "The service is temporarily unavailable; scan again in a moment.");
+        return;
+    }
+    if (d->t.status == STORE_TICKET_PENDING && wx_now() >= d->t.expires_at) {
+        reply_expired_phone(r);
+        return;
+    }
+    if (d->t.status != STORE_TICKET_PENDING) {
+        simple_page(r, 409, "ticket_used", "二维码已被使用 · QR code already used",
+                    "此二维码已被扫描或已处理。如需登录，请在电脑上刷新二维码。",
+                    "This QR code was already scanned or used. To log in, get a new one on the "
+                    "computer.");
+        return;
+    }
+    /* The phone's own WeChat login (start.c); r's data is the start's from here. */
+    store_ticket_t *t = malloc(sizeof(*t));
+    char landing[STORE_URL_MAX];
+    if (!t ||
+        !wx_snprintf(landing, sizeof(landing), "%s/desktop/phone?t=%s", cfg->public_url, d->t.id)) {
+        free(t);
+        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
+                    "Please try again.");
+        return;
+    }
+    *t = d->t;
+    r->data = NULL;
+    r->data_free = NULL;
+    free(d);
+    r->outcome = "desktop_scan";
+    handle_start_ticket(r, t, landing);
+    OPENSSL_cleanse(t, sizeof(*t));
+    free(t);
+}
+
+void
+handle_desktop_scan(http_req_t *r)
+{
+    const char *id = wx_query_get(&r->query, "t");
+    if (strcmp(r->method, "HEAD") == 0) {
+        http_add_header(r, "Allow", "GET");
+        simple_page(r, 405, "head_refused", "请用微信扫码 · Scan with WeChat",
+                    "此链接只能在微信中打开。", "This link opens inside WeChat only.");
+        return;
+    }
+    if (!ticket_id_valid(id)) {
+        simple_page(r, 400, "bad_ticket", "二维码无效 · Invalid QR code",
+                    "二维码内容不完整，请重新扫描。", "The QR code's link is incomplete.");
+        return;
+    }
+    if (!in_wechat(r)) {
+        /* Another desktop (or a plain browser) that got the link: nothing is touched. */
+        simple_page(r, 403, "not_in_wechat", "请使用微信扫码 · Scan with WeChat",
+                    "请用手机微信的“扫一扫”扫描电脑上的二维码。此链接不能在其他浏览器中完成登录。",
+                    "Scan the code on the computer with WeChat on your phone. This link cannot "
+                    "complete a login in another browser.");
+        return;
+    }
+    dscan_t *d = calloc(1, sizeof(*d));
+    if (!d) {
+        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
+                    "Please try again.");
+        return;
+    }
+    d->r = r;
+    wx_strlcpy(d->id, id, sizeof(d->id));
+    r->data = d;
+    r->data_free = free;
+    handle_read(r->worker, scan_read_run, on_scan_read, d);
+}
+
+void
+handle_desktop_phone(http_req_t *r)
+{
+    const char *code = wx_query_get(&r->query, "code");
+    const char *message = wx_query_get(&r->query, "message");
+    char msg[512];
+    /* Only our own callback sends a phone here (errors of its WeChat login): the text is
+     * shown escaped, and said to be the login's error. */
+    wx_snprintf(msg, sizeof(msg), "登录未完成：%s。请在电脑上刷新二维码后重试。",
+                message && *message && strlen(message) < 300 ? message : "未知错误");
+    simple_page(r, 200, "desktop_phone_error", "登录未完成 · Login not completed", msg,
+                code && strcmp(code, "200") != 0
+                    ? "The WeChat login on the phone did not complete; get a new QR code on "
+                      "the computer and try again."
+                    : "Nothing to do here: scan the QR code on the computer with WeChat.");
+}
+
+/* After the phone's WeChat login: the ticket is bound to it, then the confirmation. */
+typedef struct {
+    http_req_t *r;
+    const app_t *app;
+    char id[STORE_ID_MAX];
+    char state_id[STORE_ID_MAX];
+    char phone[65];
+    char sealed[STORE_TICKET_RECORD_MAX];
+    store_ticket_t t;
+} dscanned_t;
+
+static wx_status_t
+scanned_run(store_t *st, void *arg, wx_err_t *err)
+{
+    dscanned_t *d = arg;
+    int64_t now = wx_now();
+    return store_ticket_scan(st, d->id, d->state_id, d->phone, d->sealed, now,
+                             now + d->app->cfg->desktop_confirm_ttl, &d->t, err);
+}
+
+static void
+confirm_page(http_req_t *r, const dscanned_t *d)
+{
+    const store_ticket_t *t = &d->t;
+    wx_buf_t b;
+    char host[256], ua[128], when[64], csrf[33];
+    time_t bj = (time_t)(t->created_at + 8 * 3600); /* China Standard Time, no DST */
+    struct tm tm;
+    int64_t ago = wx_now() - t->created_at;
+    if (!confirm_token(d->app, t->id, d->phone, csrf)) {
+        simple_page(r, 500, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
+                    "Please try again.");
+        return;
+    }
+    url_host(t->redirect, host, sizeof(host));
+    ua_summary(t->desktop_ua, ua, sizeof(ua));
+    gmtime_r(&bj, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    wx_buf_init(&b, 65536);
+    page_head(&b, "确认登录 · Confirm login");
+    wx_buf_puts(&b, "<main id=\"wx-confirm\"><h1>确认在电脑上登录？</h1>"
+                    "<p class=\"en\">Log in on a computer?</p><div class=\"box\"><p>网站 Site：<b "
+                    "id=\"site\">");
+    http_html_escape(&b, t->site[0] ? t->site : host);
+    wx_buf_puts(&b, "</b><br>登录后返回 Returns to：<b id=\"host\">");
+    http_html_escape(&b, host);
+    wx_buf_puts(&b, "</b></p><p>电脑 Computer：IP <b id=\"desktop-ip\">");
+    http_html_escape(&b, t->desktop_ip);
+    wx_buf_puts(&b, "</b><br>浏览器 Browser：<b id=\"desktop-browser\">");
+    http_html_escape(&b, ua);
+    wx_buf_printf(&b,
+                  "</b><br>时间 Time：<b id=\"desktop-time\">%s</b> 北京时间 (Beijing time)，约 "
+                  "%lld 秒前 (%lld s ago)</p></div>",
+                  when, (long long)(ago > 0 ? ago : 0), (long long)(ago > 0 ? ago : 0));
+    wx_buf_puts(&b, "<p class=\"warn\">如果不是你本人正在这台电脑上登录，请点击“拒绝”。不要确认别人"
+                    "发给你的二维码。<br><small>If you are not logging in on this computer "
+                    "yourself, refuse. Never confirm a code someone sent you.</small></p>"
+                    "<form method=\"post\" action=\"/desktop/confirm\">");
+    wx_buf_printf(&b,
+                  "<input type=\"hidden\" name=\"t\" value=\"%s\"><input type=\"hidden\" "
+                  "name=\"csrf\" value=\"%s\">",
+                  t->id, csrf);
+    wx_buf_puts(&b, "<button class=\"ok\" id=\"confirm\" name=\"action\" value=\"confirm\" "
+                    "type=\"submit\">确认登录 · Confirm</button><button id=\"refuse\" "
+                    "name=\"action\" value=\"refuse\" type=\"submit\">拒绝 · Refuse</button>"
+                    "</form></main>");
+    r->outcome = "desktop_confirm_page";
+    page_reply(r, 200, &b);
+    wx_buf_free(&b);
+}
+
+static void
+decided_page(http_req_t *r, store_ticket_status_t status)
+{
+    if (status == STORE_TICKET_CONFIRMED || status == STORE_TICKET_USED)
+        simple_page(r, 200, "desktop_confirmed", "已确认登录 · Login confirmed",
+                    "已确认，请回到电脑上继续。", "Confirmed: continue on the computer.");
+    else
+        simple_page(r, 200, "desktop_refused", "已拒绝登录 · Login refused",
+                    "已拒绝，电脑上的登录不会完成。",
+                    "Refused: the computer will not be logged in.");
+}
+
+static void
+on_scanned(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    dscanned_t *d = arg;
+    http_req_t *r = d->r;
+    switch (rc) {
+    case WX_OK:
+        if (d->t.status == STORE_TICKET_SCANNED)
+            confirm_page(r, d);
+        else
+            decided_page(r, d->t.status);
+        break;
+    case WX_EUSED:
+        simple_page(r, 409, "ticket_used", "二维码已被使用 · QR code already used",
+                    "此二维码已被其他手机扫描或已处理。如需登录，请在电脑上刷新二维码。",
+                    "This QR code was already scanned by another phone or used. To log in, get "
+                    "a new one on the computer.");
+        break;
+    case WX_EEXPIRED:
+        reply_expired_phone(r);
+        break;
+    case WX_ENOENT:
+        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
+                    "此二维码无效或已过期，请在电脑上刷新二维码后重新扫描。",
+                    "This QR code is unknown or too old: get a new one on the computer.");
+        break;
+    default:
+        wx_log(WX_LOG_ERROR, "desktop_scan_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not continue",
+                    "服务暂时不可用，请稍后刷新本页。",
+                    "The service is temporarily unavailable; reload this page in a moment.");
+        break;
+    }
+    OPENSSL_cleanse(d, sizeof(*d));
+    free(d);
+}
+
+void
+desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id, const char *state_id,
+                      const char *phone_browser, const login_record_t *rec)
+{
+    wx_err_t err = {0};
+    dscanned_t *d = calloc(1, sizeof(*d));
+    if (!d || !wx_strlcpy(d->id, ticket_id, sizeof(d->id)) ||
+        !wx_strlcpy(d->state_id, state_id, sizeof(d->state_id)) ||
+        !wx_strlcpy(d->phone, phone_browser, sizeof(d->phone)) ||
+        desktop_record_seal(ctx->app, ticket_id, rec, d->sealed, &err) != WX_OK) {
+        free(d);
+        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后刷新本页。",
+                    "Please reload in a moment.");
+        return;
+    }
+    d->r = r;
+    d->app = ctx->app;
+    wx_snprintf(r->log_extra, sizeof(r->log_extra), "ticket_scan=1");
+    if (store_writer_submit(ctx->app->writer, r->worker->base, scanned_run, on_scanned, d, &err) !=
+        WX_OK)
+        on_scanned(err.status ? err.status : WX_EBUSY, &err, d);
+}
+
+/* POST /desktop/confirm: t, csrf, action=confirm|refuse, from the confirmation page. */
+typedef struct {
+    http_req_t *r;
+    char id[STORE_ID_MAX];
+    char phone[65];
+    bool confirm;
+    store_ticket_t t;
+} ddecide_t;
+
+static wx_status_t
+decide_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ddecide_t *d = arg;
+    return store_ticket_decide(st, d->id, d->phone, d->confirm, wx_now(), &d->t, err);
+}
+
+static void
+on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    ddecide_t *d = arg;
+    http_req_t *r = d->r;
+    switch (rc) {
+    case WX_OK:
+        decided_page(r, d->t.status);
+        return;
+    case WX_EUSED:
+        simple_page(r, 409, "ticket_used", "此登录已处理 · Already decided",
+                    "此登录已经确认或拒绝，不能更改。",
+                    "This login was already confirmed or refused.");
+        return;
+    case WX_EEXPIRED:
+        reply_expired_phone(r);
+        return;
+    case WX_EDENIED:
+    case WX_ENOENT:
+        simple_page(r, 403, "other_phone", "无法确认 · Cannot confirm",
+                    "此登录请求不属于这台手机。",
+                    "This login request does not belong to this phone.");
+        return;
+    default:
+        wx_log(WX_LOG_ERROR, "desktop_decide_failed", "rid", r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        simple_page(r, 503, "store_unavailable", "暂时无法确认 · Could not confirm",
+                    "服务暂时不可用，请稍后重试。",
+                    "The service is temporarily unavailable; try again in a moment.");
+        return;
+    }
+}
+
+void
+handle_desktop_confirm(http_req_t *r)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    const wx_config_t *cfg = ctx->app->cfg;
+    wx_query_t form = {0};
+    wx_err_t err = {0};
+    char client[64], want[33];
+    const char *origin = http_req_header(r, "Origin");
+    ddecide_t *d = NULL;
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
+    /* A form posted from another site's page never counts (CSRF), whatever it carries. */
+    if (origin && strcmp(origin, "null") != 0 && strcmp(origin, cfg->public_url) != 0) {
+        simple_page(r, 403, "bad_origin", "无法确认 · Cannot confirm", "请求来源不正确。",
+                    "The request did not come from this site's page.");
+        return;
+    }
+    if (handle_form_parse(r, &form, &err) != WX_OK) {
+        simple_page(r, 400, "bad_form", "无法确认 · Cannot confirm", "请求格式不正确。",
+                    "The form could not be read.");
+        goto out;
+    }
+    const char *id = wx_query_get(&form, "t");
+    const char *csrf = wx_query_get(&form, "csrf");
+    const char *action = wx_query_get(&form, "action");
+    if (!ticket_id_valid(id) || !csrf || !action ||
+        (strcmp(action, "confirm") != 0 && strcmp(action, "refuse") != 0)) {
+        simple_page(r, 400, "bad_form", "无法确认 · Cannot confirm", "请求缺少必要的字段。",
+                    "The form needs t, csrf and action=confirm|refuse.");
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d || !browser_hash(r, d->phone) || !confirm_token(ctx->app, id, d->phone, want)) {
+        free(d);
+        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
+                    "Please try again.");
+        goto out;
+    }
+    if (!wx_ct_equal(want, strlen(want), csrf, strlen(csrf))) {
+        free(d);
+        simple_page(r, 403, "bad_csrf", "无法确认 · Cannot confirm",
+                    "确认页面已失效，请重新扫描电脑上的二维码。",
+                    "This confirmation page is not valid for this phone; scan the code again.");
+        goto out;
+    }
+    d->r = r;
+    d->confirm = strcmp(action, "confirm") == 0;
+    wx_strlcpy(d->id, id, sizeof(d->id));
+    r->data = d;
+    r->data_free = free;
+    if (store_writer_submit(ctx->app->writer, r->worker->base, decide_run, on_decided, d, &err) !=
+        WX_OK)
+        on_decided(err.status ? err.status : WX_EBUSY, &err, d);
+out:
+    wx_query_free(&form);
+}

@@ -1,0 +1,455 @@
+/* Desktop login tickets: create (with the caps on unfinished logins), complete with a WeChat
+ * identity, refuse, wait for an outcome, and the sealed record a ticket carries
+ * (desktop_ticket.h). The pages and endpoints of the service-account method are desktop.c. */
+#include "desktop_ticket.h"
+#include "reads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "../jose/seal.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/rand.h"
+
+wx_status_t
+desktop_ticket_id_make(char out[STORE_ID_MAX])
+{
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint64_t ms = (uint64_t)wx_now_ms();
+    for (int i = 7; i >= 0; i--) {
+        out[i] = digits[ms % 62];
+        ms /= 62;
+    }
+    return wx_rand_alnum(out + 8, DESKTOP_TICKET_ID_LEN - 8);
+}
+
+int64_t
+desktop_ticket_left(const store_ticket_t *t, int64_t now)
+{
+    return t->expires_at > now ? t->expires_at - now : 0;
+}
+
+const char *
+desktop_ticket_status_name(const store_ticket_t *t, int64_t now)
+{
+    switch (t->status) {
+    case STORE_TICKET_PENDING:
+        return now >= t->expires_at ? "expired" : "pending";
+    case STORE_TICKET_SCANNED:
+        return now >= t->expires_at ? "expired" : "scanned";
+    case STORE_TICKET_CONFIRMED:
+        return now - t->decided_at > DESKTOP_TAKE_WITHIN_S ? "expired" : "confirmed";
+    case STORE_TICKET_REFUSED:
+        return "refused";
+    case STORE_TICKET_USED:
+        return "used";
+    }
+    return "expired";
+}
+
+/* ---- the sealed record ---- */
+
+static void
+record_aad(const char *ticket_id, char *out, size_t n)
+{
+    wx_snprintf(out, n, "desktop_ticket:%s", ticket_id);
+}
+
+wx_status_t
+desktop_record_seal(const app_t *app, const char *ticket_id, const login_record_t *rec,
+                    char out[STORE_TICKET_RECORD_MAX], wx_err_t *err)
+{
+    char plain[512], aad[STORE_ID_MAX + 16];
+    wx_status_t rc;
+    if (!login_record_format(rec, plain, sizeof(plain)))
+        return wx_err_set(err, WX_EINVAL, "login record does not fit");
+    record_aad(ticket_id, aad, sizeof(aad));
+    rc = seal_text(&app->master, aad, plain, out, STORE_TICKET_RECORD_MAX, err);
+    OPENSSL_cleanse(plain, sizeof(plain));
+    return rc;
+}
+
+bool
+desktop_record_open(const app_t *app, const char *ticket_id, const char *sealed,
+                    login_record_t *rec)
+{
+    char plain[512], aad[STORE_ID_MAX + 16];
+    wx_err_t err = {0};
+    bool ok;
+    record_aad(ticket_id, aad, sizeof(aad));
+    ok = seal_is_sealed(sealed) &&
+         seal_open(&app->master, aad, sealed, plain, sizeof(plain), &err) == WX_OK &&
+         login_record_parse(plain, rec);
+    OPENSSL_cleanse(plain, sizeof(plain));
+    return ok;
+}
+
+/* ---- jobs on the writer ---- */
+
+typedef struct {
+    const app_t *app;
+    char id[STORE_ID_MAX];
+    store_ticket_t t;   /* in (create), out (all) */
+    bool have_row;      /* t holds the row after the job */
+    int *capped;        /* create: the cap that refused it */
+    int capped_v;       /* ... as set on the writer thread */
+    bool caps_passed;   /* create: a rerun need not check again */
+    bool blocked;       /* complete: the user is blocked (the ticket was refused) */
+    wx_status_t result; /* complete: the ticket's outcome (the job commits it either way) */
+    store_wechat_login_t who;
+    char who_buf[6][128]; /* copies of who's strings (the caller's may go) */
+    bool who_cut;         /* one did not fit */
+    desktop_ticket_done_fn done;
+    void *arg;
+} ticket_job_t;
+
+static void
+job_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    ticket_job_t *j = arg;
+    wx_err_t e2 = {0};
+    if (j->capped)
+        *j->capped = j->capped_v;
+    if (rc == WX_OK && j->result != WX_OK) {
+        rc = j->result;
+        wx_err_set(&e2, rc, "%s",
+                   rc == WX_EDENIED ? "this WeChat user is blocked"
+                   : rc == WX_EEXPIRED
+                       ? "this QR code expired"
+                       : (rc == WX_EUSED ? "this login was already decided" : "unknown ticket"));
+        err = &e2;
+    }
+    j->done(rc, err, j->have_row ? &j->t : NULL, j->arg);
+    OPENSSL_cleanse(&j->t, sizeof(j->t));
+    free(j);
+}
+
+/* The last count of all pending tickets, read at most once a second by the writer thread (the
+ * only one that touches it), as start.c does for states: a flood at the cap counts nothing. */
+static int64_t total_seen, total_added, total_read_ms;
+
+static wx_status_t
+create_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = arg;
+    const wx_config_t *cfg = j->app->cfg;
+    int64_t n = 0, now = j->t.created_at;
+    bool rerun = store_writer_rerunning();
+    wx_status_t rc;
+    j->capped_v = 0;
+    if (!(rerun && j->caps_passed)) {
+        if (cfg->pending_per_address > 0 && j->t.client_ip[0]) {
+            rc = store_ticket_pending_count(st, j->t.client_ip, now, cfg->pending_per_address, &n,
+                                            err);
+            if (rc != WX_OK)
+                return rc;
+            if (n >= cfg->pending_per_address) {
+                j->capped_v = 1;
+                return wx_err_set(err, WX_EDENIED, "too many QR codes from this address");
+            }
+        }
+        if (cfg->pending_total > 0) {
+            int64_t ms = wx_mono_ms();
+            if (total_read_ms == 0 || ms - total_read_ms >= 1000 ||
+                (total_seen < cfg->pending_total &&
+                 total_seen + total_added >= cfg->pending_total)) {
+                rc = store_ticket_pending_count(st, NULL, now, cfg->pending_total, &n, err);
+                if (rc != WX_OK)
+                    return rc;
+                total_seen = n;
+                total_added = 0;
+                total_read_ms = ms;
+            }
+            if (total_seen + total_added >= cfg->pending_total) {
+                j->capped_v = 2;
+                return wx_err_set(err, WX_EDENIED, "too many QR codes in all");
+            }
+        }
+    }
+    j->caps_passed = true;
+    rc = store_ticket_create(st, &j->t, err);
+    if (rc == WX_EEXIST && rerun) { /* our own insert, committed before the COMMIT was lost */
+        wx_err_clear(err);
+        rc = WX_OK;
+    }
+    if (rc == WX_OK) {
+        total_added++;
+        j->have_row = true;
+    }
+    return rc;
+}
+
+static ticket_job_t *
+job_new(http_worker_t *w, const char *ticket_id, desktop_ticket_done_fn done, void *arg,
+        wx_err_t *err)
+{
+    worker_ctx_t *ctx = w->ctx;
+    ticket_job_t *j = calloc(1, sizeof(*j));
+    if (!j) {
+        wx_err_set(err, WX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    j->app = ctx->app;
+    j->done = done;
+    j->arg = arg;
+    if (ticket_id && !wx_strlcpy(j->id, ticket_id, sizeof(j->id))) {
+        free(j);
+        wx_err_set(err, WX_ENOENT, "unknown desktop ticket");
+        return NULL;
+    }
+    return j;
+}
+
+static wx_status_t
+job_submit(http_worker_t *w, ticket_job_t *j, store_job_run_fn run, wx_err_t *err)
+{
+    worker_ctx_t *ctx = w->ctx;
+    wx_status_t rc = store_writer_submit(ctx->app->writer, w->base, run, job_done, j, err);
+    if (rc != WX_OK)
+        free(j);
+    return rc;
+}
+
+wx_status_t
+desktop_ticket_create(http_worker_t *w, const store_ticket_t *t, int *capped,
+                      desktop_ticket_done_fn done, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = job_new(w, NULL, done, arg, err);
+    if (!j)
+        return err->status;
+    j->t = *t;
+    j->capped = capped;
+    if (capped)
+        *capped = 0;
+    return job_submit(w, j, create_run, err);
+}
+
+static const char *
+who_copy(ticket_job_t *j, int i, const char *s)
+{
+    if (!s)
+        return NULL;
+    if (!wx_strlcpy(j->who_buf[i], s, sizeof(j->who_buf[i])))
+        j->who_cut = true;
+    return j->who_buf[i];
+}
+
+/* Upsert the user, seal its record for the ticket, confirm it; all in one transaction. A
+ * blocked user refuses the ticket instead. Ticket outcomes other than success are kept in
+ * j->result with the job itself succeeding, so what it decided (a refusal) is committed. */
+static wx_status_t
+complete_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = arg;
+    store_user_t *u = malloc(sizeof(*u));
+    login_record_t rec = {0};
+    char sealed[STORE_TICKET_RECORD_MAX];
+    bool created = false;
+    wx_status_t rc;
+    wx_err_t e2 = {0};
+    j->result = WX_OK;
+    j->have_row = false;
+    if (!u)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    /* The ticket first: an unknown, expired or decided one makes no user. */
+    rc = store_ticket_get(st, j->id, &j->t, &e2);
+    if (rc == WX_OK && strcmp(j->t.pool_id, j->who.pool_id) != 0)
+        rc = wx_err_set(&e2, WX_EDENIED, "the identity is of another user pool");
+    if (rc == WX_OK && j->t.status != STORE_TICKET_PENDING && j->t.status != STORE_TICKET_SCANNED)
+        rc = WX_EUSED;
+    else if (rc == WX_OK && j->who.now >= j->t.expires_at)
+        rc = WX_EEXPIRED;
+    if (rc == WX_ENOENT || rc == WX_EUSED || rc == WX_EEXPIRED) {
+        j->result = rc;
+        j->have_row = rc != WX_ENOENT;
+        rc = WX_OK;
+        goto out;
+    }
+    if (rc != WX_OK) {
+        *err = e2;
+        goto out;
+    }
+    rc = store_user_upsert_wechat(st, &j->who, u, &created, err);
+    if (rc == WX_EDENIED) { /* blocked: the desktop hears "refused" */
+        wx_err_clear(err);
+        j->blocked = true;
+        rc = store_ticket_refuse(st, j->id, j->who.now, &j->t, err);
+        if (rc == WX_OK) {
+            j->result = WX_EDENIED;
+            j->have_row = true;
+        }
+        goto out;
+    }
+    if (rc != WX_OK)
+        goto out;
+    wx_strlcpy(rec.user_id, u->id, sizeof(rec.user_id));
+    wx_strlcpy(rec.openid, j->who.openid, sizeof(rec.openid));
+    wx_strlcpy(rec.unionid, j->who.unionid ? j->who.unionid : "", sizeof(rec.unionid));
+    rec.created = created;
+    rec.iat = j->who.now;
+    if ((rc = wx_rand_alnum(rec.jti, 22)) != WX_OK ||
+        (rc = desktop_record_seal(j->app, j->id, &rec, sealed, err)) != WX_OK)
+        goto out;
+    store_audit_t a = {.at = j->who.now,
+                       .pool_id = j->t.pool_id,
+                       .actor = u->id,
+                       .action = "login",
+                       .subject = j->who.openid,
+                       .outcome = created ? "ok:new_user:desktop" : "ok:desktop"};
+    if ((rc = store_audit_add(st, &a, err)) != WX_OK)
+        goto out;
+    rc = store_ticket_complete(st, j->id, sealed, j->who.now, &j->t, err);
+    if (rc == WX_EUSED || rc == WX_EEXPIRED) {
+        /* Raced with another decision: the user's upsert stays (a login that happened). */
+        j->result = rc;
+        wx_err_clear(err);
+        rc = WX_OK;
+    }
+    j->have_row = rc == WX_OK;
+out:
+    OPENSSL_cleanse(sealed, sizeof(sealed));
+    free(u);
+    return rc;
+}
+
+wx_status_t
+desktop_ticket_complete(http_worker_t *w, const char *ticket_id, const store_wechat_login_t *who,
+                        desktop_ticket_done_fn done, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
+    if (!j)
+        return err->status;
+    j->who = *who;
+    j->who.pool_id = who_copy(j, 0, who->pool_id);
+    j->who.provider = who_copy(j, 1, who->provider);
+    j->who.appid = who_copy(j, 2, who->appid);
+    j->who.openid = who_copy(j, 3, who->openid);
+    j->who.unionid = who_copy(j, 4, who->unionid);
+    j->who.ip = who_copy(j, 5, who->ip);
+    /* Profile fields stay unset: a push event carries none (the user's next webpage login
+     * fills them). */
+    j->who.nickname = j->who.photo = j->who.gender = NULL;
+    j->who.country = j->who.province = j->who.city = j->who.raw_profile = NULL;
+    if (!j->who.now)
+        j->who.now = wx_now();
+    if (!j->who.pool_id || !j->who.openid || !j->who.appid || j->who_cut) {
+        free(j);
+        return wx_err_set(err, WX_EINVAL, "pool id, appid and openid are required, each short");
+    }
+    return job_submit(w, j, complete_run, err);
+}
+
+static wx_status_t
+refuse_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = arg;
+    wx_status_t rc = store_ticket_refuse(st, j->id, wx_now(), &j->t, err);
+    j->have_row = rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED;
+    return rc;
+}
+
+wx_status_t
+desktop_ticket_refuse(http_worker_t *w, const char *ticket_id, desktop_ticket_done_fn done,
+                      void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
+    if (!j)
+        return err->status;
+    return job_submit(w, j, refuse_run, err);
+}
+
+/* ---- waiting ---- */
+
+typedef struct {
+    http_worker_t *w;
+    char id[STORE_ID_MAX];
+    int seen;
+    char browser[65];
+    int64_t deadline_ms;
+    struct event *ev;
+    store_ticket_t t;
+    desktop_ticket_done_fn done;
+    void *arg;
+} ticket_wait_t;
+
+static void wait_read(ticket_wait_t *wt);
+
+static wx_status_t
+wait_read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ticket_wait_t *wt = arg;
+    return store_ticket_get(st, wt->id, &wt->t, err);
+}
+
+static void
+wait_end(ticket_wait_t *wt, wx_status_t rc, const wx_err_t *err)
+{
+    wt->done(rc, err, rc == WX_OK ? &wt->t : NULL, wt->arg);
+    if (wt->ev)
+        event_free(wt->ev);
+    OPENSSL_cleanse(&wt->t, sizeof(wt->t));
+    free(wt);
+}
+
+static void
+wait_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    wait_read(arg);
+}
+
+static void
+wait_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    ticket_wait_t *wt = arg;
+    const wx_config_t *cfg = ((worker_ctx_t *)wt->w->ctx)->app->cfg;
+    int64_t now_ms = wx_mono_ms(), left = wt->deadline_ms - now_ms;
+    /* Bound to another browser: said at once (the caller refuses it), never waited on. */
+    bool other =
+        rc == WX_OK && wt->browser[0] &&
+        !wx_ct_equal(wt->t.browser, strlen(wt->t.browser), wt->browser, strlen(wt->browser));
+    if (rc != WX_OK || other || (int)wt->t.status != wt->seen || wx_now() >= wt->t.expires_at ||
+        left <= 0 || wt->w->draining) {
+        wait_end(wt, rc, err);
+        return;
+    }
+    int64_t ms = left < cfg->desktop_poll_ms ? left : cfg->desktop_poll_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    if (!wt->ev && !(wt->ev = evtimer_new(wt->w->base, wait_tick, wt))) {
+        wait_end(wt, WX_OK, NULL); /* answer with what we have: the page asks again */
+        return;
+    }
+    evtimer_add(wt->ev, &tv);
+}
+
+static void
+wait_read(ticket_wait_t *wt)
+{
+    handle_read(wt->w, wait_read_run, wait_read_done, wt);
+}
+
+wx_status_t
+desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen, const char *browser,
+                    int64_t deadline_ms, desktop_ticket_done_fn done, void *arg, wx_err_t *err)
+{
+    ticket_wait_t *wt = calloc(1, sizeof(*wt));
+    if (!wt)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    if (!wx_strlcpy(wt->id, ticket_id, sizeof(wt->id)) ||
+        !wx_strlcpy(wt->browser, browser ? browser : "", sizeof(wt->browser))) {
+        free(wt);
+        return wx_err_set(err, WX_ENOENT, "unknown desktop ticket");
+    }
+    wt->w = w;
+    wt->seen = seen;
+    wt->deadline_ms = deadline_ms;
+    wt->done = done;
+    wt->arg = arg;
+    wait_read(wt);
+    return WX_OK;
+}

@@ -1,0 +1,79 @@
+/* Desktop login tickets (issue #15): the core every desktop method shares. A desktop browser
+ * gets a ticket (a row of store.h's desktop_tickets, bound to its binding cookie) and shows it
+ * as a QR code; something on the phone side identifies the WeChat user and completes the
+ * ticket (the service-account scan + confirmation of desktop.c, or a push event of the
+ * follow-to-login flow); the desktop learns it by waiting (long-poll) and takes the login
+ * once, ending on the business callback as a phone login would (desktop.c).
+ *
+ * Every function here is asynchronous in the event loop's style: store writes go to the
+ * process's writer (store/writer.h), reads to handle_read (reads.h); `done` is called exactly
+ * once on the submitting loop when the function returned WX_OK, never otherwise. Nothing
+ * blocks a thread while a ticket waits: the wait is a timer that reads the store every
+ * [desktop] poll_ms, so a ticket created on one node and completed on another is seen. */
+#ifndef WX_HANDLE_DESKTOP_TICKET_H
+#define WX_HANDLE_DESKTOP_TICKET_H
+
+#include "ctx.h"
+#include "../proto/login_record.h"
+
+/* Ticket ids: 8 base62 digits of the time, then 24 random letters and digits (142 bits). */
+#define DESKTOP_TICKET_ID_LEN 32
+/* How long after its confirmation a ticket may still be taken by its desktop. */
+#define DESKTOP_TAKE_WITHIN_S 60
+/* Methods (store_ticket_t.method). */
+#define DESKTOP_METHOD_SCAN "scan"     /* service account: webpage authorization + confirm */
+#define DESKTOP_METHOD_FOLLOW "follow" /* follow the account to log in (push events) */
+
+/* Called on the loop. t is the row after the operation (NULL when none could be read); it is
+ * only valid during the call. */
+typedef void (*desktop_ticket_done_fn)(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t,
+                                       void *arg);
+
+/* A new ticket id (see DESKTOP_TICKET_ID_LEN). */
+wx_status_t desktop_ticket_id_make(char out[STORE_ID_MAX]);
+
+/* Store a new ticket t (id, pool, connection, target, browser, client_ip, created_at and
+ * expires_at filled by the caller: start.c's desktop branch does it for the "scan" method).
+ * The caps on unfinished logins apply to tickets too ([limits] pending_per_address and
+ * pending_total, counted on pending tickets): refused with WX_EDENIED and *capped set to 1
+ * (per address) or 2 (in total), read in done (capped must live until then). */
+wx_status_t desktop_ticket_create(http_worker_t *w, const store_ticket_t *t, int *capped,
+                                  desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+
+/* The user of a WeChat identity completes (confirms) the ticket, without a phone page: the
+ * user is created or updated exactly as a login would (store_user_upsert_wechat: who->pool_id
+ * must be the ticket's pool) and the ticket becomes CONFIRMED with the user's sealed record,
+ * in one transaction. The desktop waiting on it then takes the login. For the follow-to-login
+ * flow (a subscribe/SCAN push event names the openid). WX_EEXPIRED, WX_EUSED (decided
+ * already), WX_EDENIED (blocked user: the ticket is refused), WX_ENOENT come through done. */
+wx_status_t desktop_ticket_complete(http_worker_t *w, const char *ticket_id,
+                                    const store_wechat_login_t *who, desktop_ticket_done_fn done,
+                                    void *arg, wx_err_t *err);
+
+/* Refuse the ticket (the desktop is told so). WX_EUSED when decided already. */
+wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
+                                  desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+
+/* Wait until the ticket's status is no longer `seen` (or it expired), or until deadline_ms
+ * (wx_mono_ms clock), or the worker is stopping: done then gets the row as last read (rc
+ * WX_OK), WX_ENOENT when there is none, or the store's error. The store is read at once, then
+ * every [desktop] poll_ms: a timer on the loop, no thread held. browser (may be NULL): the
+ * waiter's binding hash; a row bound to another browser ends the wait at once (the caller
+ * refuses it). A request whose client left
+ * meanwhile is still answered (evhttp drops the reply), so the wait needs no cancel. */
+wx_status_t desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen,
+                                const char *browser, int64_t deadline_ms,
+                                desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+
+/* A user's login record sealed for one ticket (bound to its id) and back. */
+wx_status_t desktop_record_seal(const app_t *app, const char *ticket_id, const login_record_t *rec,
+                                char out[STORE_TICKET_RECORD_MAX], wx_err_t *err);
+bool desktop_record_open(const app_t *app, const char *ticket_id, const char *sealed,
+                         login_record_t *rec);
+
+/* Seconds left before the ticket expires at now (0 when it has). */
+int64_t desktop_ticket_left(const store_ticket_t *t, int64_t now);
+/* "pending", "scanned", "confirmed", "refused", "used", or "expired" at now. */
+const char *desktop_ticket_status_name(const store_ticket_t *t, int64_t now);
+
+#endif

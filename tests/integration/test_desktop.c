@@ -1,0 +1,464 @@
+/* Desktop login with the service account (issue #15 item 1), end to end over loopback: a
+ * desktop "browser" (no WeChat in its User-Agent) gets the QR page of a ticket, a phone (the
+ * WeChat UA) opens the ticket URL, logs in through the emulator and confirms or refuses, the
+ * desktop long-polls and takes the login. Success, refusal, expiry, another desktop, single
+ * use, CSRF and the caps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define DESKTOP_UA                                                                                 \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "            \
+    "Chrome/120.0.0.0 Safari/537.36"
+
+static wxt_env_t env;
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    return wxt_setup(&env, NULL);
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    wxt_teardown(&env);
+    return 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The value of attr="..." in body into out. */
+static void
+attr(const char *body, const char *attr_eq, char *out, size_t n)
+{
+    const char *p = body ? strstr(body, attr_eq) : NULL;
+    if (!p)
+        fail_msg("no %s in %.400s", attr_eq, body ? body : "(none)");
+    p += strlen(attr_eq);
+    size_t len = strcspn(p, "\"");
+    assert_true(len < n);
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+/* A desktop opens the pool-flow start URL: the QR page; its ticket id. */
+static void
+desktop_open(wxt_browser_t *desk, char *ticket, size_t n)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    if (r.status != 200)
+        fail_msg("desktop start: %ld %.300s", r.status, r.body ? r.body : "");
+    assert_null(r.location);
+    assert_non_null(strstr(r.body, "<svg"));
+    assert_non_null(strstr(r.body, "微信扫码登录"));
+    assert_non_null(strstr(r.body, "/desktop/desktop.js"));
+    attr(r.body, "data-ticket=\"", ticket, n);
+    char csp[512];
+    assert_true(wxt_resp_header(&r, "Content-Security-Policy", csp, sizeof(csp)));
+    assert_non_null(strstr(csp, "script-src 'self'"));
+    wxt_resp_free(&r);
+}
+
+/* The phone logs in through the ticket URL; returns the final response (the confirmation
+ * page on success). */
+static void
+phone_scan(wxt_browser_t *phone, const char *ticket, const char *person, wxt_resp_t *fin)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    wxt_login(phone, url, person, "allow", fin, NULL, 0);
+}
+
+static long
+phone_decide(wxt_browser_t *phone, const char *ticket, const char *csrf, const char *action,
+             const char *origin, wxt_resp_t *out)
+{
+    char cookie[256] = "Cookie: ", val[128], url[256], body[512], org[128];
+    const char *hdr[4] = {NULL, NULL, NULL, NULL};
+    int i = 0;
+    if (wxt_browser_cookie_get(phone, "wxauth_bind", val, sizeof(val))) {
+        snprintf(cookie + 8, sizeof(cookie) - 8, "wxauth_bind=%s", val);
+        hdr[i++] = cookie;
+    }
+    hdr[i++] = "Content-Type: application/x-www-form-urlencoded";
+    if (origin) {
+        snprintf(org, sizeof(org), "Origin: %s", origin);
+        hdr[i++] = org;
+    }
+    snprintf(url, sizeof(url), "%s/desktop/confirm", env.auth);
+    snprintf(body, sizeof(body), "t=%s&csrf=%s&action=%s", ticket, csrf, action);
+    assert_int_equal(wxt_http_headers("POST", url, hdr, body, out), 0);
+    return out->status;
+}
+
+/* GET /desktop/wait as this desktop; the status word (status 200), or "" with *code set. */
+static void
+desktop_wait(wxt_browser_t *desk, const char *ticket, int seen, char *status, size_t n, long *code)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/desktop/wait?t=%s&seen=%d", env.auth, ticket, seen);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    *code = r.status;
+    status[0] = '\0';
+    json_t *j = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    assert_non_null(j);
+    if (r.status == 200)
+        snprintf(status, n, "%s", json_string_value(json_object_get(j, "status")));
+    else
+        assert_non_null(json_string_value(json_object_get(j, "message")));
+    json_decref(j);
+    wxt_resp_free(&r);
+}
+
+static void
+desktop_finish(wxt_browser_t *desk, const char *ticket, wxt_resp_t *r)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/desktop/finish?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(desk, url, r), 0);
+}
+
+static void
+assert_outcome(const wxt_resp_t *r, long status, const char *outcome)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "data-outcome=\"%s\"", outcome);
+    if (r->status != status || !r->body || !strstr(r->body, want))
+        fail_msg("want %ld %s, got %ld %.400s", status, outcome, r->status, r->body ? r->body : "");
+}
+
+typedef struct {
+    wxt_browser_t *desk;
+    const char *ticket;
+    char status[32];
+    long code;
+    int64_t ms;
+} waiter_t;
+
+static void *
+waiter_run(void *arg)
+{
+    waiter_t *w = arg;
+    int64_t t0 = mono_ms();
+    desktop_wait(w->desk, w->ticket, 1, w->status, sizeof(w->status), &w->code);
+    w->ms = mono_ms() - t0;
+    return NULL;
+}
+
+/* The whole login: QR page, scan, confirmation page, confirm; the desktop's long-poll wakes
+ * on the confirmation (not at its deadline) and the desktop ends on the business callback
+ * with alice's token, once. */
+static void
+test_desktop_success(void **state)
+{
+    (void)state;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA), *phone = wxt_browser_new(WXT_WECHAT_UA);
+    char ticket[64], csrf[64], status[32], openid[64], unionid[64];
+    wxt_resp_t fin = {0}, r = {0};
+    long code = 0;
+    desktop_open(desk, ticket, sizeof(ticket));
+    /* seen=1 ("scanned") while it is pending: answered at once. */
+    desktop_wait(desk, ticket, 1, status, sizeof(status), &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(status, "pending");
+
+    phone_scan(phone, ticket, "alice", &fin);
+    if (fin.status != 200 || !strstr(fin.body, "确认登录"))
+        fail_msg("confirmation page: %ld %.400s", fin.status, fin.body ? fin.body : "");
+    /* It names the site, where the login goes, and the desktop (address, browser, time). */
+    assert_non_null(strstr(fin.body, "id=\"desktop-ip\">127.0.0.1<"));
+    assert_non_null(strstr(fin.body, "Chrome · Windows"));
+    assert_non_null(strstr(fin.body, "id=\"host\">127.0.0.1:9<"));
+    assert_non_null(strstr(fin.body, "北京时间"));
+    attr(fin.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    wxt_resp_free(&fin);
+
+    desktop_wait(desk, ticket, 0, status, sizeof(status), &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(status, "scanned");
+    /* Nothing completes before the confirmation. */
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 409, "not_confirmed");
+    wxt_resp_free(&r);
+
+    /* A long-poll open while the phone confirms answers within a poll interval. */
+    waiter_t w = {.desk = desk, .ticket = ticket};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, waiter_run, &w), 0);
+    struct timespec ts = {0, 300 * 1000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", env.auth, &r), 200);
+    assert_non_null(strstr(r.body, "已确认"));
+    wxt_resp_free(&r);
+    pthread_join(th, NULL);
+    assert_int_equal(w.code, 200);
+    assert_string_equal(w.status, "confirmed");
+    /* [desktop] wait_s is 25 and poll_ms 1000: woken by the change, far before the deadline
+     * (generous bound for a loaded machine). */
+    if (w.ms > 10000)
+        fail_msg("long-poll answered after %lld ms", (long long)w.ms);
+
+    /* The same confirm again is harmless; a change of mind is refused. */
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", NULL, &r), 200);
+    wxt_resp_free(&r);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "refuse", NULL, &r), 409);
+    wxt_resp_free(&r);
+
+    desktop_finish(desk, ticket, &r);
+    if (r.status != 302)
+        fail_msg("finish: %ld %.400s", r.status, r.body ? r.body : "");
+    wxt_result_t res;
+    assert_true(wxt_parse_result(&env, r.location, &res));
+    assert_int_equal(res.code, 200);
+    assert_true(strncmp(r.location, env.callback, strlen(env.callback)) == 0);
+    wxt_emu_person_ids(&env, WXT_APPID, "alice", openid, sizeof(openid), unionid, sizeof(unionid));
+    assert_string_equal(json_string_value(json_object_get(res.data, "openid")), openid);
+    assert_true(strncmp(json_string_value(json_object_get(res.data, "token")), "eyJ", 3) == 0);
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+
+    /* Single use: the desktop cannot take it twice. */
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 400, "ticket_used");
+    wxt_resp_free(&r);
+    desktop_wait(desk, ticket, 2, status, sizeof(status), &code);
+    assert_string_equal(status, "used");
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+}
+
+/* Refused on the phone: both screens say so, and nothing logs the desktop in. */
+static void
+test_desktop_refused(void **state)
+{
+    (void)state;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA), *phone = wxt_browser_new(WXT_WECHAT_UA);
+    char ticket[64], csrf[64], status[32];
+    wxt_resp_t fin = {0}, r = {0};
+    long code = 0;
+    desktop_open(desk, ticket, sizeof(ticket));
+    phone_scan(phone, ticket, "bob", &fin);
+    assert_int_equal(fin.status, 200);
+    attr(fin.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    wxt_resp_free(&fin);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "refuse", NULL, &r), 200);
+    assert_outcome(&r, 200, "desktop_refused");
+    assert_non_null(strstr(r.body, "已拒绝"));
+    wxt_resp_free(&r);
+    desktop_wait(desk, ticket, 1, status, sizeof(status), &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(status, "refused");
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 403, "desktop_refused");
+    assert_non_null(strstr(r.body, "已在手机上被拒绝"));
+    assert_null(r.location);
+    wxt_resp_free(&r);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", NULL, &r), 409);
+    wxt_resp_free(&r);
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+}
+
+/* Expired tickets: the phone and the desktop both say so, before and after a scan. */
+static void
+test_desktop_expiry(void **state)
+{
+    (void)state;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA), *phone = wxt_browser_new(WXT_WECHAT_UA);
+    char ticket[64], csrf[64], status[32], sql[256];
+    wxt_resp_t fin = {0}, r = {0};
+    long code = 0;
+    /* Never scanned: past its time, as if 120 s went by. */
+    desktop_open(desk, ticket, sizeof(ticket));
+    snprintf(sql, sizeof(sql), "UPDATE desktop_tickets SET expires_at = 1 WHERE id = '%s'", ticket);
+    wxt_store_exec(&env, sql);
+    desktop_wait(desk, ticket, 0, status, sizeof(status), &code);
+    assert_string_equal(status, "expired");
+    snprintf(sql, sizeof(sql), "%s/desktop/scan?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(phone, sql, &r), 0);
+    assert_outcome(&r, 410, "ticket_expired");
+    assert_non_null(strstr(r.body, "二维码已过期"));
+    wxt_resp_free(&r);
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 410, "ticket_expired");
+    wxt_resp_free(&r);
+
+    /* Scanned, then the confirmation came too late. */
+    desktop_open(desk, ticket, sizeof(ticket));
+    phone_scan(phone, ticket, "alice", &fin);
+    assert_int_equal(fin.status, 200);
+    attr(fin.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    wxt_resp_free(&fin);
+    snprintf(sql, sizeof(sql), "UPDATE desktop_tickets SET expires_at = 1 WHERE id = '%s'", ticket);
+    wxt_store_exec(&env, sql);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", NULL, &r), 410);
+    assert_non_null(strstr(r.body, "二维码已过期"));
+    wxt_resp_free(&r);
+    desktop_wait(desk, ticket, 1, status, sizeof(status), &code);
+    assert_string_equal(status, "expired");
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 410, "ticket_expired");
+    wxt_resp_free(&r);
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+}
+
+/* A leaked ticket URL: another desktop can neither wait on it, nor take it, nor use the scan
+ * URL itself; another phone cannot scan or confirm it; the real desktop still logs in. */
+static void
+test_desktop_other_browsers(void **state)
+{
+    (void)state;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA), *phone = wxt_browser_new(WXT_WECHAT_UA);
+    wxt_browser_t *desk2 = wxt_browser_new(DESKTOP_UA), *phone2 = wxt_browser_new(WXT_WECHAT_UA);
+    char ticket[64], other[64], csrf[64], status[32], url[512];
+    wxt_resp_t fin = {0}, r = {0};
+    long code = 0;
+    desktop_open(desk, ticket, sizeof(ticket));
+    desktop_open(desk2, other, sizeof(other)); /* desk2 has a binding cookie of its own */
+
+    int64_t t0 = mono_ms();
+    desktop_wait(desk2, ticket, 0, status, sizeof(status), &code);
+    assert_int_equal(code, 403);
+    if (mono_ms() - t0 > 10000) /* refused at once, not after the long-poll's deadline */
+        fail_msg("another browser's wait was refused after %lld ms", (long long)(mono_ms() - t0));
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(desk2, url, &r), 0);
+    assert_outcome(&r, 403, "not_in_wechat");
+    wxt_resp_free(&r);
+
+    phone_scan(phone, ticket, "alice", &fin);
+    assert_int_equal(fin.status, 200);
+    attr(fin.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    wxt_resp_free(&fin);
+    /* A second phone: the ticket is taken; with the first phone's form it is refused. */
+    phone_scan(phone2, ticket, "bob", &fin);
+    assert_outcome(&fin, 409, "ticket_used");
+    wxt_resp_free(&fin);
+    assert_int_equal(phone_decide(phone2, ticket, csrf, "confirm", NULL, &r), 403);
+    wxt_resp_free(&r);
+    /* The right phone's form posted from another site's page: refused (CSRF). */
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", "https://evil.example", &r), 403);
+    wxt_resp_free(&r);
+    assert_int_equal(
+        phone_decide(phone, ticket, "0123456789abcdef0123456789abcdef", "confirm", NULL, &r), 403);
+    wxt_resp_free(&r);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", NULL, &r), 200);
+    wxt_resp_free(&r);
+
+    /* Confirmed: still not the other desktop's. */
+    desktop_finish(desk2, ticket, &r);
+    assert_outcome(&r, 403, "other_browser");
+    assert_null(r.location);
+    wxt_resp_free(&r);
+    desktop_finish(desk, ticket, &r);
+    assert_int_equal(r.status, 302);
+    wxt_resp_free(&r);
+    wxt_browser_free(desk);
+    wxt_browser_free(desk2);
+    wxt_browser_free(phone);
+    wxt_browser_free(phone2);
+}
+
+/* Inside WeChat, and for clients that are not browsers, the start still redirects to WeChat;
+ * the phone's WeChat errors end on its own page, Chinese first. */
+static void
+test_desktop_not_for_others(void **state)
+{
+    (void)state;
+    char url[512], ticket[64];
+    wxt_resp_t r = {0}, fin = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    wxt_browser_t *b = wxt_browser_new("curl/8.5.0");
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+    b = wxt_browser_new(WXT_WECHAT_UA);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    wxt_resp_free(&r);
+
+    /* The phone declines WeChat's consent: its page says so, the ticket stays pending. */
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    wxt_login(b, url, "alice", "deny", &fin, NULL, 0);
+    assert_int_equal(fin.status, 302);
+    assert_non_null(strstr(fin.location, "/desktop/phone?t="));
+    assert_int_equal(wxt_get(b, fin.location, &r), 0);
+    assert_outcome(&r, 200, "desktop_phone_error");
+    assert_non_null(strstr(r.body, "登录未完成"));
+    wxt_resp_free(&r);
+    wxt_resp_free(&fin);
+    wxt_browser_free(desk);
+    wxt_browser_free(b);
+}
+
+/* The caps on unfinished logins count tickets too: a flood of QR pages from one address is
+ * refused with 429 (Retry-After), and the start endpoint's rate limit applies first. */
+static void
+test_desktop_caps(void **state)
+{
+    (void)state;
+    wxt_env_t e2;
+    wxt_opts_t o = {.limits = true,
+                    .extra_config = "[limits]\npending_per_address = 3\nstart_per_minute = 0\n"};
+    char url[512];
+    wxt_resp_t r = {0};
+    wxt_setup(&e2, &o);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e2.auth);
+    for (int i = 0; i < 3; i++) {
+        wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        assert_int_equal(r.status, 200);
+        wxt_resp_free(&r);
+        wxt_browser_free(b);
+    }
+    wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 429);
+    char ra[16];
+    assert_true(wxt_resp_header(&r, "Retry-After", ra, sizeof(ra)));
+    assert_non_null(strstr(r.body, "登录请求过于频繁"));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+    wxt_teardown(&e2);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_desktop_success),
+        cmocka_unit_test(test_desktop_refused),
+        cmocka_unit_test(test_desktop_expiry),
+        cmocka_unit_test(test_desktop_other_browsers),
+        cmocka_unit_test(test_desktop_not_for_others),
+        cmocka_unit_test(test_desktop_caps),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
