@@ -332,6 +332,12 @@ pushes_get(emu_t *e, http_req_t *r)
 }
 
 static void
+qrcodes_get(emu_t *e, http_req_t *r)
+{
+    http_reply_json(r, 200, emu_qrcodes_to_json(e, wx_query_get(&r->query, "scene")));
+}
+
+static void
 calls_delete(emu_t *e, http_req_t *r)
 {
     emu_calls_clear(&e->calls);
@@ -351,6 +357,7 @@ static const admin_route_t admin_routes[] = {
     {"POST", "accounts", accounts_post}, {"GET", "people", people_get},
     {"POST", "people", people_post},     {"GET", "calls", calls_get},
     {"DELETE", "calls", calls_delete},   {"GET", "pushes", pushes_get},
+    {"GET", "qrcodes", qrcodes_get},
 };
 
 void

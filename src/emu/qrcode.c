@@ -234,6 +234,28 @@ emu_route_showqrcode(http_req_t *r)
     wx_buf_free(&svg);
 }
 
+/* GET /emu/admin/qrcodes[?scene=S]: the newest codes (at most 100), for tests and demos that
+ * must "scan" a code they only saw as a picture. */
+json_t *
+emu_qrcodes_to_json(const emu_t *e, const char *scene)
+{
+    json_t *arr = json_array();
+    char ticket[QR_TICKET_MAX], url[EMU_AVATAR_MAX + 64];
+    int n = 0;
+    for (const emu_grant_t *q = e->grants.qrcodes.tail; arr && q && n < 100; q = q->prev) {
+        if (scene && strcmp(scene, q->scene) != 0)
+            continue;
+        ticket_of(q->key, ticket);
+        wx_snprintf(url, sizeof(url), "%s/q/%s", e->cfg.public_url, q->key);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:b,s:I}", "appid", q->appid,
+                                             "scene", q->scene, "url", url, "ticket", ticket,
+                                             "permanent", q->permanent, "expires_at",
+                                             (json_int_t)(q->permanent ? 0 : q->expires)));
+        n++;
+    }
+    return json_pack("{s:o*}", "qrcodes", arr);
+}
+
 /* ---- the phone's side ---- */
 
 typedef struct {

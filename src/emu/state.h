@@ -99,6 +99,7 @@ wx_status_t emu_push_event(emu_t *e, http_client_t *c, const emu_account_t *a, c
                            const char *event, const char *event_key, const char *ticket,
                            emu_push_done_fn done, void *arg, wx_err_t *err);
 json_t *emu_pushes_to_json(const emu_t *e);
+json_t *emu_qrcodes_to_json(const emu_t *e, const char *scene); /* newest first */
 void emu_pushes_free(emu_t *e);
 /* The account's original id (gh_…): configured, else derived from its appid. */
 void emu_original_id(const emu_account_t *a, char out[EMU_ORIGINAL_ID_MAX + 1]);

@@ -9,8 +9,10 @@
 
 #include <openssl/crypto.h>
 
+#include "../http/reply.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "desktop.h"
 #include "reads.h"
 
 #define TOKEN_TEXT_MAX 512 /* WeChat reserves 512 characters for an access token */
@@ -229,4 +231,194 @@ follow_qrcode(http_worker_t *w, const store_conn_t *conn, const char *scene, lon
     if (rc != WX_OK)
         free(q);
     return rc;
+}
+
+/* ---- a push event completes a ticket ---- */
+
+typedef struct {
+    http_worker_t *w;
+    push_job_t *j;
+    void (*done)(void *arg);
+    void *arg;
+    store_ticket_t t;
+    wx_status_t read_rc;
+} ev_t;
+
+static void
+ev_finish(ev_t *e, const char *word)
+{
+    e->j->outcome = word;
+    e->done(e->arg);
+    OPENSSL_cleanse(&e->t, sizeof(e->t));
+    free(e);
+}
+
+static void
+on_completed(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    ev_t *e = arg;
+    (void)t;
+    const char *word = rc == WX_OK         ? "login_completed"
+                       : rc == WX_EEXPIRED ? "ticket_expired"
+                       : rc == WX_EUSED    ? "ticket_decided"
+                       : rc == WX_EDENIED  ? "user_blocked"
+                       : rc == WX_ENOENT   ? "ticket_unknown"
+                                           : "store_error";
+    wx_log(rc == WX_OK ? WX_LOG_INFO : WX_LOG_WARN, "follow_login", "pool", e->j->pool_id,
+           "connection", e->j->identifier, "event", e->j->event, "outcome", word, "error",
+           rc == WX_OK ? NULL : err->msg, NULL);
+    ev_finish(e, word);
+}
+
+static wx_status_t
+ev_read_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ev_t *e = arg;
+    e->read_rc = store_ticket_get(st, e->j->scene, &e->t, err);
+    return e->read_rc == WX_ENOENT ? WX_OK : e->read_rc;
+}
+
+static void
+ev_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    ev_t *e = arg;
+    push_job_t *j = e->j;
+    wx_err_t e2 = {0};
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_WARN, "follow_ticket_read_failed", "error", err->msg, NULL);
+        ev_finish(e, "store_error");
+        return;
+    }
+    /* Only a follow ticket of this very connection: a scene of another pool, connection or
+     * method (a scan ticket's id pushed by someone who saw it) completes nothing. */
+    if (e->read_rc == WX_ENOENT || strcmp(e->t.method, DESKTOP_METHOD_FOLLOW) != 0 ||
+        strcmp(e->t.pool_id, j->pool_id) != 0 || strcmp(e->t.conn_identifier, j->identifier) != 0) {
+        wx_log(WX_LOG_INFO, "follow_scene_unknown", "pool", j->pool_id, "connection", j->identifier,
+               "event", j->event, NULL);
+        ev_finish(e, "scene_unknown");
+        return;
+    }
+    store_wechat_login_t who = {.pool_id = j->pool_id,
+                                .provider = j->identifier,
+                                .appid = j->appid,
+                                .openid = j->openid,
+                                .ip = j->ip,
+                                .now = j->now};
+    if (desktop_ticket_complete(e->w, e->t.id, &who, on_completed, e, &e2) != WX_OK) {
+        wx_log(WX_LOG_WARN, "follow_complete_failed", "error", e2.msg, NULL);
+        ev_finish(e, "store_error");
+    }
+}
+
+wx_status_t
+follow_event(http_worker_t *w, push_job_t *j, void (*done)(void *arg), void *arg, wx_err_t *err)
+{
+    if (!j->scene[0])
+        return wx_err_set(err, WX_EINVAL, "no scene");
+    ev_t *e = calloc(1, sizeof(*e));
+    if (!e)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    e->w = w;
+    e->j = j;
+    e->done = done;
+    e->arg = arg;
+    handle_read(w, ev_read_run, ev_read_done, e);
+    return WX_OK;
+}
+
+/* ---- the desktop's side ---- */
+
+typedef struct {
+    http_req_t *r;
+    store_ticket_t t;
+    store_conn_t conn;
+    int capped;
+} fstart_t;
+
+static void
+fstart_free(void *p)
+{
+    fstart_t *f = p;
+    OPENSSL_cleanse(&f->conn, sizeof(f->conn));
+    free(f);
+}
+
+static void
+on_follow_qrcode(wx_status_t rc, const char *url, long expire_seconds, const wx_err_t *err,
+                 void *arg)
+{
+    fstart_t *f = arg;
+    http_req_t *r = f->r;
+    (void)expire_seconds;
+    if (rc != WX_OK) {
+        /* The ticket stays pending and expires: nothing to undo. */
+        char ec[16];
+        wx_snprintf(ec, sizeof(ec), "%d", err->code);
+        wx_log(WX_LOG_WARN, "follow_qrcode_failed", "rid", r->id, "pool", f->t.pool_id,
+               "connection", f->t.conn_identifier, "error", err->msg, "#errcode",
+               rc == WX_EUPSTREAM ? ec : NULL, NULL);
+        r->outcome = rc == WX_ETIMEOUT ? "wechat_timeout" : "wechat_error";
+        http_reply_error_page(r, 502, "暂时无法显示二维码 · The QR code is not available",
+                              "微信暂时无法生成二维码，请稍后刷新页面。WeChat could not make the "
+                              "QR code; reload the page in a moment.");
+        return;
+    }
+    /* The code holds WeChat's url; drawn here like the scan method's, so the page needs
+     * nothing from mp.weixin.qq.com. */
+    desktop_page_reply(r, &f->t, url, NULL); /* frees f */
+}
+
+static void
+on_follow_ticket(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    fstart_t *f = arg;
+    http_req_t *r = f->r;
+    wx_err_t e = {0};
+    (void)t;
+    if (rc == WX_EDENIED && f->capped) {
+        handle_reply_limited(r, 60, f->capped == 2 ? "pending_total_cap" : "pending_address_cap");
+        return;
+    }
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "desktop_ticket_create_failed", "rid", r->id, "error", err->msg, NULL);
+        http_reply_error_page(r, 503, "暂时无法登录 · Login could not start",
+                              "服务暂时不可用，请稍后刷新页面。The service is temporarily "
+                              "unavailable; reload the page in a moment.");
+        return;
+    }
+    long ttl = (long)(f->t.expires_at - f->t.created_at);
+    if (follow_qrcode(r->worker, &f->conn, f->t.id, ttl, on_follow_qrcode, f, &e) != WX_OK)
+        on_follow_qrcode(e.status ? e.status : WX_EIO, NULL, 0, &e, f);
+}
+
+void
+follow_desktop_start(http_req_t *r, const store_ticket_t *t, const store_conn_t *conn)
+{
+    const wx_config_t *cfg = handle_ctx(r)->app->cfg;
+    wx_err_t err = {0};
+    char ip[64];
+    fstart_t *f = calloc(1, sizeof(*f));
+    if (!f) {
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Out of memory, please try again.");
+        return;
+    }
+    f->r = r;
+    f->t = *t;
+    f->conn = *conn;
+    if (desktop_ticket_id_make(f->t.id) != WX_OK) {
+        free(f);
+        http_reply_error_page(r, 503, "服务繁忙 · Server busy",
+                              "服务繁忙，请稍后重试。Please try again.");
+        return;
+    }
+    wx_strlcpy(f->t.method, DESKTOP_METHOD_FOLLOW, sizeof(f->t.method));
+    http_req_ip(r, ip, sizeof(ip));
+    wx_strlcpy(f->t.desktop_ip, ip, sizeof(f->t.desktop_ip));
+    f->t.created_at = wx_now();
+    f->t.expires_at = f->t.created_at + cfg->desktop_ticket_ttl;
+    r->data = f;
+    r->data_free = fstart_free;
+    if (desktop_ticket_create(r->worker, &f->t, &f->capped, on_follow_ticket, f, &err) != WX_OK)
+        on_follow_ticket(err.status ? err.status : WX_EBUSY, &err, NULL, f);
 }

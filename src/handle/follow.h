@@ -24,7 +24,7 @@ typedef struct {
     int64_t now;
     /* results */
     bool replay;
-    char outcome_word[32]; /* for the access log: "login_completed", "scene_unknown", ... */
+    const char *outcome; /* string literal for the log: "login_completed", "scene_unknown"... */
 } push_job_t;
 
 /* The account access token of conn: from the store while it has more than
@@ -46,9 +46,14 @@ wx_status_t follow_qrcode(http_worker_t *w, const store_conn_t *conn, const char
 
 /* After a push was taken once: a subscribe / SCAN event whose scene is a follow ticket of
  * this connection completes that ticket for the openid (the user is created or updated as a
- * login does). done(arg) on the loop once it is decided (j->outcome_word says how). WX_OK:
+ * login does). done(arg) on the loop once it is decided (j->outcome says how). WX_OK:
  * done will be called. */
 wx_status_t follow_event(http_worker_t *w, push_job_t *j, void (*done)(void *arg), void *arg,
                          wx_err_t *err);
+
+/* start.c, for a desktop browser when the connection has a message server (push_token): as
+ * desktop_start (desktop.h) but the ticket's method is "follow" and the page shows the
+ * account's parametric QR code whose scene is the ticket id. */
+void follow_desktop_start(http_req_t *r, const store_ticket_t *t, const store_conn_t *conn);
 
 #endif

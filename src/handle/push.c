@@ -78,6 +78,14 @@ echostr_ok(const char *s)
     return n > 0 && n <= ECHOSTR_MAX;
 }
 
+/* A login scene's outcome is in the log (follow.c); WeChat only needs "success". */
+static void
+on_followed(void *arg)
+{
+    push_t *ps = arg;
+    reply_text(ps->r, 200, "success", ps->job.outcome ? ps->job.outcome : "taken");
+}
+
 static void
 on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
 {
@@ -98,6 +106,9 @@ on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     wx_log(WX_LOG_INFO, "push_taken", "rid", ps->r->id, "pool", j->pool_id, "connection",
            j->identifier, "msg_type", j->msg_type, "event", j->event[0] ? j->event : NULL, NULL);
+    wx_err_t e2 = {0};
+    if (j->scene[0] && follow_event(ps->r->worker, j, on_followed, ps, &e2) == WX_OK)
+        return;
     reply_text(ps->r, 200, "success", "taken");
 }
 
@@ -108,7 +119,7 @@ push_run(store_t *st, void *arg, wx_err_t *err)
     push_job_t *j = &((push_t *)arg)->job;
     bool first = false;
     j->replay = false;
-    j->outcome_word[0] = '\0';
+    j->outcome = NULL;
     wx_status_t rc = store_push_seen(st, j->push_key, j->now + PUSH_SEEN_KEEP, &first, err);
     if (rc != WX_OK)
         return rc;

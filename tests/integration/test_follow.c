@@ -33,6 +33,7 @@ group_setup(void **state)
     /* Followers of their own: events are unique per sender and second, so each scan here
      * has its sender. */
     static const char *const people[] = {"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
+    wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"n1\"}");
     for (size_t i = 0; rc == 0 && i < sizeof(people) / sizeof(people[0]); i++) {
         char body[128];
         snprintf(body, sizeof(body), "{\"id\":\"%s\",\"follower\":\"yes\"}", people[i]);
@@ -92,7 +93,7 @@ conn_push(const char *identifier, const char *appid, const char *token, const ch
     char *out = NULL;
     setenv("WXT_PUSH_TOKEN", token ? token : "", 1);
     setenv("WXT_AES_KEY", aes ? aes : "", 1);
-    const char *argv[16] = {"connection",   "set",        "--pool",     "demo",
+    const char *argv[20] = {"connection",   "set",        "--pool",     "demo",
                             "--identifier", identifier,   "--appid",    appid,
                             "--secret-env", "WXT_SECRET", "--callback", env.callback};
     int n = 12;
@@ -393,6 +394,205 @@ test_aes_modes(void **state)
     conn_push("wechat:webpage-authorization", WXT_APPID, NULL, NULL);
 }
 
+/* ---- follow to log in, end to end ---- */
+
+#define DESKTOP_UA                                                                                 \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "            \
+    "Chrome/120.0.0.0 Safari/537.36"
+
+/* The value of attr="..." in body into out. */
+static void
+attr(const char *body, const char *attr_eq, char *out, size_t n)
+{
+    const char *p = body ? strstr(body, attr_eq) : NULL;
+    if (!p)
+        fail_msg("no %s in %.400s", attr_eq, body ? body : "(none)");
+    p += strlen(attr_eq);
+    size_t len = strcspn(p, "\"");
+    assert_true(len < n);
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+/* A desktop browser opens the login of the follow connection: the QR page of a "follow"
+ * ticket; its id. */
+static void
+desktop_open(wxt_browser_t *desk, char *ticket, size_t n)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/connections/social/wechat-second/demo", env.auth);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    if (r.status != 200)
+        fail_msg("desktop start: %ld %.300s", r.status, r.body ? r.body : "");
+    assert_non_null(strstr(r.body, "<svg"));
+    assert_non_null(strstr(r.body, "关注公众号即可登录"));
+    attr(r.body, "data-ticket=\"", ticket, n);
+    wxt_resp_free(&r);
+}
+
+/* The emulator's QR code whose scene is the ticket (what the desktop page shows). */
+static void
+ticket_qr(const char *ticket, char *url, size_t n)
+{
+    char u[512];
+    wxt_resp_t r = {0};
+    snprintf(u, sizeof(u), "%s/emu/admin/qrcodes?scene=%s", env.emu, ticket);
+    assert_int_equal(wxt_http("GET", u, NULL, &r), 0);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *q = json_array_get(json_object_get(j, "qrcodes"), 0);
+    if (!q)
+        fail_msg("no QR code of scene %s: %s", ticket, r.body);
+    assert_string_equal(json_string_value(json_object_get(q, "appid")), WXT_APPID2);
+    snprintf(url, n, "%s", json_string_value(json_object_get(q, "url")));
+    json_decref(j);
+    wxt_resp_free(&r);
+}
+
+/* The ticket's status as the desktop's long-poll tells it: seen = 1 ("scanned", which a follow
+ * ticket never is) answers at once; seen = 0 waits while it is pending. */
+static void
+desktop_status(wxt_browser_t *desk, const char *ticket, int seen, char *status, size_t n)
+{
+    char url[512];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/desktop/wait?t=%s&seen=%d", env.auth, ticket, seen);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    snprintf(status, n, "%s", json_string_value(json_object_get(j, "status")));
+    json_decref(j);
+    wxt_resp_free(&r);
+}
+
+/* The desktop takes the login: the business callback with the user whose openid is person's
+ * for the account. */
+static void
+desktop_finish_as(wxt_browser_t *desk, const char *ticket, const char *person)
+{
+    char url[512], openid[64], unionid[64];
+    wxt_resp_t r = {0};
+    wxt_result_t res = {0};
+    snprintf(url, sizeof(url), "%s/desktop/finish?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    if (r.status != 302 || !r.location)
+        fail_msg("finish: %ld %.400s", r.status, r.body ? r.body : "");
+    assert_true(wxt_parse_result(&env, r.location, &res));
+    assert_int_equal(res.code, 200);
+    wxt_emu_person_ids(&env, WXT_APPID2, person, openid, sizeof(openid), unionid, sizeof(unionid));
+    const char *got = json_string_value(json_object_get(res.data, "openid"));
+    if (!got || strcmp(got, openid) != 0) {
+        char *d = json_dumps(res.data, JSON_COMPACT);
+        fail_msg("want openid %s, got %s", openid, d);
+    }
+    assert_non_null(json_string_value(json_object_get(res.data, "token")));
+    wxt_result_free(&res);
+    wxt_resp_free(&r);
+    /* Once: a second finish is refused. */
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_not_equal(r.status, 302);
+    wxt_resp_free(&r);
+}
+
+/* A new follower (subscribe, EventKey qrscene_<ticket>) and a follower (SCAN, EventKey
+ * <ticket>) each log the desktop in; the account's access token is asked of WeChat once and
+ * then shared, and asked again once it is within 5 minutes of its end. */
+static void
+test_follow_login(void **state)
+{
+    (void)state;
+    char ticket[64], url[512], status[32], *page;
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_store_exec(&env, "DELETE FROM wechat_tokens");
+    long tokens = wxt_emu_calls(&env, "stable_token");
+    long codes = wxt_emu_calls(&env, "qrcode_create");
+
+    /* subscribe */
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "pending");
+    ticket_qr(ticket, url, sizeof(url));
+    page = scan(url, "n1", NULL); /* sees the account, has not followed yet */
+    assert_non_null(strstr(page, "id=\"follow\""));
+    free(page);
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "pending");
+    page = scan(url, "n1", "subscribe");
+    if (!strstr(page, "subscribe → success")) {
+        dump_log("follow");
+        fail_msg("emulator page: %s", strstr(page, "<h1") ? strstr(page, "<h1") : page);
+    }
+    free(page);
+    assert_true(log_count("\"login_completed\"", 1) >= 1);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "confirmed");
+    desktop_finish_as(desk, ticket, "n1");
+    wxt_browser_free(desk);
+
+    /* SCAN by a follower; the access token comes from the store this time. */
+    desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    page = scan(url, "f6", NULL);
+    assert_non_null(strstr(page, "SCAN → success"));
+    free(page);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "confirmed");
+    desktop_finish_as(desk, ticket, "f6");
+    wxt_browser_free(desk);
+    assert_int_equal(wxt_emu_calls(&env, "stable_token"), tokens + 1);
+    assert_int_equal(wxt_emu_calls(&env, "qrcode_create"), codes + 2);
+
+    /* Within 5 minutes of its end, the shared token is renewed before it is used. */
+    char sql[256];
+    snprintf(sql, sizeof(sql), "UPDATE wechat_tokens SET expires_at = %lld",
+             (long long)time(NULL) + 100);
+    wxt_store_exec(&env, sql);
+    desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    wxt_browser_free(desk);
+    assert_int_equal(wxt_emu_calls(&env, "stable_token"), tokens + 2);
+}
+
+/* An expired ticket is not completed by a late scan: WeChat still hears "success", the
+ * desktop hears "expired". A token WeChat no longer takes is replaced once. */
+static void
+test_follow_expired_and_token_reset(void **state)
+{
+    (void)state;
+    char ticket[64], url[512], status[32], sql[256], *page;
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    snprintf(sql, sizeof(sql), "UPDATE desktop_tickets SET expires_at = %lld WHERE id = '%s'",
+             (long long)time(NULL) - 1, ticket);
+    wxt_store_exec(&env, sql);
+    int expired = log_count("\"ticket_expired\"", 0);
+    page = scan(url, "f7", NULL);
+    assert_non_null(strstr(page, "SCAN → success"));
+    free(page);
+    assert_true(log_count("\"ticket_expired\"", expired + 1) >= expired + 1);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "expired");
+    wxt_browser_free(desk);
+
+    /* The stored token is not WeChat's any more (another service forced a new one): the QR
+     * code call gets 40001, and a new token is fetched once (force_refresh). */
+    wxt_store_exec(&env, "UPDATE wechat_tokens SET token = token");
+    long tokens = wxt_emu_calls(&env, "stable_token");
+    wxt_emu_fault(&env, "{\"endpoint\":\"qrcode_create\",\"errcode\":40001,\"count\":1}");
+    desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    wxt_browser_free(desk);
+    assert_int_equal(wxt_emu_calls(&env, "stable_token"), tokens + 1);
+    wxt_emu_clear_faults(&env);
+}
+
 int
 main(void)
 {
@@ -401,6 +601,8 @@ main(void)
         cmocka_unit_test(test_plain_forged_replayed),
         cmocka_unit_test(test_stale),
         cmocka_unit_test(test_aes_modes),
+        cmocka_unit_test(test_follow_login),
+        cmocka_unit_test(test_follow_expired_and_token_reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
