@@ -97,6 +97,12 @@ api_base = $EMU
 [keys]
 # Encrypts the signing keys and secrets in the database; \`wxauth init\` creates it (0600).
 master_key_file = master.key
+
+[desktop]
+# The demo lets desktop browsers log in straight through the emulator (its UA check is off).
+# With login = on they get the desktop QR login page instead (docs/desktop-login.md): a phone
+# (here: a WeChat User-Agent) opens the QR code's link, logs in and confirms.
+login = off
 INI
 
 CLI=("$BUILD/wxauth" --config "$DIR/wxauthd.ini")

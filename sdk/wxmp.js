@@ -484,6 +484,10 @@
     this.opts = o;
     this.options = o;
     this.requireWechat = o.requireWechat === undefined ? true : !!o.requireWechat;
+    /* wxauth extension: outside WeChat, login() goes to the start URL anyway, where wxauthd
+     * shows the desktop QR login page (docs/desktop-login.md). Off by default: Authing's
+     * hosts and wxauthd with [desktop] login = off only say "open in WeChat" there. */
+    this.desktopLogin = !!o.desktopLogin;
     this.notInWechatMessage = o.notInWechatMessage || messages.notInWechat;
   }
 
@@ -610,18 +614,27 @@
 
   /**
    * Send the browser to getAuthorizationUrl(). Outside WeChat (and requireWechat, the
-   * default) nothing happens: WeChat would only show "open in WeChat" there.
-   * Returns {ok, url, message[, reason]}; never throws.
-   * opts: {requireWechat: bool (overrides the option), replace: bool (location.replace)}.
+   * default) nothing happens: WeChat would only show "open in WeChat" there, unless
+   * desktopLogin is on: then wxauthd shows the desktop QR login page at that URL (the user
+   * scans it with WeChat and confirms on the phone; this browser gets the login).
+   * Returns {ok, url, message[, reason][, desktop]}; never throws.
+   * opts: {requireWechat: bool (overrides the option), desktop: bool (overrides desktopLogin),
+   * replace: bool (location.replace)}.
    */
   AuthingWxmp.prototype.login = function (opts) {
     var url = this.getAuthorizationUrl();
     var requireWechat = this.requireWechat;
+    var desktop = this.desktopLogin;
     var loc = root && root.location;
+    var outside;
     if (opts && opts.requireWechat !== undefined) {
       requireWechat = !!opts.requireWechat;
     }
-    if (requireWechat && !this.checkWechatUA()) {
+    if (opts && opts.desktop !== undefined) {
+      desktop = !!opts.desktop;
+    }
+    outside = !this.checkWechatUA();
+    if (requireWechat && outside && !desktop) {
       return { ok: false, url: url, message: this.notInWechatMessage, reason: 'not_in_wechat' };
     }
     if (!loc) {
@@ -631,6 +644,9 @@
       loc.replace(url);
     } else {
       loc.href = url;
+    }
+    if (outside && desktop) {
+      return { ok: true, url: url, message: null, desktop: true };
     }
     return { ok: true, url: url, message: null };
   };

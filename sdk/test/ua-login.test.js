@@ -97,6 +97,32 @@ for (const file of FILES) {
       assert.equal(w3.login({ requireWechat: true }).reason, 'not_in_wechat');
     });
 
+    it('desktopLogin (option or per call): outside WeChat it goes to the start URL, where wxauthd shows the QR page', () => {
+      const env = load(file, { ua: UA.chrome, href: 'https://b.example.com/login' });
+      const w = new env.AuthingWxmp({ appId: 'a', host: 'https://h', desktopLogin: true });
+      const r = w.login();
+      assert.equal(r.ok, true);
+      assert.equal(r.desktop, true);
+      assert.equal(r.url, w.getAuthorizationUrl());
+      assert.equal(env.location.href, w.getAuthorizationUrl());
+
+      const env2 = load(file, { ua: UA.chrome });
+      const w2 = new env2.AuthingWxmp({ appId: 'a', host: 'https://h' });
+      assert.equal(w2.login({ desktop: true }).desktop, true);
+      assert.equal(env2.location.href, w2.getAuthorizationUrl());
+
+      const env3 = load(file, { ua: UA.chrome });
+      const w3 = new env3.AuthingWxmp({ appId: 'a', host: 'https://h', desktopLogin: true });
+      assert.equal(w3.login({ desktop: false }).reason, 'not_in_wechat');
+
+      // Inside WeChat nothing changes: the plain login, no desktop flag.
+      const env4 = load(file, { ua: UA.wechatIOS });
+      const w4 = new env4.AuthingWxmp({ appId: 'a', host: 'https://h', desktopLogin: true });
+      const r4 = w4.login();
+      assert.equal(r4.ok, true);
+      assert.equal(r4.desktop, undefined);
+    });
+
     it('without window.location it reports instead of throwing', () => {
       const env = load(file, { ua: UA.wechatIOS });
       delete env.g.location;

@@ -525,6 +525,11 @@ handle_desktop_wait(http_req_t *r)
     const char *seen_s = wx_query_get(&r->query, "seen");
     long seen = 0;
     wx_err_t err = {0};
+    char client[64];
+    /* A page asks about twice a minute (each wait is held up to wait_s): the callback's
+     * per-address limit leaves room for many tabs, not for a flood of store reads. */
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
     if (!ticket_id_valid(id)) {
         wait_json(r, 400, "bad_ticket", "t must be a ticket id (letters and digits).");
         return;
@@ -860,6 +865,7 @@ void
 handle_desktop_scan(http_req_t *r)
 {
     const char *id = wx_query_get(&r->query, "t");
+    char client[64];
     if (strcmp(r->method, "HEAD") == 0) {
         http_add_header(r, "Allow", "GET");
         simple_page(r, 405, "head_refused", "请用微信扫码 · Scan with WeChat",
@@ -871,6 +877,10 @@ handle_desktop_scan(http_req_t *r)
                     "二维码内容不完整，请重新扫描。", "The QR code's link is incomplete.");
         return;
     }
+    /* Every scan reads the store; a pending ticket's scan then starts a login (start.c, under
+     * the start's own limit). */
+    if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
+        return;
     if (!in_wechat(r)) {
         /* Another desktop (or a plain browser) that got the link: nothing is touched. */
         simple_page(r, 403, "not_in_wechat", "请使用微信扫码 · Scan with WeChat",

@@ -128,10 +128,6 @@ job_done(wx_status_t rc, const wx_err_t *err, void *arg)
     free(j);
 }
 
-/* The last count of all pending tickets, read at most once a second by the writer thread (the
- * only one that touches it), as start.c does for states: a flood at the cap counts nothing. */
-static int64_t total_seen, total_added, total_read_ms;
-
 static wx_status_t
 create_run(store_t *st, void *arg, wx_err_t *err)
 {
@@ -141,6 +137,10 @@ create_run(store_t *st, void *arg, wx_err_t *err)
     bool rerun = store_writer_rerunning();
     wx_status_t rc;
     j->capped_v = 0;
+    /* The count of all pending tickets is read at most once a second (login_limits_t, only
+     * the writer thread touches it), as start.c does for states: a flood at the cap counts
+     * nothing. */
+    login_limits_t *lim = j->app->limits;
     if (!(rerun && j->caps_passed)) {
         if (cfg->pending_per_address > 0 && j->t.client_ip[0]) {
             rc = store_ticket_pending_count(st, j->t.client_ip, now, cfg->pending_per_address, &n,
@@ -154,17 +154,17 @@ create_run(store_t *st, void *arg, wx_err_t *err)
         }
         if (cfg->pending_total > 0) {
             int64_t ms = wx_mono_ms();
-            if (total_read_ms == 0 || ms - total_read_ms >= 1000 ||
-                (total_seen < cfg->pending_total &&
-                 total_seen + total_added >= cfg->pending_total)) {
+            if (lim->tickets_read_ms == 0 || ms - lim->tickets_read_ms >= 1000 ||
+                (lim->tickets_seen < cfg->pending_total &&
+                 lim->tickets_seen + lim->tickets_added >= cfg->pending_total)) {
                 rc = store_ticket_pending_count(st, NULL, now, cfg->pending_total, &n, err);
                 if (rc != WX_OK)
                     return rc;
-                total_seen = n;
-                total_added = 0;
-                total_read_ms = ms;
+                lim->tickets_seen = n;
+                lim->tickets_added = 0;
+                lim->tickets_read_ms = ms;
             }
-            if (total_seen + total_added >= cfg->pending_total) {
+            if (lim->tickets_seen + lim->tickets_added >= cfg->pending_total) {
                 j->capped_v = 2;
                 return wx_err_set(err, WX_EDENIED, "too many QR codes in all");
             }
@@ -177,7 +177,7 @@ create_run(store_t *st, void *arg, wx_err_t *err)
         rc = WX_OK;
     }
     if (rc == WX_OK) {
-        total_added++;
+        lim->tickets_added++;
         j->have_row = true;
     }
     return rc;

@@ -28,6 +28,10 @@ typedef struct {
     int64_t total_seen;
     int64_t total_added;
     int64_t total_read_ms; /* monotonic; 0: never read */
+    /* The same for pending desktop tickets (handle/desktop_ticket.c). */
+    int64_t tickets_seen;
+    int64_t tickets_added;
+    int64_t tickets_read_ms;
 } login_limits_t;
 
 /* Sized from cfg ([limits]); WX_ENOMEM. */

@@ -870,6 +870,42 @@ test_outside_wechat(void **state)
     assert_null(r.location);
     assert_non_null(strstr(r.body, "data-ticket=\""));
     assert_non_null(strstr(r.body, "微信扫码登录"));
+    /* The desktop login to its end: a phone scans and confirms; the desktop (not the phone)
+     * comes back to the client with a code that redeems. */
+    char ticket[64], url[256], csrf[64], cookie[256] = "Cookie: wxauth_bind=", body[256];
+    const char *p = strstr(r.body, "data-ticket=\"") + 13;
+    snprintf(ticket, sizeof(ticket), "%.*s", (int)strcspn(p, "\""), p);
+    wxt_resp_free(&r);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    wxt_login(phone, url, "oidc-alice", "allow", &r, NULL, 0);
+    assert_int_equal(r.status, 200);
+    static const char csrf_at[] = "name=\"csrf\" value=\"";
+    p = strstr(r.body, csrf_at);
+    assert_non_null(p);
+    p += strlen(csrf_at);
+    snprintf(csrf, sizeof(csrf), "%.*s", (int)strcspn(p, "\""), p);
+    wxt_resp_free(&r);
+    assert_true(wxt_browser_cookie_get(phone, "wxauth_bind", cookie + 20, sizeof(cookie) - 20));
+    const char *hdr[] = {cookie, "Content-Type: application/x-www-form-urlencoded", NULL};
+    snprintf(body, sizeof(body), "t=%s&csrf=%s&action=confirm", ticket, csrf);
+    snprintf(url, sizeof(url), "%s/desktop/confirm", env.auth);
+    assert_int_equal(wxt_http_headers("POST", url, hdr, body, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    wxt_browser_free(phone);
+    snprintf(url, sizeof(url), "%s/desktop/finish?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    if (r.status != 302 || strncmp(r.location, WEB_CB "?", strlen(WEB_CB) + 1) != 0)
+        fail_msg("desktop finish: %ld %s", r.status, r.location ? r.location : "");
+    char *state_back = url_param(r.location, "state"), *code = url_param(r.location, "code");
+    assert_string_equal(state_back, "st-1");
+    assert_non_null(code);
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    assert_non_null(json_string_value(json_object_get(t, "id_token")));
+    json_decref(t);
+    free(state_back);
+    free(code);
     wxt_resp_free(&r);
     wxt_browser_free(b);
     b = wxt_browser_new("curl/8.5.0");

@@ -8,6 +8,8 @@ so the start and the WeChat callback of a login land on different nodes. Checked
     and through every node's validate_token;
   - a key rotated on one node is used and published by all within KEYS_RECHECK_S (5 s);
   - a token revoked on one node is refused by all within the revocation bound (1 s);
+  - a desktop login (issue #15) whose ticket is made and waited on on node 1, scanned on node 2
+    and confirmed on node 3: node 1's long-poll learns it, the desktop logs in there once;
   - kill -9 of one node while 12 browsers log in: haproxy retries the requests the dead node
     dropped on another node; every login completes or ends with a message (none lost), and the
     database has no doubled or half-written rows (alice one user, one identity; successes told
@@ -17,8 +19,10 @@ Run by ctest through tests/pg/with-postgres.sh (WX_TEST_STORE_URL names the serv
 WXAUTHD, WXAUTH_CLI, WX_TEST_TMP; Debian's haproxy and python3-jwt.
 """
 import collections
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +81,59 @@ def verify_everywhere(token, nodes, front):
             fail(f"{n} refused a good token")
 
 
+DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0.0.0 Safari/537.36")
+
+
+def desktop_across_nodes(nodes):
+    desk = opener(http.cookiejar.CookieJar())
+    desk.addheaders = [("User-Agent", DESKTOP_UA)]
+    st, _, body = get(desk, f"{nodes[0]}/oauth/wechatmp/url/demo")
+    m = re.search(rb'data-ticket="([A-Za-z0-9]+)"', body)
+    if st != 200 or not m:
+        fail(f"desktop start on node 1: {st} {body[:200]!r}")
+    ticket = m.group(1).decode()
+    phone = opener(http.cookiejar.CookieJar())
+    st, h, _ = get(phone, f"{nodes[1]}/desktop/scan?t={ticket}")
+    if st != 302:
+        fail(f"scan on node 2: {st}")
+    auth = h["Location"].split("#")[0] + "&emu_person=alice&emu_action=allow"
+    st, h, _ = get(phone, auth)
+    st, h, body = get(phone, h["Location"])  # the callback, through haproxy: any node
+    m = re.search(rb'name="csrf" value="([0-9a-f]+)"', body)
+    if st != 200 or not m:
+        fail(f"confirmation page: {st} {body[:200]!r}")
+    ok_before[0] += 1  # the phone's WeChat login is in the audit trail like any other
+    waited = {}
+
+    def wait_on_node1():
+        t0 = time.time()
+        st, _, b = get(desk, f"{nodes[0]}/desktop/wait?t={ticket}&seen=1", timeout=40)
+        waited.update(status=st, body=json.loads(b), s=time.time() - t0)
+
+    th = threading.Thread(target=wait_on_node1)
+    th.start()
+    time.sleep(0.5)  # the long-poll is open on node 1
+    form = urllib.parse.urlencode({"t": ticket, "csrf": m.group(1).decode(),
+                                   "action": "confirm"}).encode()
+    st, _, _ = get(phone, f"{nodes[2]}/desktop/confirm", data=form)
+    if st != 200:
+        fail(f"confirm on node 3: {st}")
+    th.join(45)
+    if waited.get("status") != 200 or waited["body"].get("status") != "confirmed":
+        fail(f"node 1's long-poll: {waited}")
+    st, h, _ = get(desk, f"{nodes[0]}/desktop/finish?t={ticket}")
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(h.get("Location", "")).query)
+    if st != 302 or q.get("code") != ["200"]:
+        fail(f"desktop finish on node 1: {st} {h.get('Location')}")
+    # Another node's finish of the same ticket: single use holds across nodes.
+    st, _, _ = get(desk, f"{nodes[1]}/desktop/finish?t={ticket}")
+    if st != 400:
+        fail(f"a second finish on node 2 answered {st}, not 400")
+    print(f"# desktop login across nodes: ticket on node 1, scan on node 2, confirm on node 3; "
+          f"node 1's long-poll answered {waited['s']:.2f} s after it opened")
+
+
 def run(c, haproxy):
     nodes, front = c.nodes, c.front
     with open(f"{c.d}/haproxy.cfg", "w") as f:
@@ -109,6 +166,10 @@ def run(c, haproxy):
     if len(starts) != NODES or len(callbacks) != NODES or crossed < LOGINS // 2:
         fail("the logins did not spread over the nodes as round robin should")
     verify_everywhere(tokens[0], nodes, front)
+
+    # 1b. A desktop login across nodes (issue #15): the ticket is made on node 1 and waited on
+    # there, the phone scans on node 2 and confirms on node 3; node 1's long-poll learns it.
+    desktop_across_nodes(nodes)
 
     # 2. A key rotated on node 1 is used and published by every node within 5 s.
     old_kid = kid_of(tokens[-1])

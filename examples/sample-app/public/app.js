@@ -91,19 +91,25 @@
     inWechat = authingWx.checkWechatUA();
     button = $('login');
     if (!inWechat && !settings.desktopLogin) {
-      /* WeChat logs in only inside its own app: say so before the user taps anything. */
-      button.disabled = true;
-      notice('\u8bf7\u5728\u5fae\u4fe1\u4e2d\u6253\u5f00 \u00b7 Please open this page in WeChat',
-        authingWx.notInWechatMessage + '\u3002WeChat login works only inside the WeChat app: ' +
-        'scan the code below with WeChat on your phone.');
-      /* A QR code of this page, drawn by wxauthd: the phone opens it in WeChat. */
+      /* A computer: wxauthd's desktop login shows a QR code; the phone scans it with WeChat,
+       * confirms, and this browser is logged in (docs/desktop-login.md). */
+      setText(button, '\u5fae\u4fe1\u626b\u7801\u767b\u5f55 \u00b7 Log in with WeChat (QR code)');
+      notice('\u5728\u7535\u8111\u4e0a\u767b\u5f55 \u00b7 On a computer',
+        '\u70b9\u51fb\u6309\u94ae\u540e\uff0c\u7528\u624b\u673a\u5fae\u4fe1\u626b\u63cf' +
+        '\u4e8c\u7ef4\u7801\u5e76\u5728\u624b\u673a\u4e0a\u786e\u8ba4\u3002Click the button, ' +
+        'then scan the QR code with WeChat on your phone and confirm there. ' +
+        '\uff08' + authingWx.notInWechatMessage + '\uff1a\u6216\u626b\u63cf\u4e0b\u65b9' +
+        '\u4e8c\u7ef4\u7801\u5728\u5fae\u4fe1\u4e2d\u6253\u5f00\u672c\u9875 \u00b7 or open this page ' +
+        'in WeChat with the code below.\uff09');
+      /* Or open this very page in WeChat: a QR code of it, drawn by wxauthd. */
       $('qr').src = authingWx.getQrCodeUrl();
       show($('open-in-wechat'), true);
     } else if (!inWechat) {
       show($('demo-banner'), true);
     }
     button.onclick = function () {
-      var r = authingWx.login({ requireWechat: !settings.desktopLogin });
+      var r = settings.desktopLogin ? authingWx.login({ requireWechat: false })
+        : authingWx.login({ desktop: true });
       if (!r.ok) {
         notice('\u65e0\u6cd5\u767b\u5f55 \u00b7 Cannot log in', r.message);
         return;

@@ -164,16 +164,18 @@ describe('sample app, emulator UA check on (as real WeChat)', () => {
     await ctx.close();
   });
 
-  it('a desktop browser: the page explains it must be opened in WeChat (and WeChat would refuse too)', { timeout: TEST_TIMEOUT }, async () => {
+  it('a desktop browser: the page offers the desktop QR login (and a QR code of itself for WeChat)', { timeout: TEST_TIMEOUT }, async () => {
     const ctx = await newContext(browser, { desktop: true });
     const page = await ctx.newPage();
     await page.goto(`${sample.base}/`);
     const notice = page.locator('#notice');
     await notice.waitFor({ timeout: WAIT });
     const text = await notice.innerText();
-    assert.match(text, /Please open this page in WeChat/);
+    assert.match(text, /On a computer/);
+    assert.match(text, /用手机微信扫描二维码/);
     assert.match(text, /请在微信客户端打开链接/);
-    assert.equal(await page.locator('#login').isDisabled(), true);
+    assert.equal(await page.locator('#login').isDisabled(), false);
+    assert.match(await page.locator('#login').innerText(), /微信扫码登录/);
     assert.equal(await page.locator('#demo-banner').isVisible(), false);
     // A QR code of this page, drawn by wxauthd, that a phone's camera reads back (zbarimg).
     const qr = page.locator('#qr');
@@ -187,15 +189,12 @@ describe('sample app, emulator UA check on (as real WeChat)', () => {
     assert.equal(decoded, page.url());
     await shot(page, 'sample-desktop-entry');
 
-    // Going to the login URL anyway ends on the emulated WeChat's own refusal, as in WeChat.
-    const url = await page.evaluate(() => new window.AuthingWxmp({
-      appId: document.querySelector('meta[name="wxauth-app-id"]').content,
-      host: document.querySelector('meta[name="wxauth-host"]').content,
-    }).getAuthorizationUrl());
-    await page.goto(url);
-    await page.waitForURL((u) => u.href.startsWith(env.emu), { timeout: WAIT });
-    assert.match(await page.locator('h1').innerText(), /请在微信客户端打开链接/);
-    await shot(page, 'sample-desktop-emulator');
+    // The login button goes to wxauthd's desktop login page (the whole flow with a phone is
+    // desktop_login.test.js), never to WeChat's authorize page.
+    await page.locator('#login').click();
+    await page.locator('#wx-desktop[data-state="pending"]').waitFor({ timeout: WAIT });
+    assert.ok(page.url().startsWith(`${env.auth}/connections/social/`));
+    await shot(page, 'sample-desktop-qr-login');
     await ctx.close();
   });
 });
@@ -208,7 +207,9 @@ describe('sample app, demo mode (emulator UA check off, --desktop-login)', () =>
   let browser;
 
   before(async () => {
-    env = await startServers({ uaCheck: false });
+    // The desktop QR login off ([desktop] login = off): desktop browsers go straight to the
+    // emulator, as in `make demo`.
+    env = await startServers({ uaCheck: false, extraConfig: '[desktop]\nlogin = off\n' });
     sample = await startSampleApp(env, { app: APP, desktopLogin: true });
     await env.seed({ pool: POOL, app: APP, redirect: `${sample.base}/callback` });
     browser = await launch();

@@ -1,0 +1,328 @@
+/* The desktop ticket core (src/handle/desktop_ticket.h), as another desktop method (the
+ * follow-to-login push events) uses it: create under the caps, complete with a WeChat identity
+ * (user made, record sealed for the ticket), refuse, a blocked user, and the wait that ends on
+ * a change rather than at its deadline. A real event loop, store writer and SQLite file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "handle/desktop_ticket.h"
+#include "util/clock.h"
+
+#include "../tmp_db.h"
+
+#define POOL "deskpool"
+#define APPID "wx0123456789abcdef"
+
+typedef struct {
+    char path[1024], url[1200];
+    struct event_base *base;
+    store_t *st;
+    wx_config_t cfg;
+    login_limits_t limits;
+    app_t app;
+    worker_ctx_t ctx;
+    http_worker_t w;
+    /* the last done() */
+    bool done;
+    wx_status_t rc;
+    store_ticket_t t;
+    bool have_row;
+    int capped;
+} fx_t;
+
+static int
+setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof(*fx));
+    wx_err_t err = {0};
+    store_pool_t p = {0};
+    assert_non_null(fx);
+    wxt_tmp_db("desk-ticket", fx->path, sizeof(fx->path), fx->url, sizeof(fx->url));
+    assert_int_equal(store_open(fx->url, &fx->st, &err), WX_OK);
+    snprintf(p.id, sizeof(p.id), POOL);
+    snprintf(p.name, sizeof(p.name), "Desk pool");
+    assert_int_equal(store_pool_put(fx->st, &p, &err), WX_OK);
+    config_defaults(&fx->cfg);
+    fx->cfg.pending_per_address = 3;
+    fx->cfg.desktop_poll_ms = 50;
+    assert_int_equal(login_limits_init(&fx->limits, &fx->cfg, &err), WX_OK);
+    assert_int_equal(
+        seal_key_parse("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", &fx->app.master, &err),
+        WX_OK);
+    fx->app.cfg = &fx->cfg;
+    fx->app.limits = &fx->limits;
+    assert_int_equal(store_writer_start(fx->url, &fx->app.writer, &err), WX_OK);
+    fx->base = event_base_new();
+    assert_non_null(fx->base);
+    fx->ctx.app = &fx->app;
+    fx->ctx.store = fx->st;
+    fx->w.base = fx->base;
+    fx->w.ctx = &fx->ctx;
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fx_t *fx = *state;
+    store_writer_stop(fx->app.writer);
+    event_base_free(fx->base);
+    login_limits_free(&fx->limits);
+    store_close(fx->st);
+    wxt_tmp_db_remove(fx->path);
+    free(fx);
+    return 0;
+}
+
+static void
+on_done(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    fx_t *fx = arg;
+    (void)err;
+    fx->done = true;
+    fx->rc = rc;
+    fx->have_row = t != NULL;
+    if (t)
+        fx->t = *t;
+}
+
+/* Run the loop until done() was called (bounded: 10 s). */
+static void
+run_until_done(fx_t *fx)
+{
+    int64_t until = wx_mono_ms() + 10000;
+    while (!fx->done && wx_mono_ms() < until) {
+        event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+    assert_true(fx->done);
+}
+
+static void
+create(fx_t *fx, const char *ip, char id[STORE_ID_MAX], wx_status_t want)
+{
+    store_ticket_t t = {0};
+    wx_err_t err = {0};
+    assert_int_equal(desktop_ticket_id_make(t.id), WX_OK);
+    assert_int_equal(strlen(t.id), DESKTOP_TICKET_ID_LEN);
+    snprintf(t.pool_id, sizeof(t.pool_id), POOL);
+    snprintf(t.conn_identifier, sizeof(t.conn_identifier), "wechat:webpage-authorization");
+    snprintf(t.redirect, sizeof(t.redirect), "https://biz.example/cb");
+    snprintf(t.method, sizeof(t.method), DESKTOP_METHOD_FOLLOW);
+    snprintf(t.browser, sizeof(t.browser), "%064d", 7);
+    snprintf(t.client_ip, sizeof(t.client_ip), "%s", ip);
+    t.created_at = wx_now();
+    t.expires_at = t.created_at + 120;
+    fx->done = false;
+    assert_int_equal(desktop_ticket_create(&fx->w, &t, &fx->capped, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, want);
+    if (want == WX_OK) {
+        assert_true(fx->have_row);
+        assert_string_equal(fx->t.id, t.id);
+    }
+    memcpy(id, t.id, STORE_ID_MAX);
+}
+
+static store_wechat_login_t
+who(const char *openid)
+{
+    return (store_wechat_login_t){.pool_id = POOL,
+                                  .provider = "wechat:webpage-authorization",
+                                  .appid = APPID,
+                                  .openid = openid,
+                                  .unionid = "union-1",
+                                  .ip = "192.0.2.9"};
+}
+
+static void
+complete(fx_t *fx, const char *id, const char *openid)
+{
+    wx_err_t err = {0};
+    store_wechat_login_t w = who(openid);
+    fx->done = false;
+    assert_int_equal(desktop_ticket_complete(&fx->w, id, &w, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+}
+
+/* A push event's identity completes the ticket: the user exists, the ticket is CONFIRMED with a
+ * record that opens for this ticket only; a second completion is refused. */
+static void
+test_complete(void **state)
+{
+    fx_t *fx = *state;
+    char id[STORE_ID_MAX], other[STORE_ID_MAX];
+    login_record_t rec;
+    store_user_t u;
+    wx_err_t err = {0};
+    create(fx, "192.0.2.1", id, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
+    complete(fx, id, "openid-alice");
+    assert_int_equal(fx->rc, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
+    assert_true(desktop_record_open(&fx->app, id, fx->t.record, &rec));
+    assert_string_equal(rec.openid, "openid-alice");
+    assert_string_equal(rec.unionid, "union-1");
+    assert_true(rec.created);
+    assert_int_equal(store_user_get(fx->st, POOL, rec.user_id, &u, &err), WX_OK);
+    /* Bound to its ticket: the same sealed text does not open for another id. */
+    create(fx, "192.0.2.1", other, WX_OK);
+    assert_false(desktop_record_open(&fx->app, other, fx->t.record, &rec));
+
+    complete(fx, id, "openid-bob");
+    assert_int_equal(fx->rc, WX_EUSED);
+    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
+    complete(fx, "nosuchticket", "openid-bob");
+    assert_int_equal(fx->rc, WX_ENOENT);
+    assert_false(fx->have_row);
+
+    /* Refused instead: the desktop is told so; a completion after it is refused. */
+    fx->done = false;
+    assert_int_equal(desktop_ticket_refuse(&fx->w, other, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
+    complete(fx, other, "openid-alice");
+    assert_int_equal(fx->rc, WX_EUSED);
+    assert_string_equal(desktop_ticket_status_name(&fx->t, wx_now()), "refused");
+}
+
+/* A blocked user's completion refuses the ticket (the desktop hears "refused"), never a login;
+ * an identity of another pool is refused without touching it. */
+static void
+test_complete_blocked(void **state)
+{
+    fx_t *fx = *state;
+    char id[STORE_ID_MAX];
+    login_record_t rec;
+    wx_err_t err = {0};
+    create(fx, "192.0.2.2", id, WX_OK);
+    complete(fx, id, "openid-carol");
+    assert_int_equal(fx->rc, WX_OK);
+    assert_true(desktop_record_open(&fx->app, id, fx->t.record, &rec));
+    assert_int_equal(store_user_set_blocked(fx->st, POOL, rec.user_id, true, &err), WX_OK);
+    create(fx, "192.0.2.2", id, WX_OK);
+    complete(fx, id, "openid-carol");
+    assert_int_equal(fx->rc, WX_EDENIED);
+    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
+
+    create(fx, "192.0.2.2", id, WX_OK);
+    store_wechat_login_t w = who("openid-dave");
+    w.pool_id = "otherpool";
+    fx->done = false;
+    assert_int_equal(desktop_ticket_complete(&fx->w, id, &w, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_EDENIED);
+    assert_int_equal(store_ticket_get(fx->st, id, &fx->t, &err), WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
+}
+
+/* [limits] pending_per_address counts a desktop's pending tickets. */
+static void
+test_caps(void **state)
+{
+    fx_t *fx = *state;
+    char id[STORE_ID_MAX];
+    for (int i = 0; i < 3; i++)
+        create(fx, "198.51.100.1", id, WX_OK);
+    create(fx, "198.51.100.1", id, WX_EDENIED);
+    assert_int_equal(fx->capped, 1);
+    create(fx, "198.51.100.2", id, WX_OK); /* another address is not held back */
+    assert_int_equal(fx->capped, 0);
+}
+
+typedef struct {
+    fx_t *fx;
+    char id[STORE_ID_MAX];
+} later_t;
+
+static void
+on_later_done(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    (void)err;
+    (void)t;
+    (void)arg;
+    assert_int_equal(rc, WX_OK);
+}
+
+static void
+complete_later(evutil_socket_t fd, short what, void *arg)
+{
+    later_t *l = arg;
+    wx_err_t err = {0};
+    store_wechat_login_t w = who("openid-erin");
+    (void)fd;
+    (void)what;
+    /* Its result is not waited for: the wait's done() is what the test looks at. */
+    assert_int_equal(desktop_ticket_complete(&l->fx->w, l->id, &w, on_later_done, NULL, &err),
+                     WX_OK);
+}
+
+/* The wait answers at its deadline when nothing changes, and soon after a change otherwise;
+ * another browser's wait ends at once. */
+static void
+test_wait(void **state)
+{
+    fx_t *fx = *state;
+    char id[STORE_ID_MAX];
+    wx_err_t err = {0};
+    create(fx, "203.0.113.1", id, WX_OK);
+    int64_t t0 = wx_mono_ms();
+    fx->done = false;
+    assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser, t0 + 300,
+                                         on_done, fx, &err),
+                     WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
+    assert_true(wx_mono_ms() - t0 >= 250);
+
+    char other[65];
+    snprintf(other, sizeof(other), "%064d", 8);
+    t0 = wx_mono_ms();
+    fx->done = false;
+    assert_int_equal(
+        desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, other, t0 + 5000, on_done, fx, &err),
+        WX_OK);
+    run_until_done(fx);
+    assert_true(wx_mono_ms() - t0 < 2500);
+    assert_string_not_equal(fx->t.browser, other);
+
+    later_t l = {.fx = fx};
+    memcpy(l.id, id, sizeof(l.id));
+    struct timeval tv = {0, 200 * 1000};
+    assert_int_equal(event_base_once(fx->base, -1, EV_TIMEOUT, complete_later, &l, &tv), 0);
+    t0 = wx_mono_ms();
+    fx->done = false;
+    assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser, t0 + 8000,
+                                         on_done, fx, &err),
+                     WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
+    assert_true(wx_mono_ms() - t0 < 5000);
+    fx->done = false;
+    assert_int_equal(desktop_ticket_wait(&fx->w, "bad id!", 0, NULL, t0, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_ENOENT);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_complete_blocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
