@@ -1,7 +1,8 @@
 'use strict';
 /*
- * The ES5 gate (tools/es5.js) on wxmp.js, wxmp.min.js and the sample app's page script, which
- * run in the same old WeChat WebViews; and tests of the gate itself.
+ * The ES5 gate (tools/es5.js) on wxmp.js, wxmp.min.js, the sample app's page script and
+ * wxauthd's desktop login page script, which run in the same old browsers; and tests of the
+ * gate itself.
  */
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
@@ -11,8 +12,10 @@ const { FILES } = require('./helpers');
 const { es5Problems } = require('../tools/es5');
 
 const SAMPLE_APP_JS = path.join(__dirname, '..', '..', 'examples', 'sample-app', 'public', 'app.js');
+// wxauthd's desktop login page script (docs/desktop-login.md): the same old browsers.
+const DESKTOP_LOGIN_JS = path.join(__dirname, '..', 'desktop-login.js');
 
-for (const file of [...FILES, SAMPLE_APP_JS]) {
+for (const file of [...FILES, SAMPLE_APP_JS, DESKTOP_LOGIN_JS]) {
   describe(`ES5 only: ${path.basename(file)}`, () => {
     it('has no ES2015+ syntax or banned built-ins', () => {
       const problems = es5Problems(fs.readFileSync(file, 'utf8'));

@@ -179,7 +179,8 @@ page_head(wx_buf_t *b, const char *title)
     wx_buf_puts(b, "</head><body>");
 }
 
-/* A page of ours: scripts only from /desktop/desktop.js, forms only to ourselves. */
+/* A page of ours: scripts only from ourselves (/sdk/desktop-login.js), forms only to
+ * ourselves. */
 static void
 page_reply(http_req_t *r, int status, wx_buf_t *b)
 {
@@ -267,7 +268,7 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
     wx_buf_puts(&b, "<p><a id=\"refresh\" href=\"\">刷新二维码 · New QR code</a></p>"
                     "<noscript><p class=\"warn\">此页面需要 JavaScript。This page needs "
                     "JavaScript.</p></noscript></main>"
-                    "<script src=\"/desktop/desktop.js\"></script>");
+                    "<script src=\"/sdk/desktop-login.js\"></script>");
     r->outcome = "desktop_page";
     wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s method=%s", t->pool_id,
                 t->conn_identifier, t->app_id, t->method);
@@ -275,118 +276,6 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
 out:
     wx_buf_free(&b);
     wx_buf_free(&svg);
-}
-
-/* The desktop page's script: plain ES3-era JavaScript (old browsers, no build step). It waits
- * with long-polls (the server holds each up to [desktop] wait_s), backs off on errors, shows
- * the countdown, and goes to /desktop/finish once the phone confirmed. */
-static const char desktop_js[] =
-    "(function () {\n"
-    "  'use strict';\n"
-    "  var el = document.getElementById('wx-desktop');\n"
-    "  if (!el) { return; }\n"
-    "  var ticket = el.getAttribute('data-ticket');\n"
-    "  var left = parseInt(el.getAttribute('data-expires-in'), 10) || 0;\n"
-    "  var seen = 0, done = false, failures = 0, timer = null;\n"
-    "  function $(id) { return document.getElementById(id); }\n"
-    "  function setText(id, s) {\n"
-    "    var n = $(id);\n"
-    "    if (!n) { return; }\n"
-    "    if (n.textContent !== undefined) { n.textContent = s; } else { n.innerText = s; }\n"
-    "  }\n"
-    "  function show(id, on) { var n = $(id); if (n) { n.style.display = on ? '' : 'none'; } }\n"
-    "  function say(state, zh, en) {\n"
-    "    el.setAttribute('data-state', state);\n"
-    "    setText('msg-zh', zh);\n"
-    "    setText('msg-en', en);\n"
-    "  }\n"
-    "  function stop(state, zh, en) {\n"
-    "    done = true;\n"
-    "    if (timer) { clearInterval(timer); timer = null; }\n"
-    "    say(state, zh, en);\n"
-    "    show('countdown', false);\n"
-    "    var q = $('qr');\n"
-    "    if (q) { q.className = 'faded'; }\n"
-    "  }\n"
-    "  function expired() {\n"
-    "    stop('expired', '\\u4e8c\\u7ef4\\u7801\\u5df2\\u8fc7\\u671f\\uff0c\\u8bf7\\u70b9\\u51fb"
-    "\\u201c\\u5237\\u65b0\\u4e8c\\u7ef4\\u7801\\u201d\\u3002',\n"
-    "      'The QR code expired: get a new one.');\n"
-    "  }\n"
-    "  function tick() {\n"
-    "    if (done) { return; }\n"
-    "    left = left > 0 ? left - 1 : 0;\n"
-    "    setText('left', String(left));\n"
-    "    setText('left-en', String(left));\n"
-    "    if (left <= 0 && seen === 0) { expired(); }\n"
-    "  }\n"
-    "  function handle(res) {\n"
-    "    if (typeof res.expires_in === 'number') { left = res.expires_in; }\n"
-    "    if (res.status === 'pending') {\n"
-    "      seen = 0;\n"
-    "    } else if (res.status === 'scanned') {\n"
-    "      seen = 1;\n"
-    "      say('scanned', '\\u5df2\\u626b\\u7801\\uff0c\\u8bf7\\u5728\\u624b\\u673a\\u4e0a"
-    "\\u786e\\u8ba4\\u767b\\u5f55\\u3002', 'Scanned: confirm the login on your phone.');\n"
-    "    } else if (res.status === 'confirmed') {\n"
-    "      done = true;\n"
-    "      say('confirmed', '\\u5df2\\u786e\\u8ba4\\uff0c\\u6b63\\u5728\\u767b\\u5f55\\u2026',"
-    " 'Confirmed: logging you in...');\n"
-    "      window.location.href = '/desktop/finish?t=' + encodeURIComponent(ticket);\n"
-    "      return;\n"
-    "    } else if (res.status === 'refused') {\n"
-    "      stop('refused', '\\u5df2\\u5728\\u624b\\u673a\\u4e0a\\u62d2\\u7edd\\u767b\\u5f55"
-    "\\u3002', 'The login was refused on the phone.');\n"
-    "      return;\n"
-    "    } else if (res.status === 'used') {\n"
-    "      stop('used', '\\u6b64\\u4e8c\\u7ef4\\u7801\\u5df2\\u4f7f\\u7528\\u3002',"
-    " 'This QR code was already used.');\n"
-    "      return;\n"
-    "    } else {\n"
-    "      expired();\n"
-    "      return;\n"
-    "    }\n"
-    "    poll();\n"
-    "  }\n"
-    "  function poll() {\n"
-    "    if (done) { return; }\n"
-    "    var xhr = new XMLHttpRequest();\n"
-    "    xhr.open('GET', '/desktop/wait?t=' + encodeURIComponent(ticket) + '&seen=' + seen,"
-    " true);\n"
-    "    xhr.timeout = 60000;\n"
-    "    xhr.onreadystatechange = function () {\n"
-    "      if (xhr.readyState !== 4) { return; }\n"
-    "      var res = null;\n"
-    "      try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }\n"
-    "      if (xhr.status === 200 && res) { failures = 0; handle(res); return; }\n"
-    "      if (res && res.message && xhr.status >= 400 && xhr.status < 500 &&"
-    " xhr.status !== 429) {\n"
-    "        stop('error', res.message, '');\n"
-    "        return;\n"
-    "      }\n"
-    "      failures += 1;\n"
-    "      if (failures > 6) {\n"
-    "        stop('error', '\\u7f51\\u7edc\\u9519\\u8bef\\uff0c\\u8bf7\\u5237\\u65b0\\u9875"
-    "\\u9762\\u3002', 'Network error: reload the page.');\n"
-    "        return;\n"
-    "      }\n"
-    "      setTimeout(poll, 1000 * failures * failures);\n"
-    "    };\n"
-    "    xhr.send(null);\n"
-    "  }\n"
-    "  var refresh = $('refresh');\n"
-    "  if (refresh) { refresh.onclick = function () { window.location.reload(); return false; };"
-    " }\n"
-    "  timer = setInterval(tick, 1000);\n"
-    "  poll();\n"
-    "}());\n";
-
-void
-handle_desktop_js(http_req_t *r)
-{
-    http_add_header(r, "Cache-Control", "public, max-age=300");
-    http_reply_raw(r, 200, "application/javascript; charset=utf-8", desktop_js,
-                   sizeof(desktop_js) - 1);
 }
 
 /* ---- the desktop's start ---- */

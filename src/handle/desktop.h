@@ -1,6 +1,7 @@
 /* Desktop login with the service account alone (issue #15 item 1, docs/desktop-login.md): the
  * desktop page with the ticket's QR code, the phone's scan, confirmation and landing pages,
- * the desktop's long-poll and its taking of the login. The ticket core is desktop_ticket.h. */
+ * the desktop's long-poll and its taking of the login. The ticket core is desktop_ticket.h; the
+ * desktop page's script is sdk/desktop-login.js (served from memory by assets.c). */
 #ifndef WX_HANDLE_DESKTOP_H
 #define WX_HANDLE_DESKTOP_H
 
@@ -40,6 +41,5 @@ void handle_desktop_phone(http_req_t *r);   /* GET /desktop/phone?t= (phone's er
 void handle_desktop_confirm(http_req_t *r); /* POST /desktop/confirm (phone) */
 void handle_desktop_wait(http_req_t *r);    /* GET /desktop/wait?t=&seen= (desktop, JSON) */
 void handle_desktop_finish(http_req_t *r);  /* GET /desktop/finish?t= (desktop) */
-void handle_desktop_js(http_req_t *r);      /* GET /desktop/desktop.js */
 
 #endif

@@ -73,7 +73,7 @@ desktop_open(wxt_browser_t *desk, char *ticket, size_t n)
     assert_null(r.location);
     assert_non_null(strstr(r.body, "<svg"));
     assert_non_null(strstr(r.body, "微信扫码登录"));
-    assert_non_null(strstr(r.body, "/desktop/desktop.js"));
+    assert_non_null(strstr(r.body, "/sdk/desktop-login.js"));
     attr(r.body, "data-ticket=\"", ticket, n);
     char csp[512];
     assert_true(wxt_resp_header(&r, "Content-Security-Policy", csp, sizeof(csp)));
