@@ -15,10 +15,10 @@ static const cli_col_t conn_cols[] = {
     {"SECRET", "app_secret"},     {"SCOPE", "scope"}, {"CALLBACK URL", "callback_url"},
     {"TXT FILE", "txt_filename"},
 };
-static const char *const conn_keys[] = {"pool_id",      "identifier",  "type",    "display_name",
-                                        "appid",        "app_secret",  "scope",   "callback_url",
-                                        "txt_filename", "txt_content", "txt_url", "created_at",
-                                        "updated_at",   NULL};
+static const char *const conn_keys[] = {
+    "pool_id",      "identifier",  "type",       "display_name",     "appid",    "app_secret",
+    "scope",        "callback_url", "txt_filename", "txt_content",    "txt_url",  "push_token",
+    "encoding_aes_key", "push_url", "created_at", "updated_at",       NULL};
 
 static const char *
 ident_of(const cli_t *c)
@@ -137,6 +137,28 @@ cli_conn_set(cli_t *c)
         goto out;
     if (got_secret)
         json_object_set_new(body, "app_secret", json_string(secret));
+    /* The message server's Token and EncodingAESKey are secrets too: never on the screen. */
+    {
+        char tok[64] = "", aes[64] = "";
+        bool got_tok = false, got_aes = false;
+        rc = cli_secret_read(c, "push-token", NULL, tok, sizeof(tok), &got_tok);
+        if (rc == CLI_OK)
+            rc = cli_secret_read(c, "aes-key", NULL, aes, sizeof(aes), &got_aes);
+        if (rc == CLI_OK && cli_flag(c, "clear-push") && (got_tok || got_aes))
+            rc = cli_err(CLI_USAGE, "--clear-push goes without --push-token and --aes-key");
+        if (rc == CLI_OK && cli_flag(c, "clear-push")) {
+            json_object_set_new(body, "push_token", json_string(""));
+            json_object_set_new(body, "encoding_aes_key", json_string(""));
+        }
+        if (rc == CLI_OK && got_tok)
+            json_object_set_new(body, "push_token", json_string(tok));
+        if (rc == CLI_OK && got_aes)
+            json_object_set_new(body, "encoding_aes_key", json_string(aes));
+        cli_wipe(tok, sizeof(tok));
+        cli_wipe(aes, sizeof(aes));
+        if (rc != CLI_OK)
+            goto out;
+    }
     if (creating) {
         json_object_set_new(body, "identifier", json_string(ident_of(c)));
         char list[256];
@@ -163,12 +185,18 @@ cli_conn_set(cli_t *c)
         const char *txt_url = json_string_value(json_object_get(res, "txt_url"));
         if (txt_url)
             printf("verification file served at %s\n", txt_url);
+        const char *push_url = json_string_value(json_object_get(res, "push_url"));
+        if (push_url && json_is_true(json_object_get(res, "follow_login")))
+            printf("message server URL for the MP admin (服务器地址): %s\n", push_url);
     }
 out:
     cli_wipe(secret, sizeof(secret));
-    json_t *sv = json_object_get(body, "app_secret");
-    if (sv && json_string_value(sv))
-        cli_wipe((char *)json_string_value(sv), strlen(json_string_value(sv)));
+    static const char *const wipe[] = {"app_secret", "push_token", "encoding_aes_key"};
+    for (size_t i = 0; i < WX_ARRAY_LEN(wipe); i++) {
+        json_t *sv = json_object_get(body, wipe[i]);
+        if (sv && json_string_value(sv))
+            cli_wipe((char *)json_string_value(sv), strlen(json_string_value(sv)));
+    }
     cli_resp_free(&probe);
     json_decref(body);
     json_decref(res);

@@ -94,6 +94,14 @@ static const cli_opt_t conn_set_opts[] = {
     {"txt-content", "TEXT", "its exact content", false},
     {"txt-file", "PATH", "the downloaded MP_verify_….txt: sets both of the above", false},
     {"clear-txt", NULL, "stop serving a verification file", false},
+    /* Follow to log in (docs/desktop-login.md): the MP admin's message server settings. */
+    {"push-token-env", "VAR", "read the message server's Token from this variable", false},
+    {"push-token-file", "FILE", "read the message server's Token from this file", false},
+    {"push-token", "TOKEN", "the Token itself (visible in ps: prefer the two above)", false},
+    {"aes-key-env", "VAR", "read the EncodingAESKey (safe mode) from this variable", false},
+    {"aes-key-file", "FILE", "read the EncodingAESKey from this file", false},
+    {"aes-key", "KEY", "the EncodingAESKey itself (visible in ps)", false},
+    {"clear-push", NULL, "turn the message server (follow to log in) off", false},
     OPT_END};
 static const cli_opt_t user_list_opts[] = {
     POOL_OPT,

@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD_FUZZ="${BUILD_FUZZ:-$ROOT/build-fuzz}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-600}"
-DRIVERS="${FUZZ_DRIVERS:-url cookie redirect wechat jws jwk ini admin log}"
+DRIVERS="${FUZZ_DRIVERS:-url cookie redirect wechat jws jwk ini admin log wxmsg}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 if [ ! -f "$BUILD_FUZZ/CMakeCache.txt" ]; then

@@ -84,9 +84,16 @@ account_json(const emu_account_t *a)
         json_array_append_new(scopes, json_string("snsapi_userinfo"));
     if (a->scopes & EMU_SCOPE_LOGIN)
         json_array_append_new(scopes, json_string("snsapi_login"));
-    return json_pack("{s:s,s:s,s:o*,s:o*,s:s,s:b,s:s}", "appid", a->appid, "name", a->name,
-                     "domain", domains, "scopes", scopes, "open_platform", a->open_platform,
-                     "banned", a->banned, "type", a->website ? "website" : "mp");
+    static const char *const modes[] = {"plain", "compat", "safe"};
+    char gh[EMU_ORIGINAL_ID_MAX + 1];
+    emu_original_id(a, gh);
+    /* The push token and key are secrets of the account: said set or not, never shown. */
+    return json_pack("{s:s,s:s,s:o*,s:o*,s:s,s:b,s:s,s:s,s:s,s:b,s:b,s:s}", "appid", a->appid,
+                     "name", a->name, "domain", domains, "scopes", scopes, "open_platform",
+                     a->open_platform, "banned", a->banned, "type", a->website ? "website" : "mp",
+                     "push_url", a->push_url, "push_mode", modes[a->push_mode], "push_token_set",
+                     a->push_token[0] != '\0', "push_aes_key_set", a->push_aes_key[0] != '\0',
+                     "original_id", gh);
 }
 
 static json_t *
@@ -322,6 +329,18 @@ calls_get(emu_t *e, http_req_t *r)
 }
 
 static void
+pushes_get(emu_t *e, http_req_t *r)
+{
+    http_reply_json(r, 200, emu_pushes_to_json(e));
+}
+
+static void
+qrcodes_get(emu_t *e, http_req_t *r)
+{
+    http_reply_json(r, 200, emu_qrcodes_to_json(e, wx_query_get(&r->query, "scene")));
+}
+
+static void
 calls_delete(emu_t *e, http_req_t *r)
 {
     emu_calls_clear(&e->calls);
@@ -340,7 +359,8 @@ static const admin_route_t admin_routes[] = {
     {"POST", "clock", clock_post},       {"GET", "accounts", accounts_get},
     {"POST", "accounts", accounts_post}, {"GET", "people", people_get},
     {"POST", "people", people_post},     {"GET", "calls", calls_get},
-    {"DELETE", "calls", calls_delete},
+    {"DELETE", "calls", calls_delete},   {"GET", "pushes", pushes_get},
+    {"GET", "qrcodes", qrcodes_get},
 };
 
 void

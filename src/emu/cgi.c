@@ -15,6 +15,7 @@
 #include "ids.h"
 
 #define EMU_CLIENT_BODY_MAX 4096
+#define EMU_STABLE_RENEW_S 300
 
 static bool
 empty(const char *s)
@@ -89,14 +90,16 @@ emu_cgi_token(emu_t *e, http_req_t *r, emu_resp_t *out)
         client_issue(e, out, a->appid, false);
 }
 
-/* The newest stable token of appid that is still valid. Every client token lives
- * EMU_ACCESS_TTL, so the table is in issue order: walking back from the newest, the first
- * expired one ends the search. */
+/* The newest stable token of appid with more than EMU_STABLE_RENEW_S left. Every client
+ * token lives EMU_ACCESS_TTL, so the table is in issue order: walking back from the newest,
+ * the first one past that ends the search. WeChat renews the stable token 5 minutes before it
+ * expires: a call in its last 5 minutes gets a new one, the old one staying valid to its end. */
 static emu_grant_t *
 stable_current(const emu_t *e, const char *appid)
 {
     int64_t now = emu_now(e);
-    for (emu_grant_t *g = e->grants.client.tail; g && g->expires > now; g = g->prev)
+    for (emu_grant_t *g = e->grants.client.tail; g && g->expires > now + EMU_STABLE_RENEW_S;
+         g = g->prev)
         if (g->stable && strcmp(g->appid, appid) == 0)
             return g;
     return NULL;

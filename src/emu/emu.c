@@ -34,6 +34,7 @@ emu_free(emu_t *e)
     if (!e)
         return;
     emu_held_free(&e->held);
+    emu_pushes_free(e);
     emu_grants_free(&e->grants);
     emu_model_free(&e->model);
     free(e);

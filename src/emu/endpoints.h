@@ -15,15 +15,17 @@ typedef enum {
     EMU_EP_TOKEN,         /* /cgi-bin/token (account access token) */
     EMU_EP_STABLE_TOKEN,  /* /cgi-bin/stable_token */
     EMU_EP_QRCONNECT,     /* /connect/qrconnect (Open Platform website apps) */
+    EMU_EP_QRCODE,        /* /cgi-bin/qrcode/create */
+    EMU_EP_PUSH,          /* the emulator's own push to an account's server (outbound) */
     EMU_EP_COUNT
 } emu_endpoint_t;
 
 static inline const char *
 emu_endpoint_name(emu_endpoint_t ep)
 {
-    static const char *const names[EMU_EP_COUNT] = {"authorize", "access_token", "refresh_token",
-                                                    "userinfo",  "auth",         "unknown",
-                                                    "token",     "stable_token", "qrconnect"};
+    static const char *const names[EMU_EP_COUNT] = {
+        "authorize", "access_token", "refresh_token", "userinfo", "auth",     "unknown",
+        "token",     "stable_token", "qrconnect",     "qrcode_create", "push"};
     return (unsigned)ep < EMU_EP_COUNT ? names[ep] : "?";
 }
 

@@ -16,6 +16,7 @@ static const code_msg_t api_msgs[] = {
     {40029, "invalid code"},
     {40030, "invalid refresh_token"},
     {40066, "invalid url"},
+    {40097, "invalid args"}, /* qrcode/create: bad action_name, action_info or expire_seconds */
     {40125, "invalid appsecret"},
     {40163, "code been used"},
     {41001, "access_token missing"},
@@ -24,6 +25,7 @@ static const code_msg_t api_msgs[] = {
     {41004, "appsecret missing"},
     {41008, "missing code"},
     {41009, "missing openid"},
+    {43002, "require POST method"},
     {44002, "empty post data"},
     {47001, "data format error"},
     {42001, "access_token expired"},

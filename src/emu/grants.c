@@ -136,7 +136,12 @@ emu_grants_init(emu_grants_t *g, size_t cap, wx_err_t *err)
     if (rc == WX_OK)
         rc = emu_tab_init(&g->refresh, cap, 365 * 86400, err);
     if (rc == WX_OK)
-        rc = emu_tab_init(&g->client, cap, 0, err);
+        rc = emu_tab_init(&g->client, cap, 7 * 86400, err); /* 42001 on qrcode/create */
+    /* An expired QR code says so on the phone for a day; follows never expire. */
+    if (rc == WX_OK)
+        rc = emu_tab_init(&g->qrcodes, cap, 86400, err);
+    if (rc == WX_OK)
+        rc = emu_tab_init(&g->follows, cap, 0, err);
     if (rc != WX_OK)
         emu_grants_free(g);
     return rc;
@@ -149,4 +154,6 @@ emu_grants_free(emu_grants_t *g)
     emu_tab_free(&g->access);
     emu_tab_free(&g->refresh);
     emu_tab_free(&g->client);
+    emu_tab_free(&g->qrcodes);
+    emu_tab_free(&g->follows);
 }

@@ -16,6 +16,7 @@
 #define EMU_ACCESS_TTL 7200
 #define EMU_REFRESH_TTL (30 * 86400)
 #define EMU_GRANTS_CAP_DEFAULT 100000
+#define EMU_SCENE_MAX 64 /* scene_str: 1-64 characters */
 
 typedef struct emu_grant {
     struct emu_grant *hnext;       /* bucket chain */
@@ -31,6 +32,8 @@ typedef struct emu_grant {
     bool used;                      /* code: exchanged already */
     bool stable;                    /* client token: from stable_token (else cgi-bin/token) */
     char access[EMU_TOKEN_LEN + 1]; /* refresh token: its current access token */
+    char scene[EMU_SCENE_MAX + 1];  /* QR code: its scene (scene_str, or scene_id in digits) */
+    bool permanent;                 /* QR code: QR_LIMIT_* (no expiry) */
 } emu_grant_t;
 
 typedef struct {
@@ -44,7 +47,9 @@ typedef struct {
 
 typedef struct {
     emu_tab_t codes, access, refresh;
-    emu_tab_t client; /* account access tokens (cgi-bin/token, stable_token); appid only */
+    emu_tab_t client;  /* account access tokens (cgi-bin/token, stable_token); appid only */
+    emu_tab_t qrcodes; /* parametric QR codes (qrcode/create), keyed by the code of their url */
+    emu_tab_t follows; /* who follows which account since start, keyed by openid */
 } emu_grants_t;
 
 wx_status_t emu_tab_init(emu_tab_t *t, size_t cap, int64_t keep, wx_err_t *err);

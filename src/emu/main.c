@@ -23,7 +23,12 @@ static const http_route_t emu_routes[] = {
     {NULL, "/sns/*", emu_route_sns_unknown, "sns_unknown"},
     {NULL, "/cgi-bin/token", emu_route_cgi_token, "cgi_token"},
     {NULL, "/cgi-bin/stable_token", emu_route_cgi_stable_token, "cgi_stable_token"},
+    {NULL, "/cgi-bin/qrcode/create", emu_route_qrcode_create, "cgi_qrcode_create"},
+    /* mp.weixin.qq.com's, served on the same listener */
+    {"GET", "/cgi-bin/showqrcode", emu_route_showqrcode, "showqrcode"},
     {NULL, "/cgi-bin/*", emu_route_sns_unknown, "cgi_unknown"},
+    /* The phone after scanning a parametric QR code (its `url`): qrcode.c. */
+    {"GET", "/q/*", emu_route_scan, "scan"},
     {"GET", "/healthz", emu_route_healthz, "healthz"},
     {NULL, "/emu/admin/*", emu_route_admin, "admin"},
     {"GET", "/mmopen/*", emu_route_avatar, "avatar"},

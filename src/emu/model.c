@@ -212,6 +212,38 @@ emu_account_set(emu_account_t *a, const char *key, const char *value, wx_err_t *
             a->scopes = a->website ? EMU_SCOPE_LOGIN : EMU_SCOPE_BASE | EMU_SCOPE_USERINFO;
         return WX_OK;
     }
+    if (strcmp(key, "push_url") == 0) {
+        if (value[0] && strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+            return wx_err_set(err, WX_EINVAL, "push_url must be an http(s) URL or empty");
+        return set_text(a->push_url, sizeof(a->push_url), "push_url", value, err);
+    }
+    if (strcmp(key, "push_token") == 0) {
+        size_t n = strlen(value);
+        if (n && (n < 3 || !id_chars(value, EMU_PUSH_TOKEN_MAX, "")))
+            return wx_err_set(err, WX_EINVAL, "push_token must be 3-32 letters and digits");
+        return set_text(a->push_token, sizeof(a->push_token), "push_token", value, err);
+    }
+    if (strcmp(key, "push_aes_key") == 0) {
+        if (value[0] && (strlen(value) != EMU_AES_KEY_LEN || !id_chars(value, EMU_AES_KEY_LEN, "")))
+            return wx_err_set(err, WX_EINVAL, "push_aes_key must be 43 letters and digits");
+        return set_text(a->push_aes_key, sizeof(a->push_aes_key), "push_aes_key", value, err);
+    }
+    if (strcmp(key, "push_mode") == 0) {
+        if (strcmp(value, "plain") == 0)
+            a->push_mode = EMU_PUSH_PLAIN;
+        else if (strcmp(value, "compat") == 0)
+            a->push_mode = EMU_PUSH_COMPAT;
+        else if (strcmp(value, "safe") == 0)
+            a->push_mode = EMU_PUSH_SAFE;
+        else
+            return wx_err_set(err, WX_EINVAL, "push_mode must be plain, compat or safe");
+        return WX_OK;
+    }
+    if (strcmp(key, "original_id") == 0) {
+        if (!id_chars(value, EMU_ORIGINAL_ID_MAX, "_"))
+            return wx_err_set(err, WX_EINVAL, "original_id must be 1-32 of [A-Za-z0-9_]");
+        return set_text(a->original_id, sizeof(a->original_id), "original_id", value, err);
+    }
     return wx_err_set(err, WX_EINVAL, "unknown account key '%.40s'", key);
 }
 
@@ -238,6 +270,13 @@ emu_account_check(const emu_account_t *a, wx_err_t *err)
                           "account %s: a website app needs open_platform (the Open Platform "
                           "account it belongs to)",
                           a->appid);
+    /* The MP admin refuses a server configuration without a Token, and an encrypted mode
+     * without an EncodingAESKey. */
+    if (a->push_url[0] && !a->push_token[0])
+        return wx_err_set(err, WX_EINVAL, "account %s: push_url needs push_token", a->appid);
+    if (a->push_url[0] && a->push_mode != EMU_PUSH_PLAIN && !a->push_aes_key[0])
+        return wx_err_set(err, WX_EINVAL, "account %s: push_mode %s needs push_aes_key", a->appid,
+                          a->push_mode == EMU_PUSH_SAFE ? "safe" : "compat");
     return WX_OK;
 }
 

@@ -21,6 +21,17 @@
 #define EMU_CROWD_PREFIX "crowd-"
 #define EMU_CROWD_MAX 10000000
 #define EMU_ACCOUNTS_MAX 1000
+#define EMU_PUSH_URL_MAX 1024
+#define EMU_PUSH_TOKEN_MAX 32  /* MP admin: 3-32 letters and digits */
+#define EMU_AES_KEY_LEN 43     /* EncodingAESKey */
+#define EMU_ORIGINAL_ID_MAX 32 /* gh_ + 12 hex */
+
+/* How the account's server receives pushes (MP admin: 消息加解密方式). */
+typedef enum {
+    EMU_PUSH_PLAIN = 0, /* 明文模式 */
+    EMU_PUSH_COMPAT,    /* 兼容模式: the plain fields and Encrypt */
+    EMU_PUSH_SAFE,      /* 安全模式: Encrypt only */
+} emu_push_mode_t;
 #define EMU_PEOPLE_MAX 10000
 
 /* Scope bits. */
@@ -40,6 +51,13 @@ typedef struct {
     /* type = website: an Open Platform website app (connect/qrconnect, snsapi_login), whose
      * domain is its 授权回调域; else a service account (webpage authorization). */
     bool website;
+    /* The message server (服务器配置): pushes go to push_url, signed with push_token, and
+     * encrypted with push_aes_key unless the mode is plain. Empty push_url: none. */
+    char push_url[EMU_PUSH_URL_MAX + 1];
+    char push_token[EMU_PUSH_TOKEN_MAX + 1];
+    char push_aes_key[EMU_AES_KEY_LEN + 1];
+    emu_push_mode_t push_mode;
+    char original_id[EMU_ORIGINAL_ID_MAX + 1]; /* ToUserName of pushes; default derived */
 } emu_account_t;
 
 typedef struct {

@@ -35,8 +35,8 @@ static const char page_css[] =
     ".qr{background:#fff;border-radius:8px;padding:1em;margin:1em auto;width:15em}"
     ".qr img{width:13em;height:13em}.hint{color:#555}.done{color:#07c160;font-size:1.6em}";
 
-static void
-page_begin(const emu_t *e, wx_buf_t *b, const char *title)
+void
+emu_page_begin(const emu_t *e, wx_buf_t *b, const char *title)
 {
     wx_buf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -51,8 +51,8 @@ page_begin(const emu_t *e, wx_buf_t *b, const char *title)
     wx_buf_puts(b, "<main>");
 }
 
-static void
-page_end(http_req_t *r, emu_resp_t *out)
+void
+emu_page_end(http_req_t *r, emu_resp_t *out)
 {
     wx_buf_printf(&out->body,
                   "</main><footer>WeChat emulator (wxauth) &middot; %s</footer></body></html>\n",
@@ -74,7 +74,7 @@ emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const c
     out->errcode = code;
     if (!out->outcome)
         out->outcome = "page_error";
-    page_begin(e, b, "微信授权出错");
+    emu_page_begin(e, b, "微信授权出错");
     wx_buf_puts(b, "<div class=\"icon\">!</div><h1>");
     http_html_escape(b, emu_page_errmsg(code));
     wx_buf_printf(b, "</h1><p class=\"code\">错误码 errcode: %d</p>", code);
@@ -83,7 +83,7 @@ emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const c
         http_html_escape(b, detail);
         wx_buf_puts(b, "</p>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 void
@@ -110,9 +110,9 @@ emu_page_ua(const emu_t *e, http_req_t *r, emu_resp_t *out)
     wx_buf_reset(&out->body);
     out->status = 200;
     out->outcome = "not_wechat";
-    page_begin(e, &out->body, "微信授权");
+    emu_page_begin(e, &out->body, "微信授权");
     wx_buf_puts(&out->body, "<h1>请在微信客户端打开链接</h1>");
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 /* href = self + "&emu_person=ID" [+ "&emu_action=ACTION"], HTML-escaped. */
@@ -151,7 +151,7 @@ emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self
     wx_buf_reset(b);
     out->status = 200;
     out->outcome = "picker";
-    page_begin(e, b, "选择微信用户");
+    emu_page_begin(e, b, "选择微信用户");
     wx_buf_puts(b, "<h1>选择当前微信用户 &middot; Choose the WeChat user</h1>");
     if (e->model.npeople == 0)
         wx_buf_puts(b, "<p class=\"detail\">No people configured: add [person ID] sections "
@@ -171,7 +171,7 @@ emu_page_picker(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self
             wx_buf_puts(b, " &middot; snapshot user");
         wx_buf_puts(b, "</small></a>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 void
@@ -183,7 +183,7 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_reset(b);
     out->status = 200;
     out->outcome = "consent";
-    page_begin(e, b, "微信授权");
+    emu_page_begin(e, b, "微信授权");
     wx_buf_puts(b, "<div class=\"acct\">");
     http_html_escape(b, a->name);
     wx_buf_puts(b, "</div><h1>申请获得以下权限 &middot; requests</h1><ul>"
@@ -198,7 +198,7 @@ emu_page_consent(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *sel
     wx_buf_puts(b, "\">允许 Allow</a><a class=\"btn deny\" href=\"");
     self_link(b, self, p->id, "deny");
     wx_buf_puts(b, "\">拒绝 Deny</a>");
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 /* ---- Open Platform website apps: the QR-code login page (qrconnect.c) ---- */
@@ -213,7 +213,7 @@ emu_page_qr_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, cons
     out->errcode = code;
     if (!out->outcome)
         out->outcome = "page_error";
-    page_begin(e, b, "微信登录");
+    emu_page_begin(e, b, "微信登录");
     wx_buf_puts(b, "<div class=\"icon\">!</div><h1>该链接无法访问</h1><p>");
     http_html_escape(b, headline ? headline : emu_page_errmsg(code));
     wx_buf_printf(b, "</p><p class=\"code\">错误码 errcode: %d</p>", code);
@@ -222,7 +222,7 @@ emu_page_qr_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, cons
         http_html_escape(b, detail);
         wx_buf_puts(b, "</p>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 /* The QR code of text as an <img> with a data: URL (the page's CSP allows data: images). */
@@ -253,7 +253,7 @@ emu_page_qr(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self, co
     wx_buf_t *b = &out->body;
     wx_buf_reset(b);
     out->status = 200;
-    page_begin(e, b, "微信登录");
+    emu_page_begin(e, b, "微信登录");
     wx_buf_puts(b, "<h1>微信登录</h1><div class=\"acct\">");
     http_html_escape(b, a->name);
     wx_buf_puts(b, "</div>");
@@ -270,7 +270,7 @@ emu_page_qr(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self, co
         wx_buf_puts(b, "\">确认登录 Confirm</a><a class=\"btn deny\" href=\"");
         self_link(b, self, scanned->id, "deny");
         wx_buf_puts(b, "\">取消登录 Cancel</a>");
-        page_end(r, out);
+        emu_page_end(r, out);
         return;
     }
     wx_buf_puts(b, "<div class=\"qr\">");
@@ -292,7 +292,7 @@ emu_page_qr(const emu_t *e, http_req_t *r, emu_resp_t *out, const char *self, co
         http_html_escape(b, p->id);
         wx_buf_puts(b, "</small></a>");
     }
-    page_end(r, out);
+    emu_page_end(r, out);
 }
 
 void
@@ -302,7 +302,7 @@ emu_page_qr_cancelled(const emu_t *e, http_req_t *r, emu_resp_t *out, const char
     wx_buf_t *b = &out->body;
     wx_buf_reset(b);
     out->status = 200;
-    page_begin(e, b, "微信登录");
+    emu_page_begin(e, b, "微信登录");
     wx_buf_puts(b, "<h1>微信登录</h1><div class=\"acct\">");
     http_html_escape(b, a->name);
     wx_buf_puts(b, "</div><div class=\"icon\">!</div><h1>你已取消此次登录</h1>"
@@ -311,5 +311,5 @@ emu_page_qr_cancelled(const emu_t *e, http_req_t *r, emu_resp_t *out, const char
                    "href=\"");
     http_html_escape(b, self);
     wx_buf_puts(b, "\">重新扫描 Scan again</a>");
-    page_end(r, out);
+    emu_page_end(r, out);
 }

@@ -17,6 +17,26 @@
 #include "model.h"
 
 #define EMU_BODY_MAX (512 * 1024)
+#define EMU_PUSH_RING 32 /* pushes kept for GET /emu/admin/pushes */
+
+/* One push to an account's server (push.c), kept for tests: the exact request and the answer. */
+typedef struct {
+    uint64_t seq; /* 0: unused slot */
+    int64_t at;
+    char appid[EMU_APPID_MAX + 1];
+    char event[16];
+    char *url; /* push_url with the signed query */
+    char *body;
+    bool done;
+    long status;      /* HTTP status of the answer; 0 when none */
+    char reply[128];  /* the start of the answer's body */
+    char outcome[24]; /* "success", "empty", "other", or a transport failure */
+} emu_push_rec_t;
+
+typedef struct {
+    emu_push_rec_t r[EMU_PUSH_RING];
+    uint64_t seq;
+} emu_pushes_t;
 
 typedef struct {
     emu_config_t cfg;
@@ -26,6 +46,7 @@ typedef struct {
     emu_faults_t faults;
     emu_calls_t calls;
     emu_held_t held;
+    emu_pushes_t pushes;
 } emu_t;
 
 /* A reply being prepared. */
@@ -65,6 +86,23 @@ void emu_route_cgi_stable_token(http_req_t *r);
 void emu_route_healthz(http_req_t *r);
 void emu_route_admin(http_req_t *r);
 void emu_route_avatar(http_req_t *r); /* avatar.c: the people's drawn avatars */
+/* qrcode.c: parametric QR codes, their image, and the phone's scan of one. */
+void emu_route_qrcode_create(http_req_t *r);
+void emu_route_showqrcode(http_req_t *r);
+void emu_route_scan(http_req_t *r);
+
+/* push.c: send an event to the account's server (a->push_url), signed (and encrypted unless
+ * the account's mode is plain) as WeChat does. done(rec, arg) is called once, on the loop,
+ * when the server answered or the push failed; WX_OK means it will be. */
+typedef void (*emu_push_done_fn)(const emu_push_rec_t *rec, void *arg);
+wx_status_t emu_push_event(emu_t *e, http_client_t *c, const emu_account_t *a, const char *openid,
+                           const char *event, const char *event_key, const char *ticket,
+                           emu_push_done_fn done, void *arg, wx_err_t *err);
+json_t *emu_pushes_to_json(const emu_t *e);
+json_t *emu_qrcodes_to_json(const emu_t *e, const char *scene); /* newest first */
+void emu_pushes_free(emu_t *e);
+/* The account's original id (gh_…): configured, else derived from its appid. */
+void emu_original_id(const emu_account_t *a, char out[EMU_ORIGINAL_ID_MAX + 1]);
 /* The headimgurl of p: its configured URL, or the emulator's own drawing (avatar.c). */
 void emu_avatar_url(const emu_t *e, const emu_person_t *p, char *out, size_t n);
 
@@ -81,7 +119,12 @@ void emu_sns_unknown(emu_t *e, http_req_t *r, emu_resp_t *out);
 /* cgi.c: the account access-token APIs. */
 void emu_cgi_token(emu_t *e, http_req_t *r, emu_resp_t *out);
 void emu_cgi_stable_token(emu_t *e, http_req_t *r, emu_resp_t *out);
+/* The account of a valid client access token, or NULL after answering 41001/40001/42001. */
+const emu_account_t *emu_cgi_token_account(emu_t *e, const char *access_token, emu_resp_t *out);
 
+/* pages.c: the frame every page shares (title escaped; page_end sets CSP and type). */
+void emu_page_begin(const emu_t *e, wx_buf_t *b, const char *title);
+void emu_page_end(http_req_t *r, emu_resp_t *out);
 /* pages.c: the HTML pages (authorize errors, the UA notice, person picker, consent). */
 void emu_page_error(const emu_t *e, http_req_t *r, emu_resp_t *out, int code, const char *detail);
 void emu_page_http_status(emu_resp_t *out, int status);

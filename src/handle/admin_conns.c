@@ -35,14 +35,17 @@ static void
 conn_write(admin_req_t *a, store_conn_t *c, bool creating)
 {
     wx_err_t err = {0};
-    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    char secret[STORE_SECRET_PLAIN_MAX + 1], ptoken[64] = "", paes[64] = "";
+    bool ptoken_given = false, paes_given = false;
     json_t *body = admin_body(a), *errors = json_object();
     const char *public_url = a->ctx->app->cfg->public_url;
     char prev_txt[STORE_TXT_NAME_MAX];
     wx_strlcpy(prev_txt, c->txt_filename, sizeof(prev_txt));
     if (!body)
         goto out;
-    if (!admin_conn_apply(body, c, creating, secret, sizeof(secret), errors)) {
+    bool push_ok = admin_conn_push_apply(body, ptoken, sizeof(ptoken), &ptoken_given, paes,
+                                         sizeof(paes), &paes_given, errors);
+    if (!admin_conn_apply(body, c, creating, secret, sizeof(secret), errors) || !push_ok) {
         admin_invalid(a, errors);
         errors = NULL;
         goto out;
@@ -71,6 +74,30 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
         admin_store_error(a, &err);
         goto out;
     }
+    /* The message server's settings: given ones sealed (or cleared), others kept. */
+    const seal_key_t *mk = &a->ctx->app->master;
+    if (ptoken_given) {
+        c->push_token[0] = '\0';
+        if (ptoken[0] && keys_conn_field_seal(mk, c, "push_token", ptoken, c->push_token,
+                                              sizeof(c->push_token), &err) != WX_OK) {
+            admin_store_error(a, &err);
+            goto out;
+        }
+    }
+    if (paes_given) {
+        c->push_aes_key[0] = '\0';
+        if (paes[0] && keys_conn_field_seal(mk, c, "push_aes_key", paes, c->push_aes_key,
+                                            sizeof(c->push_aes_key), &err) != WX_OK) {
+            admin_store_error(a, &err);
+            goto out;
+        }
+    }
+    if (c->push_aes_key[0] && !c->push_token[0]) {
+        admin_invalid(a, json_pack("{s:s}", "push_token",
+                                   "is required with encoding_aes_key (WeChat signs every push "
+                                   "with the Token)"));
+        goto out;
+    }
     if (conf_changed_after(store_conn_put(a->st, c, &err)) != WX_OK) {
         admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update",
                     c->identifier, "failed");
@@ -78,12 +105,17 @@ conn_write(admin_req_t *a, store_conn_t *c, bool creating)
         goto out;
     }
     admin_audit(a, c->pool_id, creating ? "connection.create" : "connection.update", c->identifier,
-                secret[0] ? "ok (app secret set)" : "ok");
+                secret[0] && (ptoken_given || paes_given) ? "ok (app secret, message server set)"
+                : secret[0]                               ? "ok (app secret set)"
+                : ptoken_given || paes_given              ? "ok (message server set)"
+                                                          : "ok");
     store_conn_get(a->st, c->pool_id, c->identifier, c, &err);
     a->r->outcome = "ok";
     admin_reply(a, creating ? 201 : 200, admin_conn_json(c, public_url));
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(ptoken, sizeof(ptoken));
+    OPENSSL_cleanse(paes, sizeof(paes));
     json_decref(body);
     json_decref(errors);
 }

@@ -252,8 +252,14 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
         const char *open = strstr(s, "<svg");
         wx_buf_puts(&b, open ? open : s);
     }
-    wx_buf_puts(&b,
-                "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
+    if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) /* follow.c: the account's own code */
+        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，关注公众号即可"
+                        "登录（已关注的用户扫码即登录）。</p><p id=\"msg-en\" class=\"en\">Scan "
+                        "the code with WeChat and follow the account to log in (if you already "
+                        "follow it, scanning is enough).</p>");
+    else
+        wx_buf_puts(
+            &b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
                 "<p id=\"msg-en\" class=\"en\">Scan the code with WeChat on your phone, then "
                 "confirm the login on the phone.</p>");
     wx_buf_printf(&b,

@@ -5,6 +5,7 @@
  * committed, so the callback finds it on any worker or node. */
 #include "ctx.h"
 #include "desktop.h"
+#include "follow.h"
 #include "reads.h"
 
 #include <stdlib.h>
@@ -781,7 +782,13 @@ start_login_read(void *arg)
         start_fetch_free(sf); /* its part is done */
         r->data = NULL;
         r->data_free = NULL;
-        desktop_start(r, t);
+        /* A connection whose account pushes its events here logs desktops in by following
+         * (follow.c); ?desktop_method=scan asks for the service-account scan anyway. */
+        const char *dm = wx_query_get(&r->query, "desktop_method");
+        if (s->conn.push_token[0] && !(dm && strcmp(dm, "scan") == 0))
+            follow_desktop_start(r, t, &s->conn);
+        else
+            desktop_start(r, t);
         free(t);
         goto out;
     }

@@ -59,6 +59,8 @@ prune_run(store_t *st, void *arg, wx_err_t *err)
         store_oidc_prune(st, p->now - 86400, &oidc, &p->rev_err) != WX_OK ||
         /* Desktop tickets stay an hour past their end: a late page still hears "expired". */
         store_ticket_prune(st, p->now - 3600, NULL, &p->rev_err) != WX_OK ||
+        /* Pushes seen: kept as long as a replay could pass the timestamp check. */
+        store_push_prune(st, p->now, &p->rev_err) != WX_OK ||
         store_tx_commit(st, &p->rev_err) != WX_OK;
     if (p->revocations_failed)
         store_tx_rollback(st);

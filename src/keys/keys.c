@@ -252,6 +252,42 @@ keys_conn_secret_open(const seal_key_t *mk, const store_conn_t *c, char *out, si
     return seal_open(mk, aad, c->app_secret, out, n, err);
 }
 
+wx_status_t
+keys_conn_field_seal(const seal_key_t *mk, const store_conn_t *c, const char *field,
+                     const char *plain, char *out, size_t n, wx_err_t *err)
+{
+    char aad[2 * STORE_ID_MAX + 48];
+    wx_snprintf(aad, sizeof(aad), "conn_%s:%s/%s", field, c->pool_id, c->identifier);
+    return seal_text(mk, aad, plain, out, n, err);
+}
+
+wx_status_t
+keys_conn_field_open(const seal_key_t *mk, const store_conn_t *c, const char *field,
+                     const char *sealed, char *out, size_t n, wx_err_t *err)
+{
+    char aad[2 * STORE_ID_MAX + 48];
+    wx_snprintf(aad, sizeof(aad), "conn_%s:%s/%s", field, c->pool_id, c->identifier);
+    return seal_open(mk, aad, sealed, out, n, err);
+}
+
+wx_status_t
+keys_wxtoken_seal(const seal_key_t *mk, const char *appid, const char *plain, char *out, size_t n,
+                  wx_err_t *err)
+{
+    char aad[STORE_ID_MAX + 32];
+    wx_snprintf(aad, sizeof(aad), "wx_access_token:%s", appid);
+    return seal_text(mk, aad, plain, out, n, err);
+}
+
+wx_status_t
+keys_wxtoken_open(const seal_key_t *mk, const char *appid, const char *sealed, char *out, size_t n,
+                  wx_err_t *err)
+{
+    char aad[STORE_ID_MAX + 32];
+    wx_snprintf(aad, sizeof(aad), "wx_access_token:%s", appid);
+    return seal_open(mk, aad, sealed, out, n, err);
+}
+
 /* ---- per-worker cache ---- */
 
 keys_cache_t *

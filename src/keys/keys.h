@@ -55,6 +55,19 @@ wx_status_t keys_conn_secret_seal(const seal_key_t *mk, const store_conn_t *c, c
 wx_status_t keys_conn_secret_open(const seal_key_t *mk, const store_conn_t *c, char *out, size_t n,
                                   wx_err_t *err);
 
+/* Seal / open one of a connection's message-server settings (field "push_token" or
+ * "push_aes_key"; bound to the field, pool and identifier, so a sealed value cannot be moved
+ * to another field or connection). */
+wx_status_t keys_conn_field_seal(const seal_key_t *mk, const store_conn_t *c, const char *field,
+                                 const char *plain, char *out, size_t n, wx_err_t *err);
+wx_status_t keys_conn_field_open(const seal_key_t *mk, const store_conn_t *c, const char *field,
+                                 const char *sealed, char *out, size_t n, wx_err_t *err);
+/* Seal / open an account access token kept in the store (bound to its App ID). */
+wx_status_t keys_wxtoken_seal(const seal_key_t *mk, const char *appid, const char *plain, char *out,
+                              size_t n, wx_err_t *err);
+wx_status_t keys_wxtoken_open(const seal_key_t *mk, const char *appid, const char *sealed,
+                              char *out, size_t n, wx_err_t *err);
+
 /* Per-worker cache; shared may be NULL (a single cache). */
 keys_cache_t *keys_cache_new(store_t *st, const seal_key_t *mk, keys_shared_t *shared);
 void keys_cache_free(keys_cache_t *kc);

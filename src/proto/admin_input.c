@@ -401,6 +401,8 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
                 else
                     copy(errors, key, s, c->txt_content, sizeof(c->txt_content));
             }
+        } else if (strcmp(key, "push_token") == 0 || strcmp(key, "encoding_aes_key") == 0) {
+            /* checked and taken by admin_conn_push_apply */
         } else {
             bad(errors, key, "unknown field");
         }
@@ -425,6 +427,47 @@ admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret,
     if (!c->display_name[0])
         wx_strlcpy(c->display_name, "WeChat", sizeof(c->display_name));
     return json_object_size(errors) == 0;
+}
+
+/* The MP admin's rules: a Token is 3 to 32 letters and digits, an EncodingAESKey exactly 43.
+ * "" clears the setting. */
+static bool
+alnum_len(const char *s, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9')))
+            return false;
+    return n >= min && n <= max;
+}
+
+bool
+admin_conn_push_apply(const json_t *in, char *token, size_t tn, bool *token_given, char *aes,
+                      size_t an, bool *aes_given, json_t *errors)
+{
+    const char *s;
+    json_t *v;
+    size_t before = json_object_size(errors);
+    token[0] = aes[0] = '\0';
+    *token_given = *aes_given = false;
+    if ((v = json_object_get(in, "push_token")) && (s = str_of(errors, "push_token", v))) {
+        if (s[0] && !alnum_len(s, 3, 32))
+            bad(errors, "push_token",
+                "3 to 32 letters and digits, as the MP admin's Token (or "
+                "\"\" to turn the message server off)");
+        else if (wx_strlcpy(token, s, tn))
+            *token_given = true;
+    }
+    if ((v = json_object_get(in, "encoding_aes_key")) &&
+        (s = str_of(errors, "encoding_aes_key", v))) {
+        if (s[0] && !alnum_len(s, 43, 43))
+            bad(errors, "encoding_aes_key",
+                "43 letters and digits, as the MP admin's EncodingAESKey (or \"\" for plain mode)");
+        else if (wx_strlcpy(aes, s, an))
+            *aes_given = true;
+    }
+    return json_object_size(errors) == before;
 }
 
 json_t *
@@ -477,6 +520,17 @@ admin_conn_json(const store_conn_t *c, const char *public_url)
         wx_snprintf(url, sizeof(url), "%s/connections/social/%s/callback", public_url,
                     c->identifier))
         json_object_set_new(o, "wechat_redirect_uri", json_string(url));
+    /* Follow to log in: the message server settings, and the URL to enter in the MP admin. */
+    if (o) {
+        json_object_set_new(o, "push_token", json_string(c->push_token[0] ? "set" : "not set"));
+        json_object_set_new(o, "encoding_aes_key",
+                            json_string(c->push_aes_key[0] ? "set" : "not set"));
+        json_object_set_new(o, "follow_login", json_boolean(c->push_token[0] != '\0'));
+    }
+    if (o && public_url &&
+        wx_snprintf(url, sizeof(url), "%s/wechat/push/%s/%s", public_url, c->pool_id,
+                    c->identifier))
+        json_object_set_new(o, "push_url", json_string(url));
     return o;
 }
 

@@ -22,6 +22,11 @@ bool admin_app_apply(const json_t *in, store_app_t *a, json_t *errors);
 bool admin_conn_apply(const json_t *in, store_conn_t *c, bool creating, char *secret, size_t n,
                       json_t *errors);
 
+/* push_token and encoding_aes_key, if given ("" clears), go plain to token / aes for the
+ * caller to seal; *_given say which were in the body. */
+bool admin_conn_push_apply(const json_t *in, char *token, size_t tn, bool *token_given, char *aes,
+                           size_t an, bool *aes_given, json_t *errors);
+
 /* Records as the API shows them: never a secret, only whether one is set. A connection also
  * shows txt_url (where its verification file is served) and wechat_redirect_uri (where
  * WeChat sends the browser back) when public_url is given. */

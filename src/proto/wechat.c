@@ -199,6 +199,21 @@ out:
 }
 
 wx_status_t
+wechat_parse_qrcode(const char *body, size_t len, wechat_qrcode_t *out, wx_err_t *err)
+{
+    json_t *j = NULL;
+    wx_status_t rc = parse_object(body, len, &j, err);
+    memset(out, 0, sizeof(*out));
+    if (rc != WX_OK)
+        return rc;
+    if (copy_str(j, "ticket", out->ticket, sizeof(out->ticket), true, err, &rc) &&
+        copy_str(j, "url", out->url, sizeof(out->url), true, err, &rc))
+        out->expire_seconds = (long)json_integer_value(json_object_get(j, "expire_seconds"));
+    json_decref(j);
+    return rc;
+}
+
+wx_status_t
 wechat_parse_client_token(const char *body, size_t len, wechat_client_token_t *out, wx_err_t *err)
 {
     json_t *j = NULL;
@@ -214,7 +229,7 @@ wechat_parse_client_token(const char *body, size_t len, wechat_client_token_t *o
 
 /* ---- async calls ---- */
 
-typedef enum { CALL_TOKEN, CALL_USERINFO, CALL_CLIENT } call_kind_t;
+typedef enum { CALL_TOKEN, CALL_USERINFO, CALL_CLIENT, CALL_QRCODE } call_kind_t;
 
 typedef struct {
     call_kind_t kind;
@@ -232,6 +247,7 @@ typedef struct {
     wechat_token_cb token_cb;
     wechat_userinfo_cb userinfo_cb;
     wechat_client_token_cb client_cb;
+    wechat_qrcode_cb qrcode_cb;
     void *arg;
 } call_t;
 
@@ -271,6 +287,8 @@ call_done(call_t *c, wx_status_t rc, const void *result, wx_err_t *err)
         c->token_cb(rc, result, err, c->arg);
     else if (c->kind == CALL_CLIENT)
         c->client_cb(rc, result, err, c->arg);
+    else if (c->kind == CALL_QRCODE)
+        c->qrcode_cb(rc, result, err, c->arg);
     else
         c->userinfo_cb(rc, result, err, c->arg);
     call_free(c);
@@ -281,6 +299,7 @@ call_name(const call_t *c)
 {
     return c->kind == CALL_TOKEN    ? "sns/oauth2/access_token"
            : c->kind == CALL_CLIENT ? "cgi-bin/stable_token"
+           : c->kind == CALL_QRCODE ? "cgi-bin/qrcode/create"
                                     : "sns/userinfo";
 }
 
@@ -290,6 +309,7 @@ call_label(const call_t *c)
 {
     return c->kind == CALL_TOKEN    ? "access_token"
            : c->kind == CALL_CLIENT ? "stable_token"
+           : c->kind == CALL_QRCODE ? "qrcode_create"
                                     : "userinfo";
 }
 
@@ -303,6 +323,7 @@ on_reply(const http_client_result_t *res, void *arg)
         wechat_token_t tok;
         wechat_userinfo_t ui;
         wechat_client_token_t ct;
+        wechat_qrcode_t qr;
     } *u = calloc(1, sizeof(*u));
     char ms[24], st[12];
     wx_snprintf(ms, sizeof(ms), "%lld", (long long)res->elapsed_ms);
@@ -338,6 +359,8 @@ on_reply(const http_client_result_t *res, void *arg)
         rc = wechat_parse_token(res->body, res->body_len, &u->tok, &err);
     } else if (c->kind == CALL_CLIENT) {
         rc = wechat_parse_client_token(res->body, res->body_len, &u->ct, &err);
+    } else if (c->kind == CALL_QRCODE) {
+        rc = wechat_parse_qrcode(res->body, res->body_len, &u->qr, &err);
     } else {
         rc = wechat_parse_userinfo(res->body, res->body_len, &u->ui, &err);
     }
@@ -468,10 +491,18 @@ wechat_client_token(http_client_t *client, struct event_base *base, const wechat
                     const char *appid, const char *secret, wechat_client_token_cb cb, void *arg,
                     wx_err_t *err)
 {
+    return wechat_stable_token(client, base, cfg, appid, secret, false, cb, arg, err);
+}
+
+wx_status_t
+wechat_stable_token(http_client_t *client, struct event_base *base, const wechat_cfg_t *cfg,
+                    const char *appid, const char *secret, bool force_refresh,
+                    wechat_client_token_cb cb, void *arg, wx_err_t *err)
+{
     wx_buf_t url;
     call_t *c = NULL;
     json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "grant_type", "client_credential", "appid", appid,
-                          "secret", secret, "force_refresh", 0);
+                          "secret", secret, "force_refresh", force_refresh);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j); /* jansson keeps its own copy of the secret: freed here, not cleansed */
     wx_buf_init(&url, 1024);
@@ -494,6 +525,42 @@ wechat_client_token(http_client_t *client, struct event_base *base, const wechat
     }
     c->body = body;
     c->client_cb = cb;
+    call_start(-1, 0, c);
+    return WX_OK;
+}
+
+/* POST cgi-bin/qrcode/create?access_token=…: a temporary code with a string scene. */
+wx_status_t
+wechat_qrcode_create(http_client_t *client, struct event_base *base, const wechat_cfg_t *cfg,
+                     const char *access_token, const char *scene, long expire_seconds,
+                     wechat_qrcode_cb cb, void *arg, wx_err_t *err)
+{
+    wx_buf_t url;
+    call_t *c = NULL;
+    json_t *j =
+        json_pack("{s:I,s:s,s:{s:{s:s}}}", "expire_seconds", (json_int_t)expire_seconds,
+                  "action_name", "QR_STR_SCENE", "action_info", "scene", "scene_str", scene);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    wx_buf_init(&url, 2048);
+    wx_status_t rc =
+        body ? wx_buf_printf(&url, "%s/cgi-bin/qrcode/create?access_token=", cfg->api_base)
+             : WX_ENOMEM;
+    if (rc == WX_OK)
+        rc = wx_url_encode(&url, access_token);
+    if (rc != WX_OK) {
+        wx_buf_free(&url);
+        free(body);
+        return wx_err_set(err, rc, "cannot build the WeChat request");
+    }
+    rc = call_new(CALL_QRCODE, client, base, cfg, &url, arg, &c, err);
+    wx_buf_free(&url);
+    if (rc != WX_OK) {
+        free(body);
+        return rc;
+    }
+    c->body = body;
+    c->qrcode_cb = cb;
     call_start(-1, 0, c);
     return WX_OK;
 }

@@ -90,6 +90,27 @@ wx_status_t wechat_client_token(http_client_t *c, struct event_base *base, const
                                 const char *appid, const char *secret, wechat_client_token_cb cb,
                                 void *arg, wx_err_t *err);
 
+/* The same with force_refresh (true: a new token, the old one still valid for 5 minutes;
+ * WeChat limits these calls per day). */
+wx_status_t wechat_stable_token(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
+                                const char *appid, const char *secret, bool force_refresh,
+                                wechat_client_token_cb cb, void *arg, wx_err_t *err);
+
+/* A parametric QR code (POST cgi-bin/qrcode/create, QR_STR_SCENE, spec/wechat-oauth.md §10):
+ * url is what the code holds (wxauth draws it), ticket what showqrcode takes. 40001 / 42001:
+ * the access token is not (or no longer) valid. */
+typedef struct {
+    char ticket[512];
+    long expire_seconds;
+    char url[1024];
+} wechat_qrcode_t;
+typedef void (*wechat_qrcode_cb)(wx_status_t rc, const wechat_qrcode_t *qr, const wx_err_t *err,
+                                 void *arg);
+wx_status_t wechat_parse_qrcode(const char *body, size_t len, wechat_qrcode_t *out, wx_err_t *err);
+wx_status_t wechat_qrcode_create(http_client_t *c, struct event_base *base, const wechat_cfg_t *cfg,
+                                 const char *access_token, const char *scene, long expire_seconds,
+                                 wechat_qrcode_cb cb, void *arg, wx_err_t *err);
+
 /* WeChat's "errmsg, rid: ..." without the request-id suffix, for messages shown to people. */
 void wechat_errmsg_clean(const char *errmsg, char *out, size_t n);
 

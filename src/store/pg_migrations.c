@@ -274,5 +274,24 @@ const db_migration_t pg_migrations[] = {
      "ALTER TABLE connections ADD COLUMN type TEXT NOT NULL DEFAULT 'wechat_mp';"
      "ALTER TABLE pools ADD COLUMN desktop_method TEXT NOT NULL DEFAULT '';"},
 
+    /* Issue 15 (follow the account to log in): the account's message server settings on its
+     * connection (Token and EncodingAESKey, sealed like the App Secret); the account access
+     * token every node shares (sealed); pushes already seen (replays are ignored). A QR
+     * code's scene is its desktop ticket's id (desktop_tickets, migration 8). */
+    {10, "follow_login",
+     "ALTER TABLE connections ADD COLUMN push_token TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE connections ADD COLUMN push_aes_key TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE wechat_tokens ("
+     "  appid TEXT PRIMARY KEY,"
+     "  token TEXT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL"
+     ");"
+     "CREATE TABLE push_seen ("
+     "  key TEXT PRIMARY KEY,"
+     "  expires_at BIGINT NOT NULL"
+     ");"
+     "CREATE INDEX push_seen_expires ON push_seen(expires_at);"},
+
     {0, NULL, NULL},
 };

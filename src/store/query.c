@@ -234,6 +234,8 @@ sq_fill_conn(sq_row_t *r, void *out)
     c->created_at = sq_i64(r, 9);
     c->updated_at = sq_i64(r, 10);
     sq_text(r, 11, c->type, sizeof(c->type));
+    sq_text(r, 12, c->push_token, sizeof(c->push_token));
+    sq_text(r, 13, c->push_aes_key, sizeof(c->push_aes_key));
 }
 
 void

@@ -15,7 +15,7 @@
     "logout_urls, web_origins, access_ttl, id_ttl, refresh_ttl"
 #define CONN_COLS                                                                                  \
     "pool_id, identifier, display_name, appid, app_secret, scope, callback_url, txt_filename, "    \
-    "txt_content, created_at, updated_at, type"
+    "txt_content, created_at, updated_at, type, push_token, push_aes_key"
 #define USER_FILTER                                                                                \
     "WHERE pool_id = $1 AND ($2 = '' OR lower(nickname) LIKE lower($3) ESCAPE '\\' OR id = $2 OR " \
     "EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND "                           \
@@ -71,14 +71,15 @@ const char *const sql_text[STMT_COUNT] = {
 
     [STMT_CONN_PUT] =
         "INSERT INTO connections (" CONN_COLS ") "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
         "ON CONFLICT (pool_id, identifier) DO UPDATE SET display_name = excluded.display_name, "
         "appid = excluded.appid, type = excluded.type, "
         "app_secret = CASE WHEN excluded.app_secret = '' THEN connections.app_secret "
         "ELSE excluded.app_secret END, "
         "scope = excluded.scope, callback_url = excluded.callback_url, "
         "txt_filename = excluded.txt_filename, txt_content = excluded.txt_content, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at, push_token = excluded.push_token, "
+        "push_aes_key = excluded.push_aes_key",
     [STMT_CONN_GET] =
         "SELECT " CONN_COLS " FROM connections WHERE pool_id = $1 AND identifier = $2",
     /* A phone's login never lands on a website app (qrconnect is a desktop page). */
@@ -247,4 +248,14 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_OIDC_PRUNE_CODES] = "DELETE FROM oidc_codes WHERE expires_at < $1",
     [STMT_OIDC_PRUNE_REFRESH] = "DELETE FROM oidc_refresh WHERE expires_at < $1",
     [STMT_OIDC_PRUNE_SESSIONS] = "DELETE FROM oidc_sessions WHERE expires_at < $1",
+
+    /* Follow to log in (issue 15): the shared account access token, pushes seen. */
+    [STMT_WXTOKEN_GET] = "SELECT token, expires_at FROM wechat_tokens WHERE appid = $1",
+    [STMT_WXTOKEN_PUT] = "INSERT INTO wechat_tokens (appid, token, expires_at, updated_at) "
+                         "VALUES ($1, $2, $3, $4) ON CONFLICT (appid) DO UPDATE SET "
+                         "token = excluded.token, expires_at = excluded.expires_at, "
+                         "updated_at = excluded.updated_at",
+    [STMT_PUSH_SEEN] = "INSERT INTO push_seen (key, expires_at) VALUES ($1, $2) "
+                       "ON CONFLICT (key) DO NOTHING",
+    [STMT_PUSH_PRUNE] = "DELETE FROM push_seen WHERE expires_at < $1",
 };

@@ -79,6 +79,12 @@ typedef struct {
     char txt_content[STORE_TXT_CONTENT_MAX];
     int64_t created_at;
     int64_t updated_at;
+    /* The account's message server (follow to log in, docs/desktop-login.md): Token and
+     * EncodingAESKey, sealed like app_secret; "" = not set. A put writes them as given (the
+     * admin API copies the stored ones when a request leaves them out). Listings show "*"
+     * for set. */
+    char push_token[STORE_SECRET_MAX];
+    char push_aes_key[STORE_SECRET_MAX];
 } store_conn_t;
 
 typedef struct {
@@ -258,6 +264,22 @@ wx_status_t store_conn_of_type(store_t *st, const char *pool_id, const char *typ
 /* Content of the domain-verification file with this exact name, across all connections. */
 wx_status_t store_txt_get(store_t *st, const char *filename, char *content, size_t n,
                           wx_err_t *err);
+
+/* ---- follow to log in (issue 15) ---- */
+
+/* The account access token of appid that every node shares (sealed by the caller), with its
+ * expiry. WX_ENOENT when none was stored. */
+wx_status_t store_wxtoken_get(store_t *st, const char *appid, char *sealed, size_t n,
+                              int64_t *expires_at, wx_err_t *err);
+wx_status_t store_wxtoken_put(store_t *st, const char *appid, const char *sealed,
+                              int64_t expires_at, int64_t now, wx_err_t *err);
+/* Record a push by its key (until expires_at); *first is false when the key was already
+ * there: a replayed push. The database decides, so two nodes never both take one push. */
+wx_status_t store_push_seen(store_t *st, const char *key, int64_t expires_at, bool *first,
+                            wx_err_t *err);
+
+/* Forget the pushes seen that expired before now. */
+wx_status_t store_push_prune(store_t *st, int64_t now, wx_err_t *err);
 
 /* ---- users ---- */
 

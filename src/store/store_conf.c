@@ -143,6 +143,8 @@ store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err)
         {"txt file name", c->txt_filename, sizeof(c->txt_filename)},
         {"txt file content", c->txt_content, sizeof(c->txt_content)},
         {"connection type", c->type, sizeof(c->type)},
+        {"message server Token", c->push_token, sizeof(c->push_token)},
+        {"EncodingAESKey", c->push_aes_key, sizeof(c->push_aes_key)},
     };
     const char *type = c->type[0] ? c->type : STORE_CONN_MP;
     wx_status_t rc = sq_check_fields(f, WX_ARRAY_LEN(f), err);
@@ -157,7 +159,8 @@ store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err)
         SQ_ARGS(DB_TEXT(c->pool_id), DB_TEXT(c->identifier), DB_TEXT(c->display_name),
                 DB_TEXT(c->appid), DB_TEXT(c->app_secret), DB_TEXT(c->scope),
                 DB_TEXT(c->callback_url), DB_TEXT(c->txt_filename), DB_TEXT(c->txt_content),
-                DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now), DB_TEXT(type)),
+                DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now), DB_TEXT(type),
+                DB_TEXT(c->push_token), DB_TEXT(c->push_aes_key)),
         c->pool_id, err, "connection put");
 }
 
@@ -254,6 +257,11 @@ conf_emit_conn(void *item, void *ctx)
     memset(c->app_secret, 0, sizeof(c->app_secret));
     if (set)
         c->app_secret[0] = '*'; /* "set", without the value */
+    bool tok = c->push_token[0] != '\0', aes = c->push_aes_key[0] != '\0';
+    memset(c->push_token, 0, sizeof(c->push_token));
+    memset(c->push_aes_key, 0, sizeof(c->push_aes_key));
+    c->push_token[0] = tok ? '*' : '\0';
+    c->push_aes_key[0] = aes ? '*' : '\0';
     return e->conn(c, e->arg);
 }
 

@@ -155,6 +155,46 @@ test_errors(void **state)
     }
 }
 
+/* An account's message server (push_*): accepted whole, refused with what is missing. */
+static void
+test_push_fields(void **state)
+{
+    emu_config_t c;
+    emu_model_t m;
+    wx_err_t err = {0};
+    assert_int_equal(parse("[account wxa]\nsecret = s\ndomain = a.com\n"
+                           "push_url = http://127.0.0.1:9/wechat/push/p/c\npush_token = Tok\n"
+                           "push_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n"
+                           "push_mode = safe\noriginal_id = gh_0123456789ab\n",
+                           &c, &m, &err),
+                     WX_OK);
+    const emu_account_t *a = emu_model_account(&m, "wxa");
+    assert_non_null(a);
+    assert_int_equal(a->push_mode, EMU_PUSH_SAFE);
+    assert_string_equal(a->push_token, "Tok");
+    emu_model_free(&m);
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"push_url = http://x/p\n", "push_token"},
+        {"push_url = http://x/p\npush_token = Tok\npush_mode = safe\n", "push_aes_key"},
+        {"push_mode = secret\n", "push_mode"},
+        {"push_token = a b\n", "push_token"},
+        {"push_aes_key = short\n", "push_aes_key"},
+        {"push_url = ftp://x/p\n", "push_url"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "[account wxa]\nsecret = s\ndomain = a.com\n%s",
+                 cases[i].text);
+        if (parse(text, &c, &m, &err) == WX_OK)
+            fail_msg("accepted: %s", cases[i].text);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("'%s': message '%s' lacks '%s'", cases[i].text, err.msg, cases[i].want);
+        emu_model_free(&m);
+    }
+}
+
 static void
 test_env(void **state)
 {
@@ -267,6 +307,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_push_fields),
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_website_app),
         cmocka_unit_test(test_errors),

@@ -344,6 +344,74 @@ test_conn_bad_fields(void **state)
     }
 }
 
+/* The message server's Token and EncodingAESKey: checked, handed back to be sealed, never
+ * shown; "" clears either. */
+static void
+test_conn_push(void **state)
+{
+    char tok[64], aes[64];
+    bool tg, ag;
+    json_t *in = parse("{\"push_token\":\"Tok3n\",\"encoding_aes_key\":"
+                       "\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"}");
+    json_t *errors = json_object();
+    assert_true(admin_conn_push_apply(in, tok, sizeof(tok), &tg, aes, sizeof(aes), &ag, errors));
+    assert_true(tg && ag);
+    assert_string_equal(tok, "Tok3n");
+    assert_string_equal(aes, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+    /* admin_conn_apply leaves them to this function: not "unknown field". */
+    store_conn_t c = {0};
+    char secret[STORE_SECRET_PLAIN_MAX + 1];
+    wx_strlcpy(c.identifier, "wechat:webpage-authorization", sizeof(c.identifier));
+    wx_strlcpy(c.appid, "wx5d1e4a0b9c3f7e21", sizeof(c.appid));
+    wx_strlcpy(c.callback_url, "#", sizeof(c.callback_url));
+    assert_true(admin_conn_apply(in, &c, false, secret, sizeof(secret), errors));
+    json_decref(in);
+    json_decref(errors);
+
+    in = parse("{\"push_token\":\"\"}");
+    errors = json_object();
+    assert_true(admin_conn_push_apply(in, tok, sizeof(tok), &tg, aes, sizeof(aes), &ag, errors));
+    assert_true(tg && !ag);
+    assert_string_equal(tok, "");
+    json_decref(in);
+    json_decref(errors);
+
+    static const char *const bad[][2] = {
+        {"{\"push_token\":\"ab\"}", "push_token"},
+        {"{\"push_token\":\"has space\"}", "push_token"},
+        {"{\"push_token\":\"123456789012345678901234567890123\"}", "push_token"},
+        {"{\"push_token\":7}", "push_token"},
+        {"{\"encoding_aes_key\":\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\"}",
+         "encoding_aes_key"},
+        {"{\"encoding_aes_key\":\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+\"}",
+         "encoding_aes_key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        in = parse(bad[i][0]);
+        errors = json_object();
+        assert_false(
+            admin_conn_push_apply(in, tok, sizeof(tok), &tg, aes, sizeof(aes), &ag, errors));
+        if (!err_of(errors, bad[i][1]))
+            fail_msg("%s: no error on %s", bad[i][0], bad[i][1]);
+        json_decref(in);
+        json_decref(errors);
+    }
+
+    /* Shown as set / not set, with the URL for the MP admin; never the sealed values. */
+    wx_strlcpy(c.pool_id, "shop", sizeof(c.pool_id));
+    wx_strlcpy(c.push_token, "SEALED-TOKEN", sizeof(c.push_token));
+    json_t *o = admin_conn_json(&c, "https://id.example.com");
+    assert_string_equal(json_string_value(json_object_get(o, "push_token")), "set");
+    assert_string_equal(json_string_value(json_object_get(o, "encoding_aes_key")), "not set");
+    assert_true(json_is_true(json_object_get(o, "follow_login")));
+    assert_string_equal(json_string_value(json_object_get(o, "push_url")),
+                        "https://id.example.com/wechat/push/shop/wechat:webpage-authorization");
+    char *dump = json_dumps(o, 0);
+    assert_null(strstr(dump, "SEALED"));
+    free(dump);
+    json_decref(o);
+}
+
 static void
 test_conn_update(void **state)
 {
@@ -429,6 +497,7 @@ main(void)
         cmocka_unit_test(test_conn_types),
         cmocka_unit_test(test_conn_bad_fields),
         cmocka_unit_test(test_conn_update),
+        cmocka_unit_test(test_conn_push),
         cmocka_unit_test(test_json_never_secret),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2240,6 +2240,58 @@ test_oidc_sessions(void **state)
     assert_int_equal(store_oidc_code_redeem(fx->st, c.hash, T0, &c, &err), WX_ENOENT);
 }
 
+/* ---- follow to log in (issue 15) ---- */
+
+static void
+test_follow_login(void **state)
+{
+    fx_t *fx = *state;
+    char pool[STORE_ID_MAX], appid[STORE_ID_MAX], key[STORE_ID_MAX], sealed[STORE_SECRET_MAX];
+    store_conn_t c = {0}, got;
+    wx_err_t err = {0};
+    int64_t exp = 0;
+    bool first = false;
+    put_pool(fx, "fpool", pool, sizeof(pool));
+
+    /* The connection's message-server settings: written as given, "*" in listings. */
+    snprintf(c.pool_id, sizeof(c.pool_id), "%s", pool);
+    snprintf(c.identifier, sizeof(c.identifier), "follow");
+    snprintf(c.appid, sizeof(c.appid), "wx0123456789abcdef");
+    snprintf(c.push_token, sizeof(c.push_token), "sealed-token");
+    snprintf(c.push_aes_key, sizeof(c.push_aes_key), "sealed-key");
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, "follow", &got, &err), WX_OK);
+    assert_string_equal(got.push_token, "sealed-token");
+    assert_string_equal(got.push_aes_key, "sealed-key");
+    c.push_aes_key[0] = '\0';
+    assert_int_equal(store_conn_put(fx->st, &c, &err), WX_OK);
+    assert_int_equal(store_conn_get(fx->st, pool, "follow", &got, &err), WX_OK);
+    assert_string_equal(got.push_aes_key, "");
+
+    /* The shared access token: none, then put, then replaced. */
+    tid(fx, "wxapp", appid, sizeof(appid));
+    assert_int_equal(store_wxtoken_get(fx->st, appid, sealed, sizeof(sealed), &exp, &err),
+                     WX_ENOENT);
+    assert_int_equal(store_wxtoken_put(fx->st, appid, "tok-1", 9000, 100, &err), WX_OK);
+    assert_int_equal(store_wxtoken_get(fx->st, appid, sealed, sizeof(sealed), &exp, &err), WX_OK);
+    assert_string_equal(sealed, "tok-1");
+    assert_int_equal(exp, 9000);
+    assert_int_equal(store_wxtoken_put(fx->st, appid, "tok-2", 9500, 200, &err), WX_OK);
+    assert_int_equal(store_wxtoken_get(fx->st, appid, sealed, sizeof(sealed), &exp, &err), WX_OK);
+    assert_string_equal(sealed, "tok-2");
+    assert_int_equal(exp, 9500);
+
+    /* A push is taken once; pruned after its expiry, when it could be taken again. */
+    tid(fx, "push", key, sizeof(key));
+    assert_int_equal(store_push_seen(fx->st, key, 1000, &first, &err), WX_OK);
+    assert_true(first);
+    assert_int_equal(store_push_seen(fx->st, key, 1000, &first, &err), WX_OK);
+    assert_false(first);
+    assert_int_equal(store_push_prune(fx->st, 1001, &err), WX_OK);
+    assert_int_equal(store_push_seen(fx->st, key, 2000, &first, &err), WX_OK);
+    assert_true(first);
+}
+
 /* ---- desktop login tickets (issue #15) ---- */
 
 #define PHONE_A "1111111111111111111111111111111111111111111111111111111111111111"
@@ -2576,6 +2628,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(test_follow_login),
         T(test_migrations_idempotent),
         T(test_open_errors),
         T(test_open_concurrent),

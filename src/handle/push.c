@@ -1,0 +1,341 @@
+/* The official account's message push endpoint (follow to log in, docs/desktop-login.md):
+ * GET/POST /wechat/push/{pool}/{identifier}, the "server URL" (服务器地址) set in the MP admin.
+ *
+ * Every request is signed by WeChat with the connection's Token (sha1 of the sorted Token,
+ * timestamp, nonce; proto/wxmsg.h), checked in constant time: a wrong signature is refused
+ * (403) and logged. GET with echostr is the MP admin's URL check. POST carries the event XML:
+ * plain when the connection has no EncodingAESKey, else encrypted (safe or compat mode: the
+ * Encrypt element, its msg_signature, decrypted and its App ID checked) — a plain message to
+ * a connection with a key is refused, so knowing the Token alone never forges an event.
+ * A push whose timestamp is more than PUSH_SKEW_S away, or that was taken before (same MsgId,
+ * or same FromUserName + CreateTime: WeChat's own retries look like that), is ignored but
+ * answered "success", as WeChat expects, so it stops retrying. The store decides "taken
+ * before" (a unique key written by the store writer), so two nodes never both take one.
+ * A subscribe or SCAN event whose scene is a follow-to-login QR code then ends that desktop
+ * login (follow.c), in the same transaction. */
+#include "ctx.h"
+#include "follow.h"
+#include "reads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "../http/reply.h"
+#include "../proto/wxmsg.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/rand.h"
+
+#define PUSH_SKEW_S 300     /* a push's timestamp may be this far from our clock */
+#define PUSH_SEEN_KEEP 3600 /* a taken push is remembered this long (retries come in 15 s) */
+#define ECHOSTR_MAX 128
+
+typedef struct {
+    http_req_t *r;
+    conf_fetch_t f;
+    char *body;
+    size_t body_len;
+    push_job_t job;
+} push_t;
+
+static void
+push_free(void *p)
+{
+    push_t *ps = p;
+    conf_fetch_clear(&ps->f);
+    free(ps->body);
+    OPENSSL_cleanse(&ps->job, sizeof(ps->job));
+    free(ps);
+}
+
+static void
+reply_text(http_req_t *r, int status, const char *text, const char *outcome)
+{
+    r->outcome = outcome;
+    http_reply_raw(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* Refused: logged with what an operator needs to find the cause (never the Token). */
+static void
+refuse(push_t *ps, int status, const char *event, const char *why)
+{
+    char ip[64];
+    wx_log(WX_LOG_WARN, event, "rid", ps->r->id, "pool", ps->f.pool_id, "connection",
+           ps->f.identifier, "ip", http_req_ip(ps->r, ip, sizeof(ip)), "detail", why, NULL);
+    reply_text(ps->r, status, status == 403 ? "forbidden" : "bad request", event);
+}
+
+static bool
+echostr_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= 'A' && s[i] <= 'Z')))
+            return false;
+    return n > 0 && n <= ECHOSTR_MAX;
+}
+
+/* A login scene's outcome is in the log (follow.c); WeChat only needs "success". */
+static void
+on_followed(void *arg)
+{
+    push_t *ps = arg;
+    reply_text(ps->r, 200, "success", ps->job.outcome ? ps->job.outcome : "taken");
+}
+
+static void
+on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    push_t *ps = arg;
+    push_job_t *j = &ps->job;
+    if (rc != WX_OK) {
+        /* Nothing was recorded: WeChat's retry (it gets no "success") will find it again. */
+        wx_log(WX_LOG_WARN, "push_store_failed", "rid", ps->r->id, "error", err->msg, "detail",
+               err->detail, NULL);
+        reply_text(ps->r, 503, "busy", "store_error");
+        return;
+    }
+    if (j->replay) {
+        wx_log(WX_LOG_INFO, "push_replay_ignored", "rid", ps->r->id, "pool", j->pool_id,
+               "connection", j->identifier, "event", j->event, NULL);
+        reply_text(ps->r, 200, "success", "replay_ignored");
+        return;
+    }
+    wx_log(WX_LOG_INFO, "push_taken", "rid", ps->r->id, "pool", j->pool_id, "connection",
+           j->identifier, "msg_type", j->msg_type, "event", j->event[0] ? j->event : NULL, NULL);
+    wx_err_t e2 = {0};
+    if (j->scene[0] && follow_event(ps->r->worker, j, on_followed, ps, &e2) == WX_OK)
+        return;
+    reply_text(ps->r, 200, "success", "taken");
+}
+
+/* On the writer thread: take the push once, and end the login its scene names. */
+static wx_status_t
+push_run(store_t *st, void *arg, wx_err_t *err)
+{
+    push_job_t *j = &((push_t *)arg)->job;
+    bool first = false;
+    j->replay = false;
+    j->outcome = NULL;
+    wx_status_t rc = store_push_seen(st, j->push_key, j->now + PUSH_SEEN_KEEP, &first, err);
+    if (rc != WX_OK)
+        return rc;
+    /* A rerun after a lost COMMIT finds its own row: not a replay. */
+    j->replay = !first && !store_writer_rerunning();
+    return WX_OK;
+}
+
+/* The message is authentic: note what it says, and take it (push_run). */
+static void
+take(push_t *ps, const wxmsg_t *m)
+{
+    worker_ctx_t *ctx = handle_ctx(ps->r);
+    push_job_t *j = &ps->job;
+    wx_err_t err = {0};
+    char keysrc[600];
+    if (!m->from_user[0] || !m->create_time[0] || !m->msg_type[0]) {
+        refuse(ps, 400, "push_malformed", "FromUserName, CreateTime or MsgType missing");
+        return;
+    }
+    wx_strlcpy(j->pool_id, ps->f.pool_id, sizeof(j->pool_id));
+    wx_strlcpy(j->identifier, ps->f.conn.identifier, sizeof(j->identifier));
+    wx_strlcpy(j->appid, ps->f.conn.appid, sizeof(j->appid));
+    if (!wx_strlcpy(j->openid, m->from_user, sizeof(j->openid))) {
+        refuse(ps, 400, "push_malformed", "FromUserName too long");
+        return;
+    }
+    wx_strlcpy(j->event, m->event, sizeof(j->event));
+    wx_strlcpy(j->msg_type, m->msg_type, sizeof(j->msg_type));
+    /* subscribe: EventKey = qrscene_<scene>; SCAN: EventKey = <scene>. */
+    const char *scene = NULL;
+    if (strcmp(m->msg_type, "event") == 0 && strcmp(m->event, "subscribe") == 0 &&
+        strncmp(m->event_key, "qrscene_", 8) == 0)
+        scene = m->event_key + 8;
+    else if (strcmp(m->msg_type, "event") == 0 && strcmp(m->event, "SCAN") == 0)
+        scene = m->event_key;
+    if (scene && !wx_strlcpy(j->scene, scene, sizeof(j->scene)))
+        j->scene[0] = '\0'; /* too long to be ours */
+    j->now = wx_now();
+    http_req_ip(ps->r, j->ip, sizeof(j->ip));
+    /* Messages are unique by MsgId, events by sender and second (WeChat's advice). */
+    if (m->msg_id[0])
+        wx_snprintf(keysrc, sizeof(keysrc), "%s|msg|%s", j->appid, m->msg_id);
+    else
+        wx_snprintf(keysrc, sizeof(keysrc), "%s|ev|%s|%s", j->appid, m->from_user, m->create_time);
+    if (wx_sha256_hex(keysrc, strlen(keysrc), j->push_key) != WX_OK) {
+        reply_text(ps->r, 500, "error", "internal_error");
+        return;
+    }
+    wx_status_t rc =
+        store_writer_submit(ctx->app->writer, ps->r->worker->base, push_run, on_pushed, ps, &err);
+    if (rc != WX_OK)
+        on_pushed(rc, &err, ps);
+}
+
+static void
+on_conf(void *arg)
+{
+    push_t *ps = arg;
+    http_req_t *r = ps->r;
+    conf_fetch_t *f = &ps->f;
+    worker_ctx_t *ctx = handle_ctx(r);
+    const wx_query_t *q = &r->query;
+    char token[WXMSG_TOKEN_MAX + 1] = "", aes_text[WXMSG_AES_KEY_LEN + 1] = "";
+    unsigned char key[32];
+    char *inner = NULL;
+    size_t inner_len = 0;
+    wxmsg_t outer = {0}, m = {0};
+    wx_err_t err = {0};
+    bool safe = false;
+
+    if (f->pool_rc != WX_OK || f->conn_rc != WX_OK) {
+        bool gone = (f->pool_rc == WX_OK || f->pool_rc == WX_ENOENT) &&
+                    (f->conn_rc == WX_OK || f->conn_rc == WX_ENOENT);
+        if (gone) {
+            refuse(ps, 404, "push_unknown_connection", "no such pool or connection");
+        } else {
+            wx_log(WX_LOG_WARN, "push_conf_read_failed", "rid", r->id, "error", f->err.msg, NULL);
+            reply_text(r, 503, "busy", "store_error");
+        }
+        goto out;
+    }
+    if (!f->conn.push_token[0]) {
+        refuse(ps, 404, "push_not_configured",
+               "the connection has no message server Token (push_token)");
+        goto out;
+    }
+    if (keys_conn_field_open(&ctx->app->master, &f->conn, "push_token", f->conn.push_token, token,
+                             sizeof(token), &err) != WX_OK ||
+        (f->conn.push_aes_key[0] &&
+         (keys_conn_field_open(&ctx->app->master, &f->conn, "push_aes_key", f->conn.push_aes_key,
+                               aes_text, sizeof(aes_text), &err) != WX_OK ||
+          wxmsg_aes_key(aes_text, key, &err) != WX_OK))) {
+        wx_log(WX_LOG_ERROR, "push_settings_unreadable", "rid", r->id, "pool", f->pool_id,
+               "connection", f->identifier, "error", err.msg, NULL);
+        reply_text(r, 500, "error", "settings_unreadable");
+        goto out;
+    }
+    safe = aes_text[0] != '\0';
+    const char *ts = wx_query_get(q, "timestamp"), *nonce = wx_query_get(q, "nonce");
+    if (!wxmsg_signature_ok(token, ts, nonce, NULL, wx_query_get(q, "signature"))) {
+        refuse(ps, 403, "push_signature_bad", "signature does not match the connection's Token");
+        goto out;
+    }
+    if (strcmp(r->method, "GET") == 0) {
+        /* The MP admin's check of the server URL: echo echostr back. */
+        const char *echo = wx_query_get(q, "echostr");
+        if (!echostr_ok(echo)) {
+            refuse(ps, 400, "push_verify_bad", "echostr missing or not letters and digits");
+            goto out;
+        }
+        wx_log(WX_LOG_INFO, "push_url_verified", "rid", r->id, "pool", f->pool_id, "connection",
+               f->identifier, NULL);
+        reply_text(r, 200, echo, "url_verified");
+        goto out;
+    }
+    long stamp = 0;
+    if (!wx_parse_long(ts, 0, 1L << 40, &stamp) || stamp > wx_now() + PUSH_SKEW_S ||
+        stamp < wx_now() - PUSH_SKEW_S) {
+        /* Answered "success" so that WeChat stops; a replay of an old push ends here. */
+        wx_log(WX_LOG_WARN, "push_stale_ignored", "rid", r->id, "pool", f->pool_id, "connection",
+               f->identifier, "detail", "timestamp more than 300 s from our clock", NULL);
+        reply_text(r, 200, "success", "stale_ignored");
+        goto out;
+    }
+    if (!ps->body || ps->body_len == 0) {
+        refuse(ps, 400, "push_malformed", "empty body");
+        goto out;
+    }
+    const char *enc_type = wx_query_get(q, "encrypt_type");
+    bool encrypted = enc_type && strcmp(enc_type, "aes") == 0;
+    if (enc_type && !encrypted && strcmp(enc_type, "raw") != 0) {
+        refuse(ps, 400, "push_malformed", "encrypt_type is neither aes nor raw");
+        goto out;
+    }
+    if (encrypted != safe) {
+        refuse(ps, 403, safe ? "push_plain_refused" : "push_encrypted_unexpected",
+               safe ? "the connection has an EncodingAESKey: only encrypted pushes are taken"
+                    : "an encrypted push, but the connection has no EncodingAESKey");
+        goto out;
+    }
+    if (wxmsg_parse(ps->body, ps->body_len, &outer, &err) != WX_OK) {
+        refuse(ps, 400, "push_malformed", err.msg);
+        goto out;
+    }
+    if (!encrypted) {
+        take(ps, &outer);
+        goto out;
+    }
+    if (!outer.encrypt) {
+        refuse(ps, 400, "push_malformed", "no Encrypt element");
+        goto out;
+    }
+    if (!wxmsg_signature_ok(token, ts, nonce, outer.encrypt, wx_query_get(q, "msg_signature"))) {
+        refuse(ps, 403, "push_signature_bad",
+               "msg_signature does not match the connection's Token");
+        goto out;
+    }
+    wx_status_t rc = wxmsg_decrypt(key, outer.encrypt, outer.encrypt_len, f->conn.appid, &inner,
+                                   &inner_len, &err);
+    if (rc != WX_OK) {
+        refuse(ps, 403, rc == WX_EDENIED ? "push_wrong_appid" : "push_undecryptable", err.msg);
+        goto out;
+    }
+    if (wxmsg_parse(inner, inner_len, &m, &err) != WX_OK) {
+        refuse(ps, 400, "push_malformed", err.msg);
+        goto out;
+    }
+    take(ps, &m);
+out:
+    OPENSSL_cleanse(token, sizeof(token));
+    OPENSSL_cleanse(aes_text, sizeof(aes_text));
+    OPENSSL_cleanse(key, sizeof(key));
+    wxmsg_free(&outer);
+    wxmsg_free(&m);
+    if (inner) {
+        OPENSSL_cleanse(inner, inner_len);
+        free(inner);
+    }
+}
+
+void
+handle_push(http_req_t *r)
+{
+    const char *rest = r->path + strlen("/wechat/push/");
+    size_t n = strcspn(rest, "/");
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0) {
+        reply_text(r, 405, "method not allowed", "bad_method");
+        return;
+    }
+    push_t *ps = calloc(1, sizeof(*ps));
+    if (!ps) {
+        reply_text(r, 503, "busy", "no_memory");
+        return;
+    }
+    ps->r = r;
+    r->data = ps;
+    r->data_free = push_free;
+    if (n == 0 || n >= sizeof(ps->f.pool_id) || rest[n] != '/' ||
+        strlen(rest + n + 1) >= sizeof(ps->f.identifier)) {
+        reply_text(r, 404, "not found", "bad_path");
+        return;
+    }
+    memcpy(ps->f.pool_id, rest, n);
+    ps->f.pool_id[n] = '\0';
+    wx_strlcpy(ps->f.identifier, rest + n + 1, sizeof(ps->f.identifier));
+    if (!handle_valid_id(ps->f.pool_id) || !handle_valid_identifier(ps->f.identifier)) {
+        reply_text(r, 404, "not found", "bad_path");
+        return;
+    }
+    if (strcmp(r->method, "POST") == 0) {
+        ps->body = http_req_body(r, &ps->body_len);
+        if (ps->body_len > WXMSG_BODY_MAX) {
+            refuse(ps, 400, "push_malformed", "body over 64 KiB");
+            return;
+        }
+    }
+    conf_fetch(r->worker, &ps->f, on_conf, ps);
+}
