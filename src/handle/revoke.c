@@ -41,7 +41,7 @@ static void
 revoke_free(void *p)
 {
     revoke_t *v = p;
-    wx_query_free(&v->form);
+    wx_query_free_secret(&v->form);
     free(v);
 }
 
