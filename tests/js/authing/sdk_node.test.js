@@ -212,6 +212,14 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
       assert.match(ok.headers.get('access-control-allow-headers'), /x-authing-app-id/);
       assert.match(ok.headers.get('vary'), /Origin/);
     }
+    // Preflights are answered from each worker's set of registered origins: an origin added or
+    // removed through the admin API counts at once.
+    const NEW = 'http://127.0.0.1:7';
+    assert.equal((await pre(NEW)).status, 403, 'not registered yet');
+    await env.api('PATCH', `/apps/${PUB}`, { web_origins: [SITE, NEW] });
+    assert.equal((await pre(NEW)).status, 204, 'registered: allowed at once');
+    await env.api('PATCH', `/apps/${PUB}`, { web_origins: [SITE] });
+    assert.equal((await pre(NEW)).status, 403, 'removed: refused at once');
     const no = await pre('http://127.0.0.1:8');
     assert.equal(no.status, 403);
     assert.equal(no.headers.get('access-control-allow-origin'), null);
@@ -231,6 +239,16 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
     assert.equal(r.headers.get('access-control-allow-origin'), null, 'unregistered origin');
     r = await post(SITE, 'no-such-app');
     assert.equal(r.headers.get('access-control-allow-origin'), null, 'origin of no such app');
+    // A real request naming no application is not answered for "some application's" origin.
+    r = await fetch(`${env.auth}/graphql/v2`, {
+      method: 'POST',
+      headers: { Origin: SITE, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: 'query checkLoginStatus($token: String) { checkLoginStatus(token: $token) { status } }',
+        variables: { token: login.user.token } }),
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('access-control-allow-origin'), null, 'no app hint: no CORS');
+    assert.equal(r.headers.get('access-control-allow-credentials'), null);
     for (const h of ['access-control-allow-origin']) assert.notEqual(r.headers.get(h), '*');
   });
 
