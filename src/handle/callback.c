@@ -644,9 +644,16 @@ out:
     if (tok.data)
         OPENSSL_cleanse(tok.data, tok.len);
     wx_buf_free(&tok);
+    if (url.data)
+        OPENSSL_cleanse(url.data, url.len); /* the result URL carries the token */
     wx_buf_free(&url);
     free(payload);
     json_decref(claims);
+    /* data's copy of the token (also the popup's message) is overwritten before it is freed:
+     * the last reference is ours, handle_popup_reply keeps only its dumped (cleansed) copy. */
+    const char *dt = json_string_value(json_object_get(data, "token"));
+    if (dt && data->refcount == 1)
+        OPENSSL_cleanse((char *)dt, strlen(dt));
     json_decref(data);
 }
 

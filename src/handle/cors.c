@@ -5,10 +5,13 @@
  * the origin is echoed, never `*`, with Access-Control-Allow-Credentials and Vary: Origin.
  *
  * Which application: the x-authing-app-id header (every SDK request carries it), else the
- * app_id / appId query parameter (logout(), logoutCurrent()). A preflight carries no header
- * values, so it is answered for an origin that some application registered — of the pool in
- * the query when named, else of any pool; the request that follows is checked against its own
- * application. The store is read off the loop (reads.h). */
+ * app_id / appId query parameter (logout(), logoutCurrent()); a real request that names none
+ * gets no CORS headers. A preflight carries no header values, so it is answered for an origin
+ * that some application registered — of the pool in the query when named, else of any pool —
+ * from a per-worker set of the registered origins, read again at most once a second (or after
+ * an admin change through this process): a flood of preflights costs no scan each. The request
+ * that follows is checked against its own application. The store is read off the loop
+ * (reads.h). */
 #include "ctx.h"
 
 #include <stdlib.h>
@@ -16,28 +19,174 @@
 #include <strings.h>
 
 #include "../http/reply.h"
+#include "../util/clock.h"
 #include "../util/log.h"
 #include "reads.h"
 
 #define CORS_ORIGIN_MAX 256
-#define CORS_POOLS_MAX 4096 /* pools scanned for a preflight's origin */
+#define CORS_POOLS_MAX 4096  /* pools read for the origin set */
+#define CORS_KEYS_MAX 100000 /* entries of the origin set */
+#define CORS_SET_TTL_MS 1000 /* the set is read again at most this often (or on an admin change)   \
+                              */
 #define CORS_ALLOW_HEADERS                                                                         \
     "Authorization, Content-Type, x-authing-app-id, x-authing-userpool-id, "                       \
     "x-authing-request-from, x-authing-sdk-version, x-authing-app-tenant-id, x-authing-lang"
 #define CORS_MAX_AGE "600"
 
-typedef struct {
+/* One request: a real one whose application is read, or a preflight waiting for the set. */
+typedef struct cors {
     http_req_t *r;
     http_handler_fn next; /* NULL: a preflight */
     char origin[CORS_ORIGIN_MAX];
     char app_id[STORE_ID_MAX];
     char pool_id[STORE_ID_MAX];
     bool allowed;
-    /* the scan of a preflight */
+    struct cors *wait_next; /* preflights waiting for the set being read */
+} cors_t;
+
+/* The registered origins of every application, sorted for bsearch: "origin" (some
+ * application has it) and "pool\x01origin" (an application of that pool has it). */
+typedef struct {
+    char **keys;
+    size_t n, cap;
+} cors_set_t;
+
+/* Per worker (worker_ctx_t.cors): the set, when it was read, and the preflights waiting for
+ * the one read in flight, so a burst of preflights costs one scan of the store, not one each. */
+struct cors_cache {
+    cors_set_t set;
+    bool have, building;
+    uint64_t gen;
+    int64_t at_ms;
+    cors_t *waiters;
+};
+
+/* The read of the set, off the loop: it touches only what it holds. */
+typedef struct {
+    worker_ctx_t *ctx;
     char (*pools)[STORE_ID_MAX];
     size_t npools, cap;
+    size_t pool_i; /* the pool whose applications are being read */
+    cors_set_t set;
     bool truncated, nomem;
-} cors_t;
+    uint64_t gen;
+    int64_t at_ms;
+} cors_build_t;
+
+static void
+set_free(cors_set_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->keys[i]);
+    free(s->keys);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+set_has(const cors_set_t *s, const char *pool, const char *origin)
+{
+    char key[STORE_ID_MAX + CORS_ORIGIN_MAX + 2];
+    if (pool && *pool)
+        wx_snprintf(key, sizeof(key), "%s\x01%s", pool, origin);
+    else
+        wx_strlcpy(key, origin, sizeof(key));
+    const char *k = key;
+    return s->n && bsearch(&k, s->keys, s->n, sizeof(*s->keys), key_cmp) != NULL;
+}
+
+static bool
+build_add(cors_build_t *b, const char *pool, const char *origin, size_t n)
+{
+    if (b->set.n >= CORS_KEYS_MAX) {
+        b->truncated = true;
+        return false;
+    }
+    if (b->set.n == b->set.cap) {
+        size_t cap = b->set.cap ? b->set.cap * 2 : 64;
+        char **grown = realloc(b->set.keys, cap * sizeof(*grown));
+        if (!grown) {
+            b->nomem = true;
+            return false;
+        }
+        b->set.keys = grown;
+        b->set.cap = cap;
+    }
+    size_t pl = pool ? strlen(pool) + 1 : 0;
+    char *k = malloc(pl + n + 1);
+    if (!k) {
+        b->nomem = true;
+        return false;
+    }
+    if (pool) {
+        memcpy(k, pool, pl - 1);
+        k[pl - 1] = '\x01';
+    }
+    memcpy(k + pl, origin, n);
+    k[pl + n] = '\0';
+    b->set.keys[b->set.n++] = k;
+    return true;
+}
+
+static bool
+pool_collect(const store_pool_t *p, void *arg)
+{
+    cors_build_t *b = arg;
+    if (b->npools >= CORS_POOLS_MAX) {
+        b->truncated = true;
+        return false;
+    }
+    if (b->npools == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        char(*grown)[STORE_ID_MAX] = realloc(b->pools, cap * sizeof(*b->pools));
+        if (!grown) {
+            b->nomem = true;
+            return false;
+        }
+        b->pools = grown;
+        b->cap = cap;
+    }
+    wx_strlcpy(b->pools[b->npools++], p->id, STORE_ID_MAX);
+    return true;
+}
+
+/* Each line of an application's web_origins (stored normalised, proto/admin_input.c), alone
+ * and with its pool. */
+static bool
+app_collect(const store_app_t *a, void *arg)
+{
+    cors_build_t *b = arg;
+    const char *p = a->web_origins;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len > 0 && len < CORS_ORIGIN_MAX &&
+            (!build_add(b, NULL, p, len) || !build_add(b, b->pools[b->pool_i], p, len)))
+            return false;
+        p = e ? e + 1 : NULL;
+    }
+    return true;
+}
+
+static wx_status_t
+build_run(store_t *st, void *arg, wx_err_t *err)
+{
+    cors_build_t *b = arg;
+    wx_status_t rc = store_pool_list(st, pool_collect, b, err);
+    for (b->pool_i = 0; rc == WX_OK && !b->nomem && !b->truncated && b->pool_i < b->npools;
+         b->pool_i++)
+        rc = store_app_list(st, b->pools[b->pool_i], app_collect, b, err);
+    if (rc == WX_OK && b->nomem)
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+    if (rc == WX_OK && b->set.n)
+        qsort(b->set.keys, b->set.n, sizeof(*b->set.keys), key_cmp);
+    return rc;
+}
 
 /* Is origin one line of the newline-separated list? Exact: origins are stored normalised
  * (proto/admin_input.c) and browsers send them so. */
@@ -56,67 +205,17 @@ origin_listed(const char *list, const char *origin)
     return false;
 }
 
-static bool
-pool_collect(const store_pool_t *p, void *arg)
-{
-    cors_t *c = arg;
-    if (c->npools >= CORS_POOLS_MAX) {
-        c->truncated = true;
-        return false;
-    }
-    if (c->npools == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        char(*grown)[STORE_ID_MAX] = realloc(c->pools, cap * sizeof(*c->pools));
-        if (!grown) {
-            c->nomem = true;
-            return false;
-        }
-        c->pools = grown;
-        c->cap = cap;
-    }
-    wx_strlcpy(c->pools[c->npools++], p->id, STORE_ID_MAX);
-    return true;
-}
-
-static bool
-app_match(const store_app_t *a, void *arg)
-{
-    cors_t *c = arg;
-    if (origin_listed(a->web_origins, c->origin))
-        c->allowed = true;
-    return !c->allowed;
-}
-
+/* A real request's application, named by the request. */
 static wx_status_t
 cors_run(store_t *st, void *arg, wx_err_t *err)
 {
     cors_t *c = arg;
-    wx_status_t rc;
-    if (c->app_id[0]) {
-        store_app_t a;
-        rc = store_app_get(st, c->app_id, &a, err);
-        if (rc == WX_OK)
-            c->allowed = origin_listed(a.web_origins, c->origin);
-        memset(a.secret, 0, sizeof(a.secret));
-        return rc == WX_ENOENT ? WX_OK : rc;
-    }
-    if (c->pool_id[0])
-        return store_app_list(st, c->pool_id, app_match, c, err);
-    if ((rc = store_pool_list(st, pool_collect, c, err)) != WX_OK)
-        return rc;
-    if (c->nomem)
-        return wx_err_set(err, WX_ENOMEM, "out of memory");
-    for (size_t i = 0; i < c->npools && !c->allowed; i++)
-        if ((rc = store_app_list(st, c->pools[i], app_match, c, err)) != WX_OK)
-            return rc;
-    return WX_OK;
-}
-
-static void
-cors_free(cors_t *c)
-{
-    free(c->pools);
-    free(c);
+    store_app_t a;
+    wx_status_t rc = store_app_get(st, c->app_id, &a, err);
+    if (rc == WX_OK)
+        c->allowed = origin_listed(a.web_origins, c->origin);
+    memset(a.secret, 0, sizeof(a.secret));
+    return rc == WX_ENOENT ? WX_OK : rc;
 }
 
 static void
@@ -135,42 +234,119 @@ cors_done(wx_status_t rc, const wx_err_t *err, void *arg)
     if (rc != WX_OK)
         wx_log(WX_LOG_WARN, "cors_origin_unreadable", "rid", r->id, "origin", c->origin, "error",
                err->msg, NULL);
-    if (c->truncated)
-        wx_log(WX_LOG_WARN, "cors_scan_truncated", "rid", r->id, "origin", c->origin, NULL);
     if (!c->allowed)
         wx_log(WX_LOG_INFO, "cors_origin_refused", "rid", r->id, "origin", c->origin, "app",
-               c->app_id[0] ? c->app_id : NULL, NULL);
-    if (next) {
-        if (c->allowed)
-            cors_allow(r, c->origin);
-        cors_free(c);
-        next(r); /* a refused origin is answered too: the browser keeps the answer from the page */
-        return;
-    }
-    if (rc != WX_OK) {
-        cors_free(c);
+               c->app_id, NULL);
+    if (c->allowed)
+        cors_allow(r, c->origin);
+    free(c);
+    next(r); /* a refused origin is answered too: the browser keeps the answer from the page */
+}
+
+/* A preflight's answer; known false: the origin set could not be read. */
+static void
+preflight_answer(cors_t *c, bool known, bool allowed)
+{
+    http_req_t *r = c->r;
+    char msg[CORS_ORIGIN_MAX + 200];
+    if (!known) {
+        free(c);
         r->outcome = "store_unavailable";
         http_reply_error(r, 503, 503, "cannot check the origin right now, please try again");
         return;
     }
-    if (!c->allowed) {
-        char msg[CORS_ORIGIN_MAX + 200];
+    if (!allowed) {
+        wx_log(WX_LOG_INFO, "cors_origin_refused", "rid", r->id, "origin", c->origin, NULL);
         wx_snprintf(msg, sizeof(msg),
                     "origin %s is not a registered web origin of any application: add it with "
                     "`wxauth app update APP --web-origin %s`",
                     c->origin, c->origin);
-        cors_free(c);
+        free(c);
         r->outcome = "origin_refused";
         http_reply_error(r, 403, 403, msg);
         return;
     }
     cors_allow(r, c->origin);
-    cors_free(c);
+    free(c);
     http_add_header(r, "Access-Control-Allow-Methods", "GET, POST");
     http_add_header(r, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
     http_add_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
     r->outcome = "preflight";
     http_reply_raw(r, 204, NULL, NULL, 0);
+}
+
+/* The set read: kept (when whole enough to use), and every waiting preflight answered. */
+static void
+build_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    cors_build_t *b = arg;
+    struct cors_cache *cc = b->ctx->cors;
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_WARN, "cors_origins_unreadable", "error", err->msg, NULL);
+    } else {
+        if (b->truncated)
+            wx_log(WX_LOG_WARN, "cors_origins_truncated", NULL);
+        set_free(&cc->set);
+        cc->set = b->set;
+        memset(&b->set, 0, sizeof(b->set));
+        cc->have = true;
+        cc->gen = b->gen;
+        cc->at_ms = b->at_ms;
+    }
+    cc->building = false;
+    cors_t *w = cc->waiters;
+    cc->waiters = NULL;
+    while (w) {
+        cors_t *nx = w->wait_next;
+        preflight_answer(w, cc->have, cc->have && set_has(&cc->set, w->pool_id, w->origin));
+        w = nx;
+    }
+    set_free(&b->set);
+    free(b->pools);
+    free(b);
+}
+
+/* A preflight: answered from the worker's origin set, read again when older than
+ * CORS_SET_TTL_MS or an admin change came through this process (conf_cache.h). */
+static void
+preflight_start(http_req_t *r, cors_t *c)
+{
+    worker_ctx_t *ctx = handle_ctx(r);
+    struct cors_cache *cc = ctx->cors;
+    if (!cc && !(cc = ctx->cors = calloc(1, sizeof(*cc)))) {
+        preflight_answer(c, false, false);
+        return;
+    }
+    uint64_t gen = conf_cache_gen();
+    int64_t now = wx_mono_ms();
+    if (cc->have && cc->gen == gen && now - cc->at_ms < CORS_SET_TTL_MS) {
+        preflight_answer(c, true, set_has(&cc->set, c->pool_id, c->origin));
+        return;
+    }
+    c->wait_next = cc->waiters;
+    cc->waiters = c;
+    if (cc->building)
+        return;
+    cors_build_t *b = calloc(1, sizeof(*b));
+    if (!b) {
+        cc->waiters = c->wait_next;
+        preflight_answer(c, cc->have, cc->have && set_has(&cc->set, c->pool_id, c->origin));
+        return;
+    }
+    b->ctx = ctx;
+    b->gen = gen; /* taken before the read: a change meanwhile makes the set stale */
+    b->at_ms = now;
+    cc->building = true;
+    handle_read(r->worker, build_run, build_done, b);
+}
+
+void
+handle_cors_cache_free(struct cors_cache *cc)
+{
+    if (!cc)
+        return;
+    set_free(&cc->set);
+    free(cc);
 }
 
 /* The origin of our own public_url: requests from it need no CORS headers. */
@@ -210,9 +386,11 @@ cors_start(http_req_t *r, http_handler_fn next)
     }
     if (!pool || !*pool)
         pool = wx_query_get(&r->query, "userpool_id");
+    /* A real request is checked against the application it names, and only that: without
+     * one it gets no CORS headers (its page cannot read the answer). */
     if (!origin || strlen(origin) >= CORS_ORIGIN_MAX || strcmp(origin, "null") == 0 ||
-        (app && !handle_valid_id(app)) || (pool && *pool && !handle_valid_id(pool)) ||
-        !(c = calloc(1, sizeof(*c)))) {
+        (next && !app) || (app && !handle_valid_id(app)) ||
+        (pool && *pool && !handle_valid_id(pool)) || !(c = calloc(1, sizeof(*c)))) {
         if (next) {
             next(r);
             return;
@@ -228,7 +406,10 @@ cors_start(http_req_t *r, http_handler_fn next)
     wx_strlcpy(c->origin, origin, sizeof(c->origin));
     wx_strlcpy(c->app_id, app ? app : "", sizeof(c->app_id));
     wx_strlcpy(c->pool_id, pool ? pool : "", sizeof(c->pool_id));
-    handle_read(r->worker, cors_run, cors_done, c);
+    if (!next)
+        preflight_start(r, c);
+    else
+        handle_read(r->worker, cors_run, cors_done, c);
 }
 
 void

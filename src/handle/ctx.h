@@ -54,6 +54,7 @@ typedef struct {
     keys_cache_t *keys;          /* signing and verification keys (keys.h) */
     token_cache_t *verified;     /* tokens whose signature this worker checked (token_cache.h) */
     conf_cache_t *conf;          /* pools and connections the login path read (conf_cache.h) */
+    struct cors_cache *cors;     /* registered web origins for preflights (cors.c); lazily made */
     admin_guard_t admin_guard;   /* admin sign-in cache and failure counters */
     admin_guard_t metrics_guard; /* the same for /metrics (its own last good token) */
     bool admin_listener;         /* a worker of the admin listener ([admin] listen) */
@@ -102,6 +103,7 @@ void handle_cors_preflight(http_req_t *r); /* OPTIONS of the SDK's endpoints (co
 /* The SDK's endpoints from pages of other origins (cors.c): the credentialed CORS headers when
  * the request's Origin is registered (web_origins) for its application, then next(r). */
 void handle_cors(http_req_t *r, http_handler_fn next);
+void handle_cors_cache_free(struct cors_cache *cc); /* worker_ctx_t.cors, at the worker's end */
 /* End a popup-mode login (start.c's "popup=1") on the page that posts {code, message, data,
  * event} to its opener at the application's registered web origins (popup.c). */
 void handle_popup_reply(http_req_t *r, const char *app_id, int code, const char *message,

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 wx_status_t
 handle_form_parse(http_req_t *r, wx_query_t *form, wx_err_t *err)
 {
@@ -17,6 +19,7 @@ handle_form_parse(http_req_t *r, wx_query_t *form, wx_err_t *err)
     if (!body)
         return wx_err_set(err, WX_ETOOBIG, "the body is missing or too large");
     wx_status_t rc = wx_query_parse(body, form, err);
+    OPENSSL_cleanse(body, len); /* the OAuth forms carry secrets and tokens */
     free(body);
     return rc;
 }

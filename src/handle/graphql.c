@@ -314,6 +314,21 @@ gql_token_checked(http_req_t *r, token_result_t *rp, void *arg)
                   res.why);
         return;
     }
+    /* refreshToken renews Authing login tokens only. The OpenID provider's tokens (access:
+     * client_id and scope; ID: azp and at_hash, oidc_token.c) renew through /oidc/token, with
+     * client authentication, rotation and reuse detection: renewed here they would outlive
+     * the revocation of their grant forever. */
+    if (g->op == GQL_REFRESH_TOKEN &&
+        (json_object_get(res.payload, "client_id") || json_object_get(res.payload, "scope") ||
+         json_object_get(res.payload, "azp") || json_object_get(res.payload, "at_hash"))) {
+        wx_log(WX_LOG_INFO, "token_refused", "rid", r->id, "endpoint", "graphql", "why",
+               "an OpenID Connect token, not a login token", NULL);
+        gql_error(r, 200, GQL_CODE_INVALID,
+                  "此令牌不能在此刷新，请通过 /oidc/token 刷新 · an OpenID Connect token cannot "
+                  "be renewed by refreshToken: use the refresh_token grant of /oidc/token",
+                  "oidc_token");
+        return;
+    }
     const char *pool = json_string_value(json_object_get(res.payload, "userPoolId"));
     const char *sub = json_string_value(json_object_get(res.payload, "sub"));
     const char *aud = json_string_value(json_object_get(res.payload, "aud"));
@@ -406,7 +421,11 @@ handle_graphql(http_req_t *r)
         gql_error(r, 200, GQL_CODE_UNSUPPORTED, msg, "unsupported_operation");
         goto out;
     }
-    token_check(r, g->token, NULL, gql_token_checked, g);
+    /* refreshToken mints a new token: a revocation made a moment ago must stop it. */
+    if (op == GQL_REFRESH_TOKEN)
+        token_check_fresh(r, g->token, NULL, gql_token_checked, g);
+    else
+        token_check(r, g->token, NULL, gql_token_checked, g);
 out:
     json_decref(body);
     free(raw);

@@ -24,7 +24,7 @@ static void
 intro_free(void *p)
 {
     intro_t *in = p;
-    wx_query_free(&in->form);
+    wx_query_free_secret(&in->form);
     free(in);
 }
 

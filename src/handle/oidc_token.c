@@ -434,7 +434,7 @@ static void
 token_req_free(void *p)
 {
     token_req_t *q = p;
-    wx_query_free(&q->form);
+    wx_query_free_secret(&q->form);
     OPENSSL_cleanse(&q->app, sizeof(q->app));
     free(q);
 }

@@ -26,8 +26,9 @@
 typedef struct {
     http_req_t *r;
     wx_query_t form;
-    bool logout;  /* the logout endpoint's replies */
-    bool browser; /* the SDK's GET logouts: the session ends too, the token is optional */
+    bool logout;    /* the logout endpoint's replies */
+    bool browser;   /* the SDK's GET logouts: the session ends too, the token is optional */
+    bool origin_ok; /* browser: the page's Origin is registered for the named application */
     const char *endpoint;
     char jti[64];
     int64_t exp;
@@ -41,7 +42,7 @@ static void
 revoke_free(void *p)
 {
     revoke_t *v = p;
-    wx_query_free(&v->form);
+    wx_query_free_secret(&v->form);
     free(v);
 }
 
@@ -62,7 +63,14 @@ revoke_reply(http_req_t *r, revoke_t *v, bool ok, bool revoked)
 {
     if (v->browser && ok) {
         /* Logging out is idempotent: a token that no longer verifies has nothing to revoke,
-         * and the SDK must still drop it. */
+         * and the SDK must still drop it. The login session ends only for a request that
+         * shows it comes from the application: a valid token, or an Origin registered for it
+         * (the SDK sends both). A bare link from any site (logout CSRF) ends nothing. */
+        if (!revoked && !v->origin_ok) {
+            r->outcome = "logged_out_not_session";
+            browser_logged_out(r, NULL);
+            return;
+        }
         r->outcome = revoked ? "logged_out" : "logged_out_no_token";
         oidc_session_end_async(r, handle_ctx(r), browser_logged_out, NULL);
         return;
@@ -209,7 +217,9 @@ revocation_authenticated(http_req_t *r, client_auth_t res, const store_app_t *ap
     const char *tok = wx_query_get(&v->form, "token");
     if (looks_like_refresh(tok)) {
         wx_err_t err = {0};
-        if (res == CLIENT_AUTH_OK && app)
+        /* A public client that named itself is bound like an authenticated one: it may
+         * revoke only its own refresh tokens. */
+        if ((res == CLIENT_AUTH_OK || res == CLIENT_AUTH_PUBLIC) && app)
             wx_strlcpy(v->client, app->id, sizeof(v->client));
         v->r = r;
         if (wx_sha256_hex(tok, strlen(tok), v->hash) != WX_OK ||
@@ -241,7 +251,9 @@ handle_revocation(http_req_t *r)
                                   err.msg[0] ? err.msg : "token is required"));
         return;
     }
-    client_authenticate(r, &v->form, revocation_authenticated, v);
+    /* client_id alone is how a public client revokes (authing-js-sdk revokeToken with
+     * revocationEndPointAuthMethod 'none', openid-client): accepted as for introspection. */
+    client_authenticate_public(r, &v->form, revocation_authenticated, v);
 }
 
 void
@@ -280,6 +292,9 @@ handle_logout_browser(http_req_t *r)
     }
     v->logout = true;
     v->browser = true;
+    /* handle_cors (which runs first) allows an origin only when it is registered for the
+     * application the request names (cors.c). */
+    v->origin_ok = http_resp_header(r, "Access-Control-Allow-Origin") != NULL;
     v->endpoint = "logout";
     r->data = v;
     r->data_free = revoke_free;

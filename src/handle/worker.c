@@ -217,6 +217,7 @@ handle_worker_fini(http_worker_t *w, void *p)
     keys_cache_free(ctx->keys);
     token_cache_free(ctx->verified);
     conf_cache_free(ctx->conf);
+    handle_cors_cache_free(ctx->cors);
     store_close(ctx->store);
     free(ctx);
 }

@@ -23,6 +23,12 @@ http_add_header(http_req_t *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
+const char *
+http_resp_header(http_req_t *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_output_headers(r->ev), name);
+}
+
 void
 http_set_cookie(http_req_t *r, const char *name, const char *value, long max_age, bool secure)
 {

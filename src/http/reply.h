@@ -9,6 +9,8 @@
 #include "server.h"
 
 void http_add_header(http_req_t *r, const char *name, const char *value);
+/* A header already added to the response (the first of that name), or NULL. */
+const char *http_resp_header(http_req_t *r, const char *name);
 /* Set-Cookie with HttpOnly; SameSite=Lax; Path=/ (Secure when secure). max_age < 0: session. */
 void http_set_cookie(http_req_t *r, const char *name, const char *value, long max_age, bool secure);
 

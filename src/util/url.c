@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static bool
 is_unreserved(unsigned char c)
 {
@@ -142,6 +144,15 @@ wx_query_free(wx_query_t *q)
         free(q->params[i].value);
     }
     q->count = 0;
+}
+
+void
+wx_query_free_secret(wx_query_t *q)
+{
+    for (size_t i = 0; i < q->count; i++)
+        if (q->params[i].value)
+            OPENSSL_cleanse(q->params[i].value, strlen(q->params[i].value));
+    wx_query_free(q);
 }
 
 const char *

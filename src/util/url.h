@@ -28,6 +28,9 @@ int wx_hex_value(char c);
 /* Parse "a=1&b=2" (without '?'). Fails on too many params, too long, or bad escapes. */
 wx_status_t wx_query_parse(const char *qs, wx_query_t *q, wx_err_t *err);
 void wx_query_free(wx_query_t *q);
+/* The same, the values overwritten first: for forms that carry secrets (client_secret, code,
+ * code_verifier, refresh_token, token), so they do not linger in freed memory. */
+void wx_query_free_secret(wx_query_t *q);
 /* First value of key, or NULL. */
 const char *wx_query_get(const wx_query_t *q, const char *key);
 

@@ -120,8 +120,12 @@ parse_prometheus(const char *body)
                     if (strcmp(fam[i].name, name) == 0)
                         fail_msg("TYPE given twice: %s", l);
                 assert_true(nf < MAX_FAMILIES);
-                snprintf(fam[nf].name, sizeof(fam[nf].name), "%s", name);
-                snprintf(fam[nf].type, sizeof(fam[nf].type), "%s", rest);
+                /* checked: GCC's -Wformat-truncation sees rest[1024] into type[16] */
+                if (snprintf(fam[nf].name, sizeof(fam[nf].name), "%s", name) >=
+                        (int)sizeof(fam[nf].name) ||
+                    snprintf(fam[nf].type, sizeof(fam[nf].type), "%s", rest) >=
+                        (int)sizeof(fam[nf].type))
+                    fail_msg("name or type too long: %s", l);
                 nf++;
             } else if (strcmp(kw, "HELP") != 0) {
                 fail_msg("comment neither HELP nor TYPE: %s", l);

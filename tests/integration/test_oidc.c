@@ -50,7 +50,12 @@ group_setup(void **state)
                     (const char *const[]){"app", "create", "oidc-spa", "--pool", "demo", "--public",
                                           "--redirect", SPA_CB, NULL},
                     unused);
+    wxtk_app_create(&env,
+                    (const char *const[]){"app", "create", "oidc-spa2", "--pool", "demo",
+                                          "--public", "--redirect", SPA_CB, NULL},
+                    unused);
     wxtk_person_add(&env, "oidc-alice", "Alice");
+    wxtk_person_add(&env, "oidc-bob", "Bob");
     return 0;
 }
 
@@ -723,6 +728,130 @@ test_refresh_revocation(void **state)
     wxt_browser_free(b);
 }
 
+/* POST /oidc/token/revocation, body "token=…&client_id=…": a public client names itself
+ * (token_endpoint_auth_method none, as authing-js-sdk's revokeToken and openid-client send it). */
+static long
+revoke_public(const char *client_id, const char *token, char **body_out)
+{
+    char url[256], body[512];
+    wxtk_resp_t r = {0};
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    snprintf(url, sizeof(url), "%s/oidc/token/revocation", env.auth);
+    snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token&client_id=%s", token,
+             client_id);
+    assert_int_equal(wxtk_http("POST", url, h, body, &r), 0);
+    long st = r.status;
+    if (body_out)
+        *body_out = strdup(r.body ? r.body : "");
+    wxtk_resp_free(&r);
+    return st;
+}
+
+/* A public client revokes its own refresh token with client_id alone (200, the token no longer
+ * refreshes); another public client's id is told no, as a confidential client would be; a
+ * confidential client's id without its secret is invalid_client. */
+static void
+test_public_client_revocation(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char body[512], *said = NULL;
+    char *code = get_code(b, "oidc-spa", SPA_CB,
+                          "response_type=code&scope=openid&state=st-1&code_challenge=" CHALLENGE
+                          "&code_challenge_method=S256");
+    json_t *t =
+        redeem("oidc-spa", NULL, code, SPA_CB, "client_id=oidc-spa&code_verifier=" VERIFIER, 200);
+    char *rt = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    long st = revoke_public("oidc-spa2", rt, &said);
+    if (st != 400 || !strstr(said, "unauthorized_client"))
+        fail_msg("another public client's id: want 400 unauthorized_client, got %ld %s", st, said);
+    free(said);
+    st = revoke_public("oidc-web", rt, &said);
+    if (st != 401 || !strstr(said, "invalid_client"))
+        fail_msg("a confidential client's id alone: want 401 invalid_client, got %ld %s", st, said);
+    free(said);
+    /* the refused attempts left the token alone */
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s&client_id=oidc-spa",
+             rt);
+    t = token_call("oidc-spa", NULL, body, 200);
+    free(rt);
+    rt = strdup(json_string_value(json_object_get(t, "refresh_token")));
+    json_decref(t);
+    st = revoke_public("oidc-spa", rt, &said);
+    if (st != 200)
+        fail_msg("the public client's own token: want 200, got %ld %s", st, said);
+    free(said);
+    snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s&client_id=oidc-spa",
+             rt);
+    expect_error(token_call("oidc-spa", NULL, body, 400), "invalid_grant");
+    free(rt);
+    free(code);
+    wxt_browser_free(b);
+}
+
+/* POST /graphql/v2 mutation refreshToken (authing-js-sdk refreshToken()) with token as Bearer;
+ * the answer's JSON. */
+static json_t *
+gql_refresh(const char *token)
+{
+    char url[256], auth[4096]; /* an ID token is longer than wxt_http_auth's header */
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/graphql/v2", env.auth);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *h[] = {"Content-Type: application/json", auth, NULL};
+    assert_int_equal(
+        wxt_http_headers("POST", url, h,
+                         "{\"query\":\"mutation refreshToken { refreshToken { token iat exp } }\"}",
+                         &r),
+        0);
+    if (r.status != 200)
+        fail_msg("graphql: want 200, got %ld %s", r.status, r.body);
+    json_error_t je;
+    json_t *j = json_loads(r.body, 0, &je);
+    if (!j)
+        fail_msg("graphql: not JSON: %s", r.body);
+    wxt_resp_free(&r);
+    return j;
+}
+
+/* refreshToken renews Authing login tokens only: the provider's ID and access tokens renew
+ * through /oidc/token (client authentication, rotation, reuse detection, code-replay
+ * revocation), never into login tokens of the pool's full lifetime. */
+static void
+test_graphql_refresh_refuses_oidc_tokens(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    json_t *t = redeem("oidc-web", web_secret, code, WEB_CB, NULL, 200);
+    const char *toks[] = {json_string_value(json_object_get(t, "id_token")),
+                          json_string_value(json_object_get(t, "access_token"))};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *g = gql_refresh(toks[i]);
+        json_t *e = json_object_get(json_array_get(json_object_get(g, "errors"), 0), "message");
+        if (!json_is_null(json_object_get(g, "data")) || !json_is_object(e) ||
+            json_integer_value(json_object_get(e, "code")) != 2207)
+            fail_msg("refreshToken with the %s token: want error 2207, got %s", i ? "access" : "ID",
+                     json_dumps(g, 0));
+        json_decref(g);
+    }
+    json_decref(t);
+    free(code);
+    wxt_browser_free(b);
+    /* A login token (WeChat login through /connections/social) still renews. */
+    char sub[64];
+    char *lt = wxtk_login_token(&env,
+                                "/connections/social/wechat:webpage-authorization?app_id=oidc-web"
+                                "&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2Foidc-cb",
+                                "oidc-bob", sub, sizeof(sub));
+    json_t *g = gql_refresh(lt);
+    const char *nt = json_string_value(
+        json_object_get(json_object_get(json_object_get(g, "data"), "refreshToken"), "token"));
+    if (!nt || strcmp(nt, lt) == 0)
+        fail_msg("refreshToken with a login token: want a new token, got %s", json_dumps(g, 0));
+    json_decref(g);
+    free(lt);
+}
+
 /* prompt=none: without a session, login_required to the client; with one (same browser, the
  * pool's other application), a code at once, without WeChat. */
 static void
@@ -762,6 +891,34 @@ test_sessions(void **state)
     assert_int_equal(r.status, 302);
     assert_non_null(strstr(r.location, env.emu));
     wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
+/* authing-js-sdk's logout GETs (GET /logout, GET /api/v2/logout) end the browser's session only
+ * for a request that shows it comes from the application (a valid Bearer token, or an Origin
+ * registered for it): a bare link from another site (logout CSRF) still gets the SDK's
+ * {code:200} but leaves the session alive. */
+static void
+test_logout_get_csrf(void **state)
+{
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA);
+    char *code = get_code(b, "oidc-web", WEB_CB, "response_type=code&scope=openid&state=st-1");
+    free(code);
+    const char *paths[] = {"/logout?appId=oidc-web&deviceId=current",
+                           "/api/v2/logout?app_id=oidc-web"};
+    for (size_t i = 0; i < 2; i++) {
+        char url[512];
+        wxt_resp_t r = {0};
+        snprintf(url, sizeof(url), "%s%s", env.auth, paths[i]);
+        assert_int_equal(wxt_get(b, url, &r), 0);
+        if (r.status != 200 || !r.body || !strstr(r.body, "\"code\":200"))
+            fail_msg("%s: want 200 {code:200}, got %ld %s", paths[i], r.status, r.body);
+        wxt_resp_free(&r);
+        /* the session lives on: prompt=none still gives a code */
+        char *c2 = get_code(b, "oidc-web", WEB_CB,
+                            "response_type=code&scope=openid&state=st-1&prompt=none");
+        free(c2);
+    }
     wxt_browser_free(b);
 }
 
@@ -981,6 +1138,9 @@ main(void)
         cmocka_unit_test(test_pkce),
         cmocka_unit_test(test_refresh_reuse),
         cmocka_unit_test(test_refresh_revocation),
+        cmocka_unit_test(test_public_client_revocation),
+        cmocka_unit_test(test_graphql_refresh_refuses_oidc_tokens),
+        cmocka_unit_test(test_logout_get_csrf),
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_userinfo_forms),
         cmocka_unit_test(test_logout),

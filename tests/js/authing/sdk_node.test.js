@@ -158,24 +158,42 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
 
   it("logoutCurrent() ends the browser's login session at wxauthd (an /oidc/auth session)", async () => {
     const jar = cookieJar();
-    const h = () => ({ 'User-Agent': WECHAT_UA, Cookie: jar.header() });
+    const h = (extra = {}) => ({ 'User-Agent': WECHAT_UA, Cookie: jar.header(), ...extra });
     const auth = (prompt) => fetch(`${env.auth}/oidc/auth?client_id=${APP}&response_type=code&scope=openid` +
       `&redirect_uri=${encodeURIComponent(`${SITE}/callback`)}&state=s1${prompt ? `&prompt=${prompt}` : ''}`,
     { redirect: 'manual', headers: h() });
-    let r = await auth();
-    assert.equal(r.status, 302);
-    jar.take(r);
-    r = await fetch(`${r.headers.get('location').split('#')[0]}&emu_person=alice&emu_action=allow`,
-      { redirect: 'manual', headers: h() });
-    r = await fetch(r.headers.get('location'), { redirect: 'manual', headers: h() });
-    jar.take(r);
-    assert.match(r.headers.get('location'), /[?&]code=/);
+    const signIn = async () => {
+      let r = await auth();
+      assert.equal(r.status, 302);
+      jar.take(r);
+      r = await fetch(`${r.headers.get('location').split('#')[0]}&emu_person=alice&emu_action=allow`,
+        { redirect: 'manual', headers: h() });
+      r = await fetch(r.headers.get('location'), { redirect: 'manual', headers: h() });
+      jar.take(r);
+      assert.match(r.headers.get('location'), /[?&]code=/);
+      r = await auth('none');
+      assert.match(r.headers.get('location'), /[?&]code=/, 'the session answers prompt=none');
+    };
+    const logout = async (extra) => {
+      const r = await fetch(`${env.auth}/logout?appId=${APP}&deviceId=current`, { headers: h(extra) });
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), { code: 200, message: '已退出登录', data: null });
+      jar.take(r);
+    };
+    await signIn();
+    // Logout CSRF: a bare link (no token, no Origin) or another site's page ends nothing.
+    await logout();
+    await logout({ Origin: 'http://127.0.0.1:8' });
+    let r = await auth('none');
+    assert.match(r.headers.get('location'), /[?&]code=/, 'the session lives on');
+    // The SDK's request (a valid token) ends it.
+    const own = await wechatLogin(env, APP);
+    await logout({ Authorization: `Bearer ${own.user.token}` });
     r = await auth('none');
-    assert.match(r.headers.get('location'), /[?&]code=/, 'the session answers prompt=none');
-    r = await fetch(`${env.auth}/logout?appId=${APP}&deviceId=current`, { headers: h() });
-    assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), { code: 200, message: '已退出登录', data: null });
-    jar.take(r);
+    assert.match(r.headers.get('location'), /error=login_required/, 'the session ended');
+    // So does one from a page of an origin registered for the application, without a token.
+    await signIn();
+    await logout({ Origin: SITE });
     r = await auth('none');
     assert.match(r.headers.get('location'), /error=login_required/, 'the session ended');
   });
@@ -194,6 +212,14 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
       assert.match(ok.headers.get('access-control-allow-headers'), /x-authing-app-id/);
       assert.match(ok.headers.get('vary'), /Origin/);
     }
+    // Preflights are answered from each worker's set of registered origins: an origin added or
+    // removed through the admin API counts at once.
+    const NEW = 'http://127.0.0.1:7';
+    assert.equal((await pre(NEW)).status, 403, 'not registered yet');
+    await env.api('PATCH', `/apps/${PUB}`, { web_origins: [SITE, NEW] });
+    assert.equal((await pre(NEW)).status, 204, 'registered: allowed at once');
+    await env.api('PATCH', `/apps/${PUB}`, { web_origins: [SITE] });
+    assert.equal((await pre(NEW)).status, 403, 'removed: refused at once');
     const no = await pre('http://127.0.0.1:8');
     assert.equal(no.status, 403);
     assert.equal(no.headers.get('access-control-allow-origin'), null);
@@ -213,6 +239,16 @@ describe('authing-js-sdk AuthenticationClient in Node', () => {
     assert.equal(r.headers.get('access-control-allow-origin'), null, 'unregistered origin');
     r = await post(SITE, 'no-such-app');
     assert.equal(r.headers.get('access-control-allow-origin'), null, 'origin of no such app');
+    // A real request naming no application is not answered for "some application's" origin.
+    r = await fetch(`${env.auth}/graphql/v2`, {
+      method: 'POST',
+      headers: { Origin: SITE, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: 'query checkLoginStatus($token: String) { checkLoginStatus(token: $token) { status } }',
+        variables: { token: login.user.token } }),
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('access-control-allow-origin'), null, 'no app hint: no CORS');
+    assert.equal(r.headers.get('access-control-allow-credentials'), null);
     for (const h of ['access-control-allow-origin']) assert.notEqual(r.headers.get(h), '*');
   });
 
