@@ -6,13 +6,9 @@
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { launch, WECHAT_UA } = require('../lib/browser');
 const { startServers, startSampleApp } = require('../lib/servers');
-const { WAIT, TEST_TIMEOUT, shot, newContext } = require('./helpers');
+const { WAIT, TEST_TIMEOUT, shot, newContext, readQr } = require('./helpers');
 
 const POOL = 'demo';
 const APP = 'demo-app';
@@ -66,17 +62,6 @@ class Phone {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: this.env.auth },
       body: new URLSearchParams({ t, csrf, action }).toString(),
     });
-  }
-}
-
-// The ticket URL in the QR code on the desktop page, read from its picture.
-async function readQr(page) {
-  const png = path.join(os.tmpdir(), `wxauth-desk-qr-${process.pid}-${Date.now()}.png`);
-  await page.locator('#qr svg').screenshot({ path: png });
-  try {
-    return execFileSync('zbarimg', ['--quiet', '--raw', png], { encoding: 'utf8' }).trim();
-  } finally {
-    fs.rmSync(png, { force: true });
   }
 }
 

@@ -7,13 +7,9 @@
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { launch, WECHAT_UA } = require('../lib/browser');
 const { startServers, startSampleApp } = require('../lib/servers');
-const { WAIT, TEST_TIMEOUT, shot, newContext } = require('./helpers');
+const { WAIT, TEST_TIMEOUT, shot, newContext, readQr } = require('./helpers');
 
 const POOL = 'demo';
 const APP = 'demo-app';
@@ -43,15 +39,6 @@ async function phoneScan(url, person, action) {
   return { status: res.status, body: await res.text() };
 }
 
-async function readQr(page) {
-  const png = path.join(os.tmpdir(), `wxauth-follow-qr-${process.pid}-${Date.now()}.png`);
-  await page.locator('#qr svg').screenshot({ path: png });
-  try {
-    return execFileSync('zbarimg', ['--quiet', '--raw', png], { encoding: 'utf8' }).trim();
-  } finally {
-    fs.rmSync(png, { force: true });
-  }
-}
 
 // The sample app's desktop login button: the follow page with the account's code.
 async function openQrPage(browser, sample, env) {

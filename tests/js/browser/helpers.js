@@ -2,7 +2,10 @@
 // a phone or like a desktop browser, the emulated WeChat authorize pages, screenshots.
 'use strict';
 const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
+const { execFileSync } = require('child_process');
 const { outDir, WECHAT_UA, DESKTOP_UA } = require('../lib/browser');
 
 // Bounded waits, generous for the ASan build (WX_BROWSER_WAIT_MS overrides).
@@ -45,4 +48,15 @@ async function answerConsent(page, env, { person = 'alice', nickname = 'Alice çˆ
   await (action === 'deny' ? page.locator('a.btn.deny') : allow).click();
 }
 
-module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent };
+// The URL in the QR code of a desktop login page (#qr svg), read from its picture by zbarimg.
+async function readQr(page) {
+  const png = path.join(os.tmpdir(), `wxauth-qr-${process.pid}-${Date.now()}.png`);
+  await page.locator('#qr svg').screenshot({ path: png });
+  try {
+    return execFileSync('zbarimg', ['--quiet', '--raw', png], { encoding: 'utf8' }).trim();
+  } finally {
+    fs.rmSync(png, { force: true });
+  }
+}
+
+module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent, readQr };
