@@ -71,8 +71,8 @@ cat > "$DIR/emulator.ini" <<INI
 [emulator]
 listen = 127.0.0.1:$EMU_PORT
 id_seed = $EMU_ID_SEED
-# Demo mode: desktop browsers are let in (real WeChat only opens inside its app), so a new user
-# can log in to the sample app from any browser; the sample app runs with --desktop-login to match.
+# Demo mode: desktop browsers are let in (real WeChat only opens inside its app), so a desktop
+# browser's second tab can play the phone (with wxauthd's [desktop] scan_outside_wechat).
 ua_check = off
 
 [account $APPID]
@@ -176,12 +176,12 @@ trap cleanup EXIT INT TERM
 WXAUTH_ADMIN_TOKEN=$ADMIN_TOKEN "$BUILD/wxauthd" --config "$DIR/wxauthd.ini" 2>>"$DIR/wxauthd.log" & pids+=($!)
 # The sample app: its pages load $AUTH/sdk/wxmp.js and come back to $CALLBACK; its backend
 # checks tokens against $AUTH's JWKS (fetched once wxauthd answers).
-"$BUILD/wxsample" --listen "127.0.0.1:$DEMO_PORT" --wxauth "$AUTH" --app demo-app --desktop-login \
+"$BUILD/wxsample" --listen "127.0.0.1:$DEMO_PORT" --wxauth "$AUTH" --app demo-app \
   2>>"$DIR/demo-app.log" & pids+=($!)
-"$BUILD/wxsample" --listen "127.0.0.1:$SCAN_PORT" --wxauth "$AUTH" --app demo-scan-app --desktop-login \
+"$BUILD/wxsample" --listen "127.0.0.1:$SCAN_PORT" --wxauth "$AUTH" --app demo-scan-app \
   2>>"$DIR/demo-app.log" & pids+=($!)
 "$BUILD/wxsample" --listen "127.0.0.1:$FOLLOW_PORT" --wxauth "$AUTH" --app demo-follow-app \
-  --desktop-login 2>>"$DIR/demo-app.log" & pids+=($!)
+  2>>"$DIR/demo-app.log" & pids+=($!)
 
 for url in "$AUTH/healthz" "$ADMINURL/healthz" "$EMU/healthz" "http://127.0.0.1:$DEMO_PORT/" \
   "http://127.0.0.1:$SCAN_PORT/" "http://127.0.0.1:$FOLLOW_PORT/"; do

@@ -71,6 +71,8 @@ async function startDemo() {
 async function qrPage(ctx, sampleBase, demo) {
   const page = await ctx.newPage();
   await page.goto(`${sampleBase}/`);
+  // The sample app's own desktop button (not the demo's straight-through mode).
+  assert.match(await page.locator('#login').innerText(), /微信扫码登录/);
   await page.locator('#login').click();
   await page.locator('#wx-desktop[data-state="pending"]').waitFor({ timeout: WAIT });
   assert.ok(page.url().startsWith(demo.auth), page.url());
