@@ -479,13 +479,27 @@ test_desktop_caps(void **state)
  * link and a desktop's /desktop/scan is refused (test_desktop_other_browsers); on (the demo's,
  * accepted since wechat.* points at the emulator), the page shows its code's link and the same
  * desktop browser opening it starts the phone's WeChat login instead of a 403. */
+static wxt_env_t demo_env;
+static bool demo_env_up;
+
+/* Its second server is stopped here, so a failed assertion does not leave it running. */
+static int
+demo_env_teardown(void **state)
+{
+    (void)state;
+    if (demo_env_up)
+        wxt_teardown(&demo_env);
+    demo_env_up = false;
+    return 0;
+}
+
 static void
 test_desktop_scan_outside_wechat(void **state)
 {
     (void)state;
-    wxt_env_t e2;
+    wxt_env_t *e2 = &demo_env;
     wxt_opts_t o = {.retries = -1, .extra_config = "[desktop]\nscan_outside_wechat = on\n"};
-    char url[512], want[512], href[512];
+    char url[1280], want[1280], href[1280];
     wxt_resp_t r = {0};
     wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
 
@@ -497,9 +511,10 @@ test_desktop_scan_outside_wechat(void **state)
     wxt_resp_free(&r);
     wxt_browser_free(b);
 
-    wxt_setup(&e2, &o);
+    wxt_setup(e2, &o);
+    demo_env_up = true;
     b = wxt_browser_new(DESKTOP_UA);
-    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e2.auth);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e2->auth);
     assert_int_equal(wxt_get(b, url, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "演示模式：模拟手机扫码"));
@@ -507,7 +522,7 @@ test_desktop_scan_outside_wechat(void **state)
          sizeof(href));
     char ticket[64];
     attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
-    snprintf(want, sizeof(want), "%s/desktop/scan?t=%s", e2.auth, ticket);
+    snprintf(want, sizeof(want), "%s/desktop/scan?t=%s", e2->auth, ticket);
     assert_string_equal(href, want);
     wxt_resp_free(&r);
     /* The same desktop browser plays the phone: on to WeChat's (the emulator's) authorize. */
@@ -517,7 +532,6 @@ test_desktop_scan_outside_wechat(void **state)
                  r.body ? r.body : "");
     wxt_resp_free(&r);
     wxt_browser_free(b);
-    wxt_teardown(&e2);
 }
 
 int
@@ -530,7 +544,7 @@ main(void)
         cmocka_unit_test(test_desktop_other_browsers),
         cmocka_unit_test(test_desktop_not_for_others),
         cmocka_unit_test(test_desktop_caps),
-        cmocka_unit_test(test_desktop_scan_outside_wechat),
+        cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
