@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/addr.h"
 #include "util/ini.h"
@@ -113,6 +114,7 @@ static const key_t_ keys[] = {
     I("desktop", "confirm_ttl", NULL, desktop_confirm_ttl, 5, 600),
     I("desktop", "wait_s", NULL, desktop_wait_s, 1, 120),
     I("desktop", "poll_ms", NULL, desktop_poll_ms, 50, 10000),
+    B("desktop", "scan_outside_wechat", NULL, desktop_scan_outside_wechat),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),
     I("token", "jwks_max_age", NULL, jwks_max_age, 0, 86400),
@@ -176,6 +178,24 @@ is_http_url(const char *s)
         if (*p <= ' ' || *p == 0x7f)
             return false;
     return true;
+}
+
+/* Whether an http(s) URL's host is WeChat's own (qq.com or a subdomain), case-insensitive. */
+static bool
+url_is_wechat(const char *s)
+{
+    const char *h = strstr(s, "://");
+    size_t n = 0;
+    static const char dom[] = "qq.com";
+    const size_t dn = sizeof(dom) - 1;
+    h = h ? h + 3 : s;
+    while (h[n] && h[n] != '/' && h[n] != ':' && h[n] != '?' && h[n] != '#')
+        n++;
+    while (n > 0 && h[n - 1] == '.') /* "api.weixin.qq.com." is the same host */
+        n--;
+    if (n < dn || strncasecmp(h + n - dn, dom, dn) != 0)
+        return false;
+    return n == dn || h[n - dn - 1] == '.';
 }
 
 /* [admin] listen: "public", a host:port, or (unset) loopback on the port after the server's,
@@ -294,6 +314,17 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
         rc = wx_err_set(err, WX_ECONFIG,
                         "wechat.qrconnect_url must be an http(s) URL with a host and without "
                         "spaces");
+        goto out;
+    }
+    /* A demo setting: a QR code's link completing a login outside WeChat would let anyone who
+     * got the link log in as themselves on the desktop. Never with the real WeChat. */
+    if (c->desktop_scan_outside_wechat &&
+        (url_is_wechat(c->authorize_url) || url_is_wechat(c->api_base) ||
+         url_is_wechat(c->qrconnect_url))) {
+        rc = wx_err_set(err, WX_ECONFIG,
+                        "desktop.scan_outside_wechat = on is for the emulator only (make demo): "
+                        "wechat.authorize_url, api_base and qrconnect_url must not point at "
+                        "WeChat (*.qq.com); remove the setting or point them at the emulator");
         goto out;
     }
     if (strncmp(c->public_url, "https://", 8) == 0)

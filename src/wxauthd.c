@@ -278,6 +278,12 @@ main(int argc, char **argv)
                "no [metrics] token_hash: /metrics is served on the admin listener with the "
                "admin token only; set [metrics] token_hash to scrape it on the public one",
                NULL);
+    if (cfg.desktop_scan_outside_wechat)
+        wx_log(WX_LOG_WARN, "desktop_scan_outside_wechat_on", "wechat_api", cfg.api_base, "hint",
+               "DEMO ONLY: [desktop] scan_outside_wechat = on lets any browser complete a desktop "
+               "QR login's phone side and shows a link to it on the QR page; never use it with "
+               "real WeChat users (remove the setting)",
+               NULL);
     wx_log(WX_LOG_INFO, "started", "version", WXAUTH_VERSION, "public_url", cfg.public_url,
            "wechat_api", cfg.api_base, "admin_listen", cfg.admin_listen, NULL);
     http_server_run_until_signal(srv, cfg.shutdown_grace_ms);

@@ -262,6 +262,26 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
             &b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
                 "<p id=\"msg-en\" class=\"en\">Scan the code with WeChat on your phone, then "
                 "confirm the login on the phone.</p>");
+    if (handle_ctx(r)->app->cfg->desktop_scan_outside_wechat) {
+        /* Demo only (config.c refuses it with real WeChat): the code's own link, to open in
+         * another tab instead of scanning: the ticket's /desktop/scan, or the emulator's
+         * follow page (/q/CODE). */
+        const wx_msg_t *m = wx_msg(WX_MSG_PAGE_DEMO_PHONE_LINK);
+        wx_buf_puts(&b, "<div id=\"demo-phone\" class=\"warn\"><p><b>");
+        http_html_escape(&b, m->title_zh);
+        wx_buf_puts(&b, "</b> ");
+        http_html_escape(&b, m->zh);
+        wx_buf_puts(&b, "</p><p class=\"en\">");
+        http_html_escape(&b, m->title_en);
+        wx_buf_puts(&b, ": ");
+        http_html_escape(&b, m->en);
+        wx_buf_puts(&b, "</p><p><a id=\"demo-phone-link\" target=\"_blank\" rel=\"noopener\" "
+                        "href=\"");
+        http_html_escape(&b, img_url ? img_url : qr_text);
+        wx_buf_puts(&b, "\">");
+        http_html_escape(&b, img_url ? img_url : qr_text);
+        wx_buf_puts(&b, "</a></p></div>");
+    }
     wx_buf_printf(&b,
                   "<p id=\"countdown\">二维码将在 <b id=\"left\">%lld</b> 秒后过期 "
                   "<small>(expires in <span id=\"left-en\">%lld</span> s)</small></p>",
@@ -770,8 +790,9 @@ handle_desktop_scan(http_req_t *r)
      * the start's own limit). */
     if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
         return;
-    if (!in_wechat(r)) {
-        /* Another desktop (or a plain browser) that got the link: nothing is touched. */
+    if (!in_wechat(r) && !handle_ctx(r)->app->cfg->desktop_scan_outside_wechat) {
+        /* Another desktop (or a plain browser) that got the link: nothing is touched. (The demo's
+         * scan_outside_wechat lets the emulator's desktop tab play the phone.) */
         simple_page(r, 403, "not_in_wechat", "请使用微信扫码 · Scan with WeChat",
                     "请用手机微信的“扫一扫”扫描电脑上的二维码。此链接不能在其他浏览器中完成登录。",
                     "Scan the code on the computer with WeChat on your phone. This link cannot "

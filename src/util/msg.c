@@ -174,6 +174,14 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
                                      "application has no registered web origin to answer "
                                      "(wxauth app update APP --web-origin ORIGIN). Close this "
                                      "window and try again."},
+    /* Shown on the desktop QR page as a box above a link (desktop.c), only with [desktop]
+     * scan_outside_wechat = on (the emulator's demo): real users never see it. */
+    [WX_MSG_PAGE_DEMO_PHONE_LINK] =
+        {"page.demo_phone_link", P, INFO, BACK, "演示模式：模拟手机扫码",
+         "Demo mode: play the phone",
+         "没有手机？在新标签页中打开下面的链接，即可模拟用微信扫描此二维码。",
+         "No phone? Open the link below in a new tab to play WeChat "
+         "scanning this code (the WeChat emulator; demo only)."},
 
     CB(WX_MSG_CB_OK, "cb.ok", "登录成功", "Logged in"),
     CB(WX_MSG_CB_DENIED, "cb.denied", "用户取消了授权", "The user declined the authorization"),

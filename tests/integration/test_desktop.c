@@ -475,6 +475,65 @@ test_desktop_caps(void **state)
     wxt_teardown(&e2);
 }
 
+/* [desktop] scan_outside_wechat: off (this file's server, the default), the QR page has no demo
+ * link and a desktop's /desktop/scan is refused (test_desktop_other_browsers); on (the demo's,
+ * accepted since wechat.* points at the emulator), the page shows its code's link and the same
+ * desktop browser opening it starts the phone's WeChat login instead of a 403. */
+static wxt_env_t demo_env;
+static bool demo_env_up;
+
+/* Its second server is stopped here, so a failed assertion does not leave it running. */
+static int
+demo_env_teardown(void **state)
+{
+    (void)state;
+    if (demo_env_up)
+        wxt_teardown(&demo_env);
+    demo_env_up = false;
+    return 0;
+}
+
+static void
+test_desktop_scan_outside_wechat(void **state)
+{
+    (void)state;
+    wxt_env_t *e2 = &demo_env;
+    wxt_opts_t o = {.retries = -1, .extra_config = "[desktop]\nscan_outside_wechat = on\n"};
+    char url[1280], want[1280], href[1280];
+    wxt_resp_t r = {0};
+    wxt_browser_t *b = wxt_browser_new(DESKTOP_UA);
+
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", env.auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "demo-phone"));
+    assert_null(strstr(r.body, "演示模式"));
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+
+    wxt_setup(e2, &o);
+    demo_env_up = true;
+    b = wxt_browser_new(DESKTOP_UA);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e2->auth);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "演示模式：模拟手机扫码"));
+    attr(r.body, "id=\"demo-phone-link\" target=\"_blank\" rel=\"noopener\" href=\"", href,
+         sizeof(href));
+    char ticket[64];
+    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
+    snprintf(want, sizeof(want), "%s/desktop/scan?t=%s", e2->auth, ticket);
+    assert_string_equal(href, want);
+    wxt_resp_free(&r);
+    /* The same desktop browser plays the phone: on to WeChat's (the emulator's) authorize. */
+    assert_int_equal(wxt_get(b, href, &r), 0);
+    if (r.status != 302 || !r.location || !strstr(r.location, "/connect/oauth2/authorize"))
+        fail_msg("scan outside WeChat: %ld %s %.300s", r.status, r.location ? r.location : "-",
+                 r.body ? r.body : "");
+    wxt_resp_free(&r);
+    wxt_browser_free(b);
+}
+
 int
 main(void)
 {
@@ -485,6 +544,7 @@ main(void)
         cmocka_unit_test(test_desktop_other_browsers),
         cmocka_unit_test(test_desktop_not_for_others),
         cmocka_unit_test(test_desktop_caps),
+        cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

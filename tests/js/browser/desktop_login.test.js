@@ -169,6 +169,8 @@ describe('desktop login with the service account (browser + scripted phone)', ()
 
   it('a leaked ticket: another desktop can neither scan nor take it; the real desktop still logs in', { timeout: TEST_TIMEOUT }, async () => {
     const { ctx, page, url, ticket } = await openQrPage(browser, sample, env);
+    // [desktop] scan_outside_wechat is off by default: no demo link to the phone's side.
+    assert.equal(await page.locator('#demo-phone').count(), 0);
     const other = await newContext(browser, { desktop: true });
     const op = await other.newPage();
     await op.goto(url); // the ticket URL itself, in a desktop browser

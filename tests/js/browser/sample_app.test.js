@@ -199,8 +199,9 @@ describe('sample app, emulator UA check on (as real WeChat)', () => {
   });
 });
 
-// `make demo` runs the emulator with its UA check off and the app with --desktop-login, so a new
-// user can log in from a desktop browser.
+// The emulator with its UA check off and the app with --desktop-login (the straight-through demo
+// mode `make demo` had before its desktop QR logins, browser/demo_desktop), so a new user can log
+// in from a desktop browser.
 describe('sample app, demo mode (emulator UA check off, --desktop-login)', () => {
   let env;
   let sample;
@@ -208,7 +209,7 @@ describe('sample app, demo mode (emulator UA check off, --desktop-login)', () =>
 
   before(async () => {
     // The desktop QR login off ([desktop] login = off): desktop browsers go straight to the
-    // emulator, as in `make demo`.
+    // emulator.
     env = await startServers({ uaCheck: false, extraConfig: '[desktop]\nlogin = off\n' });
     sample = await startSampleApp(env, { app: APP, desktopLogin: true });
     await env.seed({ pool: POOL, app: APP, redirect: `${sample.base}/callback` });

@@ -129,6 +129,40 @@ test_config_errors(void **state)
     assert_int_equal(config_load("/nonexistent/wxauthd.ini", &c, &err), WX_ECONFIG);
 }
 
+/* [desktop] scan_outside_wechat (demo only): off by default; on only while [wechat] points
+ * away from WeChat (the emulator), refused with WeChat's own hosts, whatever their case. */
+static void
+test_config_scan_outside_wechat(void **state)
+{
+    wx_config_t c;
+    wx_err_t err = {0};
+    unsetenv("WXAUTH_WECHAT_AUTHORIZE_URL");
+    unsetenv("WXAUTH_WECHAT_API_BASE");
+    assert_int_equal(config_load(NULL, &c, &err), WX_OK);
+    assert_false(c.desktop_scan_outside_wechat);
+    const char *p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "desktop.scan_outside_wechat"));
+    remove(p);
+    p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n[wechat]\n"
+                     "authorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+                     "api_base = HTTPS://API.WEIXIN.QQ.COM.\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    remove(p);
+    p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n[wechat]\n"
+                     "authorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+                     "api_base = http://127.0.0.1:8090\n");
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    assert_true(c.desktop_scan_outside_wechat);
+    remove(p);
+    /* Only qq.com itself and its subdomains are WeChat: a look-alike host is not. */
+    p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n[wechat]\n"
+                     "authorize_url = http://emu.notqq.com/connect/oauth2/authorize\n"
+                     "api_base = http://emu.notqq.com\n");
+    assert_int_equal(config_load(p, &c, &err), WX_OK);
+    remove(p);
+}
+
 /* [admin] listen: loopback on the port after the server's unless set; "public" kept; a bad
  * value or the server's own address refused. [server] connection limits parsed. */
 static void
@@ -176,6 +210,7 @@ main(void)
         cmocka_unit_test(test_config_defaults_and_overrides),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_admin_listen_and_limits),
+        cmocka_unit_test(test_config_scan_outside_wechat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
