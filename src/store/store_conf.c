@@ -154,14 +154,14 @@ store_conn_put(store_t *st, const store_conn_t *c, wx_err_t *err)
     if (strcmp(type, STORE_CONN_MP) != 0 && strcmp(type, STORE_CONN_OPEN) != 0)
         return wx_err_set(err, WX_EINVAL, "connection type must be %s or %s", STORE_CONN_MP,
                           STORE_CONN_OPEN);
-    return conf_put(
-        st, STMT_CONN_PUT,
-        SQ_ARGS(DB_TEXT(c->pool_id), DB_TEXT(c->identifier), DB_TEXT(c->display_name),
-                DB_TEXT(c->appid), DB_TEXT(c->app_secret), DB_TEXT(c->scope),
-                DB_TEXT(c->callback_url), DB_TEXT(c->txt_filename), DB_TEXT(c->txt_content),
-                DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now), DB_TEXT(type),
-                DB_TEXT(c->push_token), DB_TEXT(c->push_aes_key)),
-        c->pool_id, err, "connection put");
+    return conf_put(st, STMT_CONN_PUT,
+                    SQ_ARGS(DB_TEXT(c->pool_id), DB_TEXT(c->identifier), DB_TEXT(c->display_name),
+                            DB_TEXT(c->appid), DB_TEXT(c->app_secret), DB_TEXT(c->scope),
+                            DB_TEXT(c->callback_url), DB_TEXT(c->txt_filename),
+                            DB_TEXT(c->txt_content),
+                            DB_INT(c->created_at > 0 ? c->created_at : now), DB_INT(now),
+                            DB_TEXT(type), DB_TEXT(c->push_token), DB_TEXT(c->push_aes_key)),
+                    c->pool_id, err, "connection put");
 }
 
 wx_status_t
