@@ -15,10 +15,23 @@ static const cli_col_t conn_cols[] = {
     {"SECRET", "app_secret"},     {"SCOPE", "scope"}, {"CALLBACK URL", "callback_url"},
     {"TXT FILE", "txt_filename"},
 };
-static const char *const conn_keys[] = {
-    "pool_id",      "identifier",  "type",       "display_name",     "appid",    "app_secret",
-    "scope",        "callback_url", "txt_filename", "txt_content",    "txt_url",  "push_token",
-    "encoding_aes_key", "push_url", "created_at", "updated_at",       NULL};
+static const char *const conn_keys[] = {"pool_id",
+                                        "identifier",
+                                        "type",
+                                        "display_name",
+                                        "appid",
+                                        "app_secret",
+                                        "scope",
+                                        "callback_url",
+                                        "txt_filename",
+                                        "txt_content",
+                                        "txt_url",
+                                        "push_token",
+                                        "encoding_aes_key",
+                                        "push_url",
+                                        "created_at",
+                                        "updated_at",
+                                        NULL};
 
 static const char *
 ident_of(const cli_t *c)

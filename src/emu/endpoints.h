@@ -24,7 +24,7 @@ static inline const char *
 emu_endpoint_name(emu_endpoint_t ep)
 {
     static const char *const names[EMU_EP_COUNT] = {
-        "authorize", "access_token", "refresh_token", "userinfo", "auth",     "unknown",
+        "authorize", "access_token", "refresh_token", "userinfo",      "auth", "unknown",
         "token",     "stable_token", "qrconnect",     "qrcode_create", "push"};
     return (unsigned)ep < EMU_EP_COUNT ? names[ep] : "?";
 }

@@ -625,8 +625,8 @@ handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *lg, s
         handle_popup_reply(r, lg->app_id, AUTHING_CODE_OK, wx_msg_text(WX_MSG_CB_OK), data);
         goto out;
     }
-    if (!data || authing_result_url(&url, lg->redirect, AUTHING_CODE_OK,
-                                    wx_msg_text(WX_MSG_CB_OK), data) != WX_OK)
+    if (!data || authing_result_url(&url, lg->redirect, AUTHING_CODE_OK, wx_msg_text(WX_MSG_CB_OK),
+                                    data) != WX_OK)
         goto internal;
     r->outcome = lg->outcome ? lg->outcome : outcome;
     http_reply_redirect(r, wx_buf_str(&url)); /* frees the request's data */

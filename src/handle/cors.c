@@ -26,8 +26,9 @@
 #define CORS_ORIGIN_MAX 256
 #define CORS_POOLS_MAX 4096  /* pools read for the origin set */
 #define CORS_KEYS_MAX 100000 /* entries of the origin set */
-#define CORS_SET_TTL_MS 1000 /* the set is read again at most this often (or on an admin change)   \
-                              */
+#define CORS_SET_TTL_MS                                                                            \
+    1000 /* the set is read again at most this often (or on an admin change)                       \
+          */
 #define CORS_ALLOW_HEADERS                                                                         \
     "Authorization, Content-Type, x-authing-app-id, x-authing-userpool-id, "                       \
     "x-authing-request-from, x-authing-sdk-version, x-authing-app-tenant-id, x-authing-lang"
