@@ -124,6 +124,25 @@ sq_int(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, int64_t *
 }
 
 wx_status_t
+sq_pending_count(store_t *st, sql_stmt_t by_ip, sql_stmt_t all, size_t ip_max,
+                 const char *client_ip, int64_t now, int64_t limit, int64_t *count, wx_err_t *err)
+{
+    bool found = false;
+    wx_status_t rc;
+    *count = 0;
+    if (client_ip && !sq_key_ok(client_ip, ip_max))
+        return wx_err_set(err, WX_ETOOBIG, "client address is too long");
+    if (client_ip)
+        rc = sq_int(st, by_ip, SQ_ARGS(DB_TEXT(client_ip), DB_INT(now), DB_INT(limit)), count,
+                    &found, err);
+    else
+        rc = sq_int(st, all, SQ_ARGS(DB_INT(now), DB_INT(limit)), count, &found, err);
+    if (rc == WX_OK && !found)
+        *count = 0;
+    return rc;
+}
+
+wx_status_t
 sq_each(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, size_t item_size,
         sq_fill_fn fill, bool (*emit)(void *item, void *ctx), void *ctx, wx_err_t *err)
 {

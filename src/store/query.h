@@ -54,6 +54,12 @@ wx_status_t sq_one(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t narg
 /* The first column of the first row as an integer (0 when there is no row). */
 wx_status_t sq_int(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs, int64_t *out,
                    bool *found, wx_err_t *err);
+/* How many unfinished logins (states or desktop tickets) an address — or, with client_ip
+ * NULL, everyone — has at now, counting up to limit: by_ip or all, bound ($1 address,) now,
+ * limit. */
+wx_status_t sq_pending_count(store_t *st, sql_stmt_t by_ip, sql_stmt_t all, size_t ip_max,
+                             const char *client_ip, int64_t now, int64_t limit, int64_t *count,
+                             wx_err_t *err);
 /* Every row: fill an item of item_size (on the heap: rows are KBs) and give it to emit, which
  * returns false to stop. */
 wx_status_t sq_each(store_t *st, sql_stmt_t id, const db_arg_t *args, size_t nargs,

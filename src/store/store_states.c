@@ -185,20 +185,9 @@ wx_status_t
 store_state_pending_count(store_t *st, const char *client_ip, int64_t now, int64_t limit,
                           int64_t *count, wx_err_t *err)
 {
-    bool found = false;
-    wx_status_t rc;
-    *count = 0;
-    if (client_ip && !sq_key_ok(client_ip, sizeof(((store_state_t *)0)->client_ip)))
-        return wx_err_set(err, WX_ETOOBIG, "client address is too long");
-    if (client_ip)
-        rc = sq_int(st, STMT_STATE_PENDING_IP,
-                    SQ_ARGS(DB_TEXT(client_ip), DB_INT(now), DB_INT(limit)), count, &found, err);
-    else
-        rc = sq_int(st, STMT_STATE_PENDING_ALL, SQ_ARGS(DB_INT(now), DB_INT(limit)), count, &found,
-                    err);
-    if (rc == WX_OK && !found)
-        *count = 0;
-    return rc;
+    return sq_pending_count(st, STMT_STATE_PENDING_IP, STMT_STATE_PENDING_ALL,
+                            sizeof(((store_state_t *)0)->client_ip), client_ip, now, limit, count,
+                            err);
 }
 
 wx_status_t
