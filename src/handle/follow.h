@@ -20,6 +20,7 @@ typedef struct {
     char event[32];
     char scene[STORE_ID_MAX]; /* subscribe qrscene_<scene> or SCAN <scene>; "" otherwise */
     char push_key[65];        /* hex SHA-256 of what makes the push unique */
+    char sig_key[65];         /* hex SHA-256 of its signed query: one use per signature */
     char ip[64];
     int64_t now;
     /* results */

@@ -37,6 +37,7 @@ typedef struct {
     conf_fetch_t f;
     char *body;
     size_t body_len;
+    char sig[48], ts[24], nonce[72]; /* the signed query (a signature is taken once) */
     push_job_t job;
 } push_t;
 
@@ -117,14 +118,19 @@ static wx_status_t
 push_run(store_t *st, void *arg, wx_err_t *err)
 {
     push_job_t *j = &((push_t *)arg)->job;
-    bool first = false;
+    bool first = false, sig_first = false;
     j->replay = false;
     j->outcome = NULL;
-    wx_status_t rc = store_push_seen(st, j->push_key, j->now + PUSH_SEEN_KEEP, &first, err);
+    /* In plain mode the signature covers the Token, timestamp and nonce, not the body: a
+     * signed query is taken once, whatever body comes with it (else a query seen once, e.g. in
+     * a proxy's log, would carry any sender for 300 s). */
+    wx_status_t rc = store_push_seen(st, j->sig_key, j->now + PUSH_SEEN_KEEP, &sig_first, err);
+    if (rc == WX_OK && sig_first)
+        rc = store_push_seen(st, j->push_key, j->now + PUSH_SEEN_KEEP, &first, err);
     if (rc != WX_OK)
         return rc;
-    /* A rerun after a lost COMMIT finds its own row: not a replay. */
-    j->replay = !first && !store_writer_rerunning();
+    /* A rerun after a lost COMMIT finds its own rows: not a replay. */
+    j->replay = !(sig_first && first) && !store_writer_rerunning();
     return WX_OK;
 }
 
@@ -165,7 +171,10 @@ take(push_t *ps, const wxmsg_t *m)
         wx_snprintf(keysrc, sizeof(keysrc), "%s|msg|%s", j->appid, m->msg_id);
     else
         wx_snprintf(keysrc, sizeof(keysrc), "%s|ev|%s|%s", j->appid, m->from_user, m->create_time);
-    if (wx_sha256_hex(keysrc, strlen(keysrc), j->push_key) != WX_OK) {
+    if (wx_sha256_hex(keysrc, strlen(keysrc), j->push_key) != WX_OK ||
+        !wx_snprintf(keysrc, sizeof(keysrc), "%s|sig|%s|%s|%s", j->appid, ps->sig, ps->ts,
+                     ps->nonce) ||
+        wx_sha256_hex(keysrc, strlen(keysrc), j->sig_key) != WX_OK) {
         reply_text(ps->r, 500, "error", "internal_error");
         return;
     }
@@ -222,6 +231,12 @@ on_conf(void *arg)
     const char *ts = wx_query_get(q, "timestamp"), *nonce = wx_query_get(q, "nonce");
     if (!wxmsg_signature_ok(token, ts, nonce, NULL, wx_query_get(q, "signature"))) {
         refuse(ps, 403, "push_signature_bad", "signature does not match the connection's Token");
+        goto out;
+    }
+    if (!wx_strlcpy(ps->sig, wx_query_get(q, "signature"), sizeof(ps->sig)) ||
+        !wx_strlcpy(ps->ts, ts, sizeof(ps->ts)) ||
+        !wx_strlcpy(ps->nonce, nonce, sizeof(ps->nonce))) {
+        refuse(ps, 400, "push_malformed", "timestamp or nonce too long");
         goto out;
     }
     if (strcmp(r->method, "GET") == 0) {

@@ -295,8 +295,24 @@ test_plain_forged_replayed(void **state)
     assert_string_not_equal(reply, "success");
     free(reply);
     assert_true(log_count("push_signature_bad", bad + 1) >= bad + 1);
-    /* The same push with another body under the same signature: the body is not signed in
-     * plain mode, but it is the same sender and second: taken once already. */
+    /* The same signed query with another body (another sender, another second): the body
+     * is not signed in plain mode, so a signed query is taken once, whatever it carries. */
+    char *other = strdup(body);
+    char *from = strstr(other, "<FromUserName><![CDATA[");
+    assert_non_null(from);
+    from += strlen("<FromUserName><![CDATA[");
+    from[0] = from[0] == 'x' ? 'y' : 'x'; /* another openid */
+    char *ct = strstr(other, "<CreateTime>");
+    assert_non_null(ct);
+    ct += strlen("<CreateTime>");
+    ct[0] = ct[0] == '1' ? '2' : '1'; /* another second */
+    ignored = log_count("push_replay_ignored", 0);
+    assert_int_equal(post_push(purl, other, &reply), 200);
+    assert_string_equal(reply, "success");
+    free(reply);
+    free(other);
+    assert_true(log_count("push_replay_ignored", ignored + 1) >= ignored + 1);
+    assert_int_equal(log_count("\"push_taken\"", 0), taken + 1);
     json_decref(p);
 
     /* A follower scanning: SCAN with the bare scene. */
