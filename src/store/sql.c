@@ -254,7 +254,9 @@ const char *const sql_text[STMT_COUNT] = {
     [STMT_WXTOKEN_PUT] = "INSERT INTO wechat_tokens (appid, token, expires_at, updated_at) "
                          "VALUES ($1, $2, $3, $4) ON CONFLICT (appid) DO UPDATE SET "
                          "token = excluded.token, expires_at = excluded.expires_at, "
-                         "updated_at = excluded.updated_at",
+                         "updated_at = excluded.updated_at "
+                         /* a slow fetch never replaces a newer token (a forced refresh) */
+                         "WHERE excluded.expires_at >= wechat_tokens.expires_at",
     [STMT_PUSH_SEEN] = "INSERT INTO push_seen (key, expires_at) VALUES ($1, $2) "
                        "ON CONFLICT (key) DO NOTHING",
     [STMT_PUSH_PRUNE] = "DELETE FROM push_seen WHERE expires_at < $1",

@@ -2280,6 +2280,11 @@ test_follow_login(void **state)
     assert_int_equal(store_wxtoken_get(fx->st, appid, sealed, sizeof(sealed), &exp, &err), WX_OK);
     assert_string_equal(sealed, "tok-2");
     assert_int_equal(exp, 9500);
+    /* A fetch that ends after a newer one (another node's forced refresh) does not win. */
+    assert_int_equal(store_wxtoken_put(fx->st, appid, "tok-old", 9400, 300, &err), WX_OK);
+    assert_int_equal(store_wxtoken_get(fx->st, appid, sealed, sizeof(sealed), &exp, &err), WX_OK);
+    assert_string_equal(sealed, "tok-2");
+    assert_int_equal(exp, 9500);
 
     /* A push is taken once; pruned after its expiry, when it could be taken again. */
     tid(fx, "push", key, sizeof(key));
