@@ -373,3 +373,14 @@ sq_key_ok(const char *key, size_t size)
 {
     return key && *key && strnlen(key, size) < size;
 }
+
+bool
+sq_random_id_ok(const char *id)
+{
+    if (!sq_key_ok(id, STORE_ID_MAX))
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return false;
+    return true;
+}

@@ -89,6 +89,8 @@ wx_status_t sq_check_fields(const sq_field_t *f, size_t count, wx_err_t *err);
 wx_status_t sq_require(const char *what, const char *value, wx_err_t *err);
 /* A lookup key that is missing or longer than any stored one cannot match a row. */
 bool sq_key_ok(const char *key, size_t size);
+/* A random id this server makes (login states, desktop tickets): letters and digits only. */
+bool sq_random_id_ok(const char *id);
 
 /* Open (or nest) a transaction; sq_end commits it when rc is WX_OK, else rolls it back, and
  * returns the final status. */

@@ -4,17 +4,6 @@
 
 #include <string.h>
 
-static bool
-states_id_ok(const char *id)
-{
-    if (!sq_key_ok(id, STORE_ID_MAX))
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            return false;
-    return true;
-}
-
 wx_status_t
 store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
 {
@@ -35,7 +24,7 @@ store_state_create(store_t *st, const store_state_t *s, wx_err_t *err)
     if (rc != WX_OK || (rc = sq_require("state pool id", s->pool_id, err)) != WX_OK ||
         (rc = sq_require("state connection", s->conn_identifier, err)) != WX_OK)
         return rc;
-    if (!states_id_ok(s->id))
+    if (!sq_random_id_ok(s->id))
         return wx_err_set(err, WX_EINVAL, "state id must be 1-63 letters and digits");
     rc = sq_run(st, STMT_STATE_CREATE,
                 SQ_ARGS(DB_TEXT(s->id), DB_TEXT(s->pool_id), DB_TEXT(s->conn_identifier),

@@ -7,17 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-ticket_id_ok(const char *id)
-{
-    if (!sq_key_ok(id, STORE_ID_MAX))
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            return false;
-    return true;
-}
-
 wx_status_t
 store_ticket_create(store_t *st, const store_ticket_t *t, wx_err_t *err)
 {
@@ -43,7 +32,7 @@ store_ticket_create(store_t *st, const store_ticket_t *t, wx_err_t *err)
         (rc = sq_require("ticket connection", t->conn_identifier, err)) != WX_OK ||
         (rc = sq_require("ticket browser binding", t->browser, err)) != WX_OK)
         return rc;
-    if (!ticket_id_ok(t->id))
+    if (!sq_random_id_ok(t->id))
         return wx_err_set(err, WX_EINVAL, "ticket id must be 1-63 letters and digits");
     rc = sq_run(st, STMT_TICKET_CREATE,
                 SQ_ARGS(DB_TEXT(t->id), DB_TEXT(t->pool_id), DB_TEXT(t->conn_identifier),
@@ -69,7 +58,7 @@ wx_status_t
 store_ticket_get(store_t *st, const char *id, store_ticket_t *out, wx_err_t *err)
 {
     bool found = false;
-    if (!ticket_id_ok(id))
+    if (!sq_random_id_ok(id))
         return wx_err_set(err, WX_ENOENT, "unknown desktop ticket");
     wx_status_t rc = ticket_read(st, id, out, &found, err);
     if (rc == WX_OK && !found)
@@ -98,7 +87,7 @@ ticket_change(store_t *st, const char *ticket_id, ticket_decide_fn decide, void 
     int64_t changes = 0;
     ticket_change_t c = {.nargs = 0};
     wx_status_t rc = WX_OK;
-    if (!ticket_id_ok(ticket_id))
+    if (!sq_random_id_ok(ticket_id))
         goto out;
     wx_strlcpy(id, ticket_id, sizeof(id));
     if ((rc = sq_begin(st, err)) != WX_OK)
