@@ -83,6 +83,9 @@ reader_main(void *arg)
         j->next = NULL;
         memset(&j->err, 0, sizeof(j->err));
         j->rc = j->run(rd->st, j->arg, &j->err);
+        int left = store_tx_abandon(rd->st);
+        if (left > 0) /* a bug in the job: said loudly, and the next job starts clean */
+            wx_log(WX_LOG_ERROR, "reader_tx_left_open", "levels", left == 1 ? "1" : "2+", NULL);
         int64_t took = wx_mono_us() - j->submitted_us;
         pthread_mutex_lock(&p->mu);
         p->stats.jobs++;

@@ -157,6 +157,20 @@ store_tx_rollback(store_t *st)
     sq_rollback(st);
 }
 
+int
+store_tx_abandon(store_t *st)
+{
+    int open = st->depth;
+    while (st->depth > 0)
+        sq_rollback(st);
+    if (st->drv->in_tx(st->db)) {
+        st->drv->tx(st->db, DB_TX_ROLLBACK);
+        if (open == 0)
+            open = 1;
+    }
+    return open;
+}
+
 bool
 store_is_network(const char *url)
 {

@@ -240,6 +240,10 @@ wx_status_t store_tx_begin(store_t *st, wx_err_t *err);
 void store_mark_writer(store_t *st);
 wx_status_t store_tx_commit(store_t *st, wx_err_t *err);
 void store_tx_rollback(store_t *st);
+/* Roll back whatever a finished job left open on this connection; returns how many levels
+ * were open (0: none). A shared connection (a reader) must never carry one job's open
+ * transaction into the next: its writes would stay invisible to every other connection. */
+int store_tx_abandon(store_t *st);
 
 /* ---- pools, applications, connections (admin writes, server reads) ---- */
 

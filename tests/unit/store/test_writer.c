@@ -20,6 +20,7 @@
 #include <event2/thread.h>
 
 #include "store/store.h"
+#include "store/readers.h"
 #include "store/writer.h"
 
 #include "../tmp_db.h"
@@ -323,6 +324,80 @@ test_other_writers_not_starved(void **state)
     assert_true(atomic_load(&b.n) > 20); /* the writer was busy meanwhile */
 }
 
+/* ---- readers ---- */
+
+typedef struct {
+    struct event_base *base;
+    int done;
+} rjob_t;
+
+/* A buggy job: opens a transaction, writes, and returns without ending it. */
+static wx_status_t
+leaky_run(store_t *st, void *arg, wx_err_t *err)
+{
+    (void)arg;
+    store_audit_t a = {.at = T0, .actor = "t", .action = "leaky", .outcome = "ok"};
+    wx_status_t rc = store_tx_begin(st, err);
+    return rc == WX_OK ? store_audit_add(st, &a, err) : rc;
+}
+
+static wx_status_t
+plain_run(store_t *st, void *arg, wx_err_t *err)
+{
+    (void)arg;
+    store_audit_t a = {.at = T0, .actor = "t", .action = "plain", .outcome = "ok"};
+    return store_audit_add(st, &a, err);
+}
+
+static void
+rjob_done(wx_status_t rc, const wx_err_t *err, void *arg)
+{
+    rjob_t *j = arg;
+    (void)rc;
+    (void)err;
+    j->done++;
+    event_base_loopbreak(j->base);
+}
+
+static void
+reader_run_one(store_readers_t *rd, rjob_t *j, store_job_run_fn run)
+{
+    wx_err_t err = {0};
+    j->done = 0;
+    assert_int_equal(store_readers_submit(rd, j->base, run, rjob_done, j, &err), WX_OK);
+    for (int i = 0; i < 5000 && !j->done; i++) { /* bounded: 5 s */
+        event_base_loop(j->base, EVLOOP_NONBLOCK);
+        if (!j->done)
+            usleep(1000);
+    }
+    assert_int_equal(j->done, 1);
+}
+
+/* A reader's connection serves job after job: a transaction one of them left open must not
+ * swallow the next one's writes (they would stay invisible to every other connection). */
+static void
+test_reader_job_left_tx_open(void **state)
+{
+    fx_t *fx = *state;
+    wx_err_t err = {0};
+    store_readers_t *rd = NULL;
+    assert_int_equal(store_readers_start(fx->url, 1, &rd, &err), WX_OK);
+    rjob_t j = {.base = event_base_new()};
+    assert_non_null(j.base);
+    reader_run_one(rd, &j, leaky_run);
+    reader_run_one(rd, &j, plain_run);
+    store_t *st = NULL;
+    int64_t leaky = -1, plain = -1;
+    assert_int_equal(store_open(fx->url, &st, &err), WX_OK);
+    assert_int_equal(store_audit_count(st, "plain", &plain, &err), WX_OK);
+    assert_int_equal(store_audit_count(st, "leaky", &leaky, &err), WX_OK);
+    store_close(st);
+    store_readers_stop(rd);
+    event_base_free(j.base);
+    assert_int_equal(plain, 1); /* seen by another connection at once */
+    assert_int_equal(leaky, 0); /* the unfinished transaction was rolled back */
+}
+
 int
 main(void)
 {
@@ -331,6 +406,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_jobs_from_many_loops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_writers_not_starved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_job_left_tx_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
