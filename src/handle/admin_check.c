@@ -142,11 +142,13 @@ on_client_token(wx_status_t rc, const wechat_client_token_t *tok, const wx_err_t
         return;
     }
     switch (err->code) {
-    case 40029: /* a website app's probe code: refused after appid and secret passed */
+    case 40029: /* a website app's probe code refused: the App ID is known */
     case 40163:
+        /* Whether WeChat checks the secret before the code is not documented (the emulator
+         * does; docs/spec/wechat-oauth.md §9): say only what the answer proves. */
         wechat_done(k, true, "accepted", 0,
-                    "WeChat accepted the website app's App ID and App Secret (its probe code was "
-                    "refused as expected)",
+                    "WeChat knows the website app's App ID (its probe code was refused as "
+                    "expected; a wrong App Secret may only show at the first real login)",
                     0);
         return;
     case 40013:

@@ -281,7 +281,8 @@ out:
     free(s);
     if (rc == WX_OK) {
         wx_err_clear(err);
-        wx_log(WX_LOG_INFO, "login_end_found_committed", "state", l->state.id, NULL);
+        /* the request id, not the state id: a state id is a login capability */
+        wx_log(WX_LOG_INFO, "login_end_found_committed", "rid", l->r->id, NULL);
     } else {
         rc = wx_err_set(err, WX_EUSED, "login state already finished");
     }
@@ -605,6 +606,10 @@ handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *lg, s
     wx_strlcpy(u->unionid, rec->unionid, sizeof(u->unionid));
     const char *aud = lg->app_id[0] ? lg->app_id : lg->pool_id;
     claims = authing_token_claims(u, ctx->app->issuer, aud, rec->iat, rec->exp, rec->jti);
+    /* An openid is per WeChat app: a computer's login through the pool's website app carries
+     * that app's openid, not the service account's (docs/desktop-login.md). Say whose it is. */
+    if (claims && lg->appid && lg->appid[0])
+        json_object_set_new(claims, "openid_appid", json_string(lg->appid));
     payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     if (!payload)
         goto internal;
@@ -620,6 +625,8 @@ handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *lg, s
                               .with_identities = strstr(lg->options, "with_identities=1"),
                               .appid = lg->appid};
     data = authing_user_json(&ua);
+    if (data && lg->appid && lg->appid[0])
+        json_object_set_new(data, "openid_appid", json_string(lg->appid));
     if (data && strstr(lg->options, "popup=1")) { /* authing-js-sdk's popup (popup.c) */
         r->outcome = lg->outcome ? lg->outcome : outcome;
         handle_popup_reply(r, lg->app_id, AUTHING_CODE_OK, wx_msg_text(WX_MSG_CB_OK), data);

@@ -258,6 +258,8 @@ call_free(call_t *c)
         OPENSSL_cleanse(c->body, strlen(c->body));
         free(c->body);
     }
+    if (c->url) /* a code exchange's URL carries the App Secret */
+        OPENSSL_cleanse(c->url, strlen(c->url));
     free(c->url);
     free(c);
 }

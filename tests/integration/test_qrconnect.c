@@ -86,7 +86,7 @@ login_ok(wxt_browser_t *b, const char *url, const char *person, const char *acti
 
 /* The sub claim of a token (its payload, base64url JSON). */
 static void
-token_sub(const char *token, char *out, size_t n)
+token_claim(const char *token, const char *name, char *out, size_t n)
 {
     const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
     unsigned char *raw = NULL;
@@ -96,8 +96,15 @@ token_sub(const char *token, char *out, size_t n)
     json_t *j = json_loadb((const char *)raw, len, 0, NULL);
     free(raw);
     assert_non_null(j);
-    snprintf(out, n, "%s", json_string_value(json_object_get(j, "sub")));
+    const char *v = json_string_value(json_object_get(j, name));
+    snprintf(out, n, "%s", v ? v : "");
     json_decref(j);
+}
+
+static void
+token_sub(const char *token, char *out, size_t n)
+{
+    token_claim(token, "sub", out, n);
 }
 
 /* The desktop's start goes to the website app's QR page, in WeChat's exact form. */
@@ -172,9 +179,17 @@ test_same_person_one_user(void **state)
     assert_string_equal(jstr(r1.data, "nickname"), "Alice 爱丽丝"); /* sns/userinfo was read */
     token_sub(jstr(r1.data, "token"), sub1, sizeof(sub1));
     assert_string_equal(sub1, jstr(r1.data, "id"));
+    /* Whose openid it is, in data and in the token. */
+    char oa[64];
+    assert_string_equal(jstr(r1.data, "openid_appid"), WEB_APPID);
+    token_claim(jstr(r1.data, "token"), "openid_appid", oa, sizeof(oa));
+    assert_string_equal(oa, WEB_APPID);
 
     login_ok(phone, start_url, "alice", "allow", &r2);
     assert_string_equal(jstr(r2.data, "openid"), mp_openid);
+    assert_string_equal(jstr(r2.data, "openid_appid"), WXT_APPID);
+    token_claim(jstr(r2.data, "token"), "openid_appid", oa, sizeof(oa));
+    assert_string_equal(oa, WXT_APPID);
     assert_string_equal(jstr(r2.data, "id"), jstr(r1.data, "id"));
     token_sub(jstr(r2.data, "token"), sub2, sizeof(sub2));
     assert_string_equal(sub2, sub1);
@@ -322,7 +337,7 @@ test_wrong_secret_and_appid(void **state)
                              (const char *const[]){"connection", "check", "--pool", "demo",
                                                    "--identifier", WEB_IDENT, NULL}),
                      0);
-    assert_non_null(strstr(out, "ok: WeChat accepted the website app's App ID and App Secret"));
+    assert_non_null(strstr(out, "ok: WeChat knows the website app's App ID"));
     free(out);
     wxt_browser_free(b);
 }
