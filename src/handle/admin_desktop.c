@@ -154,6 +154,18 @@ test_url(char *out, size_t n, const char *public_url, const char *pool, const ch
                        public_url, pool, ident, name);
 }
 
+/* Remove conn_check_follow's entries from a connection's checks. */
+static void
+drop_follow_checks(json_t *checks)
+{
+    for (size_t i = json_array_size(checks); i-- > 0;) {
+        const char *k = json_string_value(json_object_get(json_array_get(checks, i), "check"));
+        if (k && (strcmp(k, "push-token") == 0 || strcmp(k, "aes-key") == 0 ||
+                  strcmp(k, "push-url") == 0))
+            json_array_remove(checks, i);
+    }
+}
+
 /* One method: what start.c would do with ?desktop_method=, and its connection's readiness. */
 static json_t *
 method_json(admin_req_t *a, const store_pool_t *pool, const desktop_methods_t *dm,
@@ -180,6 +192,8 @@ method_json(admin_req_t *a, const store_pool_t *pool, const desktop_methods_t *d
         goto out;
     }
     json_t *checks = admin_conn_static_checks(a, pool, c);
+    if (checks && m != DMETHOD_FOLLOW)
+        drop_follow_checks(checks); /* the account's pushes are follow's alone */
     conn_check_t x;
     conn_check_init(&x, c, public_url);
     /* The part of the set-up each method adds (the rest is POST …/check's network checks). */

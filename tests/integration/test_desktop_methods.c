@@ -260,7 +260,17 @@ test_follow_connection(void **state)
     assert_non_null(strstr(str(check(follow, "push-url"), "message_zh"), want));
     start_url(want, sizeof(want), "wechat-second", "follow");
     assert_string_equal(str(follow, "test_url"), want);
+    /* scan goes through the default connection: none of follow's entries there. */
+    assert_null(check(method(j, "scan"), "push-token"));
     json_decref(j);
+    /* The connection's own check (its page, wxauth doctor) lists them too. */
+    wxt_resp_t cr = {0};
+    assert_int_equal(
+        wxt_admin(&env, "POST", "/pools/demo/connections/wechat-second/check", NULL, &cr), 0);
+    assert_int_equal(cr.status, 200);
+    assert_non_null(strstr(cr.body, "\"check\":\"aes-key\""));
+    assert_non_null(strstr(cr.body, "/wechat/push/demo/wechat-second"));
+    wxt_resp_free(&cr);
 
     char list[128];
     public_methods("pool=demo", list, sizeof(list));
