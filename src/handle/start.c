@@ -662,7 +662,9 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     }
     sf->pool_given = pool_id && *pool_id;
-    sf->f.desktop = start_desktop_browser(r);
+    /* A ticket's phone logs in through the ticket's own connection, whatever browser plays
+     * the phone (the demo's second tab is a computer's). */
+    sf->f.desktop = !sf->ticket[0] && start_desktop_browser(r);
     /* A computer's login may name its method (the console's 测试 buttons, a site's "other
      * ways" links); a phone ignores it: it logs in directly. */
     if (!desktop_method_parse(wx_query_get(&r->query, "desktop_method"), &sf->f.method)) {
