@@ -1,6 +1,7 @@
 // Views of the console, part 4: a pool's overview — the getting-started checklist that ticks
 // itself from the pool's own data, a test login (QR code for a phone, link for the emulator),
-// and the dashboard of the last 24 hours (GET /pools/{id}/stats). Also the copyable snippets of
+// the desktop login methods (GET /pools/{id}/desktop: each one's readiness and a 测试 button
+// that opens a real desktop login with it), and the dashboard of the last 24 hours (GET /pools/{id}/stats). Also the copyable snippets of
 // an application (page, backends, nginx gate), filled with its values.
 'use strict';
 (function () {
@@ -90,6 +91,88 @@
           h('p', { class: 'hint', text: 'Outside WeChat real WeChat only says “请在微信客户端打开链接”; the emulator lets a desktop browser in when its UA check is off (make demo).' }))));
   }
 
+  // ---- desktop login: the methods of GET /pools/{id}/desktop ----
+
+  const UNAVAILABLE_TITLE = {
+    server_off: '本服务器关闭了电脑端登录 · Off on this server',
+    pool_off: '用户池关闭了电脑端登录 · Off for this pool',
+    no_service_account: '缺少服务号连接 · No service-account connection',
+    no_website_app: '未配置网站应用 · No website app',
+    no_push_token: '未配置关注登录 · Follow-to-login not set up',
+  };
+
+  // What is missing for a method the pool cannot use, and how to set it up.
+  function missing(u) {
+    return h('div', { class: 'check-fix method-missing' },
+      h('p', { lang: 'zh-CN' }, h('strong', { text: UNAVAILABLE_TITLE[u.reason] || u.reason }), ' ', u.message_zh || ''),
+      h('p', { class: 'hint', lang: 'en', text: u.message || '' }),
+      h('p', { lang: 'zh-CN' }, h('strong', { text: '怎么配置：' }), u.fix_zh || ''),
+      u.fix ? h('p', { class: 'hint', lang: 'en' }, h('strong', { text: 'Set up: ' }), code(u.fix)) : null);
+  }
+
+  function readiness(m) {
+    if (!m.available) return WX.badge('未配置 · not set up', 'muted');
+    if (m.failed) return WX.badge(`${m.failed} 项未通过 · ${m.failed} failed`, 'danger');
+    if (m.warnings) return WX.badge(`可用，${m.warnings} 项需注意 · ready, ${m.warnings} warning${m.warnings === 1 ? '' : 's'}`, 'warn');
+    return WX.badge('就绪 · ready', 'ok');
+  }
+
+  function methodItem(poolId, m) {
+    const out = h('div', { class: 'slot', 'aria-live': 'polite' });
+    const actions = h('div', { class: 'actions' });
+    if (m.available && m.test_url) {
+      actions.append(h('a', {
+        class: 'button primary test-method', href: m.test_url, target: '_blank', rel: 'noopener',
+        text: '测试 · Test', title: `在新标签页中用此方式登录 · Log in with ${m.method} in a new tab`,
+      }));
+    }
+    if (m.connection) {
+      const check = h('button', { type: 'button', class: 'secondary check-method', text: '检查设置 · Check with WeChat' });
+      check.addEventListener('click', async () => {
+        check.disabled = true;
+        out.replaceChildren(h('p', { class: 'muted', text: '正在检查… · Asking WeChat…' }));
+        try {
+          out.replaceChildren(WX.ui.checkResult(await api.post(P(poolId, 'connections', m.connection, 'check'))));
+        } catch (e) {
+          out.replaceChildren(WX.ui.errorBox(e));
+        } finally {
+          check.disabled = false;
+        }
+      });
+      actions.append(check);
+    }
+    // Only what needs attention, plus the domain to enter in WeChat (the push URL is above).
+    const checks = (m.checks || []).filter((c) => c.status !== 'ok' || c.check === 'domain');
+    return h('li', { class: 'method ' + (m.available ? 'available' : 'unavailable'), 'data-method': m.method, 'data-available': m.available ? 'true' : 'false' },
+      h('div', { class: 'method-head' },
+        h('h3', null, h('span', { lang: 'zh-CN', text: m.name }), h('span', { class: 'muted', text: ` · ${m.name_en}` })),
+        m.auto ? WX.badge('电脑默认 · auto', 'ok') : null, ' ', readiness(m)),
+      h('p', { class: 'hint' }, h('code', { text: `desktop_method=${m.method}` }),
+        m.connection ? [' · 连接 Connection ', h('a', { href: route('pools', poolId, 'connections', m.connection), text: m.connection })] : null),
+      m.unavailable ? missing(m.unavailable) : null,
+      m.push_url ? h('div', { class: 'push-url' },
+        h('p', null, h('strong', { text: '服务器地址 · Message server URL ' }), copyable(m.push_url, 'push URL')),
+        h('p', { class: 'hint', text: '填入公众号后台 设置与开发 → 基本配置 → 服务器配置，连同相同的 Token 和 EncodingAESKey（安全模式），提交后启用 · Enter it in the MP admin’s 服务器配置 with the same Token and EncodingAESKey (safe mode), then enable it.' })) : null,
+      checks.length ? h('ul', { class: 'checks' }, checks.map(WX.ui.checkItem)) : null,
+      actions, out);
+  }
+
+  function desktopLogin(pool, d) {
+    const byName = {};
+    for (const m of d.methods || []) byName[m.method] = m;
+    const pick = d.auto ? byName[d.auto] : null;
+    return h('div', { class: 'card desktop-login', id: 'desktop-login' },
+      h('h2', { text: '电脑端扫码登录 · Desktop login' }),
+      h('p', { class: 'desktop-auto' }, pick
+        ? ['电脑浏览器打开登录链接时使用 ', h('strong', { lang: 'zh-CN', text: pick.name }), ` · A computer at a login URL naming no method gets: ${pick.name_en}`]
+        : [h('strong', { text: '电脑端登录未启用 · Desktop login is off' }), ' — 电脑上的登录与手机相同（提示在微信中打开） · a computer gets the phone\u2019s login.']),
+      h('p', { class: 'hint' }, `用户池设置 · Pool setting desktop_method = ${d.desktop_method}`, ' · ',
+        h('a', { href: route('pools', pool.id), text: '修改 · Change' }),
+        d.test_app ? ` · 测试经应用 · Tests log in through application ${d.test_app}` : ' · 测试经用户池模式 · Tests use the pool flow'),
+      h('ul', { class: 'methods' }, (d.methods || []).map((m) => methodItem(pool.id, m))),
+      h('p', { class: 'hint', text: '“测试”在新标签页打开真实的电脑端登录（登录链接加 desktop_method=…）：用手机微信扫码，或在演示模式下打开页面上的模拟链接。 · “Test” opens a real desktop login with that method in a new tab (the login URL with desktop_method=…): scan it with WeChat, or in the demo open the page\u2019s phone link.' }));
+  }
+
   function dashboard(pool, stats) {
     const max = Math.max(1, ...stats.hours.map((x) => x.ok + x.failed));
     const bars = h('div', { class: 'bars', role: 'img', 'aria-label': `Logins per hour over the last ${stats.window_hours} hours` },
@@ -119,14 +202,16 @@
 
   V.overview = async function (ctx) {
     const id = ctx.params[0];
-    const [pool, server, c, a, stats] = await Promise.all([
+    const [pool, server, c, a, stats, desktop] = await Promise.all([
       api.get(P(id)), api.get('/server'), api.get(P(id, 'connections')), api.get(P(id, 'apps')), api.get(P(id, 'stats')),
+      api.get(P(id, 'desktop')),
     ]);
     const conns = c.connections || [];
     const apps = a.apps || [];
     return poolPage(pool, 'overview', pool.name || pool.id, {},
       checklist(pool, conns, apps, stats),
       conns.length ? tryLogin(server, pool, conns, apps) : null,
+      desktopLogin(pool, desktop),
       dashboard(pool, stats));
   };
 

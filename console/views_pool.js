@@ -202,6 +202,9 @@
     'txt-file': ['域名校验文件', 'Verification file at the domain root'],
     wechat: ['AppID 与 AppSecret', 'WeChat accepts the App ID and Secret'],
     domain: ['网页授权域名', 'Webpage-authorization domain'],
+    'push-token': ['消息服务器 Token', 'Message server Token (follow to log in)'],
+    'aes-key': ['消息加解密密钥', 'EncodingAESKey (safe mode)'],
+    'push-url': ['服务器地址', 'Message server URL for the MP admin'],
   };
   const STATUS = { ok: ['通过', 'ok', 'ok'], warn: ['注意', 'warning', 'warn'], fail: ['未通过', 'failed', 'danger'] };
 
@@ -235,6 +238,10 @@
       h('ul', { class: 'checks' }, checks.map(checkItem)),
       h('p', { class: 'hint', text: `Asked ${r.api_base || 'WeChat'}${r.errcode ? ` — errcode ${r.errcode}` : ''}${typeof r.elapsed_ms === 'number' ? ` — ${r.elapsed_ms} ms` : ''}` }));
   }
+
+  // Shared with the pool overview's desktop-login section (views_overview.js).
+  WX.ui.checkItem = checkItem;
+  WX.ui.checkResult = checkResult;
 
   V.connection = async function (ctx) {
     const [id, ident] = ctx.params;

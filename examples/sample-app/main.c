@@ -247,12 +247,13 @@ main(int argc, char **argv)
         app.wxauth[n - 1] = '\0';
     snprintf(app.jwks_url, sizeof(app.jwks_url), "%s/oidc/.well-known/jwks.json", app.wxauth);
     snprintf(app.issuer, sizeof(app.issuer), "%s/oidc", app.wxauth);
-    /* The pages run only their own scripts and the SDK from wxauthd, call only this origin. */
+    /* The pages run only their own scripts and the SDK from wxauthd, and call only this
+     * origin and wxauthd (its public /desktop/methods: the entry page's "其他方式"). */
     snprintf(app.csp, sizeof(app.csp),
              "default-src 'none'; script-src 'self' %s; style-src 'self'; "
-             "img-src 'self' data: http: https:; connect-src 'self'; base-uri 'none'; "
+             "img-src 'self' data: http: https:; connect-src 'self' %s; base-uri 'none'; "
              "form-action 'none'; frame-ancestors 'none'",
-             app.wxauth);
+             app.wxauth, app.wxauth);
     signal(SIGPIPE, SIG_IGN);
 
     if (!sample_pages_load(&app, err, sizeof(err))) {

@@ -342,8 +342,8 @@ admin_run(store_t *st, void *arg, wx_err_t *err)
         admin_keys(a);
     } else if (is(a->seg[0], "audit")) {
         admin_audit_list(a);
-    } else if (!(admin_stats(a) || admin_pools(a) || admin_apps(a) || admin_conns(a) ||
-                 admin_users(a))) {
+    } else if (!(admin_stats(a) || admin_desktop(a) || admin_pools(a) || admin_apps(a) ||
+                 admin_conns(a) || admin_users(a))) {
         admin_error(a, 404, "no such admin resource");
     }
     a->st = NULL; /* back on the loop from here */

@@ -58,7 +58,11 @@ bool admin_pools(admin_req_t *a);
 bool admin_apps(admin_req_t *a);
 bool admin_conns(admin_req_t *a);
 bool admin_users(admin_req_t *a);
-bool admin_stats(admin_req_t *a); /* GET /pools/{id}/stats (admin_stats.c) */
+bool admin_stats(admin_req_t *a);   /* GET /pools/{id}/stats (admin_stats.c) */
+bool admin_desktop(admin_req_t *a); /* GET /pools/{id}/desktop (admin_desktop.c) */
+/* The checks of c's set-up that need only the store (proto/conn_check.h conn_check_static):
+ * secret, callback, pool flow. A new array. */
+json_t *admin_conn_static_checks(admin_req_t *a, const store_pool_t *pool, const store_conn_t *c);
 /* POST /pools/{id}/connections/{identifier}/check: replies later (admin_check.c); on the loop
  * only (admin_conns.c asks for it through a->check). Takes over checks (the results of the
  * checks made with the store, proto/conn_check.h). */

@@ -142,9 +142,9 @@ app_plain_row(const store_app_t *app, void *arg)
 }
 
 /* The checks of the set-up that need only the store (POST …/check; the rest runs on the loop,
- * admin_check.c). */
-static json_t *
-conn_static_checks(admin_req_t *a, const store_pool_t *pool, const store_conn_t *c)
+ * admin_check.c). Also the desktop methods' readiness (admin_desktop.c). */
+json_t *
+admin_conn_static_checks(admin_req_t *a, const store_pool_t *pool, const store_conn_t *c)
 {
     wx_err_t err = {0};
     bool app_plain = false;
@@ -202,7 +202,7 @@ admin_conns(admin_req_t *a)
             admin_error(a, 500, "out of memory");
         else { /* WeChat is asked from the loop, once this part is over (admin.c) */
             *a->check = c;
-            a->check_static = conn_static_checks(a, &pool, &c);
+            a->check_static = admin_conn_static_checks(a, &pool, &c);
         }
     } else if (is(m, "GET")) {
         a->r->outcome = "ok";

@@ -115,6 +115,8 @@ void handle_assets(http_req_t *r);  /* /sdk/ and /console/ (assets.h) */
 void handle_metrics(http_req_t *r); /* Prometheus text (metrics.c) */
 void handle_qrcode(http_req_t *r);  /* GET /qrcode.svg?url= (qrcode.c) */
 void handle_push(http_req_t *r);    /* the account's message push (push.c) */
+/* GET /desktop/methods: a pool's desktop login methods, for sites (desktop_methods.c). */
+void handle_desktop_methods(http_req_t *r);
 /* OpenID Connect provider (docs/oidc.md). */
 void handle_oidc_auth(http_req_t *r);        /* oidc_auth.c */
 void handle_oidc_token(http_req_t *r);       /* oidc_token.c */

@@ -65,20 +65,33 @@ handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void
  * browser, which cannot finish a service account's page, gets the pool's Open Platform website
  * app (QR-code login) instead, unless the link names a website app itself or the pool's
  * desktop_method is "none" (or a method of another kind). So pages that name the service
- * account's connection (every Authing SDK does) get the QR code on a computer unchanged. The
- * one place where a login's connection is chosen (docs/desktop-login.md). */
+ * account's connection (every Authing SDK does) get the QR code on a computer unchanged. A
+ * computer's login that names its method (?desktop_method=) gets that method's connection, or
+ * method_missing. The one place where a login's connection is chosen
+ * (docs/desktop-login.md). */
 static wx_status_t
 conf_conn_pick(store_t *st, conf_fetch_t *f)
 {
     const char *m = f->pool.desktop_method;
     bool named = f->identifier[0] != '\0';
+    desktop_method_t want = f->desktop ? f->method : DMETHOD_AUTO;
     wx_status_t rc;
+    f->method_missing = false;
     if (named) {
         rc = store_conn_get(st, f->pool_id, f->identifier, &f->conn, &f->err);
-        if (rc != WX_OK || !f->desktop || strcmp(f->conn.type, STORE_CONN_OPEN) == 0)
+        if (rc != WX_OK || !f->desktop)
+            return rc;
+        bool open = strcmp(f->conn.type, STORE_CONN_OPEN) == 0;
+        if (want == DMETHOD_SCAN || want == DMETHOD_FOLLOW) {
+            /* a website app has neither a ticket's phone page nor an account's pushes */
+            f->method_missing = open || (want == DMETHOD_FOLLOW && !f->conn.push_token[0]);
+            return rc;
+        }
+        if (open)
             return rc;
     }
-    if (f->desktop && (!m[0] || strcmp(m, "qrconnect") == 0)) {
+    if (want == DMETHOD_QRCONNECT ||
+        (want == DMETHOD_AUTO && f->desktop && (!m[0] || strcmp(m, "qrconnect") == 0))) {
         store_conn_t *web = malloc(sizeof(*web));
         if (!web)
             return wx_err_set(&f->err, WX_ENOMEM, "out of memory");
@@ -90,8 +103,15 @@ conf_conn_pick(store_t *st, conf_fetch_t *f)
         if (rc != WX_ENOENT)
             return rc;
         wx_err_clear(&f->err);
+        f->method_missing = want == DMETHOD_QRCONNECT;
     }
-    return named ? WX_OK : store_conn_default(st, f->pool_id, &f->conn, &f->err);
+    if (named)
+        return WX_OK;
+    rc = store_conn_default(st, f->pool_id, &f->conn, &f->err);
+    if (rc == WX_OK && (want == DMETHOD_SCAN || want == DMETHOD_FOLLOW))
+        f->method_missing = strcmp(f->conn.type, STORE_CONN_OPEN) == 0 ||
+                            (want == DMETHOD_FOLLOW && !f->conn.push_token[0]);
+    return rc;
 }
 
 static wx_status_t

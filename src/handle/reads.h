@@ -9,6 +9,8 @@
 
 #include "ctx.h"
 
+#include "../proto/desktop_methods.h"
+
 void handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void *arg);
 
 /* Pool, connection and (when app_id is set) application of a login, as the login path reads
@@ -20,6 +22,12 @@ typedef struct {
     char identifier[STORE_IDENT_MAX];
     char app_id[STORE_ID_MAX];
     bool desktop; /* a computer's browser: see conf_conn_pick in reads.c */
+    /* A computer's login naming its method (?desktop_method=, proto/desktop_methods.h):
+     * DMETHOD_AUTO lets the pool decide. */
+    desktop_method_t method;
+    /* result: the named method has no connection to use here (the connection read is then
+     * the one the pool would use for the login; start.c refuses it) */
+    bool method_missing;
     /* results: the first failure, in the order app, pool, connection, decides rc */
     wx_status_t app_rc, pool_rc, conn_rc;
     wx_err_t err;

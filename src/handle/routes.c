@@ -73,6 +73,7 @@ const http_route_t handle_routes[] = {
     {"POST", "/desktop/confirm", handle_desktop_confirm, "desktop_confirm"},
     {"GET", "/desktop/wait", handle_desktop_wait, "desktop_wait"},
     {"GET", "/desktop/finish", handle_desktop_finish, "desktop_finish"},
+    {"GET", "/desktop/methods", handle_desktop_methods, "desktop_methods"},
     /* The official account's message server URL: WeChat pushes events here (push.c). */
     {NULL, "/wechat/push/*", handle_push, "wechat_push"},
     /* Built-in static files: the browser SDK (assets.c). */

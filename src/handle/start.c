@@ -479,6 +479,81 @@ pick_target(http_req_t *r, start_t *s, bool have_app, char *out, size_t n)
     return false;
 }
 
+/* A computer's login that names its method (?desktop_method=): refused, with what to set up,
+ * when the server, the pool or its connections do not offer that method
+ * (proto/desktop_methods.h; the console's 电脑端扫码登录 section shows the same). */
+static bool
+start_method_ok(http_req_t *r, const start_t *s, const conf_fetch_t *f)
+{
+    const wx_config_t *cfg = handle_ctx(r)->app->cfg;
+    const char *name = desktop_method_name(f->method), *pool = s->pool.id;
+    const char *ident = s->conn.identifier, *why;
+    bool open = strcmp(s->conn.type, STORE_CONN_OPEN) == 0;
+    bool dflt = strcmp(ident, DEFAULT_IDENTIFIER) == 0;
+    char detail[1400];
+    if (!cfg->desktop_login) {
+        why = "server_off";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=%s: desktop logins are off on this server ([desktop] login = "
+                    "off), so a computer gets the phone's login. Fix: set [desktop] login = on "
+                    "in wxauthd's configuration and restart it.",
+                    name);
+    } else if (strcmp(s->pool.desktop_method, "none") == 0) {
+        why = "pool_off";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=%s: user pool %s has desktop logins turned off (its "
+                    "desktop_method is none). Fix: `wxauth pool update %s --desktop auto` (or "
+                    "the console: the pool's Settings → Desktop login).",
+                    name, pool, pool);
+    } else if (!f->method_missing) {
+        return true;
+    } else if (f->method == DMETHOD_QRCONNECT) {
+        why = "no_website_app";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=qrconnect: user pool %s has no Open Platform website app "
+                    "(connection type wechat_open). Fix: register a website app on "
+                    "open.weixin.qq.com, then `WX_WEB_SECRET=… wxauth connection set --pool %s "
+                    "--type wechat_open --appid WXAPPID --secret-env WX_WEB_SECRET --callback "
+                    "'#'` (or the console: Connections → New connection → Type wechat_open); its "
+                    "授权回调域 is public_url's host (docs/desktop-login.md).",
+                    pool, pool);
+    } else if (open && f->identifier[0]) {
+        why = "website_app_named";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=%s: connection %s of user pool %s is an Open Platform "
+                    "website app, which logs computers in with its own QR page only. Fix: name "
+                    "a service-account connection in the link (or none: the pool's default), or "
+                    "use desktop_method=qrconnect.",
+                    name, ident, pool);
+    } else if (open) {
+        why = "no_service_account";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=%s: user pool %s has no service-account connection "
+                    "(wechat_mp), which this method logs in through. Fix: `WX_SECRET=… wxauth "
+                    "connection set --pool %s --appid WXAPPID --secret-env WX_SECRET --callback "
+                    "URL` (or the console: Connections → New connection).",
+                    name, pool, pool);
+    } else {
+        why = "no_push_token";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=follow: connection %s of user pool %s has no message server "
+                    "Token, so it cannot log computers in by following the account. Fix: "
+                    "`WX_PUSH_TOKEN=… WX_AES_KEY=… wxauth connection set --pool %s%s%s "
+                    "--push-token-env WX_PUSH_TOKEN --aes-key-env WX_AES_KEY`, then in the MP "
+                    "admin (设置与开发 → 基本配置 → 服务器配置) enter the URL "
+                    "%s/wechat/push/%s/%s, the same Token and EncodingAESKey, safe mode, and "
+                    "enable it (docs/desktop-login.md).",
+                    ident, pool, pool, dflt ? "" : " --identifier ", dflt ? "" : ident,
+                    cfg->public_url, pool, ident);
+    }
+    r->outcome = "desktop_method_off";
+    wx_log(WX_LOG_WARN, "desktop_method_off", "rid", r->id, "pool", pool, "method", name, "reason",
+           why, "fix", detail, NULL);
+    http_reply_page(r, 404, WX_MSG_PAGE_DESKTOP_METHOD_OFF,
+                    &(http_page_t){.arg = name, .detail = detail});
+    return false;
+}
+
 /* A browser on a computer: neither WeChat's nor a phone's or tablet's. Such a browser cannot
  * finish the service account's page, so it is offered the pool's QR-code login (reads.c:
  * conf_conn_pick). */
@@ -587,7 +662,17 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         return;
     }
     sf->pool_given = pool_id && *pool_id;
-    sf->f.desktop = start_desktop_browser(r);
+    /* A ticket's phone logs in through the ticket's own connection, whatever browser plays
+     * the phone (the demo's second tab is a computer's). */
+    sf->f.desktop = !sf->ticket[0] && start_desktop_browser(r);
+    /* A computer's login may name its method (the console's 测试 buttons, a site's "other
+     * ways" links); a phone ignores it: it logs in directly. */
+    if (!desktop_method_parse(wx_query_get(&r->query, "desktop_method"), &sf->f.method)) {
+        start_fetch_free(sf);
+        start_invalid(r, "desktop_method may be scan, qrconnect or follow (or left out: the "
+                         "pool's desktop_method decides).");
+        return;
+    }
     if (!wx_strlcpy(sf->f.pool_id, pool_id ? pool_id : "", sizeof(sf->f.pool_id)) ||
         !wx_strlcpy(sf->f.identifier, identifier ? identifier : "", sizeof(sf->f.identifier)) ||
         !wx_strlcpy(sf->f.app_id, have_app ? app_id : "", sizeof(sf->f.app_id))) {
@@ -696,6 +781,8 @@ start_login_read(void *arg)
         goto out;
     }
     s->conn = f->conn;
+    if (f->desktop && f->method != DMETHOD_AUTO && !start_method_ok(r, s, f))
+        goto out;
     if (!s->conn.appid[0] || !s->conn.app_secret[0]) {
         r->outcome = "connection_incomplete";
         wx_snprintf(detail, sizeof(detail),
@@ -779,13 +866,13 @@ start_login_read(void *arg)
         if (popup)
             wx_strlcpy(t->options + strlen(t->options), t->options[0] ? "&popup=1" : "popup=1",
                        sizeof(t->options) - strlen(t->options));
+        desktop_method_t method = f->method;
         start_fetch_free(sf); /* its part is done */
         r->data = NULL;
         r->data_free = NULL;
         /* A connection whose account pushes its events here logs desktops in by following
          * (follow.c); ?desktop_method=scan asks for the service-account scan anyway. */
-        const char *dm = wx_query_get(&r->query, "desktop_method");
-        if (s->conn.push_token[0] && !(dm && strcmp(dm, "scan") == 0))
+        if (s->conn.push_token[0] && method != DMETHOD_SCAN)
             follow_desktop_start(r, t, &s->conn);
         else
             desktop_start(r, t);

@@ -41,9 +41,12 @@ conn_check_init(conn_check_t *x, const store_conn_t *c, const char *public_url)
     if (c->txt_filename[0] && host && root < sizeof(x->txt_url))
         wx_snprintf(x->txt_url, sizeof(x->txt_url), "%.*s/%s", (int)root, public_url,
                     c->txt_filename);
-    if (public_url)
+    if (public_url) {
         wx_snprintf(x->redirect_uri, sizeof(x->redirect_uri), "%s/connections/social/%s/callback",
                     public_url, c->identifier);
+        wx_snprintf(x->push_url, sizeof(x->push_url), "%s/wechat/push/%s/%s", public_url,
+                    c->pool_id, c->identifier);
+    }
     bool dflt = strcmp(c->identifier, DEFAULT_IDENT) == 0;
     wx_snprintf(x->set_cmd, sizeof(x->set_cmd), "wxauth connection set --pool %s%s%s", c->pool_id,
                 dflt ? "" : " --identifier ", dflt ? "" : c->identifier);
@@ -153,6 +156,50 @@ conn_check_static(json_t *arr, const conn_check_t *x, bool pool_plain, bool app_
     }
     check_callback(arr, x, app_plain);
     check_pool_flow(arr, x, pool_plain);
+    if (x->conn->push_token[0])
+        conn_check_follow(arr, x);
+}
+
+void
+conn_check_follow(json_t *arr, const conn_check_t *x)
+{
+    char msg[1600], msg_zh[1600], fix[700];
+    add(arr, CONN_CHECK_OK, "push-token",
+        "a message server Token is set: the account's pushes are checked with it, and computers "
+        "may log in by following the account",
+        NULL, "已设置消息服务器 Token：用它核对公众号推送的签名，电脑端可关注公众号登录", NULL);
+    if (x->conn->push_aes_key[0]) {
+        add(arr, CONN_CHECK_OK, "aes-key",
+            "an EncodingAESKey is set: only encrypted pushes (safe or compat mode) are accepted",
+            NULL, "已设置 EncodingAESKey：只接受加密的推送（安全模式或兼容模式）", NULL);
+    } else {
+        wx_snprintf(
+            fix, sizeof(fix),
+            "generate one with 随机生成 in 设置与开发 → 基本配置 → 服务器配置, choose 安全模式, "
+            "and run: WX_AES_KEY=… %s --aes-key-env WX_AES_KEY",
+            x->set_cmd);
+        add(arr, CONN_CHECK_WARN, "aes-key",
+            "no EncodingAESKey: plain pushes are accepted, signed with the Token only, and "
+            "follow-to-login has no confirmation on the phone",
+            fix,
+            "没有设置 EncodingAESKey：接受明文推送（只用 Token 签名），而关注登录在手机上无需确认",
+            "在 设置与开发 → 基本配置 → 服务器配置 随机生成 "
+            "EncodingAESKey，选择安全模式，并填入连接");
+    }
+    if (!x->push_url[0]) {
+        add(arr, CONN_CHECK_WARN, "push-url", "the server has no public_url for WeChat to push to",
+            NULL, "服务器没有设置 public_url", "在配置中设置 [server] public_url");
+        return;
+    }
+    wx_snprintf(msg, sizeof(msg),
+                "in 设置与开发 → 基本配置 → 服务器配置 enter the URL %s, the same Token and "
+                "EncodingAESKey, then 提交 and 启用 (WeChat checks the URL with a signed GET)",
+                x->push_url);
+    wx_snprintf(msg_zh, sizeof(msg_zh),
+                "在 设置与开发 → 基本配置 → 服务器配置 填写服务器地址 %s、相同的 Token 和 "
+                "EncodingAESKey，提交后启用",
+                x->push_url);
+    add(arr, CONN_CHECK_OK, "push-url", msg, NULL, msg_zh, NULL);
 }
 
 void

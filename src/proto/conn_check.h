@@ -25,6 +25,7 @@ typedef struct {
     const store_conn_t *conn;
     char txt_url[CONN_CHECK_URL_MAX];      /* public_url + "/" + Txt Filename ("" when none) */
     char redirect_uri[CONN_CHECK_URL_MAX]; /* where WeChat returns: its host is the domain */
+    char push_url[CONN_CHECK_URL_MAX];     /* the message server URL (follow to log in) */
     char set_cmd[300];                     /* "wxauth connection set --pool …" for the fixes */
 } conn_check_t;
 
@@ -42,8 +43,12 @@ typedef struct {
 void conn_check_init(conn_check_t *x, const store_conn_t *c, const char *public_url);
 
 /* Checks that need no network; append to arr. pool_plain / app_plain: whether the pool / some
- * application of the pool has a plain (no '*') registered callback. */
+ * application of the pool has a plain (no '*') registered callback. A connection with a
+ * message server Token (follow to log in) also gets conn_check_follow's entries. */
 void conn_check_static(json_t *arr, const conn_check_t *x, bool pool_plain, bool app_plain);
+/* Follow to log in (a message server Token set): the Token, the EncodingAESKey (safe mode),
+ * and the URL to enter in the MP admin's 服务器配置. */
+void conn_check_follow(json_t *arr, const conn_check_t *x);
 /* GET txt_url's answer (not called when there is no Txt Filename: see conn_check_static). */
 void conn_check_txt(json_t *arr, const conn_check_t *x, const conn_check_http_t *h);
 /* WeChat's token call: reason and message as POST …/check returns them. */

@@ -183,6 +183,17 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
          "No phone? Open the link below in a new tab to play WeChat "
          "scanning this code (the WeChat emulator; demo only)."},
 
+    /* A computer's login link naming a desktop method (?desktop_method=, e.g. the console's
+     * 测试 button) the pool has not set up: which one, and the detail box says how. */
+    [WX_MSG_PAGE_DESKTOP_METHOD_OFF] = {"page.desktop_method_off", P, WARN, BACK,
+                                        "此电脑端登录方式未配置",
+                                        "This desktop login method is not set up",
+                                        "网站没有配置这种电脑端扫码登录方式（{}），请返回网站，"
+                                        "用其他方式登录。",
+                                        "The site has not set up this desktop QR-code login "
+                                        "method ({}). Go back to the site and log in another "
+                                        "way."},
+
     CB(WX_MSG_CB_OK, "cb.ok", "登录成功", "Logged in"),
     CB(WX_MSG_CB_DENIED, "cb.denied", "用户取消了授权", "The user declined the authorization"),
     CB(WX_MSG_CB_EXPIRED, "cb.expired", "登录链接已过期，请重新登录",

@@ -42,6 +42,7 @@ typedef enum {
     WX_MSG_PAGE_POPUP_ERROR,           /* popup: the login did not complete, closing */
     WX_MSG_PAGE_POPUP_NO_OPENER,       /* popup: nobody to tell (shown by its script) */
     WX_MSG_PAGE_DEMO_PHONE_LINK,       /* desktop QR page, scan_outside_wechat only: a link */
+    WX_MSG_PAGE_DESKTOP_METHOD_OFF,    /* ?desktop_method= names a method not set up; {} = it */
     /* ---- `message` on the business callback (Authing's language: Chinese) ---- */
     WX_MSG_CB_OK,
     WX_MSG_CB_DENIED,

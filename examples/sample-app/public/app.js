@@ -107,6 +107,9 @@
     } else if (!inWechat) {
       show($('demo-banner'), true);
     }
+    if (!inWechat && !settings.desktopLogin) {
+      otherWays(authingWx);
+    }
     button.onclick = function () {
       var r = settings.desktopLogin ? authingWx.login({ requireWechat: false })
         : authingWx.login({ desktop: true });
@@ -117,6 +120,48 @@
       button.disabled = true;
       setText(button, '\u6b63\u5728\u8df3\u8f6c\u2026 Redirecting\u2026');
     };
+  }
+
+  /* On a computer: the pool's other desktop login methods, as small links under the button
+   * (which starts the pool's default one). wxauthd's public GET /desktop/methods lists them,
+   * the default first; each link is the SDK's start URL with &desktop_method=. */
+  function otherWays(authingWx) {
+    var xhr = new XMLHttpRequest();
+    var q = settings.appId ? 'app_id=' + encodeURIComponent(settings.appId)
+      : 'pool=' + encodeURIComponent(settings.poolId);
+    xhr.open('GET', settings.host + '/desktop/methods?' + q, true);
+    xhr.timeout = 10000;
+    xhr.onreadystatechange = function () {
+      var body = null;
+      var list, links, start, i, m, a;
+      if (xhr.readyState !== 4 || xhr.status !== 200) {
+        return; /* nothing to add: the button still logs in */
+      }
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch (e) {
+        return;
+      }
+      list = body && body.methods;
+      if (!list || list.length < 2) {
+        return;
+      }
+      links = $('other-ways-links');
+      start = authingWx.getAuthorizationUrl();
+      for (i = 0; i < list.length; i++) {
+        m = list[i];
+        if (m.auto || !/^[a-z]+$/.test(m.method)) {
+          continue;
+        }
+        a = document.createElement('a');
+        a.href = start + (start.indexOf('?') >= 0 ? '&' : '?') + 'desktop_method=' + m.method;
+        a.setAttribute('data-method', m.method);
+        a.textContent = m.name + ' \u00b7 ' + m.name_en;
+        links.appendChild(a);
+      }
+      show($('other-ways'), links.childNodes.length > 0);
+    };
+    xhr.send(null);
   }
 
   /* ---- callback page ------------------------------------------------------------------- */

@@ -2,7 +2,9 @@
 // logs in with each of the three desktop QR-code methods through the emulator alone, playing
 // the phone in a second tab from the QR page's demo link ([desktop] scan_outside_wechat):
 // the website app (qrconnect) on the sample app of pool demo, the scan-and-confirm ticket on
-// pool demo-scan's, follow-to-login on pool demo-follow's (docs/desktop-login.md).
+// pool demo-scan's, follow-to-login on pool demo-follow's (docs/desktop-login.md). The sample
+// app's entry page offers a pool's other methods ("其他方式", from wxauthd's /desktop/methods):
+// the scan on demo's and demo-follow's, none on demo-scan's; its link logs in with that method.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -135,6 +137,37 @@ describe('make demo: a desktop browser logs in with each desktop method (scripts
     await phone.locator('#confirm').click();
     await loggedIn(page, demo.scan, 'demo-scan-app');
     assert.equal(await page.locator('#nickname').innerText(), 'Alice 爱丽丝');
+    await ctx.close();
+  });
+
+  it('其他方式: each sample app offers its pool\'s other methods; scan through the website-app pool', { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext(browser, { desktop: true });
+    const page = await ctx.newPage();
+    const others = async (base) => {
+      await page.goto(`${base}/`);
+      await page.waitForLoadState('networkidle');
+      if (await page.locator('#other-ways').isHidden()) return [];
+      return page.locator('#other-ways a').evaluateAll((as) => as.map((a) => a.dataset.method));
+    };
+    assert.deepEqual(await others(demo.scan), [], 'demo-scan has one method');
+    assert.deepEqual(await others(demo.follow), ['scan']);
+    assert.deepEqual(await others(demo.app), ['scan']);
+    assert.match(await page.locator('#other-ways').innerText(), /其他方式[\s\S]*微信扫码登录/);
+    await shot(page, 'demo-desktop-other-ways');
+    // The link: the same start URL with desktop_method=scan — the ticket's page, not WeChat's
+    // website-app page the button goes to.
+    const link = page.locator('#other-ways a[data-method="scan"]');
+    assert.match(await link.getAttribute('href'), /^http:\/\/127\.0\.0\.1:\d+\/connections\/social\/[^?]+\?app_id=demo-app&.*desktop_method=scan$/);
+    await link.click();
+    await page.locator('#wx-desktop[data-state="pending"]').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('#msg-zh').innerText(), /然后在手机上确认登录/);
+    const href = await page.locator('#demo-phone-link').getAttribute('href');
+    assert.ok(href.startsWith(`${demo.auth}/desktop/scan?t=`), href);
+    const phone = await ctx.newPage();
+    await phone.goto(href);
+    await answerConsent(phone, demo, { action: 'allow' });
+    await phone.locator('#confirm').click();
+    await loggedIn(page, demo.app, 'demo-app');
     await ctx.close();
   });
 
