@@ -54,11 +54,19 @@ in_wechat(http_req_t *r)
 bool
 desktop_wanted(http_req_t *r)
 {
+    /* Phones and tablets outside WeChat could not scan a code on their own screen: they keep
+     * the phone's login (WeChat's page asks to open the link in WeChat). */
+    static const char *const mobile[] = {"Mobile", "Android", "iPhone", "iPad", "HarmonyOS"};
     const char *ua = http_req_header(r, "User-Agent");
     /* Browsers only ("Mozilla/" opens every browser's User-Agent): link checkers and scripts
      * keep the plain redirect they always got. */
-    return handle_ctx(r)->app->cfg->desktop_login && ua && strncmp(ua, "Mozilla/", 8) == 0 &&
-           !in_wechat(r);
+    if (!handle_ctx(r)->app->cfg->desktop_login || !ua || strncmp(ua, "Mozilla/", 8) != 0 ||
+        in_wechat(r))
+        return false;
+    for (size_t i = 0; i < WX_ARRAY_LEN(mobile); i++)
+        if (strstr(ua, mobile[i]))
+            return false;
+    return true;
 }
 
 static bool

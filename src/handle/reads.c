@@ -103,7 +103,10 @@ conf_conn_pick(store_t *st, conf_fetch_t *f)
         if (rc != WX_ENOENT)
             return rc;
         wx_err_clear(&f->err);
-        f->method_missing = want == DMETHOD_QRCONNECT;
+        /* The pool's desktop_method "qrconnect" means its website app, never a fallback. */
+        f->method_missing = want == DMETHOD_QRCONNECT || strcmp(m, "qrconnect") == 0;
+        if (f->method_missing)
+            f->method = DMETHOD_QRCONNECT; /* start.c's refusal names it */
     }
     if (named)
         return WX_OK;

@@ -554,21 +554,13 @@ start_method_ok(http_req_t *r, const start_t *s, const conf_fetch_t *f)
     return false;
 }
 
-/* A browser on a computer: neither WeChat's nor a phone's or tablet's. Such a browser cannot
- * finish the service account's page, so it is offered the pool's QR-code login (reads.c:
- * conf_conn_pick). */
+/* A browser on a computer (desktop.c's desktop_wanted: the one rule for every desktop
+ * decision). Such a browser cannot finish the service account's page, so it is offered the
+ * pool's QR-code login (reads.c: conf_conn_pick). */
 static bool
 start_desktop_browser(http_req_t *r)
 {
-    static const char *const mobile[] = {"MicroMessenger", "Mobile", "Android",
-                                         "iPhone",         "iPad",   "HarmonyOS"};
-    const char *ua = http_req_header(r, "User-Agent");
-    if (!ua || !*ua)
-        return false;
-    for (size_t i = 0; i < WX_ARRAY_LEN(mobile); i++)
-        if (strstr(ua, mobile[i]))
-            return false;
-    return true;
+    return desktop_wanted(r);
 }
 
 /* Where the browser goes at WeChat: an Open Platform website app's QR-code page, or the

@@ -79,6 +79,10 @@ desktop_methods_of(const store_pool_t *pool, bool server_on, const desktop_conn_
     out->pick = DMETHOD_AUTO;
     if (off != DMETHOD_WHY_NONE)
         return;
+    if (strcmp(dm, "qrconnect") == 0) { /* the website app or nothing: never a fallback */
+        out->pick = open ? DMETHOD_QRCONNECT : DMETHOD_AUTO;
+        return;
+    }
     if (open)
         out->pick = DMETHOD_QRCONNECT;
     else if (mp && dflt->push_token)

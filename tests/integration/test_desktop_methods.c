@@ -22,6 +22,10 @@
 #define PHONE_UA                                                                                   \
     "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 " \
     "MicroMessenger/8.0.40"
+/* A phone's browser outside WeChat: not a computer, it keeps the phone's login. */
+#define MOBILE_UA                                                                                  \
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "    \
+    "Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 #define WEB_APPID "wxa1b2c3d4e5f60718"
 #define PUSH_TOKEN "methodsToken42"
 
@@ -342,6 +346,32 @@ test_website_app(void **state)
     assert_refused(url, "scan", "is an Open Platform website app");
 }
 
+/* Before the pool has a website app: its desktop_method "qrconnect" means the website app or
+ * nothing (no silent fall back to scan); a phone's browser outside WeChat is no computer. */
+static void
+test_qrconnect_without_website_app(void **state)
+{
+    (void)state;
+    char url[256];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=demo-app",
+             env.auth);
+    wxt_browser_t *mobile = wxt_browser_new(MOBILE_UA);
+    assert_int_equal(wxt_get(mobile, url, &r), 0);
+    assert_int_equal(r.status, 302); /* WeChat's page, not a QR code it cannot scan itself */
+    assert_non_null(strstr(r.location, "/connect/oauth2/authorize?appid=" WXT_APPID));
+    wxt_resp_free(&r);
+    wxt_browser_free(mobile);
+
+    cli_ok((const char *const[]){"pool", "update", "demo", "--desktop", "qrconnect", NULL});
+    json_t *j = desktop_api();
+    assert_true(json_is_null(json_object_get(j, "auto")));
+    json_decref(j);
+    assert_refused(url, "qrconnect", "wxauth connection set --pool demo --type wechat_open");
+    cli_ok((const char *const[]){"pool", "update", "demo", "--desktop", "auto", NULL});
+    assert_scan_page(url);
+}
+
 /* desktop_method none: nothing to test, every method refused with the setting to change. */
 static void
 test_pool_off(void **state)
@@ -393,6 +423,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_account_only),
         cmocka_unit_test(test_follow_connection),
+        cmocka_unit_test(test_qrconnect_without_website_app),
         cmocka_unit_test(test_website_app),
         cmocka_unit_test(test_pool_off),
         cmocka_unit_test(test_unknown),
