@@ -12,6 +12,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -534,6 +535,72 @@ test_desktop_scan_outside_wechat(void **state)
     wxt_browser_free(b);
 }
 
+/* wxauthd --check-config with [desktop] scan_outside_wechat = on: accepted only when every
+ * [wechat] URL is on loopback; WeChat itself, a proxy in front of it or any other host is
+ * refused (exit 2) with a message naming the setting and the fix. */
+static int
+check_config(const char *wechat, char *out, size_t n)
+{
+    char ini[700], cfgp[600], log[600], cmd[2000];
+    snprintf(ini, sizeof(ini),
+             "[store]\nurl = sqlite:%s/cc.db\n[desktop]\nscan_outside_wechat = on\n%s", env.dir,
+             wechat);
+    snprintf(cfgp, sizeof(cfgp), "%s/cc.ini", env.dir);
+    snprintf(log, sizeof(log), "%s/cc.log", env.dir);
+    FILE *f = fopen(cfgp, "w");
+    assert_non_null(f);
+    fputs(ini, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "env -u WXAUTH_WECHAT_AUTHORIZE_URL -u WXAUTH_WECHAT_API_BASE "
+             "-u WXAUTH_WECHAT_QRCONNECT_URL timeout 20 '%s' --config '%s' --check-config "
+             "2>'%s' >/dev/null",
+             getenv("WXAUTHD"), cfgp, log);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    out[0] = '\0';
+    f = fopen(log, "r");
+    if (f) {
+        size_t got = fread(out, 1, n - 1, f);
+        out[got] = '\0';
+        fclose(f);
+    }
+    return WEXITSTATUS(st);
+}
+
+static void
+test_desktop_scan_outside_wechat_config(void **state)
+{
+    (void)state;
+    char out[4096];
+    const char *refused[][2] = {
+        {"", "wechat.authorize_url"}, /* the defaults: WeChat itself */
+        {"[wechat]\nauthorize_url = https://wx-proxy.example.com/connect/oauth2/authorize\n"
+         "api_base = http://127.0.0.1:8090\n",
+         "wechat.authorize_url"},
+        {"[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+         "api_base = https://wx-proxy.example.com\n",
+         "wechat.api_base"},
+        {"[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+         "qrconnect_url = https://open.weixin.qq.com/connect/qrconnect\n"
+         "api_base = http://localhost:8090\n",
+         "wechat.qrconnect_url"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        int code = check_config(refused[i][0], out, sizeof(out));
+        if (code != 2 || !strstr(out, refused[i][1]) || !strstr(out, "loopback") ||
+            !strstr(out, "remove scan_outside_wechat"))
+            fail_msg("case %zu: exit %d: %s", i, code, out);
+    }
+    int code =
+        check_config("[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+                     "api_base = http://[::1]:8090\n",
+                     out, sizeof(out));
+    /* Past the config (whatever the rest of the check says: not what is tested here). */
+    if (strstr(out, "not on loopback"))
+        fail_msg("loopback refused: exit %d: %s", code, out);
+}
+
 int
 main(void)
 {
@@ -545,6 +612,7 @@ main(void)
         cmocka_unit_test(test_desktop_not_for_others),
         cmocka_unit_test(test_desktop_caps),
         cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
+        cmocka_unit_test(test_desktop_scan_outside_wechat_config),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
