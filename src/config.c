@@ -45,6 +45,7 @@ config_defaults(wx_config_t *c)
     c->desktop_confirm_ttl = 60;
     c->desktop_wait_s = 25;
     c->desktop_poll_ms = 1000;
+    c->desktop_max_waits = 10000;
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
@@ -116,6 +117,7 @@ static const key_t_ keys[] = {
     I("desktop", "confirm_ttl", NULL, desktop_confirm_ttl, 5, 600),
     I("desktop", "wait_s", NULL, desktop_wait_s, 1, 120),
     I("desktop", "poll_ms", NULL, desktop_poll_ms, 50, 10000),
+    I("desktop", "max_waits", NULL, desktop_max_waits, 1, 1000000),
     B("desktop", "scan_outside_wechat", NULL, desktop_scan_outside_wechat),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),

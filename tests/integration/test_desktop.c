@@ -13,6 +13,10 @@
 #include <pthread.h>
 #include <time.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -686,6 +690,152 @@ test_desktop_scan_outside_wechat_config(void **state)
         fail_msg("loopback refused: exit %d: %s", code, out);
 }
 
+/* /desktop/wait and its client leaving: a desktop whose connection closes mid-wait (the tab
+ * closed) leaves no wait behind — wxauth_desktop_waits back to 0 and no more store reads of
+ * it (wxauth_desktop_wait_reads_total stops) — also on a keep-alive connection that carried a
+ * request before, and with the reads on reader threads ([store] readers). [desktop] max_waits
+ * refuses more with a 503 JSON and Retry-After; past 4 waits on one ticket a new one answers
+ * at once with the current status. */
+static wxt_env_t caps_env;
+static bool caps_env_up;
+
+static int
+caps_env_teardown(void **state)
+{
+    (void)state;
+    if (caps_env_up)
+        wxt_teardown(&caps_env);
+    caps_env_up = false;
+    return 0;
+}
+
+/* A metric's value on e's /metrics (-1 when absent). */
+static double
+metric(wxt_env_t *e, const char *name)
+{
+    char url[256], auth[128];
+    const char *hdr[] = {auth, NULL};
+    wxt_resp_t r = {0};
+    double v = -1;
+    snprintf(url, sizeof(url), "%s/metrics", e->admin);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e->admin_token);
+    assert_int_equal(wxt_http_headers("GET", url, hdr, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    size_t n = strlen(name);
+    for (const char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+            v = strtod(p + n + 1, NULL);
+            break;
+        }
+    wxt_resp_free(&r);
+    return v;
+}
+
+/* Wait (bounded) until the metric is want. */
+static void
+metric_becomes(wxt_env_t *e, const char *name, double want, int within_ms)
+{
+    int64_t until = mono_ms() + within_ms;
+    double v = metric(e, name);
+    while (v != want && mono_ms() < until) {
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+        v = metric(e, name);
+    }
+    if (v != want)
+        fail_msg("%s is %g, want %g (within %d ms)", name, v, want, within_ms);
+}
+
+/* A raw connection to e's public port sending one GET with the desktop's cookie; the caller
+ * closes it. With keepalive, a /healthz is sent (and its answer read) first. */
+static int
+raw_wait(wxt_env_t *e, wxt_browser_t *desk, const char *ticket, bool keepalive)
+{
+    char req[1024], bind[128] = "", buf[4096];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)e->auth_port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    if (keepalive) {
+        const char *h = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        assert_true(write(fd, h, strlen(h)) == (ssize_t)strlen(h));
+        ssize_t got = read(fd, buf, sizeof(buf) - 1); /* one small answer */
+        assert_true(got > 0);
+        buf[got] = '\0';
+        assert_non_null(strstr(buf, "200"));
+    }
+    wxt_browser_cookie_get(desk, "wxauth_bind", bind, sizeof(bind));
+    int n = snprintf(req, sizeof(req),
+                     "GET /desktop/wait?t=%s&seen=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "User-Agent: " DESKTOP_UA "\r\nCookie: wxauth_bind=%s\r\n\r\n",
+                     ticket, bind);
+    assert_true(write(fd, req, (size_t)n) == n);
+    return fd;
+}
+
+static void
+test_desktop_wait_client_gone_and_caps(void **state)
+{
+    (void)state;
+    wxt_env_t *e = &caps_env;
+    /* poll_ms 100: an abandoned wait would read the store 10 times a second. */
+    wxt_opts_t o = {.retries = -1,
+                    .extra_config = "[desktop]\npoll_ms = 100\nmax_waits = 2\n"
+                                    "[store]\nreaders = 2\n"};
+    wxt_setup(e, &o);
+    caps_env_up = true;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    char url[1400], ticket[64];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e->auth);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
+    wxt_resp_free(&r);
+    assert_true(metric(e, "wxauth_desktop_waits") == 0);
+
+    for (int keepalive = 0; keepalive < 2; keepalive++) {
+        int fd = raw_wait(e, desk, ticket, keepalive);
+        metric_becomes(e, "wxauth_desktop_waits", 1, 5000);
+        struct timespec ts = {0, 300 * 1000000};
+        nanosleep(&ts, NULL);
+        double reads0 = metric(e, "wxauth_desktop_wait_reads_total");
+        close(fd); /* the tab is closed */
+        int64_t closed = mono_ms();
+        metric_becomes(e, "wxauth_desktop_waits", 0, 3000);
+        print_message("# a wait whose client left was gone %lld ms after the close%s\n",
+                      (long long)(mono_ms() - closed), keepalive ? " (keep-alive)" : "");
+        double reads1 = metric(e, "wxauth_desktop_wait_reads_total");
+        nanosleep(&ts, NULL); /* 3 poll intervals: no read of a wait that is gone */
+        double reads2 = metric(e, "wxauth_desktop_wait_reads_total");
+        assert_true(reads1 >= reads0);
+        if (reads2 != reads1)
+            fail_msg("store reads went on after the client left: %g then %g", reads1, reads2);
+    }
+
+    /* max_waits = 2: two held, the third gets 503 JSON with Retry-After, Chinese first. */
+    int f1 = raw_wait(e, desk, ticket, false), f2 = raw_wait(e, desk, ticket, false);
+    metric_becomes(e, "wxauth_desktop_waits", 2, 5000);
+    snprintf(url, sizeof(url), "%s/desktop/wait?t=%s&seen=0", e->auth, ticket);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 503);
+    char ra[16];
+    assert_true(wxt_resp_header(&r, "Retry-After", ra, sizeof(ra)));
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "code")), 503);
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    assert_non_null(msg);
+    assert_true(strncmp(msg, "服务繁忙", strlen("服务繁忙")) == 0);
+    json_decref(j);
+    wxt_resp_free(&r);
+    close(f1);
+    close(f2);
+    metric_becomes(e, "wxauth_desktop_waits", 0, 3000);
+    wxt_browser_free(desk);
+}
+
 int
 main(void)
 {
@@ -699,6 +849,7 @@ main(void)
         cmocka_unit_test(test_desktop_caps),
         cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
         cmocka_unit_test(test_desktop_scan_outside_wechat_config),
+        cmocka_unit_test_teardown(test_desktop_wait_client_gone_and_caps, caps_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
