@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "util/addr.h"
 #include "util/ini.h"
@@ -43,6 +45,7 @@ config_defaults(wx_config_t *c)
     c->desktop_confirm_ttl = 60;
     c->desktop_wait_s = 25;
     c->desktop_poll_ms = 1000;
+    c->desktop_max_waits = 10000;
     c->token_ttl = 1296000;
     c->token_leeway = 30;
     c->jwks_max_age = 300;
@@ -114,6 +117,7 @@ static const key_t_ keys[] = {
     I("desktop", "confirm_ttl", NULL, desktop_confirm_ttl, 5, 600),
     I("desktop", "wait_s", NULL, desktop_wait_s, 1, 120),
     I("desktop", "poll_ms", NULL, desktop_poll_ms, 50, 10000),
+    I("desktop", "max_waits", NULL, desktop_max_waits, 1, 1000000),
     B("desktop", "scan_outside_wechat", NULL, desktop_scan_outside_wechat),
     L("token", "ttl", NULL, token_ttl, 60, 31536000),
     I("token", "leeway", NULL, token_leeway, 0, 600),
@@ -180,22 +184,46 @@ is_http_url(const char *s)
     return true;
 }
 
-/* Whether an http(s) URL's host is WeChat's own (qq.com or a subdomain), case-insensitive. */
+/* Whether an http(s) URL's host is a loopback address: 127.0.0.0/8, ::1 or localhost (any
+ * case, a trailing dot allowed). Userinfo is skipped ("http://127.0.0.1@evil.example/" is
+ * evil.example); anything unparsable is not loopback. */
 static bool
-url_is_wechat(const char *s)
+url_is_loopback(const char *s)
 {
     const char *h = strstr(s, "://");
+    char host[256];
     size_t n = 0;
-    static const char dom[] = "qq.com";
-    const size_t dn = sizeof(dom) - 1;
     h = h ? h + 3 : s;
-    while (h[n] && h[n] != '/' && h[n] != ':' && h[n] != '?' && h[n] != '#')
+    while (h[n] && h[n] != '/' && h[n] != '?' && h[n] != '#')
         n++;
-    while (n > 0 && h[n - 1] == '.') /* "api.weixin.qq.com." is the same host */
+    for (size_t i = n; i > 0; i--) /* the authority's last '@' ends its userinfo */
+        if (h[i - 1] == '@') {
+            h += i;
+            n -= i;
+            break;
+        }
+    if (n > 0 && h[0] == '[') { /* [IPv6]:port */
+        const char *close = memchr(h, ']', n);
+        if (!close || close - h - 1 >= (long)sizeof(host))
+            return false;
+        memcpy(host, h + 1, (size_t)(close - h - 1));
+        host[close - h - 1] = '\0';
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    const char *colon = memchr(h, ':', n);
+    if (colon)
+        n = (size_t)(colon - h);
+    while (n > 0 && h[n - 1] == '.') /* "localhost." is the same host */
         n--;
-    if (n < dn || strncasecmp(h + n - dn, dom, dn) != 0)
+    if (n == 0 || n >= sizeof(host))
         return false;
-    return n == dn || h[n - dn - 1] == '.';
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 /* [admin] listen: "public", a host:port, or (unset) loopback on the port after the server's,
@@ -317,15 +345,25 @@ config_load(const char *path, wx_config_t *c, wx_err_t *err)
         goto out;
     }
     /* A demo setting: a QR code's link completing a login outside WeChat would let anyone who
-     * got the link log in as themselves on the desktop. Never with the real WeChat. */
-    if (c->desktop_scan_outside_wechat &&
-        (url_is_wechat(c->authorize_url) || url_is_wechat(c->api_base) ||
-         url_is_wechat(c->qrconnect_url))) {
-        rc = wx_err_set(err, WX_ECONFIG,
-                        "desktop.scan_outside_wechat = on is for the emulator only (make demo): "
-                        "wechat.authorize_url, api_base and qrconnect_url must not point at "
-                        "WeChat (*.qq.com); remove the setting or point them at the emulator");
-        goto out;
+     * got the link log in as themselves on the desktop. Accepted only when every WeChat URL is
+     * on this machine (the emulator of make demo): a deny-list of WeChat's hosts would let a
+     * proxy in front of WeChat, or a new WeChat domain, through. */
+    if (c->desktop_scan_outside_wechat) {
+        const struct {
+            const char *key, *url;
+        } wx_urls[] = {{"authorize_url", c->authorize_url},
+                       {"qrconnect_url", c->qrconnect_url},
+                       {"api_base", c->api_base}};
+        for (size_t i = 0; i < WX_ARRAY_LEN(wx_urls); i++)
+            if (!url_is_loopback(wx_urls[i].url)) {
+                rc = wx_err_set(err, WX_ECONFIG,
+                                "wechat.%s is not on loopback, but desktop.scan_outside_wechat "
+                                "= on (demo only) needs every [wechat] URL on 127.0.0.0/8, ::1 "
+                                "or localhost: remove scan_outside_wechat, or point [wechat] at "
+                                "the emulator on this machine",
+                                wx_urls[i].key);
+                goto out;
+            }
     }
     if (strncmp(c->public_url, "https://", 8) == 0)
         c->cookie_secure = true;

@@ -49,6 +49,7 @@ typedef struct {
     int desktop_confirm_ttl; /* seconds the phone has to confirm once it logged in */
     int desktop_wait_s;      /* longest wait of one long-poll */
     int desktop_poll_ms;     /* how often a long-poll reads the store */
+    int desktop_max_waits;   /* long-polls open at once in the process */
     bool desktop_scan_outside_wechat; /* demo only: /desktop/scan opens in any browser */
     /* [token] */
     int64_t token_ttl; /* default token lifetime when the pool sets none */

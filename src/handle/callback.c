@@ -30,6 +30,7 @@
 #include "../proto/login_record.h"
 #include "../store/writer.h"
 #include "desktop.h"
+#include "desktop_ticket.h"
 #include "oidc_flow.h"
 #include "token.h"
 #include "../util/clock.h"
@@ -1117,6 +1118,35 @@ replay_wait(login_t *l, bool owner_gone)
 
 static void exchange_code_read(login_t *l);
 
+/* The phone of a desktop login declined: its ticket is refused first (unless another phone
+ * took it), so the desktop shows 已拒绝 at once instead of waiting for the code to expire. */
+static void
+on_declined_refused(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
+{
+    login_t *l = arg;
+    (void)t;
+    if (rc != WX_OK && rc != WX_EUSED && rc != WX_EEXPIRED && rc != WX_ENOENT)
+        wx_log(WX_LOG_WARN, "desktop_decline_refuse_failed", "rid", l->r->id, "error",
+               err ? err->msg : "", NULL);
+    finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
+}
+
+/* The user tapped Deny on WeChat's consent page: the business callback (or a desktop
+ * ticket's phone page) hears it. */
+static void
+declined(login_t *l)
+{
+    const char *ticket = state_ticket(&l->state);
+    wx_err_t err = {0};
+    if (ticket &&
+        desktop_ticket_refuse_pending(l->r->worker, ticket, on_declined_refused, l, &err) == WX_OK)
+        return;
+    if (ticket)
+        wx_log(WX_LOG_WARN, "desktop_decline_refuse_failed", "rid", l->r->id, "error", err.msg,
+               NULL);
+    finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
+}
+
 /* Connection and pool as they are now (read off the loop); then the code goes to WeChat. */
 static void
 exchange_code(login_t *l)
@@ -1145,7 +1175,7 @@ exchange_code_read(login_t *l)
     wx_strlcpy(l->pool_alg, pool->alg, sizeof(l->pool_alg));
     l->token_ttl = pool->token_ttl;
     if (!l->code[0]) { /* WeChat sends no code when the user taps Deny */
-        finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
+        declined(l);
         return;
     }
     if (keys_conn_secret_open(&ctx->app->master, conn, secret, sizeof(secret), &err) != WX_OK) {

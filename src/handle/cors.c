@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "../http/reply.h"
+#include "../proto/redirect.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "reads.h"
@@ -43,10 +44,16 @@ typedef struct cors {
     char pool_id[STORE_ID_MAX];
     bool allowed;
     struct cors *wait_next; /* preflights waiting for the set being read */
+    /* A QR code's origin (handle_qr_origin_check) instead of a preflight: told here. */
+    void (*qr_done)(http_req_t *r, int verdict);
 } cors_t;
 
 /* The registered origins of every application, sorted for bsearch: "origin" (some
- * application has it) and "pool\x01origin" (an application of that pool has it). */
+ * application has it) and "pool\x01origin" (an application of that pool has it). Also the
+ * origins a QR code may point at (qrcode.c): "\x02origin" for each origin of a registered
+ * URL — web origins, redirect allow-lists of pools and applications, connections' Callback
+ * URLs — and "\x03origin" for those with a '*' in the host (matched as patterns). They sort
+ * first. */
 typedef struct {
     char **keys;
     size_t n, cap;
@@ -101,6 +108,24 @@ set_has(const cors_set_t *s, const char *pool, const char *origin)
     return s->n && bsearch(&k, s->keys, s->n, sizeof(*s->keys), key_cmp) != NULL;
 }
 
+/* A QR code's origin: registered as such, or matching a registered pattern's origin. */
+static bool
+set_has_qr(const cors_set_t *s, const char *origin)
+{
+    char key[CORS_ORIGIN_MAX + 2], u[CORS_ORIGIN_MAX + 2], pat[CORS_ORIGIN_MAX + 2];
+    const char *k = key;
+    if (!wx_snprintf(key, sizeof(key), "\x02%s", origin) ||
+        !wx_snprintf(u, sizeof(u), "%s/", origin))
+        return false;
+    if (s->n && bsearch(&k, s->keys, s->n, sizeof(*s->keys), key_cmp))
+        return true;
+    for (size_t i = 0; i < s->n && s->keys[i][0] <= '\x03'; i++)
+        if (s->keys[i][0] == '\x03' && wx_snprintf(pat, sizeof(pat), "%s/", s->keys[i] + 1) &&
+            redirect_match(pat, u))
+            return true;
+    return false;
+}
+
 static bool
 build_add(cors_build_t *b, const char *pool, const char *origin, size_t n)
 {
@@ -134,10 +159,67 @@ build_add(cors_build_t *b, const char *pool, const char *origin, size_t n)
     return true;
 }
 
+/* scheme://host[:port] of an http(s) URL or pattern, lowercased, the scheme's default port
+ * dropped: how a browser writes an origin. False for anything else (userinfo included). */
+bool
+handle_url_origin(const char *url, char *out, size_t n)
+{
+    size_t skip = strncasecmp(url, "http://", 7) == 0    ? 7
+                  : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                         : 0;
+    size_t hl;
+    if (!skip)
+        return false;
+    hl = strcspn(url + skip, "/?#");
+    if (hl == 0 || memchr(url + skip, '@', hl) || skip + hl >= n)
+        return false;
+    for (size_t i = 0; i < skip + hl; i++)
+        out[i] = (url[i] >= 'A' && url[i] <= 'Z') ? (char)(url[i] + 32) : url[i];
+    out[skip + hl] = '\0';
+    size_t len = skip + hl;
+    const char *dflt = skip == 7 ? ":80" : ":443";
+    size_t dl = strlen(dflt);
+    if (len > dl && strcmp(out + len - dl, dflt) == 0)
+        out[len - dl] = '\0';
+    return true;
+}
+
+/* Each line of a newline-separated list of URLs (or patterns, or origins): its origin as a
+ * QR-code key. */
+static bool
+build_add_qr(cors_build_t *b, const char *list)
+{
+    char line[CORS_ORIGIN_MAX * 2], origin[CORS_ORIGIN_MAX + 1];
+    const char *p = list;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len < sizeof(line)) {
+            memcpy(line, p, len);
+            line[len] = '\0';
+            if (handle_url_origin(line, origin + 1, sizeof(origin) - 1)) {
+                origin[0] = strchr(origin + 1, '*') ? '\x03' : '\x02';
+                if (!build_add(b, NULL, origin, strlen(origin)))
+                    return false;
+            }
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return true;
+}
+
+static bool
+conn_collect(const store_conn_t *c, void *arg)
+{
+    return build_add_qr(arg, c->callback_url);
+}
+
 static bool
 pool_collect(const store_pool_t *p, void *arg)
 {
     cors_build_t *b = arg;
+    if (!build_add_qr(b, p->redirect_urls))
+        return false;
     if (b->npools >= CORS_POOLS_MAX) {
         b->truncated = true;
         return false;
@@ -171,7 +253,7 @@ app_collect(const store_app_t *a, void *arg)
             return false;
         p = e ? e + 1 : NULL;
     }
-    return true;
+    return build_add_qr(b, a->web_origins) && build_add_qr(b, a->redirect_urls);
 }
 
 static wx_status_t
@@ -181,7 +263,9 @@ build_run(store_t *st, void *arg, wx_err_t *err)
     wx_status_t rc = store_pool_list(st, pool_collect, b, err);
     for (b->pool_i = 0; rc == WX_OK && !b->nomem && !b->truncated && b->pool_i < b->npools;
          b->pool_i++)
-        rc = store_app_list(st, b->pools[b->pool_i], app_collect, b, err);
+        if ((rc = store_app_list(st, b->pools[b->pool_i], app_collect, b, err)) == WX_OK &&
+            !b->nomem && !b->truncated)
+            rc = store_conn_list(st, b->pools[b->pool_i], conn_collect, b, err);
     if (rc == WX_OK && b->nomem)
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
     if (rc == WX_OK && b->set.n)
@@ -244,12 +328,24 @@ cors_done(wx_status_t rc, const wx_err_t *err, void *arg)
     next(r); /* a refused origin is answered too: the browser keeps the answer from the page */
 }
 
+static bool
+set_lookup(const cors_set_t *s, const cors_t *c)
+{
+    return c->qr_done ? set_has_qr(s, c->origin) : set_has(s, c->pool_id, c->origin);
+}
+
 /* A preflight's answer; known false: the origin set could not be read. */
 static void
 preflight_answer(cors_t *c, bool known, bool allowed)
 {
     http_req_t *r = c->r;
     char msg[CORS_ORIGIN_MAX + 200];
+    if (c->qr_done) {
+        void (*qr_done)(http_req_t *, int) = c->qr_done;
+        free(c);
+        qr_done(r, known ? allowed : -1);
+        return;
+    }
     if (!known) {
         free(c);
         r->outcome = "store_unavailable";
@@ -299,7 +395,7 @@ build_done(wx_status_t rc, const wx_err_t *err, void *arg)
     cc->waiters = NULL;
     while (w) {
         cors_t *nx = w->wait_next;
-        preflight_answer(w, cc->have, cc->have && set_has(&cc->set, w->pool_id, w->origin));
+        preflight_answer(w, cc->have, cc->have && set_lookup(&cc->set, w));
         w = nx;
     }
     set_free(&b->set);
@@ -321,7 +417,7 @@ preflight_start(http_req_t *r, cors_t *c)
     uint64_t gen = conf_cache_gen();
     int64_t now = wx_mono_ms();
     if (cc->have && cc->gen == gen && now - cc->at_ms < CORS_SET_TTL_MS) {
-        preflight_answer(c, true, set_has(&cc->set, c->pool_id, c->origin));
+        preflight_answer(c, true, set_lookup(&cc->set, c));
         return;
     }
     c->wait_next = cc->waiters;
@@ -331,7 +427,7 @@ preflight_start(http_req_t *r, cors_t *c)
     cors_build_t *b = calloc(1, sizeof(*b));
     if (!b) {
         cc->waiters = c->wait_next;
-        preflight_answer(c, cc->have, cc->have && set_has(&cc->set, c->pool_id, c->origin));
+        preflight_answer(c, cc->have, cc->have && set_lookup(&cc->set, c));
         return;
     }
     b->ctx = ctx;
@@ -423,4 +519,18 @@ void
 handle_cors_preflight(http_req_t *r)
 {
     cors_start(r, NULL);
+}
+
+void
+handle_qr_origin_check(http_req_t *r, const char *origin, void (*done)(http_req_t *r, int verdict))
+{
+    cors_t *c = strlen(origin) < CORS_ORIGIN_MAX ? calloc(1, sizeof(*c)) : NULL;
+    if (!c) {
+        done(r, 0);
+        return;
+    }
+    c->r = r;
+    c->qr_done = done;
+    wx_strlcpy(c->origin, origin, sizeof(c->origin));
+    preflight_start(r, c);
 }

@@ -104,6 +104,13 @@ void handle_cors_preflight(http_req_t *r); /* OPTIONS of the SDK's endpoints (co
  * the request's Origin is registered (web_origins) for its application, then next(r). */
 void handle_cors(http_req_t *r, http_handler_fn next);
 void handle_cors_cache_free(struct cors_cache *cc); /* worker_ctx_t.cors, at the worker's end */
+/* Whether a QR code (/qrcode.svg) may point at origin: one of a registered URL of some pool,
+ * application or connection, from the worker's origin set (cors.c, read at most once a
+ * second). done(r, 1 | 0 | -1 when the set could not be read), maybe before this returns. */
+void handle_qr_origin_check(http_req_t *r, const char *origin,
+                            void (*done)(http_req_t *r, int verdict));
+/* scheme://host[:port] of an http(s) URL, lowercased, default port dropped (cors.c). */
+bool handle_url_origin(const char *url, char *out, size_t n);
 /* End a popup-mode login (start.c's "popup=1") on the page that posts {code, message, data,
  * event} to its opener at the application's registered web origins (popup.c). */
 void handle_popup_reply(http_req_t *r, const char *app_id, int code, const char *message,

@@ -383,7 +383,18 @@ desktop_start(http_req_t *r, const store_ticket_t *t)
 typedef struct {
     http_req_t *r;
     char browser[65];
+    ticket_wait_t *wait; /* until on_waited */
 } dwait_t;
+
+/* The desktop's connection closed mid-wait (tab closed, network gone): the wait stops, so an
+ * abandoned page costs no more store reads. */
+static void
+dwait_gone(http_req_t *r)
+{
+    dwait_t *d = r->data;
+    desktop_ticket_wait_cancel(d->wait);
+    d->wait = NULL;
+}
 
 static void
 dwait_free(void *p)
@@ -407,6 +418,15 @@ on_waited(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *ar
     dwait_t *d = arg;
     http_req_t *r = d->r;
     int64_t now = wx_now();
+    d->wait = NULL;
+    if (rc == WX_ETOOBIG) { /* [desktop] max_waits: the page backs off and tries again */
+        wx_log(WX_LOG_WARN, "desktop_waits_cap", "rid", r->id, "error", err ? err->msg : "", NULL);
+        http_add_header(r, "Retry-After", "5");
+        wait_json(r, 503, "waits_cap",
+                  "服务繁忙，请稍后重试。Too many pages are waiting for a QR-code login on this "
+                  "server; retry in a few seconds.");
+        return;
+    }
     if (rc == WX_ENOENT) {
         wait_json(r, 404, "unknown_ticket",
                   "二维码无效或已过期，请刷新页面。Unknown or old QR code: reload the page.");
@@ -475,8 +495,12 @@ handle_desktop_wait(http_req_t *r)
     int wait_s = cfg->desktop_wait_s;
     if (wait_s > cfg->timeout_s - 5)
         wait_s = cfg->timeout_s > 6 ? cfg->timeout_s - 5 : 1;
+    /* Watched before the wait starts: with SQLite its first read (and maybe its answer) runs
+     * within desktop_ticket_wait, after which r is gone. */
+    http_req_watch_close(r, dwait_gone);
     if (desktop_ticket_wait(r->worker, id, (int)seen, d->browser,
-                            wx_mono_ms() + (int64_t)wait_s * 1000, on_waited, d, &err) != WX_OK)
+                            wx_mono_ms() + (int64_t)wait_s * 1000, &d->wait, on_waited, d,
+                            &err) != WX_OK)
         on_waited(err.status ? err.status : WX_ENOMEM, &err, NULL, d);
 }
 

@@ -5,6 +5,7 @@
 #include "reads.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,7 @@ typedef struct {
     int capped_v;       /* ... as set on the writer thread */
     bool caps_passed;   /* create: a rerun need not check again */
     bool blocked;       /* complete: the user is blocked (the ticket was refused) */
+    bool pending_only;  /* refuse: only a ticket no phone has scanned */
     wx_status_t result; /* complete: the ticket's outcome (the job commits it either way) */
     store_wechat_login_t who;
     char who_buf[6][128]; /* copies of who's strings (the caller's may go) */
@@ -350,7 +352,15 @@ static wx_status_t
 refuse_run(store_t *st, void *arg, wx_err_t *err)
 {
     ticket_job_t *j = arg;
-    wx_status_t rc = store_ticket_refuse(st, j->id, wx_now(), &j->t, err);
+    wx_status_t rc = WX_OK;
+    /* Pending only: read in the same transaction, so a scan committed before it is seen. */
+    if (j->pending_only && (rc = store_ticket_get(st, j->id, &j->t, err)) == WX_OK &&
+        j->t.status != STORE_TICKET_PENDING) {
+        j->have_row = true;
+        return wx_err_set(err, WX_EUSED, "the ticket was taken by a phone already");
+    }
+    if (rc == WX_OK)
+        rc = store_ticket_refuse(st, j->id, wx_now(), &j->t, err);
     j->have_row = rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED;
     return rc;
 }
@@ -365,12 +375,25 @@ desktop_ticket_refuse(http_worker_t *w, const char *ticket_id, desktop_ticket_do
     return job_submit(w, j, refuse_run, err);
 }
 
+wx_status_t
+desktop_ticket_refuse_pending(http_worker_t *w, const char *ticket_id, desktop_ticket_done_fn done,
+                              void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
+    if (!j)
+        return err->status;
+    j->pending_only = true;
+    return job_submit(w, j, refuse_run, err);
+}
+
 /* ---- waiting ---- */
 
 /* A wait reads the store every poll_ms, so a change made on any node is seen. A change made
  * by this process also wakes the waits of that ticket at once (desktop_ticket_changed): the
- * waits of a process are listed here, under a lock, since they live on every worker's loop. */
-typedef struct ticket_wait {
+ * waits of a process are listed here, under a lock, since they live on every worker's loop.
+ * A wait whose client left is cancelled (desktop_ticket_wait_cancel): its timer at once, its
+ * store read in flight when it comes back. */
+struct ticket_wait {
     http_worker_t *w;
     char id[STORE_ID_MAX];
     int seen;
@@ -379,22 +402,45 @@ typedef struct ticket_wait {
     struct event *ev; /* the poll timer; also made active by a wake-up from any thread */
     bool reading;     /* a store read is out (loop thread only) */
     bool again;       /* woken while reading: read once more (loop thread only) */
+    bool cancelled;   /* the client left while a read was out: freed when it returns */
     store_ticket_t t;
     desktop_ticket_done_fn done;
     void *arg;
     struct ticket_wait *next; /* in the process's list */
-} ticket_wait_t;
+};
 
 static pthread_mutex_t waits_mu = PTHREAD_MUTEX_INITIALIZER;
 static ticket_wait_t *waits_head;
+static int64_t waits_open;           /* in the list (under waits_mu) */
+static _Atomic uint64_t waits_reads; /* store reads made by waits, for /metrics */
 
-static void
-waits_add(ticket_wait_t *wt)
+void
+desktop_ticket_wait_stats(int64_t *open, uint64_t *reads)
 {
     pthread_mutex_lock(&waits_mu);
-    wt->next = waits_head;
-    waits_head = wt;
+    *open = waits_open;
     pthread_mutex_unlock(&waits_mu);
+    *reads = atomic_load_explicit(&waits_reads, memory_order_relaxed);
+}
+
+/* Listed unless the process holds max waits already; *same: the waits of this ticket before. */
+static bool
+waits_add(ticket_wait_t *wt, int max, int *same)
+{
+    bool ok = false;
+    *same = 0;
+    pthread_mutex_lock(&waits_mu);
+    if (max <= 0 || waits_open < max) {
+        for (ticket_wait_t *o = waits_head; o; o = o->next)
+            if (strcmp(o->id, wt->id) == 0)
+                (*same)++;
+        wt->next = waits_head;
+        waits_head = wt;
+        waits_open++;
+        ok = true;
+    }
+    pthread_mutex_unlock(&waits_mu);
+    return ok;
 }
 
 static void
@@ -404,6 +450,7 @@ waits_remove(ticket_wait_t *wt)
     for (ticket_wait_t **p = &waits_head; *p; p = &(*p)->next)
         if (*p == wt) {
             *p = wt->next;
+            waits_open--;
             break;
         }
     pthread_mutex_unlock(&waits_mu);
@@ -428,14 +475,23 @@ wait_read_run(store_t *st, void *arg, wx_err_t *err)
     return store_ticket_get(st, wt->id, &wt->t, err);
 }
 
+/* Out of the list first: no wake-up can reach it from here (a wake-up already queued on the
+ * loop is removed with the event). */
 static void
-wait_end(ticket_wait_t *wt, wx_status_t rc, const wx_err_t *err)
+wait_free(ticket_wait_t *wt)
 {
-    waits_remove(wt); /* no wake-up can reach it from here */
-    wt->done(rc, err, rc == WX_OK ? &wt->t : NULL, wt->arg);
+    waits_remove(wt);
     event_free(wt->ev);
     OPENSSL_cleanse(&wt->t, sizeof(wt->t));
     free(wt);
+}
+
+static void
+wait_end(ticket_wait_t *wt, wx_status_t rc, const wx_err_t *err)
+{
+    waits_remove(wt);
+    wt->done(rc, err, rc == WX_OK ? &wt->t : NULL, wt->arg);
+    wait_free(wt);
 }
 
 static void
@@ -458,6 +514,10 @@ wait_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
     const wx_config_t *cfg = ((worker_ctx_t *)wt->w->ctx)->app->cfg;
     int64_t now_ms = wx_mono_ms(), left = wt->deadline_ms - now_ms;
     wt->reading = false;
+    if (wt->cancelled) { /* the client left while this read was out: nobody to answer */
+        wait_free(wt);
+        return;
+    }
     /* Bound to another browser: said at once (the caller refuses it), never waited on. */
     bool other =
         rc == WX_OK && wt->browser[0] &&
@@ -481,13 +541,17 @@ static void
 wait_read(ticket_wait_t *wt)
 {
     wt->reading = true;
+    atomic_fetch_add_explicit(&waits_reads, 1, memory_order_relaxed);
     handle_read(wt->w, wait_read_run, wait_read_done, wt);
 }
 
 wx_status_t
 desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen, const char *browser,
-                    int64_t deadline_ms, desktop_ticket_done_fn done, void *arg, wx_err_t *err)
+                    int64_t deadline_ms, ticket_wait_t **handle, desktop_ticket_done_fn done,
+                    void *arg, wx_err_t *err)
 {
+    const wx_config_t *cfg = ((worker_ctx_t *)w->ctx)->app->cfg;
+    int same = 0;
     ticket_wait_t *wt = calloc(1, sizeof(*wt));
     if (!wt)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
@@ -505,7 +569,34 @@ desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen, const cha
         free(wt);
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     }
-    waits_add(wt);
+    if (!waits_add(wt, cfg->desktop_max_waits, &same)) {
+        event_free(wt->ev);
+        free(wt);
+        return wx_err_set(err, WX_ETOOBIG,
+                          "%d desktop long-polls are open in this process "
+                          "([desktop] max_waits)",
+                          cfg->desktop_max_waits);
+    }
+    /* A page holds one wait at a time: past DESKTOP_WAITS_PER_TICKET, a new one reads once
+     * and answers (the current status) instead of holding a timer too. */
+    if (same >= DESKTOP_WAITS_PER_TICKET)
+        wt->deadline_ms = 0;
+    if (handle)
+        *handle = wt; /* before the read: with SQLite it may end (and free wt) at once */
     wait_read(wt);
     return WX_OK;
+}
+
+void
+desktop_ticket_wait_cancel(ticket_wait_t *wt)
+{
+    if (!wt)
+        return;
+    if (wt->reading) { /* the read's thread holds wt: it is freed when the read returns */
+        waits_remove(wt);
+        event_del(wt->ev);
+        wt->cancelled = true;
+        return;
+    }
+    wait_free(wt);
 }

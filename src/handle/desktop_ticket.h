@@ -53,6 +53,11 @@ wx_status_t desktop_ticket_complete(http_worker_t *w, const char *ticket_id,
 /* Refuse the ticket (the desktop is told so). WX_EUSED when decided already. */
 wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
                                   desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+/* The same for a ticket no phone has taken yet (PENDING only): a phone that declined WeChat's
+ * consent refuses the code it scanned, but never a login another phone has scanned and is
+ * confirming (WX_EUSED then, nothing changes). */
+wx_status_t desktop_ticket_refuse_pending(http_worker_t *w, const char *ticket_id,
+                                          desktop_ticket_done_fn done, void *arg, wx_err_t *err);
 
 /* Wait until the ticket's status is no longer `seen` (or it expired), or until deadline_ms
  * (wx_mono_ms clock), or the worker is stopping: done then gets the row as last read (rc
@@ -60,11 +65,23 @@ wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
  * every [desktop] poll_ms, and at once when this process changes the ticket
  * (desktop_ticket_changed): a timer on the loop, no thread held. browser (may be NULL): the
  * waiter's binding hash; a row bound to another browser ends the wait at once (the caller
- * refuses it). A request whose client left
- * meanwhile is still answered (evhttp drops the reply), so the wait needs no cancel. */
+ * refuses it).
+ * Caps: [desktop] max_waits open in the process (over it: WX_ETOOBIG, nothing started); past
+ * DESKTOP_WAITS_PER_TICKET open on one ticket, a new wait answers after one read (the current
+ * status) instead of waiting — a page holds one wait at a time.
+ * *handle (may be NULL) is set before the first read, for desktop_ticket_wait_cancel until
+ * done is called (with SQLite, done may run before this returns). */
+typedef struct ticket_wait ticket_wait_t;
+#define DESKTOP_WAITS_PER_TICKET 4
 wx_status_t desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen,
-                                const char *browser, int64_t deadline_ms,
+                                const char *browser, int64_t deadline_ms, ticket_wait_t **handle,
                                 desktop_ticket_done_fn done, void *arg, wx_err_t *err);
+/* The waiter is gone (its client closed the connection): done is never called, the timer
+ * stops now, a store read in flight is dropped when it returns. On the wait's loop, before
+ * done was called. */
+void desktop_ticket_wait_cancel(ticket_wait_t *wt);
+/* Waits open in this process, and the store reads they made (for /metrics). Any thread. */
+void desktop_ticket_wait_stats(int64_t *open, uint64_t *reads);
 
 /* The ticket was changed by this process (a write committed): its waits in this process read
  * it at once instead of at their next poll. Any thread. desktop_ticket_complete and _refuse

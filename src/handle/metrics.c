@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../http/conn_limit.h"
+#include "desktop_ticket.h"
 #include "../http/reply.h"
 #include "../util/log.h"
 
@@ -147,6 +148,21 @@ write_metrics(wx_buf_t *b, http_req_t *r)
                                "Logins between their WeChat callback and its answer.");
     if (rc == WX_OK)
         rc = prom_write_int(b, "wxauth_logins_in_flight", NULL, 0, logins_inflight);
+    int64_t waits = 0;
+    uint64_t wait_reads = 0;
+    desktop_ticket_wait_stats(&waits, &wait_reads);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_desktop_waits", "gauge",
+                               "Desktop QR-page long-polls (/desktop/wait) open in this process "
+                               "([desktop] max_waits); one whose client left is gone at once.");
+    if (rc == WX_OK)
+        rc = prom_write_int(b, "wxauth_desktop_waits", NULL, 0, waits);
+    if (rc == WX_OK)
+        rc = prom_write_header(b, "wxauth_desktop_wait_reads_total", "counter",
+                               "Store reads of the tickets long-polls wait on (one at the start, "
+                               "then every [desktop] poll_ms or on a change).");
+    if (rc == WX_OK)
+        rc = prom_write_uint(b, "wxauth_desktop_wait_reads_total", NULL, 0, wait_reads);
     if (rc == WX_OK)
         rc = prom_write_header(b, "wxauth_wechat_call_seconds", "histogram",
                                "WeChat API calls, each attempt, from the call to its answer "

@@ -1,6 +1,7 @@
 /* Replies, security headers and the access log line. */
 #include "reply.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -89,10 +91,100 @@ reply_written(struct evhttp_request *ev, void *arg)
     free(t);
 }
 
+/* Watching a held request's client (http_req_watch_close). evhttp stops reading a connection
+ * once a request is dispatched, so a client that leaves while its request is held goes
+ * unnoticed until the reply is written: we watch the socket ourselves (a second read event on
+ * its fd, peeking, never reading). Its end of file or reset ends the request here: the handler
+ * cancels its work (gone), the connection is freed (evhttp frees the request with it). The
+ * connection's close callback covers evhttp freeing it first (the server stopping): the
+ * request is still on it then and evhttp frees it after the callback. */
+static void req_unwatch(http_req_t *r);
+
+static void
+req_gone(http_req_t *r)
+{
+    void (*gone)(http_req_t *) = r->gone;
+    req_unwatch(r);
+    if (gone)
+        gone(r);
+    r->outcome = "client_gone";
+    access_log(r, 0);
+    http_metrics_request(r->worker->metrics, r->route_index, 0);
+    atomic_fetch_sub(&r->worker->inflight, 1);
+}
+
+static void
+req_conn_closed(struct evhttp_connection *c, void *arg)
+{
+    http_req_t *r = arg;
+    bool ours = evhttp_request_get_connection(r->ev) != c;
+    req_gone(r);
+    if (ours) /* detached by evhttp (an error on the connection): the request is ours */
+        evhttp_request_free(r->ev);
+    req_free(r);
+}
+
+static void
+req_sock_readable(evutil_socket_t fd, short what, void *arg)
+{
+    http_req_t *r = arg;
+    char b;
+    (void)what;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n > 0) { /* bytes of a next request (pipelining): evhttp reads them after the reply */
+        event_free(r->gone_ev);
+        r->gone_ev = NULL;
+        return;
+    }
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    req_gone(r); /* end of file or reset: the client left */
+    if (c)
+        evhttp_connection_free(c); /* frees the request too */
+    else
+        evhttp_request_free(r->ev);
+    req_free(r);
+}
+
+void
+http_req_watch_close(http_req_t *r, void (*gone)(http_req_t *r))
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (!c)
+        return; /* gone already: the reply is dropped as any other */
+    r->gone = gone;
+    http_conns_set_closecb(c, req_conn_closed, r);
+    /* Without the watch (no memory), a client that left is noticed at the reply. */
+    if (fd >= 0 &&
+        (r->gone_ev = event_new(r->worker->base, fd, EV_READ | EV_PERSIST, req_sock_readable, r)) !=
+            NULL &&
+        event_add(r->gone_ev, NULL) != 0) {
+        event_free(r->gone_ev);
+        r->gone_ev = NULL;
+    }
+}
+
+/* The reply (or abort) takes the connection's close callback back from a watched request. */
+static void
+req_unwatch(http_req_t *r)
+{
+    struct evhttp_connection *c = r->gone ? evhttp_request_get_connection(r->ev) : NULL;
+    if (c)
+        http_conns_set_closecb(c, NULL, NULL);
+    r->gone = NULL;
+    if (r->gone_ev)
+        event_free(r->gone_ev);
+    r->gone_ev = NULL;
+}
+
 void
 http_reply_raw(http_req_t *r, int status, const char *content_type, const void *body, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    req_unwatch(r);
     struct evbuffer *b = evbuffer_new();
     if (content_type)
         evhttp_add_header(h, "Content-Type", content_type);
@@ -211,7 +303,9 @@ http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_t *o)
 void
 http_reply_abort(http_req_t *r)
 {
-    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    struct evhttp_connection *c;
+    req_unwatch(r);
+    c = evhttp_request_get_connection(r->ev);
     r->outcome = r->outcome ? r->outcome : "reset";
     access_log(r, 0);
     http_metrics_request(r->worker->metrics, r->route_index, 0);

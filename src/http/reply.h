@@ -36,6 +36,11 @@ void http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_
 /* End the request without a response: the connection is reset (RST), as a crashed or
  * overloaded peer would do. Used by the emulator's fault injection. */
 void http_reply_abort(http_req_t *r);
+/* Call gone(r) if the client's connection closes (reset, timeout, the client left) before r
+ * is answered, then free r: gone cancels what the handler holds (timers, jobs whose answer
+ * must then find them cancelled) and must not reply. For requests held long (long-polls): a
+ * client that left costs nothing more. Cleared by the reply. Loop thread only. */
+void http_req_watch_close(http_req_t *r, void (*gone)(http_req_t *r));
 
 /* Append s to b with HTML escaping. */
 wx_status_t http_html_escape(wx_buf_t *b, const char *s);

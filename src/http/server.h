@@ -13,6 +13,7 @@
 
 struct event_base;
 struct evhttp_request;
+struct event;
 
 typedef struct http_server http_server_t;
 typedef struct http_worker http_worker_t;
@@ -94,6 +95,8 @@ struct http_req {
     char log_extra[256]; /* extra log fields, already JSON-safe key=value text */
     void *data;          /* handler continuation state */
     void (*data_free)(void *data);
+    void (*gone)(http_req_t *r); /* http_req_watch_close (reply.h) */
+    struct event *gone_ev;       /* ... its watch of the client's socket */
 };
 
 wx_status_t http_server_start(const http_server_config_t *cfg, http_server_t **out, wx_err_t *err);

@@ -12,6 +12,11 @@
 #include <string.h>
 #include <pthread.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -172,6 +177,17 @@ waiter_run(void *arg)
     return NULL;
 }
 
+static void *
+waiter_run0(void *arg)
+{
+    waiter_t *w = arg;
+    int64_t t0 = mono_ms();
+    desktop_wait(w->desk, w->ticket, 0, w->status, sizeof(w->status), &w->code);
+    w->end_ms = mono_ms();
+    w->ms = w->end_ms - t0;
+    return NULL;
+}
+
 /* The whole login: QR page, scan, confirmation page, confirm; the desktop's long-poll wakes
  * on the confirmation (not at its deadline) and the desktop ends on the business callback
  * with alice's token, once. */
@@ -291,6 +307,80 @@ test_desktop_refused(void **state)
     wxt_resp_free(&r);
     wxt_browser_free(desk);
     wxt_browser_free(phone);
+}
+
+/* The phone declines WeChat's consent (拒绝 on the authorize page: WeChat sends no code): the
+ * ticket is refused at once, so a desktop long-poll open meanwhile answers "refused" (not at
+ * the ticket's expiry), and the phone gets the "declined" page. A phone that declines after
+ * another phone took the ticket refuses nothing. */
+static void
+test_desktop_phone_declines(void **state)
+{
+    (void)state;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA), *phone = wxt_browser_new(WXT_WECHAT_UA);
+    char ticket[64], status[32], url[512];
+    wxt_resp_t fin = {0}, r = {0};
+    long code = 0;
+    desktop_open(desk, ticket, sizeof(ticket));
+    waiter_t w = {.desk = desk, .ticket = ticket};
+    pthread_t th;
+    /* seen=0: waits while the ticket is pending ([desktop] poll_ms 5000, wait_s 25). */
+    assert_int_equal(pthread_create(&th, NULL, waiter_run0, &w), 0);
+    struct timespec ts = {0, 300 * 1000000};
+    nanosleep(&ts, NULL);
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    wxt_login(phone, url, "alice", "deny", &fin, NULL, 0);
+    int64_t denied_ms = mono_ms();
+    if (fin.status != 302 || !fin.location || !strstr(fin.location, "/desktop/phone?t="))
+        fail_msg("declined: %ld %s %.300s", fin.status, fin.location ? fin.location : "-",
+                 fin.body ? fin.body : "");
+    assert_int_equal(wxt_get(phone, fin.location, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "你取消了微信授权"));
+    wxt_resp_free(&r);
+    wxt_resp_free(&fin);
+    pthread_join(th, NULL);
+    print_message("# the desktop's long-poll answered %lld ms after the phone declined\n",
+                  (long long)(w.end_ms - denied_ms));
+    assert_int_equal(w.code, 200);
+    assert_string_equal(w.status, "refused");
+    if (w.end_ms - denied_ms > 2500)
+        fail_msg("the long-poll was not woken by the decline: %lld ms after it",
+                 (long long)(w.end_ms - denied_ms));
+    desktop_finish(desk, ticket, &r);
+    assert_outcome(&r, 403, "desktop_refused");
+    wxt_resp_free(&r);
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+
+    /* Phone B opens the code, phone A scans and logs in, then B declines: A's login stands. */
+    wxt_browser_t *b = wxt_browser_new(WXT_WECHAT_UA), *a = wxt_browser_new(WXT_WECHAT_UA);
+    desk = wxt_browser_new(DESKTOP_UA);
+    char authorize[1024];
+    desktop_open(desk, ticket, sizeof(ticket));
+    snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(b, url, &r), 0);
+    assert_int_equal(r.status, 302);
+    /* Before the authorize URL's #wechat_redirect, as wxt_login does. */
+    snprintf(authorize, sizeof(authorize), "%.*s&emu_person=alice&emu_action=deny",
+             (int)strcspn(r.location, "#"), r.location);
+    wxt_resp_free(&r);
+    phone_scan(a, ticket, "bob", &fin);
+    assert_int_equal(fin.status, 200);
+    wxt_resp_free(&fin);
+    assert_int_equal(wxt_get(b, authorize, &r), 0);
+    assert_int_equal(r.status, 302);
+    assert_int_equal(wxt_get(b, r.location, &fin), 0); /* the callback without a code */
+    wxt_resp_free(&r);
+    if (fin.status != 302 || !fin.location || !strstr(fin.location, "/desktop/phone?t="))
+        fail_msg("B declined: %ld %.300s", fin.status, fin.body ? fin.body : "");
+    wxt_resp_free(&fin);
+    desktop_wait(desk, ticket, 0, status, sizeof(status), &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(status, "scanned");
+    wxt_browser_free(a);
+    wxt_browser_free(b);
+    wxt_browser_free(desk);
 }
 
 /* Expired tickets: the phone and the desktop both say so, before and after a scan. */
@@ -534,17 +624,232 @@ test_desktop_scan_outside_wechat(void **state)
     wxt_browser_free(b);
 }
 
+/* wxauthd --check-config with [desktop] scan_outside_wechat = on: accepted only when every
+ * [wechat] URL is on loopback; WeChat itself, a proxy in front of it or any other host is
+ * refused (exit 2) with a message naming the setting and the fix. */
+static int
+check_config(const char *wechat, char *out, size_t n)
+{
+    char ini[700], cfgp[600], log[600], cmd[2000];
+    snprintf(ini, sizeof(ini),
+             "[store]\nurl = sqlite:%s/cc.db\n[desktop]\nscan_outside_wechat = on\n%s", env.dir,
+             wechat);
+    snprintf(cfgp, sizeof(cfgp), "%s/cc.ini", env.dir);
+    snprintf(log, sizeof(log), "%s/cc.log", env.dir);
+    FILE *f = fopen(cfgp, "w");
+    assert_non_null(f);
+    fputs(ini, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "env -u WXAUTH_WECHAT_AUTHORIZE_URL -u WXAUTH_WECHAT_API_BASE "
+             "-u WXAUTH_WECHAT_QRCONNECT_URL timeout 20 '%s' --config '%s' --check-config "
+             "2>'%s' >/dev/null",
+             getenv("WXAUTHD"), cfgp, log);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    out[0] = '\0';
+    f = fopen(log, "r");
+    if (f) {
+        size_t got = fread(out, 1, n - 1, f);
+        out[got] = '\0';
+        fclose(f);
+    }
+    return WEXITSTATUS(st);
+}
+
+static void
+test_desktop_scan_outside_wechat_config(void **state)
+{
+    (void)state;
+    char out[4096];
+    const char *refused[][2] = {
+        {"", "wechat.authorize_url"}, /* the defaults: WeChat itself */
+        {"[wechat]\nauthorize_url = https://wx-proxy.example.com/connect/oauth2/authorize\n"
+         "api_base = http://127.0.0.1:8090\n",
+         "wechat.authorize_url"},
+        {"[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+         "api_base = https://wx-proxy.example.com\n",
+         "wechat.api_base"},
+        {"[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+         "qrconnect_url = https://open.weixin.qq.com/connect/qrconnect\n"
+         "api_base = http://localhost:8090\n",
+         "wechat.qrconnect_url"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        int code = check_config(refused[i][0], out, sizeof(out));
+        if (code != 2 || !strstr(out, refused[i][1]) || !strstr(out, "loopback") ||
+            !strstr(out, "remove scan_outside_wechat"))
+            fail_msg("case %zu: exit %d: %s", i, code, out);
+    }
+    int code =
+        check_config("[wechat]\nauthorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+                     "api_base = http://[::1]:8090\n",
+                     out, sizeof(out));
+    /* Past the config (whatever the rest of the check says: not what is tested here). */
+    if (strstr(out, "not on loopback"))
+        fail_msg("loopback refused: exit %d: %s", code, out);
+}
+
+/* /desktop/wait and its client leaving: a desktop whose connection closes mid-wait (the tab
+ * closed) leaves no wait behind — wxauth_desktop_waits back to 0 and no more store reads of
+ * it (wxauth_desktop_wait_reads_total stops) — also on a keep-alive connection that carried a
+ * request before, and with the reads on reader threads ([store] readers). [desktop] max_waits
+ * refuses more with a 503 JSON and Retry-After; past 4 waits on one ticket a new one answers
+ * at once with the current status. */
+static wxt_env_t caps_env;
+static bool caps_env_up;
+
+static int
+caps_env_teardown(void **state)
+{
+    (void)state;
+    if (caps_env_up)
+        wxt_teardown(&caps_env);
+    caps_env_up = false;
+    return 0;
+}
+
+/* A metric's value on e's /metrics (-1 when absent). */
+static double
+metric(wxt_env_t *e, const char *name)
+{
+    char url[256], auth[128];
+    const char *hdr[] = {auth, NULL};
+    wxt_resp_t r = {0};
+    double v = -1;
+    snprintf(url, sizeof(url), "%s/metrics", e->admin);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", e->admin_token);
+    assert_int_equal(wxt_http_headers("GET", url, hdr, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    size_t n = strlen(name);
+    for (const char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+            v = strtod(p + n + 1, NULL);
+            break;
+        }
+    wxt_resp_free(&r);
+    return v;
+}
+
+/* Wait (bounded) until the metric is want. */
+static void
+metric_becomes(wxt_env_t *e, const char *name, double want, int within_ms)
+{
+    int64_t until = mono_ms() + within_ms;
+    double v = metric(e, name);
+    while (v != want && mono_ms() < until) {
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+        v = metric(e, name);
+    }
+    if (v != want)
+        fail_msg("%s is %g, want %g (within %d ms)", name, v, want, within_ms);
+}
+
+/* A raw connection to e's public port sending one GET with the desktop's cookie; the caller
+ * closes it. With keepalive, a /healthz is sent (and its answer read) first. */
+static int
+raw_wait(wxt_env_t *e, wxt_browser_t *desk, const char *ticket, bool keepalive)
+{
+    char req[1024], bind[128] = "", buf[4096];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)e->auth_port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    if (keepalive) {
+        const char *h = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        assert_true(write(fd, h, strlen(h)) == (ssize_t)strlen(h));
+        ssize_t got = read(fd, buf, sizeof(buf) - 1); /* one small answer */
+        assert_true(got > 0);
+        buf[got] = '\0';
+        assert_non_null(strstr(buf, "200"));
+    }
+    wxt_browser_cookie_get(desk, "wxauth_bind", bind, sizeof(bind));
+    int n = snprintf(req, sizeof(req),
+                     "GET /desktop/wait?t=%s&seen=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "User-Agent: " DESKTOP_UA "\r\nCookie: wxauth_bind=%s\r\n\r\n",
+                     ticket, bind);
+    assert_true(write(fd, req, (size_t)n) == n);
+    return fd;
+}
+
+static void
+test_desktop_wait_client_gone_and_caps(void **state)
+{
+    (void)state;
+    wxt_env_t *e = &caps_env;
+    /* poll_ms 100: an abandoned wait would read the store 10 times a second. */
+    wxt_opts_t o = {.retries = -1,
+                    .extra_config = "[desktop]\npoll_ms = 100\nmax_waits = 2\n"
+                                    "[store]\nreaders = 2\n"};
+    wxt_setup(e, &o);
+    caps_env_up = true;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    char url[1400], ticket[64];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e->auth);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
+    wxt_resp_free(&r);
+    assert_true(metric(e, "wxauth_desktop_waits") == 0);
+
+    for (int keepalive = 0; keepalive < 2; keepalive++) {
+        int fd = raw_wait(e, desk, ticket, keepalive);
+        metric_becomes(e, "wxauth_desktop_waits", 1, 5000);
+        struct timespec ts = {0, 300 * 1000000};
+        nanosleep(&ts, NULL);
+        double reads0 = metric(e, "wxauth_desktop_wait_reads_total");
+        close(fd); /* the tab is closed */
+        int64_t closed = mono_ms();
+        metric_becomes(e, "wxauth_desktop_waits", 0, 3000);
+        print_message("# a wait whose client left was gone %lld ms after the close%s\n",
+                      (long long)(mono_ms() - closed), keepalive ? " (keep-alive)" : "");
+        double reads1 = metric(e, "wxauth_desktop_wait_reads_total");
+        nanosleep(&ts, NULL); /* 3 poll intervals: no read of a wait that is gone */
+        double reads2 = metric(e, "wxauth_desktop_wait_reads_total");
+        assert_true(reads1 >= reads0);
+        if (reads2 != reads1)
+            fail_msg("store reads went on after the client left: %g then %g", reads1, reads2);
+    }
+
+    /* max_waits = 2: two held, the third gets 503 JSON with Retry-After, Chinese first. */
+    int f1 = raw_wait(e, desk, ticket, false), f2 = raw_wait(e, desk, ticket, false);
+    metric_becomes(e, "wxauth_desktop_waits", 2, 5000);
+    snprintf(url, sizeof(url), "%s/desktop/wait?t=%s&seen=0", e->auth, ticket);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 503);
+    char ra[16];
+    assert_true(wxt_resp_header(&r, "Retry-After", ra, sizeof(ra)));
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "code")), 503);
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    assert_non_null(msg);
+    assert_true(strncmp(msg, "服务繁忙", strlen("服务繁忙")) == 0);
+    json_decref(j);
+    wxt_resp_free(&r);
+    close(f1);
+    close(f2);
+    metric_becomes(e, "wxauth_desktop_waits", 0, 3000);
+    wxt_browser_free(desk);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_desktop_success),
         cmocka_unit_test(test_desktop_refused),
+        cmocka_unit_test(test_desktop_phone_declines),
         cmocka_unit_test(test_desktop_expiry),
         cmocka_unit_test(test_desktop_other_browsers),
         cmocka_unit_test(test_desktop_not_for_others),
         cmocka_unit_test(test_desktop_caps),
         cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
+        cmocka_unit_test(test_desktop_scan_outside_wechat_config),
+        cmocka_unit_test_teardown(test_desktop_wait_client_gone_and_caps, caps_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

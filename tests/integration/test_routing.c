@@ -32,7 +32,7 @@ group_teardown(void **state)
 static long
 status_at(const char *base, const char *path, const char *token, wxt_resp_t *r)
 {
-    char url[512];
+    char url[2048];
     snprintf(url, sizeof(url), "%s%s", base, path);
     assert_int_equal(wxt_http_auth("GET", url, token, NULL, r), 0);
     return r->status;
@@ -82,18 +82,75 @@ test_routes_still_answer(void **state)
     wxt_resp_free(&r);
 }
 
-/* GET /qrcode.svg (handle/qrcode.c): an SVG for an http(s) URL, a 400 that says what to send
+/* GET /qrcode.svg (handle/qrcode.c): an SVG for an http(s) URL of wxauthd itself or of an
+ * origin registered here (an application's web origins or redirect allow-list, a pool's, a
+ * connection's Callback URL, '*' host patterns included); any other URL, however well formed,
+ * a 400 that names the allowed origins and how to register one. A 400 that says what to send
  * otherwise. That the picture scans is checked by the sample app's browser test. */
+static void
+qr_want(const char *url, long want, const char *body_has)
+{
+    char path[1400], enc[1200];
+    wxt_resp_t r = {0};
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p && o + 4 < sizeof(enc); p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '.' || *p == '-' || *p == '_')
+            enc[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(enc + o, sizeof(enc) - o, "%%%02X", *p);
+    }
+    enc[o] = '\0';
+    snprintf(path, sizeof(path), "/qrcode.svg?url=%s", enc);
+    long st = status_of(path, NULL, &r);
+    if (st != want || (body_has && (!r.body || !strstr(r.body, body_has))))
+        fail_msg("%s: want %ld (%s), got %ld %.300s", url, want, body_has ? body_has : "-", st,
+                 r.body ? r.body : "");
+    if (want == 200) {
+        assert_string_equal(r.content_type, "image/svg+xml");
+        assert_true(strncmp(r.body, "<svg ", 5) == 0);
+        assert_null(strstr(r.body, "example")); /* the URL is drawn, never written */
+    }
+    wxt_resp_free(&r);
+}
+
 static void
 test_qrcode(void **state)
 {
     wxt_resp_t r = {0};
-    assert_int_equal(
-        status_of("/qrcode.svg?url=https%3A%2F%2Fapp.example.com%2Fp%3Fa%3D1", NULL, &r), 200);
-    assert_string_equal(r.content_type, "image/svg+xml");
-    assert_true(strncmp(r.body, "<svg ", 5) == 0);
-    assert_null(strstr(r.body, "app.example.com")); /* the URL is drawn, never written */
+    char url[1400];
+    /* wxauthd's own origin, and the env's registered callback's (the app's redirect list). */
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=demo-app",
+             env.auth);
+    qr_want(url, 200, NULL);
+    snprintf(url, sizeof(url), "%s?from=qr", env.callback);
+    qr_want(url, 200, NULL);
+    /* Anything else is refused, naming what is allowed and how to register it. */
+    qr_want("https://phish.example.net/p?a=1", 400,
+            "wxauth app update APP --web-origin https://phish.example.net");
+    qr_want("https://phish.example.net/p?a=1", 400, env.auth);
+    /* The app's list has a '*' host pattern of example.com: any one-label host of it. */
+    qr_want("https://app.example.com/p?a=1", 200, NULL);
+    qr_want("https://example.com/p", 400, NULL);
+    qr_want("https://web.example/page", 400, "不能为此网址生成二维码");
+    qr_want("https://a.shop.example/page", 400, NULL);
+    /* Registered: a web origin of the application, a '*' host pattern of the pool's list. */
+    assert_int_equal(wxt_admin(&env, "PATCH", "/apps/demo-app",
+                               "{\"web_origins\":[\"https://web.example\"]}", &r),
+                     0);
+    assert_int_equal(r.status, 200);
     wxt_resp_free(&r);
+    assert_int_equal(wxt_admin(&env, "PATCH", "/pools/demo",
+                               "{\"redirect_urls\":[\"https://*.shop.example/cb\"]}", &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    qr_want("https://web.example/page", 200, NULL);
+    qr_want("https://WEB.Example:443/other?x=1", 200, NULL);
+    qr_want("https://a.shop.example/page", 200, NULL);
+    qr_want("https://a.b.shop.example/page", 400, NULL); /* '*' is one label */
+    qr_want("http://web.example/page", 400, NULL);       /* another scheme: another origin */
+    qr_want("https://user@web.example/page", 400, "no user name");
     const char *bad[] = {"/qrcode.svg", "/qrcode.svg?url=", "/qrcode.svg?url=javascript%3Aalert(1)",
                          "/qrcode.svg?url=https%3A%2F%2Fa%0A"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "handle/desktop_ticket.h"
+#include "store/readers.h"
 #include "util/clock.h"
 
 #include "../tmp_db.h"
@@ -282,7 +284,7 @@ test_wait(void **state)
     int64_t t0 = wx_mono_ms();
     fx->done = false;
     assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser, t0 + 300,
-                                         on_done, fx, &err),
+                                         NULL, on_done, fx, &err),
                      WX_OK);
     run_until_done(fx);
     assert_int_equal(fx->rc, WX_OK);
@@ -293,9 +295,9 @@ test_wait(void **state)
     snprintf(other, sizeof(other), "%064d", 8);
     t0 = wx_mono_ms();
     fx->done = false;
-    assert_int_equal(
-        desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, other, t0 + 5000, on_done, fx, &err),
-        WX_OK);
+    assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, other, t0 + 5000, NULL,
+                                         on_done, fx, &err),
+                     WX_OK);
     run_until_done(fx);
     assert_true(wx_mono_ms() - t0 < 2500);
     assert_string_not_equal(fx->t.browser, other);
@@ -307,15 +309,121 @@ test_wait(void **state)
     t0 = wx_mono_ms();
     fx->done = false;
     assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser, t0 + 8000,
-                                         on_done, fx, &err),
+                                         NULL, on_done, fx, &err),
                      WX_OK);
     run_until_done(fx);
     assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
     assert_true(wx_mono_ms() - t0 < 5000);
     fx->done = false;
-    assert_int_equal(desktop_ticket_wait(&fx->w, "bad id!", 0, NULL, t0, on_done, fx, &err), WX_OK);
+    assert_int_equal(desktop_ticket_wait(&fx->w, "bad id!", 0, NULL, t0, NULL, on_done, fx, &err),
+                     WX_OK);
     run_until_done(fx);
     assert_int_equal(fx->rc, WX_ENOENT);
+}
+
+/* Waits whose client left are cancelled: nothing answered, no more store reads, the gauge back
+ * to 0 — also while a read is out on a reader thread (it finds the wait cancelled when it
+ * returns). The caps: [desktop] max_waits in the process, and past DESKTOP_WAITS_PER_TICKET on
+ * one ticket a new wait answers after one read. */
+static void
+run_for(fx_t *fx, int ms)
+{
+    int64_t until = wx_mono_ms() + ms;
+    while (wx_mono_ms() < until) {
+        event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+}
+
+static void
+test_wait_cancel(void **state)
+{
+    fx_t *fx = *state;
+    char id[STORE_ID_MAX];
+    wx_err_t err = {0};
+    int64_t open = -1;
+    uint64_t reads0 = 0, reads1 = 0;
+    ticket_wait_t *h = NULL;
+    create(fx, "203.0.113.1", id, WX_OK);
+    int64_t t0 = wx_mono_ms();
+    fx->done = false;
+    assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser,
+                                         t0 + 60000, &h, on_done, fx, &err),
+                     WX_OK);
+    assert_non_null(h);
+    run_for(fx, 200); /* poll_ms 50: it reads */
+    desktop_ticket_wait_stats(&open, &reads0);
+    assert_int_equal(open, 1);
+    assert_true(reads0 >= 2);
+    desktop_ticket_wait_cancel(h);
+    desktop_ticket_wait_stats(&open, &reads0);
+    assert_int_equal(open, 0);
+    run_for(fx, 300);
+    desktop_ticket_wait_stats(&open, &reads1);
+    assert_int_equal(reads1, reads0); /* no timer left */
+    assert_false(fx->done);
+    desktop_ticket_changed(id); /* a change reaches no freed wait */
+    run_for(fx, 50);
+    assert_false(fx->done);
+
+    /* A read in flight on a reader thread when the client leaves. */
+    assert_int_equal(store_readers_start(fx->url, 1, &fx->app.readers, &err), WX_OK);
+    for (int i = 0; i < 20; i++) {
+        h = NULL;
+        assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser,
+                                             wx_mono_ms() + 60000, &h, on_done, fx, &err),
+                         WX_OK);
+        if (i % 2)
+            desktop_ticket_changed(id); /* a wake-up queued too */
+        desktop_ticket_wait_cancel(h);  /* its first read is out */
+    }
+    int64_t until = wx_mono_ms() + 5000;
+    while (atomic_load(&fx->w.background) > 0 && wx_mono_ms() < until)
+        run_for(fx, 5);
+    assert_int_equal(atomic_load(&fx->w.background), 0);
+    assert_false(fx->done);
+    desktop_ticket_wait_stats(&open, &reads1);
+    assert_int_equal(open, 0);
+    store_readers_stop(fx->app.readers);
+    fx->app.readers = NULL;
+
+    /* Per ticket: 4 wait, the 5th answers at once with the current status. */
+    ticket_wait_t *hs[DESKTOP_WAITS_PER_TICKET];
+    for (int i = 0; i < DESKTOP_WAITS_PER_TICKET; i++)
+        assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser,
+                                             wx_mono_ms() + 60000, &hs[i], on_done, fx, &err),
+                         WX_OK);
+    assert_false(fx->done);
+    t0 = wx_mono_ms();
+    assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser,
+                                         t0 + 60000, NULL, on_done, fx, &err),
+                     WX_OK);
+    run_until_done(fx);
+    assert_true(wx_mono_ms() - t0 < 2000);
+    assert_int_equal(fx->rc, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
+    /* Another ticket still waits; max_waits (5 now) refuses the 6th in the process. */
+    char id2[STORE_ID_MAX];
+    ticket_wait_t *h2 = NULL;
+    create(fx, "203.0.113.2", id2, WX_OK);
+    fx->cfg.desktop_max_waits = DESKTOP_WAITS_PER_TICKET + 1;
+    fx->done = false;
+    assert_int_equal(desktop_ticket_wait(&fx->w, id2, STORE_TICKET_PENDING, fx->t.browser,
+                                         wx_mono_ms() + 60000, &h2, on_done, fx, &err),
+                     WX_OK);
+    err = (wx_err_t){0};
+    assert_int_equal(desktop_ticket_wait(&fx->w, id2, STORE_TICKET_PENDING, fx->t.browser,
+                                         wx_mono_ms() + 60000, NULL, on_done, fx, &err),
+                     WX_ETOOBIG);
+    assert_non_null(strstr(err.msg, "max_waits"));
+    desktop_ticket_wait_stats(&open, &reads1);
+    assert_int_equal(open, DESKTOP_WAITS_PER_TICKET + 1);
+    for (int i = 0; i < DESKTOP_WAITS_PER_TICKET; i++)
+        desktop_ticket_wait_cancel(hs[i]);
+    desktop_ticket_wait_cancel(h2);
+    desktop_ticket_wait_stats(&open, &reads1);
+    assert_int_equal(open, 0);
+    assert_false(fx->done);
 }
 
 int
@@ -326,6 +434,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_complete_blocked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_cancel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,10 +155,44 @@ test_config_scan_outside_wechat(void **state)
     assert_int_equal(config_load(p, &c, &err), WX_OK);
     assert_true(c.desktop_scan_outside_wechat);
     remove(p);
-    /* Only qq.com itself and its subdomains are WeChat: a look-alike host is not. */
+    /* Strict: every WeChat URL on loopback. A proxy of WeChat, or a host that merely is not
+     * qq.com, is refused, and the message names the setting to fix. */
+    const char *refused[][3] = {
+        {"http://emu.notqq.com/connect/oauth2/authorize", "http://127.0.0.1:8090", "authorize_url"},
+        {"http://127.0.0.1:8090/connect/oauth2/authorize", "http://10.0.0.5:8090", "api_base"},
+        {"http://127.0.0.1@evil.example/connect/oauth2/authorize", "http://127.0.0.1",
+         "authorize_url"},
+        {"http://127.0.0.1.evil.example/connect/oauth2/authorize", "http://[::1]:80",
+         "authorize_url"},
+        {"http://127.1/connect/oauth2/authorize", "http://localhost", "authorize_url"},
+        {"http://localhost.evil.example/connect/oauth2/authorize", "http://localhost",
+         "authorize_url"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char ini[512];
+        snprintf(ini, sizeof(ini),
+                 "[desktop]\nscan_outside_wechat = on\n[wechat]\nauthorize_url = %s\n"
+                 "api_base = %s\n",
+                 refused[i][0], refused[i][1]);
+        p = tmpfile_with(ini);
+        assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+        if (!strstr(err.msg, refused[i][2]) || !strstr(err.msg, "loopback"))
+            fail_msg("case %zu: %s", i, err.msg);
+        remove(p);
+    }
+    /* qrconnect_url set on its own counts too. */
     p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n[wechat]\n"
-                     "authorize_url = http://emu.notqq.com/connect/oauth2/authorize\n"
-                     "api_base = http://emu.notqq.com\n");
+                     "authorize_url = http://127.0.0.1:8090/connect/oauth2/authorize\n"
+                     "qrconnect_url = https://open.weixin.qq.com/connect/qrconnect\n"
+                     "api_base = http://127.0.0.1:8090\n");
+    assert_int_equal(config_load(p, &c, &err), WX_ECONFIG);
+    assert_non_null(strstr(err.msg, "qrconnect_url"));
+    remove(p);
+    /* Loopback in its three spellings is accepted. */
+    p = tmpfile_with("[desktop]\nscan_outside_wechat = on\n[wechat]\n"
+                     "authorize_url = http://LOCALHOST.:8090/connect/oauth2/authorize\n"
+                     "qrconnect_url = http://[::1]:8090/connect/qrconnect\n"
+                     "api_base = http://127.3.2.1:8090\n");
     assert_int_equal(config_load(p, &c, &err), WX_OK);
     remove(p);
 }
