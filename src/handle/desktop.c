@@ -298,10 +298,11 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
         wx_buf_puts(&b, open ? open : s);
     }
     if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) /* follow.c: the account's own code */
-        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，关注公众号即可"
-                        "登录（已关注的用户扫码即登录）。</p><p id=\"msg-en\" class=\"en\">Scan "
-                        "the code with WeChat and follow the account to log in (if you already "
-                        "follow it, scanning is enough).</p>");
+        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码并关注公众号（已关注"
+                        "的用户扫码即可），然后在公众号消息中点“确认登录”。</p><p id=\"msg-en\" "
+                        "class=\"en\">Scan the code with WeChat and follow the account (if you "
+                        "already follow it, scanning is enough), then tap 确认登录 in the "
+                        "account's message.</p>");
     else
         wx_buf_puts(
             &b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"

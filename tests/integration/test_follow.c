@@ -443,7 +443,7 @@ desktop_open(wxt_browser_t *desk, char *ticket, size_t n)
     if (r.status != 200)
         fail_msg("desktop start: %ld %.300s", r.status, r.body ? r.body : "");
     assert_non_null(strstr(r.body, "<svg"));
-    assert_non_null(strstr(r.body, "关注公众号即可登录"));
+    assert_non_null(strstr(r.body, "扫描二维码并关注公众号"));
     attr(r.body, "data-ticket=\"", ticket, n);
     wxt_resp_free(&r);
 }
