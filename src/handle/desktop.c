@@ -985,6 +985,13 @@ confirm_page(http_req_t *r, const dscanned_t *d)
                   "<input type=\"hidden\" name=\"t\" value=\"%s\"><input type=\"hidden\" "
                   "name=\"csrf\" value=\"%s\">",
                   t->id, csrf);
+    if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) {
+        /* The follower's login record, sealed for this ticket (the follow ticket is not
+         * rebound to this phone: the decision checks it is the follower's). */
+        wx_buf_puts(&b, "<input type=\"hidden\" name=\"r\" value=\"");
+        http_html_escape(&b, d->sealed);
+        wx_buf_puts(&b, "\">");
+    }
     wx_buf_puts(&b, "<button class=\"ok\" id=\"confirm\" name=\"action\" value=\"confirm\" "
                     "type=\"submit\">确认登录 · Confirm</button><button id=\"refuse\" "
                     "name=\"action\" value=\"refuse\" type=\"submit\">拒绝 · Refuse</button>"
@@ -1127,12 +1134,10 @@ typedef struct {
     char id[STORE_ID_MAX];
     char phone[65];
     char csrf[33];
+    char record[STORE_TICKET_RECORD_MAX]; /* follow: the phone's sealed login record (form) */
     bool confirm;
-    bool follow;       /* the form's token is not a scan ticket's: a follow ticket's? */
-    bool decided_once; /* follow: the first run decided (a rerun after a lost COMMIT) */
-    wx_status_t result;
+    bool follow; /* the form's token is not a scan ticket's: a follow ticket's? */
     store_ticket_t t;
-    store_conn_t conn;
 } ddecide_t;
 
 static void
@@ -1144,14 +1149,14 @@ ddecide_free(void *p)
 }
 
 /* A follow ticket's confirmation, in one transaction: the form's token checked against the
- * ticket's follower, then the user upserted and the ticket CONFIRMED as a push completed it
- * before (desktop_ticket_complete_tx), or the ticket REFUSED. */
+ * ticket's follower, the login record the phone's webpage authorization made (sealed for the
+ * ticket, carried by the form: its user was upserted then, as in any login) must be the
+ * follower's, and the ticket becomes CONFIRMED with it (or REFUSED). */
 static wx_status_t
 decide_follow_run(store_t *st, ddecide_t *d, wx_err_t *err)
 {
-    char phone[140], want[33];
+    char phone[140], want[33], fh[65];
     login_record_t rec = {0};
-    bool have = false;
     int64_t now = wx_now();
     wx_status_t rc = store_ticket_get(st, d->id, &d->t, err);
     if (rc != WX_OK)
@@ -1164,38 +1169,23 @@ decide_follow_run(store_t *st, ddecide_t *d, wx_err_t *err)
         return wx_err_set(err, WX_EDENIED, "not this ticket's confirmation page");
     }
     store_ticket_status_t to = d->confirm ? STORE_TICKET_CONFIRMED : STORE_TICKET_REFUSED;
-    if (d->t.status == to || (d->confirm && d->t.status == STORE_TICKET_USED) ||
-        (store_writer_rerunning() && d->decided_once))
+    if (d->t.status == to || (d->confirm && d->t.status == STORE_TICKET_USED))
         return WX_OK; /* a repeated POST, or our own decision committed before a lost COMMIT */
     if (d->t.status != STORE_TICKET_SCANNED)
         return wx_err_set(err, WX_EUSED, "this login was already decided");
     if (now >= d->t.expires_at)
         return wx_err_set(err, WX_EEXPIRED, "this QR code expired");
-    if (!d->confirm) {
-        rc = store_ticket_refuse(st, d->id, now, &d->t, err);
-        d->decided_once = rc == WX_OK;
-        return rc;
-    }
-    if (!desktop_record_open(d->app, d->id, d->t.record, &rec))
-        return wx_err_set(err, WX_ECRYPTO, "the follower's record cannot be read");
-    if ((rc = store_conn_get(st, d->t.pool_id, d->t.conn_identifier, &d->conn, err)) != WX_OK)
-        return rc;
-    store_wechat_login_t who = {.pool_id = d->t.pool_id,
-                                .provider = d->t.conn_identifier,
-                                .appid = d->conn.appid,
-                                .openid = rec.openid,
-                                .ip = d->t.desktop_ip,
-                                .now = now};
-    rc = desktop_ticket_complete_tx(st, d->app, d->id, &who, &d->t, &have, &d->result, err);
+    if (!d->confirm)
+        return store_ticket_refuse(st, d->id, now, &d->t, err);
+    bool mine = desktop_record_open(d->app, d->id, d->record, &rec) &&
+                desktop_follower_hash(rec.openid, fh) == WX_OK &&
+                wx_ct_equal(fh, strlen(fh), d->t.phone_browser, strlen(d->t.phone_browser));
     OPENSSL_cleanse(&rec, sizeof(rec));
-    if (rc != WX_OK)
-        return rc;
-    d->decided_once = true;
-    if (d->result == WX_EDENIED) /* the user is blocked: the ticket was refused */
-        return WX_OK;
-    if (d->result != WX_OK)
-        return wx_err_set(err, d->result, "the ticket could not be completed");
-    return WX_OK;
+    if (!mine) {
+        memset(&d->t, 0, sizeof(d->t));
+        return wx_err_set(err, WX_EDENIED, "the form's login is not the follower's");
+    }
+    return store_ticket_complete(st, d->id, d->record, now, &d->t, err);
 }
 
 static wx_status_t
@@ -1215,20 +1205,11 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
     if (rc == WX_OK && d->follow)
         wx_log(WX_LOG_INFO, "follow_login", "rid", r->id, "pool", d->t.pool_id, "connection",
                d->t.conn_identifier, "outcome",
-               d->result == WX_EDENIED               ? "user_blocked"
-               : d->t.status == STORE_TICKET_REFUSED ? "refused_on_phone"
-                                                     : "login_completed",
-               NULL);
+               d->t.status == STORE_TICKET_REFUSED ? "refused_on_phone" : "login_completed", NULL);
     switch (rc) {
     case WX_OK:
         desktop_ticket_changed(d->id);
-        if (d->follow && d->result == WX_EDENIED)
-            simple_page(r, 403, "user_blocked", "无法登录 · Cannot log in",
-                        "此账号已被网站停用，电脑上的登录不会完成。",
-                        "This account has been blocked by the site: the computer will not be "
-                        "logged in.");
-        else
-            decided_page(r, d->t.status);
+        decided_page(r, d->t.status);
         return;
     case WX_EUSED:
         simple_page(r, 409, "ticket_used", "此登录已处理 · Already decided",
@@ -1300,7 +1281,9 @@ handle_desktop_confirm(http_req_t *r)
     /* Not a scan ticket's token: a follow ticket's, which names the ticket's follower too
      * (checked against the row in the decision's own transaction), or nothing. */
     d->follow = !wx_ct_equal(want, strlen(want), csrf, strlen(csrf));
-    if (d->follow && (strlen(csrf) != 32 || !wx_strlcpy(d->csrf, csrf, sizeof(d->csrf)))) {
+    const char *record = wx_query_get(&form, "r");
+    if (d->follow && (strlen(csrf) != 32 || !wx_strlcpy(d->csrf, csrf, sizeof(d->csrf)) ||
+                      !wx_strlcpy(d->record, record ? record : "", sizeof(d->record)))) {
         free(d);
         reply_bad_csrf(r);
         goto out;

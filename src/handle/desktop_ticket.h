@@ -50,8 +50,8 @@ wx_status_t desktop_ticket_complete(http_worker_t *w, const char *ticket_id,
                                     const store_wechat_login_t *who, desktop_ticket_done_fn done,
                                     void *arg, wx_err_t *err);
 
-/* desktop_ticket_complete's work inside a writer job of the caller's (a push taken and its
- * ticket changed in one transaction, or a follow ticket's confirmation): the ticket is read,
+/* desktop_ticket_complete's work inside a writer job of the caller's (e.g. with other rows
+ * that must commit with it): the ticket is read,
  * the user upserted, its record sealed and the ticket CONFIRMED. *result says the ticket's
  * outcome (WX_OK, WX_ENOENT, WX_EUSED, WX_EEXPIRED, WX_EDENIED: blocked, the ticket refused)
  * while the return value is the store's (anything but WX_OK rolls the job back); t gets the

@@ -241,8 +241,9 @@ follow_push_prepare(const app_t *app, push_job_t *j, wx_err_t *err)
 {
     login_record_t rec = {0};
     wx_status_t rc;
-    /* The record names the follower only: the user is made (or found) at the confirmation,
-     * which seals the full record in its place (desktop.c). */
+    /* The record names the follower only (kept sealed on the ticket): the user is made (or
+     * found) when the follower's phone logs in through the reply's link, and the
+     * confirmation stores that login's record in its place (desktop.c). */
     wx_strlcpy(rec.user_id, "-", sizeof(rec.user_id));
     if (!wx_strlcpy(rec.openid, j->openid, sizeof(rec.openid)))
         return wx_err_set(err, WX_EINVAL, "openid too long");

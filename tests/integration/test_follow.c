@@ -541,11 +541,32 @@ open_link(wxt_browser_t *phone, const char *link, const char *person, wxt_resp_t
     wxt_login(phone, link, person, "allow", fin, NULL, 0);
 }
 
+/* The follower's sealed login record of the confirmation page (its hidden "r"), URL-encoded
+ * for the form's body, into rec_form. */
+static char rec_form[3200];
+
+static void
+keep_record(const char *page)
+{
+    char raw[1100];
+    size_t o = 0;
+    attr(page, "name=\"r\" value=\"", raw, sizeof(raw));
+    for (const char *p = raw; *p && o + 4 < sizeof(rec_form); p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.')
+            rec_form[o++] = (char)c;
+        else
+            o += (size_t)snprintf(rec_form + o, sizeof(rec_form) - o, "%%%02X", c);
+    }
+    rec_form[o] = '\0';
+}
+
 static long
 phone_decide(wxt_browser_t *phone, const char *ticket, const char *csrf, const char *action,
              wxt_resp_t *out)
 {
-    char cookie[256] = "Cookie: ", val[128], url[256], body[512];
+    char cookie[256] = "Cookie: ", val[128], url[256], body[4096];
     const char *hdr[3] = {NULL, NULL, NULL};
     int i = 0;
     if (wxt_browser_cookie_get(phone, "wxauth_bind", val, sizeof(val))) {
@@ -554,7 +575,7 @@ phone_decide(wxt_browser_t *phone, const char *ticket, const char *csrf, const c
     }
     hdr[i++] = "Content-Type: application/x-www-form-urlencoded";
     snprintf(url, sizeof(url), "%s/desktop/confirm", env.auth);
-    snprintf(body, sizeof(body), "t=%s&csrf=%s&action=%s", ticket, csrf, action);
+    snprintf(body, sizeof(body), "t=%s&csrf=%s&action=%s&r=%s", ticket, csrf, action, rec_form);
     assert_int_equal(wxt_http_headers("POST", url, hdr, body, out), 0);
     return out->status;
 }
@@ -578,6 +599,7 @@ follower_confirms(wxt_browser_t *phone, const char *ticket, const char *link, co
     if (r.status != 200 || !r.body || !strstr(r.body, "id=\"wx-confirm\""))
         fail_msg("no confirmation page: %ld %.600s", r.status, r.body ? r.body : "");
     attr(r.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    keep_record(r.body);
     wxt_resp_free(&r);
     assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", &r), 200);
     assert_outcome(&r, 200, "desktop_confirmed");
@@ -710,10 +732,22 @@ test_follow_other_user_and_refuse(void **state)
         fail_msg("no confirmation page: %ld %.600s", r.status, r.body ? r.body : "");
     assert_non_null(strstr(r.body, "id=\"desktop-browser\">Chrome · Windows<"));
     attr(r.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    keep_record(r.body);
     wxt_resp_free(&r);
     assert_int_equal(phone_decide(other, ticket, csrf, "confirm", &r), 403);
     assert_outcome(&r, 403, "bad_csrf");
     wxt_resp_free(&r);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+
+    /* The right phone and token, but a login record that is not the follower's (here: not
+     * one of ours at all): refused. */
+    char kept[sizeof(rec_form)];
+    snprintf(kept, sizeof(kept), "%s", rec_form);
+    snprintf(rec_form, sizeof(rec_form), "wxs1.forged");
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", &r), 403);
+    wxt_resp_free(&r);
+    snprintf(rec_form, sizeof(rec_form), "%s", kept);
     desktop_status(desk, ticket, 0, status, sizeof(status));
     assert_string_equal(status, "scanned");
 
@@ -971,6 +1005,42 @@ test_follow_expired_and_token_reset(void **state)
     wxt_emu_clear_faults(&env);
 }
 
+/* Under lost COMMITs (wxauthd's test hook WXAUTH_TEST_LOSE_COMMIT=1: every batch commits,
+ * then says its COMMIT was lost, so every job runs again): the push's job finds its own "seen"
+ * rows and ticket change (not a replay: the follower still gets the link), the confirmation
+ * finds its own decision, and the desktop logs in once. */
+static void
+test_follow_lost_commit(void **state)
+{
+    (void)state;
+    wxt_env_t saved = env;
+    char ticket[64], url[512], status[32], link[512];
+    setenv("WXAUTH_TEST_LOSE_COMMIT", "1", 1);
+    int rc = wxt_setup(&env, NULL);
+    unsetenv("WXAUTH_TEST_LOSE_COMMIT");
+    assert_int_equal(rc, 0);
+    wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"l1\",\"follower\":\"yes\"}");
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    scan_reply(phone, url, "l1", NULL, link, sizeof(link));
+    assert_true(log_count("test_fault_lose_commit", 1) >= 1);
+    assert_int_equal(log_count("push_replay_ignored", 0), 0);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+    follower_confirms(phone, ticket, link, "l1");
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "confirmed");
+    desktop_finish_as(desk, ticket, "l1");
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+    wxt_teardown(&env);
+    env = saved;
+}
+
 int
 main(void)
 {
@@ -985,6 +1055,7 @@ main(void)
         cmocka_unit_test(test_push_and_ticket_one_transaction),
         cmocka_unit_test(test_push_long_fields),
         cmocka_unit_test(test_follow_expired_and_token_reset),
+        cmocka_unit_test(test_follow_lost_commit), /* last: it starts a wxauthd of its own */
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

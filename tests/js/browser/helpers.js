@@ -101,12 +101,17 @@ class Phone {
   }
 
   async decide(page, action) {
-    const t = /name="t" value="([^"]+)"/.exec(page.body)[1];
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)[1];
+    // Every hidden field of the form, as a browser posts it (a follow ticket's has the
+    // follower's sealed login record too).
+    const form = new URLSearchParams();
+    for (const m of page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+      form.set(m[1], m[2].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+    }
+    form.set('action', action);
     return this.request(`${this.env.auth}/desktop/confirm`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: this.env.auth },
-      body: new URLSearchParams({ t, csrf, action }).toString(),
+      body: form.toString(),
     });
   }
 }
