@@ -240,7 +240,8 @@ cat <<MSG
                              demo link (演示模式) in a new tab: pick alice, 允许, then 确认登录
     follow the account:      http://127.0.0.1:$FOLLOW_PORT/  → 微信扫码登录: open the QR page's
                              demo link in a new tab: pick a person, then 关注 (bob already
-                             follows: scanning is enough)
+                             follows: scanning is enough); tap 确认登录 in the account's
+                             reply, then 确认登录 on the confirmation page
   The first tab then ends on the sample app's profile. (Demo mode: the emulator's UA check is
   off and [desktop] scan_outside_wechat = on, so the phone's pages open in any browser; real
   WeChat opens them only inside WeChat.)

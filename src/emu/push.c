@@ -20,7 +20,7 @@
 #include "../util/url.h"
 
 #define PUSH_TIMEOUT_MS 5000 /* WeChat waits 5 s for the answer */
-#define PUSH_REPLY_MAX 4096
+#define PUSH_REPLY_MAX 16384 /* a passive reply: a text message of up to 2048 bytes, sealed */
 #define PUSH_XML_MAX 4096
 
 void
@@ -118,7 +118,138 @@ typedef struct {
     uint64_t seq;
     emu_push_done_fn done;
     void *arg;
+    /* what the phone needs to read the account's passive reply */
+    int mode;
+    char token[64];
+    char aes_key[64];
+    char appid[EMU_APPID_MAX + 1];
+    char gh[EMU_ORIGINAL_ID_MAX + 1];
+    char openid[128];
 } push_call_t;
+
+/* The value of <name> in xml (CDATA or plain text), malloc'd; NULL when absent. A small
+ * reader of the flat XML WeChat exchanges, apart from wxauthd's parser on purpose. */
+static char *
+xml_get(const char *xml, const char *name)
+{
+    char open[80], close[80];
+    wx_snprintf(open, sizeof(open), "<%s>", name);
+    wx_snprintf(close, sizeof(close), "</%s>", name);
+    const char *p = strstr(xml, open), *e;
+    if (!p)
+        return NULL;
+    p += strlen(open);
+    if (strncmp(p, "<![CDATA[", 9) == 0) {
+        p += 9;
+        e = strstr(p, "]]>");
+        if (!e || strncmp(e + 3, close, strlen(close)) != 0)
+            return NULL;
+    } else if (!(e = strstr(p, close))) {
+        return NULL;
+    }
+    char *v = malloc((size_t)(e - p) + 1);
+    if (v) {
+        memcpy(v, p, (size_t)(e - p));
+        v[e - p] = '\0';
+    }
+    return v;
+}
+
+/* Open an Encrypt value of the account (AES-256-CBC, PKCS#7 to 32, the App ID at the end):
+ * the XML, malloc'd; NULL when it does not open or names another App ID. */
+static char *
+unseal(const char *aes_key, const char *appid, const char *b64)
+{
+    unsigned char key[33], *ct = NULL, *pt = NULL;
+    char k44[45], *xml = NULL;
+    size_t bl = strlen(b64);
+    int l1 = 0, l2 = 0, cl;
+    EVP_CIPHER_CTX *c = NULL;
+    wx_snprintf(k44, sizeof(k44), "%s=", aes_key);
+    if (bl == 0 || bl % 4 || EVP_DecodeBlock(key, (const unsigned char *)k44, 44) != 33)
+        goto out;
+    ct = malloc(bl);
+    pt = malloc(bl + 32);
+    if (!ct || !pt || (cl = EVP_DecodeBlock(ct, (const unsigned char *)b64, (int)bl)) < 0)
+        goto out;
+    cl -= b64[bl - 1] == '=' ? (b64[bl - 2] == '=' ? 2 : 1) : 0;
+    c = EVP_CIPHER_CTX_new();
+    if (cl < 32 || cl % 16 || !c || EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, key, key) != 1 ||
+        EVP_CIPHER_CTX_set_padding(c, 0) != 1 || EVP_DecryptUpdate(c, pt, &l1, ct, cl) != 1 ||
+        EVP_DecryptFinal_ex(c, pt + l1, &l2) != 1)
+        goto out;
+    size_t n = (size_t)(l1 + l2), pad = pt[n - 1];
+    if (pad < 1 || pad > 32 || pad + 20 > n)
+        goto out;
+    n -= pad;
+    size_t xl = ((size_t)pt[16] << 24) | ((size_t)pt[17] << 16) | ((size_t)pt[18] << 8) | pt[19];
+    if (xl > n - 20 || n - 20 - xl != strlen(appid) || memcmp(pt + 20 + xl, appid, n - 20 - xl))
+        goto out;
+    if ((xml = malloc(xl + 1))) {
+        memcpy(xml, pt + 20, xl);
+        xml[xl] = '\0';
+    }
+out:
+    EVP_CIPHER_CTX_free(c);
+    OPENSSL_cleanse(key, sizeof(key));
+    free(ct);
+    free(pt);
+    return xml;
+}
+
+/* The account's passive reply, read as a WeChat client would: in compat and safe mode the
+ * Encrypt envelope (MsgSignature over Token, TimeStamp, Nonce, Encrypt), a text message
+ * from the account to the follower. x->message, or x->reply_error. */
+static void
+read_reply(push_call_t *pc, emu_push_rec_t *x, const char *body)
+{
+    char *enc = xml_get(body, "Encrypt"), *xml = NULL, *sig = NULL, *ts = NULL, *nonce = NULL;
+    char *to = NULL, *from = NULL, *type = NULL, *content = NULL, want[41];
+    const char *why = NULL;
+    if (enc) {
+        sig = xml_get(body, "MsgSignature");
+        ts = xml_get(body, "TimeStamp");
+        nonce = xml_get(body, "Nonce");
+        const char *p4[4] = {pc->token, ts, nonce, enc};
+        if (!sig || !ts || !nonce || !sign(p4, 4, want) || strcmp(want, sig) != 0)
+            why = "MsgSignature does not match the Token";
+        else if (!(xml = unseal(pc->aes_key, pc->appid, enc)))
+            why = "Encrypt does not open with the EncodingAESKey and App ID";
+    } else if (pc->mode == EMU_PUSH_SAFE) {
+        why = "safe mode: the reply must be encrypted";
+    } else {
+        xml = strdup(body);
+    }
+    if (!why && xml) {
+        to = xml_get(xml, "ToUserName");
+        from = xml_get(xml, "FromUserName");
+        type = xml_get(xml, "MsgType");
+        content = xml_get(xml, "Content");
+        if (!to || strcmp(to, pc->openid) != 0 || !from || strcmp(from, pc->gh) != 0)
+            why = "ToUserName/FromUserName are not the follower and the account";
+        else if (!type || strcmp(type, "text") != 0 || !content)
+            why = "not a text message (the emulator shows text replies only)";
+    } else if (!why) {
+        why = "out of memory";
+    }
+    if (why) {
+        wx_strlcpy(x->outcome, "bad_reply", sizeof(x->outcome));
+        wx_strlcpy(x->reply_error, why, sizeof(x->reply_error));
+    } else {
+        wx_strlcpy(x->outcome, "reply", sizeof(x->outcome));
+        x->message = content;
+        content = NULL;
+    }
+    free(enc);
+    free(xml);
+    free(sig);
+    free(ts);
+    free(nonce);
+    free(to);
+    free(from);
+    free(type);
+    free(content);
+}
 
 static void
 on_answer(const http_client_result_t *res, void *arg)
@@ -139,6 +270,9 @@ on_answer(const http_client_result_t *res, void *arg)
                         : strcmp(res->body, "success") == 0 ? "success"
                                                             : "other";
         wx_strlcpy(x->outcome, o, sizeof(x->outcome));
+        /* Anything else that is XML is a passive reply: the account's message to the user. */
+        if (strcmp(o, "other") == 0 && strncmp(res->body, "<xml>", 5) == 0 && x != &gone)
+            read_reply(pc, x, res->body);
     } else {
         wx_strlcpy(x->outcome, http_client_outcome_str(res->outcome), sizeof(x->outcome));
     }
@@ -244,6 +378,7 @@ emu_push_event(emu_t *e, http_client_t *c, const emu_account_t *a, const char *o
     emu_push_rec_t *x = &e->pushes.r[(seq - 1) % EMU_PUSH_RING];
     free(x->url);
     free(x->body);
+    free(x->message);
     memset(x, 0, sizeof(*x));
     x->seq = seq;
     x->at = now;
@@ -251,7 +386,12 @@ emu_push_event(emu_t *e, http_client_t *c, const emu_account_t *a, const char *o
     wx_strlcpy(x->event, event, sizeof(x->event));
     x->url = strdup(wx_buf_str(&url));
     x->body = strdup(wx_buf_str(&body));
-    *pc = (push_call_t){e, seq, done, arg};
+    *pc = (push_call_t){.e = e, .seq = seq, .done = done, .arg = arg, .mode = a->push_mode};
+    wx_strlcpy(pc->token, a->push_token, sizeof(pc->token));
+    wx_strlcpy(pc->aes_key, a->push_aes_key, sizeof(pc->aes_key));
+    wx_strlcpy(pc->appid, a->appid, sizeof(pc->appid));
+    wx_strlcpy(pc->gh, gh, sizeof(pc->gh));
+    wx_strlcpy(pc->openid, openid, sizeof(pc->openid));
     if (!x->url || !x->body) {
         rc = wx_err_set(err, WX_ENOMEM, "out of memory");
         goto out;
@@ -285,10 +425,11 @@ emu_pushes_to_json(const emu_t *e)
         if (x->seq != s)
             continue;
         json_array_append_new(
-            arr, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:i,s:s,s:s}", "seq", (json_int_t)x->seq,
-                           "at", (json_int_t)x->at, "appid", x->appid, "event", x->event, "url",
-                           x->url ? x->url : "", "body", x->body ? x->body : "", "done", x->done,
-                           "status", (int)x->status, "reply", x->reply, "outcome", x->outcome));
+            arr, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:s?,s:s}", "seq",
+                           (json_int_t)x->seq, "at", (json_int_t)x->at, "appid", x->appid, "event",
+                           x->event, "url", x->url ? x->url : "", "body", x->body ? x->body : "",
+                           "done", x->done, "status", (int)x->status, "reply", x->reply, "outcome",
+                           x->outcome, "message", x->message, "reply_error", x->reply_error));
     }
     return json_pack("{s:o*}", "pushes", arr);
 }
@@ -299,6 +440,7 @@ emu_pushes_free(emu_t *e)
     for (size_t i = 0; i < EMU_PUSH_RING; i++) {
         free(e->pushes.r[i].url);
         free(e->pushes.r[i].body);
+        free(e->pushes.r[i].message);
     }
     memset(&e->pushes, 0, sizeof(e->pushes));
 }

@@ -292,6 +292,50 @@ scan_free(void *p)
     free(p);
 }
 
+/* The account's text message as WeChat draws it: text escaped, line breaks kept, and its
+ * <a href="http(s)://…">…</a> links (how service accounts put a link in a text) as links;
+ * any other markup shown as text. */
+static void
+render_message(wx_buf_t *b, const char *m)
+{
+    int links = 0;
+    while (*m) {
+        const char *href_end, *text_end, *close;
+        if (strncmp(m, "<a href=\"", 9) == 0 && (href_end = strchr(m + 9, '"')) &&
+            href_end[1] == '>' && (close = strstr(href_end + 2, "</a>")) &&
+            (strncmp(m + 9, "http://", 7) == 0 || strncmp(m + 9, "https://", 8) == 0)) {
+            char *href = strndup(m + 9, (size_t)(href_end - (m + 9)));
+            text_end = close;
+            char *text = strndup(href_end + 2, (size_t)(text_end - (href_end + 2)));
+            if (href && text) {
+                wx_buf_printf(b, "<a class=\"reply-link\" id=\"reply-link%s\" href=\"",
+                              links++ ? "-more" : "");
+                http_html_escape(b, href);
+                wx_buf_puts(b, "\">");
+                http_html_escape(b, text);
+                wx_buf_puts(b, "</a>");
+            }
+            free(href);
+            free(text);
+            m = close + 4;
+            continue;
+        }
+        if (*m == '\n') {
+            wx_buf_puts(b, "<br>");
+            m++;
+            continue;
+        }
+        size_t n = strcspn(m, "<\n");
+        if (n == 0)
+            n = 1; /* a '<' that opens no link: shown */
+        char *part = strndup(m, n);
+        if (part)
+            http_html_escape(b, part);
+        free(part);
+        m += n;
+    }
+}
+
 static void
 on_pushed(const emu_push_rec_t *rec, void *arg)
 {
@@ -300,6 +344,30 @@ on_pushed(const emu_push_rec_t *rec, void *arg)
     bool ok = strcmp(rec->outcome, "success") == 0 || strcmp(rec->outcome, "empty") == 0;
     wx_snprintf(detail, sizeof(detail), "%s · %s → %s (HTTP %ld: %.60s)", s->name, s->event,
                 rec->outcome, rec->status, rec->reply);
+    if (strcmp(rec->outcome, "reply") == 0 && rec->message) {
+        /* The account's chat with its message, as WeChat opens it after a scan. */
+        emu_t *e = s->r->worker->ctx;
+        emu_resp_t out = {.status = 200};
+        wx_snprintf(detail, sizeof(detail), "%s · %s → reply", s->name, s->event);
+        wx_buf_init(&out.body, 64 * 1024);
+        emu_page_begin(e, &out.body, s->name);
+        wx_buf_puts(&out.body, "<p class=\"acct\">");
+        http_html_escape(&out.body, s->name);
+        wx_buf_puts(&out.body, "</p><h1 id=\"result\">已进入公众号 &middot; Event delivered</h1>"
+                               "<p class=\"detail\">");
+        http_html_escape(&out.body, detail);
+        wx_buf_puts(&out.body, "</p><div id=\"reply\" class=\"bubble\">");
+        render_message(&out.body, rec->message);
+        wx_buf_puts(&out.body, "</div>");
+        emu_page_end(s->r, &out);
+        s->r->outcome = "pushed_reply";
+        http_reply_raw(s->r, 200, out.ctype, wx_buf_str(&out.body), out.body.len);
+        wx_buf_free(&out.body);
+        return;
+    }
+    if (strcmp(rec->outcome, "bad_reply") == 0) /* WeChat drops it and says nothing */
+        wx_snprintf(detail, sizeof(detail), "%s · %s → bad_reply: %s", s->name, s->event,
+                    rec->reply_error);
     if (ok)
         scan_page(s->r, "公众号", "已进入公众号 · Event delivered", detail, "pushed");
     else /* what WeChat shows when the account's server does not answer "success" */

@@ -28,9 +28,13 @@ typedef struct {
     char *url; /* push_url with the signed query */
     char *body;
     bool done;
-    long status;      /* HTTP status of the answer; 0 when none */
-    char reply[128];  /* the start of the answer's body */
-    char outcome[24]; /* "success", "empty", "other", or a transport failure */
+    long status;          /* HTTP status of the answer; 0 when none */
+    char reply[128];      /* the start of the answer's body */
+    char outcome[24];     /* "success", "empty", "reply", "bad_reply", "other", or a transport
+                             failure */
+    char *message;        /* outcome "reply": the passive reply's Content, as the phone shows it
+                             (opened and checked as WeChat does in safe/compat mode) */
+    char reply_error[96]; /* outcome "bad_reply": why WeChat would drop it */
 } emu_push_rec_t;
 
 typedef struct {

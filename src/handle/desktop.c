@@ -23,6 +23,7 @@
 #include "../http/reply.h"
 #include "../proto/authing.h"
 #include "../util/clock.h"
+#include "../proto/wxmsg.h"
 #include "../util/log.h"
 #include "../util/qr.h"
 #include "../util/rand.h"
@@ -99,13 +100,15 @@ same_hash(const char *a, const char *b)
 }
 
 /* The CSRF token of the confirmation form: a MAC of the ticket and the phone's binding hash
- * under the binding key, so only the page served to that phone can post it. */
+ * under the binding key, so only the page served to that phone can post it. A follow
+ * ticket's phone is "<binding hash>|<follower hash>": its page was served to that browser
+ * after it logged in as the follower (follow_phone below). */
 static bool
 confirm_token(const app_t *app, const char *ticket_id, const char *phone, char out[33])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    char msg[STORE_ID_MAX + 100];
+    char msg[STORE_ID_MAX + 200];
     if (!wx_snprintf(msg, sizeof(msg), "desktop-confirm:%s:%s", ticket_id, phone) ||
         !HMAC(EVP_sha256(), app->bind_key, sizeof(app->bind_key), (const unsigned char *)msg,
               strlen(msg), md, &n) ||
@@ -163,6 +166,48 @@ ascii_copy(char *dst, size_t n, const char *src)
     for (; src && src[i] && i + 1 < n; i++)
         dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
     dst[i] = '\0';
+}
+
+void
+desktop_ticket_describe(http_req_t *r, store_ticket_t *t)
+{
+    char ip[64];
+    http_req_ip(r, ip, sizeof(ip));
+    ascii_copy(t->desktop_ip, sizeof(t->desktop_ip), ip);
+    ascii_copy(t->desktop_ua, sizeof(t->desktop_ua), http_req_header(r, "User-Agent"));
+}
+
+/* A name of the site's for the reply: no '<' or '>' (no markup of its own in WeChat's
+ * text), no control characters. */
+static void
+reply_safe(char *dst, size_t n, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (c == '<' || c == '>' || c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    dst[i] = '\0';
+}
+
+bool
+desktop_follow_reply(const wx_config_t *cfg, const store_ticket_t *t, char *out, size_t n)
+{
+    char host[256], site[STORE_NAME_MAX], ua[128], ip[64];
+    url_host(t->redirect, host, sizeof(host));
+    reply_safe(site, sizeof(site), t->site[0] ? t->site : host);
+    reply_safe(host, sizeof(host), host);
+    reply_safe(ip, sizeof(ip), t->desktop_ip);
+    ua_summary(t->desktop_ua, ua, sizeof(ua));
+    return wx_snprintf(
+               out, n,
+               "你正在电脑上登录「%s」（%s）。\n电脑：IP %s，%s\n\n"
+               "<a href=\"%s/desktop/scan?t=%s\">确认登录</a>\n\n"
+               "如果不是你本人正在这台电脑上登录，请不要点击：不要确认别人发给你的二维码。\n"
+               "Logging in to %s on a computer (IP %s, %s): tap 确认登录 to confirm. "
+               "If it is not you, ignore this message.",
+               site, host, ip, ua, cfg->public_url, t->id, site, ip, ua) &&
+           strlen(out) <= WXMSG_CONTENT_MAX;
 }
 
 /* ---- pages ---- */
@@ -261,10 +306,11 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
         wx_buf_puts(&b, open ? open : s);
     }
     if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) /* follow.c: the account's own code */
-        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，关注公众号即可"
-                        "登录（已关注的用户扫码即登录）。</p><p id=\"msg-en\" class=\"en\">Scan "
-                        "the code with WeChat and follow the account to log in (if you already "
-                        "follow it, scanning is enough).</p>");
+        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码并关注公众号（已关注"
+                        "的用户扫码即可），然后在公众号消息中点“确认登录”。</p><p id=\"msg-en\" "
+                        "class=\"en\">Scan the code with WeChat and follow the account (if you "
+                        "already follow it, scanning is enough), then tap 确认登录 in the "
+                        "account's message.</p>");
     else
         wx_buf_puts(
             &b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
@@ -354,7 +400,6 @@ desktop_start(http_req_t *r, const store_ticket_t *t)
 {
     const wx_config_t *cfg = handle_ctx(r)->app->cfg;
     wx_err_t err = {0};
-    char ip[64];
     dstart_t *d = calloc(1, sizeof(*d));
     if (!d || desktop_ticket_id_make(d->t.id) != WX_OK) {
         free(d);
@@ -367,9 +412,7 @@ desktop_start(http_req_t *r, const store_ticket_t *t)
     wx_strlcpy(d->t.id, id, sizeof(d->t.id));
     d->r = r;
     wx_strlcpy(d->t.method, DESKTOP_METHOD_SCAN, sizeof(d->t.method));
-    http_req_ip(r, ip, sizeof(ip));
-    ascii_copy(d->t.desktop_ip, sizeof(d->t.desktop_ip), ip);
-    ascii_copy(d->t.desktop_ua, sizeof(d->t.desktop_ua), http_req_header(r, "User-Agent"));
+    desktop_ticket_describe(r, &d->t);
     d->t.created_at = wx_now();
     d->t.expires_at = d->t.created_at + cfg->desktop_ticket_ttl;
     r->data = d;
@@ -771,11 +814,24 @@ on_scan_read(wx_status_t rc, const wx_err_t *err, void *arg)
                     "The service is temporarily unavailable; scan again in a moment.");
         return;
     }
-    if (d->t.status == STORE_TICKET_PENDING && wx_now() >= d->t.expires_at) {
+    bool follow = strcmp(d->t.method, DESKTOP_METHOD_FOLLOW) == 0;
+    /* A scan ticket is scanned here; a follow ticket's link comes in the account's reply to
+     * the follower, so it opens only once a follower is recorded (SCANNED). */
+    store_ticket_status_t open_at = follow ? STORE_TICKET_SCANNED : STORE_TICKET_PENDING;
+    if ((d->t.status == STORE_TICKET_PENDING || d->t.status == STORE_TICKET_SCANNED) &&
+        wx_now() >= d->t.expires_at) {
         reply_expired_phone(r);
         return;
     }
-    if (d->t.status != STORE_TICKET_PENDING) {
+    if (follow && d->t.status == STORE_TICKET_PENDING) {
+        simple_page(r, 409, "follow_not_scanned", "请先扫码 · Scan the QR code first",
+                    "请先用微信“扫一扫”扫描电脑上的二维码（关注公众号），再点公众号消息中的"
+                    "“确认登录”。",
+                    "Scan the QR code on the computer with WeChat first (follow the account), "
+                    "then tap 确认登录 in the account's message.");
+        return;
+    }
+    if (d->t.status != open_at) {
         simple_page(r, 409, "ticket_used", "二维码已被使用 · QR code already used",
                     "此二维码已被扫描或已处理。如需登录，请在电脑上刷新二维码。",
                     "This QR code was already scanned or used. To log in, get a new one on the "
@@ -887,7 +943,9 @@ typedef struct {
     char id[STORE_ID_MAX];
     char state_id[STORE_ID_MAX];
     char phone[65];
+    char follower[65]; /* desktop_follower_hash of the phone's openid */
     char sealed[STORE_TICKET_RECORD_MAX];
+    bool follow; /* a follow ticket: read, not changed (its follower is bound already) */
     store_ticket_t t;
 } dscanned_t;
 
@@ -896,8 +954,24 @@ scanned_run(store_t *st, void *arg, wx_err_t *err)
 {
     dscanned_t *d = arg;
     int64_t now = wx_now();
+    wx_status_t rc = store_ticket_get(st, d->id, &d->t, err);
+    if (rc != WX_OK)
+        return rc;
+    d->follow = strcmp(d->t.method, DESKTOP_METHOD_FOLLOW) == 0;
+    if (d->follow)
+        return WX_OK;
     return store_ticket_scan(st, d->id, d->state_id, d->phone, d->sealed, now,
                              now + d->app->cfg->desktop_confirm_ttl, &d->t, err);
+}
+
+/* The confirmation form's phone for ticket t: its binding hash, and for a follow ticket
+ * the follower's hash after it. */
+static bool
+form_phone(const char *phone, const store_ticket_t *t, char *out, size_t n)
+{
+    if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0)
+        return wx_snprintf(out, n, "%s|%s", phone, t->phone_browser);
+    return wx_strlcpy(out, phone, n);
 }
 
 static void
@@ -905,11 +979,12 @@ confirm_page(http_req_t *r, const dscanned_t *d)
 {
     const store_ticket_t *t = &d->t;
     wx_buf_t b;
-    char host[256], ua[128], when[64], csrf[33];
+    char host[256], ua[128], when[64], csrf[33], phone[140];
     time_t bj = (time_t)(t->created_at + 8 * 3600); /* China Standard Time, no DST */
     struct tm tm;
     int64_t ago = wx_now() - t->created_at;
-    if (!confirm_token(d->app, t->id, d->phone, csrf)) {
+    if (!form_phone(d->phone, t, phone, sizeof(phone)) ||
+        !confirm_token(d->app, t->id, phone, csrf)) {
         simple_page(r, 500, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
                     "Please try again.");
         return;
@@ -942,6 +1017,13 @@ confirm_page(http_req_t *r, const dscanned_t *d)
                   "<input type=\"hidden\" name=\"t\" value=\"%s\"><input type=\"hidden\" "
                   "name=\"csrf\" value=\"%s\">",
                   t->id, csrf);
+    if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) {
+        /* The follower's login record, sealed for this ticket (the follow ticket is not
+         * rebound to this phone: the decision checks it is the follower's). */
+        wx_buf_puts(&b, "<input type=\"hidden\" name=\"r\" value=\"");
+        http_html_escape(&b, d->sealed);
+        wx_buf_puts(&b, "\">");
+    }
     wx_buf_puts(&b, "<button class=\"ok\" id=\"confirm\" name=\"action\" value=\"confirm\" "
                     "type=\"submit\">确认登录 · Confirm</button><button id=\"refuse\" "
                     "name=\"action\" value=\"refuse\" type=\"submit\">拒绝 · Refuse</button>"
@@ -963,11 +1045,54 @@ decided_page(http_req_t *r, store_ticket_status_t status)
                     "Refused: the computer will not be logged in.");
 }
 
+/* A follow ticket's phone, logged in by webpage authorization: the follower itself, or a
+ * link forwarded to someone else. */
+static void
+follow_phone(http_req_t *r, dscanned_t *d)
+{
+    const store_ticket_t *t = &d->t;
+    if (t->status == STORE_TICKET_PENDING) {
+        simple_page(r, 409, "follow_not_scanned", "请先扫码 · Scan the QR code first",
+                    "请先用微信“扫一扫”扫描电脑上的二维码（关注公众号），再点公众号消息中的"
+                    "“确认登录”。",
+                    "Scan the QR code on the computer with WeChat first (follow the account), "
+                    "then tap 确认登录 in the account's message.");
+        return;
+    }
+    if (!t->phone_browser[0] || !d->follower[0] ||
+        !wx_ct_equal(t->phone_browser, strlen(t->phone_browser), d->follower,
+                     strlen(d->follower))) {
+        wx_log(WX_LOG_WARN, "follow_link_other_user", "rid", r->id, "pool", t->pool_id,
+               "connection", t->conn_identifier, NULL);
+        simple_page(r, 403, "follow_other_user", "无法确认 · Cannot confirm",
+                    "此确认链接属于扫码关注的另一个微信用户，可能是被转发的链接。请勿确认别人"
+                    "发给你的登录请求；如需登录，请自己扫描电脑上的二维码。",
+                    "This confirmation link belongs to the WeChat user who scanned the code (it "
+                    "was forwarded). Never confirm a login someone sent you; to log in, scan the "
+                    "code on the computer yourself.");
+        return;
+    }
+    if (t->status == STORE_TICKET_SCANNED && wx_now() >= t->expires_at) {
+        reply_expired_phone(r);
+        return;
+    }
+    if (t->status == STORE_TICKET_SCANNED)
+        confirm_page(r, d);
+    else
+        decided_page(r, t->status);
+}
+
 static void
 on_scanned(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     dscanned_t *d = arg;
     http_req_t *r = d->r;
+    if (rc == WX_OK && d->follow) {
+        follow_phone(r, d);
+        OPENSSL_cleanse(d, sizeof(*d));
+        free(d);
+        return;
+    }
     switch (rc) {
     case WX_OK:
         desktop_ticket_changed(d->id);
@@ -1011,6 +1136,7 @@ desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id, c
     if (!d || !wx_strlcpy(d->id, ticket_id, sizeof(d->id)) ||
         !wx_strlcpy(d->state_id, state_id, sizeof(d->state_id)) ||
         !wx_strlcpy(d->phone, phone_browser, sizeof(d->phone)) ||
+        desktop_follower_hash(rec->openid, d->follower) != WX_OK ||
         desktop_record_seal(ctx->app, ticket_id, rec, d->sealed, &err) != WX_OK) {
         free(d);
         simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后刷新本页。",
@@ -1025,19 +1151,81 @@ desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id, c
         on_scanned(err.status ? err.status : WX_EBUSY, &err, d);
 }
 
+static void
+reply_bad_csrf(http_req_t *r)
+{
+    simple_page(r, 403, "bad_csrf", "无法确认 · Cannot confirm",
+                "确认页面已失效，请重新扫描电脑上的二维码。",
+                "This confirmation page is not valid for this phone; scan the code again.");
+}
+
 /* POST /desktop/confirm: t, csrf, action=confirm|refuse, from the confirmation page. */
 typedef struct {
     http_req_t *r;
+    const app_t *app;
     char id[STORE_ID_MAX];
     char phone[65];
+    char csrf[33];
+    char record[STORE_TICKET_RECORD_MAX]; /* follow: the phone's sealed login record (form) */
     bool confirm;
+    bool follow; /* the form's token is not a scan ticket's: a follow ticket's? */
     store_ticket_t t;
 } ddecide_t;
+
+static void
+ddecide_free(void *p)
+{
+    ddecide_t *d = p;
+    OPENSSL_cleanse(d, sizeof(*d));
+    free(d);
+}
+
+/* A follow ticket's confirmation, in one transaction: the form's token checked against the
+ * ticket's follower, the login record the phone's webpage authorization made (sealed for the
+ * ticket, carried by the form: its user was upserted then, as in any login) must be the
+ * follower's, and the ticket becomes CONFIRMED with it (or REFUSED). */
+static wx_status_t
+decide_follow_run(store_t *st, ddecide_t *d, wx_err_t *err)
+{
+    char phone[140], want[33], fh[65];
+    login_record_t rec = {0};
+    int64_t now = wx_now();
+    wx_status_t rc = store_ticket_get(st, d->id, &d->t, err);
+    if (rc != WX_OK)
+        return rc;
+    if (strcmp(d->t.method, DESKTOP_METHOD_FOLLOW) != 0 || !d->t.phone_browser[0] ||
+        !form_phone(d->phone, &d->t, phone, sizeof(phone)) ||
+        !confirm_token(d->app, d->id, phone, want) ||
+        !wx_ct_equal(want, strlen(want), d->csrf, strlen(d->csrf))) {
+        memset(&d->t, 0, sizeof(d->t));
+        return wx_err_set(err, WX_EDENIED, "not this ticket's confirmation page");
+    }
+    store_ticket_status_t to = d->confirm ? STORE_TICKET_CONFIRMED : STORE_TICKET_REFUSED;
+    if (d->t.status == to || (d->confirm && d->t.status == STORE_TICKET_USED))
+        return WX_OK; /* a repeated POST, or our own decision committed before a lost COMMIT */
+    if (d->t.status != STORE_TICKET_SCANNED)
+        return wx_err_set(err, WX_EUSED, "this login was already decided");
+    if (now >= d->t.expires_at)
+        return wx_err_set(err, WX_EEXPIRED, "this QR code expired");
+    if (!d->confirm)
+        return store_ticket_refuse(st, d->id, now, &d->t, err);
+    bool mine = desktop_record_open(d->app, d->id, d->record, &rec) &&
+                desktop_follower_hash(rec.openid, fh) == WX_OK &&
+                wx_ct_equal(fh, strlen(fh), d->t.phone_browser, strlen(d->t.phone_browser));
+    OPENSSL_cleanse(&rec, sizeof(rec));
+    if (!mine) {
+        memset(&d->t, 0, sizeof(d->t));
+        return wx_err_set(err, WX_EDENIED, "the form's login is not the follower's");
+    }
+    return store_ticket_complete(st, d->id, d->record, now, &d->t, err);
+}
 
 static wx_status_t
 decide_run(store_t *st, void *arg, wx_err_t *err)
 {
     ddecide_t *d = arg;
+    if (d->follow)
+        return decide_follow_run(st, d, err);
     return store_ticket_decide(st, d->id, d->phone, d->confirm, wx_now(), &d->t, err);
 }
 
@@ -1046,6 +1234,10 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     ddecide_t *d = arg;
     http_req_t *r = d->r;
+    if (rc == WX_OK && d->follow)
+        wx_log(WX_LOG_INFO, "follow_login", "rid", r->id, "pool", d->t.pool_id, "connection",
+               d->t.conn_identifier, "outcome",
+               d->t.status == STORE_TICKET_REFUSED ? "refused_on_phone" : "login_completed", NULL);
     switch (rc) {
     case WX_OK:
         desktop_ticket_changed(d->id);
@@ -1061,6 +1253,10 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
         return;
     case WX_EDENIED:
     case WX_ENOENT:
+        if (d->follow) {
+            reply_bad_csrf(r);
+            return;
+        }
         simple_page(r, 403, "other_phone", "无法确认 · Cannot confirm",
                     "此登录请求不属于这台手机。",
                     "This login request does not belong to this phone.");
@@ -1114,18 +1310,22 @@ handle_desktop_confirm(http_req_t *r)
                     "Please try again.");
         goto out;
     }
-    if (!wx_ct_equal(want, strlen(want), csrf, strlen(csrf))) {
+    /* Not a scan ticket's token: a follow ticket's, which names the ticket's follower too
+     * (checked against the row in the decision's own transaction), or nothing. */
+    d->follow = !wx_ct_equal(want, strlen(want), csrf, strlen(csrf));
+    const char *record = wx_query_get(&form, "r");
+    if (d->follow && (strlen(csrf) != 32 || !wx_strlcpy(d->csrf, csrf, sizeof(d->csrf)) ||
+                      !wx_strlcpy(d->record, record ? record : "", sizeof(d->record)))) {
         free(d);
-        simple_page(r, 403, "bad_csrf", "无法确认 · Cannot confirm",
-                    "确认页面已失效，请重新扫描电脑上的二维码。",
-                    "This confirmation page is not valid for this phone; scan the code again.");
+        reply_bad_csrf(r);
         goto out;
     }
     d->r = r;
+    d->app = ctx->app;
     d->confirm = strcmp(action, "confirm") == 0;
     wx_strlcpy(d->id, id, sizeof(d->id));
     r->data = d;
-    r->data_free = free;
+    r->data_free = ddecide_free;
     if (store_writer_submit(ctx->app->writer, r->worker->base, decide_run, on_decided, d, &err) !=
         WX_OK)
         on_decided(err.status ? err.status : WX_EBUSY, &err, d);

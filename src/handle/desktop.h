@@ -22,13 +22,22 @@ void desktop_start(http_req_t *r, const store_ticket_t *t);
 void desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text,
                         const char *img_url);
 
+/* The desktop asking, as the phone is shown it: t's desktop_ip and desktop_ua from r. */
+void desktop_ticket_describe(http_req_t *r, store_ticket_t *t);
+
+/* The follow-to-login reply's Content (push.c): Chinese first, which site and computer ask,
+ * and the link <a href="{public_url}/desktop/scan?t=ID">确认登录</a>; false when it does
+ * not fit in n (at most WXMSG_CONTENT_MAX). Text of the site's is stripped of '<' and '>'. */
+bool desktop_follow_reply(const wx_config_t *cfg, const store_ticket_t *t, char *out, size_t n);
+
 /* start.c: start the phone's WeChat login for ticket t; its state carries the ticket, and
  * its errors end on landing (this module's phone page). */
 void handle_start_ticket(http_req_t *r, const store_ticket_t *t, const char *landing);
 
 /* callback.c: the phone's WeChat login for ticket_id ended with rec (the user): bind the
  * ticket to this phone (state_id, phone_browser = its binding hash) and show the
- * confirmation page. Replies to r. */
+ * confirmation page. A follow ticket is bound to its follower already: the page is shown
+ * only when rec's openid is the follower's (else a forwarded link: refused). Replies to r. */
 void desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id,
                            const char *state_id, const char *phone_browser,
                            const login_record_t *rec);

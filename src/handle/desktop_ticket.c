@@ -53,6 +53,21 @@ desktop_ticket_status_name(const store_ticket_t *t, int64_t now)
     return "expired";
 }
 
+wx_status_t
+desktop_follower_hash(const char *openid, char out[65])
+{
+    char src[STORE_OPENID_MAX + 16];
+    if (!openid || !openid[0] || !wx_snprintf(src, sizeof(src), "follow:%s", openid))
+        return WX_EINVAL;
+    return wx_sha256_hex(src, strlen(src), out);
+}
+
+wx_status_t
+desktop_follower_state(const char *follower_hash, char out[STORE_ID_MAX])
+{
+    return wx_snprintf(out, STORE_ID_MAX, "follow-%.48s", follower_hash) ? WX_OK : WX_EINVAL;
+}
+
 /* ---- the sealed record ---- */
 
 static void
@@ -100,7 +115,6 @@ typedef struct {
     int *capped;        /* create: the cap that refused it */
     int capped_v;       /* ... as set on the writer thread */
     bool caps_passed;   /* create: a rerun need not check again */
-    bool blocked;       /* complete: the user is blocked (the ticket was refused) */
     bool pending_only;  /* refuse: only a ticket no phone has scanned */
     wx_status_t result; /* complete: the ticket's outcome (the job commits it either way) */
     store_wechat_login_t who;
@@ -243,34 +257,34 @@ who_copy(ticket_job_t *j, int i, const char *s)
     return j->who_buf[i];
 }
 
-/* Upsert the user, seal its record for the ticket, confirm it; all in one transaction. A
- * blocked user refuses the ticket instead. Ticket outcomes other than success are kept in
- * j->result with the job itself succeeding, so what it decided (a refusal) is committed. */
-static wx_status_t
-complete_run(store_t *st, void *arg, wx_err_t *err)
+/* Upsert the user, seal its record for the ticket, confirm it; all in the caller's
+ * transaction (desktop_ticket.h). */
+wx_status_t
+desktop_ticket_complete_tx(store_t *st, const app_t *app, const char *id,
+                           const store_wechat_login_t *who, store_ticket_t *t, bool *have_row,
+                           wx_status_t *result, wx_err_t *err)
 {
-    ticket_job_t *j = arg;
     store_user_t *u = malloc(sizeof(*u));
     login_record_t rec = {0};
     char sealed[STORE_TICKET_RECORD_MAX];
     bool created = false;
     wx_status_t rc;
     wx_err_t e2 = {0};
-    j->result = WX_OK;
-    j->have_row = false;
+    *result = WX_OK;
+    *have_row = false;
     if (!u)
         return wx_err_set(err, WX_ENOMEM, "out of memory");
     /* The ticket first: an unknown, expired or decided one makes no user. */
-    rc = store_ticket_get(st, j->id, &j->t, &e2);
-    if (rc == WX_OK && strcmp(j->t.pool_id, j->who.pool_id) != 0)
+    rc = store_ticket_get(st, id, t, &e2);
+    if (rc == WX_OK && strcmp(t->pool_id, who->pool_id) != 0)
         rc = wx_err_set(&e2, WX_EDENIED, "the identity is of another user pool");
-    if (rc == WX_OK && j->t.status != STORE_TICKET_PENDING && j->t.status != STORE_TICKET_SCANNED)
+    if (rc == WX_OK && t->status != STORE_TICKET_PENDING && t->status != STORE_TICKET_SCANNED)
         rc = WX_EUSED;
-    else if (rc == WX_OK && j->who.now >= j->t.expires_at)
+    else if (rc == WX_OK && who->now >= t->expires_at)
         rc = WX_EEXPIRED;
     if (rc == WX_ENOENT || rc == WX_EUSED || rc == WX_EEXPIRED) {
-        j->result = rc;
-        j->have_row = rc != WX_ENOENT;
+        *result = rc;
+        *have_row = rc != WX_ENOENT;
         rc = WX_OK;
         goto out;
     }
@@ -278,47 +292,56 @@ complete_run(store_t *st, void *arg, wx_err_t *err)
         *err = e2;
         goto out;
     }
-    rc = store_user_upsert_wechat(st, &j->who, u, &created, err);
+    rc = store_user_upsert_wechat(st, who, u, &created, err);
     if (rc == WX_EDENIED) { /* blocked: the desktop hears "refused" */
         wx_err_clear(err);
-        j->blocked = true;
-        rc = store_ticket_refuse(st, j->id, j->who.now, &j->t, err);
+        rc = store_ticket_refuse(st, id, who->now, t, err);
         if (rc == WX_OK) {
-            j->result = WX_EDENIED;
-            j->have_row = true;
+            *result = WX_EDENIED;
+            *have_row = true;
         }
         goto out;
     }
     if (rc != WX_OK)
         goto out;
     wx_strlcpy(rec.user_id, u->id, sizeof(rec.user_id));
-    wx_strlcpy(rec.openid, j->who.openid, sizeof(rec.openid));
-    wx_strlcpy(rec.unionid, j->who.unionid ? j->who.unionid : "", sizeof(rec.unionid));
+    wx_strlcpy(rec.openid, who->openid, sizeof(rec.openid));
+    wx_strlcpy(rec.unionid, who->unionid ? who->unionid : "", sizeof(rec.unionid));
     rec.created = created;
-    rec.iat = j->who.now;
+    rec.iat = who->now;
     if ((rc = wx_rand_alnum(rec.jti, 22)) != WX_OK ||
-        (rc = desktop_record_seal(j->app, j->id, &rec, sealed, err)) != WX_OK)
+        (rc = desktop_record_seal(app, id, &rec, sealed, err)) != WX_OK)
         goto out;
-    store_audit_t a = {.at = j->who.now,
-                       .pool_id = j->t.pool_id,
+    store_audit_t a = {.at = who->now,
+                       .pool_id = t->pool_id,
                        .actor = u->id,
                        .action = "login",
-                       .subject = j->who.openid,
+                       .subject = who->openid,
                        .outcome = created ? "ok:new_user:desktop" : "ok:desktop"};
     if ((rc = store_audit_add(st, &a, err)) != WX_OK)
         goto out;
-    rc = store_ticket_complete(st, j->id, sealed, j->who.now, &j->t, err);
+    rc = store_ticket_complete(st, id, sealed, who->now, t, err);
     if (rc == WX_EUSED || rc == WX_EEXPIRED) {
         /* Raced with another decision: the user's upsert stays (a login that happened). */
-        j->result = rc;
+        *result = rc;
         wx_err_clear(err);
         rc = WX_OK;
     }
-    j->have_row = rc == WX_OK;
+    *have_row = rc == WX_OK;
 out:
     OPENSSL_cleanse(sealed, sizeof(sealed));
     free(u);
     return rc;
+}
+
+/* A blocked user refuses the ticket instead. Ticket outcomes other than success are kept in
+ * j->result with the job itself succeeding, so what it decided (a refusal) is committed. */
+static wx_status_t
+complete_run(store_t *st, void *arg, wx_err_t *err)
+{
+    ticket_job_t *j = arg;
+    return desktop_ticket_complete_tx(st, j->app, j->id, &j->who, &j->t, &j->have_row, &j->result,
+                                      err);
 }
 
 wx_status_t

@@ -50,6 +50,22 @@ wx_status_t desktop_ticket_complete(http_worker_t *w, const char *ticket_id,
                                     const store_wechat_login_t *who, desktop_ticket_done_fn done,
                                     void *arg, wx_err_t *err);
 
+/* desktop_ticket_complete's work inside a writer job of the caller's (e.g. with other rows
+ * that must commit with it): the ticket is read,
+ * the user upserted, its record sealed and the ticket CONFIRMED. *result says the ticket's
+ * outcome (WX_OK, WX_ENOENT, WX_EUSED, WX_EEXPIRED, WX_EDENIED: blocked, the ticket refused)
+ * while the return value is the store's (anything but WX_OK rolls the job back); t gets the
+ * row when *have_row. who's strings must be set (profile fields may be NULL). */
+wx_status_t desktop_ticket_complete_tx(store_t *st, const app_t *app, const char *id,
+                                       const store_wechat_login_t *who, store_ticket_t *t,
+                                       bool *have_row, wx_status_t *result, wx_err_t *err);
+
+/* Follow-to-login: the follower of a ticket (the openid a subscribe/SCAN push named) is kept
+ * on the ticket as phone_browser = this hash and phone_state = desktop_follower_state; the
+ * phone that opens the reply's link must log in (webpage authorization) as the same openid. */
+wx_status_t desktop_follower_hash(const char *openid, char out[65]);
+wx_status_t desktop_follower_state(const char *follower_hash, char out[STORE_ID_MAX]);
+
 /* Refuse the ticket (the desktop is told so). WX_EUSED when decided already. */
 wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
                                   desktop_ticket_done_fn done, void *arg, wx_err_t *err);

@@ -12,6 +12,7 @@
 #include "../http/reply.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/rand.h"
 #include "desktop.h"
 #include "reads.h"
 
@@ -233,97 +234,63 @@ follow_qrcode(http_worker_t *w, const store_conn_t *conn, const char *scene, lon
     return rc;
 }
 
-/* ---- a push event completes a ticket ---- */
+/* ---- a push event: the follower scanned a ticket ---- */
 
-typedef struct {
-    http_worker_t *w;
-    push_job_t *j;
-    void (*done)(void *arg);
-    void *arg;
-    store_ticket_t t;
-    wx_status_t read_rc;
-} ev_t;
-
-static void
-ev_finish(ev_t *e, const char *word)
+wx_status_t
+follow_push_prepare(const app_t *app, push_job_t *j, wx_err_t *err)
 {
-    e->j->outcome = word;
-    e->done(e->arg);
-    OPENSSL_cleanse(&e->t, sizeof(e->t));
-    free(e);
-}
-
-static void
-on_completed(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
-{
-    ev_t *e = arg;
-    (void)t;
-    const char *word = rc == WX_OK         ? "login_completed"
-                       : rc == WX_EEXPIRED ? "ticket_expired"
-                       : rc == WX_EUSED    ? "ticket_decided"
-                       : rc == WX_EDENIED  ? "user_blocked"
-                       : rc == WX_ENOENT   ? "ticket_unknown"
-                                           : "store_error";
-    wx_log(rc == WX_OK ? WX_LOG_INFO : WX_LOG_WARN, "follow_login", "pool", e->j->pool_id,
-           "connection", e->j->identifier, "event", e->j->event, "outcome", word, "error",
-           rc == WX_OK ? NULL : err->msg, NULL);
-    ev_finish(e, word);
-}
-
-static wx_status_t
-ev_read_run(store_t *st, void *arg, wx_err_t *err)
-{
-    ev_t *e = arg;
-    e->read_rc = store_ticket_get(st, e->j->scene, &e->t, err);
-    return e->read_rc == WX_ENOENT ? WX_OK : e->read_rc;
-}
-
-static void
-ev_read_done(wx_status_t rc, const wx_err_t *err, void *arg)
-{
-    ev_t *e = arg;
-    push_job_t *j = e->j;
-    wx_err_t e2 = {0};
-    if (rc != WX_OK) {
-        wx_log(WX_LOG_WARN, "follow_ticket_read_failed", "error", err->msg, NULL);
-        ev_finish(e, "store_error");
-        return;
-    }
-    /* Only a follow ticket of this very connection: a scene of another pool, connection or
-     * method (a scan ticket's id pushed by someone who saw it) completes nothing. */
-    if (e->read_rc == WX_ENOENT || strcmp(e->t.method, DESKTOP_METHOD_FOLLOW) != 0 ||
-        strcmp(e->t.pool_id, j->pool_id) != 0 || strcmp(e->t.conn_identifier, j->identifier) != 0) {
-        wx_log(WX_LOG_INFO, "follow_scene_unknown", "pool", j->pool_id, "connection", j->identifier,
-               "event", j->event, NULL);
-        ev_finish(e, "scene_unknown");
-        return;
-    }
-    store_wechat_login_t who = {.pool_id = j->pool_id,
-                                .provider = j->identifier,
-                                .appid = j->appid,
-                                .openid = j->openid,
-                                .ip = j->ip,
-                                .now = j->now};
-    if (desktop_ticket_complete(e->w, e->t.id, &who, on_completed, e, &e2) != WX_OK) {
-        wx_log(WX_LOG_WARN, "follow_complete_failed", "error", e2.msg, NULL);
-        ev_finish(e, "store_error");
-    }
+    login_record_t rec = {0};
+    wx_status_t rc;
+    /* The record names the follower only (kept sealed on the ticket): the user is made (or
+     * found) when the follower's phone logs in through the reply's link, and the
+     * confirmation stores that login's record in its place (desktop.c). */
+    wx_strlcpy(rec.user_id, "-", sizeof(rec.user_id));
+    if (!wx_strlcpy(rec.openid, j->openid, sizeof(rec.openid)))
+        return wx_err_set(err, WX_EINVAL, "openid too long");
+    rec.iat = j->now;
+    if ((rc = wx_rand_alnum(rec.jti, 22)) != WX_OK ||
+        (rc = desktop_follower_hash(j->openid, j->follower)) != WX_OK ||
+        (rc = desktop_follower_state(j->follower, j->follower_state)) != WX_OK)
+        return wx_err_set(err, rc, "follower hash failed");
+    return desktop_record_seal(app, j->scene, &rec, j->record, err);
 }
 
 wx_status_t
-follow_event(http_worker_t *w, push_job_t *j, void (*done)(void *arg), void *arg, wx_err_t *err)
+follow_push_run(store_t *st, push_job_t *j, wx_err_t *err)
 {
-    if (!j->scene[0])
-        return wx_err_set(err, WX_EINVAL, "no scene");
-    ev_t *e = calloc(1, sizeof(*e));
-    if (!e)
-        return wx_err_set(err, WX_ENOMEM, "out of memory");
-    e->w = w;
-    e->j = j;
-    e->done = done;
-    e->arg = arg;
-    handle_read(w, ev_read_run, ev_read_done, e);
-    return WX_OK;
+    wx_err_t e2 = {0};
+    wx_status_t rc = store_ticket_get(st, j->scene, &j->t, &e2);
+    if (rc == WX_ENOENT) {
+        j->outcome = "scene_unknown";
+        return WX_OK;
+    }
+    if (rc != WX_OK) {
+        *err = e2;
+        return rc;
+    }
+    /* Only a follow ticket of this very connection: a scene of another pool, connection or
+     * method (a scan ticket's id pushed by someone who saw it) changes nothing. */
+    if (strcmp(j->t.method, DESKTOP_METHOD_FOLLOW) != 0 || strcmp(j->t.pool_id, j->pool_id) != 0 ||
+        strcmp(j->t.conn_identifier, j->identifier) != 0) {
+        j->outcome = "scene_unknown";
+        return WX_OK;
+    }
+    rc = store_ticket_scan(st, j->scene, j->follower_state, j->follower, j->record, j->now,
+                           j->now + j->confirm_ttl, &j->t, &e2);
+    switch (rc) {
+    case WX_OK: /* first time, or this follower again (the same state): asked again */
+        j->outcome = FOLLOW_SCANNED;
+        return WX_OK;
+    case WX_EUSED:
+        j->outcome = j->t.status == STORE_TICKET_SCANNED ? "scanned_by_other" : "ticket_decided";
+        return WX_OK;
+    case WX_EEXPIRED:
+        j->outcome = "ticket_expired";
+        return WX_OK;
+    default:
+        *err = e2;
+        return rc;
+    }
 }
 
 /* ---- the desktop's side ---- */
@@ -394,7 +361,6 @@ follow_desktop_start(http_req_t *r, const store_ticket_t *t, const store_conn_t 
 {
     const wx_config_t *cfg = handle_ctx(r)->app->cfg;
     wx_err_t err = {0};
-    char ip[64];
     fstart_t *f = calloc(1, sizeof(*f));
     if (!f) {
         http_reply_page(r, 503, WX_MSG_PAGE_BUSY, NULL);
@@ -409,8 +375,7 @@ follow_desktop_start(http_req_t *r, const store_ticket_t *t, const store_conn_t 
         return;
     }
     wx_strlcpy(f->t.method, DESKTOP_METHOD_FOLLOW, sizeof(f->t.method));
-    http_req_ip(r, ip, sizeof(ip));
-    wx_strlcpy(f->t.desktop_ip, ip, sizeof(f->t.desktop_ip));
+    desktop_ticket_describe(r, &f->t); /* the reply on the phone names this computer */
     f->t.created_at = wx_now();
     f->t.expires_at = f->t.created_at + cfg->desktop_ticket_ttl;
     r->data = f;

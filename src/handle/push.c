@@ -11,9 +11,15 @@
  * or same FromUserName + CreateTime: WeChat's own retries look like that), is ignored but
  * answered "success", as WeChat expects, so it stops retrying. The store decides "taken
  * before" (a unique key written by the store writer), so two nodes never both take one.
- * A subscribe or SCAN event whose scene is a follow-to-login QR code then ends that desktop
- * login (follow.c), in the same transaction. */
+ * A subscribe or SCAN event whose scene is a follow-to-login QR code marks that ticket
+ * scanned by the follower in the same transaction as the "seen" rows (follow_push_run): a
+ * crash between the two cannot lose the login while WeChat stops retrying. Nothing logs the
+ * desktop in here: the answer is a passive reply (被动回复, a text message, encrypted in
+ * safe/compat mode) asking the follower to confirm through its link (desktop.c).
+ * An authentic message with a field longer than we keep is answered "success" (logged), so
+ * WeChat does not retry it forever; when it is a field we need, the message is ignored. */
 #include "ctx.h"
+#include "desktop.h"
 #include "follow.h"
 #include "reads.h"
 
@@ -38,6 +44,10 @@ typedef struct {
     char *body;
     size_t body_len;
     char sig[48], ts[24], nonce[72]; /* the signed query (a signature is taken once) */
+    /* for the passive reply: the Token, and the AES key when the push was encrypted */
+    char token[WXMSG_TOKEN_MAX + 1];
+    unsigned char key[32];
+    bool encrypted;
     push_job_t job;
 } push_t;
 
@@ -47,7 +57,7 @@ push_free(void *p)
     push_t *ps = p;
     conf_fetch_clear(&ps->f);
     free(ps->body);
-    OPENSSL_cleanse(&ps->job, sizeof(ps->job));
+    OPENSSL_cleanse(ps, sizeof(*ps));
     free(ps);
 }
 
@@ -79,12 +89,25 @@ echostr_ok(const char *s)
     return n > 0 && n <= ECHOSTR_MAX;
 }
 
-/* A login scene's outcome is in the log (follow.c); WeChat only needs "success". */
+/* The account's passive reply to the follower (a text message), or "success" when there is
+ * nothing to say or it cannot be made. */
 static void
-on_followed(void *arg)
+reply_follower(push_t *ps, const char *content, const char *outcome)
 {
-    push_t *ps = arg;
-    reply_text(ps->r, 200, "success", ps->job.outcome ? ps->job.outcome : "taken");
+    push_job_t *j = &ps->job;
+    worker_ctx_t *ctx = handle_ctx(ps->r);
+    char *xml = NULL;
+    wx_err_t err = {0};
+    (void)ctx;
+    if (wxmsg_reply_text(j->openid, j->to_user, wx_now(), content, ps->token,
+                         ps->encrypted ? ps->key : NULL, j->appid, &xml, &err) != WX_OK) {
+        wx_log(WX_LOG_WARN, "push_reply_failed", "rid", ps->r->id, "error", err.msg, NULL);
+        reply_text(ps->r, 200, "success", outcome);
+        return;
+    }
+    ps->r->outcome = outcome;
+    http_reply_raw(ps->r, 200, "application/xml; charset=utf-8", xml, strlen(xml));
+    free(xml);
 }
 
 static void
@@ -92,8 +115,11 @@ on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     push_t *ps = arg;
     push_job_t *j = &ps->job;
+    const wx_config_t *cfg = handle_ctx(ps->r)->app->cfg;
+    char content[WXMSG_CONTENT_MAX + 1];
     if (rc != WX_OK) {
-        /* Nothing was recorded: WeChat's retry (it gets no "success") will find it again. */
+        /* Nothing was recorded (the "seen" rows and the ticket's change are one transaction):
+         * WeChat's retry (it gets no "success") will find it again. */
         wx_log(WX_LOG_WARN, "push_store_failed", "rid", ps->r->id, "error", err->msg, "detail",
                err->detail, NULL);
         reply_text(ps->r, 503, "busy", "store_error");
@@ -107,13 +133,38 @@ on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     wx_log(WX_LOG_INFO, "push_taken", "rid", ps->r->id, "pool", j->pool_id, "connection",
            j->identifier, "msg_type", j->msg_type, "event", j->event[0] ? j->event : NULL, NULL);
-    wx_err_t e2 = {0};
-    if (j->scene[0] && follow_event(ps->r->worker, j, on_followed, ps, &e2) == WX_OK)
+    if (!j->outcome) {
+        reply_text(ps->r, 200, "success", "taken");
         return;
-    reply_text(ps->r, 200, "success", "taken");
+    }
+    bool scanned = strcmp(j->outcome, FOLLOW_SCANNED) == 0;
+    wx_log(scanned ? WX_LOG_INFO : WX_LOG_WARN, "follow_login", "rid", ps->r->id, "pool",
+           j->pool_id, "connection", j->identifier, "event", j->event, "outcome", j->outcome, NULL);
+    if (scanned) {
+        desktop_ticket_changed(j->scene); /* the desktop page says "scanned" at once */
+        if (desktop_follow_reply(cfg, &j->t, content, sizeof(content))) {
+            reply_follower(ps, content, j->outcome);
+            return;
+        }
+    } else if (strcmp(j->outcome, "ticket_expired") == 0) {
+        reply_follower(ps,
+                       "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。\nThe QR code expired: "
+                       "get a new one on the computer and scan again.",
+                       j->outcome);
+        return;
+    } else if (strcmp(j->outcome, "scanned_by_other") == 0 ||
+               strcmp(j->outcome, "ticket_decided") == 0) {
+        reply_follower(ps,
+                       "此二维码已被使用，请在电脑上点击“刷新二维码”后重新扫描。\nThis QR code "
+                       "was already used: get a new one on the computer and scan again.",
+                       j->outcome);
+        return;
+    }
+    reply_text(ps->r, 200, "success", j->outcome);
 }
 
-/* On the writer thread: take the push once, and end the login its scene names. */
+/* On the writer thread: take the push once, and mark the ticket its scene names scanned by
+ * the follower; one transaction (a rerun after a lost COMMIT finds its own rows). */
 static wx_status_t
 push_run(store_t *st, void *arg, wx_err_t *err)
 {
@@ -131,7 +182,9 @@ push_run(store_t *st, void *arg, wx_err_t *err)
         return rc;
     /* A rerun after a lost COMMIT finds its own rows: not a replay. */
     j->replay = !(sig_first && first) && !store_writer_rerunning();
-    return WX_OK;
+    if (j->replay || !j->scene[0] || !j->record[0])
+        return WX_OK;
+    return follow_push_run(st, j, err);
 }
 
 /* The message is authentic: note what it says, and take it (push_run). */
@@ -142,6 +195,25 @@ take(push_t *ps, const wxmsg_t *m)
     push_job_t *j = &ps->job;
     wx_err_t err = {0};
     char keysrc[600];
+    /* Fields we need: too long for us, the message cannot be handled; WeChat still hears
+     * "success" (it is authentic: a 400 would make it retry the same message for ever). */
+    const unsigned need = WXMSG_F_TO_USER | WXMSG_F_FROM_USER | WXMSG_F_CREATE_TIME |
+                          WXMSG_F_MSG_TYPE | WXMSG_F_EVENT | WXMSG_F_EVENT_KEY | WXMSG_F_MSG_ID;
+    if (m->too_long) {
+        char bits[16];
+        wx_snprintf(bits, sizeof(bits), "%u", m->too_long);
+        wx_log(m->too_long & need ? WX_LOG_WARN : WX_LOG_INFO,
+               m->too_long & need ? "push_field_too_long_ignored" : "push_field_too_long", "rid",
+               ps->r->id, "pool", ps->f.pool_id, "connection", ps->f.identifier, "#fields", bits,
+               "detail",
+               m->too_long & need ? "a field wxauth reads is over its bound: message ignored"
+                                  : "a field wxauth does not read is over its bound: taken",
+               NULL);
+        if (m->too_long & need) {
+            reply_text(ps->r, 200, "success", "field_too_long_ignored");
+            return;
+        }
+    }
     if (!m->from_user[0] || !m->create_time[0] || !m->msg_type[0]) {
         refuse(ps, 400, "push_malformed", "FromUserName, CreateTime or MsgType missing");
         return;
@@ -155,6 +227,7 @@ take(push_t *ps, const wxmsg_t *m)
     }
     wx_strlcpy(j->event, m->event, sizeof(j->event));
     wx_strlcpy(j->msg_type, m->msg_type, sizeof(j->msg_type));
+    wx_strlcpy(j->to_user, m->to_user, sizeof(j->to_user));
     /* subscribe: EventKey = qrscene_<scene>; SCAN: EventKey = <scene>. */
     const char *scene = NULL;
     if (strcmp(m->msg_type, "event") == 0 && strcmp(m->event, "subscribe") == 0 &&
@@ -165,7 +238,12 @@ take(push_t *ps, const wxmsg_t *m)
     if (scene && !wx_strlcpy(j->scene, scene, sizeof(j->scene)))
         j->scene[0] = '\0'; /* too long to be ours */
     j->now = wx_now();
+    j->confirm_ttl = ctx->app->cfg->desktop_confirm_ttl;
     http_req_ip(ps->r, j->ip, sizeof(j->ip));
+    if (j->scene[0] && follow_push_prepare(ctx->app, j, &err) != WX_OK) {
+        wx_log(WX_LOG_WARN, "follow_scene_skipped", "rid", ps->r->id, "error", err.msg, NULL);
+        j->record[0] = '\0';
+    }
     /* Messages are unique by MsgId, events by sender and second (WeChat's advice). */
     if (m->msg_id[0])
         wx_snprintf(keysrc, sizeof(keysrc), "%s|msg|%s", j->appid, m->msg_id);
@@ -264,6 +342,13 @@ on_conf(void *arg)
         refuse(ps, 400, "push_malformed", "empty body");
         goto out;
     }
+    if (ps->body_len > WXMSG_BODY_MAX) {
+        /* Signed by WeChat, but more than we read: "success", so it is not sent again. */
+        wx_log(WX_LOG_WARN, "push_too_large_ignored", "rid", r->id, "pool", f->pool_id,
+               "connection", f->identifier, "detail", "body over 64 KiB", NULL);
+        reply_text(r, 200, "success", "too_large_ignored");
+        goto out;
+    }
     const char *enc_type = wx_query_get(q, "encrypt_type");
     bool encrypted = enc_type && strcmp(enc_type, "aes") == 0;
     if (enc_type && !encrypted && strcmp(enc_type, "raw") != 0) {
@@ -280,6 +365,7 @@ on_conf(void *arg)
         refuse(ps, 400, "push_malformed", err.msg);
         goto out;
     }
+    wx_strlcpy(ps->token, token, sizeof(ps->token));
     if (!encrypted) {
         take(ps, &outer);
         goto out;
@@ -303,6 +389,8 @@ on_conf(void *arg)
         refuse(ps, 400, "push_malformed", err.msg);
         goto out;
     }
+    memcpy(ps->key, key, sizeof(ps->key)); /* the reply is sealed as the push was */
+    ps->encrypted = true;
     take(ps, &m);
 out:
     OPENSSL_cleanse(token, sizeof(token));
@@ -345,12 +433,7 @@ handle_push(http_req_t *r)
         reply_text(r, 404, "not found", "bad_path");
         return;
     }
-    if (strcmp(r->method, "POST") == 0) {
-        ps->body = http_req_body(r, &ps->body_len);
-        if (ps->body_len > WXMSG_BODY_MAX) {
-            refuse(ps, 400, "push_malformed", "body over 64 KiB");
-            return;
-        }
-    }
+    if (strcmp(r->method, "POST") == 0)
+        ps->body = http_req_body(r, &ps->body_len); /* its size is checked once signed */
     conf_fetch(r->worker, &ps->f, on_conf, ps);
 }

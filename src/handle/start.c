@@ -590,6 +590,7 @@ typedef struct {
     const char *redirect_uri;
     const char *request;
     const char *ticket;
+    bool base_only; /* a follow ticket's phone: snsapi_base (its openid is all we check) */
 } start_oidc_t;
 
 /* A start while its pool, connection and application are read (reads.h). */
@@ -601,6 +602,7 @@ typedef struct {
     /* An /oidc/auth login: its checked redirect_uri and the client's request (else NULL). */
     char *oidc_redirect, *oidc_request;
     char ticket[STORE_ID_MAX]; /* a desktop ticket's phone (else "") */
+    bool base_only;            /* ... of a follow ticket: snsapi_base, silent */
 } start_fetch_t;
 
 static void
@@ -653,6 +655,7 @@ start_login(http_req_t *r, const char *pool_id, const char *identifier, const ch
         start_busy(r);
         return;
     }
+    sf->base_only = oidc && oidc->base_only;
     sf->pool_given = pool_id && *pool_id;
     /* A ticket's phone logs in through the ticket's own connection, whatever browser plays
      * the phone (the demo's second tab is a computer's). */
@@ -877,7 +880,7 @@ start_login_read(void *arg)
     wx_strlcpy(st->conn_identifier, s->conn.identifier, sizeof(st->conn_identifier));
     wx_strlcpy(st->app_id, f->app_id, sizeof(st->app_id));
     wx_strlcpy(st->client_ip, sf->client, sizeof(st->client_ip));
-    wx_strlcpy(st->scope, start_scope(&s->conn), sizeof(st->scope));
+    wx_strlcpy(st->scope, sf->base_only ? "snsapi_base" : start_scope(&s->conn), sizeof(st->scope));
     if (sf->ticket[0])
         wx_snprintf(st->options, sizeof(st->options), "ticket=%s", sf->ticket);
     else if (flag_set(wx_query_get(&r->query, "with_identities")))
@@ -944,14 +947,14 @@ void
 handle_start_oidc(http_req_t *r, const char *pool_id, const char *app_id, const char *redirect_uri,
                   const char *request)
 {
-    start_oidc_t oidc = {redirect_uri, request, NULL};
+    start_oidc_t oidc = {redirect_uri, request, NULL, false};
     start_login(r, pool_id, NULL, app_id, &oidc);
 }
 
 void
 handle_start_ticket(http_req_t *r, const store_ticket_t *t, const char *landing)
 {
-    start_oidc_t phone = {landing, "", t->id};
+    start_oidc_t phone = {landing, "", t->id, strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0};
     start_login(r, t->pool_id, t->conn_identifier, t->app_id, &phone);
 }
 

@@ -10,6 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "../util/rand.h"
+
 #define XML_DEPTH_MAX 4
 #define XML_NAME_MAX 64
 
@@ -74,7 +76,8 @@ xp_close(xp_t *x, const char *name)
 }
 
 /* Decode the text [s, e) into out (size n): the five predefined entities; a '&' that starts
- * anything else, or a '>'... is refused. Returns the length, or -1. */
+ * anything else is refused. Returns the length, or -1. With out NULL only checks the
+ * entities: -2 when they are well-formed, -1 when not. */
 static long
 text_decode(const char *s, const char *e, char *out, size_t n)
 {
@@ -99,10 +102,14 @@ text_decode(const char *s, const char *e, char *out, size_t n)
         } else {
             s++;
         }
+        if (!out)
+            continue;
         if (o + 1 >= n)
             return -1;
         out[o++] = c;
     }
+    if (!out)
+        return -2;
     out[o] = '\0';
     return (long)o;
 }
@@ -208,12 +215,23 @@ set_value(wxmsg_t *out, const char *name, const char *vs, const char *ve, bool i
             return wx_err_set(err, WX_EINVAL, "%s appears twice", name);
         *seen |= 1u << i;
         char *dst = (char *)out + fields[i].off;
+        /* Too long for us: said, not refused (the message is WeChat's; a field the caller
+         * does not need must not make WeChat retry it forever). Entities only shrink text. */
+        if (len >= fields[i].size && (!is_text || !memchr(vs, '&', len))) {
+            out->too_long |= 1u << i;
+            dst[0] = '\0';
+            return WX_OK;
+        }
         if (is_text) {
-            if (text_decode(vs, ve, dst, fields[i].size) < 0)
-                return wx_err_set(err, WX_EINVAL, "%s is too long or has a bad entity", name);
+            if (text_decode(vs, ve, dst, fields[i].size) < 0) {
+                if (text_decode(vs, ve, NULL, 0) == -2) { /* well-formed, only too long */
+                    out->too_long |= 1u << i;
+                    dst[0] = '\0';
+                    return WX_OK;
+                }
+                return wx_err_set(err, WX_EINVAL, "%s has a bad entity", name);
+            }
         } else {
-            if (len >= fields[i].size)
-                return wx_err_set(err, WX_EINVAL, "%s is too long", name);
             memcpy(dst, vs, len);
             dst[len] = '\0';
         }
@@ -433,5 +451,127 @@ out:
         OPENSSL_cleanse(pt, b64_len + 32);
     free(pt);
     free(ct);
+    return rc;
+}
+
+wx_status_t
+wxmsg_encrypt(const unsigned char key[32], const char *xml, size_t len, const char *appid,
+              const unsigned char *random16, char **out, wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    unsigned char *pt = NULL, *ct = NULL;
+    EVP_CIPHER_CTX *cx = NULL;
+    size_t al = appid ? strlen(appid) : 0, n, pad, total = 0;
+    int l1 = 0, l2 = 0;
+    *out = NULL;
+    if (!appid || al == 0 || len > WXMSG_BODY_MAX)
+        return wx_err_set(err, WX_EINVAL, "nothing to encrypt, or no App ID");
+    n = 20 + len + al;
+    pad = 32 - n % 32; /* PKCS#7 to 32 bytes: 1..32, never 0 */
+    total = n + pad;
+    pt = malloc(total);
+    ct = malloc(total + 32);
+    *out = malloc((total + 2) / 3 * 4 + 1);
+    if (!pt || !ct || !*out) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (random16)
+        memcpy(pt, random16, 16);
+    else if (wx_rand_bytes(pt, 16) != WX_OK) {
+        rc = wx_err_set(err, WX_ECRYPTO, "no random bytes");
+        goto out;
+    }
+    pt[16] = (unsigned char)(len >> 24);
+    pt[17] = (unsigned char)(len >> 16);
+    pt[18] = (unsigned char)(len >> 8);
+    pt[19] = (unsigned char)len;
+    memcpy(pt + 20, xml, len);
+    memcpy(pt + 20 + len, appid, al);
+    memset(pt + n, (int)pad, pad);
+    cx = EVP_CIPHER_CTX_new();
+    if (!cx || EVP_EncryptInit_ex(cx, EVP_aes_256_cbc(), NULL, key, key) != 1 ||
+        EVP_CIPHER_CTX_set_padding(cx, 0) != 1 ||
+        EVP_EncryptUpdate(cx, ct, &l1, pt, (int)total) != 1 ||
+        EVP_EncryptFinal_ex(cx, ct + l1, &l2) != 1) {
+        rc = wx_err_set(err, WX_ECRYPTO, "cannot encrypt");
+        goto out;
+    }
+    EVP_EncodeBlock((unsigned char *)*out, ct, l1 + l2);
+out:
+    if (rc != WX_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    EVP_CIPHER_CTX_free(cx);
+    if (pt)
+        OPENSSL_cleanse(pt, total);
+    free(pt);
+    free(ct);
+    return rc;
+}
+
+/* A CDATA value of ours: printable, no "]]>" (it would end the section). */
+static bool
+cdata_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    return s && n <= max && !strstr(s, "]]>");
+}
+
+wx_status_t
+wxmsg_reply_text(const char *to_user, const char *from_user, int64_t now, const char *content,
+                 const char *token, const unsigned char *key, const char *appid, char **out,
+                 wx_err_t *err)
+{
+    wx_status_t rc = WX_OK;
+    char *xml = NULL, *enc = NULL, ts[24], nonce[16], sig[41];
+    size_t xn;
+    uint32_t rnd = 0;
+    *out = NULL;
+    if (!cdata_ok(to_user, WXMSG_FIELD_MAX) || !cdata_ok(from_user, WXMSG_FIELD_MAX) ||
+        !cdata_ok(content, WXMSG_CONTENT_MAX) || !to_user[0] || !from_user[0])
+        return wx_err_set(err, WX_EINVAL, "reply fields missing, too long or holding \"]]>\"");
+    xn = strlen(to_user) + strlen(from_user) + strlen(content) + 256;
+    if (!(xml = malloc(xn)))
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    if (!wx_snprintf(xml, xn,
+                     "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]>"
+                     "</FromUserName><CreateTime>%lld</CreateTime><MsgType><![CDATA[text]]>"
+                     "</MsgType><Content><![CDATA[%s]]></Content></xml>",
+                     to_user, from_user, (long long)now, content)) {
+        rc = wx_err_set(err, WX_ETOOBIG, "reply too long");
+        goto out;
+    }
+    if (!key) {
+        *out = xml;
+        xml = NULL;
+        goto out;
+    }
+    if ((rc = wxmsg_encrypt(key, xml, strlen(xml), appid, NULL, &enc, err)) != WX_OK)
+        goto out;
+    if (wx_rand_bytes(&rnd, sizeof(rnd)) != WX_OK) {
+        rc = wx_err_set(err, WX_ECRYPTO, "no random bytes");
+        goto out;
+    }
+    wx_snprintf(ts, sizeof(ts), "%lld", (long long)now);
+    wx_snprintf(nonce, sizeof(nonce), "%u", 100000000u + rnd % 900000000u);
+    if ((rc = wxmsg_signature(token, ts, nonce, enc, sig, err)) != WX_OK)
+        goto out;
+    xn = strlen(enc) + 256;
+    if (!(*out = malloc(xn))) {
+        rc = wx_err_set(err, WX_ENOMEM, "out of memory");
+        goto out;
+    }
+    wx_snprintf(*out, xn,
+                "<xml><Encrypt><![CDATA[%s]]></Encrypt><MsgSignature><![CDATA[%s]]>"
+                "</MsgSignature><TimeStamp>%s</TimeStamp><Nonce><![CDATA[%s]]></Nonce></xml>",
+                enc, sig, ts, nonce);
+out:
+    if (xml) {
+        OPENSSL_cleanse(xml, strlen(xml));
+        free(xml);
+    }
+    free(enc);
     return rc;
 }

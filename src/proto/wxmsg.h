@@ -27,15 +27,28 @@ typedef struct {
     char msg_id[32];                 /* MsgId (messages; events have none) */
     char *encrypt;                   /* Encrypt (safe mode), malloc'd; NULL when absent */
     size_t encrypt_len;
+    unsigned too_long; /* WXMSG_F_* bits: fields longer than their buffer (left "") */
 } wxmsg_t;
+
+/* wxmsg_t.too_long bits, one per field above (in that order). */
+#define WXMSG_F_TO_USER (1u << 0)
+#define WXMSG_F_FROM_USER (1u << 1)
+#define WXMSG_F_CREATE_TIME (1u << 2)
+#define WXMSG_F_MSG_TYPE (1u << 3)
+#define WXMSG_F_EVENT (1u << 4)
+#define WXMSG_F_EVENT_KEY (1u << 5)
+#define WXMSG_F_TICKET (1u << 6)
+#define WXMSG_F_MSG_ID (1u << 7)
 
 void wxmsg_free(wxmsg_t *m);
 
 /* Parse WeChat's XML: one <xml> root, child elements whose content is text or one CDATA
  * section (entities &lt; &gt; &amp; &quot; &apos; decoded in text), nested elements skipped
  * (depth <= 4), no attributes, no DTD or processing instruction but an optional leading
- * "<?xml …?>". A known field longer than its buffer, a repeated known field, or anything else
- * is WX_EINVAL: the push is refused rather than guessed at. */
+ * "<?xml …?>". A known field longer than its buffer is left "" and its bit set in too_long
+ * (the caller decides: an authentic message with a long field it does not need is still
+ * taken); a repeated known field, or anything else malformed, is WX_EINVAL: refused rather
+ * than guessed at. */
 wx_status_t wxmsg_parse(const char *xml, size_t len, wxmsg_t *out, wx_err_t *err);
 
 /* Lowercase hex sha1 of the sorted, concatenated strings (3 for signature, 4 with Encrypt for
@@ -54,5 +67,23 @@ wx_status_t wxmsg_aes_key(const char *encoding_aes_key, unsigned char key[32], w
  * *out is malloc'd and NUL-terminated, *out_len its length. */
 wx_status_t wxmsg_decrypt(const unsigned char key[32], const char *b64, size_t b64_len,
                           const char *appid, char **out, size_t *out_len, wx_err_t *err);
+
+/* Seal xml for appid (the inverse of wxmsg_decrypt): 16 random bytes (random16, or fresh
+ * ones when NULL: a test gives WeChat's sample's to reproduce its ciphertext), the length,
+ * the XML, the App ID, PKCS#7 to 32, AES-256-CBC, base64. *out malloc'd, NUL-terminated. */
+wx_status_t wxmsg_encrypt(const unsigned char key[32], const char *xml, size_t len,
+                          const char *appid, const unsigned char *random16, char **out,
+                          wx_err_t *err);
+
+#define WXMSG_CONTENT_MAX 2048 /* a text message's Content (WeChat's limit, in bytes) */
+
+/* A passive reply (被动回复) to a push: a text message from the account (from_user, its
+ * original id gh_…) to the sender (to_user, the openid), Content content (no "]]>", at most
+ * WXMSG_CONTENT_MAX bytes). With key (safe or compat mode) the envelope WeChat wants:
+ * <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>, the signature over token,
+ * timestamp, nonce and Encrypt; without it the plain XML. *out malloc'd. */
+wx_status_t wxmsg_reply_text(const char *to_user, const char *from_user, int64_t now,
+                             const char *content, const char *token, const unsigned char *key,
+                             const char *appid, char **out, wx_err_t *err);
 
 #endif

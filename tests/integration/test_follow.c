@@ -32,7 +32,8 @@ group_setup(void **state)
     int rc = wxt_setup(&env, NULL);
     /* Followers of their own: events are unique per sender and second, so each scan here
      * has its sender. */
-    static const char *const people[] = {"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
+    static const char *const people[] = {"f1", "f2", "f3", "f4", "f5", "f6", "f7",
+                                         "f8", "f9", "g1", "g2", "g3", "g4", "g5"};
     wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"n1\"}");
     for (size_t i = 0; rc == 0 && i < sizeof(people) / sizeof(people[0]); i++) {
         char body[128];
@@ -442,7 +443,7 @@ desktop_open(wxt_browser_t *desk, char *ticket, size_t n)
     if (r.status != 200)
         fail_msg("desktop start: %ld %.300s", r.status, r.body ? r.body : "");
     assert_non_null(strstr(r.body, "<svg"));
-    assert_non_null(strstr(r.body, "关注公众号即可登录"));
+    assert_non_null(strstr(r.body, "扫描二维码并关注公众号"));
     attr(r.body, "data-ticket=\"", ticket, n);
     wxt_resp_free(&r);
 }
@@ -465,8 +466,8 @@ ticket_qr(const char *ticket, char *url, size_t n)
     wxt_resp_free(&r);
 }
 
-/* The ticket's status as the desktop's long-poll tells it: seen = 1 ("scanned", which a follow
- * ticket never is) answers at once; seen = 0 waits while it is pending. */
+/* The ticket's status as the desktop's long-poll tells it: it answers at once unless the
+ * status is still seen (0 pending, 1 scanned: then it waits for a change). */
 static void
 desktop_status(wxt_browser_t *desk, const char *ticket, int seen, char *status, size_t n)
 {
@@ -511,14 +512,111 @@ desktop_finish_as(wxt_browser_t *desk, const char *ticket, const char *person)
     wxt_resp_free(&r);
 }
 
+/* The phone scans the ticket's QR code as person (action NULL or "subscribe") in its WeChat
+ * browser: the account's chat with its passive reply. The reply's link into link. */
+static void
+scan_reply(wxt_browser_t *phone, const char *url, const char *person, const char *action,
+           char *link, size_t n)
+{
+    char u[700];
+    wxt_resp_t r = {0};
+    snprintf(u, sizeof(u), "%s?emu_person=%s%s%s", url, person, action ? "&emu_action=" : "",
+             action ? action : "");
+    assert_int_equal(wxt_get(phone, u, &r), 0);
+    assert_int_equal(r.status, 200);
+    if (!r.body || !strstr(r.body, "id=\"reply\"")) {
+        dump_log("follow");
+        fail_msg("no reply message on the phone: %.600s", r.body ? r.body : "");
+    }
+    assert_non_null(strstr(r.body, "确认登录"));
+    attr(r.body, "id=\"reply-link\" href=\"", link, n);
+    wxt_resp_free(&r);
+}
+
+/* The phone opens the reply's link as person (webpage authorization, snsapi_base); the
+ * final page (the confirmation page for the follower). */
+static void
+open_link(wxt_browser_t *phone, const char *link, const char *person, wxt_resp_t *fin)
+{
+    wxt_login(phone, link, person, "allow", fin, NULL, 0);
+}
+
+/* The follower's sealed login record of the confirmation page (its hidden "r"), URL-encoded
+ * for the form's body, into rec_form. */
+static char rec_form[3200];
+
+static void
+keep_record(const char *page)
+{
+    char raw[1100];
+    size_t o = 0;
+    attr(page, "name=\"r\" value=\"", raw, sizeof(raw));
+    for (const char *p = raw; *p && o + 4 < sizeof(rec_form); p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.')
+            rec_form[o++] = (char)c;
+        else
+            o += (size_t)snprintf(rec_form + o, sizeof(rec_form) - o, "%%%02X", c);
+    }
+    rec_form[o] = '\0';
+}
+
+static long
+phone_decide(wxt_browser_t *phone, const char *ticket, const char *csrf, const char *action,
+             wxt_resp_t *out)
+{
+    char cookie[256] = "Cookie: ", val[128], url[256], body[4096];
+    const char *hdr[3] = {NULL, NULL, NULL};
+    int i = 0;
+    if (wxt_browser_cookie_get(phone, "wxauth_bind", val, sizeof(val))) {
+        snprintf(cookie + 8, sizeof(cookie) - 8, "wxauth_bind=%s", val);
+        hdr[i++] = cookie;
+    }
+    hdr[i++] = "Content-Type: application/x-www-form-urlencoded";
+    snprintf(url, sizeof(url), "%s/desktop/confirm", env.auth);
+    snprintf(body, sizeof(body), "t=%s&csrf=%s&action=%s&r=%s", ticket, csrf, action, rec_form);
+    assert_int_equal(wxt_http_headers("POST", url, hdr, body, out), 0);
+    return out->status;
+}
+
+static void
+assert_outcome(const wxt_resp_t *r, long status, const char *outcome)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "data-outcome=\"%s\"", outcome);
+    if (r->status != status || !r->body || !strstr(r->body, want))
+        fail_msg("want %ld %s, got %ld %.500s", status, outcome, r->status, r->body ? r->body : "");
+}
+
+/* The follower confirms on the phone: the link, the confirmation page, 确认登录. */
+static void
+follower_confirms(wxt_browser_t *phone, const char *ticket, const char *link, const char *person)
+{
+    char csrf[64];
+    wxt_resp_t r = {0};
+    open_link(phone, link, person, &r);
+    if (r.status != 200 || !r.body || !strstr(r.body, "id=\"wx-confirm\""))
+        fail_msg("no confirmation page: %ld %.600s", r.status, r.body ? r.body : "");
+    attr(r.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    keep_record(r.body);
+    wxt_resp_free(&r);
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", &r), 200);
+    assert_outcome(&r, 200, "desktop_confirmed");
+    wxt_resp_free(&r);
+}
+
 /* A new follower (subscribe, EventKey qrscene_<ticket>) and a follower (SCAN, EventKey
- * <ticket>) each log the desktop in; the account's access token is asked of WeChat once and
- * then shared, and asked again once it is within 5 minutes of its end. */
+ * <ticket>) each get the account's reply with the confirmation link; nothing completes
+ * before the phone confirms (anti-phishing), then the desktop logs in. The account's access
+ * token is asked of WeChat once and then shared, and asked again once it is within 5
+ * minutes of its end. */
 static void
 test_follow_login(void **state)
 {
     (void)state;
-    char ticket[64], url[512], status[32], *page;
+    char ticket[64], url[512], status[32], link[512], want[600], *page;
+    wxt_resp_t r = {0};
     conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
     emu_account_push(WXT_APPID2, "wechat-second", "safe");
     wxt_store_exec(&env, "DELETE FROM wechat_tokens");
@@ -527,6 +625,7 @@ test_follow_login(void **state)
 
     /* subscribe */
     wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
     desktop_open(desk, ticket, sizeof(ticket));
     desktop_status(desk, ticket, 1, status, sizeof(status));
     assert_string_equal(status, "pending");
@@ -536,29 +635,45 @@ test_follow_login(void **state)
     free(page);
     desktop_status(desk, ticket, 1, status, sizeof(status));
     assert_string_equal(status, "pending");
-    page = scan(url, "n1", "subscribe");
-    if (!strstr(page, "subscribe → success")) {
-        dump_log("follow");
-        fail_msg("emulator page: %s", strstr(page, "<h1") ? strstr(page, "<h1") : page);
-    }
-    free(page);
-    assert_true(log_count("\"login_completed\"", 1) >= 1);
+    /* The reply's link before anyone scanned: nothing to confirm yet. */
+    snprintf(link, sizeof(link), "%s/desktop/scan?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(phone, link, &r), 0);
+    assert_outcome(&r, 409, "follow_not_scanned");
+    wxt_resp_free(&r);
+    int completed = log_count("\"login_completed\"", 0);
+    scan_reply(phone, url, "n1", "subscribe", link, sizeof(link));
+    snprintf(want, sizeof(want), "%s/desktop/scan?t=%s", env.auth, ticket);
+    assert_string_equal(link, want);
+    assert_true(log_count("\"follower_scanned\"", 1) >= 1);
+    /* Scanned, not logged in: the desktop waits for the phone's confirmation. */
     desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+    snprintf(url, sizeof(url), "%s/desktop/finish?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_outcome(&r, 409, "not_confirmed");
+    wxt_resp_free(&r);
+    assert_int_equal(log_count("\"login_completed\"", 0), completed);
+    follower_confirms(phone, ticket, link, "n1");
+    desktop_status(desk, ticket, 1, status, sizeof(status));
     assert_string_equal(status, "confirmed");
     desktop_finish_as(desk, ticket, "n1");
     wxt_browser_free(desk);
+    wxt_browser_free(phone);
 
     /* SCAN by a follower; the access token comes from the store this time. */
     desk = wxt_browser_new(DESKTOP_UA);
+    phone = wxt_browser_new(WXT_WECHAT_UA);
     desktop_open(desk, ticket, sizeof(ticket));
     ticket_qr(ticket, url, sizeof(url));
-    page = scan(url, "f6", NULL);
-    assert_non_null(strstr(page, "SCAN → success"));
-    free(page);
+    scan_reply(phone, url, "f6", NULL, link, sizeof(link));
     desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+    follower_confirms(phone, ticket, link, "f6");
+    desktop_status(desk, ticket, 1, status, sizeof(status));
     assert_string_equal(status, "confirmed");
     desktop_finish_as(desk, ticket, "f6");
     wxt_browser_free(desk);
+    wxt_browser_free(phone);
     assert_int_equal(wxt_emu_calls(&env, "stable_token"), tokens + 1);
     assert_int_equal(wxt_emu_calls(&env, "qrcode_create"), codes + 2);
 
@@ -571,6 +686,286 @@ test_follow_login(void **state)
     desktop_open(desk, ticket, sizeof(ticket));
     wxt_browser_free(desk);
     assert_int_equal(wxt_emu_calls(&env, "stable_token"), tokens + 2);
+}
+
+/* Anti-phishing: the reply's link opened by another WeChat user (a forwarded link, or the
+ * attacker's QR code sent to a victim) is refused; a second follower scanning a scanned code
+ * changes nothing; the follower's 拒绝 refuses the login on both screens. */
+static void
+test_follow_other_user_and_refuse(void **state)
+{
+    (void)state;
+    char ticket[64], url[512], status[32], link[512], csrf[64];
+    wxt_resp_t r = {0};
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    wxt_browser_t *other = wxt_browser_new(WXT_WECHAT_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    scan_reply(phone, url, "f8", NULL, link, sizeof(link));
+
+    /* Another user opens the follower's link: refused, nothing changes. */
+    int forwarded = log_count("follow_link_other_user", 0);
+    open_link(other, link, "f9", &r);
+    assert_outcome(&r, 403, "follow_other_user");
+    assert_non_null(strstr(r.body, "转发"));
+    wxt_resp_free(&r);
+    assert_true(log_count("follow_link_other_user", forwarded + 1) >= forwarded + 1);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+
+    /* A second follower scanning the scanned code: told it is used, the ticket stays the
+     * first follower's. */
+    char u[700];
+    snprintf(u, sizeof(u), "%s?emu_person=g1", url);
+    assert_int_equal(wxt_get(other, u, &r), 0);
+    assert_non_null(strstr(r.body, "已被使用"));
+    wxt_resp_free(&r);
+    assert_true(log_count("\"scanned_by_other\"", 1) >= 1);
+
+    /* The follower's confirmation page; its token is this phone's and this follower's: from
+     * the other phone it is refused. */
+    open_link(phone, link, "f8", &r);
+    if (r.status != 200 || !strstr(r.body, "id=\"wx-confirm\""))
+        fail_msg("no confirmation page: %ld %.600s", r.status, r.body ? r.body : "");
+    assert_non_null(strstr(r.body, "id=\"desktop-browser\">Chrome · Windows<"));
+    attr(r.body, "name=\"csrf\" value=\"", csrf, sizeof(csrf));
+    keep_record(r.body);
+    wxt_resp_free(&r);
+    assert_int_equal(phone_decide(other, ticket, csrf, "confirm", &r), 403);
+    assert_outcome(&r, 403, "bad_csrf");
+    wxt_resp_free(&r);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+
+    /* The right phone and token, but a login record that is not the follower's (here: not
+     * one of ours at all): refused. */
+    char kept[sizeof(rec_form)];
+    snprintf(kept, sizeof(kept), "%s", rec_form);
+    snprintf(rec_form, sizeof(rec_form), "wxs1.forged");
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", &r), 403);
+    wxt_resp_free(&r);
+    snprintf(rec_form, sizeof(rec_form), "%s", kept);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+
+    /* 拒绝: both screens say so. */
+    assert_int_equal(phone_decide(phone, ticket, csrf, "refuse", &r), 200);
+    assert_outcome(&r, 200, "desktop_refused");
+    wxt_resp_free(&r);
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "refused");
+    snprintf(url, sizeof(url), "%s/desktop/finish?t=%s", env.auth, ticket);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_outcome(&r, 403, "desktop_refused");
+    wxt_resp_free(&r);
+    /* ... and a confirmation after it changes nothing. */
+    assert_int_equal(phone_decide(phone, ticket, csrf, "confirm", &r), 409);
+    wxt_resp_free(&r);
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+    wxt_browser_free(other);
+}
+
+/* The value of <name> (CDATA or text) in xml, malloc'd. */
+static char *
+xml_value(const char *xml, const char *name)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof(open), "<%s>", name);
+    snprintf(close, sizeof(close), "</%s>", name);
+    const char *p = strstr(xml, open);
+    if (!p)
+        return NULL;
+    p += strlen(open);
+    bool cdata = strncmp(p, "<![CDATA[", 9) == 0;
+    if (cdata)
+        p += 9;
+    const char *e = strstr(p, cdata ? "]]>" : close);
+    return e ? strndup(p, (size_t)(e - p)) : NULL;
+}
+
+/* A push posted by the test itself (as WeChat would, safe mode): the passive reply is a
+ * text message sealed for the account's App ID, signed with the Token over its TimeStamp,
+ * Nonce and Encrypt; opened, it is addressed to the follower and holds the link. */
+static void
+test_follow_reply_safe_mode(void **state)
+{
+    (void)state;
+    char ticket[64], xml[1024], url[1024], ts[24], sig[41], msig[41], *enc = NULL, *reply = NULL;
+    char *inner = NULL, body[4096];
+    unsigned char key[32];
+    size_t inner_len = 0;
+    wx_err_t err = {0};
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    snprintf(xml, sizeof(xml),
+             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oCrafted1]]>"
+             "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+             "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[%s]]></EventKey></xml>",
+             ts, ticket);
+    assert_int_equal(wxmsg_aes_key(AES_KEY, key, &err), WX_OK);
+    assert_int_equal(wxmsg_encrypt(key, xml, strlen(xml), WXT_APPID2, NULL, &enc, &err), WX_OK);
+    assert_int_equal(wxmsg_signature(TOKEN, ts, "4242", NULL, sig, &err), WX_OK);
+    assert_int_equal(wxmsg_signature(TOKEN, ts, "4242", enc, msig, &err), WX_OK);
+    snprintf(url, sizeof(url),
+             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=4242&openid="
+             "oCrafted1&encrypt_type=aes&msg_signature=%s",
+             env.auth, sig, ts, msig);
+    snprintf(body, sizeof(body),
+             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[%s]]></Encrypt>"
+             "</xml>",
+             enc);
+    assert_int_equal(post_push(url, body, &reply), 200);
+    char *renc = xml_value(reply, "Encrypt"), *rsig = xml_value(reply, "MsgSignature");
+    char *rts = xml_value(reply, "TimeStamp"), *rnonce = xml_value(reply, "Nonce");
+    if (!renc || !rsig || !rts || !rnonce)
+        fail_msg("not a safe-mode reply: %s", reply);
+    assert_null(strstr(reply, "Content")); /* nothing in clear */
+    assert_true(wxmsg_signature_ok(TOKEN, rts, rnonce, renc, rsig));
+    assert_int_equal(wxmsg_decrypt(key, renc, strlen(renc), WXT_APPID2, &inner, &inner_len, &err),
+                     WX_OK);
+    char *to = xml_value(inner, "ToUserName"), *from = xml_value(inner, "FromUserName");
+    char *type = xml_value(inner, "MsgType"), *content = xml_value(inner, "Content");
+    assert_string_equal(to, "oCrafted1");
+    assert_string_equal(from, "gh_test");
+    assert_string_equal(type, "text");
+    char want[600];
+    snprintf(want, sizeof(want), "<a href=\"%s/desktop/scan?t=%s\">确认登录</a>", env.auth, ticket);
+    assert_non_null(strstr(content, want));
+    assert_non_null(strstr(content, "你正在电脑上登录"));
+    assert_int_equal(strncmp(content, "你正在电脑上登录", strlen("你正在电脑上登录")), 0);
+    free(to);
+    free(from);
+    free(type);
+    free(content);
+    free(inner);
+    free(renc);
+    free(rsig);
+    free(rts);
+    free(rnonce);
+    free(reply);
+    free(enc);
+    wxt_browser_free(desk);
+}
+
+/* The push's "seen" rows and its ticket's change are one transaction: when the ticket cannot
+ * be changed (a store fault, here a trigger), the push is not marked seen either, so WeChat's
+ * retry of the very same push is taken and the login goes on. (Before, the push was marked
+ * seen first and answered "success": the retry was ignored as a replay, the login lost.) */
+static void
+test_push_and_ticket_one_transaction(void **state)
+{
+    (void)state;
+    char ticket[64], url[512], status[32], *page, *reply = NULL;
+    bool sqlite = strncmp(env.store_url, "sqlite:", 7) == 0;
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    if (sqlite)
+        wxt_store_exec(&env, "CREATE TRIGGER wxt_fault BEFORE UPDATE ON desktop_tickets BEGIN "
+                             "SELECT RAISE(ABORT, 'test fault'); END");
+    else
+        wxt_store_exec(&env,
+                       "CREATE FUNCTION wxt_fault() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+                       "'test fault'; END $$ LANGUAGE plpgsql; CREATE TRIGGER wxt_fault BEFORE "
+                       "UPDATE ON desktop_tickets FOR EACH ROW EXECUTE FUNCTION wxt_fault()");
+    page = scan(url, "g2", NULL);
+    wxt_store_exec(&env, sqlite ? "DROP TRIGGER wxt_fault"
+                                : "DROP TRIGGER wxt_fault ON desktop_tickets; DROP FUNCTION "
+                                  "wxt_fault()");
+    /* WeChat heard no "success": it says so, and will send the push again. */
+    assert_non_null(strstr(page, "暂时无法提供服务"));
+    free(page);
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "pending");
+    /* WeChat's retry: the same push, byte for byte. */
+    json_t *p = last_push();
+    assert_int_equal(post_push(json_string_value(json_object_get(p, "url")),
+                               json_string_value(json_object_get(p, "body")), &reply),
+                     200);
+    json_decref(p);
+    if (!strstr(reply, "<Encrypt>"))
+        fail_msg("the retry was not taken: %s", reply);
+    free(reply);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+    wxt_browser_free(desk);
+}
+
+/* An authentic push with a field longer than wxauth keeps: a field it does not read (the
+ * Ticket) is taken as usual; one it reads (EventKey) makes it ignore the message; either
+ * way WeChat hears "success" (a 400 made it retry the message for ever). So does a long text
+ * message. */
+static void
+test_push_long_fields(void **state)
+{
+    (void)state;
+    char url[512], sig[41], ts[24], *reply = NULL, big[401];
+    wx_err_t err = {0};
+    static char body[16 * 1024];
+    conn_push("wechat-second", WXT_APPID2, NULL, NULL); /* plain mode: no EncodingAESKey */
+    conn_push("wechat-second", WXT_APPID2, TOKEN, NULL);
+    memset(big, 'T', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    struct {
+        const char *nonce, *from, *extra, *log;
+        bool taken;
+    } cases[] = {
+        {"901", "oLong1", "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[x]]></EventKey>",
+         "\"push_field_too_long\"", true},
+        {"902", "oLong2", "<Event><![CDATA[SCAN]]></Event>", "push_field_too_long_ignored", false},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char extra[1024], xml[2048];
+        snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+        assert_int_equal(wxmsg_signature(TOKEN, ts, cases[i].nonce, NULL, sig, &err), WX_OK);
+        snprintf(url, sizeof(url),
+                 "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=%s", env.auth,
+                 sig, ts, cases[i].nonce);
+        if (i == 0)
+            snprintf(extra, sizeof(extra), "%s<Ticket><![CDATA[%s]]></Ticket>", cases[i].extra,
+                     big);
+        else
+            snprintf(extra, sizeof(extra), "%s<EventKey><![CDATA[%s]]></EventKey>", cases[i].extra,
+                     big);
+        snprintf(xml, sizeof(xml),
+                 "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[%s]]>"
+                 "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]>"
+                 "</MsgType>%s</xml>",
+                 cases[i].from, ts, extra);
+        int logged = log_count(cases[i].log, 0), taken = log_count("\"push_taken\"", 0);
+        assert_int_equal(post_push(url, xml, &reply), 200);
+        assert_string_equal(reply, "success");
+        free(reply);
+        assert_true(log_count(cases[i].log, logged + 1) >= logged + 1);
+        assert_int_equal(log_count("\"push_taken\"", taken + (cases[i].taken ? 1 : 0)),
+                         taken + (cases[i].taken ? 1 : 0));
+    }
+    /* A user's long text message (Content is not read). */
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    assert_int_equal(wxmsg_signature(TOKEN, ts, "903", NULL, sig, &err), WX_OK);
+    snprintf(url, sizeof(url),
+             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=903", env.auth, sig,
+             ts);
+    int n =
+        snprintf(body, sizeof(body),
+                 "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[oLong3]]>"
+                 "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                 "<Content><![CDATA[",
+                 ts);
+    memset(body + n, 'c', 6000);
+    snprintf(body + n + 6000, sizeof(body) - (size_t)n - 6000,
+             "]]></Content><MsgId>1234567890123456</MsgId></xml>");
+    assert_int_equal(post_push(url, body, &reply), 200);
+    assert_string_equal(reply, "success");
+    free(reply);
 }
 
 /* An expired ticket is not completed by a late scan: WeChat still hears "success", the
@@ -590,7 +985,8 @@ test_follow_expired_and_token_reset(void **state)
     wxt_store_exec(&env, sql);
     int expired = log_count("\"ticket_expired\"", 0);
     page = scan(url, "f7", NULL);
-    assert_non_null(strstr(page, "SCAN → success"));
+    assert_non_null(strstr(page, "SCAN → reply"));
+    assert_non_null(strstr(page, "二维码已过期")); /* the account's reply says so */
     free(page);
     assert_true(log_count("\"ticket_expired\"", expired + 1) >= expired + 1);
     desktop_status(desk, ticket, 0, status, sizeof(status));
@@ -609,6 +1005,42 @@ test_follow_expired_and_token_reset(void **state)
     wxt_emu_clear_faults(&env);
 }
 
+/* Under lost COMMITs (wxauthd's test hook WXAUTH_TEST_LOSE_COMMIT=1: every batch commits,
+ * then says its COMMIT was lost, so every job runs again): the push's job finds its own "seen"
+ * rows and ticket change (not a replay: the follower still gets the link), the confirmation
+ * finds its own decision, and the desktop logs in once. */
+static void
+test_follow_lost_commit(void **state)
+{
+    (void)state;
+    wxt_env_t saved = env;
+    char ticket[64], url[512], status[32], link[512];
+    setenv("WXAUTH_TEST_LOSE_COMMIT", "1", 1);
+    int rc = wxt_setup(&env, NULL);
+    unsetenv("WXAUTH_TEST_LOSE_COMMIT");
+    assert_int_equal(rc, 0);
+    wxt_emu_admin(&env, "POST", "/emu/admin/people", "{\"id\":\"l1\",\"follower\":\"yes\"}");
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    scan_reply(phone, url, "l1", NULL, link, sizeof(link));
+    assert_true(log_count("test_fault_lose_commit", 1) >= 1);
+    assert_int_equal(log_count("push_replay_ignored", 0), 0);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "scanned");
+    follower_confirms(phone, ticket, link, "l1");
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "confirmed");
+    desktop_finish_as(desk, ticket, "l1");
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+    wxt_teardown(&env);
+    env = saved;
+}
+
 int
 main(void)
 {
@@ -618,7 +1050,12 @@ main(void)
         cmocka_unit_test(test_stale),
         cmocka_unit_test(test_aes_modes),
         cmocka_unit_test(test_follow_login),
+        cmocka_unit_test(test_follow_other_user_and_refuse),
+        cmocka_unit_test(test_follow_reply_safe_mode),
+        cmocka_unit_test(test_push_and_ticket_one_transaction),
+        cmocka_unit_test(test_push_long_fields),
         cmocka_unit_test(test_follow_expired_and_token_reset),
+        cmocka_unit_test(test_follow_lost_commit), /* last: it starts a wxauthd of its own */
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

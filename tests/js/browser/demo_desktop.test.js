@@ -171,15 +171,25 @@ describe('make demo: a desktop browser logs in with each desktop method (scripts
     await ctx.close();
   });
 
-  it('follow the account: the demo link opens the emulator\'s /q/ page, 关注, and the desktop logs in', { timeout: TEST_TIMEOUT }, async () => {
+  it('follow the account: the demo link opens the emulator\'s /q/ page, 关注, the account\'s reply, 确认登录, and the desktop logs in', { timeout: TEST_TIMEOUT }, async () => {
     const ctx = await newContext(browser, { desktop: true });
     const { page, href } = await qrPage(ctx, demo.follow, demo);
     assert.ok(href.startsWith(`${demo.emu}/q/`), href);
-    assert.match(await page.locator('#msg-zh').innerText(), /关注公众号即可登录/);
+    assert.match(await page.locator('#msg-zh').innerText(), /关注公众号/);
     const phone = await ctx.newPage();
     await phone.goto(href);
     await phone.locator('a.person', { hasText: 'alice' }).click();
     await phone.locator('#follow').click();
+    // The account's reply in the chat; its link opens the confirmation page.
+    await phone.locator('#reply-link').waitFor({ timeout: WAIT });
+    await page.locator('#wx-desktop[data-state="scanned"]').waitFor({ timeout: WAIT });
+    await phone.locator('#reply-link').click();
+    // snsapi_base: silent, the emulator's phone already is alice (else it asks who).
+    await phone.locator('#confirm, a.person').first().waitFor({ timeout: WAIT });
+    const pick = phone.locator('a.person', { hasText: 'alice' });
+    if (await pick.count()) await pick.first().click();
+    await phone.locator('#confirm').waitFor({ timeout: WAIT });
+    await phone.locator('#confirm').click();
     await loggedIn(page, demo.follow, 'demo-follow-app');
     await shot(page, 'demo-desktop-follow-callback');
     await ctx.close();

@@ -2,14 +2,16 @@
 // Chromium is the desktop (the sample app, wxauthd's QR page of the account's parametric code,
 // its long-poll), a scripted HTTP client with WeChat's User-Agent is the phone, which scans the
 // code read back from the screenshot (zbarimg) and follows the account in the WeChat emulator.
-// The emulator pushes the event (safe mode, AES) to wxauthd, which logs the desktop in.
-// Success by subscribe and by SCAN; expiry.
+// The emulator pushes the event (safe mode, AES) to wxauthd, which marks the login scanned
+// and answers with the account's reply message (encrypted; the emulator opens it as WeChat
+// would): its 确认登录 link opens wxauthd's confirmation page on the phone, and only 确认登录
+// there logs the desktop in. Success by subscribe and by SCAN; refusal; expiry.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { launch, WECHAT_UA } = require('../lib/browser');
 const { startServers, startSampleApp } = require('../lib/servers');
-const { WAIT, TEST_TIMEOUT, shot, newContext, readQr } = require('./helpers');
+const { WAIT, TEST_TIMEOUT, shot, newContext, readQr, Phone } = require('./helpers');
 
 const POOL = 'demo';
 const APP = 'demo-app';
@@ -39,6 +41,23 @@ async function phoneScan(url, person, action) {
   return { status: res.status, body: await res.text() };
 }
 
+// The account's reply in the chat (the emulator's page): its 确认登录 link.
+function replyLink(body) {
+  assert.match(body, /id="reply"/, body.slice(-600));
+  const m = /id="reply-link" href="([^"]+)">确认登录</.exec(body);
+  assert.ok(m, body.slice(-600));
+  return m[1].replace(/&amp;/g, '&');
+}
+
+// The follower taps the link: webpage authorization (silent, snsapi_base) as the same person,
+// then wxauthd's confirmation page.
+async function openLink(phone, link, person) {
+  const page = await phone.scan(link, { person });
+  assert.equal(page.status, 200, page.body.slice(0, 400));
+  assert.match(page.body, /确认在电脑上登录/);
+  return page;
+}
+
 
 // The sample app's desktop login button: the follow page with the account's code.
 async function openQrPage(browser, sample, env) {
@@ -48,7 +67,7 @@ async function openQrPage(browser, sample, env) {
   await page.locator('#login').waitFor({ timeout: WAIT });
   await page.locator('#login').click();
   await page.locator('#wx-desktop[data-state="pending"]').waitFor({ timeout: WAIT });
-  assert.match(await page.locator('#msg-zh').innerText(), /关注公众号即可登录/);
+  assert.match(await page.locator('#msg-zh').innerText(), /关注公众号/);
   const url = await readQr(page);
   // The account's code (WeChat's url, here the emulator's), not a wxauthd ticket URL.
   assert.ok(url.startsWith(`${env.emu}/q/`), url);
@@ -81,7 +100,16 @@ describe('follow the service account to log in (browser + scripted phone)', () =
     assert.equal(seen.status, 200);
     assert.match(seen.body, /id="follow"/); // the account's page with its Follow button
     const followed = await phoneScan(url, 'alice', 'subscribe');
-    assert.match(followed.body, /subscribe → success/, followed.body.slice(-400));
+    assert.match(followed.body, /subscribe → reply/, followed.body.slice(-400));
+    const link = replyLink(followed.body);
+    assert.ok(link.startsWith(`${env.auth}/desktop/scan?t=`), link);
+    // Scanned, not logged in: the desktop asks to confirm on the phone.
+    await page.locator('#wx-desktop[data-state="scanned"]').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('#msg-zh').innerText(), /请在手机上确认/);
+    assert.ok(page.url().startsWith(env.auth), 'the desktop stays on the QR page');
+    const phone = new Phone(env);
+    const confirm = await openLink(phone, link, 'alice');
+    assert.equal((await phone.decide(confirm, 'confirm')).status, 200);
     await page.waitForURL(`${sample.base}/callback`, { timeout: WAIT });
     await page.locator('#api-status[data-state="ok"]').waitFor({ timeout: WAIT });
     assert.equal(await page.locator('#claim-aud').innerText(), APP);
@@ -89,12 +117,32 @@ describe('follow the service account to log in (browser + scripted phone)', () =
     await ctx.close();
   });
 
-  it('a follower: the scan alone (SCAN) logs the desktop in', { timeout: TEST_TIMEOUT }, async () => {
+  it('a follower: the scan (SCAN), then 确认登录 on the phone, logs the desktop in', { timeout: TEST_TIMEOUT }, async () => {
     const { ctx, page, url } = await openQrPage(browser, sample, env);
     const scanned = await phoneScan(url, 'bob');
-    assert.match(scanned.body, /SCAN → success/, scanned.body.slice(-400));
+    assert.match(scanned.body, /SCAN → reply/, scanned.body.slice(-400));
+    const phone = new Phone(env);
+    const confirm = await openLink(phone, replyLink(scanned.body), 'bob');
+    assert.equal((await phone.decide(confirm, 'confirm')).status, 200);
     await page.waitForURL(`${sample.base}/callback`, { timeout: WAIT });
     await page.locator('#api-status[data-state="ok"]').waitFor({ timeout: WAIT });
+    await ctx.close();
+  });
+
+  it('the link in another user\'s WeChat is refused; 拒绝 refuses on both screens', { timeout: TEST_TIMEOUT }, async () => {
+    const { ctx, page, url } = await openQrPage(browser, sample, env);
+    const scanned = await phoneScan(url, 'bob');
+    const link = replyLink(scanned.body);
+    const other = await new Phone(env).scan(link, { person: 'alice' });
+    assert.equal(other.status, 403);
+    assert.match(other.body, /转发/);
+    const phone = new Phone(env);
+    const confirm = await openLink(phone, link, 'bob');
+    const refused = await phone.decide(confirm, 'refuse');
+    assert.equal(refused.status, 200);
+    assert.match(refused.body, /已拒绝/);
+    await page.locator('#wx-desktop[data-state="refused"]').waitFor({ timeout: WAIT });
+    assert.ok(page.url().startsWith(env.auth), 'the desktop stays on the QR page');
     await ctx.close();
   });
 });

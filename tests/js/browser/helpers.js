@@ -59,4 +59,61 @@ async function readQr(page) {
   }
 }
 
-module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent, readQr };
+// The phone: WeChat's User-Agent, a cookie jar, no automatic redirects.
+class Phone {
+  constructor(env) {
+    this.env = env;
+    this.jar = new Map();
+  }
+
+  cookies() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  keep(res) {
+    for (const c of res.headers.getSetCookie()) {
+      const kv = c.split(';')[0];
+      const i = kv.indexOf('=');
+      this.jar.set(kv.slice(0, i).trim(), kv.slice(i + 1));
+    }
+  }
+
+  async request(url, init = {}) {
+    const res = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { 'User-Agent': WECHAT_UA, Cookie: this.cookies(), ...(init.headers || {}) },
+    });
+    this.keep(res);
+    return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+  }
+
+  // Open the ticket URL inside WeChat: wxauthd sends the phone to WeChat's authorize page (the
+  // emulator, told who the user is and what they tap), then to wxauthd's callback, which ends
+  // on the confirmation page.
+  async scan(url, { person = 'alice', action = 'allow' } = {}) {
+    const r1 = await this.request(url);
+    if (r1.status !== 302) return r1;
+    const authorize = `${r1.location.split('#')[0]}&emu_person=${person}&emu_action=${action}`;
+    const r2 = await this.request(authorize);
+    assert.equal(r2.status, 302, `emulator: ${r2.status} ${r2.body.slice(0, 200)}`);
+    return this.request(r2.location);
+  }
+
+  async decide(page, action) {
+    // Every hidden field of the form, as a browser posts it (a follow ticket's has the
+    // follower's sealed login record too).
+    const form = new URLSearchParams();
+    for (const m of page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+      form.set(m[1], m[2].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+    }
+    form.set('action', action);
+    return this.request(`${this.env.auth}/desktop/confirm`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: this.env.auth },
+      body: form.toString(),
+    });
+  }
+}
+
+module.exports = { WAIT, TEST_TIMEOUT, OUT, shot, newContext, answerConsent, readQr, Phone };
