@@ -159,7 +159,7 @@ assert_scan_page(const char *url)
         !strstr(r.body, "然后在手机上确认登录"))
         fail_msg("%s: wanted the scan QR page, got %ld %.400s", url, r.status,
                  r.body ? r.body : "");
-    assert_null(strstr(r.body, "关注公众号即可登录"));
+    assert_null(strstr(r.body, "扫描二维码并关注公众号"));
     wxt_resp_free(&r);
 }
 
@@ -283,7 +283,7 @@ test_follow_connection(void **state)
     /* The test URL shows the account's QR code to follow. */
     wxt_resp_t r = {0};
     desktop_get(want, &r);
-    if (r.status != 200 || !strstr(r.body, "关注公众号即可登录"))
+    if (r.status != 200 || !strstr(r.body, "扫描二维码并关注公众号"))
         fail_msg("follow test URL: %ld %.400s", r.status, r.body ? r.body : "");
     wxt_resp_free(&r);
     /* The same connection asked for the scan method: the ticket's page. */

@@ -87,7 +87,7 @@ test('console: a pool\u2019s desktop login methods, each with its test', async (
       await c.shot('21-desktop-methods-follow');
 
       const { tab, text } = await runTest('follow');
-      assert.match(text, /关注公众号即可登录/);
+      assert.match(text, /扫描二维码并关注公众号/);
       await tab.close();
       // scan stays testable on the same connection.
       const s = await runTest('scan');
