@@ -63,7 +63,9 @@ sign(const char **parts, size_t n, char out[41])
     return ok;
 }
 
-/* base64 of the encrypted envelope of xml for appid, malloc'd. */
+/* base64 of the encrypted envelope of xml for appid, malloc'd. The emulator's envelope code is
+ * written apart from wxauthd's (proto/wxmsg.c) on purpose: it plays WeChat, so a mistake
+ * shared by both sides would pass unseen. */
 static char *
 seal(const char *aes_key, const char *appid, const char *xml)
 {

@@ -50,6 +50,9 @@ json_t *admin_body(admin_req_t *a);
 void admin_audit(admin_req_t *a, const char *pool_id, const char *action, const char *subject,
                  const char *outcome);
 /* A query parameter as a bounded integer; false (after replying 400) when malformed. */
+/* Whether a newline-separated list of redirect patterns has a plain (no '*') URL: one a
+ * test login can come back to. */
+bool admin_has_plain_url(const char *urls);
 bool admin_query_int(admin_req_t *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
                      int64_t *out);
 

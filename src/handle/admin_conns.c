@@ -120,9 +120,8 @@ out:
     json_decref(errors);
 }
 
-/* Whether a newline-separated list of patterns has a plain (no '*') URL. */
-static bool
-plain_in(const char *urls)
+bool
+admin_has_plain_url(const char *urls)
 {
     for (const char *p = urls; p && *p;) {
         size_t l = strcspn(p, "\n");
@@ -137,7 +136,7 @@ static bool
 app_plain_row(const store_app_t *app, void *arg)
 {
     bool *found = arg;
-    *found = *found || plain_in(app->redirect_urls);
+    *found = *found || admin_has_plain_url(app->redirect_urls);
     return !*found;
 }
 
@@ -154,7 +153,7 @@ admin_conn_static_checks(admin_req_t *a, const store_pool_t *pool, const store_c
         wx_err_clear(&err); /* counted as none: the callback check then says what to add */
     conn_check_init(&x, c, a->ctx->app->cfg->public_url);
     if (arr)
-        conn_check_static(arr, &x, plain_in(pool->redirect_urls), app_plain);
+        conn_check_static(arr, &x, admin_has_plain_url(pool->redirect_urls), app_plain);
     return arr;
 }
 

@@ -40,22 +40,10 @@ typedef struct {
 } app_pick_t;
 
 static bool
-plain_url_in(const char *urls)
-{
-    for (const char *p = urls; p && *p;) {
-        size_t l = strcspn(p, "\n");
-        if (l && !memchr(p, '*', l))
-            return true;
-        p += l + (p[l] == '\n');
-    }
-    return false;
-}
-
-static bool
 app_row(const store_app_t *app, void *arg)
 {
     app_pick_t *p = arg;
-    if (plain_url_in(app->redirect_urls)) {
+    if (admin_has_plain_url(app->redirect_urls)) {
         wx_strlcpy(p->id, app->id, sizeof(p->id));
         return false;
     }
