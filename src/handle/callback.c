@@ -1118,32 +1118,13 @@ replay_wait(login_t *l, bool owner_gone)
 
 static void exchange_code_read(login_t *l);
 
-/* The phone of a desktop login declined: its ticket is refused first (unless another phone
- * took it), so the desktop shows 已拒绝 at once instead of waiting for the code to expire. */
-static void
-on_declined_refused(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void *arg)
-{
-    login_t *l = arg;
-    (void)t;
-    if (rc != WX_OK && rc != WX_EUSED && rc != WX_EEXPIRED && rc != WX_ENOENT)
-        wx_log(WX_LOG_WARN, "desktop_decline_refuse_failed", "rid", l->r->id, "error",
-               err ? err->msg : "", NULL);
-    finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
-}
-
 /* The user tapped Deny on WeChat's consent page: the business callback (or a desktop
- * ticket's phone page) hears it. */
+ * ticket's phone page) hears it. A desktop ticket stays pending: a callback without a code
+ * proves nothing (anyone who saw the QR code can come back without one), so it may not refuse
+ * another's login; the phone can scan again, and the confirmation page's 拒绝 refuses. */
 static void
 declined(login_t *l)
 {
-    const char *ticket = state_ticket(&l->state);
-    wx_err_t err = {0};
-    if (ticket &&
-        desktop_ticket_refuse_pending(l->r->worker, ticket, on_declined_refused, l, &err) == WX_OK)
-        return;
-    if (ticket)
-        wx_log(WX_LOG_WARN, "desktop_decline_refuse_failed", "rid", l->r->id, "error", err.msg,
-               NULL);
     finish_error(l, AUTHING_CODE_DENIED, WX_MSG_CB_DENIED, "denied");
 }
 

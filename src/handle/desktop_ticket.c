@@ -115,7 +115,6 @@ typedef struct {
     int *capped;        /* create: the cap that refused it */
     int capped_v;       /* ... as set on the writer thread */
     bool caps_passed;   /* create: a rerun need not check again */
-    bool pending_only;  /* refuse: only a ticket no phone has scanned */
     wx_status_t result; /* complete: the ticket's outcome (the job commits it either way) */
     store_wechat_login_t who;
     char who_buf[6][128]; /* copies of who's strings (the caller's may go) */
@@ -375,15 +374,7 @@ static wx_status_t
 refuse_run(store_t *st, void *arg, wx_err_t *err)
 {
     ticket_job_t *j = arg;
-    wx_status_t rc = WX_OK;
-    /* Pending only: read in the same transaction, so a scan committed before it is seen. */
-    if (j->pending_only && (rc = store_ticket_get(st, j->id, &j->t, err)) == WX_OK &&
-        j->t.status != STORE_TICKET_PENDING) {
-        j->have_row = true;
-        return wx_err_set(err, WX_EUSED, "the ticket was taken by a phone already");
-    }
-    if (rc == WX_OK)
-        rc = store_ticket_refuse(st, j->id, wx_now(), &j->t, err);
+    wx_status_t rc = store_ticket_refuse(st, j->id, wx_now(), &j->t, err);
     j->have_row = rc == WX_OK || rc == WX_EUSED || rc == WX_EEXPIRED;
     return rc;
 }
@@ -395,17 +386,6 @@ desktop_ticket_refuse(http_worker_t *w, const char *ticket_id, desktop_ticket_do
     ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
     if (!j)
         return err->status;
-    return job_submit(w, j, refuse_run, err);
-}
-
-wx_status_t
-desktop_ticket_refuse_pending(http_worker_t *w, const char *ticket_id, desktop_ticket_done_fn done,
-                              void *arg, wx_err_t *err)
-{
-    ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
-    if (!j)
-        return err->status;
-    j->pending_only = true;
     return job_submit(w, j, refuse_run, err);
 }
 

@@ -69,12 +69,6 @@ wx_status_t desktop_follower_state(const char *follower_hash, char out[STORE_ID_
 /* Refuse the ticket (the desktop is told so). WX_EUSED when decided already. */
 wx_status_t desktop_ticket_refuse(http_worker_t *w, const char *ticket_id,
                                   desktop_ticket_done_fn done, void *arg, wx_err_t *err);
-/* The same for a ticket no phone has taken yet (PENDING only): a phone that declined WeChat's
- * consent refuses the code it scanned, but never a login another phone has scanned and is
- * confirming (WX_EUSED then, nothing changes). */
-wx_status_t desktop_ticket_refuse_pending(http_worker_t *w, const char *ticket_id,
-                                          desktop_ticket_done_fn done, void *arg, wx_err_t *err);
-
 /* Wait until the ticket's status is no longer `seen` (or it expired), or until deadline_ms
  * (wx_mono_ms clock), or the worker is stopping: done then gets the row as last read (rc
  * WX_OK), WX_ENOENT when there is none, or the store's error. The store is read at once, then
