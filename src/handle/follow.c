@@ -279,7 +279,9 @@ follow_push_run(store_t *st, push_job_t *j, wx_err_t *err)
                            j->now + j->confirm_ttl, &j->t, &e2);
     switch (rc) {
     case WX_OK: /* first time, or this follower again (the same state): asked again */
-        j->outcome = FOLLOW_SCANNED;
+        /* ... unless the code expired meanwhile (the same follower is let in before the
+         * store's expiry check): the chat says so rather than sending a dead link. */
+        j->outcome = j->now >= j->t.expires_at ? "ticket_expired" : FOLLOW_SCANNED;
         return WX_OK;
     case WX_EUSED:
         j->outcome = j->t.status == STORE_TICKET_SCANNED ? "scanned_by_other" : "ticket_decided";

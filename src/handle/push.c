@@ -127,25 +127,35 @@ on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
     }
     if (j->replay) {
         wx_log(WX_LOG_INFO, "push_replay_ignored", "rid", ps->r->id, "pool", j->pool_id,
-               "connection", j->identifier, "event", j->event, NULL);
-        reply_text(ps->r, 200, "success", "replay_ignored");
-        return;
+               "connection", j->identifier, "event", j->event, "outcome",
+               j->outcome ? j->outcome : "", NULL);
+        /* A login scene's replay is answered as the push was (push_run); nothing else. */
+        if (!j->outcome || strcmp(j->outcome, "scene_unknown") == 0) {
+            reply_text(ps->r, 200, "success", "replay_ignored");
+            return;
+        }
+    } else {
+        wx_log(WX_LOG_INFO, "push_taken", "rid", ps->r->id, "pool", j->pool_id, "connection",
+               j->identifier, "msg_type", j->msg_type, "event", j->event[0] ? j->event : NULL,
+               NULL);
     }
-    wx_log(WX_LOG_INFO, "push_taken", "rid", ps->r->id, "pool", j->pool_id, "connection",
-           j->identifier, "msg_type", j->msg_type, "event", j->event[0] ? j->event : NULL, NULL);
     if (!j->outcome) {
         reply_text(ps->r, 200, "success", "taken");
         return;
     }
     bool scanned = strcmp(j->outcome, FOLLOW_SCANNED) == 0;
-    wx_log(scanned ? WX_LOG_INFO : WX_LOG_WARN, "follow_login", "rid", ps->r->id, "pool",
-           j->pool_id, "connection", j->identifier, "event", j->event, "outcome", j->outcome, NULL);
+    /* scene_unknown: the account's other parametric codes (marketing) are no concern of ours */
+    wx_log(scanned || strcmp(j->outcome, "scene_unknown") == 0 ? WX_LOG_INFO : WX_LOG_WARN,
+           "follow_login", "rid", ps->r->id, "pool", j->pool_id, "connection", j->identifier,
+           "event", j->event, "outcome", j->outcome, NULL);
     if (scanned) {
         desktop_ticket_changed(j->scene); /* the desktop page says "scanned" at once */
         if (desktop_follow_reply(cfg, &j->t, content, sizeof(content))) {
             reply_follower(ps, content, j->outcome);
             return;
         }
+        wx_log(WX_LOG_WARN, "push_reply_failed", "rid", ps->r->id, "error",
+               "the confirmation message could not be written", NULL);
     } else if (strcmp(j->outcome, "ticket_expired") == 0) {
         reply_follower(ps,
                        "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。\nThe QR code expired: "
@@ -182,8 +192,12 @@ push_run(store_t *st, void *arg, wx_err_t *err)
         return rc;
     /* A rerun after a lost COMMIT finds its own rows: not a replay. */
     j->replay = !(sig_first && first) && !store_writer_rerunning();
-    if (j->replay || !j->scene[0] || !j->record[0])
+    if (!j->scene[0] || !j->record[0])
         return WX_OK;
+    /* A replay too: WeChat resends a push whose answer came late (after 5 s) and shows only the
+     * answer to the resend, which must carry the same reply (the 确认登录 link), or the
+     * follower never gets it. The scan is idempotent for the same follower and the push is
+     * authentic, so this changes nothing a first push could not. */
     return follow_push_run(st, j, err);
 }
 
@@ -222,7 +236,12 @@ take(push_t *ps, const wxmsg_t *m)
     wx_strlcpy(j->identifier, ps->f.conn.identifier, sizeof(j->identifier));
     wx_strlcpy(j->appid, ps->f.conn.appid, sizeof(j->appid));
     if (!wx_strlcpy(j->openid, m->from_user, sizeof(j->openid))) {
-        refuse(ps, 400, "push_malformed", "FromUserName too long");
+        /* Authentic, so "success" (a 400 makes WeChat retry it for ever); no openid is that
+         * long, so nothing of ours is lost. */
+        wx_log(WX_LOG_WARN, "push_field_too_long_ignored", "rid", ps->r->id, "pool", ps->f.pool_id,
+               "connection", ps->f.identifier, "detail",
+               "FromUserName is longer than any openid: message ignored", NULL);
+        reply_text(ps->r, 200, "success", "field_too_long_ignored");
         return;
     }
     wx_strlcpy(j->event, m->event, sizeof(j->event));

@@ -790,66 +790,109 @@ xml_value(const char *xml, const char *name)
 /* A push posted by the test itself (as WeChat would, safe mode): the passive reply is a
  * text message sealed for the account's App ID, signed with the Token over its TimeStamp,
  * Nonce and Encrypt; opened, it is addressed to the follower and holds the link. */
+/* A safe-mode push of a SCAN of ticket by from, made here as WeChat would: its URL and body. */
 static void
-test_follow_reply_safe_mode(void **state)
+safe_push(const char *ticket, const char *from, long long create_time, const char *nonce, char *url,
+          size_t un, char *body, size_t bn)
 {
-    (void)state;
-    char ticket[64], xml[1024], url[1024], ts[24], sig[41], msig[41], *enc = NULL, *reply = NULL;
-    char *inner = NULL, body[4096];
+    char xml[1024], ts[24], sig[41], msig[41], *enc = NULL;
     unsigned char key[32];
-    size_t inner_len = 0;
     wx_err_t err = {0};
-    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
-    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
-    desktop_open(desk, ticket, sizeof(ticket));
     snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
     snprintf(xml, sizeof(xml),
-             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oCrafted1]]>"
-             "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[%s]]>"
+             "</FromUserName><CreateTime>%lld</CreateTime><MsgType><![CDATA[event]]></MsgType>"
              "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[%s]]></EventKey></xml>",
-             ts, ticket);
+             from, create_time, ticket);
     assert_int_equal(wxmsg_aes_key(AES_KEY, key, &err), WX_OK);
     assert_int_equal(wxmsg_encrypt(key, xml, strlen(xml), WXT_APPID2, NULL, &enc, &err), WX_OK);
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "4242", NULL, sig, &err), WX_OK);
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "4242", enc, msig, &err), WX_OK);
-    snprintf(url, sizeof(url),
-             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=4242&openid="
-             "oCrafted1&encrypt_type=aes&msg_signature=%s",
-             env.auth, sig, ts, msig);
-    snprintf(body, sizeof(body),
+    assert_int_equal(wxmsg_signature(TOKEN, ts, nonce, NULL, sig, &err), WX_OK);
+    assert_int_equal(wxmsg_signature(TOKEN, ts, nonce, enc, msig, &err), WX_OK);
+    snprintf(url, un,
+             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=%s&openid=%s"
+             "&encrypt_type=aes&msg_signature=%s",
+             env.auth, sig, ts, nonce, from, msig);
+    snprintf(body, bn,
              "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[%s]]></Encrypt>"
              "</xml>",
              enc);
-    assert_int_equal(post_push(url, body, &reply), 200);
+    free(enc);
+}
+
+/* The text of a safe-mode passive reply to `to`, checked as a WeChat client would (signature,
+ * envelope, sender and receiver); malloc'd. */
+static char *
+safe_reply_content(const char *reply, const char *to_want)
+{
+    char *inner = NULL;
+    size_t inner_len = 0;
+    unsigned char key[32];
+    wx_err_t err = {0};
     char *renc = xml_value(reply, "Encrypt"), *rsig = xml_value(reply, "MsgSignature");
     char *rts = xml_value(reply, "TimeStamp"), *rnonce = xml_value(reply, "Nonce");
     if (!renc || !rsig || !rts || !rnonce)
         fail_msg("not a safe-mode reply: %s", reply);
     assert_null(strstr(reply, "Content")); /* nothing in clear */
     assert_true(wxmsg_signature_ok(TOKEN, rts, rnonce, renc, rsig));
+    assert_int_equal(wxmsg_aes_key(AES_KEY, key, &err), WX_OK);
     assert_int_equal(wxmsg_decrypt(key, renc, strlen(renc), WXT_APPID2, &inner, &inner_len, &err),
                      WX_OK);
     char *to = xml_value(inner, "ToUserName"), *from = xml_value(inner, "FromUserName");
     char *type = xml_value(inner, "MsgType"), *content = xml_value(inner, "Content");
-    assert_string_equal(to, "oCrafted1");
+    assert_string_equal(to, to_want);
     assert_string_equal(from, "gh_test");
     assert_string_equal(type, "text");
-    char want[600];
-    snprintf(want, sizeof(want), "<a href=\"%s/desktop/scan?t=%s\">确认登录</a>", env.auth, ticket);
-    assert_non_null(strstr(content, want));
-    assert_non_null(strstr(content, "你正在电脑上登录"));
-    assert_int_equal(strncmp(content, "你正在电脑上登录", strlen("你正在电脑上登录")), 0);
+    assert_non_null(content);
     free(to);
     free(from);
     free(type);
-    free(content);
     free(inner);
     free(renc);
     free(rsig);
     free(rts);
     free(rnonce);
+    return content;
+}
+
+static void
+test_follow_reply_safe_mode(void **state)
+{
+    (void)state;
+    char ticket[64], url[1024], body[4096], want[600], sql[256], *reply = NULL, *content;
+    long long now = (long long)time(NULL);
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    safe_push(ticket, "oCrafted1", now, "4242", url, sizeof(url), body, sizeof(body));
+    assert_int_equal(post_push(url, body, &reply), 200);
+    content = safe_reply_content(reply, "oCrafted1");
+    snprintf(want, sizeof(want), "<a href=\"%s/desktop/scan?t=%s\">确认登录</a>", env.auth, ticket);
+    assert_non_null(strstr(content, want));
+    assert_int_equal(strncmp(content, "你正在电脑上登录", strlen("你正在电脑上登录")), 0);
+    free(content);
     free(reply);
-    free(enc);
+
+    /* WeChat resends a push whose answer came late (after 5 s) and shows the answer to the
+     * resend only: the same push again gets the same message, not a bare "success". */
+    int replays = log_count("push_replay_ignored", 0);
+    assert_int_equal(post_push(url, body, &reply), 200);
+    content = safe_reply_content(reply, "oCrafted1");
+    assert_non_null(strstr(content, want));
+    free(content);
+    free(reply);
+    assert_true(log_count("push_replay_ignored", replays + 1) >= replays + 1);
+
+    /* The same follower scans again after the code expired: the chat says so, no dead link. */
+    snprintf(sql, sizeof(sql), "UPDATE desktop_tickets SET expires_at = %lld WHERE id = '%s'",
+             now - 1, ticket);
+    wxt_store_exec(&env, sql);
+    safe_push(ticket, "oCrafted1", now + 1, "4243", url, sizeof(url), body, sizeof(body));
+    assert_int_equal(post_push(url, body, &reply), 200);
+    content = safe_reply_content(reply, "oCrafted1");
+    assert_non_null(strstr(content, "二维码已过期"));
+    assert_null(strstr(content, "/desktop/scan"));
+    free(content);
+    free(reply);
     wxt_browser_free(desk);
 }
 
@@ -948,6 +991,23 @@ test_push_long_fields(void **state)
         assert_int_equal(log_count("\"push_taken\"", taken + (cases[i].taken ? 1 : 0)),
                          taken + (cases[i].taken ? 1 : 0));
     }
+    /* A FromUserName longer than any openid (it fits the parser, not an openid). */
+    char from[101];
+    memset(from, 'o', 100);
+    from[100] = '\0';
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    assert_int_equal(wxmsg_signature(TOKEN, ts, "904", NULL, sig, &err), WX_OK);
+    snprintf(url, sizeof(url),
+             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=904", env.auth, sig,
+             ts);
+    snprintf(body, sizeof(body),
+             "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[%s]]>"
+             "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+             "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[x]]></EventKey></xml>",
+             from, ts);
+    assert_int_equal(post_push(url, body, &reply), 200);
+    assert_string_equal(reply, "success");
+    free(reply);
     /* A user's long text message (Content is not read). */
     snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
     assert_int_equal(wxmsg_signature(TOKEN, ts, "903", NULL, sig, &err), WX_OK);
