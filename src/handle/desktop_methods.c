@@ -78,8 +78,9 @@ methods_done(wx_status_t rc, const wx_err_t *err, void *arg)
     methods_read_t *m = arg;
     http_req_t *r = m->r;
     desktop_methods_t dm;
-    (void)rc;
     (void)err;
+    if (rc != WX_OK && m->rc == WX_OK) /* the read did not run (stopping, out of memory) */
+        m->rc = rc;
     http_add_header(r, "Access-Control-Allow-Origin", "*");
     if (m->rc == WX_ENOENT) {
         r->outcome = "unknown";

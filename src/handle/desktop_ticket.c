@@ -580,10 +580,11 @@ desktop_ticket_wait(http_worker_t *w, const char *ticket_id, int seen, const cha
                           "([desktop] max_waits)",
                           cfg->desktop_max_waits);
     }
-    /* A page holds one wait at a time: past DESKTOP_WAITS_PER_TICKET, a new one reads once
-     * and answers (the current status) instead of holding a timer too. */
-    if (same >= DESKTOP_WAITS_PER_TICKET)
-        wt->deadline_ms = 0;
+    /* A page holds one wait at a time: past DESKTOP_WAITS_PER_TICKET, a new one is held one
+     * poll_ms at most (not the whole wait), and not less: answered at once, a page would ask
+     * again at once, in a tight loop eating its address's request budget. */
+    if (same >= DESKTOP_WAITS_PER_TICKET && deadline_ms > wx_mono_ms() + cfg->desktop_poll_ms)
+        wt->deadline_ms = wx_mono_ms() + cfg->desktop_poll_ms;
     if (handle)
         *handle = wt; /* before the read: with SQLite it may end (and free wt) at once */
     wait_read(wt);

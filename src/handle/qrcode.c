@@ -84,10 +84,12 @@ handle_qrcode(http_req_t *r)
             http_reply_error(r, 400, 400, "url may not contain control characters");
             return;
         }
-    if (!handle_url_origin(url, origin, sizeof(origin))) {
+    /* A host is letters, digits, '-', '.', ':' and brackets: a percent-escape there could
+     * make a registered "*.example.com" pattern match a host browsers decode otherwise. */
+    if (!handle_url_origin(url, origin, sizeof(origin)) || strchr(origin, '%')) {
         http_reply_error(r, 400, 400,
-                         "url must have a host and no user name or password "
-                         "(http(s)://host[:port]/...)");
+                         "url must have a plain host (no percent-escapes) and no user name or "
+                         "password (http(s)://host[:port]/...)");
         return;
     }
     /* Our own pages (the console's login links, the desktop pages) need no store read. */

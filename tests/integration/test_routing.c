@@ -149,7 +149,9 @@ test_qrcode(void **state)
     qr_want("https://WEB.Example:443/other?x=1", 200, NULL);
     qr_want("https://a.shop.example/page", 200, NULL);
     qr_want("https://a.b.shop.example/page", 400, NULL); /* '*' is one label */
-    qr_want("http://web.example/page", 400, NULL);       /* another scheme: another origin */
+    /* A percent-escape in the host ("evil.com/" in one label) never matches a pattern. */
+    qr_want("https://evil%2ecom%2f.shop.example/page", 400, "percent-escapes");
+    qr_want("http://web.example/page", 400, NULL); /* another scheme: another origin */
     qr_want("https://user@web.example/page", 400, "no user name");
     const char *bad[] = {"/qrcode.svg", "/qrcode.svg?url=", "/qrcode.svg?url=javascript%3Aalert(1)",
                          "/qrcode.svg?url=https%3A%2F%2Fa%0A"};
