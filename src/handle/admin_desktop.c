@@ -80,6 +80,13 @@ why_json(desktop_method_t m, desktop_why_t why, const char *pool)
         wx_snprintf(fix, sizeof(fix), "wxauth pool update %s --desktop auto", pool);
         fix_zh = "在用户池设置中把“Desktop login”改为 auto";
         break;
+    case DMETHOD_WHY_POOL_QRCONNECT:
+        reason = "pool_qrconnect_only";
+        msg = "the pool's desktop login is qrconnect: its website app only";
+        msg_zh = "用户池的电脑端登录设为 qrconnect：只用开放平台网站应用";
+        wx_snprintf(fix, sizeof(fix), "wxauth pool update %s --desktop auto", pool);
+        fix_zh = "在用户池设置中把“Desktop login”改为 auto";
+        break;
     case DMETHOD_WHY_NO_MP:
     case DMETHOD_WHY_NAMED_OPEN:
         reason = "no_service_account";

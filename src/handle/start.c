@@ -505,6 +505,14 @@ start_method_ok(http_req_t *r, const start_t *s, const conf_fetch_t *f)
                     "desktop_method is none). Fix: `wxauth pool update %s --desktop auto` (or "
                     "the console: the pool's Settings → Desktop login).",
                     name, pool, pool);
+    } else if (strcmp(s->pool.desktop_method, "qrconnect") == 0 && f->method != DMETHOD_QRCONNECT) {
+        why = "pool_qrconnect_only";
+        wx_snprintf(detail, sizeof(detail),
+                    "desktop_method=%s: user pool %s logs computers in with its Open Platform "
+                    "website app only (its desktop_method is qrconnect). Fix: `wxauth pool "
+                    "update %s --desktop auto` (or the console: the pool's Settings → Desktop "
+                    "login) to offer the other methods too.",
+                    name, pool, pool);
     } else if (!f->method_missing) {
         return true;
     } else if (f->method == DMETHOD_QRCONNECT) {

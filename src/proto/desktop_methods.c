@@ -76,6 +76,12 @@ desktop_methods_of(const store_pool_t *pool, bool server_on, const desktop_conn_
     set(&out->m[DMETHOD_FOLLOW],
         follow ? off : (mp ? DMETHOD_WHY_NO_PUSH_TOKEN : DMETHOD_WHY_NO_MP),
         follow ? follow->identifier : NULL);
+    /* "qrconnect" is the admin's choice of the website app alone (e.g. to keep the phishable
+     * scan-and-confirm away): the other methods are not offered, not even asked for. */
+    if (off == DMETHOD_WHY_NONE && strcmp(dm, "qrconnect") == 0)
+        for (int i = DMETHOD_SCAN; i < DMETHOD_COUNT; i++)
+            if (i != DMETHOD_QRCONNECT && out->m[i].why == DMETHOD_WHY_NONE)
+                out->m[i].why = DMETHOD_WHY_POOL_QRCONNECT;
     out->pick = DMETHOD_AUTO;
     if (off != DMETHOD_WHY_NONE)
         return;

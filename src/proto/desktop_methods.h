@@ -21,13 +21,14 @@ typedef enum {
 
 /* Why a method cannot be used. */
 typedef enum {
-    DMETHOD_WHY_NONE = 0,      /* it can */
-    DMETHOD_WHY_SERVER_OFF,    /* [desktop] login = off */
-    DMETHOD_WHY_POOL_OFF,      /* the pool's desktop_method is none */
-    DMETHOD_WHY_NO_MP,         /* no service-account connection (scan, follow) */
-    DMETHOD_WHY_NAMED_OPEN,    /* the login names a website app (scan, follow) */
-    DMETHOD_WHY_NO_OPEN,       /* no website app (qrconnect) */
-    DMETHOD_WHY_NO_PUSH_TOKEN, /* no connection with a message server Token (follow) */
+    DMETHOD_WHY_NONE = 0,       /* it can */
+    DMETHOD_WHY_SERVER_OFF,     /* [desktop] login = off */
+    DMETHOD_WHY_POOL_OFF,       /* the pool's desktop_method is none */
+    DMETHOD_WHY_POOL_QRCONNECT, /* the pool's desktop_method is qrconnect: its website app only */
+    DMETHOD_WHY_NO_MP,          /* no service-account connection (scan, follow) */
+    DMETHOD_WHY_NAMED_OPEN,     /* the login names a website app (scan, follow) */
+    DMETHOD_WHY_NO_OPEN,        /* no website app (qrconnect) */
+    DMETHOD_WHY_NO_PUSH_TOKEN,  /* no connection with a message server Token (follow) */
 } desktop_why_t;
 
 /* What the rules need to know of one connection (no secrets). */

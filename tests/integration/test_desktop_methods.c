@@ -344,6 +344,25 @@ test_website_app(void **state)
     /* The website app named with scan: refused, it has no such page. */
     start_url(url, sizeof(url), "wechat:qrconnect", "scan");
     assert_refused(url, "scan", "is an Open Platform website app");
+
+    /* desktop_method qrconnect: the website app only, the others not even when asked for. */
+    cli_ok((const char *const[]){"pool", "update", "demo", "--desktop", "qrconnect", NULL});
+    j = desktop_api();
+    assert_string_equal(str(j, "auto"), "qrconnect");
+    assert_string_equal(str(json_object_get(method(j, "scan"), "unavailable"), "reason"),
+                        "pool_qrconnect_only");
+    json_decref(j);
+    public_methods("app_id=demo-app", list, sizeof(list));
+    assert_string_equal(list, "qrconnect");
+    start_url(url, sizeof(url), "wechat:webpage-authorization", "scan");
+    assert_refused(url, "scan", "website app only");
+    snprintf(url, sizeof(url), "%s/connections/social/wechat:webpage-authorization?app_id=demo-app",
+             env.auth);
+    desktop_get(url, &r);
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.location, "/connect/qrconnect?appid=" WEB_APPID));
+    wxt_resp_free(&r);
+    cli_ok((const char *const[]){"pool", "update", "demo", "--desktop", "auto", NULL});
 }
 
 /* Before the pool has a website app: its desktop_method "qrconnect" means the website app or

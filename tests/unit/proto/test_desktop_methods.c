@@ -103,6 +103,14 @@ test_website_app(void **state)
     assert_string_equal(dm.m[DMETHOD_QRCONNECT].identifier, "wechat:qrconnect");
     /* The default is the oldest service account, not the website app. */
     assert_string_equal(dm.m[DMETHOD_SCAN].identifier, "mp");
+    /* qrconnect is the website app alone: scan and follow are not offered. */
+    assert_int_equal(dm.m[DMETHOD_SCAN].why, DMETHOD_WHY_POOL_QRCONNECT);
+    assert_int_equal(dm.m[DMETHOD_FOLLOW].why, DMETHOD_WHY_POOL_QRCONNECT);
+    /* auto offers them too. */
+    store_pool_t pa = pool("auto");
+    desktop_methods_of(&pa, true, c, 2, &dm);
+    assert_int_equal(dm.pick, DMETHOD_QRCONNECT);
+    assert_int_equal(dm.m[DMETHOD_SCAN].why, DMETHOD_WHY_NONE);
     assert_int_equal(dm.m[DMETHOD_FOLLOW].why, DMETHOD_WHY_NONE);
     /* A website app alone: no scan, no follow. */
     desktop_methods_of(&p, true, c, 1, &dm);
