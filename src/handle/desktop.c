@@ -221,13 +221,16 @@ static const char page_style[] =
     "margin:.4em;border-radius:6px;border:1px solid #ccc}button.ok{background:#07c160;"
     "color:#fff;border-color:#07c160}</style>";
 
+/* The head of a page of its own layout, titled by its catalogue entry m. */
 static void
-page_head(wx_buf_t *b, const char *title)
+page_head(wx_buf_t *b, const wx_msg_t *m)
 {
     wx_buf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                    "<title>");
-    http_html_escape(b, title);
+    http_html_escape(b, m->title_zh);
+    wx_buf_puts(b, " &middot; ");
+    http_html_escape(b, m->title_en);
     wx_buf_puts(b, "</title>");
     wx_buf_puts(b, page_style);
     wx_buf_puts(b, "</head><body>");
@@ -247,26 +250,13 @@ page_reply(http_req_t *r, int status, wx_buf_t *b)
     http_reply_raw(r, status, "text/html; charset=utf-8", wx_buf_str(b), b->len);
 }
 
-/* A short page with a heading and a line in Chinese and English. */
+/* A page of the catalogue (util/msg.c); outcome is the log's and the metrics' (and the
+ * heading's data-outcome, which the tests read). */
 static void
-simple_page(http_req_t *r, int status, const char *outcome, const char *title, const char *zh,
-            const char *en)
+reply_page(http_req_t *r, int status, const char *outcome, wx_msg_id_t id, const http_page_t *o)
 {
-    wx_buf_t b;
-    wx_buf_init(&b, 16384);
     r->outcome = outcome;
-    page_head(&b, title);
-    wx_buf_puts(&b, "<h1 id=\"title\" data-outcome=\"");
-    http_html_escape(&b, outcome);
-    wx_buf_puts(&b, "\">");
-    http_html_escape(&b, title);
-    wx_buf_puts(&b, "</h1><p>");
-    http_html_escape(&b, zh);
-    wx_buf_puts(&b, "</p><p class=\"en\">");
-    http_html_escape(&b, en);
-    wx_buf_printf(&b, "</p><p><small>HTTP %d &middot; request id %s</small></p>", status, r->id);
-    page_reply(r, status, &b);
-    wx_buf_free(&b);
+    http_reply_page(r, status, id, o);
 }
 
 void
@@ -276,6 +266,10 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
     wx_err_t err = {0};
     char host[256];
     int64_t left = desktop_ticket_left(t, wx_now());
+    /* The follow method's code is the account's own (follow.c): scan, follow, then 确认登录. */
+    const wx_msg_t *m =
+        wx_msg(strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0 ? WX_MSG_PAGE_DESKTOP_QR_FOLLOW
+                                                             : WX_MSG_PAGE_DESKTOP_QR_SCAN);
     wx_buf_init(&b, 512 * 1024);
     wx_buf_init(&svg, 256 * 1024);
     if (!img_url && wx_qr_svg(qr_text, 240, &svg, &err) != WX_OK) {
@@ -285,12 +279,16 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
         goto out;
     }
     url_host(t->redirect, host, sizeof(host));
-    page_head(&b, "微信扫码登录 · Log in with WeChat");
+    page_head(&b, m);
     wx_buf_printf(&b,
                   "<main id=\"wx-desktop\" data-ticket=\"%s\" data-expires-in=\"%lld\" "
                   "data-state=\"pending\">",
                   t->id, (long long)left);
-    wx_buf_puts(&b, "<h1>微信扫码登录</h1><p class=\"en\">Log in with WeChat</p><p>登录 <b>");
+    wx_buf_puts(&b, "<h1>");
+    http_html_escape(&b, m->title_zh);
+    wx_buf_puts(&b, "</h1><p class=\"en\">");
+    http_html_escape(&b, m->title_en);
+    wx_buf_puts(&b, "</p><p>登录 <b>");
     http_html_escape(&b, t->site[0] ? t->site : host);
     wx_buf_puts(&b, "</b> <small>(");
     http_html_escape(&b, host);
@@ -305,30 +303,24 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
         const char *open = strstr(s, "<svg");
         wx_buf_puts(&b, open ? open : s);
     }
-    if (strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) /* follow.c: the account's own code */
-        wx_buf_puts(&b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码并关注公众号（已关注"
-                        "的用户扫码即可），然后在公众号消息中点“确认登录”。</p><p id=\"msg-en\" "
-                        "class=\"en\">Scan the code with WeChat and follow the account (if you "
-                        "already follow it, scanning is enough), then tap 确认登录 in the "
-                        "account's message.</p>");
-    else
-        wx_buf_puts(
-            &b, "</div><p id=\"msg-zh\">请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。</p>"
-                "<p id=\"msg-en\" class=\"en\">Scan the code with WeChat on your phone, then "
-                "confirm the login on the phone.</p>");
+    wx_buf_puts(&b, "</div><p id=\"msg-zh\">");
+    http_html_escape(&b, m->zh);
+    wx_buf_puts(&b, "</p><p id=\"msg-en\" class=\"en\">");
+    http_html_escape(&b, m->en);
+    wx_buf_puts(&b, "</p>");
     if (handle_ctx(r)->app->cfg->desktop_scan_outside_wechat) {
         /* Demo only (config.c refuses it with real WeChat): the code's own link, to open in
          * another tab instead of scanning: the ticket's /desktop/scan, or the emulator's
          * follow page (/q/CODE). */
-        const wx_msg_t *m = wx_msg(WX_MSG_PAGE_DEMO_PHONE_LINK);
+        const wx_msg_t *demo = wx_msg(WX_MSG_PAGE_DEMO_PHONE_LINK);
         wx_buf_puts(&b, "<div id=\"demo-phone\" class=\"warn\"><p><b>");
-        http_html_escape(&b, m->title_zh);
+        http_html_escape(&b, demo->title_zh);
         wx_buf_puts(&b, "</b> ");
-        http_html_escape(&b, m->zh);
+        http_html_escape(&b, demo->zh);
         wx_buf_puts(&b, "</p><p class=\"en\">");
-        http_html_escape(&b, m->title_en);
+        http_html_escape(&b, demo->title_en);
         wx_buf_puts(&b, ": ");
-        http_html_escape(&b, m->en);
+        http_html_escape(&b, demo->en);
         wx_buf_puts(&b, "</p><p><a id=\"demo-phone-link\" target=\"_blank\" rel=\"noopener\" "
                         "href=\"");
         http_html_escape(&b, img_url ? img_url : qr_text);
@@ -386,9 +378,7 @@ on_ticket_created(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, 
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "desktop_ticket_create_failed", "rid", r->id, "error", err->msg,
                "detail", err->detail, NULL);
-        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not start",
-                    "服务暂时不可用，请稍后刷新页面。",
-                    "The service is temporarily unavailable; reload the page in a moment.");
+        reply_page(r, 503, "store_unavailable", WX_MSG_PAGE_START_UNAVAILABLE, NULL);
         return;
     }
     wx_snprintf(url, sizeof(url), "%s/desktop/scan?t=%s", cfg->public_url, d->t.id);
@@ -596,9 +586,8 @@ finish_user_done(wx_status_t rc, const wx_err_t *err, void *arg)
     const conf_fetch_t *f = &d->f;
     if (rc != WX_OK) {
         wx_log(WX_LOG_WARN, "desktop_user_read_failed", "rid", r->id, "error", err->msg, NULL);
-        simple_page(r, rc == WX_ENOENT ? 410 : 503, "user_unreadable",
-                    "无法完成登录 · Login failed", "无法读取此用户，请刷新二维码重新登录。",
-                    "The user could not be read; get a new QR code and log in again.");
+        reply_page(r, rc == WX_ENOENT ? 410 : 503, "user_unreadable",
+                   WX_MSG_PAGE_DESKTOP_FINISH_FAILED, NULL);
         return;
     }
     handle_login_t lg = {.pool_id = d->t.pool_id,
@@ -639,12 +628,9 @@ finish_conf_read(void *arg)
     const store_app_t *app = NULL;
     if (f->pool_rc != WX_OK || f->conn_rc != WX_OK || (d->t.app_id[0] && f->app_rc != WX_OK)) {
         bool gone = f->pool_rc == WX_ENOENT || f->conn_rc == WX_ENOENT || f->app_rc == WX_ENOENT;
-        simple_page(r, gone ? 410 : 503, gone ? "connection_gone" : "store_unavailable",
-                    "无法完成登录 · Login could not finish",
-                    gone ? "网站的微信登录配置已更改，请回到网站重新登录。"
-                         : "服务暂时不可用，请稍后重试。",
-                    gone ? "The site's WeChat login was changed meanwhile: log in again."
-                         : "The service is temporarily unavailable; try again in a moment.");
+        reply_page(r, gone ? 410 : 503, gone ? "connection_gone" : "store_unavailable",
+                   gone ? WX_MSG_PAGE_DESKTOP_CONFIG_CHANGED : WX_MSG_PAGE_FINISH_UNAVAILABLE,
+                   NULL);
         return;
     }
     if (d->t.app_id[0]) {
@@ -656,18 +642,12 @@ finish_conf_read(void *arg)
         !handle_redirect_allowed(&f->conn, app, &f->pool, d->t.redirect)) {
         wx_log(WX_LOG_WARN, "redirect_no_longer_allowed", "rid", r->id, "url", d->t.redirect, "app",
                d->t.app_id, "reason", "changed during a desktop login", NULL);
-        simple_page(r, 403, "redirect_not_allowed",
-                    "该应用已不允许此回调地址 · This callback address is no longer allowed",
-                    "登录过程中，网站更改了允许的回调地址，登录已停止。请回到网站重新登录。",
-                    "The site changed its allowed callback addresses during the login, so it "
-                    "was stopped. Go back to the site and log in again.");
+        reply_page(r, 403, "redirect_not_allowed", WX_MSG_PAGE_TARGET_REVOKED, NULL);
         return;
     }
     if (!desktop_record_open(ctx->app, d->t.id, d->t.record, &d->rec)) {
         wx_log(WX_LOG_ERROR, "desktop_record_unreadable", "rid", r->id, NULL);
-        simple_page(r, 500, "record_unreadable", "无法完成登录 · Login failed",
-                    "登录记录无法读取，请刷新二维码重新登录。",
-                    "The login record could not be read; get a new QR code and log in again.");
+        reply_page(r, 500, "record_unreadable", WX_MSG_PAGE_DESKTOP_FINISH_FAILED, NULL);
         return;
     }
     /* The token is this desktop's own: issued now, with an id of its own. */
@@ -675,8 +655,7 @@ finish_conf_read(void *arg)
     d->rec.exp =
         d->rec.iat + (f->pool.token_ttl > 0 ? f->pool.token_ttl : ctx->app->cfg->token_ttl);
     if (wx_rand_alnum(d->rec.jti, 22) != WX_OK) {
-        simple_page(r, 500, "internal_error", "无法完成登录 · Login failed", "请重试。",
-                    "Please try again.");
+        reply_page(r, 500, "internal_error", WX_MSG_PAGE_FINISH_UNAVAILABLE, NULL);
         return;
     }
     handle_read(r->worker, finish_user_run, finish_user_done, d);
@@ -691,43 +670,27 @@ on_taken(wx_status_t rc, const wx_err_t *err, void *arg)
     case WX_OK:
         break;
     case WX_ENOENT:
-        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
-                    "此二维码无效或已过期，请回到网站重新登录。",
-                    "This QR code is unknown or too old: go back to the site and log in again.");
+        reply_page(r, 404, "unknown_ticket", WX_MSG_PAGE_DESKTOP_UNKNOWN_TICKET, NULL);
         return;
     case WX_EDENIED:
         if (d->t.status == STORE_TICKET_REFUSED)
-            simple_page(r, 403, "desktop_refused", "已拒绝登录 · Login refused",
-                        "此登录已在手机上被拒绝。如需登录，请回到网站重新扫码。",
-                        "The login was refused on the phone. To log in, go back to the site and "
-                        "scan a new code.");
+            reply_page(r, 403, "desktop_refused", WX_MSG_PAGE_DESKTOP_REFUSED_ON_PHONE, NULL);
         else
-            simple_page(r, 403, "other_browser", "登录属于另一个浏览器 · Another browser's login",
-                        "此登录属于另一台电脑或浏览器，无法在这里完成。",
-                        "This login belongs to another computer or browser and cannot be "
-                        "completed here.");
+            reply_page(r, 403, "other_browser", WX_MSG_PAGE_DESKTOP_OTHER_BROWSER, NULL);
         return;
     case WX_EUSED:
-        simple_page(r, 400, "ticket_used", "登录链接已使用 · Already used",
-                    "此二维码的登录已经完成，不能再次使用。请回到网站重新登录。",
-                    "This QR code's login was already completed; it cannot be used again.");
+        reply_page(r, 400, "ticket_used", WX_MSG_PAGE_DESKTOP_ALREADY_USED, NULL);
         return;
     case WX_EEXPIRED:
-        simple_page(r, 410, "ticket_expired", "二维码已过期 · QR code expired",
-                    "二维码已过期，请回到网站重新扫码登录。",
-                    "The QR code expired: go back to the site and scan a new one.");
+        reply_page(r, 410, "ticket_expired", WX_MSG_PAGE_DESKTOP_EXPIRED, NULL);
         return;
     case WX_EBUSY:
-        simple_page(r, 409, "not_confirmed", "尚未确认 · Not confirmed yet",
-                    "手机上尚未确认登录，请返回上一页等待确认。",
-                    "The login is not confirmed on the phone yet: go back and wait.");
+        reply_page(r, 409, "not_confirmed", WX_MSG_PAGE_DESKTOP_NOT_CONFIRMED, NULL);
         return;
     default:
         wx_log(WX_LOG_ERROR, "desktop_take_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        simple_page(r, 503, "store_unavailable", "暂时无法完成登录 · Login could not finish",
-                    "服务暂时不可用，请稍后刷新本页。",
-                    "The service is temporarily unavailable; reload this page in a moment.");
+        reply_page(r, 503, "store_unavailable", WX_MSG_PAGE_FINISH_UNAVAILABLE, NULL);
         return;
     }
     wx_strlcpy(d->f.pool_id, d->t.pool_id, sizeof(d->f.pool_id));
@@ -745,22 +708,20 @@ handle_desktop_finish(http_req_t *r)
     wx_err_t err = {0};
     if (strcmp(r->method, "HEAD") == 0) { /* a link checker must not take the login */
         http_add_header(r, "Allow", "GET");
-        simple_page(r, 405, "head_refused", "请用浏览器打开 · Open in a browser",
-                    "此登录链接只能用 GET 打开。", "This login link opens with GET only.");
+        reply_page(r, 405, "head_refused", WX_MSG_PAGE_OPEN_IN_BROWSER, NULL);
         return;
     }
     if (!handle_rate_allow(r, LOGIN_RATE_CALLBACK, client, sizeof(client)))
         return;
     if (!ticket_id_valid(id)) {
-        simple_page(r, 400, "bad_ticket", "登录链接无效 · Invalid login link",
-                    "链接缺少有效的二维码编号。", "The link has no valid ticket (t).");
+        reply_page(r, 400, "bad_ticket", WX_MSG_PAGE_INVALID_LINK,
+                   &(http_page_t){.detail = "The link has no valid ticket (t)."});
         return;
     }
     dfinish_t *d = calloc(1, sizeof(*d));
     if (!d || !browser_hash(r, d->browser)) {
         free(d);
-        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
-                    "Please try again.");
+        reply_page(r, 503, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     d->r = r;
@@ -790,9 +751,7 @@ scan_read_run(store_t *st, void *arg, wx_err_t *err)
 static void
 reply_expired_phone(http_req_t *r)
 {
-    simple_page(r, 410, "ticket_expired", "二维码已过期 · QR code expired",
-                "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。",
-                "The QR code expired: click \"New QR code\" on the computer and scan again.");
+    reply_page(r, 410, "ticket_expired", WX_MSG_PAGE_DESKTOP_PHONE_EXPIRED, NULL);
 }
 
 static void
@@ -802,16 +761,12 @@ on_scan_read(wx_status_t rc, const wx_err_t *err, void *arg)
     http_req_t *r = d->r;
     const wx_config_t *cfg = handle_ctx(r)->app->cfg;
     if (rc == WX_ENOENT) {
-        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
-                    "此二维码无效或已过期，请在电脑上刷新二维码后重新扫描。",
-                    "This QR code is unknown or too old: get a new one on the computer.");
+        reply_page(r, 404, "unknown_ticket", WX_MSG_PAGE_DESKTOP_PHONE_UNKNOWN_TICKET, NULL);
         return;
     }
     if (rc != WX_OK) {
         wx_log(WX_LOG_WARN, "desktop_scan_read_failed", "rid", r->id, "error", err->msg, NULL);
-        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not start",
-                    "服务暂时不可用，请稍后重新扫描。",
-                    "The service is temporarily unavailable; scan again in a moment.");
+        reply_page(r, 503, "store_unavailable", WX_MSG_PAGE_START_UNAVAILABLE, NULL);
         return;
     }
     bool follow = strcmp(d->t.method, DESKTOP_METHOD_FOLLOW) == 0;
@@ -824,18 +779,11 @@ on_scan_read(wx_status_t rc, const wx_err_t *err, void *arg)
         return;
     }
     if (follow && d->t.status == STORE_TICKET_PENDING) {
-        simple_page(r, 409, "follow_not_scanned", "请先扫码 · Scan the QR code first",
-                    "请先用微信“扫一扫”扫描电脑上的二维码（关注公众号），再点公众号消息中的"
-                    "“确认登录”。",
-                    "Scan the QR code on the computer with WeChat first (follow the account), "
-                    "then tap 确认登录 in the account's message.");
+        reply_page(r, 409, "follow_not_scanned", WX_MSG_PAGE_DESKTOP_FOLLOW_NOT_SCANNED, NULL);
         return;
     }
     if (d->t.status != open_at) {
-        simple_page(r, 409, "ticket_used", "二维码已被使用 · QR code already used",
-                    "此二维码已被扫描或已处理。如需登录，请在电脑上刷新二维码。",
-                    "This QR code was already scanned or used. To log in, get a new one on the "
-                    "computer.");
+        reply_page(r, 409, "ticket_used", WX_MSG_PAGE_DESKTOP_PHONE_USED, NULL);
         return;
     }
     /* The phone's own WeChat login (start.c); r's data is the start's from here. */
@@ -844,8 +792,7 @@ on_scan_read(wx_status_t rc, const wx_err_t *err, void *arg)
     if (!t ||
         !wx_snprintf(landing, sizeof(landing), "%s/desktop/phone?t=%s", cfg->public_url, d->t.id)) {
         free(t);
-        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
-                    "Please try again.");
+        reply_page(r, 503, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     *t = d->t;
@@ -865,13 +812,11 @@ handle_desktop_scan(http_req_t *r)
     char client[64];
     if (strcmp(r->method, "HEAD") == 0) {
         http_add_header(r, "Allow", "GET");
-        simple_page(r, 405, "head_refused", "请用微信扫码 · Scan with WeChat",
-                    "此链接只能在微信中打开。", "This link opens inside WeChat only.");
+        reply_page(r, 405, "head_refused", WX_MSG_PAGE_DESKTOP_NOT_IN_WECHAT, NULL);
         return;
     }
     if (!ticket_id_valid(id)) {
-        simple_page(r, 400, "bad_ticket", "二维码无效 · Invalid QR code",
-                    "二维码内容不完整，请重新扫描。", "The QR code's link is incomplete.");
+        reply_page(r, 400, "bad_ticket", WX_MSG_PAGE_DESKTOP_BAD_QR, NULL);
         return;
     }
     /* Every scan reads the store; a pending ticket's scan then starts a login (start.c, under
@@ -881,16 +826,12 @@ handle_desktop_scan(http_req_t *r)
     if (!in_wechat(r) && !handle_ctx(r)->app->cfg->desktop_scan_outside_wechat) {
         /* Another desktop (or a plain browser) that got the link: nothing is touched. (The demo's
          * scan_outside_wechat lets the emulator's desktop tab play the phone.) */
-        simple_page(r, 403, "not_in_wechat", "请使用微信扫码 · Scan with WeChat",
-                    "请用手机微信的“扫一扫”扫描电脑上的二维码。此链接不能在其他浏览器中完成登录。",
-                    "Scan the code on the computer with WeChat on your phone. This link cannot "
-                    "complete a login in another browser.");
+        reply_page(r, 403, "not_in_wechat", WX_MSG_PAGE_DESKTOP_NOT_IN_WECHAT, NULL);
         return;
     }
     dscan_t *d = calloc(1, sizeof(*d));
     if (!d) {
-        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
-                    "Please try again.");
+        reply_page(r, 503, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     d->r = r;
@@ -908,32 +849,26 @@ handle_desktop_phone(http_req_t *r)
 {
     const char *code_s = wx_query_get(&r->query, "code");
     long code = 0;
-    const char *zh = "登录未完成，请在电脑上刷新二维码后重试。";
-    const char *en = "The login did not complete: get a new QR code on the computer and try "
-                     "again.";
+    wx_msg_id_t id = WX_MSG_PAGE_DESKTOP_PHONE_FAILED;
     if (!code_s || !wx_parse_long(code_s, -1000000, 1000000, &code))
         code = 0;
     switch (code) {
     case AUTHING_CODE_DENIED:
-        zh = "你取消了微信授权，电脑上的登录不会完成。";
-        en = "You declined WeChat's authorization: the computer will not be logged in.";
+        id = WX_MSG_PAGE_DESKTOP_PHONE_DENIED;
         break;
     case AUTHING_CODE_BLOCKED:
-        zh = "此账号已被网站停用，无法登录。";
-        en = "This account has been blocked by the site and cannot log in.";
+        id = WX_MSG_PAGE_DESKTOP_PHONE_BLOCKED;
         break;
     case AUTHING_CODE_SNAPSHOT:
-        zh = "请在完整页面中打开后重新扫码。";
-        en = "Open the full page, then scan again.";
+        id = WX_MSG_PAGE_DESKTOP_PHONE_SNAPSHOT;
         break;
     case AUTHING_CODE_WECHAT_DOWN:
-        zh = "暂时无法连接微信，请在电脑上刷新二维码后重试。";
-        en = "WeChat could not be reached: get a new QR code on the computer and try again.";
+        id = WX_MSG_PAGE_DESKTOP_PHONE_WECHAT_DOWN;
         break;
     default:
         break;
     }
-    simple_page(r, 200, "desktop_phone_error", "登录未完成 · Login not completed", zh, en);
+    reply_page(r, 200, "desktop_phone_error", id, &(http_page_t){.code = code});
 }
 
 /* After the phone's WeChat login: the ticket is bound to it, then the confirmation. */
@@ -978,6 +913,7 @@ static void
 confirm_page(http_req_t *r, const dscanned_t *d)
 {
     const store_ticket_t *t = &d->t;
+    const wx_msg_t *m = wx_msg(WX_MSG_PAGE_DESKTOP_CONFIRM);
     wx_buf_t b;
     char host[256], ua[128], when[64], csrf[33], phone[140];
     time_t bj = (time_t)(t->created_at + 8 * 3600); /* China Standard Time, no DST */
@@ -985,8 +921,7 @@ confirm_page(http_req_t *r, const dscanned_t *d)
     int64_t ago = wx_now() - t->created_at;
     if (!form_phone(d->phone, t, phone, sizeof(phone)) ||
         !confirm_token(d->app, t->id, phone, csrf)) {
-        simple_page(r, 500, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
-                    "Please try again.");
+        reply_page(r, 500, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     url_host(t->redirect, host, sizeof(host));
@@ -994,10 +929,12 @@ confirm_page(http_req_t *r, const dscanned_t *d)
     gmtime_r(&bj, &tm);
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
     wx_buf_init(&b, 65536);
-    page_head(&b, "确认登录 · Confirm login");
-    wx_buf_puts(&b, "<main id=\"wx-confirm\"><h1>确认在电脑上登录？</h1>"
-                    "<p class=\"en\">Log in on a computer?</p><div class=\"box\"><p>网站 Site：<b "
-                    "id=\"site\">");
+    page_head(&b, m);
+    wx_buf_puts(&b, "<main id=\"wx-confirm\"><h1>");
+    http_html_escape(&b, m->title_zh);
+    wx_buf_puts(&b, "</h1><p class=\"en\">");
+    http_html_escape(&b, m->title_en);
+    wx_buf_puts(&b, "</p><div class=\"box\"><p>网站 Site：<b id=\"site\">");
     http_html_escape(&b, t->site[0] ? t->site : host);
     wx_buf_puts(&b, "</b><br>登录后返回 Returns to：<b id=\"host\">");
     http_html_escape(&b, host);
@@ -1009,10 +946,11 @@ confirm_page(http_req_t *r, const dscanned_t *d)
                   "</b><br>时间 Time：<b id=\"desktop-time\">%s</b> 北京时间 (Beijing time)，约 "
                   "%lld 秒前 (%lld s ago)</p></div>",
                   when, (long long)(ago > 0 ? ago : 0), (long long)(ago > 0 ? ago : 0));
-    wx_buf_puts(&b, "<p class=\"warn\">如果不是你本人正在这台电脑上登录，请点击“拒绝”。不要确认别人"
-                    "发给你的二维码。<br><small>If you are not logging in on this computer "
-                    "yourself, refuse. Never confirm a code someone sent you.</small></p>"
-                    "<form method=\"post\" action=\"/desktop/confirm\">");
+    wx_buf_puts(&b, "<p class=\"warn\">");
+    http_html_escape(&b, m->zh);
+    wx_buf_puts(&b, "<br><small>");
+    http_html_escape(&b, m->en);
+    wx_buf_puts(&b, "</small></p><form method=\"post\" action=\"/desktop/confirm\">");
     wx_buf_printf(&b,
                   "<input type=\"hidden\" name=\"t\" value=\"%s\"><input type=\"hidden\" "
                   "name=\"csrf\" value=\"%s\">",
@@ -1037,12 +975,9 @@ static void
 decided_page(http_req_t *r, store_ticket_status_t status)
 {
     if (status == STORE_TICKET_CONFIRMED || status == STORE_TICKET_USED)
-        simple_page(r, 200, "desktop_confirmed", "已确认登录 · Login confirmed",
-                    "已确认，请回到电脑上继续。", "Confirmed: continue on the computer.");
+        reply_page(r, 200, "desktop_confirmed", WX_MSG_PAGE_DESKTOP_CONFIRMED, NULL);
     else
-        simple_page(r, 200, "desktop_refused", "已拒绝登录 · Login refused",
-                    "已拒绝，电脑上的登录不会完成。",
-                    "Refused: the computer will not be logged in.");
+        reply_page(r, 200, "desktop_refused", WX_MSG_PAGE_DESKTOP_REFUSED, NULL);
 }
 
 /* A follow ticket's phone, logged in by webpage authorization: the follower itself, or a
@@ -1052,11 +987,7 @@ follow_phone(http_req_t *r, dscanned_t *d)
 {
     const store_ticket_t *t = &d->t;
     if (t->status == STORE_TICKET_PENDING) {
-        simple_page(r, 409, "follow_not_scanned", "请先扫码 · Scan the QR code first",
-                    "请先用微信“扫一扫”扫描电脑上的二维码（关注公众号），再点公众号消息中的"
-                    "“确认登录”。",
-                    "Scan the QR code on the computer with WeChat first (follow the account), "
-                    "then tap 确认登录 in the account's message.");
+        reply_page(r, 409, "follow_not_scanned", WX_MSG_PAGE_DESKTOP_FOLLOW_NOT_SCANNED, NULL);
         return;
     }
     if (!t->phone_browser[0] || !d->follower[0] ||
@@ -1064,12 +995,7 @@ follow_phone(http_req_t *r, dscanned_t *d)
                      strlen(d->follower))) {
         wx_log(WX_LOG_WARN, "follow_link_other_user", "rid", r->id, "pool", t->pool_id,
                "connection", t->conn_identifier, NULL);
-        simple_page(r, 403, "follow_other_user", "无法确认 · Cannot confirm",
-                    "此确认链接属于扫码关注的另一个微信用户，可能是被转发的链接。请勿确认别人"
-                    "发给你的登录请求；如需登录，请自己扫描电脑上的二维码。",
-                    "This confirmation link belongs to the WeChat user who scanned the code (it "
-                    "was forwarded). Never confirm a login someone sent you; to log in, scan the "
-                    "code on the computer yourself.");
+        reply_page(r, 403, "follow_other_user", WX_MSG_PAGE_DESKTOP_FOLLOW_OTHER_USER, NULL);
         return;
     }
     if (t->status == STORE_TICKET_SCANNED && wx_now() >= t->expires_at) {
@@ -1102,25 +1028,18 @@ on_scanned(wx_status_t rc, const wx_err_t *err, void *arg)
             decided_page(r, d->t.status);
         break;
     case WX_EUSED:
-        simple_page(r, 409, "ticket_used", "二维码已被使用 · QR code already used",
-                    "此二维码已被其他手机扫描或已处理。如需登录，请在电脑上刷新二维码。",
-                    "This QR code was already scanned by another phone or used. To log in, get "
-                    "a new one on the computer.");
+        reply_page(r, 409, "ticket_used", WX_MSG_PAGE_DESKTOP_PHONE_USED, NULL);
         break;
     case WX_EEXPIRED:
         reply_expired_phone(r);
         break;
     case WX_ENOENT:
-        simple_page(r, 404, "unknown_ticket", "二维码无效 · Unknown QR code",
-                    "此二维码无效或已过期，请在电脑上刷新二维码后重新扫描。",
-                    "This QR code is unknown or too old: get a new one on the computer.");
+        reply_page(r, 404, "unknown_ticket", WX_MSG_PAGE_DESKTOP_PHONE_UNKNOWN_TICKET, NULL);
         break;
     default:
         wx_log(WX_LOG_ERROR, "desktop_scan_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        simple_page(r, 503, "store_unavailable", "暂时无法登录 · Login could not continue",
-                    "服务暂时不可用，请稍后刷新本页。",
-                    "The service is temporarily unavailable; reload this page in a moment.");
+        reply_page(r, 503, "store_unavailable", WX_MSG_PAGE_FINISH_UNAVAILABLE, NULL);
         break;
     }
     OPENSSL_cleanse(d, sizeof(*d));
@@ -1139,8 +1058,7 @@ desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id, c
         desktop_follower_hash(rec->openid, d->follower) != WX_OK ||
         desktop_record_seal(ctx->app, ticket_id, rec, d->sealed, &err) != WX_OK) {
         free(d);
-        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后刷新本页。",
-                    "Please reload in a moment.");
+        reply_page(r, 503, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         return;
     }
     d->r = r;
@@ -1154,9 +1072,7 @@ desktop_phone_scanned(http_req_t *r, worker_ctx_t *ctx, const char *ticket_id, c
 static void
 reply_bad_csrf(http_req_t *r)
 {
-    simple_page(r, 403, "bad_csrf", "无法确认 · Cannot confirm",
-                "确认页面已失效，请重新扫描电脑上的二维码。",
-                "This confirmation page is not valid for this phone; scan the code again.");
+    reply_page(r, 403, "bad_csrf", WX_MSG_PAGE_DESKTOP_CONFIRM_STALE, NULL);
 }
 
 /* POST /desktop/confirm: t, csrf, action=confirm|refuse, from the confirmation page. */
@@ -1244,9 +1160,7 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
         decided_page(r, d->t.status);
         return;
     case WX_EUSED:
-        simple_page(r, 409, "ticket_used", "此登录已处理 · Already decided",
-                    "此登录已经确认或拒绝，不能更改。",
-                    "This login was already confirmed or refused.");
+        reply_page(r, 409, "ticket_used", WX_MSG_PAGE_DESKTOP_ALREADY_DECIDED, NULL);
         return;
     case WX_EEXPIRED:
         reply_expired_phone(r);
@@ -1257,16 +1171,12 @@ on_decided(wx_status_t rc, const wx_err_t *err, void *arg)
             reply_bad_csrf(r);
             return;
         }
-        simple_page(r, 403, "other_phone", "无法确认 · Cannot confirm",
-                    "此登录请求不属于这台手机。",
-                    "This login request does not belong to this phone.");
+        reply_page(r, 403, "other_phone", WX_MSG_PAGE_DESKTOP_OTHER_PHONE, NULL);
         return;
     default:
         wx_log(WX_LOG_ERROR, "desktop_decide_failed", "rid", r->id, "error", err->msg, "detail",
                err->detail, NULL);
-        simple_page(r, 503, "store_unavailable", "暂时无法确认 · Could not confirm",
-                    "服务暂时不可用，请稍后重试。",
-                    "The service is temporarily unavailable; try again in a moment.");
+        reply_page(r, 503, "store_unavailable", WX_MSG_PAGE_DESKTOP_CONFIRM_UNAVAILABLE, NULL);
         return;
     }
 }
@@ -1285,13 +1195,14 @@ handle_desktop_confirm(http_req_t *r)
         return;
     /* A form posted from another site's page never counts (CSRF), whatever it carries. */
     if (origin && strcmp(origin, "null") != 0 && strcmp(origin, cfg->public_url) != 0) {
-        simple_page(r, 403, "bad_origin", "无法确认 · Cannot confirm", "请求来源不正确。",
-                    "The request did not come from this site's page.");
+        reply_page(r, 403, "bad_origin", WX_MSG_PAGE_INVALID_REQUEST,
+                   &(http_page_t){.detail = "The form was posted from another site (Origin); it "
+                                            "must come from this site's confirmation page."});
         return;
     }
     if (handle_form_parse(r, &form, &err) != WX_OK) {
-        simple_page(r, 400, "bad_form", "无法确认 · Cannot confirm", "请求格式不正确。",
-                    "The form could not be read.");
+        reply_page(r, 400, "bad_form", WX_MSG_PAGE_INVALID_REQUEST,
+                   &(http_page_t){.detail = "The form could not be read."});
         goto out;
     }
     const char *id = wx_query_get(&form, "t");
@@ -1299,15 +1210,14 @@ handle_desktop_confirm(http_req_t *r)
     const char *action = wx_query_get(&form, "action");
     if (!ticket_id_valid(id) || !csrf || !action ||
         (strcmp(action, "confirm") != 0 && strcmp(action, "refuse") != 0)) {
-        simple_page(r, 400, "bad_form", "无法确认 · Cannot confirm", "请求缺少必要的字段。",
-                    "The form needs t, csrf and action=confirm|refuse.");
+        reply_page(r, 400, "bad_form", WX_MSG_PAGE_INVALID_REQUEST,
+                   &(http_page_t){.detail = "The form needs t, csrf and action=confirm|refuse."});
         goto out;
     }
     d = calloc(1, sizeof(*d));
     if (!d || !browser_hash(r, d->phone) || !confirm_token(ctx->app, id, d->phone, want)) {
         free(d);
-        simple_page(r, 503, "internal_error", "服务繁忙 · Server busy", "请稍后重试。",
-                    "Please try again.");
+        reply_page(r, 503, "internal_error", WX_MSG_PAGE_BUSY, NULL);
         goto out;
     }
     /* Not a scan ticket's token: a follow ticket's, which names the ticket's follower too

@@ -287,6 +287,7 @@ http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_t *o)
         p.action_url = self;
     if (!r->outcome)
         r->outcome = "error";
+    p.outcome = r->outcome;
     wx_buf_init(&b, 65536);
     if (wx_msg_page_render(&b, &p) != WX_OK) { /* a detail too long: the page without it */
         wx_buf_reset(&b);

@@ -30,7 +30,8 @@ typedef struct {
                                restart or back to the previous page otherwise */
 } http_page_t;
 /* A page every WeChat user can read: the catalogue entry id (util/msg.h) in Chinese and
- * English, ordered by Accept-Language, with its action and the request id. o may be NULL. */
+ * English, ordered by Accept-Language, with its action and the request id. o may be NULL.
+ * Set r->outcome first: the heading's data-outcome shows it ("error" when unset). */
 void http_reply_page(http_req_t *r, int status, wx_msg_id_t id, const http_page_t *o);
 
 /* End the request without a response: the connection is reset (RST), as a crashed or

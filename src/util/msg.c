@@ -194,6 +194,171 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
                                         "method ({}). Go back to the site and log in another "
                                         "way."},
 
+    /* The desktop login (handle/desktop.c, docs/desktop-login.md). The QR page and the phone's
+     * confirmation page have layouts of their own: they read the title and the text of these
+     * three entries (wx_msg), their labels next to values stay in desktop.c. */
+    [WX_MSG_PAGE_DESKTOP_QR_SCAN] = {"page.desktop_qr_scan", P, INFO, BACK, "微信扫码登录",
+                                     "Log in with WeChat",
+                                     "请使用微信“扫一扫”扫描二维码，然后在手机上确认登录。",
+                                     "Scan the code with WeChat on your phone, then confirm the "
+                                     "login on the phone."},
+    [WX_MSG_PAGE_DESKTOP_QR_FOLLOW] = {"page.desktop_qr_follow", P, INFO, BACK, "微信扫码登录",
+                                       "Log in with WeChat",
+                                       "请使用微信“扫一扫”扫描二维码并关注公众号（已关注的用户扫码"
+                                       "即可），然后在公众号消息中点“确认登录”。",
+                                       "Scan the code with WeChat and follow the account (if you "
+                                       "already follow it, scanning is enough), then tap the "
+                                       "confirm link in the account's message."},
+    [WX_MSG_PAGE_DESKTOP_CONFIRM] = {"page.desktop_confirm", P, WARN, BACK, "确认在电脑上登录？",
+                                     "Log in on a computer?",
+                                     "如果不是你本人正在这台电脑上登录，请点击“拒绝”。不要确认别人"
+                                     "发给你的二维码。",
+                                     "If you are not logging in on this computer yourself, "
+                                     "refuse. Never confirm a code someone sent you."},
+
+    /* The computer's /desktop/finish: back to the page before it (the site's QR page, which a
+     * reload gives a new code). */
+    [WX_MSG_PAGE_DESKTOP_FINISH_FAILED] = {"page.desktop_finish_failed", P, WARN, BACK,
+                                           "无法完成登录", "Login failed",
+                                           "登录没能完成，请回到网站重新扫码登录。",
+                                           "The login could not be completed. Go back to the "
+                                           "site and scan a new QR code."},
+    [WX_MSG_PAGE_DESKTOP_CONFIG_CHANGED] = {"page.desktop_config_changed", P, WARN, BACK,
+                                            "无法完成登录", "Login could not finish",
+                                            "登录过程中，网站的微信登录配置已更改，请回到网站重新"
+                                            "登录。",
+                                            "The site's WeChat login was changed during the "
+                                            "login. Go back to the site and log in again."},
+    [WX_MSG_PAGE_DESKTOP_UNKNOWN_TICKET] = {"page.desktop_unknown_ticket", P, WARN, BACK,
+                                            "二维码无效", "Unknown QR code",
+                                            "此二维码无效或已过期，请回到网站重新登录。",
+                                            "This QR code is unknown or too old. Go back to the "
+                                            "site and log in again."},
+    [WX_MSG_PAGE_DESKTOP_REFUSED_ON_PHONE] = {"page.desktop_refused_on_phone", P, WARN, BACK,
+                                              "已拒绝登录", "Login refused",
+                                              "此登录已在手机上被拒绝。如需登录，请回到网站重新"
+                                              "扫码。",
+                                              "The login was refused on the phone. To log in, go "
+                                              "back to the site and scan a new code."},
+    [WX_MSG_PAGE_DESKTOP_OTHER_BROWSER] = {"page.desktop_other_browser", P, WARN, BACK,
+                                           "登录属于另一个浏览器", "Another browser's login",
+                                           "此登录属于另一台电脑或浏览器，无法在这里完成。",
+                                           "This login belongs to another computer or browser "
+                                           "and cannot be completed here."},
+    [WX_MSG_PAGE_DESKTOP_ALREADY_USED] = {"page.desktop_already_used", P, WARN, BACK,
+                                          "登录链接已使用", "Already used",
+                                          "此二维码的登录已经完成，不能再次使用。请回到网站重新"
+                                          "登录。",
+                                          "This QR code's login was already completed; it cannot "
+                                          "be used again. Go back to the site to log in again."},
+    [WX_MSG_PAGE_DESKTOP_EXPIRED] = {"page.desktop_expired", P, WARN, BACK, "二维码已过期",
+                                     "QR code expired", "二维码已过期，请回到网站重新扫码登录。",
+                                     "The QR code expired. Go back to the site and scan a new "
+                                     "one."},
+    [WX_MSG_PAGE_DESKTOP_NOT_CONFIRMED] = {"page.desktop_not_confirmed", P, WAIT, BACK, "尚未确认",
+                                           "Not confirmed yet",
+                                           "手机上尚未确认登录，请返回上一页等待确认。",
+                                           "The login is not confirmed on the phone yet. Go back "
+                                           "and wait."},
+
+    /* The phone: the QR code is on the computer, so the way on is there (刷新二维码); the
+     * button goes back, or closes the page in WeChat. */
+    [WX_MSG_PAGE_DESKTOP_PHONE_EXPIRED] = {"page.desktop_phone_expired", P, WARN, BACK,
+                                           "二维码已过期", "QR code expired",
+                                           "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。",
+                                           "The QR code expired. Click \"New QR code\" on the "
+                                           "computer and scan again."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_UNKNOWN_TICKET] = {"page.desktop_phone_unknown_ticket", P, WARN,
+                                                  BACK, "二维码无效", "Unknown QR code",
+                                                  "此二维码无效或已过期，请在电脑上刷新二维码后重新"
+                                                  "扫描。",
+                                                  "This QR code is unknown or too old. Get a new "
+                                                  "one on the computer and scan it."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_USED] = {"page.desktop_phone_used", P, WARN, BACK, "二维码已被使用",
+                                        "QR code already used",
+                                        "此二维码已被扫描或已处理。如需登录，请在电脑上刷新二维码"
+                                        "后重新扫描。",
+                                        "This QR code was already scanned or used. To log in, get "
+                                        "a new one on the computer and scan it."},
+    [WX_MSG_PAGE_DESKTOP_BAD_QR] = {"page.desktop_bad_qr", P, WARN, BACK, "二维码无效",
+                                    "Invalid QR code", "二维码内容不完整，请重新扫描。",
+                                    "The QR code's link is incomplete. Please scan it again."},
+    [WX_MSG_PAGE_DESKTOP_NOT_IN_WECHAT] = {"page.desktop_not_in_wechat", P, INFO, BACK,
+                                           "请使用微信扫码", "Scan with WeChat",
+                                           "请用手机微信的“扫一扫”扫描电脑上的二维码。此链接不能在"
+                                           "其他浏览器中完成登录。",
+                                           "Scan the code on the computer with WeChat on your "
+                                           "phone. This link cannot complete a login in another "
+                                           "browser."},
+    [WX_MSG_PAGE_DESKTOP_FOLLOW_NOT_SCANNED] = {"page.desktop_follow_not_scanned", P, INFO, BACK,
+                                                "请先扫码", "Scan the QR code first",
+                                                "请先用微信“扫一扫”扫描电脑上的二维码（关注公众"
+                                                "号），再点公众号消息中的“确认登录”。",
+                                                "Scan the QR code on the computer with WeChat "
+                                                "first (follow the account), then tap the confirm "
+                                                "link in the account's message."},
+    [WX_MSG_PAGE_DESKTOP_FOLLOW_OTHER_USER] = {"page.desktop_follow_other_user", P, WARN, BACK,
+                                               "无法确认", "Cannot confirm",
+                                               "此确认链接属于扫码关注的另一个微信用户，可能是被转"
+                                               "发的链接。请勿确认别人发给你的登录请求；如需登录，"
+                                               "请自己扫描电脑上的二维码。",
+                                               "This confirmation link belongs to the WeChat user "
+                                               "who scanned the code (it was forwarded). Never "
+                                               "confirm a login someone sent you; to log in, scan "
+                                               "the code on the computer yourself."},
+    /* /desktop/phone?code=: the phone's WeChat login ended on an error; only the code is read,
+     * so a crafted link cannot put words of its own on the page. */
+    [WX_MSG_PAGE_DESKTOP_PHONE_FAILED] = {"page.desktop_phone_failed", P, WARN, BACK, "登录未完成",
+                                          "Login not completed",
+                                          "登录未完成，请在电脑上刷新二维码后重试。",
+                                          "The login did not complete. Get a new QR code on the "
+                                          "computer and try again."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_DENIED] = {"page.desktop_phone_denied", P, INFO, BACK, "登录未完成",
+                                          "Login not completed",
+                                          "你取消了微信授权，电脑上的登录不会完成。",
+                                          "You declined WeChat's authorization: the computer "
+                                          "will not be logged in."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_BLOCKED] = {"page.desktop_phone_blocked", P, WARN, BACK,
+                                           "登录未完成", "Login not completed",
+                                           "此账号已被网站停用，无法登录。",
+                                           "This account has been blocked by the site and cannot "
+                                           "log in."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_SNAPSHOT] = {"page.desktop_phone_snapshot", P, WARN, BACK,
+                                            "登录未完成", "Login not completed",
+                                            "请在完整页面中打开后重新扫码。",
+                                            "Open the full page, then scan again."},
+    [WX_MSG_PAGE_DESKTOP_PHONE_WECHAT_DOWN] = {"page.desktop_phone_wechat_down", P, WAIT, BACK,
+                                               "登录未完成", "Login not completed",
+                                               "暂时无法连接微信，请在电脑上刷新二维码后重试。",
+                                               "WeChat could not be reached. Get a new QR code on "
+                                               "the computer and try again."},
+    [WX_MSG_PAGE_DESKTOP_CONFIRMED] = {"page.desktop_confirmed", P, INFO, BACK, "已确认登录",
+                                       "Login confirmed", "已确认，请回到电脑上继续。",
+                                       "Confirmed: continue on the computer."},
+    [WX_MSG_PAGE_DESKTOP_REFUSED] = {"page.desktop_refused", P, INFO, BACK, "已拒绝登录",
+                                     "Login refused", "已拒绝，电脑上的登录不会完成。",
+                                     "Refused: the computer will not be logged in."},
+    [WX_MSG_PAGE_DESKTOP_CONFIRM_STALE] = {"page.desktop_confirm_stale", P, WARN, BACK, "无法确认",
+                                           "Cannot confirm",
+                                           "确认页面已失效，请重新扫描电脑上的二维码。",
+                                           "This confirmation page is not valid for this phone. "
+                                           "Scan the code on the computer again."},
+    [WX_MSG_PAGE_DESKTOP_ALREADY_DECIDED] = {"page.desktop_already_decided", P, INFO, BACK,
+                                             "此登录已处理", "Already decided",
+                                             "此登录已经确认或拒绝，不能更改。",
+                                             "This login was already confirmed or refused; it "
+                                             "cannot be changed."},
+    [WX_MSG_PAGE_DESKTOP_OTHER_PHONE] = {"page.desktop_other_phone", P, WARN, BACK, "无法确认",
+                                         "Cannot confirm", "此登录请求不属于这台手机。",
+                                         "This login request does not belong to this phone."},
+    /* A POST: nothing to reload; back to the confirmation page, whose buttons post again. */
+    [WX_MSG_PAGE_DESKTOP_CONFIRM_UNAVAILABLE] = {"page.desktop_confirm_unavailable", P, WAIT, BACK,
+                                                 "暂时无法确认", "Could not confirm",
+                                                 "服务暂时不可用，请返回确认页面，稍后重试。",
+                                                 "The service is temporarily unavailable. Go back "
+                                                 "to the confirmation page and try again in a "
+                                                 "moment."},
+
     CB(WX_MSG_CB_OK, "cb.ok", "登录成功", "Logged in"),
     CB(WX_MSG_CB_DENIED, "cb.denied", "用户取消了授权", "The user declined the authorization"),
     CB(WX_MSG_CB_EXPIRED, "cb.expired", "登录链接已过期，请重新登录",
@@ -410,7 +575,13 @@ wx_msg_page_render(wx_buf_t *b, const wx_msg_page_t *p)
     PUT(wx_html_escape(b, t2));
     PUT(wx_buf_printf(b, "</title><style>%s</style></head><body><div class=\"wx-page\">",
                       page_style));
-    PUT(wx_buf_printf(b, "<div class=\"wx-icon %s</div><h1>", icon));
+    PUT(wx_buf_printf(b, "<div class=\"wx-icon %s</div><h1", icon));
+    if (p->outcome && *p->outcome) { /* what the log says: tests and scripts read it */
+        PUT(wx_buf_puts(b, " data-outcome=\""));
+        PUT(wx_html_escape(b, p->outcome));
+        PUT(wx_buf_puts(b, "\""));
+    }
+    PUT(wx_buf_puts(b, ">"));
     PUT(wx_html_escape(b, t1));
     PUT(wx_buf_puts(b, "</h1><p class=\"wx-text\">"));
     PUT(put_text(b, x1, p->arg));

@@ -43,6 +43,38 @@ typedef enum {
     WX_MSG_PAGE_POPUP_NO_OPENER,       /* popup: nobody to tell (shown by its script) */
     WX_MSG_PAGE_DEMO_PHONE_LINK,       /* desktop QR page, scan_outside_wechat only: a link */
     WX_MSG_PAGE_DESKTOP_METHOD_OFF,    /* ?desktop_method= names a method not set up; {} = it */
+    /* the desktop login (handle/desktop.c): fixed texts of its QR and confirmation pages */
+    WX_MSG_PAGE_DESKTOP_QR_SCAN,   /* QR page, scan method: title and what to do */
+    WX_MSG_PAGE_DESKTOP_QR_FOLLOW, /* QR page, follow method (scan, follow, 确认登录) */
+    WX_MSG_PAGE_DESKTOP_CONFIRM,   /* phone's confirmation page: question and warning */
+    /* ... the computer's /desktop/finish */
+    WX_MSG_PAGE_DESKTOP_FINISH_FAILED,    /* our side could not finish (record, user, rand) */
+    WX_MSG_PAGE_DESKTOP_CONFIG_CHANGED,   /* pool, connection or app deleted meanwhile */
+    WX_MSG_PAGE_DESKTOP_UNKNOWN_TICKET,   /* no such ticket */
+    WX_MSG_PAGE_DESKTOP_REFUSED_ON_PHONE, /* the phone refused */
+    WX_MSG_PAGE_DESKTOP_OTHER_BROWSER,    /* the ticket is another browser's */
+    WX_MSG_PAGE_DESKTOP_ALREADY_USED,     /* the login was already taken */
+    WX_MSG_PAGE_DESKTOP_EXPIRED,          /* the QR code expired */
+    WX_MSG_PAGE_DESKTOP_NOT_CONFIRMED,    /* finish before the phone confirmed */
+    /* ... the phone (/desktop/scan, the WeChat callback, /desktop/phone, /desktop/confirm) */
+    WX_MSG_PAGE_DESKTOP_PHONE_EXPIRED,        /* the QR code expired */
+    WX_MSG_PAGE_DESKTOP_PHONE_UNKNOWN_TICKET, /* no such ticket */
+    WX_MSG_PAGE_DESKTOP_PHONE_USED,           /* scanned already, or decided */
+    WX_MSG_PAGE_DESKTOP_BAD_QR,               /* /desktop/scan without a valid t */
+    WX_MSG_PAGE_DESKTOP_NOT_IN_WECHAT,        /* /desktop/scan outside WeChat (or HEAD) */
+    WX_MSG_PAGE_DESKTOP_FOLLOW_NOT_SCANNED,   /* follow ticket's link before its scan */
+    WX_MSG_PAGE_DESKTOP_FOLLOW_OTHER_USER,    /* follow ticket's link forwarded to another */
+    WX_MSG_PAGE_DESKTOP_PHONE_FAILED,         /* /desktop/phone: any other code */
+    WX_MSG_PAGE_DESKTOP_PHONE_DENIED,         /* /desktop/phone: the user declined */
+    WX_MSG_PAGE_DESKTOP_PHONE_BLOCKED,        /* /desktop/phone: account blocked */
+    WX_MSG_PAGE_DESKTOP_PHONE_SNAPSHOT,       /* /desktop/phone: a Moments snapshot page */
+    WX_MSG_PAGE_DESKTOP_PHONE_WECHAT_DOWN,    /* /desktop/phone: WeChat unreachable */
+    WX_MSG_PAGE_DESKTOP_CONFIRMED,            /* the phone confirmed (200) */
+    WX_MSG_PAGE_DESKTOP_REFUSED,              /* the phone refused (200) */
+    WX_MSG_PAGE_DESKTOP_CONFIRM_STALE,        /* the form's token is not this phone's */
+    WX_MSG_PAGE_DESKTOP_ALREADY_DECIDED,      /* confirm/refuse after a decision */
+    WX_MSG_PAGE_DESKTOP_OTHER_PHONE,          /* the ticket was scanned by another phone */
+    WX_MSG_PAGE_DESKTOP_CONFIRM_UNAVAILABLE,  /* the store failed at the decision */
     /* ---- `message` on the business callback (Authing's language: Chinese) ---- */
     WX_MSG_CB_OK,
     WX_MSG_CB_DENIED,
@@ -125,6 +157,7 @@ typedef struct {
     const char *arg;             /* replaces "{}" in the texts (escaped); NULL: "" */
     const char *detail;          /* for the site's developer: what to fix (escaped); NULL */
     const char *action_url;      /* the button's target (escaped); NULL: per action */
+    const char *outcome; /* the heading's data-outcome (the log's outcome: tests, scripts); NULL */
 } wx_msg_page_t;
 
 /* The page of p->id: Chinese and English, the action button, status/code/request id small.

@@ -56,6 +56,7 @@ check_page(const wxt_resp_t *r, long status, const char *title_zh, const char *t
     assert_null(r->location);
     assert_non_null(strstr(r->content_type, "text/html"));
     assert_non_null(strstr(r->body, "<html lang=\"zh-CN\">"));
+    assert_non_null(strstr(r->body, "<h1 data-outcome=\"")); /* the log's outcome */
     const char *zh = strstr(r->body, title_zh), *en = strstr(r->body, title_en);
     if (!zh || !en || zh > en)
         fail_msg("want '%s' before '%s': %.600s", title_zh, title_en, r->body);
@@ -260,7 +261,7 @@ test_unknown_state_and_english_first(void **state)
     assert_int_equal(wxt_http_headers("GET", url, hdr, NULL, &r), 0);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "<html lang=\"en\">"));
-    const char *en = strstr(r.body, "<h1>Unknown login link</h1>");
+    const char *en = strstr(r.body, ">Unknown login link</h1>");
     const char *zh = strstr(r.body, "<h2>登录链接无效或已过期");
     assert_non_null(en);
     assert_non_null(zh);

@@ -168,7 +168,8 @@ test_detail_code_and_escaping(void **state)
                        .rid = "<rid>",
                        .code = 40029,
                        .detail = "Refused redirect_url: https://e.example/<script>\"x",
-                       .action_url = "javascript:\"><script>"};
+                       .action_url = "javascript:\"><script>",
+                       .outcome = "bad\"<x>"};
     assert_int_equal(wx_msg_page_render(&b, &p), WX_OK);
     const char *h = wx_buf_str(&b);
     assert_null(strstr(h, "<script>\""));
@@ -176,6 +177,8 @@ test_detail_code_and_escaping(void **state)
     assert_non_null(strstr(h, "https://e.example/&lt;script&gt;&quot;x"));
     assert_non_null(strstr(h, "给网站开发者 &middot; For the site&#39;s developer"));
     assert_non_null(strstr(h, "错误码 Code 40029"));
+    /* The log's outcome on the heading (tests and scripts read it), escaped. */
+    assert_non_null(strstr(h, "<h1 data-outcome=\"bad&quot;&lt;x&gt;\">"));
     assert_non_null(strstr(h, "href=\"javascript:&quot;&gt;&lt;script&gt;\""));
     assert_int_equal(strstr(h, "<script>") - h, strstr(h, "<script>(function") - h); /* ours only */
     wx_buf_free(&b);
