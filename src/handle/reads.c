@@ -69,6 +69,31 @@ handle_read(http_worker_t *w, store_job_run_fn run, store_job_done_fn done, void
  * computer's login that names its method (?desktop_method=) gets that method's connection, or
  * method_missing. The one place where a login's connection is chosen
  * (docs/desktop-login.md). */
+/* The first (oldest) service-account connection with a message server Token. */
+static bool
+follow_conn_row(const store_conn_t *c, void *arg)
+{
+    char *ident = arg;
+    if (strcmp(c->type, STORE_CONN_OPEN) == 0 || !c->push_token[0])
+        return true;
+    wx_strlcpy(ident, c->identifier, STORE_IDENT_MAX);
+    return false;
+}
+
+/* Follow asked for through a service-account connection without a message server Token:
+ * the pool's connection that has one (proto/desktop_methods.c offers follow through it, and
+ * GET /desktop/methods lists it), as a computer is sent to the website app from a page naming
+ * the service account. None: f->conn stays, refused by the caller. */
+static wx_status_t
+follow_conn_pick(store_t *st, conf_fetch_t *f)
+{
+    char ident[STORE_IDENT_MAX] = "";
+    wx_status_t rc = store_conn_list(st, f->pool_id, follow_conn_row, ident, &f->err);
+    if (rc == WX_OK && ident[0])
+        rc = store_conn_get(st, f->pool_id, ident, &f->conn, &f->err);
+    return rc;
+}
+
 static wx_status_t
 conf_conn_pick(store_t *st, conf_fetch_t *f)
 {
@@ -82,6 +107,9 @@ conf_conn_pick(store_t *st, conf_fetch_t *f)
         if (rc != WX_OK || !f->desktop)
             return rc;
         bool open = strcmp(f->conn.type, STORE_CONN_OPEN) == 0;
+        if (want == DMETHOD_FOLLOW && !open && !f->conn.push_token[0] &&
+            (rc = follow_conn_pick(st, f)) != WX_OK)
+            return rc;
         if (want == DMETHOD_SCAN || want == DMETHOD_FOLLOW) {
             /* a website app has neither a ticket's phone page nor an account's pushes */
             f->method_missing = open || (want == DMETHOD_FOLLOW && !f->conn.push_token[0]);
@@ -111,6 +139,9 @@ conf_conn_pick(store_t *st, conf_fetch_t *f)
     if (named)
         return WX_OK;
     rc = store_conn_default(st, f->pool_id, &f->conn, &f->err);
+    if (rc == WX_OK && want == DMETHOD_FOLLOW && !f->conn.push_token[0] &&
+        strcmp(f->conn.type, STORE_CONN_OPEN) != 0)
+        rc = follow_conn_pick(st, f);
     if (rc == WX_OK && (want == DMETHOD_SCAN || want == DMETHOD_FOLLOW))
         f->method_missing = strcmp(f->conn.type, STORE_CONN_OPEN) == 0 ||
                             (want == DMETHOD_FOLLOW && !f->conn.push_token[0]);

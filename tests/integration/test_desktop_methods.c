@@ -289,9 +289,19 @@ test_follow_connection(void **state)
     /* The same connection asked for the scan method: the ticket's page. */
     start_url(want, sizeof(want), "wechat-second", "scan");
     assert_scan_page(want);
-    /* The default connection has no Token: follow there is refused. */
-    start_url(want, sizeof(want), "wechat:webpage-authorization", "follow");
-    assert_refused(want, "follow", "--push-token-env");
+    /* Follow asked for through the default connection (no Token; the SDK's start URL names
+     * it), or through the pool flow naming none: the pool's follow connection, as
+     * /desktop/methods offers it. */
+    const char *follow_urls[] = {"/connections/social/wechat:webpage-authorization?app_id=demo-app"
+                                 "&desktop_method=follow",
+                                 "/oauth/wechatmp/url/demo?desktop_method=follow"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(want, sizeof(want), "%s%s", env.auth, follow_urls[i]);
+        desktop_get(want, &r);
+        if (r.status != 200 || !strstr(r.body, "扫描二维码并关注公众号"))
+            fail_msg("%s: %ld %.400s", follow_urls[i], r.status, r.body ? r.body : "");
+        wxt_resp_free(&r);
+    }
 }
 
 /* A website app joins: it becomes the pick; scan and follow still work when asked for. */
