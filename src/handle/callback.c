@@ -52,6 +52,8 @@ typedef struct {
     login_record_t rec;      /* success: what the token is made of */
     store_user_t user;       /* success: the row after the login */
     bool blocked;            /* success asked, but the user is blocked: error_url recorded */
+    char *other_url;         /* success of a ticket's phone: the "not the follower" page */
+    bool not_follower;       /* a follow ticket's link opened by another user: other_url */
     int code;                /* errors: the result code and message, for a popup's page */
     char message[512];
 } login_end_t;
@@ -112,8 +114,10 @@ login_free(void *p)
     free(l->claim);
     free(l->state.result);
     free(l->state.oidc);
-    if (l->end)
+    if (l->end) {
         free(l->end->error_url);
+        free(l->end->other_url);
+    }
     free(l->end);
     if (l->conf)
         conf_fetch_clear(l->conf);
@@ -223,17 +227,69 @@ end_error_write(store_t *st, login_t *l, wx_err_t *err)
 }
 
 /* A success: user and identity, audit row and the state's record, all or nothing. */
+static const char *state_ticket(const login_state_t *s);
+
+/* A follow ticket's confirmation link is the follower's alone (desktop-login.md): opened by
+ * anyone else (a forwarded link; its webpage authorization is silent, snsapi_base), nothing
+ * of theirs is recorded, no user made. *follow: the state is a follow ticket's phone. */
+static wx_status_t
+follower_check(store_t *st, login_t *l, bool *follow, wx_err_t *err)
+{
+    login_end_t *e = l->end;
+    const char *ticket = state_ticket(&l->state);
+    char hash[65];
+    *follow = false;
+    if (!ticket)
+        return WX_OK;
+    store_ticket_t *t = malloc(sizeof(*t));
+    if (!t)
+        return wx_err_set(err, WX_ENOMEM, "out of memory");
+    wx_status_t rc = store_ticket_get(st, ticket, t, err);
+    if (rc == WX_ENOENT) { /* desktop.c says so after the login */
+        wx_err_clear(err);
+        rc = WX_OK;
+    } else if (rc == WX_OK && strcmp(t->method, DESKTOP_METHOD_FOLLOW) == 0) {
+        *follow = true;
+        rc = desktop_follower_hash(e->in.openid, hash);
+        if (rc != WX_OK)
+            wx_err_set(err, rc, "follower hash failed");
+        else
+            e->not_follower =
+                !t->phone_browser[0] ||
+                !wx_ct_equal(hash, strlen(hash), t->phone_browser, strlen(t->phone_browser));
+    }
+    OPENSSL_cleanse(t, sizeof(*t));
+    free(t);
+    return rc;
+}
+
 static wx_status_t
 end_success_write(store_t *st, login_t *l, wx_err_t *err)
 {
     login_end_t *e = l->end;
-    bool created = false;
-    wx_status_t rc = store_user_upsert_wechat(st, &e->in, &e->user, &created, err);
+    bool created = false, follow = false;
+    wx_status_t rc = follower_check(st, l, &follow, err);
+    if (rc != WX_OK)
+        return rc;
+    if (e->not_follower) {
+        if (!e->other_url)
+            return wx_err_set(err, WX_EINVAL, "no page for another user's link");
+        return store_state_finish(st, l->state.id, e->other_url, err);
+    }
+    rc = store_user_upsert_wechat(st, &e->in, &e->user, &created, err);
     if (rc == WX_EDENIED) {
         e->blocked = true;
         wx_err_clear(err);
         if ((rc = audit_add(st, l, "system", "blocked", err)) != WX_OK)
             return rc;
+        /* The blocked follower's ticket: refused in the same transaction, so the desktop
+         * hears it at once (on_ended wakes its waits) instead of waiting for expiry. */
+        if (follow) {
+            wx_status_t r2 = store_ticket_refuse(st, state_ticket(&l->state), e->in.now, NULL, err);
+            if (r2 != WX_OK && r2 != WX_EUSED && r2 != WX_EEXPIRED)
+                return r2;
+            wx_err_clear(err);
+        }
         return store_state_finish(st, l->state.id, e->error_url, err);
     }
     if (rc != WX_OK)
@@ -272,6 +328,9 @@ end_recorded(store_t *st, login_t *l, bool success, wx_err_t *err)
         goto out;
     if (e->error_url && strcmp(s->result, e->error_url) == 0) {
         e->blocked = success; /* a success job records the error only for a blocked user */
+        rc = WX_OK;
+    } else if (success && e->other_url && strcmp(s->result, e->other_url) == 0) {
+        e->not_follower = true;
         rc = WX_OK;
     } else if (success && record_open(l, s->result, &rec) && strcmp(rec.jti, e->rec.jti) == 0 &&
                store_user_get(st, l->state.pool_id, rec.user_id, &e->user, err) == WX_OK) {
@@ -708,6 +767,13 @@ on_ended(wx_status_t rc, const wx_err_t *err, void *arg)
             finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_INTERNAL, "internal_error");
         return;
     }
+    if (e->not_follower) { /* a follow ticket's link, another WeChat user: nothing kept */
+        log_fields(l, "follow_other_user");
+        http_reply_redirect(l->r, e->other_url);
+        return;
+    }
+    if (e->blocked && state_ticket(&l->state))
+        desktop_ticket_changed(state_ticket(&l->state)); /* a follow ticket refused: say so */
     if (e->blocked) {
         log_fields(l, "blocked");
         if (is_popup(l))
@@ -832,6 +898,12 @@ finish_success_read(login_t *l)
     if (result_error_url(l, &url, AUTHING_CODE_BLOCKED, WX_MSG_CB_BLOCKED) != WX_OK ||
         !(e->error_url = strdup(wx_buf_str(&url))))
         goto internal;
+    /* A ticket's phone: the page for a follow ticket's link opened by another user. */
+    wx_buf_reset(&url);
+    if (state_ticket(&l->state) &&
+        (result_error_url(l, &url, AUTHING_CODE_NOT_FOLLOWER, WX_MSG_CB_DENIED) != WX_OK ||
+         !(e->other_url = strdup(wx_buf_str(&url)))))
+        goto internal;
     wx_buf_free(&url);
     if (store_writer_submit(l->ctx->app->writer, l->r->worker->base, end_success_run, on_ended, l,
                             &err) != WX_OK) {
@@ -843,6 +915,8 @@ internal:
     if (e) {
         free(e->error_url);
         e->error_url = NULL;
+        free(e->other_url);
+        e->other_url = NULL;
     }
     finish_error(l, AUTHING_CODE_INTERNAL, WX_MSG_CB_INTERNAL, "internal_error");
 }

@@ -865,6 +865,9 @@ handle_desktop_phone(http_req_t *r)
     case AUTHING_CODE_WECHAT_DOWN:
         id = WX_MSG_PAGE_DESKTOP_PHONE_WECHAT_DOWN;
         break;
+    case AUTHING_CODE_NOT_FOLLOWER: /* callback.c: nobody's login was recorded */
+        id = WX_MSG_PAGE_DESKTOP_FOLLOW_OTHER_USER;
+        break;
     default:
         break;
     }

@@ -11,11 +11,12 @@
 /* Result codes on the business callback (docs/api.md). WeChat errcodes pass through as-is. */
 enum {
     AUTHING_CODE_OK = 200,
-    AUTHING_CODE_DENIED = 1001,      /* the user refused on WeChat's consent page */
-    AUTHING_CODE_EXPIRED = 1002,     /* the login link expired */
-    AUTHING_CODE_WECHAT_DOWN = 1004, /* WeChat timed out, failed or was unreachable */
-    AUTHING_CODE_BLOCKED = 1006,     /* the user is blocked in this pool */
-    AUTHING_CODE_SNAPSHOT = 1007,    /* a snapshot-page (virtual) user: open the full page */
+    AUTHING_CODE_DENIED = 1001,       /* the user refused on WeChat's consent page */
+    AUTHING_CODE_EXPIRED = 1002,      /* the login link expired */
+    AUTHING_CODE_WECHAT_DOWN = 1004,  /* WeChat timed out, failed or was unreachable */
+    AUTHING_CODE_BLOCKED = 1006,      /* the user is blocked in this pool */
+    AUTHING_CODE_SNAPSHOT = 1007,     /* a snapshot-page (virtual) user: open the full page */
+    AUTHING_CODE_NOT_FOLLOWER = 1008, /* desktop phone pages only: another user's confirm link */
     AUTHING_CODE_INTERNAL = 500,
 };
 

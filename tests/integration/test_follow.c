@@ -706,13 +706,27 @@ test_follow_other_user_and_refuse(void **state)
     ticket_qr(ticket, url, sizeof(url));
     scan_reply(phone, url, "f8", NULL, link, sizeof(link));
 
-    /* Another user opens the follower's link: refused, nothing changes. */
-    int forwarded = log_count("follow_link_other_user", 0);
+    /* Another user opens the follower's link: refused, nothing changes, and nothing of theirs
+     * is kept (the link's webpage authorization is silent: no user is made for them). */
+    char f9[128], f9_union[128], q[300];
+    wxt_emu_person_ids(&env, WXT_APPID2, "f9", f9, sizeof(f9), f9_union, sizeof(f9_union));
+    int forwarded = log_count("follow_other_user", 0);
     open_link(other, link, "f9", &r);
-    assert_outcome(&r, 403, "follow_other_user");
+    if (r.status != 302 || !r.location || !strstr(r.location, "/desktop/phone?t=") ||
+        !strstr(r.location, "code=1008"))
+        fail_msg("another user's link: %ld %s", r.status, r.location ? r.location : "-");
+    snprintf(q, sizeof(q), "%s", r.location);
+    wxt_resp_free(&r);
+    assert_int_equal(wxt_get(other, q, &r), 0);
+    assert_outcome(&r, 200, "desktop_phone_error");
     assert_non_null(strstr(r.body, "转发"));
     wxt_resp_free(&r);
-    assert_true(log_count("follow_link_other_user", forwarded + 1) >= forwarded + 1);
+    assert_true(log_count("follow_other_user", forwarded + 1) >= forwarded + 1);
+    snprintf(q, sizeof(q), "/pools/demo/users?search=%s", f9);
+    assert_int_equal(wxt_admin(&env, "GET", q, NULL, &r), 0);
+    if (r.status != 200 || strstr(r.body, f9))
+        fail_msg("another user's link made a user: %ld %.300s", r.status, r.body);
+    wxt_resp_free(&r);
     desktop_status(desk, ticket, 0, status, sizeof(status));
     assert_string_equal(status, "scanned");
 
@@ -1101,6 +1115,52 @@ test_follow_lost_commit(void **state)
     env = saved;
 }
 
+/* A blocked follower: the link's login ends with 1006 on the phone, and the ticket is
+ * refused at once (the desktop is not left on "scanned" until the code expires). */
+static void
+test_follow_blocked_follower(void **state)
+{
+    (void)state;
+    char ticket[64], url[512], status[32], link[512], oid[128], uid[128], q[300];
+    wxt_resp_t r = {0};
+    conn_push("wechat-second", WXT_APPID2, TOKEN, AES_KEY);
+    emu_account_push(WXT_APPID2, "wechat-second", "safe");
+    wxt_emu_person_ids(&env, WXT_APPID2, "g5", oid, sizeof(oid), uid, sizeof(uid));
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *phone = wxt_browser_new(WXT_WECHAT_UA);
+    /* g5 logs in once (the link's login makes the user), then is blocked. */
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    scan_reply(phone, url, "g5", NULL, link, sizeof(link));
+    open_link(phone, link, "g5", &r);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    snprintf(q, sizeof(q), "/pools/demo/users?search=%s", oid);
+    assert_int_equal(wxt_admin(&env, "GET", q, NULL, &r), 0);
+    json_t *j = json_loads(r.body, 0, NULL);
+    wxt_resp_free(&r);
+    const char *id =
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "users"), 0), "id"));
+    assert_non_null(id);
+    snprintf(q, sizeof(q), "/pools/demo/users/%s/block", id);
+    json_decref(j);
+    assert_int_equal(wxt_admin(&env, "POST", q, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    wxt_resp_free(&r);
+    /* A new code: scanned by g5, whose link's login is refused as blocked. */
+    desktop_open(desk, ticket, sizeof(ticket));
+    ticket_qr(ticket, url, sizeof(url));
+    scan_reply(phone, url, "g5", NULL, link, sizeof(link));
+    open_link(phone, link, "g5", &r);
+    if (r.status != 302 || !r.location || !strstr(r.location, "code=1006"))
+        fail_msg("blocked follower: %ld %s", r.status, r.location ? r.location : "-");
+    wxt_resp_free(&r);
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "refused");
+    wxt_browser_free(desk);
+    wxt_browser_free(phone);
+}
+
 int
 main(void)
 {
@@ -1115,6 +1175,7 @@ main(void)
         cmocka_unit_test(test_push_and_ticket_one_transaction),
         cmocka_unit_test(test_push_long_fields),
         cmocka_unit_test(test_follow_expired_and_token_reset),
+        cmocka_unit_test(test_follow_blocked_follower),
         cmocka_unit_test(test_follow_lost_commit), /* last: it starts a wxauthd of its own */
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
