@@ -208,6 +208,7 @@ main(int argc, char **argv)
         .trusted_proxies = &cfg.trusted,
         .worker_init = handle_worker_init,
         .worker_fini = handle_worker_fini,
+        .on_drain = handle_worker_drain,
         .arg = &app,
     };
     /* glibc gives freed memory back to the kernel as soon as 128 KB sit free at the top of a

@@ -151,6 +151,9 @@ void handle_login_reply(http_req_t *r, worker_ctx_t *ctx, const handle_login_t *
 wx_status_t handle_worker_init(http_worker_t *w, void *arg, void **ctx, wx_err_t *err);
 wx_status_t handle_admin_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err);
 void handle_worker_fini(http_worker_t *w, void *ctx);
+/* The stop's deadline came with requests open: those this worker holds (desktop long-polls)
+ * answer now instead of being cut off. */
+void handle_worker_drain(http_worker_t *w, void *ctx);
 
 /* May a login of this connection (app NULL: pool-level) send the browser to url? The start
  * checks redirect_url with it; the callback checks the stored target again (start.c). */

@@ -507,7 +507,21 @@ wait_tick(evutil_socket_t fd, short what, void *arg)
         wt->again = true;
         return;
     }
+    if (wt->w->draining) { /* stopping: the row as last read (the page asks another node) */
+        wait_end(wt, WX_OK, NULL);
+        return;
+    }
     wait_read(wt);
+}
+
+void
+desktop_ticket_waits_wake(http_worker_t *w)
+{
+    pthread_mutex_lock(&waits_mu);
+    for (ticket_wait_t *wt = waits_head; wt; wt = wt->next)
+        if (wt->w == w)
+            event_active(wt->ev, EV_TIMEOUT, 1);
+    pthread_mutex_unlock(&waits_mu);
 }
 
 static void

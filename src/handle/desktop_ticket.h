@@ -97,6 +97,8 @@ void desktop_ticket_wait_stats(int64_t *open, uint64_t *reads);
  * it at once instead of at their next poll. Any thread. desktop_ticket_complete and _refuse
  * call it; a module changing tickets with store_ticket_* itself calls it after the commit. */
 void desktop_ticket_changed(const char *ticket_id);
+/* The worker w is stopping: its waits answer now (their rows as last read), on its loop. */
+void desktop_ticket_waits_wake(http_worker_t *w);
 
 /* A user's login record sealed for one ticket (bound to its id) and back. */
 wx_status_t desktop_record_seal(const app_t *app, const char *ticket_id, const login_record_t *rec,

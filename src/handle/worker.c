@@ -1,6 +1,7 @@
 /* Per-worker context: a store connection each, and a key cache (keys.h) so that a login signs
  * and a token verifies without a store round-trip for the key. */
 #include "ctx.h"
+#include "desktop_ticket.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,13 @@ wx_status_t
 handle_admin_worker_init(http_worker_t *w, void *arg, void **out, wx_err_t *err)
 {
     return worker_init(w, arg, false, out, err);
+}
+
+void
+handle_worker_drain(http_worker_t *w, void *ctx)
+{
+    (void)ctx;
+    desktop_ticket_waits_wake(w);
 }
 
 void

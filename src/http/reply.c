@@ -99,12 +99,18 @@ reply_written(struct evhttp_request *ev, void *arg)
  * connection's close callback covers evhttp freeing it first (the server stopping): the
  * request is still on it then and evhttp frees it after the callback. */
 static void req_unwatch(http_req_t *r);
+static void req_unwatch_keep_closecb(http_req_t *r);
 
+/* closing: called from the connection's close callback (evhttp is freeing it, maybe from
+ * another thread at the server's end): its close callback is not ours to reset then. */
 static void
-req_gone(http_req_t *r)
+req_gone(http_req_t *r, bool closing)
 {
     void (*gone)(http_req_t *) = r->gone;
-    req_unwatch(r);
+    if (closing)
+        req_unwatch_keep_closecb(r);
+    else
+        req_unwatch(r);
     if (gone)
         gone(r);
     r->outcome = "client_gone";
@@ -118,7 +124,7 @@ req_conn_closed(struct evhttp_connection *c, void *arg)
 {
     http_req_t *r = arg;
     bool ours = evhttp_request_get_connection(r->ev) != c;
-    req_gone(r);
+    req_gone(r, true);
     if (ours) /* detached by evhttp (an error on the connection): the request is ours */
         evhttp_request_free(r->ev);
     req_free(r);
@@ -139,7 +145,7 @@ req_sock_readable(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
-    req_gone(r); /* end of file or reset: the client left */
+    req_gone(r, false); /* end of file or reset: the client left */
     if (c)
         evhttp_connection_free(c); /* frees the request too */
     else
@@ -167,6 +173,15 @@ http_req_watch_close(http_req_t *r, void (*gone)(http_req_t *r))
     }
 }
 
+static void
+req_unwatch_keep_closecb(http_req_t *r)
+{
+    r->gone = NULL;
+    if (r->gone_ev)
+        event_free(r->gone_ev);
+    r->gone_ev = NULL;
+}
+
 /* The reply (or abort) takes the connection's close callback back from a watched request. */
 static void
 req_unwatch(http_req_t *r)
@@ -174,10 +189,7 @@ req_unwatch(http_req_t *r)
     struct evhttp_connection *c = r->gone ? evhttp_request_get_connection(r->ev) : NULL;
     if (c)
         http_conns_set_closecb(c, NULL, NULL);
-    r->gone = NULL;
-    if (r->gone_ev)
-        event_free(r->gone_ev);
-    r->gone_ev = NULL;
+    req_unwatch_keep_closecb(r);
 }
 
 void

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -791,6 +793,44 @@ test_desktop_wait_client_gone_and_caps(void **state)
     wxt_browser_free(desk);
 }
 
+/* A stop whose grace ends before the next poll: the open long-polls are answered (their
+ * status as last read), not cut off with nothing (the page then asks another node). */
+static void
+test_desktop_wait_answered_at_stop(void **state)
+{
+    (void)state;
+    wxt_env_t *e = &caps_env;
+    wxt_opts_t o = {.retries = -1,
+                    .extra_config = "[server]\nshutdown_grace_ms = 500\n"
+                                    "[desktop]\npoll_ms = 10000\n"};
+    wxt_setup(e, &o);
+    caps_env_up = true;
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    char url[1400], ticket[64], buf[4096];
+    wxt_resp_t r = {0};
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e->auth);
+    assert_int_equal(wxt_get(desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
+    wxt_resp_free(&r);
+    int fd = raw_wait(e, desk, ticket, false);
+    metric_becomes(e, "wxauth_desktop_waits", 1, 5000);
+    assert_int_equal(kill(e->auth_pid, SIGTERM), 0);
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    size_t got = 0;
+    while (got < sizeof(buf) - 1 && poll(&pf, 1, 5000) == 1) { /* bounded: 5 s per read */
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    close(fd);
+    if (!strstr(buf, "HTTP/1.1 200") || !strstr(buf, "\"status\":\"pending\""))
+        fail_msg("the wait open at the stop got: %.300s", got ? buf : "(nothing)");
+    wxt_browser_free(desk);
+}
+
 int
 main(void)
 {
@@ -805,6 +845,7 @@ main(void)
         cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
         cmocka_unit_test(test_desktop_scan_outside_wechat_config),
         cmocka_unit_test_teardown(test_desktop_wait_client_gone_and_caps, caps_env_teardown),
+        cmocka_unit_test_teardown(test_desktop_wait_answered_at_stop, caps_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
