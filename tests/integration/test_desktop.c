@@ -522,12 +522,14 @@ test_desktop_caps(void **state)
     wxt_teardown(&e2);
 }
 
+/* A second wxauthd with settings of its own (one at a time), stopped by demo_env_teardown. */
+static wxt_env_t demo_env;
+static bool demo_env_up;
+
 /* [desktop] scan_outside_wechat: off (this file's server, the default), the QR page has no demo
  * link and a desktop's /desktop/scan is refused (test_desktop_other_browsers); on (the demo's,
  * accepted since wechat.* points at the emulator), the page shows its code's link and the same
  * desktop browser opening it starts the phone's WeChat login instead of a 403. */
-static wxt_env_t demo_env;
-static bool demo_env_up;
 
 /* Its second server is stopped here, so a failed assertion does not leave it running. */
 static int
@@ -647,25 +649,6 @@ test_desktop_scan_outside_wechat_config(void **state)
         fail_msg("loopback refused: exit %d: %s", code, out);
 }
 
-/* /desktop/wait and its client leaving: a desktop whose connection closes mid-wait (the tab
- * closed) leaves no wait behind — wxauth_desktop_waits back to 0 and no more store reads of
- * it (wxauth_desktop_wait_reads_total stops) — also on a keep-alive connection that carried a
- * request before, and with the reads on reader threads ([store] readers). [desktop] max_waits
- * refuses more with a 503 JSON and Retry-After; past 4 waits on one ticket a new one answers
- * at once with the current status. */
-static wxt_env_t caps_env;
-static bool caps_env_up;
-
-static int
-caps_env_teardown(void **state)
-{
-    (void)state;
-    if (caps_env_up)
-        wxt_teardown(&caps_env);
-    caps_env_up = false;
-    return 0;
-}
-
 /* A metric's value on e's /metrics (-1 when absent). */
 static double
 metric(wxt_env_t *e, const char *name)
@@ -731,17 +714,22 @@ raw_wait(wxt_env_t *e, wxt_browser_t *desk, const char *ticket, bool keepalive)
     return fd;
 }
 
+/* /desktop/wait and its client leaving: a desktop whose connection closes mid-wait (the tab
+ * closed) leaves no wait behind — wxauth_desktop_waits back to 0 and no more store reads of
+ * it (wxauth_desktop_wait_reads_total stops) — also on a keep-alive connection that carried a
+ * request before, and with the reads on reader threads ([store] readers). [desktop] max_waits
+ * refuses more with a 503 JSON and Retry-After (the per-ticket cap: handle/test_desktop_ticket). */
 static void
 test_desktop_wait_client_gone_and_caps(void **state)
 {
     (void)state;
-    wxt_env_t *e = &caps_env;
+    wxt_env_t *e = &demo_env;
     /* poll_ms 100: an abandoned wait would read the store 10 times a second. */
     wxt_opts_t o = {.retries = -1,
                     .extra_config = "[desktop]\npoll_ms = 100\nmax_waits = 2\n"
                                     "[store]\nreaders = 2\n"};
     wxt_setup(e, &o);
-    caps_env_up = true;
+    demo_env_up = true;
     wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
     char url[1400], ticket[64];
     wxt_resp_t r = {0};
@@ -799,12 +787,12 @@ static void
 test_desktop_wait_answered_at_stop(void **state)
 {
     (void)state;
-    wxt_env_t *e = &caps_env;
+    wxt_env_t *e = &demo_env;
     wxt_opts_t o = {.retries = -1,
                     .extra_config = "[server]\nshutdown_grace_ms = 500\n"
                                     "[desktop]\npoll_ms = 10000\n"};
     wxt_setup(e, &o);
-    caps_env_up = true;
+    demo_env_up = true;
     wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
     char url[1400], ticket[64], buf[4096];
     wxt_resp_t r = {0};
@@ -844,8 +832,8 @@ main(void)
         cmocka_unit_test(test_desktop_caps),
         cmocka_unit_test_teardown(test_desktop_scan_outside_wechat, demo_env_teardown),
         cmocka_unit_test(test_desktop_scan_outside_wechat_config),
-        cmocka_unit_test_teardown(test_desktop_wait_client_gone_and_caps, caps_env_teardown),
-        cmocka_unit_test_teardown(test_desktop_wait_answered_at_stop, caps_env_teardown),
+        cmocka_unit_test_teardown(test_desktop_wait_client_gone_and_caps, demo_env_teardown),
+        cmocka_unit_test_teardown(test_desktop_wait_answered_at_stop, demo_env_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
