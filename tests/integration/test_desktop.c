@@ -714,6 +714,24 @@ raw_wait(wxt_env_t *e, wxt_browser_t *desk, const char *ticket, bool keepalive)
     return fd;
 }
 
+/* Start the second server with extra_config, and a desktop there with a ticket. */
+static wxt_env_t *
+second_with_ticket(const char *extra_config, wxt_browser_t **desk, char ticket[64])
+{
+    wxt_opts_t o = {.retries = -1, .extra_config = extra_config};
+    char url[1400];
+    wxt_resp_t r = {0};
+    wxt_setup(&demo_env, &o);
+    demo_env_up = true;
+    *desk = wxt_browser_new(DESKTOP_UA);
+    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", demo_env.auth);
+    assert_int_equal(wxt_get(*desk, url, &r), 0);
+    assert_int_equal(r.status, 200);
+    attr(r.body, "data-ticket=\"", ticket, 64);
+    wxt_resp_free(&r);
+    return &demo_env;
+}
+
 /* /desktop/wait and its client leaving: a desktop whose connection closes mid-wait (the tab
  * closed) leaves no wait behind — wxauth_desktop_waits back to 0 and no more store reads of
  * it (wxauth_desktop_wait_reads_total stops) — also on a keep-alive connection that carried a
@@ -723,21 +741,13 @@ static void
 test_desktop_wait_client_gone_and_caps(void **state)
 {
     (void)state;
-    wxt_env_t *e = &demo_env;
-    /* poll_ms 100: an abandoned wait would read the store 10 times a second. */
-    wxt_opts_t o = {.retries = -1,
-                    .extra_config = "[desktop]\npoll_ms = 100\nmax_waits = 2\n"
-                                    "[store]\nreaders = 2\n"};
-    wxt_setup(e, &o);
-    demo_env_up = true;
-    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    wxt_browser_t *desk = NULL;
     char url[1400], ticket[64];
     wxt_resp_t r = {0};
-    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e->auth);
-    assert_int_equal(wxt_get(desk, url, &r), 0);
-    assert_int_equal(r.status, 200);
-    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
-    wxt_resp_free(&r);
+    /* poll_ms 100: an abandoned wait would read the store 10 times a second. */
+    wxt_env_t *e = second_with_ticket("[desktop]\npoll_ms = 100\nmax_waits = 2\n"
+                                      "[store]\nreaders = 2\n",
+                                      &desk, ticket);
     assert_true(metric(e, "wxauth_desktop_waits") == 0);
 
     for (int keepalive = 0; keepalive < 2; keepalive++) {
@@ -787,20 +797,11 @@ static void
 test_desktop_wait_answered_at_stop(void **state)
 {
     (void)state;
-    wxt_env_t *e = &demo_env;
-    wxt_opts_t o = {.retries = -1,
-                    .extra_config = "[server]\nshutdown_grace_ms = 500\n"
-                                    "[desktop]\npoll_ms = 10000\n"};
-    wxt_setup(e, &o);
-    demo_env_up = true;
-    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
-    char url[1400], ticket[64], buf[4096];
-    wxt_resp_t r = {0};
-    snprintf(url, sizeof(url), "%s/oauth/wechatmp/url/demo", e->auth);
-    assert_int_equal(wxt_get(desk, url, &r), 0);
-    assert_int_equal(r.status, 200);
-    attr(r.body, "data-ticket=\"", ticket, sizeof(ticket));
-    wxt_resp_free(&r);
+    wxt_browser_t *desk = NULL;
+    char ticket[64], buf[4096];
+    wxt_env_t *e = second_with_ticket("[server]\nshutdown_grace_ms = 500\n"
+                                      "[desktop]\npoll_ms = 10000\n",
+                                      &desk, ticket);
     int fd = raw_wait(e, desk, ticket, false);
     metric_becomes(e, "wxauth_desktop_waits", 1, 5000);
     assert_int_equal(kill(e->auth_pid, SIGTERM), 0);
