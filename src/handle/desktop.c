@@ -199,14 +199,16 @@ desktop_follow_reply(const wx_config_t *cfg, const store_ticket_t *t, char *out,
     reply_safe(host, sizeof(host), host);
     reply_safe(ip, sizeof(ip), t->desktop_ip);
     ua_summary(t->desktop_ua, ua, sizeof(ua));
-    return wx_snprintf(
-               out, n,
-               "你正在电脑上登录「%s」（%s）。\n电脑：IP %s，%s\n\n"
-               "<a href=\"%s/desktop/scan?t=%s\">确认登录</a>\n\n"
-               "如果不是你本人正在这台电脑上登录，请不要点击：不要确认别人发给你的二维码。\n"
-               "Logging in to %s on a computer (IP %s, %s): tap 确认登录 to confirm. "
-               "If it is not you, ignore this message.",
-               site, host, ip, ua, cfg->public_url, t->id, site, ip, ua) &&
+    /* The catalogue's sentences; the values and the link's label around them. */
+    const wx_msg_t *m = wx_msg(WX_MSG_CHAT_FOLLOW_CONFIRM);
+    char named[STORE_NAME_MAX + 320], zh[1024], en[1024];
+    if (!wx_snprintf(named, sizeof(named), "%s（%s）", site, host) ||
+        !wx_msg_fill(m->zh, named, zh, sizeof(zh)) || !wx_msg_fill(m->en, site, en, sizeof(en)))
+        return false;
+    return wx_snprintf(out, n,
+                       "%s\n电脑 Computer：IP %s，%s\n\n<a href=\"%s/desktop/scan?t=%s\">确认登录"
+                       "</a>\n\n%s",
+                       zh, ip, ua, cfg->public_url, t->id, en) &&
            strlen(out) <= WXMSG_CONTENT_MAX;
 }
 

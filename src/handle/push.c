@@ -32,6 +32,7 @@
 #include "../proto/wxmsg.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/msg.h"
 #include "../util/rand.h"
 
 #define PUSH_SKEW_S 300     /* a push's timestamp may be this far from our clock */
@@ -156,19 +157,16 @@ on_pushed(wx_status_t rc, const wx_err_t *err, void *arg)
         }
         wx_log(WX_LOG_WARN, "push_reply_failed", "rid", ps->r->id, "error",
                "the confirmation message could not be written", NULL);
-    } else if (strcmp(j->outcome, "ticket_expired") == 0) {
-        reply_follower(ps,
-                       "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。\nThe QR code expired: "
-                       "get a new one on the computer and scan again.",
-                       j->outcome);
-        return;
-    } else if (strcmp(j->outcome, "scanned_by_other") == 0 ||
+    } else if (strcmp(j->outcome, "ticket_expired") == 0 ||
+               strcmp(j->outcome, "scanned_by_other") == 0 ||
                strcmp(j->outcome, "ticket_decided") == 0) {
-        reply_follower(ps,
-                       "此二维码已被使用，请在电脑上点击“刷新二维码”后重新扫描。\nThis QR code "
-                       "was already used: get a new one on the computer and scan again.",
-                       j->outcome);
-        return;
+        const wx_msg_t *m =
+            wx_msg(strcmp(j->outcome, "ticket_expired") == 0 ? WX_MSG_CHAT_FOLLOW_EXPIRED
+                                                             : WX_MSG_CHAT_FOLLOW_USED);
+        if (wx_snprintf(content, sizeof(content), "%s\n%s", m->zh, m->en)) {
+            reply_follower(ps, content, j->outcome);
+            return;
+        }
     }
     reply_text(ps->r, 200, "success", j->outcome);
 }

@@ -19,6 +19,7 @@
 /* Callback messages have no title and no button; their English is for docs and OIDC clients
  * (error_description must be ASCII, RFC 6749 §4.1.2.1). */
 #define CB(id, key, zh, en) [id] = {key, C, WARN, BACK, NULL, NULL, zh, en}
+#define CHAT(id, key, zh, en) [id] = {key, WX_MSG_KIND_CHAT, INFO, BACK, NULL, NULL, zh, en}
 
 static const wx_msg_t catalogue[WX_MSG_COUNT] = {
     [WX_MSG_PAGE_BUSY] = {"page.busy", P, WAIT, RETRY, "服务繁忙", "Server busy",
@@ -420,6 +421,18 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
        "The site's official account may not use WeChat's webpage authorization"),
     CB(WX_MSG_CB_WECHAT_OTHER, "cb.wechat_other", "微信登录失败，请重新登录",
        "WeChat refused the login, please log in again"),
+    CHAT(
+        WX_MSG_CHAT_FOLLOW_CONFIRM, "chat.follow_confirm",
+        "你正在电脑上登录「{}」。如果是你本人正在这台电脑上登录，请点击下面的“确认登录”；如果不是，"
+        "请不要点击：不要确认别人发给你的二维码。",
+        "Logging in to {} on a computer: tap the confirm link below if it is you. If it is "
+        "not you, ignore this message."),
+    CHAT(WX_MSG_CHAT_FOLLOW_EXPIRED, "chat.follow_expired",
+         "二维码已过期，请在电脑上点击“刷新二维码”后重新扫描。",
+         "The QR code expired: get a new one on the computer and scan again."),
+    CHAT(WX_MSG_CHAT_FOLLOW_USED, "chat.follow_used",
+         "此二维码已被使用，请在电脑上点击“刷新二维码”后重新扫描。",
+         "This QR code was already used: get a new one on the computer and scan again."),
 };
 
 const wx_msg_t *
@@ -428,6 +441,15 @@ wx_msg(wx_msg_id_t id)
     if ((int)id <= WX_MSG_NONE || id >= WX_MSG_COUNT || !catalogue[id].key)
         id = WX_MSG_PAGE_LOGIN_FAILED;
     return &catalogue[id];
+}
+
+bool
+wx_msg_fill(const char *text, const char *arg, char *out, size_t n)
+{
+    const char *hole = strstr(text, "{}");
+    if (!hole)
+        return wx_strlcpy(out, text, n);
+    return wx_snprintf(out, n, "%.*s%s%s", (int)(hole - text), text, arg ? arg : "", hole + 2);
 }
 
 const char *

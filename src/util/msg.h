@@ -105,12 +105,17 @@ typedef enum {
     WX_MSG_CB_WECHAT_QUOTA,         /* 45009, 45011 */
     WX_MSG_CB_WECHAT_UNAUTHORIZED,  /* 48001, 50001 */
     WX_MSG_CB_WECHAT_OTHER,         /* any other errcode */
+    /* ---- the service account's chat messages (passive replies, follow to log in) ---- */
+    WX_MSG_CHAT_FOLLOW_CONFIRM, /* {} = the site; the link to confirm follows it */
+    WX_MSG_CHAT_FOLLOW_EXPIRED,
+    WX_MSG_CHAT_FOLLOW_USED,
     WX_MSG_COUNT
 } wx_msg_id_t;
 
 typedef enum {
     WX_MSG_KIND_PAGE,
     WX_MSG_KIND_CALLBACK,
+    WX_MSG_KIND_CHAT, /* a text message of the account in the user's WeChat chat */
 } wx_msg_kind_t;
 
 /* What the page's button does. */
@@ -144,6 +149,10 @@ const char *wx_msg_text(wx_msg_id_t id);
 /* The callback message of a WeChat errcode: a plain sentence for the user (the errcode itself
  * travels as the callback's `code`). */
 wx_msg_id_t wx_msg_wechat(long errcode);
+
+/* text with "{}" replaced by arg (as is: a chat message is plain text), into out; false when
+ * it does not fit. */
+bool wx_msg_fill(const char *text, const char *arg, char *out, size_t n);
 
 /* Language order of a page: Chinese first unless Accept-Language puts English first. */
 bool wx_msg_english_first(const char *accept_language);
