@@ -18,10 +18,20 @@
     if (n.textContent !== undefined) { n.textContent = s; } else { n.innerText = s; }
   }
   function show(id, on) { var n = $(id); if (n) { n.style.display = on ? '' : 'none'; } }
+  // The texts of each state come with the page (wxauthd's message catalogue, #wx-texts).
+  function text(state, lang) {
+    var box = $('wx-texts'), spans = box ? box.getElementsByTagName('span') : [], i;
+    for (i = 0; i < spans.length; i++) {
+      if (spans[i].getAttribute('data-state') === state) {
+        return spans[i].getAttribute('data-' + lang) || '';
+      }
+    }
+    return '';
+  }
   function say(state, zh, en) {
     el.setAttribute('data-state', state);
-    setText('msg-zh', zh);
-    setText('msg-en', en);
+    setText('msg-zh', zh === undefined ? text(state, 'zh') : zh);
+    setText('msg-en', en === undefined ? text(state, 'en') : en);
   }
   function stop(state, zh, en) {
     done = true;
@@ -31,10 +41,7 @@
     var q = $('qr');
     if (q) { q.className = 'faded'; }
   }
-  function expired() {
-    stop('expired', '\u4e8c\u7ef4\u7801\u5df2\u8fc7\u671f\uff0c\u8bf7\u70b9\u51fb\u201c\u5237\u65b0\u4e8c\u7ef4\u7801\u201d\u3002',
-      'The QR code expired: get a new one.');
-  }
+  function expired() { stop('expired'); }
   function tick() {
     if (done) { return; }
     left = left > 0 ? left - 1 : 0;
@@ -48,17 +55,17 @@
       seen = 0;
     } else if (res.status === 'scanned') {
       seen = 1;
-      say('scanned', '\u5df2\u626b\u7801\uff0c\u8bf7\u5728\u624b\u673a\u4e0a\u786e\u8ba4\u767b\u5f55\u3002', 'Scanned: confirm the login on your phone.');
+      say('scanned');
     } else if (res.status === 'confirmed') {
       done = true;
-      say('confirmed', '\u5df2\u786e\u8ba4\uff0c\u6b63\u5728\u767b\u5f55\u2026', 'Confirmed: logging you in...');
+      say('confirmed');
       window.location.href = '/desktop/finish?t=' + encodeURIComponent(ticket);
       return;
     } else if (res.status === 'refused') {
-      stop('refused', '\u5df2\u5728\u624b\u673a\u4e0a\u62d2\u7edd\u767b\u5f55\u3002', 'The login was refused on the phone.');
+      stop('refused');
       return;
     } else if (res.status === 'used') {
-      stop('used', '\u6b64\u4e8c\u7ef4\u7801\u5df2\u4f7f\u7528\u3002', 'This QR code was already used.');
+      stop('used');
       return;
     } else {
       expired();
@@ -82,7 +89,7 @@
       }
       failures += 1;
       if (failures > 6) {
-        stop('error', '\u7f51\u7edc\u9519\u8bef\uff0c\u8bf7\u5237\u65b0\u9875\u9762\u3002', 'Network error: reload the page.');
+        stop('error');
         return;
       }
       setTimeout(poll, 1000 * failures * failures);

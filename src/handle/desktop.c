@@ -336,8 +336,25 @@ desktop_page_reply(http_req_t *r, const store_ticket_t *t, const char *qr_text, 
                   (long long)left, (long long)left);
     wx_buf_puts(&b, "<p><a id=\"refresh\" href=\"\">刷新二维码 · New QR code</a></p>"
                     "<noscript><p class=\"warn\">此页面需要 JavaScript。This page needs "
-                    "JavaScript.</p></noscript></main>"
-                    "<script src=\"/sdk/desktop-login.js\"></script>");
+                    "JavaScript.</p></noscript>");
+    /* The script's texts, from the catalogue (it has none of its own). */
+    static const struct {
+        const char *state;
+        wx_msg_id_t id;
+    } texts[] = {
+        {"scanned", WX_MSG_TEXT_DESKTOP_SCANNED}, {"confirmed", WX_MSG_TEXT_DESKTOP_CONFIRMED},
+        {"refused", WX_MSG_TEXT_DESKTOP_REFUSED}, {"used", WX_MSG_TEXT_DESKTOP_USED},
+        {"expired", WX_MSG_TEXT_DESKTOP_EXPIRED}, {"error", WX_MSG_TEXT_DESKTOP_NETWORK}};
+    wx_buf_puts(&b, "<div id=\"wx-texts\" hidden>");
+    for (size_t i = 0; i < WX_ARRAY_LEN(texts); i++) {
+        const wx_msg_t *tm = wx_msg(texts[i].id);
+        wx_buf_printf(&b, "<span data-state=\"%s\" data-zh=\"", texts[i].state);
+        http_html_escape(&b, tm->zh);
+        wx_buf_puts(&b, "\" data-en=\"");
+        http_html_escape(&b, tm->en);
+        wx_buf_puts(&b, "\"></span>");
+    }
+    wx_buf_puts(&b, "</div></main><script src=\"/sdk/desktop-login.js\"></script>");
     r->outcome = "desktop_page";
     wx_snprintf(r->log_extra, sizeof(r->log_extra), "pool=%s conn=%s app=%s method=%s", t->pool_id,
                 t->conn_identifier, t->app_id, t->method);

@@ -20,6 +20,7 @@
  * (error_description must be ASCII, RFC 6749 §4.1.2.1). */
 #define CB(id, key, zh, en) [id] = {key, C, WARN, BACK, NULL, NULL, zh, en}
 #define CHAT(id, key, zh, en) [id] = {key, WX_MSG_KIND_CHAT, INFO, BACK, NULL, NULL, zh, en}
+#define TEXT(id, key, zh, en) [id] = {key, WX_MSG_KIND_TEXT, INFO, BACK, NULL, NULL, zh, en}
 
 static const wx_msg_t catalogue[WX_MSG_COUNT] = {
     [WX_MSG_PAGE_BUSY] = {"page.busy", P, WAIT, RETRY, "服务繁忙", "Server busy",
@@ -433,6 +434,18 @@ static const wx_msg_t catalogue[WX_MSG_COUNT] = {
     CHAT(WX_MSG_CHAT_FOLLOW_USED, "chat.follow_used",
          "此二维码已被使用，请在电脑上点击“刷新二维码”后重新扫描。",
          "This QR code was already used: get a new one on the computer and scan again."),
+    TEXT(WX_MSG_TEXT_DESKTOP_SCANNED, "text.desktop_scanned", "已扫码，请在手机上确认登录。",
+         "Scanned: confirm the login on your phone."),
+    TEXT(WX_MSG_TEXT_DESKTOP_CONFIRMED, "text.desktop_confirmed", "已确认，正在登录…",
+         "Confirmed: logging you in..."),
+    TEXT(WX_MSG_TEXT_DESKTOP_REFUSED, "text.desktop_refused", "已在手机上拒绝登录。",
+         "The login was refused on the phone."),
+    TEXT(WX_MSG_TEXT_DESKTOP_USED, "text.desktop_used", "此二维码已使用。",
+         "This QR code was already used."),
+    TEXT(WX_MSG_TEXT_DESKTOP_EXPIRED, "text.desktop_expired", "二维码已过期，请点击“刷新二维码”。",
+         "The QR code expired: get a new one."),
+    TEXT(WX_MSG_TEXT_DESKTOP_NETWORK, "text.desktop_network", "网络错误，请刷新页面。",
+         "Network error: reload the page."),
 };
 
 const wx_msg_t *

@@ -109,6 +109,13 @@ typedef enum {
     WX_MSG_CHAT_FOLLOW_CONFIRM, /* {} = the site; the link to confirm follows it */
     WX_MSG_CHAT_FOLLOW_EXPIRED,
     WX_MSG_CHAT_FOLLOW_USED,
+    /* ---- short texts a page's script shows (the desktop QR page's states) ---- */
+    WX_MSG_TEXT_DESKTOP_SCANNED,
+    WX_MSG_TEXT_DESKTOP_CONFIRMED,
+    WX_MSG_TEXT_DESKTOP_REFUSED,
+    WX_MSG_TEXT_DESKTOP_USED,
+    WX_MSG_TEXT_DESKTOP_EXPIRED,
+    WX_MSG_TEXT_DESKTOP_NETWORK,
     WX_MSG_COUNT
 } wx_msg_id_t;
 
@@ -116,6 +123,7 @@ typedef enum {
     WX_MSG_KIND_PAGE,
     WX_MSG_KIND_CALLBACK,
     WX_MSG_KIND_CHAT, /* a text message of the account in the user's WeChat chat */
+    WX_MSG_KIND_TEXT, /* a line a page's script shows (handed to it in the page) */
 } wx_msg_kind_t;
 
 /* What the page's button does. */

@@ -65,6 +65,9 @@ test_every_entry_complete(void **state)
             assert_true(strncmp(m->key, "page.", 5) == 0);
             if (!m->title_zh || !has_cjk(m->title_zh) || !m->title_en || has_cjk(m->title_en))
                 fail_msg("%s: a page needs a Chinese and an English title", m->key);
+        } else if (m->kind == WX_MSG_KIND_TEXT) {
+            assert_true(strncmp(m->key, "text.", 5) == 0);
+            assert_true(strlen(m->zh) + strlen(m->en) < 256); /* one line */
         } else if (m->kind == WX_MSG_KIND_CHAT) {
             assert_true(strncmp(m->key, "chat.", 5) == 0);
             assert_true(strlen(m->zh) + strlen(m->en) < 1024); /* a chat message is short */
