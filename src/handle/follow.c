@@ -275,6 +275,14 @@ follow_push_run(store_t *st, push_job_t *j, wx_err_t *err)
         j->outcome = "scene_unknown";
         return WX_OK;
     }
+    if (j->replay) {
+        /* A replay changes nothing (in plain mode a signed query seen once may come back with
+         * any body): WeChat's resend of a late-answered push is answered as the push was, only
+         * when the ticket is already this follower's. */
+        if (j->t.status == STORE_TICKET_SCANNED && strcmp(j->t.phone_state, j->follower_state) == 0)
+            j->outcome = j->now >= j->t.expires_at ? "ticket_expired" : FOLLOW_SCANNED;
+        return WX_OK;
+    }
     rc = store_ticket_scan(st, j->scene, j->follower_state, j->follower, j->record, j->now,
                            j->now + j->confirm_ttl, &j->t, &e2);
     switch (rc) {

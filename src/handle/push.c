@@ -265,7 +265,8 @@ take(push_t *ps, const wxmsg_t *m)
     if (m->msg_id[0])
         wx_snprintf(keysrc, sizeof(keysrc), "%s|msg|%s", j->appid, m->msg_id);
     else
-        wx_snprintf(keysrc, sizeof(keysrc), "%s|ev|%s|%s", j->appid, m->from_user, m->create_time);
+        wx_snprintf(keysrc, sizeof(keysrc), "%s|ev|%s|%s|%s|%s", j->appid, m->from_user,
+                    m->create_time, m->event, m->event_key);
     if (wx_sha256_hex(keysrc, strlen(keysrc), j->push_key) != WX_OK ||
         !wx_snprintf(keysrc, sizeof(keysrc), "%s|sig|%s|%s|%s", j->appid, ps->sig, ps->ts,
                      ps->nonce) ||

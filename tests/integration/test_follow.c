@@ -1161,6 +1161,48 @@ test_follow_blocked_follower(void **state)
     wxt_browser_free(phone);
 }
 
+/* Plain mode: a signed query seen once (WeChat's genuine push; the query may leak, e.g. in a
+ * proxy's log) replayed with a body of the attacker's choosing, a sender and the scene of a
+ * pending follow ticket: it changes nothing and gets no reply (only "success"). */
+static void
+test_plain_replay_other_body(void **state)
+{
+    (void)state;
+    char ticket[64], url[1024], xml[1024], ts[24], sig[41], status[32], *reply = NULL;
+    wx_err_t err = {0};
+    conn_push("wechat-second", WXT_APPID2, NULL, NULL);
+    conn_push("wechat-second", WXT_APPID2, TOKEN, NULL);
+    wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
+    desktop_open(desk, ticket, sizeof(ticket));
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    assert_int_equal(wxmsg_signature(TOKEN, ts, "777", NULL, sig, &err), WX_OK);
+    snprintf(url, sizeof(url),
+             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=777", env.auth, sig,
+             ts);
+    /* WeChat's genuine push: some other message (a text). */
+    snprintf(xml, sizeof(xml),
+             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oGenuine]]>"
+             "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+             "<Content><![CDATA[hi]]></Content><MsgId>99887766</MsgId></xml>",
+             ts);
+    assert_int_equal(post_push(url, xml, &reply), 200);
+    free(reply);
+    desktop_status(desk, ticket, 1, status, sizeof(status));
+    assert_string_equal(status, "pending");
+    /* The attacker: the same query, a body naming the ticket and any sender. */
+    snprintf(xml, sizeof(xml),
+             "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oAttacker]]>"
+             "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+             "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[%s]]></EventKey></xml>",
+             ts, ticket);
+    assert_int_equal(post_push(url, xml, &reply), 200);
+    assert_string_equal(reply, "success"); /* no reply: the ticket's details stay private */
+    free(reply);
+    desktop_status(desk, ticket, 0, status, sizeof(status));
+    assert_string_equal(status, "pending");
+    wxt_browser_free(desk);
+}
+
 int
 main(void)
 {
@@ -1176,6 +1218,7 @@ main(void)
         cmocka_unit_test(test_push_long_fields),
         cmocka_unit_test(test_follow_expired_and_token_reset),
         cmocka_unit_test(test_follow_blocked_follower),
+        cmocka_unit_test(test_plain_replay_other_body),
         cmocka_unit_test(test_follow_lost_commit), /* last: it starts a wxauthd of its own */
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
