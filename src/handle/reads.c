@@ -89,8 +89,21 @@ follow_conn_pick(store_t *st, conf_fetch_t *f)
 {
     char ident[STORE_IDENT_MAX] = "";
     wx_status_t rc = store_conn_list(st, f->pool_id, follow_conn_row, ident, &f->err);
-    if (rc == WX_OK && ident[0])
-        rc = store_conn_get(st, f->pool_id, ident, &f->conn, &f->err);
+    if (rc != WX_OK || !ident[0])
+        return rc;
+    store_conn_t *b = malloc(sizeof(*b));
+    if (!b)
+        return wx_err_set(&f->err, WX_ENOMEM, "out of memory");
+    rc = store_conn_get(st, f->pool_id, ident, b, &f->err);
+    /* Only when the login would come back to the same page: the target and its allow-list
+     * are the connection's, and a page naming one connection must not land on another's
+     * callback. Else it stays, and follow is refused (name the connection with the Token). */
+    const char *a_cb = f->conn.callback_url;
+    bool same = !a_cb[0] || strcmp(a_cb, "#") == 0 || strcmp(a_cb, b->callback_url) == 0;
+    if (rc == WX_OK && same)
+        f->conn = *b;
+    OPENSSL_cleanse(b, sizeof(*b)); /* its sealed secrets */
+    free(b);
     return rc;
 }
 

@@ -302,6 +302,14 @@ test_follow_connection(void **state)
             fail_msg("%s: %ld %.400s", follow_urls[i], r.status, r.body ? r.body : "");
         wxt_resp_free(&r);
     }
+    /* Not when the login would land on another page: the follow connection's Callback URL
+     * differs from the named one's (the target is the connection's). */
+    cli_ok((const char *const[]){"connection", "set", "--pool", "demo", "--identifier",
+                                 "wechat-second", "--callback", "http://127.0.0.1:9/app-cb", NULL});
+    snprintf(want, sizeof(want), "%s%s", env.auth, follow_urls[0]);
+    assert_refused(want, "follow", "--push-token-env");
+    cli_ok((const char *const[]){"connection", "set", "--pool", "demo", "--identifier",
+                                 "wechat-second", "--callback", env.callback, NULL});
 }
 
 /* A website app joins: it becomes the pick; scan and follow still work when asked for. */
