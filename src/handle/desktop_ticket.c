@@ -1,5 +1,5 @@
-/* Desktop login tickets: create (with the caps on unfinished logins), complete with a WeChat
- * identity, refuse, wait for an outcome, and the sealed record a ticket carries
+/* Desktop login tickets: create (with the caps on unfinished logins), refuse, wait for an
+ * outcome, and the sealed record a ticket carries
  * (desktop_ticket.h). The pages and endpoints of the service-account method are desktop.c. */
 #include "desktop_ticket.h"
 #include "reads.h"
@@ -110,15 +110,11 @@ desktop_record_open(const app_t *app, const char *ticket_id, const char *sealed,
 typedef struct {
     const app_t *app;
     char id[STORE_ID_MAX];
-    store_ticket_t t;   /* in (create), out (all) */
-    bool have_row;      /* t holds the row after the job */
-    int *capped;        /* create: the cap that refused it */
-    int capped_v;       /* ... as set on the writer thread */
-    bool caps_passed;   /* create: a rerun need not check again */
-    wx_status_t result; /* complete: the ticket's outcome (the job commits it either way) */
-    store_wechat_login_t who;
-    char who_buf[6][128]; /* copies of who's strings (the caller's may go) */
-    bool who_cut;         /* one did not fit */
+    store_ticket_t t; /* in (create), out (all) */
+    bool have_row;    /* t holds the row after the job */
+    int *capped;      /* create: the cap that refused it */
+    int capped_v;     /* ... as set on the writer thread */
+    bool caps_passed; /* create: a rerun need not check again */
     desktop_ticket_done_fn done;
     void *arg;
 } ticket_job_t;
@@ -127,20 +123,10 @@ static void
 job_done(wx_status_t rc, const wx_err_t *err, void *arg)
 {
     ticket_job_t *j = arg;
-    wx_err_t e2 = {0};
     if (rc == WX_OK && j->have_row && j->id[0])
-        desktop_ticket_changed(j->id); /* complete, refuse: this process's waits learn it now */
+        desktop_ticket_changed(j->id); /* refuse: this process's waits learn it now */
     if (j->capped)
         *j->capped = j->capped_v;
-    if (rc == WX_OK && j->result != WX_OK) {
-        rc = j->result;
-        wx_err_set(&e2, rc, "%s",
-                   rc == WX_EDENIED ? "this WeChat user is blocked"
-                   : rc == WX_EEXPIRED
-                       ? "this QR code expired"
-                       : (rc == WX_EUSED ? "this login was already decided" : "unknown ticket"));
-        err = &e2;
-    }
     j->done(rc, err, j->have_row ? &j->t : NULL, j->arg);
     OPENSSL_cleanse(&j->t, sizeof(j->t));
     free(j);
@@ -244,130 +230,6 @@ desktop_ticket_create(http_worker_t *w, const store_ticket_t *t, int *capped,
     if (capped)
         *capped = 0;
     return job_submit(w, j, create_run, err);
-}
-
-static const char *
-who_copy(ticket_job_t *j, int i, const char *s)
-{
-    if (!s)
-        return NULL;
-    if (!wx_strlcpy(j->who_buf[i], s, sizeof(j->who_buf[i])))
-        j->who_cut = true;
-    return j->who_buf[i];
-}
-
-/* Upsert the user, seal its record for the ticket, confirm it; all in the caller's
- * transaction (desktop_ticket.h). */
-wx_status_t
-desktop_ticket_complete_tx(store_t *st, const app_t *app, const char *id,
-                           const store_wechat_login_t *who, store_ticket_t *t, bool *have_row,
-                           wx_status_t *result, wx_err_t *err)
-{
-    store_user_t *u = malloc(sizeof(*u));
-    login_record_t rec = {0};
-    char sealed[STORE_TICKET_RECORD_MAX];
-    bool created = false;
-    wx_status_t rc;
-    wx_err_t e2 = {0};
-    *result = WX_OK;
-    *have_row = false;
-    if (!u)
-        return wx_err_set(err, WX_ENOMEM, "out of memory");
-    /* The ticket first: an unknown, expired or decided one makes no user. */
-    rc = store_ticket_get(st, id, t, &e2);
-    if (rc == WX_OK && strcmp(t->pool_id, who->pool_id) != 0)
-        rc = wx_err_set(&e2, WX_EDENIED, "the identity is of another user pool");
-    if (rc == WX_OK && t->status != STORE_TICKET_PENDING && t->status != STORE_TICKET_SCANNED)
-        rc = WX_EUSED;
-    else if (rc == WX_OK && who->now >= t->expires_at)
-        rc = WX_EEXPIRED;
-    if (rc == WX_ENOENT || rc == WX_EUSED || rc == WX_EEXPIRED) {
-        *result = rc;
-        *have_row = rc != WX_ENOENT;
-        rc = WX_OK;
-        goto out;
-    }
-    if (rc != WX_OK) {
-        *err = e2;
-        goto out;
-    }
-    rc = store_user_upsert_wechat(st, who, u, &created, err);
-    if (rc == WX_EDENIED) { /* blocked: the desktop hears "refused" */
-        wx_err_clear(err);
-        rc = store_ticket_refuse(st, id, who->now, t, err);
-        if (rc == WX_OK) {
-            *result = WX_EDENIED;
-            *have_row = true;
-        }
-        goto out;
-    }
-    if (rc != WX_OK)
-        goto out;
-    wx_strlcpy(rec.user_id, u->id, sizeof(rec.user_id));
-    wx_strlcpy(rec.openid, who->openid, sizeof(rec.openid));
-    wx_strlcpy(rec.unionid, who->unionid ? who->unionid : "", sizeof(rec.unionid));
-    rec.created = created;
-    rec.iat = who->now;
-    if ((rc = wx_rand_alnum(rec.jti, 22)) != WX_OK ||
-        (rc = desktop_record_seal(app, id, &rec, sealed, err)) != WX_OK)
-        goto out;
-    store_audit_t a = {.at = who->now,
-                       .pool_id = t->pool_id,
-                       .actor = u->id,
-                       .action = "login",
-                       .subject = who->openid,
-                       .outcome = created ? "ok:new_user:desktop" : "ok:desktop"};
-    if ((rc = store_audit_add(st, &a, err)) != WX_OK)
-        goto out;
-    rc = store_ticket_complete(st, id, sealed, who->now, t, err);
-    if (rc == WX_EUSED || rc == WX_EEXPIRED) {
-        /* Raced with another decision: the user's upsert stays (a login that happened). */
-        *result = rc;
-        wx_err_clear(err);
-        rc = WX_OK;
-    }
-    *have_row = rc == WX_OK;
-out:
-    OPENSSL_cleanse(sealed, sizeof(sealed));
-    free(u);
-    return rc;
-}
-
-/* A blocked user refuses the ticket instead. Ticket outcomes other than success are kept in
- * j->result with the job itself succeeding, so what it decided (a refusal) is committed. */
-static wx_status_t
-complete_run(store_t *st, void *arg, wx_err_t *err)
-{
-    ticket_job_t *j = arg;
-    return desktop_ticket_complete_tx(st, j->app, j->id, &j->who, &j->t, &j->have_row, &j->result,
-                                      err);
-}
-
-wx_status_t
-desktop_ticket_complete(http_worker_t *w, const char *ticket_id, const store_wechat_login_t *who,
-                        desktop_ticket_done_fn done, void *arg, wx_err_t *err)
-{
-    ticket_job_t *j = job_new(w, ticket_id, done, arg, err);
-    if (!j)
-        return err->status;
-    j->who = *who;
-    j->who.pool_id = who_copy(j, 0, who->pool_id);
-    j->who.provider = who_copy(j, 1, who->provider);
-    j->who.appid = who_copy(j, 2, who->appid);
-    j->who.openid = who_copy(j, 3, who->openid);
-    j->who.unionid = who_copy(j, 4, who->unionid);
-    j->who.ip = who_copy(j, 5, who->ip);
-    /* Profile fields stay unset: a push event carries none (the user's next webpage login
-     * fills them). */
-    j->who.nickname = j->who.photo = j->who.gender = NULL;
-    j->who.country = j->who.province = j->who.city = j->who.raw_profile = NULL;
-    if (!j->who.now)
-        j->who.now = wx_now();
-    if (!j->who.pool_id || !j->who.openid || !j->who.appid || j->who_cut) {
-        free(j);
-        return wx_err_set(err, WX_EINVAL, "pool id, appid and openid are required, each short");
-    }
-    return job_submit(w, j, complete_run, err);
 }
 
 static wx_status_t

@@ -1,8 +1,9 @@
 /* Desktop login tickets (issue #15): the core every desktop method shares. A desktop browser
  * gets a ticket (a row of store.h's desktop_tickets, bound to its binding cookie) and shows it
- * as a QR code; something on the phone side identifies the WeChat user and completes the
- * ticket (the service-account scan + confirmation of desktop.c, or a push event of the
- * follow-to-login flow); the desktop learns it by waiting (long-poll) and takes the login
+ * as a QR code; a phone identifies the WeChat user and confirms the ticket on desktop.c's
+ * confirmation page (reached by scanning the code, or for follow-to-login through the
+ * account's reply to the push event); the desktop learns it by waiting (long-poll) and takes
+ * the login
  * once, ending on the business callback as a phone login would (desktop.c).
  *
  * Every function here is asynchronous in the event loop's style: store writes go to the
@@ -40,26 +41,6 @@ wx_status_t desktop_ticket_id_make(char out[STORE_ID_MAX]);
 wx_status_t desktop_ticket_create(http_worker_t *w, const store_ticket_t *t, int *capped,
                                   desktop_ticket_done_fn done, void *arg, wx_err_t *err);
 
-/* The user of a WeChat identity completes (confirms) the ticket, without a phone page: the
- * user is created or updated exactly as a login would (store_user_upsert_wechat: who->pool_id
- * must be the ticket's pool) and the ticket becomes CONFIRMED with the user's sealed record,
- * in one transaction. The desktop waiting on it then takes the login. For the follow-to-login
- * flow (a subscribe/SCAN push event names the openid). WX_EEXPIRED, WX_EUSED (decided
- * already), WX_EDENIED (blocked user: the ticket is refused), WX_ENOENT come through done. */
-wx_status_t desktop_ticket_complete(http_worker_t *w, const char *ticket_id,
-                                    const store_wechat_login_t *who, desktop_ticket_done_fn done,
-                                    void *arg, wx_err_t *err);
-
-/* desktop_ticket_complete's work inside a writer job of the caller's (e.g. with other rows
- * that must commit with it): the ticket is read,
- * the user upserted, its record sealed and the ticket CONFIRMED. *result says the ticket's
- * outcome (WX_OK, WX_ENOENT, WX_EUSED, WX_EEXPIRED, WX_EDENIED: blocked, the ticket refused)
- * while the return value is the store's (anything but WX_OK rolls the job back); t gets the
- * row when *have_row. who's strings must be set (profile fields may be NULL). */
-wx_status_t desktop_ticket_complete_tx(store_t *st, const app_t *app, const char *id,
-                                       const store_wechat_login_t *who, store_ticket_t *t,
-                                       bool *have_row, wx_status_t *result, wx_err_t *err);
-
 /* Follow-to-login: the follower of a ticket (the openid a subscribe/SCAN push named) is kept
  * on the ticket as phone_browser = this hash and phone_state = desktop_follower_state; the
  * phone that opens the reply's link must log in (webpage authorization) as the same openid. */
@@ -94,8 +75,8 @@ void desktop_ticket_wait_cancel(ticket_wait_t *wt);
 void desktop_ticket_wait_stats(int64_t *open, uint64_t *reads);
 
 /* The ticket was changed by this process (a write committed): its waits in this process read
- * it at once instead of at their next poll. Any thread. desktop_ticket_complete and _refuse
- * call it; a module changing tickets with store_ticket_* itself calls it after the commit. */
+ * it at once instead of at their next poll. Any thread. desktop_ticket_refuse
+ * calls it; a module changing tickets with store_ticket_* itself calls it after the commit. */
 void desktop_ticket_changed(const char *ticket_id);
 /* The worker w is stopping: its waits answer now (their rows as last read), on its loop. */
 void desktop_ticket_waits_wake(http_worker_t *w);

@@ -1,7 +1,6 @@
-/* The desktop ticket core (src/handle/desktop_ticket.h), as another desktop method (the
- * follow-to-login push events) uses it: create under the caps, complete with a WeChat identity
- * (user made, record sealed for the ticket), refuse, a blocked user, and the wait that ends on
- * a change rather than at its deadline. A real event loop, store writer and SQLite file. */
+/* The desktop ticket core (src/handle/desktop_ticket.h): create under the caps, the record
+ * sealed for one ticket, refuse, and the wait that ends on a change rather than at its
+ * deadline, is cancelled and capped. A real event loop, store writer and SQLite file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,97 +137,55 @@ create(fx_t *fx, const char *ip, char id[STORE_ID_MAX], wx_status_t want)
     memcpy(id, t.id, STORE_ID_MAX);
 }
 
-static store_wechat_login_t
-who(const char *openid)
-{
-    return (store_wechat_login_t){.pool_id = POOL,
-                                  .provider = "wechat:webpage-authorization",
-                                  .appid = APPID,
-                                  .openid = openid,
-                                  .unionid = "union-1",
-                                  .ip = "192.0.2.9"};
-}
-
+/* A user's login record sealed for one ticket opens for that ticket only. */
 static void
-complete(fx_t *fx, const char *id, const char *openid)
-{
-    wx_err_t err = {0};
-    store_wechat_login_t w = who(openid);
-    fx->done = false;
-    assert_int_equal(desktop_ticket_complete(&fx->w, id, &w, on_done, fx, &err), WX_OK);
-    run_until_done(fx);
-}
-
-/* A push event's identity completes the ticket: the user exists, the ticket is CONFIRMED with a
- * record that opens for this ticket only; a second completion is refused. */
-static void
-test_complete(void **state)
+test_record_bound(void **state)
 {
     fx_t *fx = *state;
-    char id[STORE_ID_MAX], other[STORE_ID_MAX];
-    login_record_t rec;
-    store_user_t u;
+    char id[STORE_ID_MAX], other[STORE_ID_MAX], sealed[STORE_TICKET_RECORD_MAX];
+    login_record_t rec = {.user_id = "u1",
+                          .openid = "openid-alice",
+                          .unionid = "union-1",
+                          .jti = "J123456789012345678901",
+                          .iat = 1700000000,
+                          .exp = 1700000600,
+                          .created = true},
+                   back;
     wx_err_t err = {0};
     create(fx, "192.0.2.1", id, WX_OK);
-    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
-    complete(fx, id, "openid-alice");
-    assert_int_equal(fx->rc, WX_OK);
-    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
-    assert_true(desktop_record_open(&fx->app, id, fx->t.record, &rec));
-    assert_string_equal(rec.openid, "openid-alice");
-    assert_string_equal(rec.unionid, "union-1");
-    assert_true(rec.created);
-    assert_int_equal(store_user_get(fx->st, POOL, rec.user_id, &u, &err), WX_OK);
-    /* Bound to its ticket: the same sealed text does not open for another id. */
     create(fx, "192.0.2.1", other, WX_OK);
-    assert_false(desktop_record_open(&fx->app, other, fx->t.record, &rec));
-
-    complete(fx, id, "openid-bob");
-    assert_int_equal(fx->rc, WX_EUSED);
-    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
-    complete(fx, "nosuchticket", "openid-bob");
-    assert_int_equal(fx->rc, WX_ENOENT);
-    assert_false(fx->have_row);
-
-    /* Refused instead: the desktop is told so; a completion after it is refused. */
-    fx->done = false;
-    assert_int_equal(desktop_ticket_refuse(&fx->w, other, on_done, fx, &err), WX_OK);
-    run_until_done(fx);
-    assert_int_equal(fx->rc, WX_OK);
-    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
-    complete(fx, other, "openid-alice");
-    assert_int_equal(fx->rc, WX_EUSED);
-    assert_string_equal(desktop_ticket_status_name(&fx->t, wx_now()), "refused");
+    assert_int_equal(desktop_record_seal(&fx->app, id, &rec, sealed, &err), WX_OK);
+    assert_true(desktop_record_open(&fx->app, id, sealed, &back));
+    assert_string_equal(back.openid, "openid-alice");
+    assert_string_equal(back.unionid, "union-1");
+    assert_true(back.created);
+    assert_false(desktop_record_open(&fx->app, other, sealed, &back));
+    assert_false(desktop_record_open(&fx->app, id, "not sealed", &back));
 }
 
-/* A blocked user's completion refuses the ticket (the desktop hears "refused"), never a login;
- * an identity of another pool is refused without touching it. */
+/* Refused: the desktop is told so; a second refusal or an unknown ticket says why. */
 static void
-test_complete_blocked(void **state)
+test_refuse(void **state)
 {
     fx_t *fx = *state;
     char id[STORE_ID_MAX];
-    login_record_t rec;
     wx_err_t err = {0};
     create(fx, "192.0.2.2", id, WX_OK);
-    complete(fx, id, "openid-carol");
-    assert_int_equal(fx->rc, WX_OK);
-    assert_true(desktop_record_open(&fx->app, id, fx->t.record, &rec));
-    assert_int_equal(store_user_set_blocked(fx->st, POOL, rec.user_id, true, &err), WX_OK);
-    create(fx, "192.0.2.2", id, WX_OK);
-    complete(fx, id, "openid-carol");
-    assert_int_equal(fx->rc, WX_EDENIED);
-    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
-
-    create(fx, "192.0.2.2", id, WX_OK);
-    store_wechat_login_t w = who("openid-dave");
-    w.pool_id = "otherpool";
     fx->done = false;
-    assert_int_equal(desktop_ticket_complete(&fx->w, id, &w, on_done, fx, &err), WX_OK);
+    assert_int_equal(desktop_ticket_refuse(&fx->w, id, on_done, fx, &err), WX_OK);
     run_until_done(fx);
-    assert_int_equal(fx->rc, WX_EDENIED);
-    assert_int_equal(store_ticket_get(fx->st, id, &fx->t, &err), WX_OK);
-    assert_int_equal(fx->t.status, STORE_TICKET_PENDING);
+    assert_int_equal(fx->rc, WX_OK);
+    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
+    assert_string_equal(desktop_ticket_status_name(&fx->t, wx_now()), "refused");
+    fx->done = false;
+    assert_int_equal(desktop_ticket_refuse(&fx->w, id, on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_EUSED);
+    fx->done = false;
+    assert_int_equal(desktop_ticket_refuse(&fx->w, "nosuchticket", on_done, fx, &err), WX_OK);
+    run_until_done(fx);
+    assert_int_equal(fx->rc, WX_ENOENT);
+    assert_false(fx->have_row);
 }
 
 /* [limits] pending_per_address counts a desktop's pending tickets. */
@@ -260,16 +217,14 @@ on_later_done(wx_status_t rc, const wx_err_t *err, const store_ticket_t *t, void
 }
 
 static void
-complete_later(evutil_socket_t fd, short what, void *arg)
+refuse_later(evutil_socket_t fd, short what, void *arg)
 {
     later_t *l = arg;
     wx_err_t err = {0};
-    store_wechat_login_t w = who("openid-erin");
     (void)fd;
     (void)what;
     /* Its result is not waited for: the wait's done() is what the test looks at. */
-    assert_int_equal(desktop_ticket_complete(&l->fx->w, l->id, &w, on_later_done, NULL, &err),
-                     WX_OK);
+    assert_int_equal(desktop_ticket_refuse(&l->fx->w, l->id, on_later_done, NULL, &err), WX_OK);
 }
 
 /* The wait answers at its deadline when nothing changes, and soon after a change otherwise;
@@ -305,14 +260,14 @@ test_wait(void **state)
     later_t l = {.fx = fx};
     memcpy(l.id, id, sizeof(l.id));
     struct timeval tv = {0, 200 * 1000};
-    assert_int_equal(event_base_once(fx->base, -1, EV_TIMEOUT, complete_later, &l, &tv), 0);
+    assert_int_equal(event_base_once(fx->base, -1, EV_TIMEOUT, refuse_later, &l, &tv), 0);
     t0 = wx_mono_ms();
     fx->done = false;
     assert_int_equal(desktop_ticket_wait(&fx->w, id, STORE_TICKET_PENDING, fx->t.browser, t0 + 8000,
                                          NULL, on_done, fx, &err),
                      WX_OK);
     run_until_done(fx);
-    assert_int_equal(fx->t.status, STORE_TICKET_CONFIRMED);
+    assert_int_equal(fx->t.status, STORE_TICKET_REFUSED);
     assert_true(wx_mono_ms() - t0 < 5000);
     fx->done = false;
     assert_int_equal(desktop_ticket_wait(&fx->w, "bad id!", 0, NULL, t0, NULL, on_done, fx, &err),
@@ -433,8 +388,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_complete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_complete_blocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_cancel, setup, teardown),
