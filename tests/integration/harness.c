@@ -30,12 +30,52 @@ struct wxt_browser {
     CURL *h;
 };
 
-static int
-free_port(void)
+/* Can a server bind port on loopback now? */
+static bool
+port_bindable(int port)
 {
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)port)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A free loopback port for a server, below the kernel's ephemeral range. A port bind(0) picks
+ * comes from that range, where the outgoing connections of the tests running side by side
+ * take theirs too: one took a server's port between the pick and the server's bind (seen in
+ * CI: "already in use"). Random in [20000, the range's start), checked free; bind(0) else. */
+int
+wxt_free_port(void)
+{
+    int low = 32768, port = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d", &low) != 1)
+            low = 32768;
+        fclose(f);
+    }
+    FILE *ur = fopen("/dev/urandom", "r");
+    for (int i = 0; ur && low > 20100 && i < 200; i++) {
+        unsigned char b[2];
+        if (fread(b, 1, 2, ur) != 2)
+            break;
+        int p = 20000 + (int)(((unsigned)b[0] << 8 | b[1]) % (unsigned)(low - 20000));
+        if (port_bindable(p)) {
+            port = p;
+            break;
+        }
+    }
+    if (ur)
+        fclose(ur);
+    if (port)
+        return port;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t l = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
@@ -255,13 +295,13 @@ wxt_setup(wxt_env_t *e, const wxt_opts_t *o)
     mkdir(tmp, 0700);
     snprintf(e->dir, sizeof(e->dir), "%s/integ-XXXXXX", tmp);
     assert_non_null(mkdtemp(e->dir));
-    e->auth_port = free_port();
-    e->emu_port = free_port();
+    e->auth_port = wxt_free_port();
+    e->emu_port = wxt_free_port();
     while (e->emu_port == e->auth_port)
-        e->emu_port = free_port();
-    e->admin_port = free_port();
+        e->emu_port = wxt_free_port();
+    e->admin_port = wxt_free_port();
     while (e->admin_port == e->auth_port || e->admin_port == e->emu_port)
-        e->admin_port = free_port();
+        e->admin_port = wxt_free_port();
     snprintf(e->auth, sizeof(e->auth), "http://127.0.0.1:%d", e->auth_port);
     snprintf(e->admin, sizeof(e->admin), "http://127.0.0.1:%d", e->admin_port);
     snprintf(e->emu, sizeof(e->emu), "http://127.0.0.1:%d", e->emu_port);

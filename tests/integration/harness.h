@@ -61,6 +61,8 @@ typedef struct {
 
 typedef struct wxt_browser wxt_browser_t;
 
+/* A free loopback port for a server (below the kernel's ephemeral range). */
+int wxt_free_port(void);
 /* Start everything; returns 0 or fails the test. */
 int wxt_setup(wxt_env_t *e, const wxt_opts_t *o);
 /* Stop both servers with SIGTERM; fails the test if either exits non-zero (ASan/LSan). */

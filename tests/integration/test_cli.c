@@ -889,19 +889,6 @@ impostor_stop(impostor_t *im)
     close(im->fd);
 }
 
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* A second wxauthd on the env's store with another public_url / api_base / admin section. */
 typedef struct {
     pid_t pid;
@@ -914,7 +901,7 @@ variant_start(variant_t *v, const char *name, const char *public_url, const char
               const char *admin_section, const char *admin_token_env)
 {
     char cfg[700], text[2048], tokenv[128];
-    int port = free_port();
+    int port = wxt_free_port();
     snprintf(v->url, sizeof(v->url), "http://127.0.0.1:%d", port);
     snprintf(cfg, sizeof(cfg), "%s/%s.ini", env.dir, name);
     snprintf(v->log, sizeof(v->log), "%s/%s.log", env.dir, name);
@@ -986,7 +973,7 @@ test_doctor_txt_and_unreachable(void **state)
     char *out = NULL, dead[64], impostor_url[64];
     impostor_t im;
     variant_t v;
-    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", free_port()); /* nothing listens */
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", wxt_free_port()); /* nothing listens */
     snprintf(impostor_url, sizeof(impostor_url), "http://127.0.0.1:%d", impostor_start(&im));
     variant_start(&v, "variant-proxy", impostor_url, dead, "", env.admin_token);
     char tok[700];

@@ -162,20 +162,6 @@ static wxt_env_t env;
 static app_t app = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 static ngx_t ngx;
 
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static char *
 read_text(const char *path)
 {
@@ -329,7 +315,7 @@ ngx_start(void)
     snprintf(tmp, sizeof(tmp), "%s/tmp", ngx.dir);
     if (mkdir(ngx.dir, 0700) != 0 || mkdir(tmp, 0700) != 0)
         return -1;
-    if ((ngx.port = free_port()) <= 0)
+    if ((ngx.port = wxt_free_port()) <= 0)
         return -1;
     snprintf(ngx.base, sizeof(ngx.base), "http://127.0.0.1:%d", ngx.port);
     if (ngx_write_config() != 0) {

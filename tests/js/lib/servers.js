@@ -17,12 +17,26 @@ function need(name) {
   return v;
 }
 
-function freePort() {
+function tryListen(port) {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(port, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
+}
+
+// A free loopback port for a server, below the kernel's ephemeral range: a port listen(0)
+// picks comes from that range, where the outgoing connections of the tests running side by
+// side take theirs too (one took a server's port between the pick and its bind, seen in CI).
+// Random in [20000, the range's start), checked free; listen(0) else.
+async function freePort() {
+  let low = 32768;
+  try { low = parseInt(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10) || low; } catch (e) { /* not Linux */ }
+  for (let i = 0; low > 20100 && i < 200; i++) {
+    const port = 20000 + crypto.randomInt(low - 20000);
+    try { return await tryListen(port); } catch (e) { /* taken: another */ }
+  }
+  return tryListen(0);
 }
 
 async function waitHealthy(base, proc, log) {
