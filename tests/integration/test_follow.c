@@ -200,6 +200,19 @@ post_push(const char *url, const char *body, char **reply)
     return st;
 }
 
+/* A plain-mode push URL of connection wechat-second signed with TOKEN: timestamp now + skew
+ * (into ts), the given nonce. */
+static void
+plain_push_url(long skew, const char *nonce, char *ts, size_t tsn, char *url, size_t n)
+{
+    char sig[41];
+    wx_err_t err = {0};
+    snprintf(ts, tsn, "%lld", (long long)time(NULL) + skew);
+    assert_int_equal(wxmsg_signature(TOKEN, ts, nonce, NULL, sig, &err), WX_OK);
+    snprintf(url, n, "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=%s",
+             env.auth, sig, ts, nonce);
+}
+
 /* url with the value of query parameter name replaced by value. */
 static void
 with_param(const char *url, const char *name, const char *value, char *out, size_t n)
@@ -331,14 +344,9 @@ static void
 test_stale(void **state)
 {
     (void)state;
-    char url[512], sig[41], ts[24], *reply = NULL;
-    wx_err_t err = {0};
+    char url[512], ts[24], *reply = NULL;
     conn_push("wechat-second", WXT_APPID2, TOKEN, NULL);
-    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL) - 3600);
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "777", NULL, sig, &err), WX_OK);
-    snprintf(url, sizeof(url),
-             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=777", env.auth, sig,
-             ts);
+    plain_push_url(-3600, "777", ts, sizeof(ts), url, sizeof(url));
     int stale = log_count("push_stale_ignored", 0);
     assert_int_equal(post_push(url,
                                "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><!"
@@ -964,8 +972,7 @@ static void
 test_push_long_fields(void **state)
 {
     (void)state;
-    char url[512], sig[41], ts[24], *reply = NULL, big[401];
-    wx_err_t err = {0};
+    char url[512], ts[24], *reply = NULL, big[401];
     static char body[16 * 1024];
     conn_push("wechat-second", WXT_APPID2, NULL, NULL); /* plain mode: no EncodingAESKey */
     conn_push("wechat-second", WXT_APPID2, TOKEN, NULL);
@@ -981,11 +988,7 @@ test_push_long_fields(void **state)
     };
     for (size_t i = 0; i < 2; i++) {
         char extra[1024], xml[2048];
-        snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-        assert_int_equal(wxmsg_signature(TOKEN, ts, cases[i].nonce, NULL, sig, &err), WX_OK);
-        snprintf(url, sizeof(url),
-                 "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=%s", env.auth,
-                 sig, ts, cases[i].nonce);
+        plain_push_url(0, cases[i].nonce, ts, sizeof(ts), url, sizeof(url));
         if (i == 0)
             snprintf(extra, sizeof(extra), "%s<Ticket><![CDATA[%s]]></Ticket>", cases[i].extra,
                      big);
@@ -1009,11 +1012,7 @@ test_push_long_fields(void **state)
     char from[101];
     memset(from, 'o', 100);
     from[100] = '\0';
-    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "904", NULL, sig, &err), WX_OK);
-    snprintf(url, sizeof(url),
-             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=904", env.auth, sig,
-             ts);
+    plain_push_url(0, "904", ts, sizeof(ts), url, sizeof(url));
     snprintf(body, sizeof(body),
              "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[%s]]>"
              "</FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[event]]></MsgType>"
@@ -1023,11 +1022,7 @@ test_push_long_fields(void **state)
     assert_string_equal(reply, "success");
     free(reply);
     /* A user's long text message (Content is not read). */
-    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "903", NULL, sig, &err), WX_OK);
-    snprintf(url, sizeof(url),
-             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=903", env.auth, sig,
-             ts);
+    plain_push_url(0, "903", ts, sizeof(ts), url, sizeof(url));
     int n =
         snprintf(body, sizeof(body),
                  "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[oLong3]]>"
@@ -1168,17 +1163,12 @@ static void
 test_plain_replay_other_body(void **state)
 {
     (void)state;
-    char ticket[64], url[1024], xml[1024], ts[24], sig[41], status[32], *reply = NULL;
-    wx_err_t err = {0};
+    char ticket[64], url[1024], xml[1024], ts[24], status[32], *reply = NULL;
     conn_push("wechat-second", WXT_APPID2, NULL, NULL);
     conn_push("wechat-second", WXT_APPID2, TOKEN, NULL);
     wxt_browser_t *desk = wxt_browser_new(DESKTOP_UA);
     desktop_open(desk, ticket, sizeof(ticket));
-    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-    assert_int_equal(wxmsg_signature(TOKEN, ts, "777", NULL, sig, &err), WX_OK);
-    snprintf(url, sizeof(url),
-             "%s/wechat/push/demo/wechat-second?signature=%s&timestamp=%s&nonce=777", env.auth, sig,
-             ts);
+    plain_push_url(0, "777", ts, sizeof(ts), url, sizeof(url));
     /* WeChat's genuine push: some other message (a text). */
     snprintf(xml, sizeof(xml),
              "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oGenuine]]>"
