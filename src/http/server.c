@@ -293,6 +293,10 @@ http_server_routes(const http_server_t *s, size_t *n)
 
 /* How long past shutdown_grace_ms replies may take to reach slow clients. */
 #define STOP_WRITE_GRACE_MS 1000
+/* How long past shutdown_grace_ms a request still without its reply may take to get it. At the
+ * deadline its WeChat calls fail, so what is left is the store's write of its end (a busy
+ * writer, a slow database): bounded, and worth an answer rather than a closed connection. */
+#define STOP_ANSWER_GRACE_MS 5000
 
 static void
 stop_check(evutil_socket_t fd, short what, void *arg)
@@ -306,12 +310,14 @@ stop_check(evutil_socket_t fd, short what, void *arg)
             sl->w.server->cfg.on_drain(&sl->w, sl->w.ctx);
     }
     /* Done when every request has its reply, every reply is written out (a client that does
-     * not read gets STOP_WRITE_GRACE_MS more) and no background job is still to come back.
+     * not read gets STOP_WRITE_GRACE_MS more, a request still being answered
+     * STOP_ANSWER_GRACE_MS) and no background job is still to come back.
      * Background jobs are waited for even past the deadline: each is bounded (a PBKDF2
      * derivation) and will touch this loop when it ends, so the loop must outlive it. */
+    int64_t inflight = atomic_load(&sl->w.inflight);
     if (atomic_load(&sl->w.background) <= 0 &&
-        ((atomic_load(&sl->w.inflight) == 0 && atomic_load(&sl->w.unsent) <= 0) ||
-         now >= sl->deadline_ms + STOP_WRITE_GRACE_MS)) {
+        ((inflight == 0 && atomic_load(&sl->w.unsent) <= 0) ||
+         now >= sl->deadline_ms + (inflight > 0 ? STOP_ANSWER_GRACE_MS : STOP_WRITE_GRACE_MS))) {
         event_base_loopexit(sl->w.base, NULL);
         return;
     }
