@@ -718,7 +718,10 @@ raw_wait(wxt_env_t *e, wxt_browser_t *desk, const char *ticket, bool keepalive)
 static wxt_env_t *
 second_with_ticket(const char *extra_config, wxt_browser_t **desk, char ticket[64])
 {
-    wxt_opts_t o = {.retries = -1, .extra_config = extra_config};
+    /* One worker: these tests close client sockets while /metrics lists the process's sockets
+     * (/proc/self/fd); on two workers ThreadSanitizer takes a closed socket's number reused by
+     * the other worker's directory handle for a race, and crashed reporting it (CI, TSan). */
+    wxt_opts_t o = {.retries = -1, .workers = 1, .extra_config = extra_config};
     char url[1400];
     wxt_resp_t r = {0};
     wxt_setup(&demo_env, &o);
